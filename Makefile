@@ -1,0 +1,42 @@
+# omniretail — two commands on a fresh clone: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck bench clean system-deps assets
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+assets:
+	@if [ -f package.json ]; then \
+	  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi; \
+	  npm run --silent build; \
+	fi
+
+install: $(STAMP) assets
+
+# Debian packages the suite needs: a PostgreSQL server and Chromium for the browser tests.
+system-deps:
+	bash scripts/system-deps.sh
+
+demo: install
+	PORT=$(PORT) $(BIN)/omniretail demo --port $(PORT)
+
+test: install system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) node_modules src/omniretail/web/static/vendor .pytest_cache .mypy_cache

@@ -1,0 +1,61 @@
+"""``omniretail pipeline``: run the analytics pipeline and publish the snapshot."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+NAME = "pipeline"
+app = typer.Typer(help="Analytics pipeline (数据处理流水线).", no_args_is_help=True)
+
+
+@app.command("run")
+def run(
+    engine: str = typer.Option(None, "--engine", help="duckdb (default) or spark"),
+    full: bool = typer.Option(False, "--full", help="Recompute everything, not only new data."),
+    only: list[str] = typer.Option([], "--only", help="Run only these steps (repeat)."),
+    publish: bool = typer.Option(True, help="Publish the snapshot for the console when done."),
+) -> None:
+    """Clean → resolve identities → unify → tags/segments/KPIs → scores → publish."""
+    from omniretail.platform import pipeline
+    from omniretail.platform.config import get_settings
+    from omniretail.platform.engine import open_engine, publish_snapshot
+
+    settings = get_settings()
+    eng = open_engine(engine, settings)
+    try:
+        ctx = pipeline.PipelineContext(engine=eng, settings=settings, full_refresh=full)
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            transient=False,
+        ) as progress:
+            task = progress.add_task(
+                "pipeline", total=len(pipeline.discover()) if not only else len(only)
+            )
+
+            def on_step(step: pipeline.Step, i: int, n: int) -> None:
+                progress.update(task, description=step.name, completed=i, total=n)
+
+            results = pipeline.run(ctx, only=only or None, on_step=on_step)
+            progress.update(task, description="done", completed=len(results))
+    finally:
+        eng.close()
+    if publish and eng.name == "duckdb":
+        publish_snapshot(settings)
+    typer.echo(json.dumps(results, ensure_ascii=False, default=str))
+
+
+@app.command("steps")
+def steps() -> None:
+    """List the pipeline's steps in the order they run."""
+    from omniretail.platform import pipeline
+
+    for s in pipeline.discover():
+        typer.echo(
+            f"{s.order:4d}  {s.name:32s} {s.description.strip().splitlines()[0] if s.description else ''}"
+        )

@@ -1,0 +1,1 @@
+"""omniretail.omnichannel.store."""

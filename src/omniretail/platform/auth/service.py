@@ -1,0 +1,105 @@
+"""Users, passwords (argon2) and API keys. Services flush; callers commit."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from omniretail.platform.auth.errors import AuthError
+from omniretail.platform.auth.models import ROLES, ApiKey, User
+from omniretail.platform.db import utcnow
+from omniretail.platform.errors import Conflict, InvalidInput
+
+_hasher = PasswordHasher()
+API_KEY_SCOPES = ("read", "write", "events", "admin")
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(hashed: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(hashed, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    store_ids: list[int] | None = None,
+    locale: str | None = None,
+) -> User:
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(ROLES)}", field="role")
+    if len(password) < 8:
+        raise InvalidInput("password must be at least 8 characters", field="password")
+    if role == "store_manager" and not store_ids:
+        raise InvalidInput("a store manager needs at least one store", field="store_ids")
+    if session.scalar(select(User).where(User.username == username)):
+        raise Conflict(f"user {username!r} already exists", field="username")
+    user = User(
+        username=username,
+        password_hash=hash_secret(password),
+        role=role,
+        display_name=display_name or username,
+        store_ids=store_ids,
+        locale=locale,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active or not verify_secret(user.password_hash, password):
+        raise AuthError("wrong username or password")
+    user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def create_api_key(
+    session: Session, *, name: str, scopes: list[str], created_by_id: int | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key; returns the row and the plain key (shown once, never stored)."""
+    bad = [s for s in scopes if s not in API_KEY_SCOPES]
+    if bad:
+        raise InvalidInput(
+            f"unknown scope {bad[0]!r}; choose from {', '.join(API_KEY_SCOPES)}", field="scope"
+        )
+    if session.scalar(select(ApiKey).where(ApiKey.name == name)):
+        raise Conflict(f"an API key named {name!r} already exists", field="name")
+    prefix = secrets.token_hex(4)
+    plain = f"or_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        name=name,
+        prefix=prefix,
+        key_hash=hash_secret(plain),
+        scopes=scopes,
+        created_by_id=created_by_id,
+    )
+    session.add(key)
+    session.flush()
+    return key, plain
+
+
+def verify_api_key(session: Session, plain: str) -> ApiKey:
+    parts = plain.split("_", 2)
+    if len(parts) != 3 or parts[0] != "or":
+        raise AuthError("malformed API key")
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    if key is None or key.revoked_at is not None or not verify_secret(key.key_hash, plain):
+        raise AuthError("invalid or revoked API key")
+    key.last_used_at = utcnow()
+    return key

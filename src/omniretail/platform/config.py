@@ -1,0 +1,98 @@
+"""Settings: every knob is an ``OMNIRETAIL_*`` environment variable (pydantic-settings).
+
+Everything an instance keeps lives under one data directory, ``OMNIRETAIL_HOME``
+(default ``~/.omniretail``): the operational SQLite database, the DuckDB analytics
+files, the landing zone, trained models and exports. Setting ``OMNIRETAIL_HOME``
+isolates an instance.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {
+    "",
+    "changeme",
+    "change-me",
+    "secret",
+    "dev",
+    "demo-secret-key",
+    "please-change",
+}
+DEMO_SECRET = "demo-secret-key"  # noqa: S105 - refused unless OMNIRETAIL_DEMO=1
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OMNIRETAIL_", env_file=None, extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".omniretail")
+    database_url: str | None = None
+    secret_key: str = DEMO_SECRET
+    demo: bool = False
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_master: str = "local[2]"
+    duckdb_threads: int | None = None
+    duckdb_memory_limit: str | None = None
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    session_max_age: int = 12 * 3600
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if not self.demo and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "OMNIRETAIL_SECRET_KEY is a placeholder; set a random value of 32+ characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
+                "or set OMNIRETAIL_DEMO=1 for a local demo"
+            )
+        if not self.demo and len(self.secret_key) < 32:
+            raise ValueError("OMNIRETAIL_SECRET_KEY must be at least 32 characters long")
+        return self
+
+    # -- derived locations -------------------------------------------------------------
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'omniretail.db'}"
+
+    @property
+    def analytics_dir(self) -> Path:
+        return self.home / "analytics"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.home / "exports"
+
+    def ensure_dirs(self) -> None:
+        for d in (
+            self.home,
+            self.analytics_dir,
+            self.landing_dir,
+            self.models_dir,
+            self.exports_dir,
+        ):
+            d.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests and the CLI call this after changing the environment)."""
+    get_settings.cache_clear()
+    from omniretail.platform import db
+
+    db.reset_engine()

@@ -1,0 +1,74 @@
+"""Analytics engines: ``open_engine`` for the pipeline (one writer), ``open_published`` for readers.
+
+Layout under ``$OMNIRETAIL_HOME/analytics``: the pipeline writes ``work.duckdb`` and
+publishes it atomically as ``published.duckdb``; readers (console previews, API) open the
+published snapshot read-only, so a running pipeline never blocks them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from omniretail.platform.config import Settings, get_settings
+from omniretail.platform.engine.base import CANONICAL_DIALECT, AnalyticsEngine
+from omniretail.platform.engine.duckdb import DuckDBEngine
+
+__all__ = [
+    "CANONICAL_DIALECT",
+    "AnalyticsEngine",
+    "DuckDBEngine",
+    "open_engine",
+    "open_published",
+    "publish_snapshot",
+    "published_path",
+    "work_path",
+]
+
+
+def work_path(settings: Settings | None = None) -> Path:
+    return (settings or get_settings()).analytics_dir / "work.duckdb"
+
+
+def published_path(settings: Settings | None = None) -> Path:
+    return (settings or get_settings()).analytics_dir / "published.duckdb"
+
+
+def open_engine(name: str | None = None, settings: Settings | None = None) -> AnalyticsEngine:
+    """Open the pipeline's writable engine (``duckdb`` default, or ``spark``)."""
+    settings = settings or get_settings()
+    settings.ensure_dirs()
+    name = name or settings.engine
+    if name == "duckdb":
+        return DuckDBEngine(
+            work_path(settings),
+            threads=settings.duckdb_threads,
+            memory_limit=settings.duckdb_memory_limit,
+        )
+    if name == "spark":
+        import importlib
+
+        spark = importlib.import_module("omniretail.platform.engine.spark")  # optional extra
+        engine: AnalyticsEngine = spark.SparkEngine(settings=settings)
+        return engine
+    raise ValueError(f"unknown analytics engine {name!r}; choose 'duckdb' or 'spark'")
+
+
+def publish_snapshot(settings: Settings | None = None) -> Path:
+    """Copy the work database to the published snapshot atomically (rename)."""
+    settings = settings or get_settings()
+    src = work_path(settings)
+    dst = published_path(settings)
+    tmp = dst.with_suffix(".duckdb.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+    return dst
+
+
+def open_published(settings: Settings | None = None) -> DuckDBEngine | None:
+    """Open the published snapshot read-only, or ``None`` when nothing is published yet."""
+    path = published_path(settings)
+    if not path.exists():
+        return None
+    return DuckDBEngine(path, read_only=True)

@@ -1,0 +1,70 @@
+"""The analytics engine adapter.
+
+Analytics code is engine-neutral: it emits SQL in one canonical dialect (DuckDB's) and
+calls the few methods below. Each engine adapter (DuckDB here, Spark in ``spark.py``)
+transpiles with sqlglot where needed, executes and materializes. No ``if engine ==``
+outside this package.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+CANONICAL_DIALECT = "duckdb"
+
+
+class AnalyticsEngine(ABC):
+    """A handful of methods every engine implements."""
+
+    name: str = "abstract"
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run a statement in the canonical dialect, discarding any result."""
+
+    @abstractmethod
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run a query in the canonical dialect and return the result as Arrow."""
+
+    @abstractmethod
+    def materialize(self, name: str, sql: str) -> None:
+        """Create or replace table ``name`` from a canonical-dialect query."""
+
+    @abstractmethod
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        """Make an Arrow table queryable (as a table) under ``name``."""
+
+    @abstractmethod
+    def register_parquet(self, name: str, paths: Sequence[Path] | Path | str) -> None:
+        """Make Parquet files (a file, a list or a glob) queryable under ``name``."""
+
+    @abstractmethod
+    def table_exists(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def write_parquet(self, sql: str, path: Path) -> None:
+        """Write the result of a query to one Parquet file."""
+
+    def fetch_rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self.fetch_arrow(sql, params).to_pylist()
+        return rows
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        rows = self.fetch_arrow(sql, params)
+        if rows.num_rows == 0:
+            return None
+        return rows.column(0)[0].as_py()
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources."""
+
+    def __enter__(self) -> AnalyticsEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

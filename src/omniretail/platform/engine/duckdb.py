@@ -1,0 +1,81 @@
+"""DuckDB adapter: the embedded default engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from omniretail.platform.engine.base import AnalyticsEngine
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DuckDBEngine(AnalyticsEngine):
+    name = "duckdb"
+
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        read_only: bool = False,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+    ) -> None:
+        self.path = str(path) if path is not None else ":memory:"
+        config: dict[str, Any] = {}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        self.con = duckdb.connect(self.path, read_only=read_only, config=config)
+        self._arrow_refs: dict[str, pa.Table] = {}
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(sql, params)
+
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        rel = self.con.sql(sql, params=params)
+        if rel is None:
+            return pa.table({})
+        table: pa.Table = rel.to_arrow_table()
+        return table
+
+    def materialize(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS {sql}")
+
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        self._arrow_refs[name] = table
+        self.con.register(f"__arrow_{name}", table)
+        self.con.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS SELECT * FROM __arrow_{name}")
+        self.con.unregister(f"__arrow_{name}")
+        del self._arrow_refs[name]
+
+    def register_parquet(self, name: str, paths: Sequence[Path] | Path | str) -> None:
+        if isinstance(paths, str | Path):
+            source = "'" + str(paths).replace("'", "''") + "'"
+        else:
+            source = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW {_quote(name)} AS "
+            f"SELECT * FROM read_parquet({source}, union_by_name = true)"
+        )
+
+    def table_exists(self, name: str) -> bool:
+        row = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def write_parquet(self, sql: str, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        target = str(path).replace("'", "''")
+        self.con.execute(f"COPY ({sql}) TO '{target}' (FORMAT PARQUET, COMPRESSION ZSTD)")
+
+    def close(self) -> None:
+        self.con.close()

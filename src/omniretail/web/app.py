@@ -1,0 +1,58 @@
+"""The FastAPI application: API under ``/api/v1``, the console at ``/``, static assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from omniretail import __version__
+from omniretail.platform.config import get_settings
+from omniretail.platform.registry import modules_named
+from omniretail.web import problems
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="omniretail",
+        version=__version__,
+        description="全渠道新零售数字化营销与服务系统 API — omnichannel new-retail marketing.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="omniretail_session",
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=False,
+    )
+    problems.install(app)
+
+    api = APIRouter(prefix="/api/v1")
+
+    @api.get("/health", tags=["system"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    for module in modules_named("api"):
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter):
+            api.include_router(router)
+    app.include_router(api)
+
+    for module in modules_named("pages"):
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter):
+            app.include_router(router, include_in_schema=False)
+
+    STATIC_DIR.mkdir(parents=True, exist_ok=True)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

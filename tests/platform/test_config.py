@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from omniretail.platform.config import Settings
+
+
+def test_placeholder_secret_refused_outside_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMNIRETAIL_DEMO", raising=False)
+    monkeypatch.setenv("OMNIRETAIL_SECRET_KEY", "changeme")
+    with pytest.raises(ValidationError, match="placeholder"):
+        Settings()
+
+
+def test_short_secret_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMNIRETAIL_DEMO", raising=False)
+    monkeypatch.setenv("OMNIRETAIL_SECRET_KEY", "x" * 10)
+    with pytest.raises(ValidationError, match="32"):
+        Settings()
+
+
+def test_home_isolates_everything(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OMNIRETAIL_HOME", str(tmp_path))
+    monkeypatch.setenv("OMNIRETAIL_SECRET_KEY", "k" * 40)
+    monkeypatch.delenv("OMNIRETAIL_DATABASE_URL", raising=False)
+    s = Settings()
+    assert s.sqlalchemy_url == f"sqlite:///{tmp_path / 'omniretail.db'}"
+    for p in (s.analytics_dir, s.landing_dir, s.models_dir):
+        assert tmp_path in p.parents
