@@ -56,6 +56,5 @@ def steps() -> None:
     from omniretail.platform import pipeline
 
     for s in pipeline.discover():
-        typer.echo(
-            f"{s.order:4d}  {s.name:32s} {s.description.strip().splitlines()[0] if s.description else ''}"
-        )
+        first = s.description.strip().splitlines()[0] if s.description.strip() else ""
+        typer.echo(f"{s.order:4d}  {s.name:32s} {first}")

@@ -1,4 +1,7 @@
-"""Create or upgrade the operational store with Alembic (``omniretail init``)."""
+"""Create or upgrade the operational store with Alembic (``omniretail init``).
+
+Each domain keeps its own branch of revisions (``branch_labels=("<domain>",)``, first revision
+``down_revision="0001_core"``), so ``upgrade`` goes to all heads."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
     if url is None:
         from omniretail.platform.config import get_settings
 

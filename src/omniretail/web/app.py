@@ -42,11 +42,17 @@ def create_app() -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    root_routers: list[APIRouter] = []
     for module in modules_named("api"):
         router = getattr(module, "router", None)
         if isinstance(router, APIRouter):
             api.include_router(router)
+        root = getattr(module, "root_router", None)  # e.g. the Segment-compatible /v1/* routes
+        if isinstance(root, APIRouter):
+            root_routers.append(root)
     app.include_router(api)
+    for root in root_routers:
+        app.include_router(root)
 
     for module in modules_named("pages"):
         router = getattr(module, "router", None)
