@@ -1,0 +1,1 @@
+"""Coupons (优惠券): templates, unguessable codes, issue and claim, validate, redeem, reverse."""

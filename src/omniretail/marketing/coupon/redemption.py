@@ -1,0 +1,351 @@
+"""Validate a coupon against a basket, redeem it exactly once, reverse it on return.
+
+Concurrency (the Saleor way of being precise about vouchers): the coupon row is read
+``FOR UPDATE`` (PostgreSQL) and then moved with conditional updates —
+``status='redeemed' WHERE status='issued'`` and ``redeemed_count+1 WHERE redeemed_count <
+redeem_limit`` — so neither a double redemption nor an over-redemption can commit, on
+PostgreSQL under any interleaving, on SQLite because writers are serialized. The idempotency
+key (default: the order id) finds a retried request's ledger row and replays its stored answer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from omniretail.marketing.coupon import codes
+from omniretail.marketing.coupon.basket import Basket
+from omniretail.marketing.coupon.context import priced_lines, store_region
+from omniretail.marketing.coupon.errors import REASONS, CouponError, error_for
+from omniretail.marketing.coupon.models import Coupon, CouponRedemption, CouponTemplate
+from omniretail.marketing.coupon.rules import Outcome, PricedLine, compute, place_reason
+from omniretail.marketing.coupon.schemas import RedemptionResult, Validation
+from omniretail.platform.db import utcnow
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _find(session: Session, code: str, *, lock: bool) -> Coupon:
+    norm = codes.normalize(code)
+    if not codes.is_well_formed(norm):
+        raise error_for("malformed_code", f"{code!r} is not a valid coupon code (check character)")
+    q = select(Coupon).where(Coupon.code == norm)
+    if lock:
+        q = q.with_for_update()
+    coupon = session.scalar(q)
+    if coupon is None:
+        raise error_for("unknown_code", f"no coupon has the code {norm}")
+    return coupon
+
+
+def check_coupon(
+    coupon: Coupon,
+    template: CouponTemplate,
+    *,
+    customer_id: str | None,
+    store_code: str | None,
+    channel_code: str,
+    region_code: str | None,
+    lines: list[PricedLine],
+    shipping_fee: Decimal,
+    now: datetime,
+) -> Outcome:
+    """Every rule of the coupon, in the order a cashier would explain them; raises CouponError."""
+    status_reason = {"redeemed": "already_used", "void": "void", "expired": "expired"}
+    if coupon.status in status_reason:
+        raise error_for(status_reason[coupon.status])
+    if template.status != "active":
+        raise error_for("template_inactive")
+    if customer_id != coupon.customer_id:
+        raise error_for("not_owner", field="basket.customer_id")
+    start, end = _aware(coupon.valid_from), _aware(coupon.valid_until)
+    if start is not None and now < start:
+        raise error_for("not_started", f"the coupon is valid from {start.isoformat()}")
+    if end is not None and now >= end:
+        raise error_for("expired", f"the coupon expired at {end.isoformat()}")
+    place = place_reason(
+        template.scope, store_code=store_code, channel_code=channel_code, region_code=region_code
+    )
+    if place:
+        field = {"wrong_store": "store_code", "wrong_channel": "channel_code"}.get(
+            place, "region_code"
+        )
+        raise error_for(place, field=f"basket.{field}")
+    outcome = compute(
+        kind=template.kind,
+        rules=template.rules,
+        scope=template.scope,
+        min_spend=template.min_spend,
+        lines=lines,
+        shipping_fee=shipping_fee,
+        stack_with_promotions=template.stack_with_promotions,
+    )
+    if outcome.reason:
+        detail = None
+        if outcome.reason == "min_spend_not_met":
+            detail = f"spend at least {template.min_spend} on covered items"
+        raise error_for(outcome.reason, detail, field="basket.lines")
+    if template.redeem_limit is not None and template.redeemed_count >= template.redeem_limit:
+        raise error_for("limit_reached")
+    return outcome
+
+
+def _needs_region(template: CouponTemplate) -> bool:
+    scope = template.scope or {}
+    return any((scope.get(p) or {}).get("regions") for p in ("include", "exclude"))
+
+
+def _needs_categories(template: CouponTemplate) -> bool:
+    scope = template.scope or {}
+    return any((scope.get(p) or {}).get("categories") for p in ("include", "exclude"))
+
+
+def _evaluate(
+    session: Session, coupon: Coupon, basket: Basket, now: datetime
+) -> tuple[CouponTemplate, Outcome]:
+    template = session.get(CouponTemplate, coupon.template_id)
+    assert template is not None
+    region = basket.region_code
+    if region is None and _needs_region(template):
+        region = store_region(session, basket.store_code)
+    lines = priced_lines(session, basket, need_categories=_needs_categories(template))
+    outcome = check_coupon(
+        coupon,
+        template,
+        customer_id=basket.customer_id,
+        store_code=basket.store_code,
+        channel_code=basket.channel_code,
+        region_code=region,
+        lines=lines,
+        shipping_fee=basket.shipping_fee,
+        now=now,
+    )
+    return template, outcome
+
+
+def explain(template: CouponTemplate, outcome: Outcome) -> tuple[str, str]:
+    """One line per discount, zh and en."""
+    name_en = template.name_en or template.name
+    if outcome.shipping_off:
+        return (
+            f"{template.name}：免运费 ¥{outcome.shipping_off}",
+            f"{name_en}: free delivery (¥{outcome.shipping_off})",
+        )
+    if outcome.gift_sku:
+        return (
+            f"{template.name}：赠品 {outcome.gift_sku}",
+            f"{name_en}: free gift {outcome.gift_sku}",
+        )
+    return (f"{template.name}：优惠 ¥{outcome.discount}", f"{name_en}: ¥{outcome.discount} off")
+
+
+def validate(
+    session: Session, *, code: str, basket: Basket, now: datetime | None = None
+) -> Validation:
+    """Would this coupon work on this basket? Never raises for a coupon problem: returns why."""
+    now = now or utcnow()
+    try:
+        coupon = _find(session, code, lock=False)
+        template, outcome = _evaluate(session, coupon, basket, now)
+    except CouponError as exc:
+        zh, _en = REASONS[exc.reason]
+        return Validation(
+            code=code, valid=False, reason=exc.reason, detail=exc.detail, detail_zh=zh
+        )
+    zh, en = explain(template, outcome)
+    return Validation(
+        code=coupon.code,
+        valid=True,
+        discount=outcome.discount,
+        shipping_off=outcome.shipping_off,
+        gift_sku=outcome.gift_sku,
+        explanation_zh=zh,
+        explanation_en=en,
+    )
+
+
+def _replay(row: CouponRedemption, coupon: Coupon) -> RedemptionResult:
+    return RedemptionResult.model_validate(
+        {**row.result, "coupon_status": coupon.status, "replayed": True}
+    )
+
+
+def _existing(session: Session, coupon_id: int, kind: str, key: str) -> CouponRedemption | None:
+    return session.scalar(
+        select(CouponRedemption).where(
+            CouponRedemption.coupon_id == coupon_id,
+            CouponRedemption.kind == kind,
+            CouponRedemption.idempotency_key == key,
+        )
+    )
+
+
+def redeem(
+    session: Session,
+    *,
+    code: str,
+    order_id: str,
+    basket: Basket,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> RedemptionResult:
+    """Use a coupon on an order, exactly once. A retry with the same key replays the answer."""
+    now = now or utcnow()
+    key = idempotency_key or order_id
+    coupon = _find(session, code, lock=True)
+    done = _existing(session, coupon.id, "redeem", key)
+    if done is not None:
+        if done.order_id != order_id:
+            raise error_for("duplicate_request", field="order_id")
+        return _replay(done, coupon)
+    template, outcome = _evaluate(session, coupon, basket, now)
+    moved = session.execute(
+        update(Coupon)
+        .where(Coupon.id == coupon.id, Coupon.status == "issued")
+        .values(status="redeemed", redeemed_at=now, order_id=order_id)
+        .execution_options(synchronize_session=False)
+    )
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        # a concurrent request won; if it was this very request retried, replay its answer
+        session.expire(coupon)
+        done = _existing(session, coupon.id, "redeem", key)
+        if done is not None and done.order_id == order_id:
+            return _replay(done, coupon)
+        raise error_for("already_used")
+    if template.redeem_limit is not None:
+        counted = session.execute(
+            update(CouponTemplate)
+            .where(
+                CouponTemplate.id == template.id,
+                CouponTemplate.redeemed_count < template.redeem_limit,
+            )
+            .values(redeemed_count=CouponTemplate.redeemed_count + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if not counted.rowcount:  # type: ignore[attr-defined]
+            session.execute(  # undo our own step so nothing is half-applied
+                update(Coupon)
+                .where(Coupon.id == coupon.id)
+                .values(status="issued", redeemed_at=None, order_id=None)
+                .execution_options(synchronize_session=False)
+            )
+            session.expire(coupon)
+            raise error_for("limit_reached")
+    else:
+        session.execute(
+            update(CouponTemplate)
+            .where(CouponTemplate.id == template.id)
+            .values(redeemed_count=CouponTemplate.redeemed_count + 1)
+            .execution_options(synchronize_session=False)
+        )
+    result = RedemptionResult(
+        code=coupon.code,
+        order_id=order_id,
+        kind="redeem",
+        discount=outcome.discount,
+        shipping_off=outcome.shipping_off,
+        gift_sku=outcome.gift_sku,
+        coupon_status="redeemed",
+    )
+    session.add(
+        CouponRedemption(
+            coupon_id=coupon.id,
+            template_id=template.id,
+            customer_id=coupon.customer_id,
+            kind="redeem",
+            idempotency_key=key,
+            order_id=order_id,
+            store_code=basket.store_code,
+            channel_code=basket.channel_code,
+            discount=outcome.discount + outcome.shipping_off,
+            at=now,
+            result=result.model_dump(mode="json", exclude={"coupon_status", "replayed"}),
+        )
+    )
+    session.flush()
+    session.expire(coupon)
+    session.expire(template, ["redeemed_count"])
+    return result
+
+
+def reverse(
+    session: Session, *, code: str, return_id: str, now: datetime | None = None
+) -> RedemptionResult:
+    """The order was returned: record a negative ledger row and restore the coupon per its rules
+    (back to usable when ``restore_on_return`` and still valid, else expired or void)."""
+    now = now or utcnow()
+    coupon = _find(session, code, lock=True)
+    done = _existing(session, coupon.id, "reverse", return_id)
+    if done is not None:
+        return _replay(done, coupon)
+    if coupon.status != "redeemed":
+        raise error_for(
+            "duplicate_request", f"coupon {coupon.code} is {coupon.status}, not redeemed"
+        )
+    last = session.scalar(
+        select(CouponRedemption)
+        .where(CouponRedemption.coupon_id == coupon.id, CouponRedemption.kind == "redeem")
+        .order_by(CouponRedemption.id.desc())
+        .limit(1)
+    )
+    assert last is not None
+    template = session.get(CouponTemplate, coupon.template_id)
+    assert template is not None
+    end = _aware(coupon.valid_until)
+    if not template.restore_on_return:
+        status = "void"
+    elif end is not None and end <= now:
+        status = "expired"
+    else:
+        status = "issued"
+    moved = session.execute(
+        update(Coupon)
+        .where(Coupon.id == coupon.id, Coupon.status == "redeemed")
+        .values(
+            status=status,
+            redeemed_at=None if status == "issued" else coupon.redeemed_at,
+            order_id=None if status == "issued" else coupon.order_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        raise error_for("duplicate_request", "the coupon was reversed concurrently")
+    session.execute(
+        update(CouponTemplate)
+        .where(CouponTemplate.id == template.id)
+        .values(redeemed_count=CouponTemplate.redeemed_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+    result = RedemptionResult(
+        code=coupon.code,
+        order_id=last.order_id,
+        kind="reverse",
+        discount=-last.discount,
+        coupon_status=status,
+    )
+    session.add(
+        CouponRedemption(
+            coupon_id=coupon.id,
+            template_id=template.id,
+            customer_id=coupon.customer_id,
+            kind="reverse",
+            idempotency_key=return_id,
+            order_id=last.order_id,
+            store_code=last.store_code,
+            channel_code=last.channel_code,
+            discount=-last.discount,
+            at=now,
+            result=result.model_dump(mode="json", exclude={"coupon_status", "replayed"}),
+        )
+    )
+    session.flush()
+    session.expire(coupon)
+    session.expire(template, ["redeemed_count"])
+    return result

@@ -1,0 +1,28 @@
+"""Small dialect-aware statements shared by the offers services (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def insert_ignore(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` on either store."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        pg = postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        session.execute(pg, list(rows))
+    else:
+        lite = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        session.execute(lite, list(rows))
+
+
+def chunks(items: Sequence[Any], size: int = 900) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
