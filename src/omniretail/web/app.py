@@ -11,7 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from omniretail import __version__
 from omniretail.platform.config import get_settings
 from omniretail.platform.registry import modules_named
-from omniretail.web import problems
+from omniretail.web import console, problems
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -35,6 +35,7 @@ def create_app() -> FastAPI:
         https_only=False,
     )
     problems.install(app)
+    console.install(app)  # console: login redirects, expired forms
 
     api = APIRouter(prefix="/api/v1")
 

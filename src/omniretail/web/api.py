@@ -1,0 +1,56 @@
+"""The console's JSON API: the overview dashboard's data and a CSV export per chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.web import overview
+from omniretail.web.schemas import OverviewRead
+
+router = APIRouter(prefix="/overview", tags=["overview"])
+
+Days = Annotated[
+    int,
+    Query(description="period length in days, ending on the last day with orders (0 = all)"),
+]
+Chart = Literal["sales_by_day", "by_channel", "by_province", "stores"]
+
+
+def _load(principal: ApiPrincipal, db: DbSession, days: int) -> OverviewRead:
+    principal.require("read")
+    store_codes = overview.store_codes_for(db, principal.store_ids)
+    return overview.load_overview(days=days, store_codes=store_codes)
+
+
+@router.get("", response_model=OverviewRead)
+def get_overview(
+    principal: ApiPrincipal, db: DbSession, days: Days = overview.DEFAULT_DAYS
+) -> OverviewRead:
+    """Sales by day, channel, province and store, members and orders, from the published
+    analytics snapshot (``available`` is false, with a ``reason``, when nothing is published)."""
+    return _load(principal, db, days)
+
+
+@router.get("/{chart}.csv", response_class=Response)
+def export_chart_csv(
+    chart: Chart, principal: ApiPrincipal, db: DbSession, days: Days = overview.DEFAULT_DAYS
+) -> Response:
+    """One chart's data as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
+    data = _load(principal, db, days)
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    writer = csv.DictWriter(buf, fieldnames=list(overview.CSV_COLUMNS[chart]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(overview.chart_rows(data, chart))
+    suffix = f"{data.period_start}_{data.period_end}" if data.available else "empty"
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="overview-{chart}-{suffix}.csv"'},
+    )

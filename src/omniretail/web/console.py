@@ -1,0 +1,126 @@
+"""Console sessions: who is logged in, where to send those who are not, which language.
+
+- ``ConsoleUser`` (a dependency) returns the logged-in user of a console page; an anonymous
+  visitor is redirected to ``/login?next=<the page>`` instead of getting a JSON 401.
+- :func:`request_locale` picks the language: the ``omniretail_lang`` cookie, else the user's
+  saved preference, else the configured default (zh-CN).
+- :func:`install` adds the exception handlers the console needs (called by the app factory).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from omniretail.platform import i18n
+from omniretail.platform.auth.deps import DbSession, get_current_user
+from omniretail.platform.auth.errors import AuthError
+from omniretail.platform.auth.models import User
+from omniretail.platform.i18n import N_
+from omniretail.web.csrf import CsrfFailed
+
+LANG_COOKIE = "omniretail_lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+class LoginRequired(Exception):
+    """Raised by :func:`console_user` for an anonymous visitor of a console page."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """A local path to return to after login; anything else (other hosts, ``//x``) → default."""
+    if not value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
+        return default
+    if "\\" in value or any(ord(c) < 32 for c in value):
+        return default
+    return value
+
+
+def login_url(next_url: str | None = None) -> str:
+    target = safe_next(next_url, default="")
+    if not target or target == "/":
+        return "/login"
+    return "/login?next=" + quote(target, safe="/")
+
+
+def console_user(request: Request, db: DbSession) -> User:
+    """The logged-in user of a console page (kept on ``request.state.user`` for templates)."""
+    try:
+        user = get_current_user(request, db)
+    except AuthError:
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(path) from None
+    request.state.user = user
+    return user
+
+
+ConsoleUser = Annotated[User, Depends(console_user)]
+
+
+def request_locale(request: Request) -> str:
+    cookie = i18n.normalize_locale(request.cookies.get(LANG_COOKIE))
+    if cookie:
+        return cookie
+    user = getattr(request.state, "user", None)
+    preferred = i18n.normalize_locale(getattr(user, "locale", None))
+    return preferred or i18n.default_locale()
+
+
+def set_locale_cookie(response: Response, locale: str) -> None:
+    response.set_cookie(
+        LANG_COOKIE, locale, max_age=LANG_COOKIE_MAX_AGE, samesite="lax", httponly=False
+    )
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Redirect anonymous console visitors to the login page; explain expired forms."""
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        url = login_url(exc.next_url)
+        if request.headers.get("hx-request"):
+            # htmx follows a redirect inside the swap; ask for a full page load instead.
+            return Response(status_code=204, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=303)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+        if not _wants_html(request):
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse(
+                exc.to_problem(instance=request.url.path),
+                status_code=exc.status,
+                media_type="application/problem+json",
+            )
+        from omniretail.web.render import render
+
+        referer = request.headers.get("referer", "")
+        back = safe_next(urlsplit(referer).path if referer else None)
+        response: HTMLResponse = render(
+            request,
+            "error.html",
+            {
+                "title_msg": N_("Form expired"),
+                "detail_msg": N_("The form has expired. Reload the page and try again."),
+                "back": back,
+            },
+            status_code=exc.status,
+        )
+        return response

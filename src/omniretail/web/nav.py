@@ -1,0 +1,179 @@
+"""The console's left navigation: every area of the system, grouped by section.
+
+A domain serves its area's landing page at ``href`` (its ``pages.py`` router is mounted before
+the web package's, so its route wins); until then the web package serves an honest
+"coming soon" page there. Labels are message ids translated in the templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omniretail.platform.i18n import N_
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str  # message id (English); translated at render time
+    href: str
+    icon: str  # lucide icon name in static/vendor/icons.svg
+    summary: str  # what the area is for (shown on its coming-soon page)
+
+
+@dataclass(frozen=True)
+class NavSection:
+    label: str
+    items: tuple[NavItem, ...]
+
+
+SECTIONS: tuple[NavSection, ...] = (
+    NavSection(
+        N_("Home"),
+        (
+            NavItem(
+                "overview",
+                N_("Overview"),
+                "/",
+                "house",
+                N_("Sales, orders and members across every channel and region."),
+            ),
+        ),
+    ),
+    NavSection(
+        N_("Customer data"),
+        (
+            NavItem(
+                "customers",
+                N_("Customers"),
+                "/customers",
+                "users",
+                N_(
+                    "Customer 360: the golden record of each member with identities, orders, "
+                    "tags, points and consent."
+                ),
+            ),
+            NavItem(
+                "segments",
+                N_("Tags & segments"),
+                "/segments",
+                "tags",
+                N_("The tag catalogue and rule-based segments with live size previews."),
+            ),
+            NavItem(
+                "data",
+                N_("Data ingest & quality"),
+                "/data",
+                "database",
+                N_(
+                    "Import batches from every channel, quarantined rows with their reasons, "
+                    "and identity resolution results."
+                ),
+            ),
+        ),
+    ),
+    NavSection(
+        N_("Insight"),
+        (
+            NavItem(
+                "dashboards",
+                N_("Dashboards"),
+                "/dashboards",
+                "chart-column",
+                N_("KPI dashboards by store, channel, region and product category."),
+            ),
+            NavItem(
+                "models",
+                N_("Models"),
+                "/models",
+                "brain-circuit",
+                N_("Customer lifetime value, churn, recommendations, uplift and forecasts."),
+            ),
+        ),
+    ),
+    NavSection(
+        N_("Marketing"),
+        (
+            NavItem(
+                "campaigns",
+                N_("Campaigns"),
+                "/campaigns",
+                "megaphone",
+                N_("Targeted campaigns with holdout groups, messages and measured results."),
+            ),
+            NavItem(
+                "coupons",
+                N_("Coupons"),
+                "/coupons",
+                "ticket",
+                N_("Coupon templates, issuing, redemption and their cost."),
+            ),
+            NavItem(
+                "loyalty",
+                N_("Loyalty & points"),
+                "/loyalty",
+                "gift",
+                N_("Membership tiers and the points ledger."),
+            ),
+        ),
+    ),
+    NavSection(
+        N_("Operations"),
+        (
+            NavItem(
+                "omnichannel",
+                N_("Omnichannel"),
+                "/omnichannel",
+                "store",
+                N_("Stores, channels, products, inventory, orders and fulfillment."),
+            ),
+            NavItem(
+                "service",
+                N_("Customer service"),
+                "/service",
+                "headset",
+                N_("Service tickets, the assistant and review analysis."),
+            ),
+        ),
+    ),
+    NavSection(
+        N_("System"),
+        (
+            NavItem(
+                "settings",
+                N_("Settings"),
+                "/settings",
+                "settings",
+                N_("Console users, roles, store scopes and API keys."),
+            ),
+        ),
+    ),
+)
+
+
+def items() -> list[NavItem]:
+    return [item for section in SECTIONS for item in section.items]
+
+
+def active_item(path: str) -> NavItem | None:
+    """The item whose ``href`` is the longest prefix of ``path`` (``/`` only matches itself)."""
+    best: NavItem | None = None
+    for item in items():
+        if item.href == "/":
+            if path == "/":
+                return item
+            continue
+        if (path == item.href or path.startswith(item.href + "/")) and (
+            best is None or len(item.href) > len(best.href)
+        ):
+            best = item
+    return best
+
+
+ROLE_LABELS: dict[str, str] = {
+    "admin": N_("Administrator"),
+    "marketer": N_("Marketer"),
+    "store_manager": N_("Store manager"),
+    "clerk": N_("Clerk"),
+    "analyst": N_("Analyst"),
+}

@@ -1,0 +1,141 @@
+// The overview dashboard: fetches /api/v1/overview and draws the charts with ECharts.
+// Chart instances are kept in window.omniretailCharts (key -> instance) for the browser tests.
+(function () {
+  "use strict";
+  const root = document.getElementById("overview");
+  if (!root || typeof echarts === "undefined") return;
+  const locale = document.body.dataset.locale || "zh_CN";
+  const zh = locale.startsWith("zh");
+  const t = JSON.parse(document.getElementById("overview-i18n").textContent);
+  const days = root.dataset.days;
+  const charts = (window.omniretailCharts = {});
+  const palette = ["#e4572e", "#2e86de", "#17a589", "#f5a623", "#8e44ad", "#16a2b8", "#c0392b",
+    "#7f8c8d", "#2c3e50", "#d35400", "#27ae60", "#e84393", "#6c5ce7", "#00b894", "#fdcb6e"];
+  const money = new Intl.NumberFormat(zh ? "zh-CN" : "en-US", { maximumFractionDigits: 0 });
+  const yuan = (v) => "¥" + money.format(v);
+  const compact = (v) => {
+    if (zh) {
+      if (Math.abs(v) >= 1e8) return (v / 1e8).toFixed(1) + "亿";
+      if (Math.abs(v) >= 1e4) return (v / 1e4).toFixed(1) + "万";
+      return money.format(v);
+    }
+    return new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 }).format(v);
+  };
+  const font = getComputedStyle(document.body).fontFamily;
+  const base = { color: palette, textStyle: { fontFamily: font }, animationDuration: 400 };
+
+  function make(key, option) {
+    const el = document.getElementById("chart-" + key);
+    if (!el) return null;
+    const chart = echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption(Object.assign({}, base, option));
+    charts[key] = chart;
+    return chart;
+  }
+
+  function salesByDay(rows) {
+    make("sales_by_day", {
+      tooltip: { trigger: "axis", valueFormatter: (v) => money.format(v) },
+      legend: { data: [t.sales, t.orders], right: 0, top: 0 },
+      grid: { left: 56, right: 56, top: 36, bottom: 56 },
+      dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 8 }],
+      xAxis: { type: "category", data: rows.map((r) => r.day), boundaryGap: false,
+        axisLine: { lineStyle: { color: "#c9ced8" } } },
+      yAxis: [
+        { type: "value", name: t.sales, axisLabel: { formatter: compact },
+          splitLine: { lineStyle: { color: "#eef0f4" } } },
+        { type: "value", name: t.orders, axisLabel: { formatter: compact }, splitLine: { show: false } },
+      ],
+      series: [
+        { name: t.sales, type: "line", smooth: true, showSymbol: false, data: rows.map((r) => r.sales),
+          lineStyle: { width: 2 }, areaStyle: { opacity: 0.12 } },
+        { name: t.orders, type: "bar", yAxisIndex: 1, data: rows.map((r) => r.orders),
+          itemStyle: { color: "rgba(46,134,222,0.35)" }, barMaxWidth: 8 },
+      ],
+    });
+  }
+
+  function byChannel(rows) {
+    const data = rows.map((r) => ({ name: zh ? r.name : r.name_en, value: r.sales, orders: r.orders }));
+    make("by_channel", {
+      tooltip: { trigger: "item",
+        formatter: (p) => `${p.marker}${p.name}<br>${t.sales}: ${yuan(p.value)} (${p.percent}%)<br>` +
+          `${t.orders}: ${money.format(p.data.orders)}` },
+      legend: { type: "scroll", orient: "vertical", right: 0, top: "middle", icon: "circle" },
+      series: [{ type: "pie", radius: ["45%", "72%"], center: ["36%", "52%"], data,
+        itemStyle: { borderColor: "#fff", borderWidth: 2, borderRadius: 4 },
+        label: { formatter: "{d}%", color: "#6b7483" }, labelLine: { length: 6, length2: 6 } }],
+    });
+  }
+
+  function byProvince(rows) {
+    const top = rows.slice(0, 12).reverse();
+    make("by_province", {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
+        formatter: (ps) => `${ps[0].name}<br>${t.sales}: ${yuan(ps[0].value)}` },
+      grid: { left: 8, right: 64, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: "value", axisLabel: { formatter: compact }, splitLine: { lineStyle: { color: "#eef0f4" } } },
+      yAxis: { type: "category", data: top.map((r) => r.province), axisTick: { show: false },
+        axisLine: { show: false } },
+      series: [{ type: "bar", data: top.map((r) => r.sales), barMaxWidth: 16,
+        itemStyle: { color: "#e4572e", borderRadius: [0, 4, 4, 0] },
+        label: { show: true, position: "right", formatter: (p) => compact(p.value), color: "#6b7483" } }],
+    });
+  }
+
+  function regionMap(provinces, stores) {
+    const max = Math.max(1, ...provinces.map((p) => p.sales));
+    const maxStore = Math.max(1, ...stores.map((s) => s.sales));
+    const option = {
+      tooltip: { trigger: "item",
+        formatter: (p) => {
+          if (p.seriesType === "scatter") {
+            const s = p.data.store;
+            return `${s.name}<br>${s.city || ""}<br>${t.sales}: ${yuan(s.sales)}<br>${t.orders}: ${money.format(s.orders)}`;
+          }
+          return p.data ? `${p.name}<br>${t.store_sales}: ${yuan(p.data.value)}<br>${t.stores}: ${p.data.stores}`
+            : p.name;
+        } },
+      visualMap: { min: 0, max, left: 12, bottom: 12, calculable: true, seriesIndex: 0,
+        text: [compact(max), "0"], inRange: { color: ["#fff4ef", "#f9b79f", "#e4572e", "#9c2f12"] } },
+      geo: { map: "china", roam: true, zoom: 1.15, top: 40, bottom: 10,
+        itemStyle: { areaColor: "#f2f4f7", borderColor: "#c9ced8" },
+        emphasis: { itemStyle: { areaColor: "#ffe2d6" }, label: { show: false } } },
+      series: [
+        { name: t.store_sales, type: "map", geoIndex: 0,
+          data: provinces.map((p) => ({ name: p.map_name, value: p.sales, stores: p.stores })) },
+        { name: t.stores, type: "scatter", coordinateSystem: "geo", zlevel: 2,
+          symbolSize: (v) => 5 + 14 * Math.sqrt(v[2] / maxStore),
+          itemStyle: { color: "#2e86de", borderColor: "#fff", borderWidth: 1, opacity: 0.85 },
+          data: stores.map((s) => ({ name: s.name, value: [s.longitude, s.latitude, s.sales], store: s })) },
+      ],
+    };
+    make("region_map", option);
+  }
+
+  function showError(message) {
+    document.querySelectorAll("[data-chart]").forEach((el) => {
+      el.innerHTML = `<div class="empty-state">${message}</div>`;
+    });
+  }
+
+  fetch(`${root.dataset.api}?days=${encodeURIComponent(days)}`, {
+    credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status))))
+    .then((data) => {
+      if (!data.available) return showError(t.load_error);
+      salesByDay(data.sales_by_day);
+      byChannel(data.by_channel);
+      byProvince(data.by_province);
+      regionMap(data.by_province, data.stores);
+      if (data.unattributed_sales > 0) {
+        const note = document.getElementById("unattributed");
+        note.textContent = t.unattributed.replace("{amount}", yuan(data.unattributed_sales));
+        note.hidden = false;
+      }
+      root.dataset.loaded = "true";
+    })
+    .catch(() => showError(t.load_error));
+
+  window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+})();

@@ -1,0 +1,62 @@
+"""The console's Jinja2 environment: one loader over the web templates and every domain's.
+
+Templates are looked up, in order, in ``omniretail/web/templates`` and then in each
+``omniretail/<domain...>/templates`` folder (sorted by path). A domain keeps its templates in
+a sub-folder named after itself to avoid clashes, e.g.
+``marketing/coupon/templates/coupon/list.html`` is rendered as ``"coupon/list.html"`` and
+starts with ``{% extends "base.html" %}``. A test checks that no two folders define the same
+template name.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from omniretail.platform import i18n
+
+WEB_DIR = Path(__file__).resolve().parent
+WEB_TEMPLATES = WEB_DIR / "templates"
+PACKAGE_ROOT = WEB_DIR.parent
+
+
+def template_dirs() -> list[Path]:
+    """The web templates first, then every domain's ``templates`` folder."""
+    dirs = [WEB_TEMPLATES]
+    for path in sorted(PACKAGE_ROOT.rglob("templates")):
+        if path.is_dir() and path != WEB_TEMPLATES and "__pycache__" not in path.parts:
+            dirs.append(path)
+    return dirs
+
+
+def _number(value: object, digits: int = 0) -> str:
+    """Thousands separators; ``—`` for a missing value."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{float(str(value)):,.{digits}f}"
+    except ValueError:
+        return str(value)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs()]),
+        autoescape=select_autoescape(("html", "htm", "xml", "svg")),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n.gettext,
+        ngettext=i18n.ngettext,
+        pgettext=i18n.pgettext,
+        npgettext=i18n.npgettext,
+        newstyle=True,
+    )
+    env.filters["number"] = _number
+    return env
