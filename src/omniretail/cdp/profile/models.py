@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from omniretail.platform.db import Base, TimestampMixin
@@ -28,6 +38,18 @@ class Customer(TimestampMixin, Base):
     first_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     golden: Mapped[dict[str, object] | None] = mapped_column(JSON)  # attribute -> {value, source}
+    home_store_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    address: Mapped[str | None] = mapped_column(String(256))
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sources: Mapped[list[str] | None] = mapped_column(JSON)
+    records: Mapped[int | None] = mapped_column(Integer)
+    consent_sms: Mapped[bool | None] = mapped_column(Boolean)
+    consent_email: Mapped[bool | None] = mapped_column(Boolean)
+    consent_wechat: Mapped[bool | None] = mapped_column(Boolean)
+    consent_app_push: Mapped[bool | None] = mapped_column(Boolean)
+    # active | merged (into ``merged_into``) | gone (its records disappeared)
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    merged_into: Mapped[str | None] = mapped_column(String(32))
     identities: Mapped[list[CustomerIdentity]] = relationship(back_populates="customer")
 
 

@@ -1,0 +1,127 @@
+"""Identity resolution settings (身份识别配置): identifiers, guard-rails, probabilistic matching.
+
+Defaults are the values tuned on the demo world (see docs/identity.md). An instance overrides
+any of them in ``$OMNIRETAIL_HOME/config/identity.yaml``, e.g.::
+
+    identifiers:
+      phone: {max_records: 20, max_names: 2}
+    blocked_values:
+      phone: ["+8640088888888"]
+    splink:
+      threshold: 0.995
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field
+
+from omniretail.platform.config import Settings, get_settings
+from omniretail.platform.errors import InvalidInput
+
+
+class IdentifierRule(BaseModel):
+    """How one kind of strong identifier links records."""
+
+    weight: float = Field(description="Strength of the link; the weakest link is cut first.")
+    scope: Literal["global", "source"] = Field(
+        "global",
+        description="'source': the value is only unique within its source (openid, buyer id).",
+    )
+    max_records: int = Field(
+        30, description="A value on more records than this is shared (e.g. a store phone)."
+    )
+    max_names: int = Field(
+        3, description="A value used by more distinct names than this is shared."
+    )
+
+
+def _default_identifiers() -> dict[str, IdentifierRule]:
+    return {
+        "member_id": IdentifierRule(weight=10, max_records=40, max_names=3),
+        "unionid": IdentifierRule(weight=9, max_records=40, max_names=3),
+        "phone": IdentifierRule(weight=8, max_records=30, max_names=3),
+        "email": IdentifierRule(weight=7, max_records=30, max_names=3),
+        "wecom_external_userid": IdentifierRule(weight=6, max_records=20, max_names=3),
+        "openid": IdentifierRule(weight=6, scope="source", max_records=20, max_names=3),
+        "platform_buyer_id": IdentifierRule(weight=6, scope="source", max_records=20, max_names=3),
+    }
+
+
+def _default_blocked() -> dict[str, list[str]]:
+    return {
+        "phone": ["+8613800138000", "+8613888888888", "+8613900000000", "+8618888888888"],
+        "email": ["test@test.com", "test@example.com", "noreply@example.com"],
+        "member_id": ["0", "00000000", "TEST"],
+    }
+
+
+def _default_blocked_patterns() -> dict[str, list[str]]:
+    # SQL LIKE patterns, matched case-insensitively
+    return {"email": ["test%@%", "%@example.com"], "member_id": ["test%"]}
+
+
+class SplinkSettings(BaseModel):
+    """Probabilistic matching of weak evidence (name, birthday, city, masked phone, address)."""
+
+    enabled: bool = True
+    threshold: float = Field(0.99, ge=0.5, le=1.0, description="Minimum match probability.")
+    weight: float = Field(1.0, description="Edge weight of a probabilistic link (below strong).")
+    prior_recall: float = Field(0.8, gt=0.0, le=1.0)
+    u_max_pairs: float = 2e6
+    seed: int = 42
+    blocking_rules: list[list[str]] = Field(
+        default_factory=lambda: [
+            ["phone_masked", "name_norm"],
+            ["name_norm", "birthday"],
+            ["phone_masked", "address_norm"],
+        ],
+        description="Each rule: columns that must be equal for a pair to be scored.",
+    )
+
+
+class IdentityConfig(BaseModel):
+    identifiers: dict[str, IdentifierRule] = Field(default_factory=_default_identifiers)
+    blocked_values: dict[str, list[str]] = Field(default_factory=_default_blocked)
+    blocked_patterns: dict[str, list[str]] = Field(default_factory=_default_blocked_patterns)
+    conflicting_kinds: list[str] = Field(
+        default_factory=lambda: ["member_id"],
+        description="Two different values of one of these kinds from the same source in one "
+        "cluster are a conflict: the cluster is split on its weakest links.",
+    )
+    manual_weight: float = 100.0
+    max_iterations: int = 64
+    splink: SplinkSettings = Field(default_factory=SplinkSettings)
+
+
+def config_path(settings: Settings | None = None) -> Path:
+    return (settings or get_settings()).home / "config" / "identity.yaml"
+
+
+def _merge(base: dict[str, object], override: dict[str, object]) -> dict[str, object]:
+    out = dict(base)
+    for key, value in override.items():
+        current = out.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            out[key] = _merge(current, value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(settings: Settings | None = None, path: Path | None = None) -> IdentityConfig:
+    """The defaults, overridden by the instance's ``config/identity.yaml`` when it exists."""
+    path = path or config_path(settings)
+    if not path.exists():
+        return IdentityConfig()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{path.name} is not valid YAML: {exc}", field="identity.yaml") from exc
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{path.name} must be a mapping", field="identity.yaml")
+    merged = _merge(IdentityConfig().model_dump(), raw)
+    return IdentityConfig.model_validate(merged)

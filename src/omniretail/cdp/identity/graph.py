@@ -1,0 +1,189 @@
+"""The deterministic identity graph (确定性身份图谱): strong identifiers → edges, with guard-rails.
+
+Work tables (dropped at the end of the step, prefix ``_idr_``):
+- ``_idr_records``: one row per source record with an integer ``node`` and normalised weak
+  evidence (``name_norm``, ``phone_masked``, ``address_norm``...).
+- ``_idr_values``: one row per (node, identifier kind, value); source-scoped kinds (openid,
+  platform buyer id) are prefixed with their source.
+- ``identity_shared_values`` (kept, for review): identifier values not used for linking
+  because they are blocked or shared (too many records, too many different names).
+- ``_idr_strong_edges``: record → anchor (smallest node with the same value) per usable value.
+"""
+
+from __future__ import annotations
+
+from omniretail.cdp.identity.config import IdentityConfig
+from omniretail.platform.engine.base import AnalyticsEngine
+
+SOURCE_TABLE = "std_identity_records"
+
+RECORD_COLUMNS = (
+    "record_key",
+    "source",
+    "source_record_id",
+    "member_id",
+    "phone",
+    "phone_masked",
+    "email",
+    "unionid",
+    "openid",
+    "platform_buyer_id",
+    "wecom_external_userid",
+    "name",
+    "gender",
+    "birthday",
+    "province",
+    "city",
+    "address",
+    "registered_at",
+    "observed_at",
+)
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def available_columns(engine: AnalyticsEngine, table: str = SOURCE_TABLE) -> set[str]:
+    return set(engine.fetch_arrow(f"SELECT * FROM {table} LIMIT 0").column_names)
+
+
+def prepare_records(engine: AnalyticsEngine, columns: set[str]) -> int:
+    """``_idr_records``: the source records numbered and normalised for matching."""
+
+    def col(name: str, cast: str = "VARCHAR") -> str:
+        return name if name in columns else f"CAST(NULL AS {cast})"
+
+    text_ids = ("member_id", "unionid", "openid", "platform_buyer_id", "wecom_external_userid")
+    ids = ",\n".join(f"nullif(trim(CAST({col(c)} AS VARCHAR)), '') AS {c}" for c in text_ids)
+    phone = col("phone")
+    masked_from_phone = (
+        f"CASE WHEN {phone} LIKE '+86%' AND length({phone}) = 14"
+        f" THEN substr({phone}, 4, 3) || '****' || substr({phone}, 11, 4) END"
+    )
+    engine.materialize(
+        "_idr_records",
+        f"""
+        SELECT row_number() OVER (ORDER BY record_key) AS node,
+               record_key, source,
+               {ids},
+               nullif(trim({phone}), '') AS phone,
+               nullif(lower(trim({col("email")})), '') AS email,
+               nullif(lower(regexp_replace({col("name")}, '[\\s\u3000·.]', '', 'g')), '')
+                   AS name_norm,
+               CAST({col("birthday", "DATE")} AS VARCHAR) AS birthday,
+               nullif(trim({col("city")}), '') AS city,
+               coalesce(nullif(trim({col("phone_masked")}), ''), {masked_from_phone})
+                   AS phone_masked,
+               nullif(lower(regexp_replace({col("address")}, '[\\s\u3000]', '', 'g')), '')
+                   AS address_norm,
+               {col("gender")} AS gender
+        FROM {SOURCE_TABLE}
+        WHERE record_key IS NOT NULL
+        """,
+    )
+    return int(engine.scalar("SELECT count(*) FROM _idr_records"))
+
+
+def _rules_values(cfg: IdentityConfig, kinds: list[str]) -> str:
+    rows = [
+        f"({_lit(k)}, {float(r.weight)}, {int(r.max_records)}, {int(r.max_names)})"
+        for k, r in cfg.identifiers.items()
+        if k in kinds
+    ]
+    return (
+        "SELECT * FROM (VALUES " + ", ".join(rows) + ") AS t(kind, weight, max_records, max_names)"
+    )
+
+
+def _blocked_condition(cfg: IdentityConfig, kind: str) -> str:
+    parts: list[str] = []
+    values = cfg.blocked_values.get(kind, [])
+    if values:
+        parts.append("value IN (" + ", ".join(_lit(v) for v in values) + ")")
+    for pattern in cfg.blocked_patterns.get(kind, []):
+        parts.append(f"lower(value) LIKE {_lit(pattern.lower())}")
+    return " OR ".join(parts) if parts else "FALSE"
+
+
+def build_values(engine: AnalyticsEngine, cfg: IdentityConfig) -> list[str]:
+    """``_idr_values`` and ``identity_shared_values``; returns the identifier kinds in use."""
+    kinds = [k for k in cfg.identifiers if k in _ID_COLUMNS]
+    selects = []
+    for kind in kinds:
+        rule = cfg.identifiers[kind]
+        value = f"source || ':' || {kind}" if rule.scope == "source" else kind
+        selects.append(
+            f"SELECT node, source, {_lit(kind)} AS kind, {value} AS value"
+            f" FROM _idr_records WHERE {kind} IS NOT NULL"
+        )
+    engine.materialize("_idr_values_all", " UNION ALL ".join(selects))
+    blocked = " OR ".join(f"(kind = {_lit(k)} AND ({_blocked_condition(cfg, k)}))" for k in kinds)
+    engine.materialize(
+        "_idr_value_stats",
+        """
+        SELECT v.kind, v.value, count(DISTINCT v.node) AS records,
+               count(DISTINCT r.name_norm) AS names
+        FROM _idr_values_all v JOIN _idr_records r USING (node)
+        GROUP BY v.kind, v.value
+        HAVING count(DISTINCT v.node) > 1
+        """,
+    )
+    engine.materialize(
+        "identity_shared_values",
+        f"""
+        SELECT s.kind, s.value, s.records, s.names,
+               CASE WHEN ({blocked}) THEN 'blocked'
+                    WHEN s.records > r.max_records THEN 'too_many_records'
+                    ELSE 'too_many_names' END AS reason
+        FROM _idr_value_stats s JOIN ({_rules_values(cfg, kinds)}) r USING (kind)
+        WHERE ({blocked}) OR s.records > r.max_records OR s.names > r.max_names
+        """,
+    )
+    # blocked values that occur only once are still never linkable: drop them too
+    engine.materialize(
+        "_idr_values",
+        f"""
+        SELECT v.* FROM _idr_values_all v
+        WHERE NOT ({blocked})
+          AND NOT EXISTS (SELECT 1 FROM identity_shared_values s
+                          WHERE s.kind = v.kind AND s.value = v.value)
+        """,
+    )
+    engine.execute("DROP TABLE IF EXISTS _idr_values_all")
+    engine.execute("DROP TABLE IF EXISTS _idr_value_stats")
+    return kinds
+
+
+_ID_COLUMNS = (
+    "member_id",
+    "phone",
+    "email",
+    "unionid",
+    "openid",
+    "platform_buyer_id",
+    "wecom_external_userid",
+)
+
+
+def build_strong_edges(engine: AnalyticsEngine, cfg: IdentityConfig, kinds: list[str]) -> int:
+    """``_idr_strong_edges(left_node, right_node, rule, evidence, weight)``: each record with a
+    usable identifier value links to the value's anchor (the record with the smallest node)."""
+    engine.materialize(
+        "_idr_strong_edges",
+        f"""
+        WITH anchors AS (
+            SELECT kind, value, min(node) AS anchor, count(*) AS n
+            FROM _idr_values GROUP BY kind, value HAVING count(*) > 1
+        )
+        SELECT a.anchor AS left_node, v.node AS right_node,
+               'deterministic:' || v.kind AS rule,
+               json_object('kind', v.kind, 'value', v.value, 'records', a.n) AS evidence,
+               r.weight AS weight
+        FROM _idr_values v
+        JOIN anchors a ON a.kind = v.kind AND a.value = v.value
+        JOIN ({_rules_values(cfg, kinds)}) r ON r.kind = v.kind
+        WHERE v.node <> a.anchor
+        """,
+    )
+    return int(engine.scalar("SELECT count(*) FROM _idr_strong_edges"))
