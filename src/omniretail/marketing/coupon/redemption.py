@@ -32,7 +32,7 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
-def _find(session: Session, code: str, *, lock: bool) -> Coupon:
+def find_coupon(session: Session, code: str, *, lock: bool = False) -> Coupon:
     norm = codes.normalize(code)
     if not codes.is_well_formed(norm):
         raise error_for("malformed_code", f"{code!r} is not a valid coupon code (check character)")
@@ -108,14 +108,19 @@ def _needs_categories(template: CouponTemplate) -> bool:
 
 
 def _evaluate(
-    session: Session, coupon: Coupon, basket: Basket, now: datetime
+    session: Session,
+    coupon: Coupon,
+    basket: Basket,
+    now: datetime,
+    lines: list[PricedLine] | None = None,
 ) -> tuple[CouponTemplate, Outcome]:
     template = session.get(CouponTemplate, coupon.template_id)
     assert template is not None
     region = basket.region_code
     if region is None and _needs_region(template):
         region = store_region(session, basket.store_code)
-    lines = priced_lines(session, basket, need_categories=_needs_categories(template))
+    if lines is None:
+        lines = priced_lines(session, basket, need_categories=_needs_categories(template))
     outcome = check_coupon(
         coupon,
         template,
@@ -152,7 +157,7 @@ def validate(
     """Would this coupon work on this basket? Never raises for a coupon problem: returns why."""
     now = now or utcnow()
     try:
-        coupon = _find(session, code, lock=False)
+        coupon = find_coupon(session, code)
         template, outcome = _evaluate(session, coupon, basket, now)
     except CouponError as exc:
         zh, _en = REASONS[exc.reason]
@@ -194,18 +199,23 @@ def redeem(
     order_id: str,
     basket: Basket,
     idempotency_key: str | None = None,
+    lines: list[PricedLine] | None = None,
     now: datetime | None = None,
 ) -> RedemptionResult:
-    """Use a coupon on an order, exactly once. A retry with the same key replays the answer."""
+    """Use a coupon on an order, exactly once. A retry with the same key replays the answer.
+
+    ``lines`` (from the pricing function) are the basket lines after promotions and earlier
+    coupons; without them the coupon is computed on the basket at list prices.
+    """
     now = now or utcnow()
     key = idempotency_key or order_id
-    coupon = _find(session, code, lock=True)
+    coupon = find_coupon(session, code, lock=True)
     done = _existing(session, coupon.id, "redeem", key)
     if done is not None:
         if done.order_id != order_id:
             raise error_for("duplicate_request", field="order_id")
         return _replay(done, coupon)
-    template, outcome = _evaluate(session, coupon, basket, now)
+    template, outcome = _evaluate(session, coupon, basket, now, lines)
     moved = session.execute(
         update(Coupon)
         .where(Coupon.id == coupon.id, Coupon.status == "issued")
@@ -253,6 +263,7 @@ def redeem(
         shipping_off=outcome.shipping_off,
         gift_sku=outcome.gift_sku,
         coupon_status="redeemed",
+        line_discounts=outcome.allocations,
     )
     session.add(
         CouponRedemption(
@@ -281,7 +292,7 @@ def reverse(
     """The order was returned: record a negative ledger row and restore the coupon per its rules
     (back to usable when ``restore_on_return`` and still valid, else expired or void)."""
     now = now or utcnow()
-    coupon = _find(session, code, lock=True)
+    coupon = find_coupon(session, code, lock=True)
     done = _existing(session, coupon.id, "reverse", return_id)
     if done is not None:
         return _replay(done, coupon)

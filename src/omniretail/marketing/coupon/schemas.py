@@ -161,4 +161,5 @@ class RedemptionResult(BaseModel):
     shipping_off: Decimal = Decimal("0")
     gift_sku: str | None = None
     coupon_status: str
+    line_discounts: dict[int, Decimal] = {}  # basket line index -> part of the discount
     replayed: bool = False  # True when this is the stored answer to a retried request

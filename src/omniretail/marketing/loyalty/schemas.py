@@ -1,0 +1,92 @@
+"""Pydantic shapes of the points ledger and tiers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class EntryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str
+    points: int
+    source: str | None
+    ref: str | None
+    amount: Decimal | None
+    occurred_at: datetime
+    expires_at: datetime | None
+    recorded_at: datetime
+    note: str | None
+
+
+class PointsResult(BaseModel):
+    customer_id: str
+    entry_id: int
+    kind: str
+    points: int
+    balance: int
+    replayed: bool = False  # the stored answer to a retried request
+    shortfall: int = 0  # points a reversal could not take back (already spent)
+    tier_code: str | None = None
+
+
+class EarnIn(BaseModel):
+    customer_id: str = Field(min_length=1, max_length=32)
+    source: str = Field(min_length=1, max_length=32, description="channel code, e.g. pos")
+    order_id: str = Field(min_length=1, max_length=64)
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    occurred_at: AwareDatetime
+
+
+class RedeemIn(BaseModel):
+    customer_id: str = Field(min_length=1, max_length=32)
+    points: int = Field(gt=0)
+    ref: str = Field(min_length=1, max_length=96, description="redemption id (idempotency key)")
+
+
+class AdjustIn(BaseModel):
+    customer_id: str = Field(min_length=1, max_length=32)
+    points: int
+    ref: str = Field(min_length=1, max_length=96)
+    note: str = Field(min_length=1, max_length=256)
+
+
+class ReverseIn(BaseModel):
+    customer_id: str = Field(min_length=1, max_length=32)
+    source: str = Field(min_length=1, max_length=32)
+    order_id: str = Field(min_length=1, max_length=64)
+    return_id: str = Field(min_length=1, max_length=64)
+    returned_amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+
+
+class TierCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=16)
+    name: str
+    name_en: str | None = None
+    rank: int = Field(ge=0)
+    min_points: int = Field(default=0, ge=0)
+    min_spend: Decimal | None = Field(default=None, ge=0)
+    window_days: int = Field(default=365, gt=0)
+    earn_multiplier: Decimal = Field(default=Decimal("1"), gt=0)
+    birthday_multiplier: Decimal = Field(default=Decimal("2"), ge=1)
+    birthday_coupon_template: str | None = None
+    benefits: list[Any] = []
+
+
+class TierRead(TierCreate):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+    id: int
+
+
+class AccountRead(BaseModel):
+    customer_id: str
+    tier_code: str | None
+    tier_since: datetime | None
+    balance: int
+    verified: bool
+    buckets: list[dict[str, Any]]
