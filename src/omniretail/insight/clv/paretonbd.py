@@ -66,8 +66,9 @@ class ParetoNBDModel(FittedModel):
     ) -> FloatArray:
         a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         left = -(r + x) * np.log(alpha + age) - s * np.log(beta + age)
-        right = np.log(s) - np.log(r + s + x) + _log_a0(r, alpha, s, beta, x, t_x, age)
-        out: FloatArray = a1 + np.logaddexp(left, right)
+        with np.errstate(invalid="ignore", over="ignore"):  # extreme trial points: NaN → rejected
+            right = np.log(s) - np.log(r + s + x) + _log_a0(r, alpha, s, beta, x, t_x, age)
+            out: FloatArray = a1 + np.logaddexp(left, right)
         return out
 
     def fit(
@@ -180,9 +181,9 @@ class ParetoNBDModel(FittedModel):
 
         gx, gw = np.polynomial.legendre.leggauss(nodes)
         tau = (gx[None, :] + 1) / 2 * tt[:, None]  # (len(t), nodes)
-        dens = s * beta**s * (beta + tau) ** -(s + 1)
+        dens = s / beta * np.exp(-(s + 1) * np.log1p(tau / beta))  # s βˢ (β+τ)^−(s+1)
         integral = (nb(tau) * dens * gw[None, :]).sum(axis=1) * tt / 2
-        out: FloatArray = nb(tt) * (beta / (beta + tt)) ** s + integral
+        out: FloatArray = nb(tt) * np.exp(-s * np.log1p(tt / beta)) + integral
         return out
 
     def summary(self) -> dict[str, float]:
