@@ -1,0 +1,146 @@
+"""Batch training and scoring for serving (批量生成推荐结果).
+
+:func:`build_outputs` fits the serving recommender on all purchases and produces the tables the
+pipeline publishes: top-N products per customer (with business rules applied), the customers
+most likely to buy each product (catalogue-only and new SKUs included, through the content
+model) and, optionally, an offline evaluation of each algorithm on a time split for the console.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from omniretail.insight.recommend.base import BATCH_USERS, Recommender, create
+from omniretail.insight.recommend.evaluate import evaluate
+from omniretail.insight.recommend.filters import BusinessRules
+from omniretail.insight.recommend.interactions import Interactions
+
+log = logging.getLogger(__name__)
+POPULAR_KEY = "*"
+
+
+@dataclass
+class RecsConfig:
+    """Knobs of the ``recommendations`` pipeline step."""
+
+    algorithm: str = "hybrid"
+    params: dict[str, Any] = field(default_factory=dict)
+    top_n: int = 20
+    likely_customers: int = 100
+    recent_days: float = 90.0
+    excluded_categories: Sequence[str] = ()
+    evaluate: bool = True
+    evaluate_algorithms: Sequence[str] = ("popularity", "itemknn", "als", "content", "hybrid")
+    max_evaluation_rows: int = 2_000_000
+
+
+@dataclass
+class RecsOutputs:
+    model: Recommender
+    customer_recommendations: pd.DataFrame
+    likely_customers: pd.DataFrame
+    metrics: pd.DataFrame
+    evaluation: dict[str, Any] | None
+
+
+def top_users_per_item(model: Recommender, n: int, *, exclude_owners: bool = True) -> pd.DataFrame:
+    """For every product the model knows, the n customers with the highest scores.
+
+    Streams the users × items score matrix in blocks, keeping a running top-n per column.
+    """
+    n_users = model.interactions.n_users
+    n_items = model.n_items
+    n = min(n, n_users)
+    best_val = np.full((n, n_items), -np.inf, dtype=np.float32)
+    best_idx = np.full((n, n_items), -1, dtype=np.int64)
+    for start in range(0, n_users, BATCH_USERS):
+        codes = np.arange(start, min(start + BATCH_USERS, n_users))
+        block = model._scores(codes)
+        if exclude_owners:
+            seen = model._seen[codes].tocoo()
+            block[seen.row, seen.col] = -np.inf
+        vals = np.vstack([best_val, block])
+        idx = np.vstack([best_idx, np.broadcast_to(codes[:, None], block.shape)])
+        keep = np.argpartition(-vals, n - 1, axis=0)[:n]
+        best_val = np.take_along_axis(vals, keep, axis=0)
+        best_idx = np.take_along_axis(idx, keep, axis=0)
+    order = np.argsort(-best_val, axis=0, kind="stable")
+    best_val = np.take_along_axis(best_val, order, axis=0)
+    best_idx = np.take_along_axis(best_idx, order, axis=0)
+    rank, item = np.nonzero(np.isfinite(best_val) & (best_idx >= 0))
+    return pd.DataFrame(
+        {
+            "sku": model.item_ids[item].astype(str),
+            "rank": (rank + 1).astype(np.int64),
+            "customer_id": model.interactions.users[best_idx[rank, item]].astype(str),
+            "score": best_val[rank, item].astype(np.float64),
+        }
+    ).sort_values(["sku", "rank"], ignore_index=True)
+
+
+def build_outputs(
+    purchases: pd.DataFrame,
+    *,
+    products: pd.DataFrame | None = None,
+    preferred_store: Mapping[str, str] | None = None,
+    assortment: pd.DataFrame | None = None,
+    config: RecsConfig | None = None,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> RecsOutputs:
+    """``purchases``: one row per paid line with ``customer_id, sku, ordered_at``."""
+    cfg = config or RecsConfig()
+    interactions = Interactions.from_frame(
+        purchases, user_col="customer_id", item_col="sku", time_col="ordered_at"
+    )
+    progress(f"fitting {cfg.algorithm} on {len(interactions)} purchases")
+    model = create(cfg.algorithm, **cfg.params).fit(interactions, products)
+    rules = BusinessRules.build(
+        products=products,
+        history=interactions,
+        excluded_categories=cfg.excluded_categories,
+        assortment=assortment,
+        preferred_store=preferred_store,
+        recent_days=cfg.recent_days,
+    )
+    progress("ranking products for every customer")
+    users = [*interactions.users.tolist(), POPULAR_KEY]  # "*": the list for new customers
+    recs = model.recommend(users, cfg.top_n, exclude_seen=False, candidates=rules)
+    recs = recs.rename(columns={"user_id": "customer_id", "item_id": "sku"})
+    recs["algorithm"] = cfg.algorithm
+    recs = recs.sort_values(["customer_id", "rank"], ignore_index=True)
+    progress("finding likely customers for every product")
+    likely = top_users_per_item(model, cfg.likely_customers)
+    evaluation = None
+    metrics = pd.DataFrame(columns=["algorithm", "metric", "value"])
+    if cfg.evaluate and len(purchases) <= cfg.max_evaluation_rows:
+        progress("evaluating algorithms on a time split")
+        try:
+            evaluation = evaluate(
+                purchases,
+                user_col="customer_id",
+                item_col="sku",
+                time_col="ordered_at",
+                split="time",
+                test_ratio=0.2,
+                k=10,
+                algorithms=list(cfg.evaluate_algorithms),
+                items=products,
+            )
+        except Exception as exc:  # the serving tables matter more than the report
+            log.warning("recommendation evaluation skipped: %s", exc)
+            evaluation = {"error": str(exc)}
+        if evaluation and "results" in evaluation:
+            metrics = pd.DataFrame(
+                [
+                    {"algorithm": algo, "metric": name, "value": float(value)}
+                    for algo, values in evaluation["results"].items()
+                    for name, value in values.items()
+                ]
+            )
+    return RecsOutputs(model, recs, likely, metrics, evaluation)
