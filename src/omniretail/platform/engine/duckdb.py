@@ -67,10 +67,10 @@ class DuckDBEngine(AnalyticsEngine):
         )
 
     def table_exists(self, name: str) -> bool:
-        row = self.con.execute(
+        rows = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchone()
-        return bool(row and row[0])
+        ).fetchall()  # fetch to the end: duckdb 2 refuses new work while a result is open
+        return bool(rows and rows[0][0])
 
     def write_parquet(self, sql: str, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
