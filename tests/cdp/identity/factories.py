@@ -137,3 +137,41 @@ def synthetic_world(n_people: int, seed: int = 7) -> tuple[list[dict[str, Any]],
             truth[r["record_key"]] = p
         rows.extend(recs)
     return rows, truth
+
+
+def run_steps(rows: list[dict[str, Any]] | None, *names: str) -> dict[str, Any]:
+    """Load ``rows`` as std_identity_records (when given) into the instance's work database
+    and run the named pipeline steps there."""
+    from omniretail.platform import pipeline
+    from omniretail.platform.config import get_settings
+    from omniretail.platform.engine import open_engine
+
+    settings = get_settings()
+    engine = open_engine("duckdb", settings)
+    try:
+        if rows is not None:
+            assert isinstance(engine, DuckDBEngine)
+            load_records(engine, rows)
+        ctx = pipeline.PipelineContext(engine=engine, settings=settings)
+        return pipeline.run(ctx, only=list(names))
+    finally:
+        engine.close()
+
+
+def work_rows(sql: str) -> list[dict[str, Any]]:
+    from omniretail.platform.engine import DuckDBEngine as Engine
+    from omniretail.platform.engine import work_path
+
+    engine = Engine(work_path(), read_only=True)
+    try:
+        return engine.fetch_rows(sql)
+    finally:
+        engine.close()
+
+
+def customer_of(sql_rows: list[dict[str, Any]]) -> dict[str, str]:
+    return {r["record_key"]: r["customer_id"] for r in sql_rows}
+
+
+def identity_map() -> dict[str, str]:
+    return customer_of(work_rows("SELECT record_key, customer_id FROM identity_map"))

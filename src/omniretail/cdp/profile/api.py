@@ -1,0 +1,46 @@
+"""``/api/v1/customers``: search, the Customer 360 profile and its timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from omniretail.cdp.profile import service
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+
+
+@router.get("")
+def search_customers(
+    db: DbSession,
+    principal: ApiPrincipal,
+    q: str = Query(..., min_length=1, max_length=128, description="Id, identifier, name, phone"),
+    limit: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
+    """Find customers by customer id, any identifier, name prefix or phone ending."""
+    principal.require("read")
+    items = service.search(db, principal, q, limit=limit)
+    return {"q": q, "count": len(items), "items": items}
+
+
+@router.get("/{identifier}")
+def get_customer(identifier: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+    """The Customer 360 profile, by our customer id or any identifier (phone in any format,
+    openid, unionid, member card, platform buyer id, ``source:record id``)."""
+    principal.require("read")
+    return service.get_profile(db, principal, identifier)
+
+
+@router.get("/{identifier}/timeline")
+def get_timeline(
+    identifier: str,
+    db: DbSession,
+    principal: ApiPrincipal,
+    page: int = Query(1, ge=1, le=10_000),
+    size: int = Query(50, ge=1, le=200),
+) -> dict[str, Any]:
+    """Orders, events and reviews across channels, newest first."""
+    principal.require("read")
+    return service.timeline(db, principal, identifier, page=page, size=size)

@@ -1,0 +1,157 @@
+"""``omniretail identity ...`` (身份识别) and ``omniretail link`` (名单匹配)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+NAME = "identity"
+app = typer.Typer(
+    help="Identity resolution: explain, merge, unmerge, evaluate (身份识别).", no_args_is_help=True
+)
+
+
+def _print(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _resolve_customer(engine: Any, identifier: str) -> str:
+    from omniretail.cdp.identity.explain import customer_of_record
+    from omniretail.cdp.profile import lookup
+
+    if ":" in identifier and not identifier.startswith("+"):
+        found = customer_of_record(engine, identifier)
+        if found:
+            return found
+    return lookup.resolve_in_snapshot(engine, identifier)
+
+
+@app.command("explain")
+def explain(
+    identifier: str = typer.Argument(
+        ...,
+        help="Customer id, record key (source:id) or any "
+        "identifier (phone, openid, unionid, member card...).",
+    ),
+    record: list[str] = typer.Option(
+        [],
+        "--record",
+        help="Explain the chain between these records (give one or two record keys).",
+    ),
+) -> None:
+    """Why are these records one customer: records, links and the chains between them."""
+    from omniretail.cdp.identity import explain as explain_mod
+    from omniretail.cdp.identity.service import published_engine
+
+    engine = published_engine()
+    try:
+        customer_id = _resolve_customer(engine, identifier)
+        a = record[0] if record else (identifier if ":" in identifier else None)
+        b = record[1] if len(record) > 1 else None
+        _print(explain_mod.explain(engine, customer_id, record_a=a, record_b=b))
+    finally:
+        engine.close()
+
+
+@app.command("merge")
+def merge(
+    customer_id: str = typer.Argument(..., help="The customer that survives."),
+    other_customer_id: str = typer.Argument(..., help="The customer merged into it."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the audit trail)."),
+    actor: str = typer.Option("cli", "--actor", help="Who decides."),
+) -> None:
+    """Declare two customers one person (must-link, honoured by every later run)."""
+    from omniretail.cdp.identity import service
+    from omniretail.platform.db import session_scope
+
+    engine = service.published_engine()
+    try:
+        with session_scope() as s:
+            _print(
+                service.merge_customers(
+                    s,
+                    engine,
+                    customer_id=customer_id,
+                    other_customer_id=other_customer_id,
+                    actor=actor,
+                    reason=reason,
+                )
+            )
+    finally:
+        engine.close()
+
+
+@app.command("unmerge")
+def unmerge(
+    customer_id: str = typer.Argument(...),
+    record: list[str] = typer.Option(..., "--record", help="Record key to split off (repeat)."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the audit trail)."),
+    actor: str = typer.Option("cli", "--actor"),
+) -> None:
+    """Split records off a customer (cannot-link, honoured by every later run)."""
+    from omniretail.cdp.identity import service
+    from omniretail.platform.db import session_scope
+
+    engine = service.published_engine()
+    try:
+        with session_scope() as s:
+            _print(
+                service.unmerge_records(
+                    s,
+                    engine,
+                    customer_id=customer_id,
+                    record_keys=record,
+                    actor=actor,
+                    reason=reason,
+                )
+            )
+    finally:
+        engine.close()
+
+
+@app.command("constraints")
+def constraints(all_: bool = typer.Option(False, "--all", help="Include lifted ones.")) -> None:
+    """List manual must-link / cannot-link decisions."""
+    from omniretail.cdp.identity import service
+    from omniretail.platform.db import session_scope
+
+    with session_scope() as s:
+        _print(service.list_constraints(s, include_inactive=all_))
+
+
+@app.command("evaluate")
+def evaluate(
+    truth: Path = typer.Option(..., "--truth", help="A demo world's folder (or its truth/)."),
+    work: bool = typer.Option(
+        False, "--work", help="Read the pipeline's work database instead of the published snapshot."
+    ),
+) -> None:
+    """Pairwise precision, recall and F1 of the resolved customers against the truth (JSON)."""
+    from omniretail.cdp.identity.evaluate import evaluate as run_eval
+    from omniretail.cdp.identity.service import published_engine
+    from omniretail.platform.engine import DuckDBEngine, work_path
+
+    engine = DuckDBEngine(work_path(), read_only=True) if work else published_engine()
+    try:
+        _print(run_eval(engine, truth))
+    finally:
+        engine.close()
+
+
+def link(
+    left: Path = typer.Argument(..., help="A customer list (CSV, Parquet, XLSX, JSON lines)."),
+    right: Path | None = typer.Argument(None, help="A second list to link against."),
+    config: Path = typer.Option(..., "--config", help="Linking configuration (YAML)."),
+    out: Path = typer.Option(..., "--out", help="Where to write the matching pairs (CSV)."),
+) -> None:
+    """Link two customer lists or de-duplicate one with Splink (名单匹配/去重)."""
+    from omniretail.cdp.identity.link import link_files, load_link_config
+
+    _print(link_files(load_link_config(config), left, right, out))
+
+
+def register(root: typer.Typer) -> None:
+    root.command("link")(link)
