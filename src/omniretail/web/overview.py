@@ -71,9 +71,11 @@ def _pct_change(now: float, before: float) -> float | None:
 class _Query:
     """The scoped paid orders of one snapshot, as a DuckDB view."""
 
-    def __init__(self, engine: DuckDBEngine, store_codes: list[str] | None) -> None:
+    def __init__(
+        self, engine: DuckDBEngine, tables: set[str], store_codes: list[str] | None
+    ) -> None:
         self.engine = engine
-        self.table = "orders" if engine.table_exists("orders") else "std_orders"
+        self.table = "orders" if "orders" in tables else "std_orders"
         columns = {
             r["column_name"]
             for r in engine.fetch_rows(
@@ -92,9 +94,9 @@ class _Query:
             f"CAST(paid_amount AS DOUBLE) AS paid, {who} AS who "
             f"FROM {self.table} WHERE status = 'paid'{scope}"
         )
-        self.has_stores = engine.table_exists("dim_store")
-        self.has_channels = engine.table_exists("dim_channel")
-        self.has_customers = engine.table_exists("customers")
+        self.has_stores = "dim_store" in tables
+        self.has_channels = "dim_channel" in tables
+        self.has_customers = "customers" in tables
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         return self.engine.fetch_rows(
@@ -235,9 +237,13 @@ def _stores(q: _Query, start: date, end: date) -> tuple[list[ProvinceSlice], lis
 def _load(
     engine: DuckDBEngine, *, days: int, store_codes: list[str] | None, full: bool
 ) -> OverviewRead:
-    if not (engine.table_exists("orders") or engine.table_exists("std_orders")):
+    tables = {
+        r["table_name"]
+        for r in engine.fetch_rows("SELECT table_name FROM information_schema.tables")
+    }
+    if not tables & {"orders", "std_orders"}:
         return OverviewRead(available=False, reason=NO_ORDERS, days=days)
-    q = _Query(engine, store_codes)
+    q = _Query(engine, tables, store_codes)
     first, last = q.bounds()
     if first is None or last is None:
         return OverviewRead(
@@ -259,10 +265,9 @@ def _load(
         result.sales_by_day = _sales_by_day(q, start, last)
         result.by_channel = _by_channel(q, start, last)
         result.by_province, result.stores = _stores(q, start, last)
-        store_sales = sum(p.sales for p in result.by_province)
-        result.unattributed_sales = (
-            round(max(result.kpis.sales - store_sales, 0.0), 2) if (result.kpis) else 0.0
-        )
+        if q.has_stores and result.kpis:
+            store_sales = sum(p.sales for p in result.by_province)
+            result.unattributed_sales = round(max(result.kpis.sales - store_sales, 0.0), 2)
     return result
 
 

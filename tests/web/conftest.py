@@ -1,0 +1,69 @@
+"""Console fixtures: an anonymous client over a migrated store with users, a published snapshot."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from omniretail.platform import db
+from omniretail.platform.engine import published_path
+from tests.web.seed import Seed, make_seed, write_snapshot
+
+ADMIN = ("admin", "admin-pass-1")
+ANALYST = ("ana", "analyst-pass-1")
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF field in the page"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str, next: str = "") -> object:
+    token = csrf_from(client.get("/login").text)
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token, "next": next},
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture
+def console(home: Path) -> Iterator[TestClient]:
+    """An anonymous browser-like client; the store has an admin and an analyst."""
+    from omniretail.platform.auth import service
+    from omniretail.web.app import create_app
+
+    db.create_all(db.get_engine())  # quick; migrations are tested in tests/platform
+    with db.session_scope() as s:
+        service.create_user(s, username=ADMIN[0], password=ADMIN[1], role="admin")
+        service.create_user(
+            s, username=ANALYST[0], password=ANALYST[1], role="analyst", display_name="小安"
+        )
+    with TestClient(create_app(), headers={"accept": "text/html"}) as c:
+        yield c
+
+
+@pytest.fixture
+def admin_console(console: TestClient) -> TestClient:
+    r = login(console, *ADMIN)
+    assert r.status_code == 303, r.text
+    return console
+
+
+@pytest.fixture(scope="session")
+def seed() -> Seed:
+    return make_seed()
+
+
+@pytest.fixture
+def published(home: Path, seed: Seed) -> Seed:
+    """The seed published as the analytics snapshot the console reads."""
+    write_snapshot(published_path(), seed)
+    return seed
