@@ -1,30 +1,27 @@
-"""Coupon codes: random (``secrets``), a human-friendly alphabet and a Luhn mod N check character.
+"""Coupon codes: random (``secrets``), a human-friendly alphabet and a check character.
 
-The alphabet leaves out look-alikes (0/O, 1/I/L, U), so a code read aloud at the till or typed
-from a screenshot is rarely mistyped, and when it is, the check character catches every single
-wrong character and every swap of two neighbours before the database is asked.
+The alphabet leaves out look-alikes (0/O, 1/I/L), so a code read aloud at the till or typed
+from a screenshot is rarely mistyped. It has 31 symbols, a prime, so a weighted checksum mod 31
+(weights 1..13 over the 12 body characters and the check character, as in ISO 7064) catches
+every single wrong character and every swap of two neighbours before the database is asked.
 """
 
 from __future__ import annotations
 
 import secrets
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # 30 symbols, no 0 O 1 I L U
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # 31 symbols (prime), no 0 O 1 I L
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
-BODY_LENGTH = 12  # 30**12 ~ 5.3e17 (~59 bits): guessing one live code is hopeless
+_N = len(ALPHABET)
+BODY_LENGTH = 12  # 31**12 ~ 7.9e17 (~59 bits): guessing one live code is hopeless
 GROUP = 4
 
 
 def _check_char(body: str) -> str:
-    """Luhn mod N: the character that makes the weighted sum divisible by N."""
-    n = len(ALPHABET)
-    factor = 2
-    total = 0
-    for ch in reversed(body):
-        addend = factor * _INDEX[ch]
-        factor = 1 if factor == 2 else 2
-        total += addend // n + addend % n
-    return ALPHABET[(n - total % n) % n]
+    """The character c with sum(w_i * v_i) + (len+1) * c == 0 (mod 31), weights 1, 2, ..."""
+    total = sum((i + 1) * _INDEX[ch] for i, ch in enumerate(body))
+    weight = len(body) + 1
+    return ALPHABET[(-total * pow(weight, -1, _N)) % _N]
 
 
 def new_code(prefix: str = "") -> str:

@@ -309,14 +309,13 @@ def coupon_center(
     ]
     held: dict[int, int] = {}
     if customer_id and templates:
-        held = dict(
-            session.execute(
-                select(CouponClaimCount.template_id, CouponClaimCount.n).where(
-                    CouponClaimCount.customer_id == customer_id,
-                    CouponClaimCount.template_id.in_([t.id for t in templates]),
-                )
-            ).tuples()
-        )
+        rows = session.execute(
+            select(CouponClaimCount.template_id, CouponClaimCount.n).where(
+                CouponClaimCount.customer_id == customer_id,
+                CouponClaimCount.template_id.in_([t.id for t in templates]),
+            )
+        ).all()
+        held = {int(r[0]): int(r[1]) for r in rows}
     items = []
     for t in templates:
         remaining = None if t.total_limit is None else max(t.total_limit - t.issued_count, 0)
