@@ -24,13 +24,15 @@ def test_nothing_published_is_an_honest_empty_state(admin_console) -> None:
     assert body["available"] is False
     assert "omniretail pipeline run" in body["reason"]
     page = admin_console.get("/").text
-    assert "尚无数据" in page and "omniretail pipeline run" in page
+    assert "尚无数据" in page
+    assert "omniretail pipeline run" in page
     assert "echarts" not in page  # no charts without data
 
 
 def test_kpis_match_the_seed(admin_console, published) -> None:
     body = admin_console.get("/api/v1/overview?days=30").json()
-    assert body["available"] and body["source_table"] == "orders"
+    assert body["available"]
+    assert body["source_table"] == "orders"
     start = LAST_DAY - timedelta(days=29)
     assert body["period_start"] == start.isoformat()
     assert body["period_end"] == LAST_DAY.isoformat()
@@ -61,7 +63,8 @@ def test_series_match_the_seed(admin_console, published) -> None:
     assert {d["day"]: d["sales"] for d in days} == pytest.approx(by_day, abs=0.01)
 
     channels = {c["channel_code"]: c for c in body["by_channel"]}
-    assert channels["POS"]["name"] == "门店收银" and channels["POS"]["name_en"] == "Store POS"
+    assert channels["POS"]["name"] == "门店收银"
+    assert channels["POS"]["name_en"] == "Store POS"
     counts = Counter(o["channel_code"] for o in paid)
     assert {k: v["orders"] for k, v in channels.items()} == counts
     assert [c["sales"] for c in body["by_channel"]] == sorted(
@@ -92,10 +95,13 @@ def test_std_orders_is_used_before_identity_resolution(home) -> None:
         published_path(), seed, tables=("orders", "dim_channel"), orders_table="std_orders"
     )
     data = overview.load_overview(days=0)
-    assert data.available and data.source_table == "std_orders"
-    assert data.kpis is not None and data.kpis.members is None  # no customers table yet
+    assert data.available
+    assert data.source_table == "std_orders"
+    assert data.kpis is not None
+    assert data.kpis.members is None
     assert data.kpis.buyers == len({o["record_key"] for o in seed.paid() if o["record_key"]})
-    assert data.by_province == [] and data.stores == []  # no dim_store yet
+    assert data.by_province == []
+    assert data.stores == []
     assert data.unattributed_sales == 0
     assert {c.channel_code for c in data.by_channel} == {
         "POS",
@@ -109,7 +115,8 @@ def test_std_orders_is_used_before_identity_resolution(home) -> None:
 def test_snapshot_without_orders_table(home) -> None:
     write_snapshot(published_path(), make_seed(customers=5), tables=("dim_store",))
     data = overview.load_overview()
-    assert not data.available and "orders" in (data.reason or "")
+    assert not data.available
+    assert "orders" in (data.reason or "")
 
 
 def test_store_manager_sees_only_their_stores(console, published) -> None:
@@ -184,7 +191,8 @@ def test_page_renders_kpis_and_chart_containers(admin_console, published) -> Non
     assert f"{len(paid):,}" in page
     for key in ("sales_by_day", "by_channel", "by_province", "region_map"):
         assert f'data-chart="{key}"' in page
-    assert "vendor/echarts.min.js" in page and "vendor/china-map.js" in page
+    assert "vendor/echarts.min.js" in page
+    assert "vendor/china-map.js" in page
     assert 'class="current" data-days="30"' in page
 
 
