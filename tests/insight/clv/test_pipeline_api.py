@@ -1,0 +1,98 @@
+"""The ``customer_scores`` step's output schema, and the API serving it."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from omniretail.insight.clv.pipeline import build_scores
+from omniretail.platform import pipeline
+from omniretail.platform.config import get_settings
+from omniretail.platform.engine import open_engine, publish_snapshot
+from omniretail.platform.engine.duckdb import DuckDBEngine
+from tests.insight.churn.synthetic import history, load
+
+EXPECTED = {
+    "customer_id": pa.string(),
+    "p_alive": pa.float64(),
+    "expected_purchases_90d": pa.float64(),
+    "expected_purchases_180d": pa.float64(),
+    "expected_purchases_365d": pa.float64(),
+    "expected_value_90d": pa.float64(),
+    "expected_value_180d": pa.float64(),
+    "expected_value_365d": pa.float64(),
+    "churn_risk": pa.float64(),
+    "churn_top_factors": pa.list_(pa.string()),
+    "next_purchase_date": pa.date32(),
+    "next_replenishment_due_date": pa.date32(),
+    "replenishment_due_categories": pa.list_(pa.string()),
+}
+
+
+def test_step_is_registered() -> None:
+    steps = {s.name: s for s in pipeline.discover()}
+    assert steps["customer_scores"].order == 600
+
+
+def test_output_schema_and_values() -> None:
+    with DuckDBEngine() as eng:
+        load(eng, history(n=600, seed=1))
+        out = build_scores(eng)
+        assert out["customers"] == 600
+        schema = eng.fetch_arrow("SELECT * FROM customer_scores LIMIT 0").schema
+        for name, typ in EXPECTED.items():
+            assert schema.field(name).type == typ, name
+        stats = eng.fetch_rows(
+            """SELECT min(p_alive) lo, max(p_alive) hi,
+                      bool_and(expected_purchases_365d >= expected_purchases_90d) mono,
+                      min(next_purchase_date) first_next, count(DISTINCT customer_id) n
+               FROM customer_scores"""
+        )[0]
+        assert 0 < stats["lo"] <= stats["hi"] <= 1
+        assert stats["mono"]
+        assert stats["n"] == 600
+        assert str(stats["first_next"]) >= out["as_of"]
+        models = {r["model"] for r in eng.fetch_rows("SELECT model FROM customer_score_models")}
+        assert models == {"clv", "churn"}
+
+
+def test_without_orders_the_step_skips() -> None:
+    with DuckDBEngine() as eng:
+        assert "skipped" in build_scores(eng)
+
+
+def test_api_serves_published_scores(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/api/v1/models/clv").status_code == 404
+    settings = get_settings()
+    eng = open_engine("duckdb", settings)
+    try:
+        load(eng, history(n=300, seed=2))  # type: ignore[arg-type]
+        build_scores(eng)
+    finally:
+        eng.close()
+    publish_snapshot(settings)
+    body = client.get("/api/v1/customers/C000000001/scores").json()
+    assert body["customer_id"] == "C000000001"
+    assert 0 <= body["p_alive"] <= 1
+    assert isinstance(body["churn_top_factors"], list)
+    assert isinstance(body["replenishment"], list)
+    clv = client.get("/api/v1/models/clv").json()
+    assert set(clv["parameters"]) == {"r", "alpha", "a", "b"}
+    assert clv["calibration_fit"][0]["repeat_purchases"] == "0"
+    churn = client.get("/api/v1/models/churn").json()
+    assert churn["test"]["auc"] > 0.7
+    missing = client.get("/api/v1/customers/C999999999/scores")
+    assert missing.status_code == 404
+    assert missing.json()["errors"][0]["field"] == "customer_id"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/models/clv", "/api/v1/customers/C1/scores"])
+def test_api_needs_login(home, path: str) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from omniretail.platform import migrate
+    from omniretail.web.app import create_app
+
+    migrate.upgrade()
+    with TestClient(create_app()) as anonymous:
+        assert anonymous.get(path).status_code == 401
