@@ -1,0 +1,204 @@
+"""KPI definitions (seed 001 §8): canonical SQL over ``ins_order_facts`` and friends.
+
+Measures of a period × (store, channel, region):
+sales 销售额, orders 订单数, aov 客单价, units_per_order 件单数 (basket size),
+active_members 活跃会员 (members with a paid order), new_members 新会员 (first paid order in
+the period), returning_members 回头客 (active − new), repurchase_rate 复购率 (active members with
+paid orders on 2+ days in the period / active), member_sales_share 会员销售占比,
+coupon_orders 用券订单, coupon_redemption_rate 核销率 (coupon orders / coupon claims),
+with growth vs the previous period (环比) and the same period last year (同比).
+"""
+
+from __future__ import annotations
+
+GRAINS = {"day": "1 DAY", "week": "7 DAY", "month": "1 MONTH"}
+DIMENSIONS = {"store": "store_code", "channel": "channel_code", "region": "region"}
+MEASURES = (
+    "sales",
+    "orders",
+    "aov",
+    "units_per_order",
+    "active_members",
+    "new_members",
+    "returning_members",
+    "repurchase_rate",
+    "member_sales_share",
+    "coupon_orders",
+    "coupon_claims",
+    "coupon_redemption_rate",
+)
+
+
+def r6(expr: str) -> str:
+    """Round half up to 6 decimals identically on every engine."""
+    return f"floor(CAST({expr} AS DOUBLE) * 1000000 + 0.5) / 1000000"
+
+
+def _ratio(num: str, den: str) -> str:
+    return f"CASE WHEN ({den}) > 0 THEN {r6(f'CAST({num} AS DOUBLE) / ({den})')} END"
+
+
+KPI_DAILY_SQL = """
+SELECT o.order_day AS day, o.store_code, o.channel_code, s.region,
+       count(*) FILTER (WHERE o.status = 'paid') AS orders,
+       CAST(coalesce(sum(o.paid_amount) FILTER (WHERE o.status = 'paid'), 0) AS DECIMAL(18, 2))
+         AS sales,
+       CAST(coalesce(sum(o.discount_amount) FILTER (WHERE o.status = 'paid'), 0)
+         AS DECIMAL(18, 2)) AS discount,
+       coalesce(sum(o.units) FILTER (WHERE o.status = 'paid'), 0) AS units,
+       count(*) FILTER (WHERE o.status = 'paid' AND o.customer_id IS NOT NULL) AS member_orders,
+       CAST(coalesce(sum(o.paid_amount) FILTER (WHERE o.status = 'paid'
+                     AND o.customer_id IS NOT NULL), 0) AS DECIMAL(18, 2)) AS member_sales,
+       count(DISTINCT CASE WHEN o.status = 'paid' THEN o.customer_id END) AS buyers,
+       count(*) FILTER (WHERE o.status = 'paid' AND o.coupon_code IS NOT NULL) AS coupon_orders,
+       count(*) FILTER (WHERE o.status = 'returned') AS returned_orders,
+       count(*) FILTER (WHERE o.status = 'cancelled') AS cancelled_orders
+FROM ins_order_facts o LEFT JOIN dim_store s ON s.store_code = o.store_code
+GROUP BY o.order_day, o.store_code, o.channel_code, s.region
+"""
+
+
+def report_sql(grain: str, dims: list[str], start: str | None, end: str | None) -> str:
+    """Measures per period × ``dims`` with 环比 (previous period) and 同比 (last year).
+
+    ``start``/``end`` are ISO dates (validated by the caller)."""
+    step = GRAINS[grain]
+    last_year = "364 DAY" if grain == "week" else "1 YEAR"
+    if grain == "day":
+        period = "o.order_day"
+    else:
+        period = f"CAST(date_trunc('{grain}', o.order_day) AS DATE)"
+    claim_period = period.replace("o.order_day", "CAST(e.occurred_at AS DATE)")
+    cols = [DIMENSIONS[d] for d in dims]
+    g = "".join(f", {c}" for c in cols)
+    go = "".join(f", o.{c}" for c in cols)
+
+    def same(alias: str) -> str:
+        return "".join(f" AND {alias}.{c} IS NOT DISTINCT FROM b.{c}" for c in cols)
+
+    inner = ""
+    outer = ""
+    if start:
+        inner += f" AND o.order_day >= DATE '{start}' - INTERVAL 13 MONTH"
+        outer += f" AND b.period >= DATE '{start}'"
+    if end:
+        inner += f" AND o.order_day <= DATE '{end}'"
+        outer += f" AND b.period <= DATE '{end}'"
+    return f"""
+WITH fo AS (
+  SELECT customer_id, min(order_day) AS first_day FROM ins_order_facts
+  WHERE status = 'paid' AND customer_id IS NOT NULL GROUP BY customer_id
+), o2 AS (
+  SELECT o.*, {period} AS period, s.region
+  FROM ins_order_facts o LEFT JOIN dim_store s ON s.store_code = o.store_code
+  WHERE true {inner}
+), rep AS (
+  SELECT period{g}, count(*) FILTER (WHERE buy_days >= 2) AS repeat_members FROM (
+    SELECT period{g}, customer_id, count(DISTINCT order_day) AS buy_days
+    FROM o2 WHERE status = 'paid' AND customer_id IS NOT NULL
+    GROUP BY period{g}, customer_id
+  ) d GROUP BY period{g}
+), claims AS (
+  SELECT {claim_period} AS period, count(*) AS coupon_claims
+  FROM events e WHERE e.event_type = 'coupon_claim' GROUP BY 1
+), agg AS (
+  SELECT o.period{go},
+    CAST(coalesce(sum(o.paid_amount) FILTER (WHERE o.status = 'paid'), 0) AS DOUBLE) AS sales,
+    count(*) FILTER (WHERE o.status = 'paid') AS orders,
+    coalesce(sum(o.units) FILTER (WHERE o.status = 'paid'), 0) AS units,
+    count(DISTINCT CASE WHEN o.status = 'paid' THEN o.customer_id END) AS active_members,
+    count(DISTINCT CASE WHEN o.status = 'paid' AND fo.first_day >= o.period
+          AND fo.first_day < CAST(o.period + INTERVAL {step} AS DATE) THEN o.customer_id END) AS new_members,
+    CAST(coalesce(sum(o.paid_amount) FILTER (WHERE o.status = 'paid'
+         AND o.customer_id IS NOT NULL), 0) AS DOUBLE) AS member_sales,
+    count(*) FILTER (WHERE o.status = 'paid' AND o.coupon_code IS NOT NULL) AS coupon_orders
+  FROM o2 o LEFT JOIN fo ON fo.customer_id = o.customer_id
+  GROUP BY o.period{go}
+), m AS (
+  SELECT b.*, coalesce(r.repeat_members, 0) AS repeat_members,
+         coalesce(c.coupon_claims, 0) AS coupon_claims
+  FROM agg b LEFT JOIN rep r ON r.period = b.period{same("r")}
+  LEFT JOIN claims c ON c.period = b.period
+)
+SELECT b.period{"".join(f", b.{c}" for c in cols)},
+  {r6("b.sales")} AS sales, b.orders,
+  {_ratio("b.sales", "b.orders")} AS aov,
+  {_ratio("b.units", "b.orders")} AS units_per_order,
+  b.active_members, b.new_members, b.active_members - b.new_members AS returning_members,
+  {_ratio("b.repeat_members", "b.active_members")} AS repurchase_rate,
+  {_ratio("b.member_sales", "b.sales")} AS member_sales_share,
+  b.coupon_orders, b.coupon_claims,
+  {_ratio("b.coupon_orders", "b.coupon_claims")} AS coupon_redemption_rate,
+  {_ratio("b.sales - p.sales", "p.sales")} AS sales_growth_prev,
+  {_ratio("b.sales - y.sales", "y.sales")} AS sales_growth_yoy,
+  {_ratio("b.orders - p.orders", "p.orders")} AS orders_growth_prev,
+  {_ratio("b.orders - y.orders", "y.orders")} AS orders_growth_yoy,
+  {_ratio("b.active_members - p.active_members", "p.active_members")} AS active_growth_prev,
+  {_ratio("b.active_members - y.active_members", "y.active_members")} AS active_growth_yoy
+FROM m b
+LEFT JOIN m p ON p.period = CAST(b.period - INTERVAL {step} AS DATE){same("p")}
+LEFT JOIN m y ON y.period = CAST(b.period - INTERVAL {last_year} AS DATE){same("y")}
+WHERE true {outer}
+ORDER BY b.period{"".join(f", b.{c}" for c in cols)}
+"""
+
+
+COHORT_SQL = f"""
+WITH fo AS (
+  SELECT customer_id, CAST(date_trunc('month', min(order_day)) AS DATE) AS cohort
+  FROM ins_order_facts WHERE status = 'paid' AND customer_id IS NOT NULL GROUP BY customer_id
+), act AS (
+  SELECT DISTINCT o.customer_id, CAST(date_trunc('month', o.order_day) AS DATE) AS month
+  FROM ins_order_facts o WHERE o.status = 'paid' AND o.customer_id IS NOT NULL
+), sizes AS (SELECT cohort, count(*) AS cohort_size FROM fo GROUP BY cohort)
+SELECT f.cohort AS cohort_month,
+       CAST((year(a.month) - year(f.cohort)) * 12 + month(a.month) - month(f.cohort) AS INTEGER)
+         AS months_since,
+       count(*) AS retained, s.cohort_size,
+       {r6("CAST(count(*) AS DOUBLE) / s.cohort_size")} AS retention
+FROM fo f JOIN act a ON a.customer_id = f.customer_id JOIN sizes s ON s.cohort = f.cohort
+GROUP BY f.cohort, 2, s.cohort_size
+"""
+
+PROVINCE_SQL = f"""
+SELECT coalesce(s.province, c.province) AS province, coalesce(s.city, c.city) AS city,
+       count(*) AS orders, {r6("sum(o.paid_amount)")} AS sales,
+       count(DISTINCT o.customer_id) AS members
+FROM ins_order_facts o
+LEFT JOIN dim_store s ON s.store_code = o.store_code
+LEFT JOIN customers c ON c.customer_id = o.customer_id
+WHERE o.status = 'paid'
+GROUP BY 1, 2
+"""
+
+SUMMARY_SQL = f"""
+WITH paid AS (SELECT * FROM ins_order_facts WHERE status = 'paid'),
+buyers AS (SELECT count(DISTINCT customer_id) AS n FROM paid WHERE customer_id IS NOT NULL),
+rep AS (
+  SELECT count(*) AS n FROM (
+    SELECT customer_id FROM paid WHERE customer_id IS NOT NULL GROUP BY customer_id
+    HAVING count(DISTINCT order_day) >= 2) t
+),
+rv AS (
+  SELECT count(*) AS n, count(*) FILTER (WHERE rating = 5) AS promoters,
+         count(*) FILTER (WHERE rating <= 3) AS detractors FROM reviews
+),
+cp AS (
+  SELECT (SELECT count(*) FROM events WHERE event_type = 'coupon_claim') AS claims,
+         (SELECT count(*) FROM paid WHERE coupon_code IS NOT NULL) AS redeemed,
+         (SELECT count(*) FROM customers) AS members
+)
+SELECT (SELECT as_of FROM ins_as_of) AS as_of,
+  {r6("(SELECT sum(paid_amount) FROM paid)")} AS sales,
+  (SELECT count(*) FROM paid) AS orders,
+  buyers.n AS buyers, cp.members,
+  {_ratio("(SELECT sum(paid_amount) FROM paid WHERE customer_id IS NOT NULL)", "buyers.n")}
+    AS cltv_historic,
+  {_ratio("rep.n", "buyers.n")} AS repurchase_rate,
+  rv.n AS nps_responses,
+  CASE WHEN rv.n > 0 THEN {r6("100.0 * (rv.promoters - rv.detractors) / rv.n")} END AS nps,
+  cp.claims AS coupons_issued, cp.redeemed AS coupons_redeemed,
+  {_ratio("cp.claims", "cp.members")} AS coupon_issue_rate,
+  {_ratio("cp.redeemed", "cp.claims")} AS coupon_redemption_rate
+FROM buyers, rep, rv, cp
+"""

@@ -1,0 +1,316 @@
+"""Segment builder services: count and preview a rule, save segments, snapshot members.
+
+Counting runs on any analytics engine; the console's live preview runs on the published
+DuckDB snapshot (read-only), so it never waits for a running pipeline.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow.csv as pacsv
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from omniretail.insight.segment.errors import (
+    NoPublishedSnapshot,
+    SegmentNameTaken,
+    SegmentNotFound,
+)
+from omniretail.insight.segment.models import Segment, SegmentSnapshot
+from omniretail.insight.segment.rules import CompiledRule, compile_rule, score_type
+from omniretail.platform.config import Settings, get_settings
+from omniretail.platform.db import utcnow
+from omniretail.platform.engine import DuckDBEngine, open_published, published_path
+from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.errors import InvalidInput
+
+BREAKDOWNS: dict[str, str] = {
+    "store": "preferred_store",
+    "region": "region",
+    "channel": "most_active_channel",
+    "tier": "value_tier",
+}
+KEEP_SNAPSHOTS = 10
+
+
+def score_columns(engine: AnalyticsEngine) -> dict[str, str]:
+    """Columns of ``customer_scores`` (the models' output) usable in rules, when present."""
+    if not engine.table_exists("customer_scores"):
+        return {}
+    schema = engine.fetch_arrow("SELECT * FROM customer_scores LIMIT 0").schema
+    out = {}
+    for f in schema:
+        typ = score_type(str(f.type))
+        if typ:
+            out[f.name] = typ
+    return out
+
+
+def compile_for(engine: AnalyticsEngine, rule: Any) -> CompiledRule:
+    return compile_rule(rule, score_columns=score_columns(engine))
+
+
+def _scope(store_codes: Sequence[str] | None) -> str:
+    if store_codes is None:
+        return ""
+    if not store_codes:
+        return " AND false"
+    codes = ", ".join("'" + c.replace("'", "''") + "'" for c in store_codes)
+    return f" AND (t.preferred_store IN ({codes}) OR t.home_store IN ({codes}))"
+
+
+def members_sql(compiled: CompiledRule, store_codes: Sequence[str] | None = None) -> str:
+    return (
+        f"SELECT t.customer_id FROM {compiled.from_sql()} "
+        f"WHERE {compiled.where}{_scope(store_codes)}"
+    )
+
+
+def count_segment(
+    engine: AnalyticsEngine,
+    rule: Any,
+    *,
+    store_codes: Sequence[str] | None = None,
+    breakdown: bool = False,
+    top: int = 20,
+) -> dict[str, Any]:
+    """Count the customers matching ``rule`` (and, optionally, break them down)."""
+    if not engine.table_exists("customer_tags"):
+        raise NoPublishedSnapshot("no customer_tags yet: run `omniretail pipeline run` first")
+    compiled = compile_for(engine, rule)
+    base = f"FROM {compiled.from_sql()} WHERE {compiled.where}{_scope(store_codes)}"
+    result: dict[str, Any] = {
+        "conditions": compiled.conditions,
+        "as_of": _iso(engine.scalar("SELECT as_of FROM ins_as_of")),
+    }
+    if not breakdown:
+        result["count"] = int(engine.scalar(f"SELECT count(*) {base}") or 0)
+        return result
+    cols = ", ".join(f"t.{c} AS {k}" for k, c in BREAKDOWNS.items())
+    keys = ", ".join(BREAKDOWNS)
+    flags = ", ".join(f"GROUPING({k}) AS g_{k}" for k in BREAKDOWNS)
+    sets = ", ".join(f"({k})" for k in BREAKDOWNS) + ", ()"
+    rows = engine.fetch_rows(
+        f"SELECT {keys}, {flags}, count(*) AS n FROM (SELECT {cols} {base}) m "
+        f"GROUP BY GROUPING SETS ({sets})"
+    )
+    total = 0
+    groups: dict[str, list[dict[str, Any]]] = {k: [] for k in BREAKDOWNS}
+    for r in rows:
+        dims = [k for k in BREAKDOWNS if int(r[f"g_{k}"]) == 0]
+        if not dims:
+            total = int(r["n"])
+            continue
+        k = dims[0]
+        groups[k].append({"key": r[k] if r[k] is not None else "unknown", "count": int(r["n"])})
+    for k in groups:
+        groups[k].sort(key=lambda g: (-g["count"], str(g["key"])))
+        groups[k] = groups[k][:top]
+    result["count"] = total
+    result["breakdown"] = groups
+    return result
+
+
+def segment_member_ids(
+    engine: AnalyticsEngine, rule: Any, *, store_codes: Sequence[str] | None = None
+) -> list[str]:
+    compiled = compile_for(engine, rule)
+    rows = engine.fetch_arrow(members_sql(compiled, store_codes) + " ORDER BY t.customer_id")
+    return [str(v) for v in rows.column(0).to_pylist()]
+
+
+def export_members_csv(
+    engine: AnalyticsEngine,
+    rule: Any,
+    path: Path,
+    *,
+    store_codes: Sequence[str] | None = None,
+    columns: Sequence[str] = ("customer_id", "lifecycle_stage", "rfm_group", "value_tier",
+                              "preferred_store", "most_active_channel"),
+) -> int:
+    """Write the members with a few tags as CSV (UTF-8); returns the row count."""
+    from omniretail.insight.tag.catalogue import get_tag
+
+    for col in columns:
+        if col != "customer_id" and get_tag(col) is None:
+            raise InvalidInput(f"unknown tag {col!r} in the export columns", field="columns")
+    compiled = compile_for(engine, rule)
+    cols = ", ".join(f"t.{c}" for c in columns)
+    table = engine.fetch_arrow(
+        f"SELECT {cols} FROM {compiled.from_sql()} WHERE {compiled.where}"
+        f"{_scope(store_codes)} ORDER BY t.customer_id"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pacsv.write_csv(table, str(path))
+    return int(table.num_rows)
+
+
+# -- the published snapshot for request handlers ----------------------------------------
+_lock = threading.Lock()
+_cached: dict[str, tuple[float, DuckDBEngine]] = {}
+
+
+def run_on_published(fn: Any, settings: Settings | None = None) -> Any:
+    """Call ``fn(engine)`` on the published snapshot (one cached read-only connection)."""
+    settings = settings or get_settings()
+    path = published_path(settings)
+    if not path.exists():
+        raise NoPublishedSnapshot("no published analytics snapshot yet: run the pipeline first")
+    mtime = path.stat().st_mtime
+    with _lock:
+        hit = _cached.get(str(path))
+        if hit is None or hit[0] != mtime:
+            if hit is not None:
+                hit[1].close()
+            engine = open_published(settings)
+            if engine is None:
+                raise NoPublishedSnapshot("no published analytics snapshot yet")
+            _cached[str(path)] = (mtime, engine)
+            hit = _cached[str(path)]
+        return fn(hit[1])
+
+
+# -- saved segments (operational store) ---------------------------------------------------
+def create_segment(
+    session: Session,
+    *,
+    name: str,
+    rule: dict[str, Any],
+    description: str | None = None,
+    store_codes: list[str] | None = None,
+    created_by: str | None = None,
+    refresh: str = "daily",
+) -> Segment:
+    compile_rule(rule, score_columns=_published_scores())
+    if refresh not in ("daily", "manual"):
+        raise InvalidInput("refresh must be daily or manual", field="refresh")
+    if session.scalar(select(Segment).where(Segment.name == name)) is not None:
+        raise SegmentNameTaken(f"a segment named {name!r} exists", field="name")
+    seg = Segment(
+        name=name,
+        rule=rule,
+        description=description,
+        store_codes=store_codes,
+        created_by=created_by,
+        refresh=refresh,
+    )
+    session.add(seg)
+    session.flush()
+    return seg
+
+
+def _published_scores() -> dict[str, str]:
+    try:
+        result: dict[str, str] = run_on_published(score_columns)
+    except NoPublishedSnapshot:
+        return {}
+    return result
+
+
+def get_segment(session: Session, segment_id: int) -> Segment:
+    seg = session.get(Segment, segment_id)
+    if seg is None:
+        raise SegmentNotFound(f"segment {segment_id} does not exist", field="segment_id")
+    return seg
+
+
+def list_segments(session: Session, *, store_codes: Sequence[str] | None = None) -> list[Segment]:
+    segs = list(session.scalars(select(Segment).order_by(Segment.name)))
+    if store_codes is None:
+        return segs
+    allowed = set(store_codes)
+    return [s for s in segs if s.store_codes and set(s.store_codes) <= allowed]
+
+
+def delete_segment(session: Session, segment_id: int) -> None:
+    seg = get_segment(session, segment_id)
+    for snap in session.scalars(
+        select(SegmentSnapshot).where(SegmentSnapshot.segment_id == segment_id)
+    ):
+        session.delete(snap)
+    session.delete(seg)
+    session.flush()
+
+
+def snapshots(session: Session, segment_id: int) -> list[SegmentSnapshot]:
+    get_segment(session, segment_id)
+    return list(
+        session.scalars(
+            select(SegmentSnapshot)
+            .where(SegmentSnapshot.segment_id == segment_id)
+            .order_by(SegmentSnapshot.taken_at.desc(), SegmentSnapshot.id.desc())
+        )
+    )
+
+
+def refresh_segments(
+    engine: AnalyticsEngine, session: Session, *, only: Sequence[int] | None = None
+) -> dict[str, int]:
+    """Snapshot the members of every saved segment (daily ones, or ``only``) into
+    ``segment_members`` (keeping the last snapshots) and record counts."""
+    query = select(Segment).order_by(Segment.id)
+    segs = [
+        s
+        for s in session.scalars(query)
+        if (only is not None and s.id in only) or (only is None and s.refresh == "daily")
+    ]
+    if not segs:
+        return {}
+    as_of = engine.scalar("SELECT as_of FROM ins_as_of")
+    counts: dict[str, int] = {}
+    parts = []
+    snaps: list[tuple[Segment, SegmentSnapshot]] = []
+    for seg in segs:
+        snap = SegmentSnapshot(segment_id=seg.id, as_of=as_of, member_count=0, engine=engine.name)
+        session.add(snap)
+        session.flush()
+        compiled = compile_for(engine, seg.rule)
+        parts.append(
+            f"SELECT CAST({seg.id} AS BIGINT) AS segment_id, CAST({snap.id} AS BIGINT) "
+            f"AS snapshot_id, m.customer_id FROM ({members_sql(compiled, seg.store_codes)}) m"
+        )
+        snaps.append((seg, snap))
+    new_rows = " UNION ALL ".join(parts)
+    if engine.table_exists("segment_members"):
+        keep_ids = [
+            sid
+            for seg, _ in snaps
+            for sid in session.scalars(
+                select(SegmentSnapshot.id)
+                .where(SegmentSnapshot.segment_id == seg.id)
+                .order_by(SegmentSnapshot.id.desc())
+                .limit(KEEP_SNAPSHOTS)
+            )
+        ]
+        refreshed = ", ".join(str(seg.id) for seg, _ in snaps)
+        kept = ", ".join(str(i) for i in keep_ids) or "-1"
+        old = (
+            "SELECT segment_id, snapshot_id, customer_id FROM segment_members "
+            f"WHERE segment_id NOT IN ({refreshed}) OR snapshot_id IN ({kept})"
+        )
+        engine.materialize("segment_members", f"{old} UNION ALL {new_rows}")
+    else:
+        engine.materialize("segment_members", new_rows)
+    rows = engine.fetch_rows(
+        "SELECT snapshot_id, count(*) AS n FROM segment_members WHERE snapshot_id IN ("
+        + ", ".join(str(s.id) for _, s in snaps)
+        + ") GROUP BY snapshot_id"
+    )
+    by_snap = {int(r["snapshot_id"]): int(r["n"]) for r in rows}
+    now = utcnow()
+    for seg, snap in snaps:
+        snap.member_count = by_snap.get(snap.id, 0)
+        seg.last_count = snap.member_count
+        seg.last_refreshed_at = now
+        counts[seg.name] = snap.member_count
+    session.flush()
+    return counts
+
+
+def _iso(v: Any) -> str | None:
+    return v.isoformat() if isinstance(v, date) else (str(v) if v is not None else None)

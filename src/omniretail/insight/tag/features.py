@@ -1,0 +1,360 @@
+"""Per-customer features: the aggregation stage under every tag, RFM and lifecycle.
+
+All SQL is canonical (DuckDB dialect) and runs unchanged on Spark through sqlglot. The
+stage reads the contract tables (``customers``, ``orders``, ``order_lines``, ``events``,
+``reviews``, ``dim_product``, ``dim_channel``) and writes:
+
+- ``ins_as_of``: the reference day of the run (the day of the latest order or event), so
+  that results depend on the data and never on the wall clock;
+- ``ins_order_facts``: one row per order (members' and anonymous) with its line totals
+  (maintained incrementally; the KPIs read it too);
+- ``ins_customer_sku_day``: partial aggregates per customer × SKU × day (incremental, append);
+- ``customer_features``: one row per customer (recomputed from the two tables above).
+
+Incremental refresh: orders whose ``ordered_at`` is later than the latest order already in
+``ins_order_facts`` are appended together with their lines; everything windowed (last 30/90/
+365 days) is then recomputed from these compact tables, not from ``order_lines``. A status
+change of an old order (a late return) needs ``--full``.
+"""
+
+from __future__ import annotations
+
+from omniretail.platform.engine.base import AnalyticsEngine
+
+# A Monday, so ``(days since it) % 7 + 1`` is the ISO weekday (1 = Monday ... 7 = Sunday)
+# identically on every engine (engines disagree on dayofweek/isodow numbering).
+_MONDAY = "DATE '1900-01-01'"
+
+
+def iso_weekday(ts: str) -> str:
+    return f"(date_diff('day', {_MONDAY}, CAST({ts} AS DATE)) % 7 + 1)"
+
+
+AS_OF_SQL = """
+SELECT CAST(coalesce(max(d), current_date) AS DATE) AS as_of FROM (
+  SELECT max(CAST(ordered_at AS DATE)) AS d FROM orders
+  UNION ALL SELECT max(CAST(occurred_at AS DATE)) FROM events
+  UNION ALL SELECT max(CAST(created_at AS DATE)) FROM reviews
+) t
+"""
+
+
+def order_facts_sql(where: str = "") -> str:
+    """One row per order with the customer, when/where, amounts and line totals."""
+    return f"""
+WITH line_totals AS (
+  SELECT l.source, l.order_id, sum(l.quantity) AS units, count(*) AS lines,
+         count(DISTINCT l.sku) AS skus
+  FROM order_lines l
+  {"JOIN new_orders n ON n.source = l.source AND n.order_id = l.order_id" if where else ""}
+  GROUP BY l.source, l.order_id
+)
+SELECT o.customer_id, o.source, o.order_id, o.channel_code, o.store_code, o.status,
+       o.fulfillment, o.payment_method, o.coupon_code,
+       CAST(o.ordered_at AS TIMESTAMP) AS ordered_at,
+       CAST(o.ordered_at AS DATE) AS order_day,
+       hour(o.ordered_at) AS order_hour,
+       {iso_weekday("o.ordered_at")} AS order_weekday,
+       CAST(o.gross_amount AS DECIMAL(12, 2)) AS gross_amount,
+       CAST(o.discount_amount AS DECIMAL(12, 2)) AS discount_amount,
+       CAST(o.paid_amount AS DECIMAL(12, 2)) AS paid_amount,
+       CAST(coalesce(lt.units, 0) AS BIGINT) AS units,
+       CAST(coalesce(lt.lines, 0) AS BIGINT) AS lines,
+       CAST(coalesce(lt.skus, 0) AS BIGINT) AS skus,
+       coalesce(c.kind = 'online', false) AS online
+FROM orders o
+LEFT JOIN line_totals lt ON lt.source = o.source AND lt.order_id = o.order_id
+LEFT JOIN dim_channel c ON c.channel_code = o.channel_code
+WHERE true {where}
+"""
+
+
+def customer_sku_day_sql(where: str = "") -> str:
+    """Partial aggregates of paid lines per customer × SKU × day (consumers re-sum them)."""
+    return f"""
+WITH cat_price AS (
+  SELECT category_code, avg(CAST(price AS DOUBLE)) AS avg_price FROM dim_product
+  GROUP BY category_code
+)
+SELECT o.customer_id, l.sku, CAST(o.ordered_at AS DATE) AS order_day,
+       count(DISTINCT o.source || ':' || o.order_id) AS orders,
+       CAST(sum(l.quantity) AS BIGINT) AS units,
+       CAST(sum(l.amount) AS DECIMAL(18, 2)) AS amount,
+       CAST(sum(CASE WHEN date_diff('day', p.launch_date, CAST(o.ordered_at AS DATE))
+                          BETWEEN 0 AND 90 THEN l.quantity ELSE 0 END) AS BIGINT) AS new_units,
+       sum(l.quantity * CAST(l.unit_price AS DOUBLE) / cp.avg_price) AS price_index_units
+FROM order_lines l
+JOIN orders o ON o.source = l.source AND o.order_id = l.order_id
+{"JOIN new_orders n ON n.source = l.source AND n.order_id = l.order_id" if where else ""}
+LEFT JOIN dim_product p ON p.sku = l.sku
+LEFT JOIN cat_price cp ON cp.category_code = p.category_code
+WHERE o.customer_id IS NOT NULL AND o.status = 'paid'
+GROUP BY o.customer_id, l.sku, CAST(o.ordered_at AS DATE)
+"""
+
+
+def _top(name: str, key: str, value: str, source: str) -> str:
+    """CTE picking, per customer, the ``key`` with the highest ``value`` (ties: smallest key)."""
+    return f"""{name} AS (
+  SELECT customer_id, top_key, score, rn FROM (
+    SELECT customer_id, {key} AS top_key, {value} AS score,
+           row_number() OVER (PARTITION BY customer_id ORDER BY {value} DESC, {key}) AS rn
+    FROM {source} GROUP BY customer_id, {key}
+  ) t WHERE rn <= 2
+)"""
+
+
+CUSTOMER_FEATURES_SQL = f"""
+WITH a AS (SELECT as_of FROM ins_as_of),
+f AS (
+  SELECT o.*, date_diff('day', o.order_day, a.as_of) AS days_ago FROM ins_order_facts o, a
+  WHERE o.customer_id IS NOT NULL
+),
+paid AS (SELECT * FROM f WHERE status = 'paid'),
+ord AS (
+  SELECT customer_id,
+    count(*) AS orders_total,
+    count(*) FILTER (WHERE days_ago < 30) AS orders_30d,
+    count(*) FILTER (WHERE days_ago < 90) AS orders_90d,
+    count(*) FILTER (WHERE days_ago < 180) AS orders_180d,
+    count(*) FILTER (WHERE days_ago < 365) AS orders_365d,
+    count(*) FILTER (WHERE days_ago >= 365 AND days_ago < 730) AS orders_prev_365d,
+    CAST(sum(paid_amount) AS DOUBLE) AS sales_total,
+    CAST(coalesce(sum(paid_amount) FILTER (WHERE days_ago < 30), 0) AS DOUBLE) AS sales_30d,
+    CAST(coalesce(sum(paid_amount) FILTER (WHERE days_ago < 90), 0) AS DOUBLE) AS sales_90d,
+    CAST(coalesce(sum(paid_amount) FILTER (WHERE days_ago < 365), 0) AS DOUBLE) AS sales_365d,
+    CAST(coalesce(sum(paid_amount) FILTER (WHERE days_ago >= 365 AND days_ago < 730), 0)
+         AS DOUBLE) AS sales_prev_365d,
+    CAST(max(paid_amount) AS DOUBLE) AS max_order_amount,
+    CAST(sum(gross_amount) AS DOUBLE) AS gross_total,
+    CAST(sum(discount_amount) AS DOUBLE) AS discount_total,
+    sum(units) AS units_total, sum(lines) AS lines_total,
+    count(*) FILTER (WHERE coupon_code IS NOT NULL) AS coupon_orders,
+    count(*) FILTER (WHERE online) AS online_orders,
+    count(*) FILTER (WHERE NOT online) AS offline_orders,
+    count(*) FILTER (WHERE fulfillment IN ('delivery', 'express')) AS delivery_orders,
+    count(*) FILTER (WHERE order_weekday >= 6) AS weekend_orders,
+    min(order_day) AS first_order_day, max(order_day) AS last_order_day,
+    min(days_ago) AS recency_days, max(days_ago) AS first_order_days_ago,
+    count(DISTINCT order_day) AS purchase_days,
+    count(DISTINCT CASE WHEN days_ago < 365 THEN date_trunc('month', order_day) END)
+         AS active_months_12m,
+    count(DISTINCT channel_code) AS channel_count,
+    count(DISTINCT store_code) AS store_count
+  FROM paid GROUP BY customer_id
+),
+anyst AS (
+  SELECT customer_id,
+    count(*) FILTER (WHERE status = 'returned') AS returned_orders,
+    count(*) FILTER (WHERE status = 'cancelled') AS cancelled_orders
+  FROM f GROUP BY customer_id
+),
+{_top("daypart", "CASE WHEN order_hour < 11 THEN 'morning' WHEN order_hour < 17 THEN 'afternoon' WHEN order_hour < 21 THEN 'evening' ELSE 'night' END", "count(*)", "paid")},
+{_top("weekday", "order_weekday", "count(*)", "paid")},
+{_top("payment", "payment_method", "count(*)", "paid")},
+{_top("fulfil", "fulfillment", "count(*)", "paid")},
+{_top("chan_orders", "channel_code", "count(*)", "paid")},
+{_top("store_pref", "store_code", "count(*) * 100000 - min(days_ago)", "(SELECT * FROM paid WHERE store_code IS NOT NULL AND days_ago < 365) s")},
+activity AS (
+  SELECT customer_id, channel_code,
+         CASE WHEN days_ago < 30 THEN 4 WHEN days_ago < 90 THEN 2 ELSE 1 END * 2 AS w
+  FROM paid WHERE days_ago < 180 AND channel_code IS NOT NULL
+  UNION ALL
+  SELECT e.customer_id, e.channel_code,
+         CASE WHEN date_diff('day', CAST(e.occurred_at AS DATE), a.as_of) < 30 THEN 4
+              WHEN date_diff('day', CAST(e.occurred_at AS DATE), a.as_of) < 90 THEN 2
+              ELSE 1 END AS w
+  FROM events e, a
+  WHERE e.customer_id IS NOT NULL AND e.channel_code IS NOT NULL
+    AND date_diff('day', CAST(e.occurred_at AS DATE), a.as_of) < 180
+),
+{_top("chan_active", "channel_code", "sum(w)", "activity")},
+sku AS (
+  SELECT s.customer_id, s.sku, sum(s.orders) AS orders, sum(s.units) AS units,
+         sum(s.amount) AS amount, sum(s.new_units) AS new_units,
+         sum(s.price_index_units) AS price_index_units,
+         p.category_code, p.parent_category_code, p.brand, p.flavor, p.replenish_days
+  FROM ins_customer_sku_day s LEFT JOIN dim_product p ON p.sku = s.sku
+  GROUP BY s.customer_id, s.sku, p.category_code, p.parent_category_code, p.brand, p.flavor,
+           p.replenish_days
+),
+skuagg AS (
+  SELECT customer_id,
+    count(DISTINCT sku) AS distinct_skus,
+    count(DISTINCT category_code) AS category_count,
+    count(DISTINCT brand) AS brand_count,
+    count(DISTINCT flavor) AS flavor_count,
+    sum(new_units) AS new_product_units,
+    sum(units) AS sku_units,
+    sum(price_index_units) AS price_index_units,
+    sum(CAST(replenish_days AS DOUBLE) * units) AS replenish_units,
+    sum(units) FILTER (WHERE replenish_days IS NOT NULL) AS replenish_known_units
+  FROM sku GROUP BY customer_id
+),
+{_top("cat", "category_code", "sum(units)", "sku")},
+{_top("parent_cat", "parent_category_code", "sum(units)", "sku")},
+{_top("brand", "brand", "sum(units)", "sku")},
+{_top("flavor", "flavor", "sum(units)", "sku")},
+{_top("fav_sku", "sku", "sum(units)", "sku")},
+ev AS (
+  SELECT e.customer_id,
+    count(*) AS events_total,
+    min(date_diff('day', CAST(e.occurred_at AS DATE), a.as_of)) AS event_recency_days,
+    min(CASE WHEN e.event_type = 'store_visit'
+             THEN date_diff('day', CAST(e.occurred_at AS DATE), a.as_of) END)
+         AS visit_recency_days,
+    count(*) FILTER (WHERE e.event_type = 'store_visit') AS store_visits,
+    count(*) FILTER (WHERE e.event_type = 'store_visit'
+                     AND date_diff('day', CAST(e.occurred_at AS DATE), a.as_of) < 90)
+         AS store_visits_90d,
+    count(*) FILTER (WHERE e.event_type = 'page_view') AS page_views,
+    count(*) FILTER (WHERE e.event_type = 'product_view') AS product_views,
+    count(*) FILTER (WHERE e.event_type = 'product_view'
+                     AND date_diff('day', CAST(e.occurred_at AS DATE), a.as_of) < 90)
+         AS product_views_90d,
+    count(*) FILTER (WHERE e.event_type = 'add_to_cart') AS add_to_carts,
+    count(*) FILTER (WHERE e.event_type = 'share') AS shares,
+    count(*) FILTER (WHERE e.event_type = 'share'
+                     AND date_diff('day', CAST(e.occurred_at AS DATE), a.as_of) < 90)
+         AS shares_90d,
+    count(*) FILTER (WHERE e.event_type = 'referral') AS referrals,
+    count(*) FILTER (WHERE e.event_type = 'coupon_claim') AS coupon_claims,
+    count(*) FILTER (WHERE e.event_type = 'coupon_claim'
+                     AND date_diff('day', CAST(e.occurred_at AS DATE), a.as_of) < 90)
+         AS coupon_claims_90d,
+    count(*) FILTER (WHERE e.event_type = 'message_click') AS message_clicks,
+    count(*) FILTER (WHERE e.event_type = 'message_click'
+                     AND date_diff('day', CAST(e.occurred_at AS DATE), a.as_of) < 90)
+         AS message_clicks_90d,
+    count(*) FILTER (WHERE e.event_type = 'group_buy_join') AS group_buy_joins,
+    count(*) FILTER (WHERE e.event_type = 'group_buy_lead') AS group_buy_leads
+  FROM events e, a WHERE e.customer_id IS NOT NULL GROUP BY e.customer_id
+),
+rv AS (
+  SELECT r.customer_id, count(*) AS reviews_total,
+    avg(CAST(r.rating AS DOUBLE)) AS avg_rating,
+    count(*) FILTER (WHERE r.rating >= 4) AS positive_reviews,
+    count(*) FILTER (WHERE r.rating <= 2) AS negative_reviews,
+    count(*) FILTER (WHERE r.text IS NOT NULL AND length(r.text) > 0) AS text_reviews,
+    min(date_diff('day', CAST(r.created_at AS DATE), a.as_of)) AS review_recency_days
+  FROM reviews r, a WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id
+)
+SELECT c.customer_id, a.as_of,
+  coalesce(ord.orders_total, 0) AS orders_total,
+  coalesce(ord.orders_30d, 0) AS orders_30d,
+  coalesce(ord.orders_90d, 0) AS orders_90d,
+  coalesce(ord.orders_180d, 0) AS orders_180d,
+  coalesce(ord.orders_365d, 0) AS orders_365d,
+  coalesce(ord.orders_prev_365d, 0) AS orders_prev_365d,
+  coalesce(ord.sales_total, 0) AS sales_total,
+  coalesce(ord.sales_30d, 0) AS sales_30d,
+  coalesce(ord.sales_90d, 0) AS sales_90d,
+  coalesce(ord.sales_365d, 0) AS sales_365d,
+  coalesce(ord.sales_prev_365d, 0) AS sales_prev_365d,
+  ord.max_order_amount, coalesce(ord.gross_total, 0) AS gross_total,
+  coalesce(ord.discount_total, 0) AS discount_total,
+  coalesce(ord.units_total, 0) AS units_total, coalesce(ord.lines_total, 0) AS lines_total,
+  coalesce(ord.coupon_orders, 0) AS coupon_orders,
+  coalesce(ord.online_orders, 0) AS online_orders,
+  coalesce(ord.offline_orders, 0) AS offline_orders,
+  coalesce(ord.delivery_orders, 0) AS delivery_orders,
+  coalesce(ord.weekend_orders, 0) AS weekend_orders,
+  ord.first_order_day, ord.last_order_day, ord.recency_days, ord.first_order_days_ago,
+  coalesce(ord.purchase_days, 0) AS purchase_days,
+  coalesce(ord.active_months_12m, 0) AS active_months_12m,
+  coalesce(ord.channel_count, 0) AS channel_count,
+  coalesce(ord.store_count, 0) AS store_count,
+  coalesce(anyst.returned_orders, 0) AS returned_orders,
+  coalesce(anyst.cancelled_orders, 0) AS cancelled_orders,
+  daypart.top_key AS preferred_daypart, weekday.top_key AS preferred_weekday,
+  payment.top_key AS preferred_payment, fulfil.top_key AS preferred_fulfillment,
+  chan_orders.top_key AS top_order_channel,
+  coalesce(chan_active.top_key, chan_orders.top_key) AS most_active_channel,
+  coalesce(store_pref.top_key, c.home_store_code) AS preferred_store,
+  coalesce(skuagg.distinct_skus, 0) AS distinct_skus,
+  coalesce(skuagg.category_count, 0) AS category_count,
+  coalesce(skuagg.brand_count, 0) AS brand_count,
+  coalesce(skuagg.flavor_count, 0) AS flavor_count,
+  coalesce(skuagg.new_product_units, 0) AS new_product_units,
+  coalesce(skuagg.sku_units, 0) AS sku_units,
+  skuagg.price_index_units,
+  skuagg.replenish_units / skuagg.replenish_known_units AS replenish_days,
+  cat.top_key AS top_category, cat.score AS top_category_units, cat2.top_key AS second_category,
+  parent_cat.top_key AS top_parent_category, brand.top_key AS top_brand,
+  flavor.top_key AS top_flavor, fav_sku.top_key AS favorite_sku,
+  coalesce(ev.events_total, 0) AS events_total, ev.event_recency_days, ev.visit_recency_days,
+  coalesce(ev.store_visits, 0) AS store_visits,
+  coalesce(ev.store_visits_90d, 0) AS store_visits_90d,
+  coalesce(ev.page_views, 0) AS page_views,
+  coalesce(ev.product_views, 0) AS product_views,
+  coalesce(ev.product_views_90d, 0) AS product_views_90d,
+  coalesce(ev.add_to_carts, 0) AS add_to_carts,
+  coalesce(ev.shares, 0) AS shares, coalesce(ev.shares_90d, 0) AS shares_90d,
+  coalesce(ev.referrals, 0) AS referrals,
+  coalesce(ev.coupon_claims, 0) AS coupon_claims,
+  coalesce(ev.coupon_claims_90d, 0) AS coupon_claims_90d,
+  coalesce(ev.message_clicks, 0) AS message_clicks,
+  coalesce(ev.message_clicks_90d, 0) AS message_clicks_90d,
+  coalesce(ev.group_buy_joins, 0) AS group_buy_joins,
+  coalesce(ev.group_buy_leads, 0) AS group_buy_leads,
+  coalesce(rv.reviews_total, 0) AS reviews_total, rv.avg_rating,
+  coalesce(rv.positive_reviews, 0) AS positive_reviews,
+  coalesce(rv.negative_reviews, 0) AS negative_reviews,
+  coalesce(rv.text_reviews, 0) AS text_reviews, rv.review_recency_days
+FROM customers c CROSS JOIN a
+LEFT JOIN ord ON ord.customer_id = c.customer_id
+LEFT JOIN anyst ON anyst.customer_id = c.customer_id
+LEFT JOIN daypart ON daypart.customer_id = c.customer_id AND daypart.rn = 1
+LEFT JOIN weekday ON weekday.customer_id = c.customer_id AND weekday.rn = 1
+LEFT JOIN payment ON payment.customer_id = c.customer_id AND payment.rn = 1
+LEFT JOIN fulfil ON fulfil.customer_id = c.customer_id AND fulfil.rn = 1
+LEFT JOIN chan_orders ON chan_orders.customer_id = c.customer_id AND chan_orders.rn = 1
+LEFT JOIN chan_active ON chan_active.customer_id = c.customer_id AND chan_active.rn = 1
+LEFT JOIN store_pref ON store_pref.customer_id = c.customer_id AND store_pref.rn = 1
+LEFT JOIN skuagg ON skuagg.customer_id = c.customer_id
+LEFT JOIN cat ON cat.customer_id = c.customer_id AND cat.rn = 1
+LEFT JOIN cat cat2 ON cat2.customer_id = c.customer_id AND cat2.rn = 2
+LEFT JOIN parent_cat ON parent_cat.customer_id = c.customer_id AND parent_cat.rn = 1
+LEFT JOIN brand ON brand.customer_id = c.customer_id AND brand.rn = 1
+LEFT JOIN flavor ON flavor.customer_id = c.customer_id AND flavor.rn = 1
+LEFT JOIN fav_sku ON fav_sku.customer_id = c.customer_id AND fav_sku.rn = 1
+LEFT JOIN ev ON ev.customer_id = c.customer_id
+LEFT JOIN rv ON rv.customer_id = c.customer_id
+"""
+
+
+def build_features(engine: AnalyticsEngine, *, full: bool) -> dict[str, int | str]:
+    """Refresh the order facts (incrementally unless ``full``) and rebuild customer_features."""
+    engine.materialize("ins_as_of", AS_OF_SQL)
+    incremental = (
+        not full
+        and engine.table_exists("ins_order_facts")
+        and engine.table_exists("ins_customer_sku_day")
+    )
+    new_orders = 0
+    if incremental:
+        engine.materialize(
+            "new_orders",
+            "SELECT o.source, o.order_id FROM orders o WHERE CAST(o.ordered_at AS TIMESTAMP) > "
+            "(SELECT max(ordered_at) FROM ins_order_facts)",
+        )
+        new_orders = int(engine.scalar("SELECT count(*) FROM new_orders") or 0)
+        if new_orders:
+            cond = "AND EXISTS (SELECT 1 FROM new_orders n WHERE n.source = o.source AND n.order_id = o.order_id)"
+            engine.materialize(
+                "ins_order_facts",
+                f"SELECT * FROM ins_order_facts UNION ALL {order_facts_sql(cond)}",
+            )
+            engine.materialize(
+                "ins_customer_sku_day",
+                f"SELECT * FROM ins_customer_sku_day UNION ALL {customer_sku_day_sql(cond)}",
+            )
+    else:
+        engine.materialize("ins_order_facts", order_facts_sql())
+        engine.materialize("ins_customer_sku_day", customer_sku_day_sql())
+    engine.materialize("customer_features", CUSTOMER_FEATURES_SQL)
+    return {
+        "mode": "incremental" if incremental else "full",
+        "new_orders": new_orders,
+        "customers": int(engine.scalar("SELECT count(*) FROM customer_features") or 0),
+    }
