@@ -1,0 +1,258 @@
+"""The events inbox behind the Segment/RudderStack-compatible tracking API.
+
+An event is acknowledged (HTTP 200) only after it is committed to ``event_inbox`` in the
+operational store, in the same transaction as the per-source counters and the quarantine
+rows of the request's invalid events. ``(source, messageId)`` is unique, so a client's retry
+of a batch that was already stored is counted as duplicates and stored once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import secrets
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from omniretail.cdp.ingest.errors import EventRejected
+from omniretail.cdp.ingest.models import EventInbox, EventSourceStats
+from omniretail.cdp.quality.models import QuarantineRecord
+from omniretail.platform.auth import service as auth_service
+from omniretail.platform.auth.errors import AuthError, PermissionDenied
+from omniretail.platform.db import utcnow
+
+EVENT_TYPES = ("identify", "track", "page", "screen", "alias", "group")
+MAX_BODY = 8 * 1024 * 1024  # bytes after decompression
+MAX_BATCH = 10_000
+KEY_CACHE_SECONDS = 60.0
+
+
+# -- write keys ------------------------------------------------------------------------------
+@dataclass
+class _CachedKey:
+    source: str
+    expires: float
+
+
+_key_cache: dict[str, _CachedKey] = {}
+_key_lock = threading.Lock()
+
+
+def source_for_write_key(session: Session, write_key: str) -> str:
+    """The event source (the API key's name) of a write key with the ``events`` scope.
+
+    Verified keys are cached for a minute by their SHA-256 (argon2 verification is deliberately
+    slow); a revoked key stops working within that minute.
+    """
+    if not write_key:
+        raise AuthError("send the write key as the HTTP basic-auth username")
+    digest = hashlib.sha256(write_key.encode()).hexdigest()
+    now = time.monotonic()
+    hit = _key_cache.get(digest)
+    if hit is not None and hit.expires > now:
+        return hit.source
+    key = auth_service.verify_api_key(session, write_key)
+    scopes = list(key.scopes or [])
+    if "events" not in scopes and "admin" not in scopes:
+        raise PermissionDenied("this write key lacks the 'events' scope")
+    with _key_lock:
+        _key_cache[digest] = _CachedKey(key.name, now + KEY_CACHE_SECONDS)
+    return key.name
+
+
+def forget_write_keys() -> None:
+    with _key_lock:
+        _key_cache.clear()
+
+
+# -- parsing ---------------------------------------------------------------------------------
+def decode_body(body: bytes, content_encoding: str | None) -> Any:
+    enc = (content_encoding or "").lower().strip()
+    try:
+        if enc == "gzip" or body[:2] == b"\x1f\x8b":
+            body = gzip.decompress(body)
+        elif enc == "deflate":
+            body = zlib.decompress(body)
+    except (OSError, zlib.error, EOFError) as exc:
+        raise EventRejected(
+            f"cannot decompress the body ({enc or 'gzip'}): {exc}", field="body"
+        ) from exc
+    if len(body) > MAX_BODY:
+        raise EventRejected(
+            f"body larger than {MAX_BODY} bytes; send smaller batches", field="body"
+        )
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise EventRejected(f"body is not JSON: {exc}", field="body") from exc
+
+
+def events_of(data: Any, kind: str) -> list[Any]:
+    """The events of a request: ``/v1/batch`` carries ``{"batch": [...]}``, others one event."""
+    if not isinstance(data, dict):
+        raise EventRejected("the body must be a JSON object", field="body")
+    if kind == "batch":
+        batch = data.get("batch")
+        if not isinstance(batch, list):
+            raise EventRejected("a batch body needs a 'batch' list", field="batch")
+        if len(batch) > MAX_BATCH:
+            raise EventRejected(f"at most {MAX_BATCH} events per batch", field="batch")
+        shared = {k: data[k] for k in ("context", "integrations") if k in data}
+        return [({**shared, **e} if isinstance(e, dict) else e) for e in batch]
+    event = dict(data)
+    event.setdefault("type", kind)
+    return [event]
+
+
+def problem_of(event: Any) -> str | None:
+    """Why an event cannot be accepted (a quarantine reason), or None."""
+    if not isinstance(event, dict):
+        return "not_an_object"
+    etype = event.get("type")
+    if etype not in EVENT_TYPES:
+        return "unknown_type"
+    if etype == "alias":
+        if not event.get("userId") or not (event.get("previousId") or event.get("anonymousId")):
+            return "alias_needs_userId_and_previousId"
+    elif not event.get("userId") and not event.get("anonymousId"):
+        return "missing_userId_and_anonymousId"
+    if etype == "track" and not isinstance(event.get("event"), str):
+        return "track_needs_event_name"
+    ts = event.get("timestamp") or event.get("originalTimestamp")
+    if ts is not None:
+        if not isinstance(ts, str):
+            return "invalid_timestamp"
+        try:
+            datetime.fromisoformat(ts.replace("Z", "+00:00"))
+        except ValueError:
+            return "invalid_timestamp"
+    mid = event.get("messageId")
+    if mid is not None and (not isinstance(mid, str | int) or len(str(mid)) > 128):
+        return "invalid_messageId"
+    return None
+
+
+def _message_id(event: dict[str, Any]) -> str:
+    mid = event.get("messageId")
+    if mid is not None and str(mid):
+        return str(mid)
+    # no messageId: the content decides, so an identical resend is still a duplicate
+    canon = json.dumps(event, sort_keys=True, ensure_ascii=False, default=str)
+    return "sha256:" + hashlib.sha256(canon.encode()).hexdigest()[:40]
+
+
+@dataclass
+class Accepted:
+    received: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+# -- storing -----------------------------------------------------------------------------------
+def _insert(conn: Connection) -> Any:
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def store_events(
+    conn: Connection,
+    *,
+    source: str,
+    events: list[Any],
+    endpoint: str,
+    count_received: bool = True,
+) -> Accepted:
+    """Store valid events in the inbox (idempotent on messageId) and quarantine invalid ones.
+
+    The caller commits; the HTTP 200 is sent only after that commit.
+    """
+    now = utcnow()
+    out = Accepted(received=len(events))
+    rows: dict[str, dict[str, Any]] = {}
+    rejected: list[dict[str, Any]] = []
+    request_id = now.strftime("api%Y%m%dT%H%M%S") + "_" + secrets.token_hex(4)
+    for i, event in enumerate(events):
+        reason = problem_of(event)
+        if reason is not None:
+            raw = event if isinstance(event, dict) else {"value": event}
+            rejected.append(
+                {
+                    "source": source,
+                    "batch_id": request_id,
+                    "file": endpoint,
+                    "row": i + 1,
+                    "reason": reason,
+                    "raw": raw,
+                    "status": "open",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            out.reasons[reason] = out.reasons.get(reason, 0) + 1
+            continue
+        mid = _message_id(event)
+        if mid in rows:
+            continue
+        event.setdefault("receivedAt", now.isoformat())
+        rows[mid] = {
+            "source": source,
+            "message_id": mid,
+            "type": event["type"],
+            "received_at": now,
+            "payload": json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str),
+        }
+    ins = _insert(conn)
+    if rows:
+        stmt = ins(EventInbox).on_conflict_do_nothing(index_elements=["source", "message_id"])
+        result = conn.execute(stmt.returning(EventInbox.id), list(rows.values()))
+        out.accepted = len(result.fetchall())
+    out.quarantined = len(rejected)
+    out.duplicates = out.received - out.accepted - out.quarantined
+    if rejected:
+        conn.execute(insert(QuarantineRecord), rejected)
+    counters = {
+        "received": out.received if count_received else 0,
+        "accepted": out.accepted,
+        "duplicates": out.duplicates,
+        "quarantined": out.quarantined,
+    }
+    t = EventSourceStats.__table__
+    upsert = ins(EventSourceStats).values(source=source, updated_at=now, **counters)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["source"],
+        set_={**{k: t.c[k] + upsert.excluded[k] for k in counters}, "updated_at": now},
+    )
+    conn.execute(upsert)
+    return out
+
+
+def stats(session: Session) -> list[dict[str, Any]]:
+    pending = dict(
+        session.execute(
+            select(EventInbox.source, func.count())
+            .where(EventInbox.drained_batch.is_(None))
+            .group_by(EventInbox.source)
+        ).all()
+    )
+    return [
+        {
+            "source": s.source,
+            "received": s.received,
+            "accepted": s.accepted,
+            "duplicates": s.duplicates,
+            "quarantined": s.quarantined,
+            "pending": int(pending.get(s.source) or 0),
+            "updated_at": s.updated_at.isoformat() if s.updated_at else None,
+        }
+        for s in session.scalars(select(EventSourceStats).order_by(EventSourceStats.source))
+    ]

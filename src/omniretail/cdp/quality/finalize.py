@@ -1,0 +1,114 @@
+"""Union every source's records into the contract's std_/dim_ tables and apply the rules that
+need all records at once (shared store phones, province filled from city)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omniretail.cdp.quality.contract import ENTITY_TABLES, MASTER_KINDS, EntityTable
+from omniretail.cdp.quality.junk import JunkConfig
+from omniretail.cdp.quality.sqlgen import q
+from omniretail.cdp.quality.standardize import SourceResult
+from omniretail.platform.engine.base import AnalyticsEngine
+
+
+def _typed_select(table: EntityTable, name: str, have: set[str]) -> str:
+    cols = [
+        (f"TRY_CAST({q(c)} AS {t})" if c in have else f"CAST(NULL AS {t})") + f" AS {q(c)}"
+        for c, t in table.columns.items()
+    ]
+    if "source" not in table.columns:
+        cols.append("source")
+    cols += ["fixes", "_batch_id", "_row"]
+    return f"SELECT {', '.join(cols)} FROM {q(name)}"
+
+
+def _empty(table: EntityTable) -> str:
+    cols = [f"CAST(NULL AS {t}) AS {q(c)}" for c, t in table.columns.items()]
+    if "source" not in table.columns:
+        cols.append("CAST(NULL AS VARCHAR) AS source")
+    cols += [
+        "CAST(NULL AS VARCHAR[]) AS fixes",
+        "CAST(NULL AS VARCHAR) AS _batch_id",
+        "CAST(NULL AS BIGINT) AS _row",
+    ]
+    return f"SELECT {', '.join(cols)} WHERE FALSE"
+
+
+def build_tables(engine: AnalyticsEngine, results: list[SourceResult]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for kind, table in ENTITY_TABLES.items():
+        parts = []
+        for r in results:
+            for name in r.entity_tables.get(kind, []):
+                have = {row["column_name"] for row in engine.fetch_rows(f"DESCRIBE {q(name)}")}
+                parts.append(_typed_select(table, name, have))
+        sql = " UNION ALL ".join(parts) if parts else _empty(table)
+        if kind in MASTER_KINDS and parts:
+            keys = ", ".join(q(k) for k in table.keys)
+            sql = (
+                f"SELECT * FROM ({sql}) u "
+                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY source) = 1"
+            )
+        engine.materialize(table.table, sql)
+        counts[table.table] = int(engine.scalar(f"SELECT count(*) FROM {q(table.table)}") or 0)
+    return counts
+
+
+def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, dict[str, int]]:
+    """Rules over all identity records; returns per source the extra fix counts."""
+    n = int(junk.shared_phone_max_members)
+    engine.materialize(
+        "quality_shared_phones",
+        "SELECT source, home_store_code, phone, count(DISTINCT record_key) AS members "
+        "FROM std_identity_records WHERE phone IS NOT NULL AND home_store_code IS NOT NULL "
+        f"GROUP BY source, home_store_code, phone HAVING count(DISTINCT record_key) > {n}",
+    )
+    engine.materialize(
+        "quality_city_province",
+        "SELECT city, min(province) AS province FROM ("
+        " SELECT city, province FROM std_identity_records"
+        " WHERE city IS NOT NULL AND province IS NOT NULL"
+        " UNION ALL SELECT city, province FROM dim_store"
+        " WHERE city IS NOT NULL AND province IS NOT NULL) c "
+        "GROUP BY city HAVING count(DISTINCT province) = 1",
+    )
+    engine.materialize(
+        "std_identity_records",
+        "SELECT i.* REPLACE ("
+        " CASE WHEN s.phone IS NOT NULL THEN NULL ELSE i.phone END AS phone,"
+        " CASE WHEN s.phone IS NOT NULL THEN NULL ELSE i.phone_masked END AS phone_masked,"
+        " coalesce(i.province, cp.province) AS province,"
+        " list_concat(coalesce(i.fixes, []),"
+        "   CASE WHEN s.phone IS NOT NULL THEN ['phone_shared_store'] ELSE [] END,"
+        "   CASE WHEN i.province IS NULL AND cp.province IS NOT NULL THEN ['filled:province']"
+        "   ELSE [] END) AS fixes)"
+        " FROM std_identity_records i"
+        " LEFT JOIN quality_shared_phones s ON s.source = i.source"
+        "  AND s.home_store_code = i.home_store_code AND s.phone = i.phone"
+        " LEFT JOIN quality_city_province cp ON i.province IS NULL AND cp.city = i.city",
+    )
+    out: dict[str, dict[str, int]] = {}
+    for row in engine.fetch_rows(
+        "SELECT source,"
+        " count(*) FILTER (WHERE list_contains(fixes, 'phone_shared_store')) AS shared,"
+        " count(*) FILTER (WHERE list_contains(fixes, 'filled:province')) AS filled "
+        "FROM std_identity_records GROUP BY source"
+    ):
+        extra: dict[str, int] = {}
+        if row["shared"]:
+            extra["phone_shared_store"] = int(row["shared"])
+        if row["filled"]:
+            extra["filled:province"] = int(row["filled"])
+        out[str(row["source"])] = extra
+    return out
+
+
+def drop_work_tables(engine: AnalyticsEngine, results: list[SourceResult]) -> None:
+    names: list[Any] = engine.fetch_rows(
+        "SELECT table_name, table_type FROM information_schema.tables "
+        "WHERE starts_with(table_name, '__q_')"
+    )
+    for row in names:
+        kind = "VIEW" if row["table_type"] == "VIEW" else "TABLE"
+        engine.execute(f"DROP {kind} IF EXISTS {q(row['table_name'])}")

@@ -1,0 +1,58 @@
+"""Pipeline step ``standardize`` (order 100): landing → std_ tables, quarantine, quality stats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omniretail.cdp.ingest import service as ingest_service
+from omniretail.cdp.quality import finalize, service
+from omniretail.cdp.quality.junk import load_junk
+from omniretail.cdp.quality.standardize import SourceResult, SourceStandardizer
+from omniretail.platform.db import session_scope
+from omniretail.platform.pipeline import PipelineContext, step
+
+
+def standardize_all(ctx: PipelineContext, *, sources: list[str] | None = None) -> dict[str, Any]:
+    settings = ctx.settings
+    with session_scope() as s:
+        by_source = ingest_service.sources_with_batches(s)
+        fixed = service.overrides(s)
+        mappings = {src: ingest_service.latest_mapping(b) for src, b in by_source.items()}
+        paths = {
+            src: [str(settings.landing_dir / x.path) for x in b] for src, b in by_source.items()
+        }
+    junk = load_junk(settings)
+    results: list[SourceResult] = []
+    for src in sorted(by_source):
+        ctx.log(f"standardize {src}")
+        results.append(
+            SourceStandardizer(
+                ctx.engine,
+                source=src,
+                mapping=mappings[src],
+                paths=paths[src],
+                overrides=fixed.get(src, []),
+                junk=junk,
+            ).run()
+        )
+    counts = finalize.build_tables(ctx.engine, results)
+    extra = finalize.apply_global_rules(ctx.engine, junk)
+    finalize.drop_work_tables(ctx.engine, results)
+    sync: dict[str, dict[str, int]] = {}
+    with session_scope() as s:
+        for r in results:
+            sync[r.source] = service.sync_quarantine(s, r)
+            service.save_stats(s, r, extra.get(r.source, {}))
+    return {
+        "sources": len(results),
+        "tables": counts,
+        "quarantine": sync,
+        "rows_read": sum(r.stats["rows_read"] for r in results),
+        "quarantined": sum(r.stats["quarantined"] for r in results),
+    }
+
+
+@step("standardize", order=100)
+def standardize(ctx: PipelineContext) -> dict[str, Any]:
+    """Clean and standardize every landed source into the std_ tables (seed 001 §3.2)."""
+    return standardize_all(ctx)

@@ -1,0 +1,135 @@
+"""Value transforms that need a library (phonenumbers, OpenCC, Unicode NFKC).
+
+They are applied to the *distinct* values of a column only (the standardize step selects
+distinct values in the engine, maps them here and joins the result back), so a column of ten
+million rows with a hundred thousand distinct phones costs a hundred thousand calls.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+import phonenumbers
+
+MASKED = re.compile(r"^\+?(?:86)?(1\d{2})[\*xX]{4}(\d{4})$")
+_SPACES = re.compile(r"\s+")
+_PHONE_JUNK_CHARS = re.compile(r"[\s\-\(\)\.·]")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Callable[[str], str]:
+    import opencc
+
+    conv = opencc.OpenCC("t2s")
+    return conv.convert  # type: ignore[no-any-return]
+
+
+def fullwidth(value: str) -> str:
+    """Full-width letters, digits and punctuation → half-width (NFKC); ideographic space too."""
+    return unicodedata.normalize("NFKC", value)
+
+
+def t2s(value: str) -> str:
+    return _t2s()(value)
+
+
+def strip(value: str) -> str:
+    return value.strip()
+
+
+def collapse_spaces(value: str) -> str:
+    return _SPACES.sub(" ", value).strip()
+
+
+def digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def clean_name(value: str) -> str:
+    """Names: NFKC, traditional → simplified, whitespace collapsed; no space inside CJK names."""
+    v = collapse_spaces(t2s(fullwidth(value)))
+    if v and all(not ch.isascii() or ch == " " for ch in v):
+        v = v.replace(" ", "")
+    return v
+
+
+def clean_place(value: str) -> str:
+    return collapse_spaces(t2s(fullwidth(value)))
+
+
+PROVINCE_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "省", "市")
+
+
+def canonical_province(value: str) -> str:
+    """``广东省`` → ``广东``, ``广西壮族自治区`` → ``广西``, ``上海市`` → ``上海``."""
+    v = clean_place(value)
+    for suffix in PROVINCE_SUFFIXES:
+        if v.endswith(suffix) and len(v) > len(suffix) + 1:
+            return v[: -len(suffix)]
+    return v
+
+
+def canonical_city(value: str) -> str:
+    """``杭州市`` → ``杭州``; districts and counties keep their suffix (``浦东新区``)."""
+    v = clean_place(value)
+    if v.endswith("市") and len(v) > 2:
+        return v[:-1]
+    return v
+
+
+def clean_phone(value: str, region: str = "CN") -> tuple[str | None, str | None, str | None]:
+    """A raw phone → (E.164 or None, masked form or None, fix label or None).
+
+    Masked numbers (``138****5678``) are partial identifiers: kept in ``phone_masked``.
+    Numbers that do not validate are not guessed at: they become null, labelled
+    ``phone_invalid``.
+    """
+    raw = fullwidth(value).strip()
+    compact = _PHONE_JUNK_CHARS.sub("", raw)
+    m = MASKED.match(compact)
+    if m:
+        return None, f"{m.group(1)}****{m.group(2)}", "phone_masked"
+    if not compact:
+        return None, None, "phone_invalid"
+    try:
+        num = phonenumbers.parse(compact, region)
+    except phonenumbers.NumberParseException:
+        return None, None, "phone_invalid"
+    if not phonenumbers.is_valid_number(num):
+        return None, None, "phone_invalid"
+    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    return e164, None, (None if e164 == value else "phone_e164")
+
+
+def mask_phone(e164: str) -> str | None:
+    """``+8613812345678`` → ``138****5678`` (Chinese mobiles), for the masked identifier."""
+    if e164.startswith("+86") and len(e164) == 14:
+        return f"{e164[3:6]}****{e164[-4:]}"
+    return None
+
+
+TRANSFORMS: dict[str, Callable[[str], str]] = {
+    "strip": strip,
+    "collapse_spaces": collapse_spaces,
+    "upper": str.upper,
+    "lower": str.lower,
+    "fullwidth": fullwidth,
+    "t2s": t2s,
+    "digits": digits,
+    "empty_to_null": strip,
+}
+
+
+def apply_chain(values: Iterable[str], chain: list[str]) -> list[str | None]:
+    """Apply a mapping's transform chain (``phone`` excluded) to each value."""
+    fns = [TRANSFORMS[t] for t in chain if t != "phone"]
+    out: list[str | None] = []
+    for v in values:
+        r: str | None = v
+        for fn in fns:
+            r = fn(r) if r is not None else None
+        out.append(r if r != "" else None)
+    return out
