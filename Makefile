@@ -25,8 +25,13 @@ install: $(STAMP) assets
 system-deps:
 	bash scripts/system-deps.sh
 
+# The demo keeps its data in ./.omniretail unless OMNIRETAIL_HOME says otherwise.
+OMNIRETAIL_HOME ?= $(CURDIR)/.omniretail
+SCALE ?= 1
+
 demo: install
-	PORT=$(PORT) $(BIN)/omniretail demo --port $(PORT)
+	OMNIRETAIL_HOME=$(OMNIRETAIL_HOME) OMNIRETAIL_DEMO=1 PORT=$(PORT) \
+	  $(BIN)/omniretail demo --scale $(SCALE) --port $(PORT)
 
 test: install system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

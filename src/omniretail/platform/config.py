@@ -43,6 +43,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
+        if self.demo and self.secret_key == DEMO_SECRET:
+            self.secret_key = _instance_secret(self.home)
         if not self.demo and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
             raise ValueError(
                 "OMNIRETAIL_SECRET_KEY is a placeholder; set a random value of 32+ characters "
@@ -83,6 +85,20 @@ class Settings(BaseSettings):
             self.exports_dir,
         ):
             d.mkdir(parents=True, exist_ok=True)
+
+
+def _instance_secret(home: Path) -> str:
+    """A demo instance still gets a random per-instance secret, kept in its data directory."""
+    path = home / ".secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    import secrets
+
+    home.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
 
 
 @lru_cache(maxsize=1)

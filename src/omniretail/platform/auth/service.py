@@ -60,6 +60,22 @@ def create_user(
     return user
 
 
+def ensure_user(
+    session: Session, *, username: str, password: str, role: str, display_name: str | None = None
+) -> User:
+    """Create the user, or reset its password and role if it exists (``omniretail demo``)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        return create_user(
+            session, username=username, password=password, role=role, display_name=display_name
+        )
+    user.password_hash = hash_secret(password)
+    user.role = role
+    user.is_active = True
+    session.flush()
+    return user
+
+
 def authenticate(session: Session, *, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active or not verify_secret(user.password_hash, password):
