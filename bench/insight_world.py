@@ -202,9 +202,11 @@ def create_world(
              % 70 AS VARCHAR), 4, '0')
         WHERE l < o.n_lines
     """)
-    chan = "CASE ch_idx " + " ".join(
-        f"WHEN {i} THEN '{c[0]}'" for i, c in enumerate(_CHANNELS)
-    ) + " END"
+    chan = (
+        "CASE ch_idx "
+        + " ".join(f"WHEN {i} THEN '{c[0]}'" for i, c in enumerate(_CHANNELS))
+        + " END"
+    )
     con.execute(f"""
         CREATE OR REPLACE TABLE orders AS
         WITH amt AS (

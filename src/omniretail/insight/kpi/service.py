@@ -16,7 +16,9 @@ def _iso(value: str | None, field: str) -> str | None:
     try:
         return date.fromisoformat(value).isoformat()
     except ValueError:
-        raise InvalidInput(f"expected an ISO date (YYYY-MM-DD), got {value!r}", field=field) from None
+        raise InvalidInput(
+            f"expected an ISO date (YYYY-MM-DD), got {value!r}", field=field
+        ) from None
 
 
 def kpi_report(

@@ -108,7 +108,8 @@ WITH fo AS (
     coalesce(sum(o.units) FILTER (WHERE o.status = 'paid'), 0) AS units,
     count(DISTINCT CASE WHEN o.status = 'paid' THEN o.customer_id END) AS active_members,
     count(DISTINCT CASE WHEN o.status = 'paid' AND fo.first_day >= o.period
-          AND fo.first_day < CAST(o.period + INTERVAL {step} AS DATE) THEN o.customer_id END) AS new_members,
+          AND fo.first_day < CAST(o.period + INTERVAL {step} AS DATE)
+          THEN o.customer_id END) AS new_members,
     CAST(coalesce(sum(o.paid_amount) FILTER (WHERE o.status = 'paid'
          AND o.customer_id IS NOT NULL), 0) AS DOUBLE) AS member_sales,
     count(*) FILTER (WHERE o.status = 'paid' AND o.coupon_code IS NOT NULL) AS coupon_orders

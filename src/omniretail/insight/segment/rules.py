@@ -30,8 +30,19 @@ from omniretail.platform.errors import InvalidInput
 
 OPS: dict[str, set[str]] = {
     "string": {"eq", "ne", "in", "not_in", "is_null", "not_null", "starts_with"},
-    "integer": {"eq", "ne", "gt", "gte", "lt", "lte", "between", "in", "not_in", "is_null",
-                "not_null"},
+    "integer": {
+        "eq",
+        "ne",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "between",
+        "in",
+        "not_in",
+        "is_null",
+        "not_null",
+    },
     "number": {"eq", "ne", "gt", "gte", "lt", "lte", "between", "is_null", "not_null"},
     "boolean": {"is_true", "is_false", "is_null", "not_null"},
     "date": {"eq", "gt", "gte", "lt", "lte", "between", "is_null", "not_null"},
@@ -75,7 +86,9 @@ class _Compiler:
         self.uses_scores = False
 
     def fail(self, path: str, message: str) -> InvalidInput:
-        return InvalidInput(f"{path or 'rule'}: {message}", field=f"rule.{path}" if path else "rule")
+        return InvalidInput(
+            f"{path or 'rule'}: {message}", field=f"rule.{path}" if path else "rule"
+        )
 
     def node(self, node: Any, path: str, depth: int = 0) -> str:
         if depth > MAX_DEPTH:
@@ -135,8 +148,9 @@ class _Compiler:
         opath = f"{path}.op".lstrip(".")
         if op not in OPS[spec.type]:
             raise self.fail(
-                opath, f"operator {op!r} does not apply to {spec.type} field {name!r}; "
-                f"use one of {sorted(OPS[spec.type])}"
+                opath,
+                f"operator {op!r} does not apply to {spec.type} field {name!r}; "
+                f"use one of {sorted(OPS[spec.type])}",
             )
         vpath = f"{path}.value".lstrip(".")
         col = spec.sql
@@ -155,7 +169,9 @@ class _Compiler:
         if op in ("in", "not_in"):
             if not isinstance(value, list) or not value:
                 raise self.fail(vpath, f"operator {op!r} needs a non-empty list")
-            items = ", ".join(self.literal(v, spec.type, f"{vpath}[{i}]") for i, v in enumerate(value))
+            items = ", ".join(
+                self.literal(v, spec.type, f"{vpath}[{i}]") for i, v in enumerate(value)
+            )
             neg = "NOT " if op == "not_in" else ""
             return f"{col} {neg}IN ({items})"
         if op == "between":
@@ -201,7 +217,9 @@ class _Compiler:
             raise self.fail(path, "purchase needs an object")
         extra = sorted(set(spec) - {"category", "sku", "brand", "min_times", "days"})
         if extra:
-            raise self.fail(path, f"unknown key(s) {extra}; use category, sku, brand, min_times, days")
+            raise self.fail(
+                path, f"unknown key(s) {extra}; use category, sku, brand, min_times, days"
+            )
         times = self._int(spec, "min_times", path, 1)
         days = self._int(spec, "days", path, 365)
         filters = []
@@ -242,7 +260,11 @@ class CompiledRule:
     conditions: int
 
     def from_sql(self) -> str:
-        scores = " LEFT JOIN customer_scores s ON s.customer_id = t.customer_id" if self.uses_scores else ""
+        scores = (
+            " LEFT JOIN customer_scores s ON s.customer_id = t.customer_id"
+            if self.uses_scores
+            else ""
+        )
         return f"customer_tags t{scores}"
 
 

@@ -130,8 +130,14 @@ def export_members_csv(
     path: Path,
     *,
     store_codes: Sequence[str] | None = None,
-    columns: Sequence[str] = ("customer_id", "lifecycle_stage", "rfm_group", "value_tier",
-                              "preferred_store", "most_active_channel"),
+    columns: Sequence[str] = (
+        "customer_id",
+        "lifecycle_stage",
+        "rfm_group",
+        "value_tier",
+        "preferred_store",
+        "most_active_channel",
+    ),
 ) -> int:
     """Write the members with a few tags as CSV (UTF-8); returns the row count."""
     from omniretail.insight.tag.catalogue import get_tag

@@ -104,6 +104,12 @@ def _top(name: str, key: str, value: str, source: str) -> str:
 )"""
 
 
+_DAYPART = (
+    "CASE WHEN order_hour < 11 THEN 'morning' WHEN order_hour < 17 THEN 'afternoon' "
+    "WHEN order_hour < 21 THEN 'evening' ELSE 'night' END"
+)
+_STORE_ORDERS = "(SELECT * FROM paid WHERE store_code IS NOT NULL AND days_ago < 365) s"
+
 CUSTOMER_FEATURES_SQL = f"""
 WITH a AS (SELECT as_of FROM ins_as_of),
 f AS (
@@ -149,12 +155,12 @@ anyst AS (
     count(*) FILTER (WHERE status = 'cancelled') AS cancelled_orders
   FROM f GROUP BY customer_id
 ),
-{_top("daypart", "CASE WHEN order_hour < 11 THEN 'morning' WHEN order_hour < 17 THEN 'afternoon' WHEN order_hour < 21 THEN 'evening' ELSE 'night' END", "count(*)", "paid")},
+{_top("daypart", _DAYPART, "count(*)", "paid")},
 {_top("weekday", "order_weekday", "count(*)", "paid")},
 {_top("payment", "payment_method", "count(*)", "paid")},
 {_top("fulfil", "fulfillment", "count(*)", "paid")},
 {_top("chan_orders", "channel_code", "count(*)", "paid")},
-{_top("store_pref", "store_code", "count(*) * 100000 - min(days_ago)", "(SELECT * FROM paid WHERE store_code IS NOT NULL AND days_ago < 365) s")},
+{_top("store_pref", "store_code", "count(*) * 100000 - min(days_ago)", _STORE_ORDERS)},
 activity AS (
   SELECT customer_id, channel_code,
          CASE WHEN days_ago < 30 THEN 4 WHEN days_ago < 90 THEN 2 ELSE 1 END * 2 AS w
@@ -340,14 +346,18 @@ def build_features(engine: AnalyticsEngine, *, full: bool) -> dict[str, int | st
         )
         new_orders = int(engine.scalar("SELECT count(*) FROM new_orders") or 0)
         if new_orders:
-            cond = "AND EXISTS (SELECT 1 FROM new_orders n WHERE n.source = o.source AND n.order_id = o.order_id)"
+            cond = (
+                "AND EXISTS (SELECT 1 FROM new_orders n "
+                "WHERE n.source = o.source AND n.order_id = o.order_id)"
+            )
             engine.materialize(
                 "ins_order_facts",
-                f"SELECT * FROM ins_order_facts UNION ALL {order_facts_sql(cond)}",
+                f"SELECT * FROM ins_order_facts UNION ALL SELECT * FROM ({order_facts_sql(cond)}) n",
             )
             engine.materialize(
                 "ins_customer_sku_day",
-                f"SELECT * FROM ins_customer_sku_day UNION ALL {customer_sku_day_sql(cond)}",
+                f"SELECT * FROM ins_customer_sku_day UNION ALL "
+                f"SELECT * FROM ({customer_sku_day_sql(cond)}) n",
             )
     else:
         engine.materialize("ins_order_facts", order_facts_sql())

@@ -1,0 +1,49 @@
+"""``omniretail kpi``: KPI reports (经营指标) from the published snapshot."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+NAME = "kpi"
+app = typer.Typer(help="KPIs (经营指标).", no_args_is_help=True)
+
+
+@app.command("report")
+def report(
+    grain: str = typer.Option("month", help="day, week or month"),
+    by: list[str] = typer.Option([], "--by", help="store, channel or region (repeat)"),
+    start: str = typer.Option(None, help="First period (YYYY-MM-DD)"),
+    end: str = typer.Option(None, help="Last period (YYYY-MM-DD)"),
+) -> None:
+    """KPIs per period with growth vs the previous period and last year (JSON lines)."""
+    from omniretail.insight.kpi import service
+    from omniretail.platform.engine import open_published
+
+    engine = open_published()
+    if engine is None:
+        raise typer.BadParameter("no published snapshot: run `omniretail pipeline run` first")
+    try:
+        for row in service.kpi_report(engine, grain=grain, by=by, start=start, end=end):
+            typer.echo(json.dumps(row, ensure_ascii=False, default=str))
+    finally:
+        engine.close()
+
+
+@app.command("summary")
+def summary(
+    marketing_cost: float = typer.Option(None, help="Marketing spend (CNY) for the CAC."),
+) -> None:
+    """Headline KPIs: sales, CLTV, repurchase rate, NPS, coupon rates, CAC."""
+    from omniretail.insight.kpi import service
+    from omniretail.platform.engine import open_published
+
+    engine = open_published()
+    if engine is None:
+        raise typer.BadParameter("no published snapshot: run `omniretail pipeline run` first")
+    try:
+        out = service.summary(engine, marketing_cost=marketing_cost)
+    finally:
+        engine.close()
+    typer.echo(json.dumps(out, ensure_ascii=False, default=str))

@@ -1,0 +1,115 @@
+"""Segment API: live count preview, saved segments, snapshots, CSV export."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from omniretail.insight.segment import service
+from omniretail.insight.segment.errors import SegmentNotFound
+from omniretail.insight.segment.schemas import (
+    SegmentCreate,
+    SegmentPreview,
+    SegmentRead,
+    SnapshotRead,
+)
+from omniretail.insight.segment.scope import store_codes_for
+from omniretail.insight.tag.service import dormant_members
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+
+router = APIRouter(prefix="/segments", tags=["segments"])
+
+
+@router.post("/preview")
+def preview(body: SegmentPreview, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+    """Count a rule on the published snapshot, with breakdown by store/region/channel/tier."""
+    principal.require("read")
+    codes = store_codes_for(db, principal)
+    result: dict[str, Any] = service.run_on_published(
+        lambda e: service.count_segment(e, body.rule, store_codes=codes, breakdown=body.breakdown)
+    )
+    return result
+
+
+@router.get("/dormant")
+def dormant(db: DbSession, principal: ApiPrincipal, limit: int = 200) -> list[dict[str, Any]]:
+    """Dormant members for reactivation, most valuable first."""
+    principal.require("read")
+    codes = store_codes_for(db, principal)
+    rows: list[dict[str, Any]] = service.run_on_published(
+        lambda e: dormant_members(e, store_codes=codes, limit=min(limit, 5000))
+    )
+    return rows
+
+
+@router.get("", response_model=list[SegmentRead])
+def list_segments(db: DbSession, principal: ApiPrincipal) -> list[Any]:
+    principal.require("read")
+    return list(service.list_segments(db, store_codes=store_codes_for(db, principal)))
+
+
+@router.post("", response_model=SegmentRead, status_code=201)
+def create(body: SegmentCreate, db: DbSession, principal: ApiPrincipal) -> Any:
+    principal.require("write")
+    return service.create_segment(
+        db,
+        name=body.name,
+        rule=body.rule,
+        description=body.description,
+        refresh=body.refresh,
+        store_codes=store_codes_for(db, principal),
+        created_by=principal.name,
+    )
+
+
+@router.get("/{segment_id}", response_model=SegmentRead)
+def read(segment_id: int, db: DbSession, principal: ApiPrincipal) -> Any:
+    principal.require("read")
+    return _visible(db, principal, segment_id)
+
+
+@router.delete("/{segment_id}", status_code=204)
+def delete(segment_id: int, db: DbSession, principal: ApiPrincipal) -> Response:
+    principal.require("write")
+    _visible(db, principal, segment_id)
+    service.delete_segment(db, segment_id)
+    return Response(status_code=204)
+
+
+@router.get("/{segment_id}/snapshots", response_model=list[SnapshotRead])
+def snapshots(segment_id: int, db: DbSession, principal: ApiPrincipal) -> list[Any]:
+    principal.require("read")
+    _visible(db, principal, segment_id)
+    return list(service.snapshots(db, segment_id))
+
+
+@router.get("/{segment_id}/export.csv")
+def export_csv(segment_id: int, db: DbSession, principal: ApiPrincipal) -> Response:
+    """Current members of a saved segment as CSV (from the published snapshot)."""
+    principal.require("read")
+    seg = _visible(db, principal, segment_id)
+    codes = store_codes_for(db, principal)
+    scope = codes if codes is not None else seg.store_codes
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "members.csv"
+        service.run_on_published(
+            lambda e: service.export_members_csv(e, seg.rule, out, store_codes=scope)
+        )
+        data = out.read_bytes()
+    return Response(
+        content=data,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="segment-{segment_id}.csv"'},
+    )
+
+
+def _visible(db: DbSession, principal: ApiPrincipal, segment_id: int) -> Any:
+    seg = service.get_segment(db, segment_id)
+    codes = store_codes_for(db, principal)
+    if codes is not None and not (seg.store_codes and set(seg.store_codes) <= set(codes)):
+        raise SegmentNotFound(f"segment {segment_id} does not exist", field="segment_id")
+    return seg

@@ -1,0 +1,34 @@
+"""Tag API: the catalogue with coverage, one customer's tags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from omniretail.insight.segment.service import run_on_published
+from omniretail.insight.tag import service
+from omniretail.platform.auth.deps import ApiPrincipal
+from omniretail.platform.engine import open_published
+
+router = APIRouter(prefix="/tags", tags=["tags"])
+
+
+@router.get("")
+def catalogue(principal: ApiPrincipal) -> list[dict[str, Any]]:
+    """Every tag: id, zh/en names, family, type, definition, refresh policy, coverage."""
+    principal.require("read")
+    engine = open_published()
+    try:
+        return service.catalogue(engine)
+    finally:
+        if engine is not None:
+            engine.close()
+
+
+@router.get("/customers/{customer_id}")
+def customer(customer_id: str, principal: ApiPrincipal) -> dict[str, Any]:
+    """One customer's tags grouped by family (for the Customer 360 page)."""
+    principal.require("read")
+    result: dict[str, Any] = run_on_published(lambda e: service.customer_tags(e, customer_id))
+    return result
