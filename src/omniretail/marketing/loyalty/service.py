@@ -15,7 +15,12 @@ from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.schemas import BatchResult
 from omniretail.marketing.loyalty import ledger
 from omniretail.marketing.loyalty.errors import LoyaltyNotFound, PointsInvalid
-from omniretail.marketing.loyalty.models import LoyaltyAccount, LoyaltyTier, PointsEntry
+from omniretail.marketing.loyalty.models import (
+    LoyaltyAccount,
+    LoyaltyTier,
+    PointsAllocation,
+    PointsEntry,
+)
 from omniretail.marketing.loyalty.schemas import AccountRead, PointsResult, TierCreate
 from omniretail.platform.db import utcnow
 
@@ -160,7 +165,14 @@ def expire_all(session: Session, *, now: datetime | None = None) -> dict[str, in
     due = session.scalars(
         select(LoyaltyAccount.customer_id)
         .join(PointsEntry, PointsEntry.account_id == LoyaltyAccount.id)
-        .where(PointsEntry.points > 0, PointsEntry.expires_at <= now)
+        .where(
+            PointsEntry.points > 0,
+            PointsEntry.expires_at <= now,
+            PointsEntry.points
+            > select(func.coalesce(func.sum(PointsAllocation.points), 0))
+            .where(PointsAllocation.bucket_entry_id == PointsEntry.id)
+            .scalar_subquery(),
+        )
         .distinct()
         .order_by(LoyaltyAccount.customer_id)
     ).all()
