@@ -200,7 +200,7 @@ class TestHybrid(RecommenderContract):
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch (extra 'deep') absent")
 class TestTwoTower(RecommenderContract):
     algorithm = "two_tower"
-    params = {"epochs": 15, "dim": 32, "batch_size": 256}
+    params = {"epochs": 8, "dim": 32, "batch_size": 256}
 
 
 def test_every_registered_algorithm_has_a_contract_class() -> None:

@@ -28,7 +28,7 @@ def torch_available() -> bool:
 @register("two_tower")
 class TwoTowerRecommender(Recommender):
     """Params: dim (64), epochs (20), batch_size (1024), lr (0.005), temperature (0.1),
-    half_life_days (None), seed (42), threads (2)."""
+    half_life_days (None), seed (42), threads (1: the machine is shared)."""
 
     @staticmethod
     def is_available() -> bool:
@@ -44,7 +44,7 @@ class TwoTowerRecommender(Recommender):
         batch = int(p.get("batch_size", 1024))
         tau = float(p.get("temperature", 0.1))
         torch.manual_seed(int(p.get("seed", 42)))
-        torch.set_num_threads(int(p.get("threads", 2)))
+        torch.set_num_threads(int(p.get("threads", 1)))
         half_life = p.get("half_life_days")
         history = pad_columns(
             interactions.decayed(None if half_life is None else float(half_life)), self.n_items

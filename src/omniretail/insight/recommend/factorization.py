@@ -26,6 +26,7 @@ from omniretail.insight.recommend.interactions import Interactions
 class _Factorization(Recommender):
     default_factors = 64
     default_reg = 0.01
+
     def _model(self) -> Any:
         raise NotImplementedError
 
