@@ -71,6 +71,9 @@ class SplinkSettings(BaseModel):
     threshold: float = Field(0.99, ge=0.5, le=1.0, description="Minimum match probability.")
     weight: float = Field(1.0, description="Edge weight of a probabilistic link (below strong).")
     prior_recall: float = Field(0.8, gt=0.0, le=1.0)
+    min_records: int = Field(
+        200, description="Below this many candidate records there is too little to train on."
+    )
     u_max_pairs: float = 2e6
     seed: int = 42
     blocking_rules: list[list[str]] = Field(

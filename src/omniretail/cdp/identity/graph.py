@@ -77,7 +77,9 @@ def prepare_records(engine: AnalyticsEngine, columns: set[str]) -> int:
                    AS phone_masked,
                nullif(lower(regexp_replace({col("address")}, '[\\s\u3000]', '', 'g')), '')
                    AS address_norm,
-               {col("gender")} AS gender
+               {col("gender")} AS gender,
+               coalesce(CAST({col("registered_at", "TIMESTAMP")} AS TIMESTAMP),
+                        CAST({col("observed_at", "TIMESTAMP")} AS TIMESTAMP)) AS seen_at
         FROM {SOURCE_TABLE}
         WHERE record_key IS NOT NULL
         """,

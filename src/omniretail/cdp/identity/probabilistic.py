@@ -99,7 +99,7 @@ def probabilistic_edges(engine: AnalyticsEngine, cfg: IdentityConfig, labels: st
         " CAST(NULL AS VARCHAR) AS rule, CAST(NULL AS JSON) AS evidence,"
         " CAST(NULL AS DOUBLE) AS weight WHERE FALSE"
     )
-    if n < 2 or clustered == 0:
+    if n < max(2, cfg.splink.min_records) or clustered == 0:
         engine.materialize("_idr_splink_edges", empty)
         return 0
     # the prior: pairs inside deterministic clusters over all pairs, scaled up by the share of

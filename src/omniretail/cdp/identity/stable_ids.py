@@ -2,7 +2,8 @@
 
 The previous run's ``identity_map`` is kept as Parquet under ``analytics/identity/``. A new
 cluster inherits the previous id held by most of its records (ties: the oldest id); an old
-id goes to the one cluster that holds most of its records. Clusters left without an id get
+id goes to the one cluster that holds most of its records (ties: the part that was not split
+off by a manual unmerge, then the one with the record seen first). Clusters left without an id get
 new ones (``C`` + 9 digits, never reused: a high-water mark is kept). Every change — new,
 merged into another, split from another, gone — is written to ``identity_changes`` and
 appended to the change log.
@@ -60,11 +61,19 @@ def load_previous(engine: AnalyticsEngine, settings: Settings) -> int:
 def assign_ids(engine: AnalyticsEngine, settings: Settings, labels: str) -> dict[str, int]:
     """``_idr_ids(cluster, customer_id)`` for every cluster of ``labels(node, cluster)`` and
     ``identity_changes``. ``labels`` must cover every node of ``_idr_records``."""
+    # records split off by a manual unmerge are the ones that leave (left side of cannot-links)
+    split_off = (
+        "(SELECT DISTINCT left_node AS node FROM _idr_cannot)"
+        if engine.table_exists("_idr_cannot")
+        else "(SELECT CAST(NULL AS BIGINT) AS node WHERE FALSE)"
+    )
     engine.materialize(
         "_idr_votes",
         f"""
-        SELECT l.cluster, p.customer_id, count(*) AS n
+        SELECT l.cluster, p.customer_id, count(*) AS n, min(r.seen_at) AS oldest,
+               bool_or(x.node IS NOT NULL) AS split_off
         FROM {labels} l JOIN _idr_records r USING (node) JOIN _idr_prev p USING (record_key)
+        LEFT JOIN {split_off} x USING (node)
         GROUP BY l.cluster, p.customer_id
         """,
     )
@@ -72,7 +81,9 @@ def assign_ids(engine: AnalyticsEngine, settings: Settings, labels: str) -> dict
         "_idr_heirs",
         """
         SELECT customer_id, cluster, n FROM (
-            SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY n DESC, cluster) AS rn
+            SELECT *, row_number() OVER (
+                PARTITION BY customer_id
+                ORDER BY n DESC, split_off, oldest NULLS LAST, cluster) AS rn
             FROM _idr_votes) WHERE rn = 1
         """,
     )

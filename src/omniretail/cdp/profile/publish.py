@@ -229,11 +229,10 @@ def publish_identities(
     ids = list(needed)
     for i in range(0, len(ids), CHUNK):
         part = ids[i : i + CHUNK]
-        pks.update(
-            session.execute(
-                select(Customer.customer_id, Customer.id).where(Customer.customer_id.in_(part))
-            ).tuples()
-        )
+        for cid, pk in session.execute(
+            select(Customer.customer_id, Customer.id).where(Customer.customer_id.in_(part))
+        ):
+            pks[cid] = pk
     rows = []
     for row in changed.to_pylist():
         row["customer_pk"] = pks[row.pop("customer_id")]
