@@ -87,7 +87,7 @@ class TwoTowerRecommender(Recommender):
                 logits = logits.masked_fill(same & ~torch.eye(len(sel), dtype=torch.bool), -1e9)
                 loss = nn.functional.cross_entropy(logits, torch.arange(len(sel)))
                 opt.zero_grad()
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]
                 opt.step()
         model.eval()
         with torch.no_grad():
