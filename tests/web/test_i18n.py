@@ -57,7 +57,11 @@ def test_catalog_entries_are_translated_and_keep_placeholders(locale: str) -> No
 
 def test_chinese_translation_differs_from_english() -> None:
     zh = i18n.load_catalog("zh_CN")
-    same = [m.id for m in zh if m.id and m.string == m.id]
+    same = [
+        m.id
+        for m in zh
+        if m.id and m.string == m.id and not re.fullmatch(r"[A-Z0-9 /&._%()-]+", str(m.id))
+    ]  # acronyms such as "CSV" or "RFM" may stay as they are
     assert not same, f"untranslated (identical) zh_CN entries: {same}"
 
 
