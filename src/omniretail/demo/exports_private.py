@@ -1,0 +1,248 @@
+"""Exports of the private domain (私域): mini-program, app, official account and WeCom clerks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from omniretail.demo.calendar import N_DAYS, START
+from omniretail.demo.context import World
+from omniretail.demo.exports_offline import member_phones
+from omniretail.demo.geo import CITIES
+from omniretail.demo.messy import TEST_NAMES, TEST_PHONES, fill_test, messy_birthdays, messy_phones
+from omniretail.demo.names import nicknames
+from omniretail.demo.orders import FULFILMENTS
+from omniretail.demo.identities import device_ids
+from omniretail.demo.rand import Arr, stage_rng, unique_tokens
+from omniretail.demo.writers import money, timestamps, write_jsonl, write_parquet
+
+_EPOCH_START = int((START - np.datetime64("1970-01-01", "D")).astype(int)) * 86400 - 8 * 3600
+
+
+def unionids(seed: int, n_people: int) -> Arr:
+    """One WeChat open-platform unionid per person (only some sources reveal it)."""
+    return unique_tokens(stage_rng(seed, "unionid"), n_people, 28, "o6_bm")
+
+
+def miniprogram_order_no(day: Arr, seq: Arr) -> Arr:
+    """``WX20250101000000123``: order date + running number."""
+    date = np.char.replace((START + day.astype("timedelta64[D]")).astype("U10"), "-", "")
+    return np.char.add(np.char.add("WX", date), np.char.zfill((seq + 1).astype(str), 9))
+
+
+def _reg_day(w: World, rng: np.random.Generator, person: Arr, is_dup: Arr) -> Arr:
+    p = w.people
+    d = np.maximum(p.signup_day[np.maximum(person, 0)], -700) + rng.integers(0, 120, len(person))
+    return np.minimum(d + np.where(is_dup, rng.integers(30, 300, len(person)), 0), N_DAYS - 1)
+
+
+def write_miniprogram(w: World) -> None:
+    rng = w.rng("export:miniprogram")
+    src = w.sources["miniprogram"]
+    p, n = w.people, len(src)
+    pp = np.maximum(src.person, 0)
+    union = unionids(w.seed, p.n)[pp]
+    authorised = (rng.random(n) < 0.75) & ~src.is_test
+    mobile = messy_phones(rng, member_phones(w, rng, src.person, src.is_dup), missing=0.35)
+    mobile = fill_test(mobile, src.is_test, TEST_PHONES, rng)
+    gender = np.where(rng.random(n) < 0.3, 0, np.where(p.female[pp], 2, 1))
+    birthday = messy_birthdays(rng, p.birthday[pp], known=0.4, slashes=False)
+    city = np.asarray([c.name for c in CITIES])[p.city_idx[pp]]
+    prov = np.asarray([c.province for c in CITIES])[p.city_idx[pp]]
+    reg = _reg_day(w, rng, src.person, src.is_dup)
+    members = pa.table(
+        {
+            "openid": src.record_id,
+            "unionid": pa.array(union, mask=~authorised),
+            "nickName": fill_test(nicknames(rng, n), src.is_test, TEST_NAMES, rng),
+            "mobile": pa.array(mobile, mask=mobile == ""),
+            "gender": gender.astype(np.int8),
+            "birthday": pa.array(birthday, mask=birthday == ""),
+            "registerTime": pc.strftime(timestamps(reg, rng.integers(0, 86400, n)), format="%Y-%m-%d %H:%M:%S"),
+            "city": city,
+            "province": prov,
+            "subscribeMsg": rng.random(n) < 0.45,
+        }
+    ).sort_by("registerTime")
+    rel = "exports/miniprogram/members.jsonl"
+    w.record(rel, write_jsonl(members, w.path(rel)))
+
+    cl = w.channel_lines("miniprogram")
+    staff_codes = w.col("staff", "staff_code")
+    store_codes = w.col("stores", "store_code")
+    fen = np.round(cl.price * 100).astype(np.int64)
+    disc = np.round(cl.discount * 100).astype(np.int64)
+    order_no = miniprogram_order_no(cl.day, cl.seq)
+    delivery = np.asarray(["EXPRESS", "DELIVERY", "PICKUP", "EXPRESS", "PICKUP"])[cl.fulfilment]
+    lines = pa.table(
+        {
+            "orderNo": order_no,
+            "openid": src.record_id[cl.record],
+            "createTime": pc.strftime(timestamps(cl.day, cl.secs), format="%Y-%m-%d %H:%M:%S"),
+            "status": np.asarray(["PAID", "CANCELLED", "REFUNDED"])[cl.status],
+            "deliveryType": delivery,
+            "storeCode": pa.array(store_codes[np.maximum(cl.store, 0)], mask=cl.store < 0),
+            "guideId": pa.array(staff_codes[np.maximum(cl.guide, 0)], mask=cl.guide < 0),
+            "couponId": pa.array(np.char.add("MC", (cl.order % 10**8).astype(str)), mask=cl.coupon_value <= 0),
+            "line": cl.line_no,
+            "skuCode": w.col("products", "sku")[cl.sku],
+            "skuName": w.col("products", "name")[cl.sku],
+            "qty": cl.qty,
+            "price": fen,
+            "discount": disc,
+            "lineFee": fen * cl.qty,
+        }
+    )
+    select = """orderNo, any_value(openid) AS openid, any_value(createTime) AS createTime,
+        any_value(status) AS status, any_value(deliveryType) AS deliveryType,
+        any_value(storeCode) AS storeCode, any_value(guideId) AS guideId,
+        any_value(couponId) AS couponId, sum(lineFee)::BIGINT AS totalFee,
+        sum(discount)::BIGINT AS discountFee, (sum(lineFee) - sum(discount))::BIGINT AS payFee,
+        list({'skuCode': skuCode, 'skuName': skuName, 'qty': qty, 'price': price,
+              'discount': discount} ORDER BY line) AS items
+        FROM src GROUP BY orderNo ORDER BY min(createTime), orderNo"""
+    rel = "exports/miniprogram/orders.jsonl"
+    _write_grouped(w, lines, rel, select)
+
+
+def _write_grouped(w: World, lines: pa.Table, rel: str, select: str) -> None:
+    import duckdb
+
+    path = w.path(rel)
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 2; SET preserve_insertion_order = true")
+        con.register("src", lines)
+        con.execute(f"COPY (SELECT {select}) TO '{path.as_posix()}' (FORMAT JSON)")
+        rows = con.execute("SELECT count(DISTINCT orderNo) FROM src").fetchone()
+    finally:
+        con.close()
+    w.record(rel, int(rows[0]) if rows else 0)
+
+
+def write_app(w: World) -> None:
+    rng = w.rng("export:app")
+    src = w.sources["app"]
+    p, n = w.people, len(src)
+    pp = np.maximum(src.person, 0)
+    mobile = np.char.add("+86", member_phones(w, rng, src.person, src.is_dup).astype(str))
+    mobile = fill_test(mobile, src.is_test, TEST_PHONES, rng)
+    bound = (rng.random(n) < 0.3) & ~src.is_test
+    birthday = p.birthday[pp]
+    reg = _reg_day(w, rng, src.person, src.is_dup)
+    members = pa.table(
+        {
+            "member_id": src.record_id,
+            "mobile": mobile,
+            "nickname": fill_test(nicknames(rng, n), src.is_test, TEST_NAMES, rng),
+            "gender": pa.array(np.where(p.female[pp], "F", "M"), mask=rng.random(n) < 0.2),
+            "birthday": pa.array(birthday, mask=rng.random(n) >= 0.5),
+            "register_time": timestamps(reg, rng.integers(0, 86400, n)),
+            "device_id": device_ids(w.seed, "app", n),
+            "unionid": pa.array(unionids(w.seed, p.n)[pp], mask=~bound),
+            "push_enabled": rng.random(n) < 0.55,
+        }
+    ).sort_by("register_time")
+    rel = "exports/app/members.parquet"
+    w.record(rel, write_parquet(members, w.path(rel)))
+
+    cl = w.channel_lines("app")
+    store_codes = w.col("stores", "store_code")
+    orders = pa.table(
+        {
+            "order_id": np.char.add("AP", np.char.zfill((cl.seq + 1).astype(str), 10)),
+            "line_no": cl.line_no,
+            "member_id": src.record_id[cl.record],
+            "created_at": timestamps(cl.day, cl.secs),
+            "status": np.asarray(["paid", "cancelled", "returned"])[cl.status],
+            "fulfillment": np.asarray(FULFILMENTS)[cl.fulfilment],
+            "store_code": pa.array(store_codes[np.maximum(cl.store, 0)], mask=cl.store < 0),
+            "sku": w.col("products", "sku")[cl.sku],
+            "sku_name": w.col("products", "name")[cl.sku],
+            "quantity": cl.qty,
+            "unit_price": money(cl.price),
+            "discount": money(cl.discount),
+            "amount": money(cl.amount),
+            "coupon_code": pa.array(np.char.add("AC", (cl.order % 10**8).astype(str)), mask=cl.coupon_value <= 0),
+            "payment": np.where(cl.order % 3 == 0, "alipay", "wechat_pay"),
+        }
+    )
+    rel = "exports/app/orders.parquet"
+    w.record(rel, write_parquet(orders, w.path(rel)))
+
+
+def write_wechat_oa(w: World) -> None:
+    from omniretail.demo.writers import write_csv
+
+    rng = w.rng("export:wechat_oa")
+    src = w.sources["wechat_oa"]
+    p, n = w.people, len(src)
+    pp = np.maximum(src.person, 0)
+    has_union = rng.random(n) < 0.8
+    sub_day = _reg_day(w, rng, src.person, src.is_dup)
+    epoch = _EPOCH_START + sub_day.astype(np.int64) * 86400 + rng.integers(0, 86400, n)
+    scenes = np.asarray(["ADD_SCENE_QR_CODE", "ADD_SCENE_SEARCH", "ADD_SCENE_PROFILE_CARD",
+                         "ADD_SCENE_OTHERS"])  # fmt: skip
+    table = pa.table(
+        {
+            "openid": src.record_id,
+            "unionid": np.where(has_union, unionids(w.seed, p.n)[pp], ""),
+            "nickname": nicknames(rng, n),
+            "sex": np.where(rng.random(n) < 0.3, 0, np.where(p.female[pp], 2, 1)),
+            "province": np.asarray([c.province for c in CITIES])[p.city_idx[pp]],
+            "city": np.asarray([c.name for c in CITIES])[p.city_idx[pp]],
+            "subscribe_time": epoch,
+            "subscribe_scene": scenes[rng.choice(4, n, p=[0.55, 0.15, 0.1, 0.2])],
+            "tagid_list": np.where(rng.random(n) < 0.3, "[2,105]", "[]"),
+        }
+    ).sort_by("subscribe_time")
+    rel = "exports/wechat_oa/followers.csv"
+    w.record(rel, write_csv(table, w.path(rel)))
+
+
+def write_wecom(w: World) -> None:
+    rng = w.rng("export:wecom")
+    src = w.sources["wecom"]
+    p, n = w.people, len(src)
+    pp = np.maximum(src.person, 0)
+    # the clerk who added the customer: a guide of the customer's home store
+    st = w.staff.column("_store_idx").to_numpy()
+    counts = np.bincount(st, minlength=w.stores.num_rows)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    home = p.home_store[pp]
+    clerk = first[home] + (rng.random(n) * counts[home]).astype(np.int64)
+    name = nicknames(rng, n)
+    phone = messy_phones(rng, member_phones(w, rng, src.person, src.is_dup), missing=0.3)
+    surname = np.asarray([s[:1] for s in p.name[pp]])
+    remark = np.where(
+        rng.random(n) < 0.6,
+        np.char.add(np.char.add(surname, np.where(p.female[pp], "女士 ", "先生 ")), phone),
+        np.where(rng.random(n) < 0.5, p.name[pp], ""),
+    )
+    name = fill_test(name, src.is_test, TEST_NAMES, rng)
+    remark = np.where(src.is_test, "测试", remark)
+    added = _reg_day(w, rng, src.person, src.is_dup)
+    epoch = _EPOCH_START + added.astype(np.int64) * 86400 + rng.integers(9 * 3600, 21 * 3600, n)
+    has_union = (rng.random(n) < 0.9) & ~src.is_test
+    table = pa.table(
+        {
+            "external_userid": src.record_id,
+            "name": name,
+            "type": np.ones(n, np.int8),
+            "gender": np.where(p.female[pp], 2, 1).astype(np.int8),
+            "unionid": pa.array(unionids(w.seed, p.n)[pp], mask=~has_union),
+            "userid": w.col("staff", "wecom_userid")[clerk],
+            "remark": remark,
+            "mobile": phone,
+            "createtime": epoch,
+            "add_way": rng.choice([1, 3, 201], n, p=[0.7, 0.2, 0.1]),
+            "state": w.col("stores", "store_code")[home],
+        }
+    ).sort_by("createtime")
+    select = """external_userid, name, type, gender, unionid,
+        [{'userid': userid, 'remark': remark,
+          'remark_mobiles': CASE WHEN mobile = '' THEN []::VARCHAR[] ELSE [mobile] END,
+          'createtime': createtime, 'add_way': add_way, 'state': state}] AS follow_user"""
+    rel = "exports/wecom/contacts.jsonl"
+    w.record(rel, write_jsonl(table, w.path(rel), select=select))
