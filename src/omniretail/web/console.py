@@ -9,21 +9,60 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from omniretail.platform import i18n
 from omniretail.platform.auth.deps import DbSession, get_current_user
 from omniretail.platform.auth.errors import AuthError
 from omniretail.platform.auth.models import User
+from omniretail.platform.errors import DomainError
 from omniretail.platform.i18n import N_
 from omniretail.web.csrf import CsrfFailed
 
+# Titles of the platform's errors, marked so the error page can show them translated.
+ERROR_TITLES = (
+    N_("Bad request"),
+    N_("Not authenticated"),
+    N_("Permission denied"),
+    N_("Not found"),
+    N_("Conflict"),
+    N_("Invalid input"),
+)
+
 LANG_COOKIE = "omniretail_lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ConsoleIdentity:
+    """What pages and templates show about the logged-in user; a plain copy, so it stays
+    readable after the request's database session has ended (e.g. in an error page)."""
+
+    id: int
+    username: str
+    display_name: str | None
+    role: str
+    store_ids: list[int] | None
+    locale: str | None
+    last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, user: User) -> ConsoleIdentity:
+        return cls(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            role=user.role,
+            store_ids=list(user.store_ids) if user.store_ids is not None else None,
+            locale=user.locale,
+            last_login_at=user.last_login_at,
+        )
 
 
 class LoginRequired(Exception):
@@ -54,13 +93,14 @@ def login_url(next_url: str | None = None) -> str:
 
 
 def console_user(request: Request, db: DbSession) -> User:
-    """The logged-in user of a console page (kept on ``request.state.user`` for templates)."""
+    """The logged-in user of a console page (a :class:`ConsoleIdentity` copy is kept on
+    ``request.state.user`` for templates)."""
     try:
         user = get_current_user(request, db)
     except AuthError:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(path) from None
-    request.state.user = user
+    request.state.user = ConsoleIdentity.of(user)
     return user
 
 
@@ -102,8 +142,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CsrfFailed)
     async def _csrf_failed(request: Request, exc: CsrfFailed) -> Response:
         if not _wants_html(request):
-            from fastapi.responses import JSONResponse
-
             return JSONResponse(
                 exc.to_problem(instance=request.url.path),
                 status_code=exc.status,
@@ -115,7 +153,7 @@ def install(app: FastAPI) -> None:
         back = safe_next(urlsplit(referer).path if referer else None)
         response: HTMLResponse = render(
             request,
-            "error.html",
+            "error.html",  # the messages are translated
             {
                 "title_msg": N_("Form expired"),
                 "detail_msg": N_("The form has expired. Reload the page and try again."),
@@ -124,3 +162,21 @@ def install(app: FastAPI) -> None:
             status_code=exc.status,
         )
         return response
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
+        """A console page shows the problem as a page; API clients get problem+json."""
+        if not _wants_html(request):
+            return JSONResponse(
+                exc.to_problem(instance=request.url.path),
+                status_code=exc.status,
+                media_type="application/problem+json",
+            )
+        from omniretail.web.render import render
+
+        return render(
+            request,
+            "error.html",
+            {"title_msg": exc.title, "detail_msg": exc.detail, "back": "/"},
+            status_code=exc.status,
+        )

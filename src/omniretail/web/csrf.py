@@ -14,6 +14,7 @@ import secrets
 from fastapi import Depends, Request
 
 from omniretail.platform.errors import DomainError
+from omniretail.platform.i18n import N_
 
 SESSION_KEY = "csrf_token"
 FORM_FIELD = "csrf_token"
@@ -22,7 +23,7 @@ HEADER = "x-csrf-token"
 
 class CsrfFailed(DomainError):
     status = 403
-    title = "Form expired"
+    title = N_("Form expired")
 
 
 def csrf_token(request: Request) -> str:

@@ -15,7 +15,7 @@ from omniretail.platform.auth.deps import DbSession
 from omniretail.platform.auth.errors import AuthError
 from omniretail.platform.auth.models import User
 from omniretail.platform.i18n import N_
-from omniretail.web import nav, overview
+from omniretail.web import nav, overview, settings
 from omniretail.web.console import (
     ConsoleUser,
     request_locale,
@@ -107,6 +107,9 @@ def overview_page(request: Request, user: ConsoleUser, db: DbSession, days: int 
         "overview.html",
         {"summary": summary, "days": days, "day_options": overview.DAY_OPTIONS},
     )
+
+
+router.include_router(settings.router)
 
 
 def _coming_soon(item: nav.NavItem) -> Callable[..., Response]:

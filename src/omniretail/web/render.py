@@ -66,6 +66,7 @@ def render(
         "request": request,
         "user": user,
         "role_label": nav.ROLE_LABELS.get(getattr(user, "role", ""), getattr(user, "role", "")),
+        "role_labels": nav.ROLE_LABELS,
         "locale": locale,
         "html_lang": "zh-CN" if locale == "zh_CN" else "en",
         "locales": i18n.LOCALE_NAMES,
