@@ -58,6 +58,8 @@ def build_customers(engine: AnalyticsEngine, cfg: ProfileConfig) -> int:
     for attr in ATTRIBUTES:
         typ = TYPES.get(attr, "VARCHAR")
         expr = f"nullif(trim(s.{attr}), '')" if typ == "VARCHAR" else f"s.{attr}"
+        if attr == "email":
+            expr = f"lower({expr})"
         select.append(f"{expr} AS {attr}" if attr in columns else f"CAST(NULL AS {typ}) AS {attr}")
     for ch in CHANNELS:
         col = f"consent_{ch}"

@@ -173,8 +173,12 @@ def publish_customers(
 
 
 def _identity_rows_sql() -> str:
+    def value(kind: str) -> str:
+        text = f"trim(CAST(s.{kind} AS VARCHAR))"
+        return f"lower({text})" if kind == "email" else text
+
     parts = [
-        f"SELECT m.customer_id, '{k}' AS kind, CAST(s.{k} AS VARCHAR) AS value, s.source,"
+        f"SELECT m.customer_id, '{k}' AS kind, {value(k)} AS value, s.source,"
         f" coalesce(s.registered_at, s.observed_at) AS seen_at"
         f" FROM std_identity_records s JOIN identity_map m USING (record_key)"
         f" WHERE s.{k} IS NOT NULL AND trim(CAST(s.{k} AS VARCHAR)) <> ''"

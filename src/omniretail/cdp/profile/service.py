@@ -204,19 +204,19 @@ def timeline(
             parts = []
             if engine.table_exists("orders"):
                 parts.append(
-                    "SELECT ordered_at AS at, 'order' AS kind, status AS type, channel_code,"
+                    "SELECT ordered_at AS happened_at, 'order' AS kind, status AS type, channel_code,"
                     " store_code, order_id AS ref, CAST(paid_amount AS DOUBLE) AS amount,"
                     " NULL AS sku, source FROM orders WHERE customer_id = $cid"
                 )
             if engine.table_exists("events"):
                 parts.append(
-                    "SELECT occurred_at AS at, 'event' AS kind, event_type AS type,"
+                    "SELECT occurred_at AS happened_at, 'event' AS kind, event_type AS type,"
                     " channel_code, store_code, event_id AS ref, NULL AS amount,"
                     " CAST(sku AS VARCHAR) AS sku, source FROM events WHERE customer_id = $cid"
                 )
             if engine.table_exists("reviews"):
                 parts.append(
-                    "SELECT created_at AS at, 'review' AS kind, CAST(rating AS VARCHAR) AS type,"
+                    "SELECT created_at AS happened_at, 'review' AS kind, CAST(rating AS VARCHAR) AS type,"
                     " NULL AS channel_code, NULL AS store_code, review_id AS ref, NULL AS amount,"
                     " CAST(sku AS VARCHAR) AS sku, source FROM reviews WHERE customer_id = $cid"
                 )
@@ -226,7 +226,7 @@ def timeline(
                 union = union.replace("$cid", f"'{cid}'")
                 total = int(engine.scalar(f"SELECT count(*) FROM ({union})"))
                 rows = engine.fetch_rows(
-                    f"SELECT * FROM ({union}) ORDER BY at DESC NULLS LAST, ref"
+                    f"SELECT * FROM ({union}) ORDER BY happened_at DESC NULLS LAST, ref"
                     f" LIMIT {int(size)} OFFSET {int((page - 1) * size)}"
                 )
                 items = [{k: _iso(v) for k, v in r.items()} for r in rows]

@@ -43,17 +43,17 @@ def extend_seen(engine: AnalyticsEngine) -> None:
     parts = []
     if engine.table_exists("orders"):
         parts.append(
-            "SELECT customer_id, ordered_at AS at FROM orders WHERE customer_id IS NOT NULL"
+            "SELECT customer_id, ordered_at AS seen FROM orders WHERE customer_id IS NOT NULL"
         )
     if engine.table_exists("events"):
         parts.append(
-            "SELECT customer_id, occurred_at AS at FROM events WHERE customer_id IS NOT NULL"
+            "SELECT customer_id, occurred_at AS seen FROM events WHERE customer_id IS NOT NULL"
         )
     if not parts:
         return
     engine.materialize(
         "_unify_seen",
-        f"SELECT customer_id, min(at) AS first_at, max(at) AS last_at"
+        f"SELECT customer_id, min(seen) AS first_at, max(seen) AS last_at"
         f" FROM ({' UNION ALL '.join(parts)}) GROUP BY customer_id",
     )
     engine.materialize(
