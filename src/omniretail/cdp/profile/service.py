@@ -204,8 +204,9 @@ def timeline(
             parts = []
             if engine.table_exists("orders"):
                 parts.append(
-                    "SELECT ordered_at AS happened_at, 'order' AS kind, status AS type, channel_code,"
-                    " store_code, order_id AS ref, CAST(paid_amount AS DOUBLE) AS amount,"
+                    "SELECT ordered_at AS happened_at, 'order' AS kind, status AS type,"
+                    " channel_code, store_code, order_id AS ref,"
+                    " CAST(paid_amount AS DOUBLE) AS amount,"
                     " NULL AS sku, source FROM orders WHERE customer_id = $cid"
                 )
             if engine.table_exists("events"):
@@ -216,8 +217,9 @@ def timeline(
                 )
             if engine.table_exists("reviews"):
                 parts.append(
-                    "SELECT created_at AS happened_at, 'review' AS kind, CAST(rating AS VARCHAR) AS type,"
-                    " NULL AS channel_code, NULL AS store_code, review_id AS ref, NULL AS amount,"
+                    "SELECT created_at AS happened_at, 'review' AS kind,"
+                    " CAST(rating AS VARCHAR) AS type, NULL AS channel_code,"
+                    " NULL AS store_code, review_id AS ref, NULL AS amount,"
                     " CAST(sku AS VARCHAR) AS sku, source FROM reviews WHERE customer_id = $cid"
                 )
             if parts:
