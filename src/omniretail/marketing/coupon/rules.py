@@ -145,7 +145,7 @@ def compute(
         return Outcome(off, {i: off})
     elif kind == "free_shipping":
         ship = shipping_fee if cap is None else min(shipping_fee, cap)
-        return Outcome(Decimal("0"), {}, shipping_off=ship)
+        return Outcome(Decimal("0"), {}, shipping_off=money(ship))
     elif kind == "free_gift":
         value = Decimal(str(rules.get("gift_value", "0")))
         return Outcome(Decimal("0"), {}, gift_sku=str(rules["gift_sku"]), gift_value=value)

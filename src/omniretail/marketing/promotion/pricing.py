@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omniretail.marketing.coupon.basket import Basket
@@ -38,7 +39,7 @@ from omniretail.marketing.coupon.rules import (
     place_reason,
     spend_save_amount,
 )
-from omniretail.marketing.promotion.models import Promotion, TeamBuyGroup
+from omniretail.marketing.promotion.models import FlashSaleAllocation, Promotion, TeamBuyGroup
 from omniretail.marketing.promotion.schemas import DiscountLine, LineQuote, Quote, RejectedCoupon
 from omniretail.marketing.promotion.service import allocate_flash_stock, aware, list_promotions
 from omniretail.platform.db import utcnow
@@ -76,7 +77,12 @@ def _promo_line(promo: Promotion, amount: Decimal, zh: str, en: str) -> Discount
 
 
 def _line_prices(
-    session: Session, state: _State, basket: Basket, promos: list[Promotion], now: datetime
+    session: Session,
+    state: _State,
+    basket: Basket,
+    promos: list[Promotion],
+    now: datetime,
+    order_id: str | None = None,
 ) -> None:
     flash = {str(p.rules["sku"]): p for p in reversed(promos) if p.kind == "flash_sale"}
     for i, (ln, src) in enumerate(zip(state.lines, basket.lines, strict=True)):
@@ -84,6 +90,17 @@ def _line_prices(
         fp = flash.get(ln.sku)
         if fp is not None and fp.stock_cap is not None:
             left = max(fp.stock_cap - fp.stock_sold, 0)
+            if order_id is not None:  # a retried checkout keeps the units it already holds
+                left += int(
+                    session.scalar(
+                        select(FlashSaleAllocation.quantity).where(
+                            FlashSaleAllocation.promotion_id == fp.id,
+                            FlashSaleAllocation.order_id == order_id,
+                            FlashSaleAllocation.status == "allocated",
+                        )
+                    )
+                    or 0
+                )
             units = min(left, ln.quantity, int(fp.rules.get("per_customer_qty") or ln.quantity))
             price = Decimal(str(fp.rules["price"]))
             if units > 0 and price < ln.unit_price:
@@ -363,7 +380,7 @@ def _price(
     ]
     state = _State(priced_lines(session, basket))
     before = [replace(ln) for ln in state.lines]
-    _line_prices(session, state, basket, promos, now)
+    _line_prices(session, state, basket, promos, now, order_id)
     _bundles(state, promos)
     _holidays(state, basket, region, promos)
     rejected, shipping_off, gifts = _coupons(

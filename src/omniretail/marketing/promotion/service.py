@@ -193,6 +193,7 @@ def release_flash_stock(session: Session, *, code: str, order_id: str) -> FlashS
         )
         .values(status="released")
         .returning(FlashSaleAllocation.quantity)
+        .execution_options(synchronize_session=False)
     ).all()
     if released:
         _give_back(session, promo.id, int(released[0][0]))
@@ -351,7 +352,13 @@ def close_expired_teams(session: Session, *, now: datetime | None = None) -> dic
         .where(TeamBuyGroup.status == "forming", TeamBuyGroup.expires_at <= now)
         .values(status="failed", closed_at=now)
         .returning(TeamBuyGroup.id)
+        .execution_options(synchronize_session=False)
     ).all()
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, TeamBuyGroup | TeamBuyMember) and (
+            getattr(obj, "id", None) in failed or getattr(obj, "group_id", None) in failed
+        ):
+            session.expire(obj)
     members = 0
     if failed:
         res = session.execute(
