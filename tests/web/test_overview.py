@@ -23,6 +23,7 @@ def test_nothing_published_is_an_honest_empty_state(admin_console) -> None:
     body = admin_console.get("/api/v1/overview").json()
     assert body["available"] is False
     assert "omniretail pipeline run" in body["reason"]
+    assert body["reason_code"] == "not_published"
     page = admin_console.get("/").text
     assert "尚无数据" in page
     assert "omniretail pipeline run" in page
@@ -209,3 +210,14 @@ def test_page_renders_kpis_and_chart_containers(admin_console, published) -> Non
 )
 def test_map_names(raw: str, name: str) -> None:
     assert overview.map_name(raw) == name
+
+
+def test_snapshot_with_no_paid_orders(admin_console, home) -> None:
+    seed = make_seed(customers=5)
+    for o in seed.orders:
+        o["status"] = "cancelled"
+    write_snapshot(published_path(), seed)
+    body = admin_console.get("/api/v1/overview").json()
+    assert body["available"] is False
+    assert body["reason_code"] == "no_paid_orders"
+    assert "没有已支付订单" in admin_console.get("/").text

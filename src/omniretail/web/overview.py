@@ -242,13 +242,16 @@ def _load(
         for r in engine.fetch_rows("SELECT table_name FROM information_schema.tables")
     }
     if not tables & {"orders", "std_orders"}:
-        return OverviewRead(available=False, reason=NO_ORDERS, days=days)
+        return OverviewRead(
+            available=False, reason=NO_ORDERS, reason_code="no_orders_table", days=days
+        )
     q = _Query(engine, tables, store_codes)
     first, last = q.bounds()
     if first is None or last is None:
         return OverviewRead(
             available=False,
-            reason="no paid orders in the snapshot",
+            reason="the published snapshot has no paid orders",
+            reason_code="no_paid_orders",
             source_table=q.table,
             days=days,
         )
@@ -283,7 +286,9 @@ def load_overview(
     days = clamp_days(days)
     engine = open_published(settings)
     if engine is None:
-        return OverviewRead(available=False, reason=NOTHING_PUBLISHED, days=days)
+        return OverviewRead(
+            available=False, reason=NOTHING_PUBLISHED, reason_code="not_published", days=days
+        )
     try:
         return _load(engine, days=days, store_codes=store_codes, full=full)
     finally:

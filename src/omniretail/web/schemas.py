@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -56,6 +57,7 @@ class StorePoint(BaseModel):
 class OverviewRead(BaseModel):
     available: bool = Field(description="False when no analytics snapshot with orders exists")
     reason: str | None = None
+    reason_code: Literal["not_published", "no_orders_table", "no_paid_orders"] | None = None
     source_table: str | None = Field(None, description="orders or std_orders")
     days: int = Field(description="length of the period in days (0 = all data)")
     period_start: date | None = None
