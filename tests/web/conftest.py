@@ -34,17 +34,30 @@ def login(client: TestClient, username: str, password: str, next: str = "") -> o
     )
 
 
+@pytest.fixture(scope="session")
+def password_hashes() -> dict[str, str]:
+    """argon2 hashes of the fixture users' passwords, computed once (hashing is slow on purpose)."""
+    from omniretail.platform.auth.service import hash_secret
+
+    return {ADMIN[0]: hash_secret(ADMIN[1]), ANALYST[0]: hash_secret(ANALYST[1])}
+
+
 @pytest.fixture
-def console(home: Path) -> Iterator[TestClient]:
+def console(home: Path, password_hashes: dict[str, str]) -> Iterator[TestClient]:
     """An anonymous browser-like client; the store has an admin and an analyst."""
-    from omniretail.platform.auth import service
+    from omniretail.platform.auth.models import User
     from omniretail.web.app import create_app
 
     db.create_all(db.get_engine())  # quick; migrations are tested in tests/platform
     with db.session_scope() as s:
-        service.create_user(s, username=ADMIN[0], password=ADMIN[1], role="admin")
-        service.create_user(
-            s, username=ANALYST[0], password=ANALYST[1], role="analyst", display_name="小安"
+        s.add(User(username=ADMIN[0], password_hash=password_hashes[ADMIN[0]], role="admin"))
+        s.add(
+            User(
+                username=ANALYST[0],
+                password_hash=password_hashes[ANALYST[0]],
+                role="analyst",
+                display_name="小安",
+            )
         )
     with TestClient(create_app(), headers={"accept": "text/html"}) as c:
         yield c
