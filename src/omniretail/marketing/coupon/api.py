@@ -1,0 +1,166 @@
+"""Coupon API (/api/v1/coupons): templates, issue, coupon center, validate, redeem, reverse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel, Field
+
+from omniretail.marketing.coupon import redemption, service
+from omniretail.marketing.coupon.schemas import (
+    BatchResult,
+    CouponRead,
+    IssueBatchIn,
+    IssueIn,
+    RedeemIn,
+    RedemptionResult,
+    ReverseIn,
+    TemplateCreate,
+    TemplateRead,
+    ValidateIn,
+    Validation,
+)
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+
+router = APIRouter(prefix="/coupons", tags=["coupons"])
+
+
+class StatusIn(BaseModel):
+    status: str = Field(pattern="^(active|paused|ended)$")
+
+
+class ClaimIn(BaseModel):
+    customer_id: str = Field(min_length=1, max_length=32)
+
+
+class CenterItemOut(BaseModel):
+    template: TemplateRead
+    remaining: int | None
+    held: int
+    can_claim: bool
+
+
+@router.get("/templates", response_model=list[TemplateRead])
+def list_templates(db: DbSession, who: ApiPrincipal, status: str | None = None) -> list[Any]:
+    who.require("read")
+    return list(service.list_templates(db, status=status))
+
+
+@router.post("/templates", response_model=TemplateRead, status_code=201)
+def create_template(body: TemplateCreate, db: DbSession, who: ApiPrincipal) -> Any:
+    who.require("write")
+    return service.create_template(db, data=body)
+
+
+@router.get("/templates/{code}", response_model=TemplateRead)
+def get_template(code: str, db: DbSession, who: ApiPrincipal) -> Any:
+    who.require("read")
+    return service.get_template(db, code=code)
+
+
+@router.post("/templates/{code}/status", response_model=TemplateRead)
+def set_status(code: str, body: StatusIn, db: DbSession, who: ApiPrincipal) -> Any:
+    who.require("write")
+    return service.set_template_status(db, code=code, status=body.status)
+
+
+@router.get("/templates/{code}/liability")
+def liability(code: str, db: DbSession, who: ApiPrincipal) -> dict[str, Any]:
+    who.require("read")
+    return service.liability(db, template_code=code)
+
+
+@router.post("/issue", response_model=CouponRead, status_code=201)
+def issue(body: IssueIn, db: DbSession, who: ApiPrincipal) -> Any:
+    who.require("write")
+    return service.issue(db, template_code=body.template_code, customer_id=body.customer_id)
+
+
+@router.post("/issue-batch", response_model=BatchResult)
+def issue_batch(body: IssueBatchIn, db: DbSession, who: ApiPrincipal) -> BatchResult:
+    """Idempotent by (campaign_id, customer_id): resending the same batch issues nothing twice."""
+    who.require("write")
+    return service.issue_batch(
+        db,
+        campaign_id=body.campaign_id,
+        customer_ids=body.customer_ids,
+        template=body.template_code,
+    )
+
+
+@router.get("/center", response_model=list[CenterItemOut])
+def coupon_center(
+    db: DbSession, who: ApiPrincipal, customer_id: str | None = None
+) -> list[CenterItemOut]:
+    who.require("read")
+    return [
+        CenterItemOut(
+            template=TemplateRead.model_validate(i.template),
+            remaining=i.remaining,
+            held=i.held,
+            can_claim=i.can_claim,
+        )
+        for i in service.coupon_center(db, customer_id=customer_id)
+    ]
+
+
+@router.post("/center/{template_code}/claim", response_model=CouponRead, status_code=201)
+def claim(template_code: str, body: ClaimIn, db: DbSession, who: ApiPrincipal) -> Any:
+    who.require("write")
+    return service.claim(db, template_code=template_code, customer_id=body.customer_id)
+
+
+@router.get("", response_model=list[CouponRead])
+def customer_coupons(
+    db: DbSession,
+    who: ApiPrincipal,
+    customer_id: str = Query(min_length=1),
+    status: str | None = None,
+) -> list[Any]:
+    who.require("read")
+    return list(service.customer_coupons(db, customer_id=customer_id, status=status))
+
+
+@router.post("/validate", response_model=Validation)
+def validate(body: ValidateIn, db: DbSession, who: ApiPrincipal) -> Validation:
+    """Always 200: ``valid`` false comes with the ``reason`` code and a zh/en detail."""
+    who.require("read")
+    return redemption.validate(db, code=body.code, basket=body.basket)
+
+
+@router.post("/redeem", response_model=RedemptionResult)
+def redeem(
+    body: RedeemIn,
+    db: DbSession,
+    who: ApiPrincipal,
+    idempotency_key: str | None = Header(default=None, max_length=96),
+) -> RedemptionResult:
+    """Exactly once per coupon and idempotency key (the ``Idempotency-Key`` header, else the
+    body's ``idempotency_key``, else the order id): a retry gets the same answer."""
+    who.require("write")
+    return redemption.redeem(
+        db,
+        code=body.code,
+        order_id=body.order_id,
+        basket=body.basket,
+        idempotency_key=idempotency_key or body.idempotency_key,
+    )
+
+
+@router.post("/reverse", response_model=RedemptionResult)
+def reverse(body: ReverseIn, db: DbSession, who: ApiPrincipal) -> RedemptionResult:
+    who.require("write")
+    return redemption.reverse(db, code=body.code, return_id=body.return_id)
+
+
+@router.post("/expire")
+def expire(db: DbSession, who: ApiPrincipal) -> dict[str, int]:
+    who.require("write")
+    return {"expired": service.expire_due(db)}
+
+
+@router.get("/{code}", response_model=CouponRead)
+def get_coupon(code: str, db: DbSession, who: ApiPrincipal) -> Any:
+    who.require("read")
+    return redemption.find_coupon(db, code)
