@@ -63,6 +63,9 @@ def test_without_orders_the_step_skips() -> None:
 
 def test_api_serves_published_scores(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/api/v1/models/clv").status_code == 404
+    empty = client.get("/models/clv")
+    assert empty.status_code == 200
+    assert 'data-testid="empty-state"' in empty.text
     settings = get_settings()
     eng = open_engine("duckdb", settings)
     try:
@@ -81,6 +84,11 @@ def test_api_serves_published_scores(client) -> None:  # type: ignore[no-untyped
     assert clv["calibration_fit"][0]["repeat_purchases"] == "0"
     churn = client.get("/api/v1/models/churn").json()
     assert churn["test"]["auc"] > 0.7
+    page = client.get("/models/clv")
+    assert 'data-testid="parameters"' in page.text
+    assert "alpha" in page.text
+    churn_page = client.get("/models/churn")
+    assert 'data-chart="reliability"' in churn_page.text
     missing = client.get("/api/v1/customers/C999999999/scores")
     assert missing.status_code == 404
     assert missing.json()["errors"][0]["field"] == "customer_id"

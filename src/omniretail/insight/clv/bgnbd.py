@@ -13,6 +13,7 @@ from typing import Self
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from scipy import special
 
 from omniretail.insight.clv.base import (
@@ -24,10 +25,21 @@ from omniretail.insight.clv.base import (
 )
 
 
-def _by_frequency(x: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp]]:
-    """Unique frequencies and the index of each customer's one (terms that depend on x only)."""
-    ux, inv = np.unique(x, return_inverse=True)
-    return ux, inv
+def _codes(values: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp]]:
+    """Distinct values and each row's index into them (hash-based, no sort)."""
+    codes, uniques = pd.factorize(values)
+    return np.asarray(uniques, dtype=np.float64), codes.astype(np.intp)
+
+
+def _pair_codes(
+    a: FloatArray, b: FloatArray
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.intp]]:
+    """Distinct (a, b) pairs and each row's index into them."""
+    ua, ca = _codes(a)
+    ub, cb = _codes(b)
+    pair, upair = pd.factorize(ca.astype(np.int64) * len(ub) + cb)
+    upair = np.asarray(upair, dtype=np.int64)
+    return ua[upair // len(ub)], ub[upair % len(ub)], pair.astype(np.intp)
 
 
 class BetaGeoModel(FittedModel):
@@ -46,15 +58,30 @@ class BetaGeoModel(FittedModel):
         """Maximize the log-likelihood, eq. (6), summed over customers (optionally weighted)."""
         x, t_x, age = check_rft(frequency, recency, T)
         w = weights_or_ones(weights, len(x))
-        ux, inv = _by_frequency(x)
+        ux, inv = _codes(x)
         w_by_x = np.bincount(inv, weights=w, minlength=len(ux))
-        repeat = x > 0
-        x_minus_1 = np.where(repeat, x - 1, 0.0)
         scale = float(np.mean(age)) or 1.0  # start alpha near the observation period
+        # Customers without repeat purchases only contribute -r·log(α + T): aggregate them by
+        # T. Repeat buyers need per-row work, on distinct T and t_x values (few with day or
+        # week data) gathered by index, so each evaluation costs a handful of array passes.
+        zero = x == 0
+        u_age0, i_age0 = _codes(age[zero])
+        w_age0 = np.bincount(i_age0, weights=w[zero], minlength=len(u_age0))
+        rep = ~zero
+        xr, wr = x[rep], w[rep]
+        unit = bool(np.all(wr == 1.0))
+        u_age, i_age = _codes(age[rep])
+        u_tx, i_tx = _codes(t_x[rep])
+        uxr, i_xr = _codes(xr)
+        # work buffers for the repeat buyers (reused by every evaluation, no allocation)
+        la, lt, dl, rx, d, e, tmp, wg, ww, wrx = (np.empty(len(xr)) for _ in range(10))
+
+        def wdot(weights: FloatArray, values: FloatArray) -> float:
+            return float(values.sum()) if unit and weights is wr else float(np.dot(weights, values))
 
         def objective(theta: FloatArray) -> tuple[float, FloatArray]:
             r, alpha, a, b = np.exp(theta)
-            # terms depending on x only, on the unique frequencies
+            # terms depending on x only, on the distinct frequencies
             ll_x = (
                 special.gammaln(r + ux)
                 - special.gammaln(r)
@@ -67,21 +94,45 @@ class BetaGeoModel(FittedModel):
             psi_ab = special.digamma(a + b)
             d_a_x = psi_ab - psi_abx
             d_b_x = special.digamma(b + ux) - special.digamma(b) + psi_ab - psi_abx
-            # per customer: log of the two survival branches, eq. (6)
-            rx = r + x
-            log_at = np.log(alpha + age)
-            log_atx = np.log(alpha + t_x)
-            a1 = -rx * log_at
-            a2 = np.where(repeat, np.log(a) - np.log(b + x_minus_1) - rx * log_atx, -np.inf)
-            both = np.logaddexp(a1, a2)
-            wgt = np.exp(a2 - both)  # share of the "dropped out after last purchase" branch
-            ll = float(np.dot(w_by_x, ll_x) + np.dot(w, both))
-            g_r = np.dot(w_by_x, d_r_x) + np.dot(w, -(1 - wgt) * log_at - wgt * log_atx)
-            g_alpha = np.dot(w_by_x, np.full_like(ux, r / alpha)) + np.dot(
-                w, -rx * ((1 - wgt) / (alpha + age) + wgt / (alpha + t_x))
-            )
-            g_a = np.dot(w_by_x, d_a_x) + np.dot(w, wgt) / a
-            g_b = np.dot(w_by_x, d_b_x) - np.dot(w, wgt / (b + x_minus_1))
+            ll = float(np.dot(w_by_x, ll_x))
+            g_r = float(np.dot(w_by_x, d_r_x))
+            g_alpha = float(w.sum()) * r / alpha
+            g_a = float(np.dot(w_by_x, d_a_x))
+            g_b = float(np.dot(w_by_x, d_b_x))
+            # x = 0: the single branch -r·log(α + T), eq. (6)
+            log_at0 = np.log(alpha + u_age0)
+            ll -= r * float(np.dot(w_age0, log_at0))
+            g_r -= float(np.dot(w_age0, log_at0))
+            g_alpha -= r * float(np.dot(w_age0, 1.0 / (alpha + u_age0)))
+            if len(xr) == 0:
+                return -ll, -np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
+            # x > 0: log of the sum of the two branches of eq. (6), as a1 + softplus(d) with
+            # a1 = -(r+x)·log(α+T), d = log a - log(b+x-1) + (r+x)·log((α+T)/(α+t_x))
+            np.take(np.log(alpha + u_age), i_age, out=la)
+            np.take(np.log(alpha + u_tx), i_tx, out=lt)
+            np.subtract(la, lt, out=dl)
+            np.take(r + uxr, i_xr, out=rx)
+            np.multiply(rx, dl, out=d)
+            np.add(d, np.take(np.log(a) - np.log(b + uxr - 1), i_xr, out=tmp), out=d)
+            np.abs(d, out=e)
+            np.negative(e, out=e)
+            np.exp(e, out=e)  # exp(-|d|)
+            np.log1p(e, out=tmp)
+            softplus = wdot(wr, tmp) + wdot(wr, np.maximum(d, 0.0, out=tmp))
+            np.add(e, 1.0, out=tmp)
+            np.divide(1.0, tmp, out=wg)
+            np.multiply(wg, e, out=wg, where=d < 0)  # σ(d): share of the "dropped out" branch
+            np.multiply(wr, rx, out=wrx)
+            np.multiply(wr, wg, out=ww)
+            ll += softplus - float(np.dot(wrx, la))
+            g_r += float(np.dot(ww, dl)) - wdot(wr, la)
+            np.take(1.0 / (alpha + u_age), i_age, out=la)  # la, lt now hold 1/(α+T), 1/(α+t_x)
+            np.take(1.0 / (alpha + u_tx), i_tx, out=lt)
+            np.subtract(la, lt, out=dl)
+            np.multiply(wrx, wg, out=tmp)
+            g_alpha += float(np.dot(tmp, dl)) - float(np.dot(wrx, la))
+            g_a += float(ww.sum()) / a
+            g_b -= float(np.dot(ww, np.take(1.0 / (b + uxr - 1), i_xr, out=tmp)))
             grad = np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
             return -ll, -grad
 
@@ -155,13 +206,12 @@ class BetaGeoModel(FittedModel):
         x, t_x, age = check_rft(frequency, recency, T)
         p = self._params()
         r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
-        pairs, inv = np.unique(np.stack([x, age]), axis=1, return_inverse=True)
-        ux, uage = pairs[0], pairs[1]
+        ux, uage, inv = _pair_codes(x, age)
         z = t / (alpha + uage + t)
         hyp = special.hyp2f1(r + ux, b + ux, a + b + ux - 1, z)
         ratio = ((alpha + uage) / (alpha + uage + t)) ** (r + ux)
         numer = (a + b + ux - 1) / (a - 1) * (1 - ratio * hyp)
-        out: FloatArray = numer[inv.ravel()] * self.probability_alive(x, t_x, age)
+        out: FloatArray = numer[inv] * self.probability_alive(x, t_x, age)
         return out
 
     def probability_of_purchases(self, t: npt.ArrayLike, n: int) -> FloatArray:

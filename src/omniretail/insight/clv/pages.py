@@ -1,0 +1,34 @@
+"""Console model pages: lifetime value (BG/NBD + Gamma-Gamma) and churn risk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from omniretail.insight.clv import serving
+from omniretail.platform.errors import NotFound
+from omniretail.web.console import ConsoleUser
+from omniretail.web.render import render
+
+router = APIRouter(tags=["console"])
+
+
+def _report(model: str) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        return serving.model_report(model=model), None
+    except NotFound as exc:
+        return None, exc.detail
+
+
+@router.get("/models/clv", response_class=HTMLResponse)
+def clv_page(request: Request, user: ConsoleUser) -> HTMLResponse:
+    report, missing = _report("clv")
+    return render(request, "clv/clv.html", {"report": report, "missing": missing})
+
+
+@router.get("/models/churn", response_class=HTMLResponse)
+def churn_page(request: Request, user: ConsoleUser) -> HTMLResponse:
+    report, missing = _report("churn")
+    return render(request, "clv/churn.html", {"report": report, "missing": missing})
