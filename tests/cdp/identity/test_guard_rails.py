@@ -162,3 +162,15 @@ def test_long_chains_converge(home: Path) -> None:
     out = run_steps(rows, "identity")["identity"]
     assert len(set(identity_map().values())) == 1
     assert out["deterministic"]["rounds"] < 20
+
+
+def test_two_cards_under_the_same_name_are_a_duplicate_not_a_conflict(home: Path) -> None:
+    rows = [
+        record("pos", "M1", member_id="M1", phone="+8613811112222", name="张三"),
+        record("pos", "M9", member_id="M9", phone="+8613811112222", name="张三"),
+        record("pos", "M5", member_id="M5", email="z@qq.com", name="张三"),
+        record("app", "A1", member_id="A1", phone="+8613811112222", email="z@qq.com"),
+    ]
+    out = run_steps(rows, "identity")["identity"]
+    assert len(set(identity_map().values())) == 1
+    assert out["final"]["conflicting_clusters"] == 0

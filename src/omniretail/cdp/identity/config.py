@@ -93,7 +93,13 @@ class IdentityConfig(BaseModel):
     conflicting_kinds: list[str] = Field(
         default_factory=lambda: ["member_id"],
         description="Two different values of one of these kinds from the same source in one "
-        "cluster are a conflict: the cluster is split on its weakest links.",
+        "cluster (held by records of different names) are a conflict: the cluster is split "
+        "on its weakest links.",
+    )
+    conflicts_need_different_names: bool = Field(
+        True,
+        description="Two member cards of one source under the same name are one person "
+        "registered twice (a duplicate), not a conflict.",
     )
     manual_weight: float = 100.0
     max_iterations: int = 64

@@ -25,20 +25,26 @@ def _lit(value: str) -> str:
 @dataclass
 class _Group:
     nodes: set[int]
-    ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, source) -> value
+    # (kind, source) -> {value: normalised name of the record holding it (or None)}
+    ids: dict[tuple[str, str], dict[str, str | None]] = field(default_factory=dict)
     forbidden: set[int] = field(default_factory=set)
 
 
 def conflicting_clusters(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str) -> int:
     """``_idr_conflicts(cluster)``: clusters of ``labels(node, cluster)`` that are in conflict."""
     kinds = ", ".join(_lit(k) for k in cfg.conflicting_kinds) or "NULL"
+    names_differ = (
+        "count(DISTINCT r.name_norm) > 1" if cfg.conflicts_need_different_names else "TRUE"
+    )
     engine.materialize(
         "_idr_conflicts",
         f"""
         SELECT DISTINCT cluster FROM (
             SELECT l.cluster FROM {labels} l JOIN _idr_values v USING (node)
+            JOIN _idr_records r USING (node)
             WHERE v.kind IN ({kinds})
-            GROUP BY l.cluster, v.kind, v.source HAVING count(DISTINCT v.value) > 1
+            GROUP BY l.cluster, v.kind, v.source
+            HAVING count(DISTINCT v.value) > 1 AND {names_differ}
             UNION ALL
             SELECT a.cluster FROM _idr_cannot c
             JOIN {labels} a ON a.node = c.left_node JOIN {labels} b ON b.node = c.right_node
@@ -57,7 +63,8 @@ def split_conflicts(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str, e
         f"SELECT l.node, l.cluster FROM {labels} l JOIN _idr_conflicts USING (cluster)"
     )
     ids = engine.fetch_rows(
-        f"SELECT v.node, v.kind, v.source, v.value FROM _idr_values v"
+        f"SELECT v.node, v.kind, v.source, v.value, r.name_norm FROM _idr_values v"
+        f" JOIN _idr_records r USING (node)"
         f" JOIN {labels} l USING (node) JOIN _idr_conflicts USING (cluster)"
         f" WHERE v.kind IN ({kinds})"
     )
@@ -81,7 +88,8 @@ def split_conflicts(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str, e
         groups[n] = _Group(nodes={n})
         parent[n] = n
     for row in ids:
-        groups[int(row["node"])].ids[(row["kind"], row["source"])] = row["value"]
+        key = (row["kind"], row["source"])
+        groups[int(row["node"])].ids.setdefault(key, {})[row["value"]] = row["name_norm"]
     for row in cannot:
         a, b = int(row["left_node"]), int(row["right_node"])
         if a in groups and b in groups:
@@ -104,7 +112,7 @@ def split_conflicts(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str, e
         if ra == rb:
             continue
         ga, gb = groups[ra], groups[rb]
-        reason = _conflict(ga, gb)
+        reason = _conflict(ga, gb, cfg.conflicts_need_different_names)
         if reason:
             refused.append({"left_node": a, "right_node": b, "reason": reason})
             continue
@@ -112,7 +120,8 @@ def split_conflicts(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str, e
             ra, rb, ga, gb = rb, ra, gb, ga
         parent[rb] = ra
         ga.nodes |= gb.nodes
-        ga.ids.update(gb.ids)
+        for key, values in gb.ids.items():
+            ga.ids.setdefault(key, {}).update(values)
         ga.forbidden |= gb.forbidden
         del groups[rb]
 
@@ -154,12 +163,18 @@ def split_conflicts(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str, e
     return len(refused)
 
 
-def _conflict(a: _Group, b: _Group) -> str | None:
+def _conflict(a: _Group, b: _Group, need_different_names: bool) -> str | None:
     small, large = (a, b) if len(a.nodes) <= len(b.nodes) else (b, a)
     if small.nodes & large.forbidden:
         return "cannot_link"
-    for key, value in small.ids.items():
-        other = large.ids.get(key)
-        if other is not None and other != value:
-            return f"conflicting_{key[0]}:{key[1]}"
+    for key, values in small.ids.items():
+        others = large.ids.get(key)
+        if not others:
+            continue
+        for value, name in values.items():
+            for other, other_name in others.items():
+                if other == value:
+                    continue
+                if not need_different_names or (name and other_name and name != other_name):
+                    return f"conflicting_{key[0]}:{key[1]}"
     return None
