@@ -62,12 +62,14 @@ def test_csv_encodings_and_delimiter(sqlite_session: Any, tmp_path: Path, encodi
     text = "card;name;phone\n" + "".join(f"{a};{b};{c}\n" for a, b, c in ROWS)
     f.write_bytes(text.encode(encoding))
     res = import_text(_mapping("csv", f"options: {{delimiter: ';', encoding: {encoding}}}"), [f])
-    assert res[0].rows == 2 and res[0].status == "landed"
+    assert res[0].rows == 2
+    assert res[0].status == "landed"
     landed = _landed(res[0].batch_id)
     assert [r["card"] for r in landed] == ["M01", "M02"]
     assert landed[0]["phone"] == "0138-1234-5678"  # kept as read: text, leading zero intact
     assert {r["_row"] for r in landed} == {1, 2}
-    assert landed[0]["_source"] == "shop" and landed[0]["_file"] == "members.csv"
+    assert landed[0]["_source"] == "shop"
+    assert landed[0]["_file"] == "members.csv"
     _check_records()
 
 
@@ -125,7 +127,8 @@ def test_reimport_is_detected_by_sha256(sqlite_session: Any, tmp_path: Path) -> 
     copy = tmp_path / "renamed.csv"
     copy.write_bytes(f.read_bytes())
     again = import_text(_mapping("csv"), [copy])
-    assert again[0].status == "already_imported" and again[0].batch_id == first[0].batch_id
+    assert again[0].status == "already_imported"
+    assert again[0].batch_id == first[0].batch_id
     with session_scope() as s:
         assert s.query(LandingBatch).count() == 1
     other_source = import_text(_mapping("csv"), [f], source="shop2")

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the parametrized cases read best one per line)
 """Mapping validation: clear errors naming the key; unsafe expressions refused; shipped
 mappings valid."""
 

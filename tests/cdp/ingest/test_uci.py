@@ -28,12 +28,13 @@ def test_uci_export_imports_with_every_row_accounted_for(sqlite_session: Any) ->
             s, source=None, mapping_path=shipped_mapping("uci_online_retail_ii"), files=[UCI]
         )
     assert res[0].rows == 34_766  # both sheets: 14,269 + 20,497
+    landing = service.get_settings().landing_dir
     eng, _ = standardize()
     try:
         raw = eng.fetch_rows(
             f"SELECT count(*) FILTER (WHERE starts_with(Invoice, 'C')) AS cancel_lines, "
             f'count(*) FILTER (WHERE "Customer ID" IS NULL) AS anonymous_lines '
-            f"FROM read_parquet('{service.get_settings().landing_dir}/uci_online_retail_ii/*.parquet')"
+            f"FROM read_parquet('{landing}/uci_online_retail_ii/*.parquet')"
         )[0]
         orders = eng.fetch_rows(
             "SELECT status, count(*) AS n, count(*) FILTER (WHERE record_key IS NULL) AS anon "
