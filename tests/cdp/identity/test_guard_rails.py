@@ -174,3 +174,35 @@ def test_two_cards_under_the_same_name_are_a_duplicate_not_a_conflict(home: Path
     out = run_steps(rows, "identity")["identity"]
     assert len(set(identity_map().values())) == 1
     assert out["final"]["conflicting_clusters"] == 0
+
+
+def test_links_asserted_by_a_source_are_edges(home: Path) -> None:
+    import pyarrow as pa
+
+    from omniretail.platform.engine import open_engine
+
+    engine = open_engine("duckdb")
+    engine.register_arrow(
+        "std_identity_links",
+        pa.table(
+            {
+                "source": ["events"],
+                "left_key": ["events:dev1"],
+                "right_key": ["app:A1"],
+                "link_type": ["login"],
+                "observed_at": pa.array([None], pa.timestamp("us")),
+            }
+        ),
+    )
+    engine.close()
+    rows = [
+        record("events", "dev1", name=None),
+        record("app", "A1", member_id="A1", name="张三"),
+        record("events", "dev2", name=None),
+    ]
+    out = run_steps(rows, "identity")["identity"]
+    ids = identity_map()
+    assert out["source_links"] == 1
+    assert ids["events:dev1"] == ids["app:A1"] != ids["events:dev2"]
+    rules = {r["record_key"]: r["cluster_rule"] for r in work_rows("SELECT * FROM identity_map")}
+    assert rules["events:dev1"] == "link:login"

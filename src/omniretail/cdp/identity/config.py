@@ -101,6 +101,14 @@ class IdentityConfig(BaseModel):
         description="Two member cards of one source under the same name are one person "
         "registered twice (a duplicate), not a conflict.",
     )
+    link_weight: float = Field(
+        5.0,
+        description="Weight of a link a source asserts between two of its records "
+        "(std_identity_links: a device to the member who logged in on it...).",
+    )
+    link_type_weights: dict[str, float] = Field(
+        default_factory=dict, description="Per link_type weights; 0 ignores that type."
+    )
     manual_weight: float = 100.0
     max_iterations: int = 64
     splink: SplinkSettings = Field(default_factory=SplinkSettings)

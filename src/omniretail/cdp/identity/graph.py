@@ -189,3 +189,38 @@ def build_strong_edges(engine: AnalyticsEngine, cfg: IdentityConfig, kinds: list
         """,
     )
     return int(engine.scalar("SELECT count(*) FROM _idr_strong_edges"))
+
+
+def build_source_links(engine: AnalyticsEngine, cfg: IdentityConfig) -> int:
+    """``_idr_link_edges``: links a source asserts between records (``std_identity_links``:
+    an app device to the member who logged in on it, ...), weighted per ``link_type``."""
+    if not engine.table_exists("std_identity_links"):
+        engine.materialize(
+            "_idr_link_edges",
+            "SELECT CAST(NULL AS BIGINT) AS left_node, CAST(NULL AS BIGINT) AS right_node,"
+            " CAST(NULL AS VARCHAR) AS rule, CAST(NULL AS JSON) AS evidence,"
+            " CAST(NULL AS DOUBLE) AS weight WHERE FALSE",
+        )
+        return 0
+    overrides = " ".join(
+        f"WHEN {_lit(t)} THEN {float(w)}" for t, w in cfg.link_type_weights.items()
+    )
+    weight = (
+        f"CASE l.link_type {overrides} ELSE {float(cfg.link_weight)} END"
+        if overrides
+        else str(float(cfg.link_weight))
+    )
+    engine.materialize(
+        "_idr_link_edges",
+        f"""
+        SELECT a.node AS left_node, b.node AS right_node,
+               'link:' || coalesce(l.link_type, 'source') AS rule,
+               json_object('link_type', l.link_type, 'source', l.source) AS evidence,
+               {weight} AS weight
+        FROM std_identity_links l
+        JOIN _idr_records a ON a.record_key = l.left_key
+        JOIN _idr_records b ON b.record_key = l.right_key
+        WHERE a.node <> b.node AND {weight} > 0
+        """,
+    )
+    return int(engine.scalar("SELECT count(*) FROM _idr_link_edges"))

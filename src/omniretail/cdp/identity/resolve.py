@@ -1,6 +1,7 @@
 """Identity resolution end to end (身份识别): records → graph → clusters → stable customer ids.
 
-1. strong identifiers become edges, minus blocked and shared values (graph.py);
+1. strong identifiers become edges, minus blocked and shared values, and so do links a
+   source asserts between its records (``std_identity_links``) (graph.py);
 2. manual must-links are edges too; cannot-links are constraints (constraints.py);
 3. connected components in the engine (components.py), conflicting clusters split on their
    weakest links (conflicts.py) → deterministic clusters;
@@ -57,12 +58,14 @@ def resolve(
     kinds = graph.build_values(engine, cfg)
     out["shared_values"] = int(engine.scalar("SELECT count(*) FROM identity_shared_values"))
     out["strong_edges"] = graph.build_strong_edges(engine, cfg, kinds)
+    out["source_links"] = graph.build_source_links(engine, cfg)
     out.update(register_constraints(engine, constraints, cfg.manual_weight))
     lap("graph")
 
     engine.materialize(
         "_idr_edges_det",
         f"SELECT {EDGE_COLUMNS} FROM _idr_strong_edges"
+        f" UNION ALL SELECT {EDGE_COLUMNS} FROM _idr_link_edges"
         f" UNION ALL SELECT {EDGE_COLUMNS} FROM _idr_manual_edges",
     )
     out["deterministic"] = _cluster(engine, cfg, "_idr_edges_det", "_idr_det")
