@@ -20,17 +20,23 @@ RULES: list[dict[str, Any]] = [
     {
         "all": [
             {"field": "gender", "op": "eq", "value": "F"},
-            {"any": [
-                {"field": "rfm_group", "op": "in", "value": ["重要价值", "重要发展"]},
-                {"field": "lifecycle_stage", "op": "eq", "value": "dormant"},
-            ]},
+            {
+                "any": [
+                    {"field": "rfm_group", "op": "in", "value": ["重要价值", "重要发展"]},
+                    {"field": "lifecycle_stage", "op": "eq", "value": "dormant"},
+                ]
+            },
             {"purchase": {"category": "DUCK_NECK", "min_times": 2, "days": 365}},
             {"not": {"no_event": {"type": "store_visit", "days": 180}}},
             {"field": "sales_total", "op": "gte", "value": 100},
         ]
     },
-    {"any": [{"field": "value_tier", "op": "in", "value": ["gold", "diamond"]},
-             {"event": {"type": "share", "min_times": 1, "days": 90}}]},
+    {
+        "any": [
+            {"field": "value_tier", "op": "in", "value": ["gold", "diamond"]},
+            {"event": {"type": "share", "min_times": 1, "days": 90}},
+        ]
+    },
 ]
 
 
@@ -39,7 +45,7 @@ def spark_engine(small_world, tmp_path_factory) -> Iterator[Any]:
     pytest.importorskip("pyspark")
     from omniretail.platform.engine.spark import SparkEngine, build_session
 
-    engine = SparkEngine(session=build_session("local[2]"))
+    engine = SparkEngine(session=build_session("local[2]", shuffle_partitions=2))
     load_world(engine, small_world)
     run_insight(engine, tmp_path_factory.mktemp("spark-home"))
     yield engine
@@ -97,7 +103,11 @@ def test_segment_members_identical(insight_duckdb, spark_engine, rule) -> None:
 
 def test_kpi_report_identical(insight_duckdb, spark_engine) -> None:
     args = {"grain": "month", "by": ["channel"], "start": "2026-01-01"}
-    duck = [{k: _norm(v) for k, v in r.items()} for r in kpi_service.kpi_report(insight_duckdb, **args)]
-    spark = [{k: _norm(v) for k, v in r.items()} for r in kpi_service.kpi_report(spark_engine, **args)]
+    duck = [
+        {k: _norm(v) for k, v in r.items()} for r in kpi_service.kpi_report(insight_duckdb, **args)
+    ]
+    spark = [
+        {k: _norm(v) for k, v in r.items()} for r in kpi_service.kpi_report(spark_engine, **args)
+    ]
     assert duck == spark
     assert len(duck) > 0

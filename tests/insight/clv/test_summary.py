@@ -83,3 +83,17 @@ def test_unknown_period_is_refused(engine) -> None:  # type: ignore[no-untyped-d
     with pytest.raises(SummaryInvalid) as err:
         summary_sql(spec(period="month"))
     assert err.value.field == "period"
+
+
+def test_summary_sql_transpiles_to_spark() -> None:
+    """The canonical SQL stays engine-neutral: sqlglot can render it for Spark."""
+    import sqlglot
+
+    from omniretail.insight.churn.features import ORDERS_PURCHASES_SQL, features_sql
+
+    for sql in (
+        summary_sql(spec()),
+        features_sql(ORDERS_PURCHASES_SQL, date(2025, 3, 31), horizon_days=90, events="events"),
+    ):
+        spark = sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+        assert "DATEDIFF" in spark.upper()

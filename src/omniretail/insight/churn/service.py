@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -85,3 +86,55 @@ def train_and_score(
         "coefficients": final.coefficients(),
     }
     return ChurnResult(model=final, report=report, scores=scores)
+
+
+def evaluate_file(
+    *,
+    path: Path,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None = None,
+    quantity_col: str | None = None,
+    as_of: date | None = None,
+    horizon_days: int = 90,
+    top: int = 5,
+) -> dict[str, Any]:
+    """The churn report for a transaction file, with the riskiest customers and their factors."""
+    from omniretail.insight.churn.features import TRANSACTIONS_PURCHASES_SQL
+    from omniretail.insight.clv.transactions import load_file, standardize
+    from omniretail.platform.engine.duckdb import DuckDBEngine
+
+    if horizon_days < 1:
+        raise SummaryInvalid("the horizon must be at least one day", field="horizon_days")
+    with DuckDBEngine() as engine:
+        load_file(engine, path, "transactions_raw")
+        rows = standardize(
+            engine,
+            raw="transactions_raw",
+            target="transactions",
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            quantity_col=quantity_col,
+        )
+        last = engine.scalar("SELECT CAST(max(purchased_at) AS DATE) FROM transactions")
+        result = train_and_score(
+            engine,
+            purchases_sql=TRANSACTIONS_PURCHASES_SQL,
+            as_of=as_of or last,
+            horizon_days=horizon_days,
+        )
+    riskiest = result.scores.sort_values("churn_risk", ascending=False).head(top)
+    return {
+        "file": path.name,
+        "rows": rows,
+        **result.report,
+        "riskiest": [
+            {
+                "customer_id": str(r["customer_id"]),
+                "churn_risk": round(float(r["churn_risk"]), 4),
+                "factors": list(r["churn_top_factors"]),
+            }
+            for r in riskiest.to_dict("records")
+        ],
+    }
