@@ -125,20 +125,19 @@
             const s = p.data.store;
             return `${s.name}<br>${s.city || ""}<br>${t.sales}: ${yuan(s.sales)}<br>${t.orders}: ${money.format(s.orders)}`;
           }
-          return p.data ? `${p.name}<br>${t.store_sales}: ${yuan(p.data.value)}<br>${t.stores}: ${p.data.stores}`
-            : p.name;
+          const name = zh ? p.name : PROVINCE_EN[p.name] || p.name;
+          return p.data ? `${name}<br>${t.store_sales}: ${yuan(p.data.value)}<br>${t.stores}: ${p.data.stores}`
+            : name;
         } },
       visualMap: { min: 0, max, left: 0, bottom: 8, calculable: true, seriesIndex: 0,
         itemHeight: 100, formatter: (v) => compact(v), textStyle: { color: "#6b7483" },
         inRange: { color: ["#fff4ef", "#f9b79f", "#e4572e", "#9c2f12"] } },
       geo: { map: "china", roam: true, layoutCenter: ["50%", "50%"], layoutSize: "100%",
-        nameMap: zh ? undefined : PROVINCE_EN,
         itemStyle: { areaColor: "#f2f4f7", borderColor: "#c9ced8" },
         emphasis: { itemStyle: { areaColor: "#ffe2d6" }, label: { show: false } } },
       series: [
         { name: t.store_sales, type: "map", geoIndex: 0,
-          data: provinces.map((p) => ({ name: zh ? p.map_name : PROVINCE_EN[p.map_name] || p.map_name,
-            value: p.sales, stores: p.stores })) },
+          data: provinces.map((p) => ({ name: p.map_name, value: p.sales, stores: p.stores })) },
         { name: t.stores, type: "scatter", coordinateSystem: "geo", zlevel: 2,
           symbolSize: (v) => 5 + 14 * Math.sqrt(v[2] / maxStore),
           itemStyle: { color: "#2e86de", borderColor: "#fff", borderWidth: 1, opacity: 0.85 },
