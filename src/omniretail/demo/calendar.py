@@ -49,7 +49,8 @@ WEEKDAY = {  # Monday .. Sunday
 MONTH = np.array([1.15, 1.1, 0.95, 0.95, 0.95, 1.0, 0.9, 0.9, 1.0, 1.05, 1.1, 1.1])
 # hour-of-day profile per group (24 values, relative)
 HOURS = {
-    "offline": (0, 0, 0, 0, 0, 0, 0.1, 0.4, 0.8, 1, 1.3, 1.6, 1.9, 1.5, 1.3, 1.4, 1.6, 1.9, 2.3, 2.4,
+    "offline": (0, 0, 0, 0, 0, 0, 0.1, 0.4, 0.8, 1, 1.3, 1.6, 1.9, 1.5, 1.3, 1.4, 1.6, 1.9, 2.3,
+                2.4,
                 2.1, 1.4, 0.5, 0),
     "private_online": (0.5, 0.3, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 0.8, 1, 1.1, 1.2, 1.5, 1.3, 1.1, 1.1,
                        1.1, 1.2, 1.4, 1.7, 2.1, 2.4, 2.2, 1.2),
@@ -112,7 +113,7 @@ def daily_weights(group: str) -> Arr:
         _mult(w, d, 0, 0, 1.8 if online else 1.2)
     for d in NATIONAL_DAY:
         _mult(w, d, 0, 6, 1.3 if group in ("offline", "delivery") else 1.0)
-    return w
+    return np.asarray(w)
 
 
 def promo_days() -> Arr:

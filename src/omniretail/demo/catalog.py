@@ -11,7 +11,20 @@ from omniretail.demo.calendar import END, START
 from omniretail.demo.names import person_names
 from omniretail.demo.rand import Arr
 
-FLAVORS = ("原味", "香辣", "五香", "奶香", "麻辣", "蜂蜜", "海盐", "椒盐", "炭烧", "酸甜", "芝士", "抹茶")
+FLAVORS = (
+    "原味",
+    "香辣",
+    "五香",
+    "奶香",
+    "麻辣",
+    "蜂蜜",
+    "海盐",
+    "椒盐",
+    "炭烧",
+    "酸甜",
+    "芝士",
+    "抹茶",
+)
 FLAVOR_POPULARITY = np.array([3.0, 2.0, 1.0, 1.6, 1.8, 1.0, 0.8, 0.6, 0.7, 1.3, 0.8, 0.7])
 
 
@@ -27,11 +40,13 @@ class CategoryRef:
 
 
 CATEGORIES: tuple[CategoryRef, ...] = (
-    CategoryRef("nuts", "坚果", "Nuts", 30, 0.27, ("原味", "奶香", "海盐", "椒盐", "炭烧", "蜂蜜"), (
+    CategoryRef("nuts", "坚果", "Nuts", 30, 0.27,
+                ("原味", "奶香", "海盐", "椒盐", "炭烧", "蜂蜜"), (
         ("mixed_nuts", "每日坚果", 9.0), ("macadamia", "夏威夷果", 8.0), ("pecan", "碧根果", 9.5),
         ("cashew", "腰果", 8.5), ("pistachio", "开心果", 9.0), ("almond", "巴旦木", 7.0),
         ("seeds", "瓜子", 3.0), ("nut_gift", "坚果礼盒", 7.5))),
-    CategoryRef("meat", "肉类零食", "Dried meat", 21, 0.22, ("原味", "香辣", "五香", "麻辣", "蜂蜜", "炭烧"), (
+    CategoryRef("meat", "肉类零食", "Dried meat", 21, 0.22,
+                ("原味", "香辣", "五香", "麻辣", "蜂蜜", "炭烧"), (
         ("beef_jerky", "牛肉干", 14.0), ("pork_jerky", "猪肉脯", 9.0), ("duck_neck", "鸭脖", 6.0),
         ("chicken_feet", "鸡爪", 5.5), ("braised", "卤味豆干", 3.5), ("squid", "鱿鱼丝", 8.0))),
     CategoryRef("pastry", "糕点", "Pastries", 14, 0.18, ("原味", "奶香", "芝士", "抹茶", "蜂蜜"), (
@@ -42,7 +57,8 @@ CATEGORIES: tuple[CategoryRef, ...] = (
         ("jelly", "果冻", 2.5))),
     CategoryRef("dried_fruit", "果干", "Dried fruit", 30, 0.13, ("原味", "酸甜", "蜂蜜", "海盐"), (
         ("mango", "芒果干", 5.5), ("raisin", "葡萄干", 3.0), ("cranberry", "蔓越莓干", 4.5),
-        ("yellow_peach", "黄桃干", 5.0), ("fd_strawberry", "冻干草莓", 12.0), ("plum", "话梅", 4.0))),
+        ("yellow_peach", "黄桃干", 5.0), ("fd_strawberry", "冻干草莓", 12.0),
+        ("plum", "话梅", 4.0))),
     CategoryRef("drinks", "饮料", "Drinks", 10, 0.09, ("原味", "酸甜", "奶香", "抹茶"), (
         ("juice", "果汁", 1.2), ("milk_tea", "奶茶", 2.0), ("sparkling", "气泡水", 1.0),
         ("tea_drink", "茶饮料", 1.0), ("plant_milk", "植物蛋白饮料", 1.3))),
@@ -143,7 +159,9 @@ def build_products(rng: np.random.Generator) -> pa.Table:
         flavor[m[: len(allowed)]] = allowed  # every allowed flavor exists in the category
     spec = rng.choice(len(SPECS), N_SKUS, p=SPEC_SHARE)
     base = np.array([subs[s][1][2] for s in sub_idx])
-    price = np.round(base * np.array([SPECS[s][1] for s in spec]) * rng.lognormal(0, 0.18, N_SKUS), 1)
+    price = np.round(
+        base * np.array([SPECS[s][1] for s in spec]) * rng.lognormal(0, 0.18, N_SKUS), 1
+    )
     price = np.maximum(price, 2.5) - 0.1  # 9.9-style prices
     launch_offset = np.where(
         rng.random(N_SKUS) < 0.82,
@@ -188,7 +206,9 @@ def build_products(rng: np.random.Generator) -> pa.Table:
             "spec": [SPECS[spec[i]][0] for i in order],
             "price": np.round(price[order], 2),
             "launch_date": launch[order].astype(str),
-            "shelf_life_days": np.array([120, 240, 180, 150, 360, 270])[top[order]].astype(np.int16),
+            "shelf_life_days": np.array([120, 240, 180, 150, 360, 270])[top[order]].astype(
+                np.int16
+            ),
             "is_new": is_new,
             "_top": top[order].astype(np.int8),
             "_flavor": flavor[order].astype(np.int8),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from omniretail.demo.catalog import CH
 from omniretail.demo.identities import Source
@@ -108,6 +109,15 @@ class World:
             discount=ln.discount[li],
             amount=ln.amount[li],
         )
+
+    def take(self, table: str, name: str, idx: Arr, mask: Arr | None = None) -> pa.Array:
+        """A master-data column picked per row (Arrow ``take``; null where ``mask``)."""
+        t = {"stores": self.stores, "products": self.products, "staff": self.staff}[table]
+        col = t.column(name).combine_chunks()
+        out = col.take(pa.array(np.maximum(idx, 0)))
+        if mask is not None:
+            out = pc.if_else(pa.array(mask), pa.scalar(None, out.type), out)
+        return out
 
     def col(self, table: str, name: str) -> Arr:
         t = {"stores": self.stores, "products": self.products, "staff": self.staff}[table]

@@ -24,7 +24,15 @@ from omniretail.demo.messy import (
 )
 from omniretail.demo.names import nicknames
 from omniretail.demo.rand import Arr, scrambled_ids
-from omniretail.demo.writers import money, timestamps, write_csv, write_xlsx
+from omniretail.demo.writers import (
+    concat,
+    money,
+    padded,
+    take,
+    timestamps,
+    write_csv,
+    write_xlsx,
+)
 
 POS_STATUS = np.asarray(["正常", "作废", "退货"])
 PAYMENTS = np.asarray(["微信支付", "支付宝", "现金", "银联", "礼品卡"])
@@ -94,39 +102,39 @@ def write_pos(w: World) -> None:
         }
     )
     table = duplicate_rows(rng, table.sort_by("开卡时间"), 0.01)
-    w.record("exports/pos/members.csv", write_csv(table, w.path("exports/pos/members.csv"), bom=True))
+    w.record(
+        "exports/pos/members.csv", write_csv(table, w.path("exports/pos/members.csv"), bom=True)
+    )
 
     cl = w.channel_lines("pos")
-    m = len(cl.order)
-    staff_codes = w.col("staff", "staff_code")
-    ticket = np.char.add(
-        np.char.add(store_codes[cl.store], "-"), np.char.zfill((cl.seq + 1).astype(str), 9)
-    )
+    ticket = concat(w.take("stores", "store_code", cl.store), "-", padded(cl.seq + 1, 9))
     pay = rng.choice(5, len(cl.order), p=[0.55, 0.3, 0.05, 0.05, 0.05])
     pay = pay[np.searchsorted(cl.order, cl.order)]  # one payment per ticket
-    coupon = np.where(cl.coupon_value > 0, np.char.add("CP", np.char.zfill((cl.order * 7 % 10**9).astype(str), 9)), "")
-    card = np.where(cl.record >= 0, src.record_id[np.maximum(cl.record, 0)], "")
+    coupon = pc.if_else(
+        pa.array(cl.coupon_value > 0), concat("CP", padded(cl.order * 7 % 10**9, 9)), ""
+    )
     sales = pa.table(
         {
             "小票号": ticket,
             "行号": cl.line_no,
-            "门店编码": store_codes[cl.store],
-            "收银员工号": staff_codes[cl.staff],
-            "导购工号": np.where(cl.guide >= 0, staff_codes[np.maximum(cl.guide, 0)], ""),
+            "门店编码": w.take("stores", "store_code", cl.store),
+            "收银员工号": w.take("staff", "staff_code", cl.staff),
+            "导购工号": pc.fill_null(
+                w.take("staff", "staff_code", cl.guide, mask=cl.guide < 0), ""
+            ),
             "销售时间": timestamps(cl.day, cl.secs),
-            "会员卡号": card,
-            "商品编码": w.col("products", "sku")[cl.sku],
-            "商品名称": w.col("products", "name")[cl.sku],
+            "会员卡号": pc.fill_null(take(src.record_id, cl.record, mask=cl.record < 0), ""),
+            "商品编码": w.take("products", "sku", cl.sku),
+            "商品名称": w.take("products", "name", cl.sku),
             "数量": cl.qty,
             "单价": money(cl.price),
             "折扣金额": money(cl.discount),
             "实收金额": money(cl.amount),
-            "支付方式": PAYMENTS[pay],
+            "支付方式": take(PAYMENTS, pay),
             "优惠券号": coupon,
-            "单据状态": POS_STATUS[cl.status],
+            "单据状态": take(POS_STATUS, cl.status),
         }
     )
-    del m
     sales = duplicate_rows(rng, sales, 0.003)
     w.record("exports/pos/sales.csv", write_csv(sales, w.path("exports/pos/sales.csv"), bom=True))
 
@@ -154,50 +162,44 @@ def _leaders_per_store(w: World) -> tuple[Arr, Arr]:
     return np.concatenate(cands), np.concatenate([[0], np.cumsum(counts)])
 
 
-def group_assignments(w: World, cl: ChannelLines) -> tuple[Arr, Arr]:
+def group_assignments(w: World, cl: ChannelLines) -> tuple[Arr, pa.Array]:
     """(leader record, 团号) of each group-buying line: one group per pickup store and day,
     led by one of the leaders living near the store."""
     flat, off = _leaders_per_store(w)
     cnt = np.diff(off)
     leader = flat[off[cl.store] + cl.day % cnt[cl.store]]
-    date = (np.datetime64("2024-11-01") + cl.day.astype("timedelta64[D]")).astype("U10")
-    store_codes = w.col("stores", "store_code")
-    group_no = np.char.add(np.char.add("T", np.char.replace(date, "-", "")), store_codes[cl.store])
+    date = pc.strftime(timestamps(cl.day, np.zeros(len(cl.day), np.int64)), format="%Y%m%d")
+    group_no = concat("T", date, w.take("stores", "store_code", cl.store))
     return leader, group_no
 
 
 def write_groupbuy(w: World) -> None:
     rng = w.rng("export:groupbuy")
     src = w.sources["groupbuy"]
-    p = w.people
     nick = fill_test(nicknames(rng, len(src)), src.is_test, TEST_NAMES, rng)
     phone = messy_phones(rng, member_phones(w, rng, src.person, src.is_dup), missing=0.0)
     phone = fill_test(phone, src.is_test, TEST_PHONES, rng)
     cl = w.channel_lines("groupbuy")
     leader, group_no = group_assignments(w, cl)
-    store_codes = w.col("stores", "store_code")
-    pickup = np.char.add(w.col("stores", "name")[cl.store], "自提点")
-    status = np.asarray(["已提货", "已取消", "已退款"])[cl.status]
     gb_price = np.round(cl.price * 0.92, 1)
-    del p
     table = pa.table(
         {
-            "团购单号": np.char.add("TG", np.char.zfill((cl.seq + 1).astype(str), 10)),
+            "团购单号": concat("TG", padded(cl.seq + 1, 10)),
             "团号": group_no,
-            "团长用户ID": src.record_id[leader],
-            "团长昵称": nick[leader],
-            "团员用户ID": src.record_id[cl.record],
-            "团员昵称": nick[cl.record],
-            "团员手机": phone[cl.record],
-            "自提点": pickup,
-            "自提门店": store_codes[cl.store],
-            "商品编码": w.col("products", "sku")[cl.sku],
-            "商品名称": w.col("products", "name")[cl.sku],
+            "团长用户ID": take(src.record_id, leader),
+            "团长昵称": take(nick, leader),
+            "团员用户ID": take(src.record_id, cl.record),
+            "团员昵称": take(nick, cl.record),
+            "团员手机": take(phone, cl.record),
+            "自提点": concat(w.take("stores", "name", cl.store), "自提点"),
+            "自提门店": w.take("stores", "store_code", cl.store),
+            "商品编码": w.take("products", "sku", cl.sku),
+            "商品名称": w.take("products", "name", cl.sku),
             "数量": cl.qty,
             "团购价": money(gb_price),
             "实付": money(np.maximum(gb_price * cl.qty - cl.discount, 0)),
             "下单时间": timestamps(cl.day, cl.secs),
-            "状态": status,
+            "状态": take(np.asarray(["已提货", "已取消", "已退款"]), cl.status),
         }
     )
     table = duplicate_rows(rng, table, 0.002)
@@ -215,7 +217,8 @@ def write_dianping(w: World) -> None:
     o = w.orders
     idx = src.order_index
     rec = src.order_record
-    assert idx is not None and rec is not None
+    assert idx is not None
+    assert rec is not None
     nick = nicknames(rng, len(src))
     phone = masked_phones(member_phones(w, rng, src.person, src.is_dup), "mid4")
     kind = rng.choice(len(VOUCHERS), len(idx), p=[0.35, 0.3, 0.15, 0.2])
@@ -223,12 +226,16 @@ def write_dianping(w: World) -> None:
     redeemed = (status == 0) & (rng.random(len(idx)) < 0.85)
     redeem_day = np.minimum(o.day[idx] + rng.integers(0, 30, len(idx)), N_DAYS - 1)
     redeem_ts = pc.if_else(
-        pa.array(redeemed), timestamps(redeem_day, rng.integers(10 * 3600, 21 * 3600, len(idx))), None
+        pa.array(redeemed),
+        timestamps(redeem_day, rng.integers(10 * 3600, 21 * 3600, len(idx))),
+        None,
     )
     store_codes = w.col("stores", "store_code")
     table = pa.table(
         {
-            "券码": np.char.zfill(scrambled_ids(len(idx), 12, salt=int(rng.integers(1 << 40))).astype(str), 12),
+            "券码": np.char.zfill(
+                scrambled_ids(len(idx), 12, salt=int(rng.integers(1 << 40))).astype(str), 12
+            ),
             "团购名称": np.asarray([v[0] for v in VOUCHERS])[kind],
             "用户ID": src.record_id[rec],
             "用户昵称": nick[rec],
@@ -255,7 +262,12 @@ def write_enterprise(w: World) -> None:
     pp = np.maximum(src.person, 0)
     city = np.asarray([c.name for c in CITIES])[p.city_idx[pp]]
     company = np.char.add(
-        np.char.add(city, np.asarray(["华", "鑫", "安", "泰", "宏", "博", "联", "创"])[rng.integers(0, 8, len(src))]),
+        np.char.add(
+            city,
+            np.asarray(["华", "鑫", "安", "泰", "宏", "博", "联", "创"])[
+                rng.integers(0, 8, len(src))
+            ],
+        ),
         np.char.add(np.asarray(INDUSTRY)[rng.integers(0, len(INDUSTRY), len(src))], "有限公司"),
     )
     phone = messy_phones(rng, member_phones(w, rng, src.person, src.is_dup), missing=0.0)
@@ -264,7 +276,9 @@ def write_enterprise(w: World) -> None:
     year = (np.datetime64("2024-11-01") + cl.day.astype("timedelta64[D]")).astype("datetime64[Y]")
     table = pa.table(
         {
-            "合同号": np.char.add(np.char.add("HT", year.astype(str)), np.char.zfill((cl.seq + 1).astype(str), 5)),
+            "合同号": np.char.add(
+                np.char.add("HT", year.astype(str)), np.char.zfill((cl.seq + 1).astype(str), 5)
+            ),
             "客户编号": src.record_id[cl.record],
             "企业名称": company[cl.record],
             "联系人": names[cl.record],
@@ -274,7 +288,9 @@ def write_enterprise(w: World) -> None:
             "数量": cl.qty,
             "单价": money(cl.price),
             "金额": money(cl.amount),
-            "下单日期": (np.datetime64("2024-11-01") + cl.day.astype("timedelta64[D]")).astype("U10"),
+            "下单日期": (np.datetime64("2024-11-01") + cl.day.astype("timedelta64[D]")).astype(
+                "U10"
+            ),
             "交付门店": w.col("stores", "store_code")[cl.store],
             "状态": np.where(cl.status == 1, "已取消", "已交付"),
         }
@@ -287,7 +303,9 @@ def write_giftcards(w: World) -> None:
     rng = w.rng("export:giftcard")
     p = w.people
     buyers = np.flatnonzero(p.giftcard_buyer | p.corporate_buyer)
-    k = np.where(p.corporate_buyer[buyers], rng.integers(5, 30, len(buyers)), rng.integers(1, 4, len(buyers)))
+    k = np.where(
+        p.corporate_buyer[buyers], rng.integers(5, 30, len(buyers)), rng.integers(1, 4, len(buyers))
+    )
     person = np.repeat(buyers, k)
     n = len(person)
     cdf = np.concatenate([[0.0], np.cumsum(daily_weights("enterprise"))])
@@ -302,11 +320,15 @@ def write_giftcards(w: World) -> None:
     # holder: the buyer herself or somebody she gave the card to
     holder = np.where(rng.random(n) < 0.4, person, rng.integers(0, p.n, n))
     card_of = find_in(w.sources["pos"], holder)
-    bound = np.where(activated & (card_of >= 0), w.sources["pos"].record_id[np.maximum(card_of, 0)], "")
+    bound = np.where(
+        activated & (card_of >= 0), w.sources["pos"].record_id[np.maximum(card_of, 0)], ""
+    )
     spent = np.where(activated, np.round(face * rng.random(n) * 1.2, 2), 0.0)
     balance = np.maximum(face - spent, 0.0)
     status = np.where(~activated, "未激活", np.where(balance <= 0, "已用完", "使用中"))
-    ids = np.char.add("6688", np.char.zfill(scrambled_ids(n, 12, salt=int(rng.integers(1 << 40))).astype(str), 12))
+    ids = np.char.add(
+        "6688", np.char.zfill(scrambled_ids(n, 12, salt=int(rng.integers(1 << 40))).astype(str), 12)
+    )
     phones = messy_phones(rng, member_phones(w, rng, person, np.zeros(n, bool)), missing=0.02)
     table = pa.table(
         {
@@ -317,7 +339,9 @@ def write_giftcards(w: World) -> None:
             "售卖门店": w.col("stores", "store_code")[p.home_store[person]],
             "购卡人": messy_names(rng, p.name[person], missing=0.05),
             "购卡人手机": phones,
-            "激活时间": pc.if_else(pa.array(activated), timestamps(act_day, rng.integers(9 * 3600, 21 * 3600, n)), None),
+            "激活时间": pc.if_else(
+                pa.array(activated), timestamps(act_day, rng.integers(9 * 3600, 21 * 3600, n)), None
+            ),
             "绑定会员卡号": bound,
             "余额": money(balance),
             "状态": status,

@@ -13,7 +13,7 @@ from omniretail.demo.geo import CITIES, STREETS
 from omniretail.demo.messy import duplicate_rows, masked_phones, messy_names, virtual_numbers
 from omniretail.demo.names import masked_name, person_names, polite_name
 from omniretail.demo.rand import Arr
-from omniretail.demo.writers import money, timestamps, write_csv
+from omniretail.demo.writers import as_text, money, take, timestamps, write_csv
 
 STREAMERS = ("良品官方直播间", "零食小姐姐", "吃货大王", "李家铺子好物", "深夜放毒", "美食侦探")
 TRAFFIC = ("直播", "短视频", "商品卡")
@@ -44,9 +44,13 @@ class Receivers:
         )
         self.record_id = src.record_id
 
+    def __call__(self, field: str, rec: Arr) -> pa.Array:
+        """A per-record field for each line."""
+        return take(getattr(self, field), rec)
 
-def _products(w: World, cl: ChannelLines) -> tuple[Arr, Arr]:
-    return w.col("products", "sku")[cl.sku], w.col("products", "name")[cl.sku]
+
+def _products(w: World, cl: ChannelLines) -> tuple[pa.Array, pa.Array]:
+    return w.take("products", "sku", cl.sku), w.take("products", "name", cl.sku)
 
 
 def _order_no(cl: ChannelLines, base: int, step: int) -> Arr:
@@ -63,12 +67,12 @@ def write_tmall(w: World) -> None:
     paid = timestamps(cl.day, cl.secs + 45)
     table = pa.table(
         {
-            "订单编号": main.astype(str),
-            "子订单编号": (main + cl.line_no).astype(str),
-            "买家会员名": r.record_id[rec],
-            "收货人姓名": r.name[rec],
-            "联系手机": masked_phones(r.phone[rec], "mid4"),
-            "收货地址": r.address[rec],
+            "订单编号": as_text(main),
+            "子订单编号": as_text(main + cl.line_no),
+            "买家会员名": r("record_id", rec),
+            "收货人姓名": r("name", rec),
+            "联系手机": take(masked_phones(r.phone, "mid4"), rec),
+            "收货地址": r("address", rec),
             "订单创建时间": ts,
             "订单付款时间": pc.if_else(pa.array(cl.status != 1), paid, None),
             "宝贝标题": name,
@@ -77,7 +81,7 @@ def write_tmall(w: World) -> None:
             "价格": money(cl.price),
             "店铺优惠": money(cl.discount),
             "买家实际支付金额": money(cl.amount),
-            "订单状态": np.asarray(["交易成功", "交易关闭", "退款成功"])[cl.status],
+            "订单状态": take(np.asarray(["交易成功", "交易关闭", "退款成功"]), cl.status),
         }
     )
     table = duplicate_rows(w.rng("dup:tmall"), table, 0.002)
@@ -92,10 +96,10 @@ def write_jd(w: World) -> None:
     sku, name = _products(w, cl)
     table = pa.table(
         {
-            "订单号": _order_no(cl, 300_000_000_000, 37).astype(str),
-            "下单账号": r.record_id[rec],
-            "客户姓名": r.name[rec],
-            "联系电话": masked_phones(r.phone[rec], "mid4"),
+            "订单号": as_text(_order_no(cl, 300_000_000_000, 37)),
+            "下单账号": r("record_id", rec),
+            "客户姓名": r("name", rec),
+            "联系电话": take(masked_phones(r.phone, "mid4"), rec),
             "商品ID": sku,
             "商品名称": name,
             "订购数量": cl.qty,
@@ -103,10 +107,10 @@ def write_jd(w: World) -> None:
             "优惠金额": money(cl.discount),
             "应付金额": money(cl.amount),
             "下单时间": pc.strftime(timestamps(cl.day, cl.secs), format="%Y/%m/%d %H:%M:%S"),
-            "订单状态": np.asarray(["完成", "已取消", "退货完成"])[cl.status],
-            "省": r.province[rec],
-            "市": r.city[rec],
-            "详细地址": r.detail[rec],
+            "订单状态": take(np.asarray(["完成", "已取消", "退货完成"]), cl.status),
+            "省": r("province", rec),
+            "市": r("city", rec),
+            "详细地址": r("detail", rec),
         }
     )
     rel = "exports/jd/orders.csv"
@@ -121,13 +125,13 @@ def write_douyin(w: World) -> None:
     sku, name = _products(w, cl)
     main = _order_no(cl, 6_900_000_000_000_000_000, 1_013)
     n_orders = int(cl.seq.max(initial=-1)) + 1
-    streamer = np.asarray(STREAMERS)[rng.integers(0, len(STREAMERS), n_orders)][cl.seq]
-    traffic = np.asarray(TRAFFIC)[rng.choice(3, n_orders, p=[0.6, 0.25, 0.15])][cl.seq]
+    streamer_i = rng.integers(0, len(STREAMERS), n_orders)[cl.seq]
+    traffic_i = rng.choice(3, n_orders, p=[0.6, 0.25, 0.15])[cl.seq]
     table = pa.table(
         {
-            "主订单编号": main.astype(str),
-            "子订单编号": (main + cl.line_no).astype(str),
-            "用户ID": r.record_id[rec],
+            "主订单编号": as_text(main),
+            "子订单编号": as_text(main + cl.line_no),
+            "用户ID": r("record_id", rec),
             "选购商品": name,
             "商家编码": sku,
             "商品数量": cl.qty,
@@ -135,13 +139,13 @@ def write_douyin(w: World) -> None:
             "优惠金额": money(cl.discount),
             "订单应付金额": money(cl.amount),
             "订单提交时间": timestamps(cl.day, cl.secs),
-            "订单状态": np.asarray(["已完成", "已关闭", "售后完成"])[cl.status],
-            "收件人": masked_name(r.name[rec], "star"),
-            "收件人手机号": masked_phones(r.phone[rec], "last4"),
-            "省": r.province[rec],
-            "市": r.city[rec],
-            "达人昵称": np.where(traffic == "商品卡", "", streamer),
-            "流量来源": traffic,
+            "订单状态": take(np.asarray(["已完成", "已关闭", "售后完成"]), cl.status),
+            "收件人": take(masked_name(r.name, "star"), rec),
+            "收件人手机号": take(masked_phones(r.phone, "last4"), rec),
+            "省": r("province", rec),
+            "市": r("city", rec),
+            "达人昵称": take(np.asarray(STREAMERS), streamer_i, mask=traffic_i == 2),
+            "流量来源": take(np.asarray(TRAFFIC), traffic_i),
         }
     )
     rel = "exports/douyin/orders.csv"
@@ -155,17 +159,17 @@ def write_kuaishou(w: World) -> None:
     sku, name = _products(w, cl)
     table = pa.table(
         {
-            "订单号": _order_no(cl, 2_400_000_000_000_000, 211).astype(str),
-            "买家ID": r.record_id[rec],
-            "收货人": r.name[rec],
-            "收货电话": masked_phones(r.phone[rec], "mid4"),
+            "订单号": as_text(_order_no(cl, 2_400_000_000_000_000, 211)),
+            "买家ID": r("record_id", rec),
+            "收货人": r("name", rec),
+            "收货电话": take(masked_phones(r.phone, "mid4"), rec),
             "商品名称": name,
             "SKU编码": sku,
             "数量": cl.qty,
             "单价": money(cl.price),
             "实付款": money(cl.amount),
             "下单时间": timestamps(cl.day, cl.secs),
-            "订单状态": np.asarray(["交易成功", "交易关闭", "已退款"])[cl.status],
+            "订单状态": take(np.asarray(["交易成功", "交易关闭", "已退款"]), cl.status),
         }
     )
     rel = "exports/kuaishou/orders.csv"
@@ -179,17 +183,17 @@ def write_meituan(w: World) -> None:
     rec = cl.record
     sku, name = _products(w, cl)
     n_orders = int(cl.seq.max(initial=-1)) + 1
-    virtual = virtual_numbers(rng, n_orders)[cl.seq]
+    virtual = take(virtual_numbers(rng, n_orders), cl.seq)
     use_virtual = (rng.random(n_orders) < 0.7)[cl.seq]
-    phone = np.where(use_virtual, virtual, masked_phones(r.phone[rec], "mid4"))
+    phone = pc.if_else(pa.array(use_virtual), virtual, take(masked_phones(r.phone, "mid4"), rec))
     table = pa.table(
         {
-            "订单编号": _order_no(cl, 100_000_000_000_000_000, 3_001).astype(str),
-            "门店ID": w.col("stores", "meituan_poi_id")[cl.store],
-            "门店名称": w.col("stores", "name")[cl.store],
+            "订单编号": as_text(_order_no(cl, 100_000_000_000_000_000, 3_001)),
+            "门店ID": w.take("stores", "meituan_poi_id", cl.store),
+            "门店名称": w.take("stores", "name", cl.store),
             "下单时间": timestamps(cl.day, cl.secs),
-            "顾客ID": r.record_id[rec],
-            "顾客": polite_name(r.name[rec], r.female[rec]),
+            "顾客ID": r("record_id", rec),
+            "顾客": take(polite_name(r.name, r.female), rec),
             "顾客电话": phone,
             "商品名称": name,
             "商品编码": sku,
@@ -197,8 +201,10 @@ def write_meituan(w: World) -> None:
             "单价": money(cl.price),
             "商家活动支出": money(cl.discount),
             "小计": money(cl.amount),
-            "配送方式": np.where(cl.fulfilment == 2, "到店自取", "美团专送"),
-            "订单状态": np.asarray(["已完成", "已取消", "已退款"])[cl.status],
+            "配送方式": take(
+                np.asarray(["美团专送", "到店自取"]), (cl.fulfilment == 2).astype(int)
+            ),
+            "订单状态": take(np.asarray(["已完成", "已取消", "已退款"]), cl.status),
         }
     )
     rel = "exports/meituan/orders.csv"
@@ -213,14 +219,18 @@ def write_eleme(w: World) -> None:
     sku, name = _products(w, cl)
     n_orders = int(cl.seq.max(initial=-1)) + 1
     tail = (rng.random(n_orders) < 0.6)[cl.seq]
-    phone = np.where(tail, masked_phones(r.phone[rec], "tail"), masked_phones(r.phone[rec], "mid4"))
+    phone = pc.if_else(
+        pa.array(tail),
+        take(masked_phones(r.phone, "tail"), rec),
+        take(masked_phones(r.phone, "mid4"), rec),
+    )
     table = pa.table(
         {
-            "订单号": _order_no(cl, 8_000_000_000_000_000_000, 4_099).astype(str),
-            "店铺ID": w.col("stores", "eleme_shop_id")[cl.store],
+            "订单号": as_text(_order_no(cl, 8_000_000_000_000_000_000, 4_099)),
+            "店铺ID": w.take("stores", "eleme_shop_id", cl.store),
             "下单时间": timestamps(cl.day, cl.secs),
-            "用户ID": r.record_id[rec],
-            "收货人": polite_name(r.name[rec], r.female[rec]),
+            "用户ID": r("record_id", rec),
+            "收货人": take(polite_name(r.name, r.female), rec),
             "收货人电话": phone,
             "商品": name,
             "商品编码": sku,
@@ -228,7 +238,7 @@ def write_eleme(w: World) -> None:
             "原价": money(cl.price * cl.qty),
             "优惠": money(cl.discount),
             "实付": money(cl.amount),
-            "状态": np.asarray(["完成", "无效", "退单"])[cl.status],
+            "状态": take(np.asarray(["完成", "无效", "退单"]), cl.status),
         }
     )
     rel = "exports/eleme/orders.csv"

@@ -10,12 +10,21 @@ from omniretail.demo.calendar import N_DAYS, START
 from omniretail.demo.context import World
 from omniretail.demo.exports_offline import member_phones
 from omniretail.demo.geo import CITIES
+from omniretail.demo.identities import device_ids
 from omniretail.demo.messy import TEST_NAMES, TEST_PHONES, fill_test, messy_birthdays, messy_phones
 from omniretail.demo.names import nicknames
 from omniretail.demo.orders import FULFILMENTS
-from omniretail.demo.identities import device_ids
 from omniretail.demo.rand import Arr, stage_rng, unique_tokens
-from omniretail.demo.writers import money, timestamps, write_jsonl, write_parquet
+from omniretail.demo.writers import (
+    as_text,
+    concat,
+    money,
+    padded,
+    take,
+    timestamps,
+    write_jsonl,
+    write_parquet,
+)
 
 _EPOCH_START = int((START - np.datetime64("1970-01-01", "D")).astype(int)) * 86400 - 8 * 3600
 
@@ -25,10 +34,10 @@ def unionids(seed: int, n_people: int) -> Arr:
     return unique_tokens(stage_rng(seed, "unionid"), n_people, 28, "o6_bm")
 
 
-def miniprogram_order_no(day: Arr, seq: Arr) -> Arr:
+def miniprogram_order_no(day: Arr, seq: Arr) -> pa.Array:
     """``WX20250101000000123``: order date + running number."""
-    date = np.char.replace((START + day.astype("timedelta64[D]")).astype("U10"), "-", "")
-    return np.char.add(np.char.add("WX", date), np.char.zfill((seq + 1).astype(str), 9))
+    date = pc.strftime(timestamps(day, np.zeros(len(day), np.int64)), format="%Y%m%d")
+    return concat("WX", date, padded(seq + 1, 9))
 
 
 def _reg_day(w: World, rng: np.random.Generator, person: Arr, is_dup: Arr) -> Arr:
@@ -59,7 +68,9 @@ def write_miniprogram(w: World) -> None:
             "mobile": pa.array(mobile, mask=mobile == ""),
             "gender": gender.astype(np.int8),
             "birthday": pa.array(birthday, mask=birthday == ""),
-            "registerTime": pc.strftime(timestamps(reg, rng.integers(0, 86400, n)), format="%Y-%m-%d %H:%M:%S"),
+            "registerTime": pc.strftime(
+                timestamps(reg, rng.integers(0, 86400, n)), format="%Y-%m-%d %H:%M:%S"
+            ),
             "city": city,
             "province": prov,
             "subscribeMsg": rng.random(n) < 0.45,
@@ -69,25 +80,26 @@ def write_miniprogram(w: World) -> None:
     w.record(rel, write_jsonl(members, w.path(rel)))
 
     cl = w.channel_lines("miniprogram")
-    staff_codes = w.col("staff", "staff_code")
-    store_codes = w.col("stores", "store_code")
     fen = np.round(cl.price * 100).astype(np.int64)
     disc = np.round(cl.discount * 100).astype(np.int64)
-    order_no = miniprogram_order_no(cl.day, cl.seq)
-    delivery = np.asarray(["EXPRESS", "DELIVERY", "PICKUP", "EXPRESS", "PICKUP"])[cl.fulfilment]
+    delivery = np.asarray(["EXPRESS", "DELIVERY", "PICKUP", "EXPRESS", "PICKUP"])
     lines = pa.table(
         {
-            "orderNo": order_no,
-            "openid": src.record_id[cl.record],
+            "orderNo": miniprogram_order_no(cl.day, cl.seq),
+            "openid": take(src.record_id, cl.record),
             "createTime": pc.strftime(timestamps(cl.day, cl.secs), format="%Y-%m-%d %H:%M:%S"),
-            "status": np.asarray(["PAID", "CANCELLED", "REFUNDED"])[cl.status],
-            "deliveryType": delivery,
-            "storeCode": pa.array(store_codes[np.maximum(cl.store, 0)], mask=cl.store < 0),
-            "guideId": pa.array(staff_codes[np.maximum(cl.guide, 0)], mask=cl.guide < 0),
-            "couponId": pa.array(np.char.add("MC", (cl.order % 10**8).astype(str)), mask=cl.coupon_value <= 0),
+            "status": take(np.asarray(["PAID", "CANCELLED", "REFUNDED"]), cl.status),
+            "deliveryType": take(delivery, cl.fulfilment),
+            "storeCode": w.take("stores", "store_code", cl.store, mask=cl.store < 0),
+            "guideId": w.take("staff", "staff_code", cl.guide, mask=cl.guide < 0),
+            "couponId": take(
+                concat("MC", as_text(cl.order % 10**8)),
+                np.arange(len(cl.order)),
+                mask=cl.coupon_value <= 0,
+            ),
             "line": cl.line_no,
-            "skuCode": w.col("products", "sku")[cl.sku],
-            "skuName": w.col("products", "name")[cl.sku],
+            "skuCode": w.take("products", "sku", cl.sku),
+            "skuName": w.take("products", "name", cl.sku),
             "qty": cl.qty,
             "price": fen,
             "discount": disc,
@@ -112,7 +124,9 @@ def _write_grouped(w: World, lines: pa.Table, rel: str, select: str) -> None:
     path = w.path(rel)
     con = duckdb.connect()
     try:
-        con.execute("SET threads TO 2; SET preserve_insertion_order = true")
+        con.execute(
+            "SET threads TO 2; SET preserve_insertion_order = true; SET enable_progress_bar = false"
+        )
         con.register("src", lines)
         con.execute(f"COPY (SELECT {select}) TO '{path.as_posix()}' (FORMAT JSON)")
         rows = con.execute("SELECT count(DISTINCT orderNo) FROM src").fetchone()
@@ -148,24 +162,27 @@ def write_app(w: World) -> None:
     w.record(rel, write_parquet(members, w.path(rel)))
 
     cl = w.channel_lines("app")
-    store_codes = w.col("stores", "store_code")
     orders = pa.table(
         {
-            "order_id": np.char.add("AP", np.char.zfill((cl.seq + 1).astype(str), 10)),
+            "order_id": concat("AP", padded(cl.seq + 1, 10)),
             "line_no": cl.line_no,
-            "member_id": src.record_id[cl.record],
+            "member_id": take(src.record_id, cl.record),
             "created_at": timestamps(cl.day, cl.secs),
-            "status": np.asarray(["paid", "cancelled", "returned"])[cl.status],
-            "fulfillment": np.asarray(FULFILMENTS)[cl.fulfilment],
-            "store_code": pa.array(store_codes[np.maximum(cl.store, 0)], mask=cl.store < 0),
-            "sku": w.col("products", "sku")[cl.sku],
-            "sku_name": w.col("products", "name")[cl.sku],
+            "status": take(np.asarray(["paid", "cancelled", "returned"]), cl.status),
+            "fulfillment": take(np.asarray(FULFILMENTS), cl.fulfilment),
+            "store_code": w.take("stores", "store_code", cl.store, mask=cl.store < 0),
+            "sku": w.take("products", "sku", cl.sku),
+            "sku_name": w.take("products", "name", cl.sku),
             "quantity": cl.qty,
             "unit_price": money(cl.price),
             "discount": money(cl.discount),
             "amount": money(cl.amount),
-            "coupon_code": pa.array(np.char.add("AC", (cl.order % 10**8).astype(str)), mask=cl.coupon_value <= 0),
-            "payment": np.where(cl.order % 3 == 0, "alipay", "wechat_pay"),
+            "coupon_code": take(
+                concat("AC", as_text(cl.order % 10**8)),
+                np.arange(len(cl.order)),
+                mask=cl.coupon_value <= 0,
+            ),  # fmt: skip
+            "payment": take(np.asarray(["alipay", "wechat_pay", "wechat_pay"]), cl.order % 3),
         }
     )
     rel = "exports/app/orders.parquet"

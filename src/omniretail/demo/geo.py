@@ -85,8 +85,10 @@ STORE_TYPE_TRAFFIC = {
     "transport_hub": 0.6,
 }
 MALLS = ("万达广场", "银泰城", "万象城", "吾悦广场", "龙湖天街", "大悦城", "凯德广场", "印象城")
-STREETS = ("中山路", "解放路", "人民路", "建设大道", "友谊路", "长江路", "新华路", "和平大道",
-           "黄河路", "光明路", "文化路", "青年路", "胜利街", "民主路", "南京路", "东风路")  # fmt: skip
+STREETS = (
+    "中山路", "解放路", "人民路", "建设大道", "友谊路", "长江路", "新华路", "和平大道",
+    "黄河路", "光明路", "文化路", "青年路", "胜利街", "民主路", "南京路", "东风路",
+)  # fmt: skip
 COMMUNITIES = ("幸福里", "阳光花园", "金地格林", "万科城", "保利花园", "碧桂园", "绿地新都会",
                "恒大名都", "锦绣家园", "翠苑")  # fmt: skip
 HUBS = ("站", "东站", "南站", "西站", "机场")
@@ -109,7 +111,10 @@ def build_stores(rng: np.random.Generator, scale: float) -> pa.Table:
     n = n_stores(scale)
     weights = np.array([c.weight for c in CITIES])
     city_idx = np.concatenate(
-        [np.arange(len(CITIES)), rng.choice(len(CITIES), n - len(CITIES), p=weights / weights.sum())]
+        [
+            np.arange(len(CITIES)),
+            rng.choice(len(CITIES), n - len(CITIES), p=weights / weights.sum()),
+        ]
     )
     city_idx.sort(kind="stable")
     types = rng.choice(len(STORE_TYPES), n, p=STORE_TYPE_SHARE)

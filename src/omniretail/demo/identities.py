@@ -113,7 +113,9 @@ def build_sources(rng: np.random.Generator, p: People, o: Orders) -> dict[str, S
     make("wecom", wc[wechat[wc]], None)
     for ch in ("tmall", "jd", "douyin", "kuaishou", "meituan", "eleme", "dianping"):
         make(ch, buyers[ch], ch)
-    make("groupbuy", np.concatenate([buyers["groupbuy"], np.flatnonzero(p.group_leader)]), "groupbuy")
+    make(
+        "groupbuy", np.concatenate([buyers["groupbuy"], np.flatnonzero(p.group_leader)]), "groupbuy"
+    )
     make("enterprise", buyers["enterprise"], "enterprise")
     _assign_ids(rng, out)
     return out

@@ -10,9 +10,12 @@ import opencc
 
 from omniretail.demo.rand import Arr
 
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
-            "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
-            "戴莫孔向汤")  # fmt: skip
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯"
+    "邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭"
+    "陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎"
+    "贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 GIVEN_F = "芳娜敏静丽艳娟霞玲桂英秀兰红梅琳雪倩婷颖慧欣怡佳琪瑶雯璐晶萍燕丹洁莉蓉薇嘉悦诗涵梦露月凤"
 GIVEN_M = "伟强磊军洋勇杰涛明超华平刚辉鹏飞宇浩凯俊帅斌健波峰亮龙林建文博志国东海鑫晨旭阳宁成康乐"
 GIVEN_N = "子思雨一可晓天嘉俊梓浩家小海春秋新振德永"
@@ -26,10 +29,25 @@ TYPO = {
     "斌": "彬", "健": "建", "波": "博", "峰": "锋", "亮": "量", "龙": "隆", "志": "智", "国": "帼",
     "东": "冬", "海": "每", "晨": "辰", "旭": "煦", "阳": "杨", "宁": "凝", "成": "诚", "康": "慷",
 }  # fmt: skip
-NICK_HEAD = ("小", "阿", "大", "老", "胖", "甜甜", "快乐的", "爱吃", "吃货", "零食控", "追风的", "安静的")
-NICK_BODY = ("猫", "兔子", "鱼", "橙子", "桃子", "坚果", "松鼠", "熊", "星星", "月亮", "饼干", "布丁",
-             "小仙女", "大叔", "宝妈", "同学", "少年", "阿姨", "姐姐", "Lucky", "Coco", "Amy", "Jack",
-             "Kevin", "Momo", "Sunny")  # fmt: skip
+NICK_HEAD = (
+    "小",
+    "阿",
+    "大",
+    "老",
+    "胖",
+    "甜甜",
+    "快乐的",
+    "爱吃",
+    "吃货",
+    "零食控",
+    "追风的",
+    "安静的",
+)
+NICK_BODY = (
+    "猫", "兔子", "鱼", "橙子", "桃子", "坚果", "松鼠", "熊", "星星", "月亮",
+    "饼干", "布丁", "小仙女", "大叔", "宝妈", "同学", "少年", "阿姨", "姐姐",
+    "Lucky", "Coco", "Amy", "Jack", "Kevin", "Momo", "Sunny",
+)  # fmt: skip
 _SURNAME_W = np.concatenate([np.full(10, 6.0), np.full(20, 2.5), np.full(len(SURNAMES) - 30, 1.0)])
 
 
@@ -47,8 +65,8 @@ def person_names(rng: np.random.Generator, n: int, female_share: float = 0.58) -
     mid = np.where(rng.random(n) < 0.5, gn[rng.integers(0, len(gn), n)], "")
     two = rng.random(n) < 0.7
     given = np.where(two, np.char.add(mid, first), first)
-    given = np.where(two & (mid == ""), np.char.add(first, np.where(
-        female, gf[rng.integers(0, len(gf), n)], gm[rng.integers(0, len(gm), n)])), given)  # fmt: skip
+    second = np.where(female, gf[rng.integers(0, len(gf), n)], gm[rng.integers(0, len(gm), n)])
+    given = np.where(two & (mid == ""), np.char.add(first, second), given)
     return np.char.add(sur, given), female
 
 

@@ -1,4 +1,4 @@
-"""Orders and order lines: who buys what, where, when — drawn from the personas, fully vectorised."""
+"""Orders and order lines: who buys what, where and when, drawn from the personas (vectorised)."""
 
 from __future__ import annotations
 
@@ -64,9 +64,7 @@ class Lines:
     amount: Arr
 
 
-def build_orders(
-    rng: np.random.Generator, p: People, stores: pa.Table, staff: pa.Table
-) -> Orders:
+def build_orders(rng: np.random.Generator, p: People, stores: pa.Table, staff: pa.Table) -> Orders:
     a = np.maximum(p.signup_day, 0)
     b = np.minimum(p.churn_day, N_DAYS) - 1
     span = np.maximum(b - a + 1, 0)
@@ -125,7 +123,9 @@ def build_orders(
     base = np.array([COUPON_BASE[c] for c in SALES_CHANNELS])[channel]
     pr = base * np.clip(0.04 + 0.55 * p.coupon_sens[person], 0, 1) * np.where(promo[day], 1.6, 1.0)
     used = rng.random(len(person)) < pr
-    coupon_value = np.where(used, COUPON_VALUES[rng.choice(5, len(person), p=[0.2, 0.35, 0.3, 0.1, 0.05])], 0.0)
+    coupon_value = np.where(
+        used, COUPON_VALUES[rng.choice(5, len(person), p=[0.2, 0.35, 0.3, 0.1, 0.05])], 0.0
+    )
     # lines per order
     mean = np.array([c.lines_mean for c in CHANNELS[: len(SALES_CHANNELS)]])[channel]
     n_lines = np.where(channel == CH["dianping"], 0, 1 + rng.poisson(mean)).astype(np.int32)
@@ -213,7 +213,9 @@ def build_lines(rng: np.random.Generator, o: Orders, p: People, products: pa.Tab
     )
 
 
-def draw_skus(rng: np.random.Generator, p: People, products: pa.Table, person: Arr, day: Arr) -> Arr:
+def draw_skus(
+    rng: np.random.Generator, p: People, products: pa.Table, person: Arr, day: Arr
+) -> Arr:
     """SKUs a person picks on a day: category by taste and season, flavor by the favourite,
     product by popularity among those already launched."""
     n = len(person)
@@ -245,7 +247,15 @@ def draw_skus(rng: np.random.Generator, p: People, products: pa.Table, person: A
 
 
 def category_of_lines(lines: Lines, products: pa.Table) -> Arr:
-    return products.column("_top").to_numpy()[lines.sku]
+    return np.asarray(products.column("_top").to_numpy()[lines.sku])
 
 
-__all__ = ["CATEGORIES", "FULFILMENTS", "STATUSES", "Lines", "Orders", "build_lines", "build_orders"]
+__all__ = [
+    "CATEGORIES",
+    "FULFILMENTS",
+    "STATUSES",
+    "Lines",
+    "Orders",
+    "build_lines",
+    "build_orders",
+]

@@ -65,7 +65,7 @@ def build_people(rng: np.random.Generator, n: int, stores: pa.Table) -> People:
     life_days = rng.exponential(365.0 / churn_hazard)
     churn_day = np.maximum(signup, 0) + life_days.astype(np.int64) + 30
     churn_day = np.minimum(churn_day, N_DAYS + 10_000)
-    orders_per_year = rng.gamma(1.3, 5.6, n)
+    orders_per_year = rng.gamma(1.3, 6.2, n)
     young = age < 30
     # personas
     base_taste = np.array([c.share for c in CATEGORIES])
@@ -124,7 +124,9 @@ def lifecycle(p: People) -> Arr:
     return np.where(
         p.churn_day <= end,
         "churned",
-        np.where(p.signup_day > end - 90, "new", np.where(p.churn_day <= end + 90, "at_risk", "active")),
+        np.where(
+            p.signup_day > end - 90, "new", np.where(p.churn_day <= end + 90, "at_risk", "active")
+        ),
     )
 
 

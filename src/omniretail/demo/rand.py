@@ -34,7 +34,7 @@ def draw_rows(rng: np.random.Generator, probs: Arr, rows: Arr) -> Arr:
     flat = (cum + np.arange(n_rows)[:, None]).ravel()
     u = rows + rng.random(len(rows)) * 0.999999
     idx = np.searchsorted(flat, u, side="right")
-    return np.clip(idx - rows * k, 0, k - 1)
+    return np.asarray(np.clip(idx - rows * k, 0, k - 1))
 
 
 def draw_in_groups(rng: np.random.Generator, weights: Arr, offsets: Arr, group: Arr) -> Arr:
@@ -63,7 +63,7 @@ def scrambled_ids(n: int, width: int, salt: int) -> Arr:
         step += 2
     base = salt % modulus
     i = np.arange(n, dtype=object) if width > 17 else np.arange(n, dtype=np.int64)
-    return (base + i * step) % modulus
+    return np.asarray((base + i * step) % modulus)
 
 
 def zero_pad(values: Arr, width: int) -> pa.Array:
@@ -107,3 +107,18 @@ def uuids(rng: np.random.Generator, n: int) -> Arr:
 def pick(rng: np.random.Generator, options: tuple[str, ...] | list[str], n: int) -> Arr:
     """``n`` uniform draws from a list of strings (numpy unicode array)."""
     return np.asarray(options)[rng.integers(0, len(options), n)]
+
+
+def uuid_array(rng: np.random.Generator, n: int) -> pa.Array:
+    """``n`` random UUID-4 strings as an Arrow array, built directly from a byte matrix."""
+    nib = rng.integers(0, 16, (n, 32), dtype=np.uint8)
+    hexd = _HEX[nib]
+    out = np.full((n, 36), ord("-"), np.uint8)
+    out[:, 0:8] = hexd[:, 0:8]
+    out[:, 9:13] = hexd[:, 8:12]
+    out[:, 14] = ord("4")
+    out[:, 15:18] = hexd[:, 13:16]
+    out[:, 19:23] = hexd[:, 16:20]
+    out[:, 24:36] = hexd[:, 20:32]
+    offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out.tobytes()))

@@ -1,5 +1,5 @@
-"""Chinese reviews whose aspects (口味, 新鲜度, 包装, 价格, 物流/配送, 服务) and sentiment follow from
-the reviewer's persona and the product's latent quality."""
+"""Chinese reviews: the aspects (口味, 新鲜度, 包装, 价格, 物流/配送, 服务) and their
+sentiment follow from the reviewer's persona and the product's latent quality."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ PHRASES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     # (negative, neutral, positive)
     "口味": (("味道一般，有点失望", "太咸了", "口感偏硬，不好吃", "和以前买的味道不一样"),
             ("味道还行", "口味中规中矩", "味道可以"),
-            ("味道超级好", "很好吃，一口接一口", "口感酥脆，香而不腻", "家里人都爱吃", "回购无数次了")),
+            ("味道超级好", "很好吃，一口接一口", "口感酥脆，香而不腻", "家里人都爱吃",
+             "回购无数次了")),
     "新鲜度": (("有点受潮了", "快过期了，日期不新鲜", "吃起来不新鲜"),
               ("日期还可以", "新鲜度一般"),
               ("很新鲜，生产日期很近", "新鲜度不错", "日期很新")),
@@ -57,7 +58,7 @@ def _order_refs(code: str, seq: Arr, day: Arr) -> Arr:
     if code == "app":
         return np.char.add("AP", np.char.zfill((s + 1).astype(str), 10))
     if code == "miniprogram":
-        return miniprogram_order_no(day, seq)
+        return np.asarray(miniprogram_order_no(day, seq).to_numpy(zero_copy_only=False)).astype(str)
     raise ValueError(code)
 
 
@@ -70,14 +71,18 @@ def write_reviews(w: World) -> None:
     flavor = w.products.column("_flavor").to_numpy()
     for code in REVIEW_PLATFORMS:
         cl = w.channel_lines(code)
-        pick = (cl.status != 1) & (rng.random(len(cl.order)) < REVIEW_RATE[code] * np.where(cl.status == 2, 5, 1))
+        pick = (cl.status != 1) & (
+            rng.random(len(cl.order)) < REVIEW_RATE[code] * np.where(cl.status == 2, 5, 1)
+        )
         pick &= cl.record >= 0
         idx = np.flatnonzero(pick)
         person = cl.person[idx]
         k = len(idx)
         noise = rng.normal(0, 0.7, (k, 6))
         score = np.empty((k, 6))
-        score[:, 0] = quality[cl.sku[idx]] + 0.8 * (flavor[cl.sku[idx]] == p.fav_flavor[person]) + noise[:, 0]
+        score[:, 0] = (
+            quality[cl.sku[idx]] + 0.8 * (flavor[cl.sku[idx]] == p.fav_flavor[person]) + noise[:, 0]
+        )
         score[:, 1] = 0.4 - 0.8 * p.quality_sens[person] + noise[:, 1]
         score[:, 2] = 0.3 + noise[:, 2]
         score[:, 3] = 1.0 - 2.0 * p.price_sens[person] + 0.8 * (cl.discount[idx] > 0) + noise[:, 3]
@@ -99,7 +104,9 @@ def write_reviews(w: World) -> None:
                 "order_ref": _order_refs(code, cl.seq[idx], cl.day[idx]),
                 "sku": w.col("products", "sku")[cl.sku[idx]],
                 "store_code": np.where(
-                    cl.store[idx] >= 0, w.col("stores", "store_code")[np.maximum(cl.store[idx], 0)], ""
+                    cl.store[idx] >= 0,
+                    w.col("stores", "store_code")[np.maximum(cl.store[idx], 0)],
+                    "",
                 ),
                 "rating": rating,
                 "day": np.minimum(cl.day[idx] + rng.integers(1, 15, k), N_DAYS - 1),
@@ -142,14 +149,17 @@ def write_reviews(w: World) -> None:
             "sentiment": cat["sent"][order][r_idx, a_idx].astype(np.int8),
         }
     )
-    w.record("truth/reviews_truth.parquet", write_parquet(truth, w.path("truth/reviews_truth.parquet")))
+    w.record(
+        "truth/reviews_truth.parquet", write_parquet(truth, w.path("truth/reviews_truth.parquet"))
+    )
 
 
 def _dianping_reviews(w: World, rng: np.random.Generator) -> dict[str, Arr]:
     src = w.sources["dianping"]
     o = w.orders
     idx, rec = src.order_index, src.order_record
-    assert idx is not None and rec is not None
+    assert idx is not None
+    assert rec is not None
     pick = (o.status[idx] == 0) & (rng.random(len(idx)) < 0.2)
     ii, rr = idx[pick], rec[pick]
     k = len(ii)
@@ -192,4 +202,4 @@ def _texts(rng: np.random.Generator, sent: Arr, mention: Arr) -> Arr:
     text = (out + ends).astype(str)
     trad = np.flatnonzero(rng.random(n) < 0.04)
     text[trad] = to_traditional(text[trad])
-    return text
+    return np.asarray(text)

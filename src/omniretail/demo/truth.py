@@ -132,7 +132,9 @@ def simulate_response(
     basket = t.column("expected_basket").to_numpy()
     mu = rate * window_days * np.where(treat, _multiplier(u, offer_value), 1.0)
     orders = gen.poisson(mu)
-    spend = np.where(orders > 0, gen.gamma(np.maximum(orders, 1) * BASKET_SHAPE, basket / BASKET_SHAPE), 0.0)
+    spend = np.where(
+        orders > 0, gen.gamma(np.maximum(orders, 1) * BASKET_SHAPE, basket / BASKET_SHAPE), 0.0
+    )
     return pa.table(
         {
             "person_id": t.column("person_id"),
@@ -194,6 +196,10 @@ def write_truth(w: World) -> None:
     persons = persons_table(p, w.stores, expected_basket(p.price_sens))
     w.record("truth/persons.parquet", write_parquet(persons, w.path("truth/persons.parquet")))
     ident = identity_truth_table(w)
-    w.record("truth/identity_truth.parquet", write_parquet(ident, w.path("truth/identity_truth.parquet")))
+    w.record(
+        "truth/identity_truth.parquet", write_parquet(ident, w.path("truth/identity_truth.parquet"))
+    )
     resp = offer_response_table(w)
-    w.record("truth/offer_response.parquet", write_parquet(resp, w.path("truth/offer_response.parquet")))
+    w.record(
+        "truth/offer_response.parquet", write_parquet(resp, w.path("truth/offer_response.parquet"))
+    )

@@ -106,7 +106,7 @@ def generate_world(
         report(name, done)
         step(world)
         done += weight
-    _copy_mappings(out)
+    copy_mappings(out)
     counts = {
         "people": people.n,
         "stores": stores.num_rows,
@@ -143,15 +143,24 @@ def generate_world(
     )
 
 
-def _copy_mappings(out: Path) -> None:
-    """Ship the ingest mappings written for the demo exports next to them, when present."""
+def mappings_dir() -> Path:
+    """Where the ingest engineer keeps the import mappings of the demo exports."""
     import omniretail
 
-    src = Path(omniretail.__file__).parent / "cdp" / "ingest" / "mappings" / "demo"
+    return Path(omniretail.__file__).parent / "cdp" / "ingest" / "mappings" / "demo"
+
+
+def copy_mappings(out: Path, src: Path | None = None) -> int:
+    """Ship the ingest mappings written for the demo exports next to them, when present.
+    Returns the number of files copied."""
+    src = mappings_dir() if src is None else src
     if not src.is_dir():
-        return
+        return 0
+    copied = 0
     dest = out / "mappings"
     dest.mkdir(parents=True, exist_ok=True)
     for f in sorted(src.iterdir()):
         if f.is_file():
             shutil.copyfile(f, dest / f.name)
+            copied += 1
+    return copied
