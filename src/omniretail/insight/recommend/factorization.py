@@ -6,8 +6,8 @@
 - ``bpr``: Bayesian Personalized Ranking (Rendle et al. 2009), SGD on
   ``Σ ln σ(x_uᵀ y_i − x_uᵀ y_j) − λ‖Θ‖²`` over (bought i, not bought j) pairs.
 
-Both run on the CPU with ``num_threads`` (default 2, this machine's cores) and BLAS limited to
-one thread while fitting, as ``implicit`` recommends.
+Both run on the CPU with ``num_threads`` (default 1: reproducible, and the machine is shared)
+and BLAS limited to one thread while fitting, as ``implicit`` recommends.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class _Factorization(Recommender):
             "factors": int(self.params.get("factors", self.default_factors)),
             "regularization": float(self.params.get("regularization", self.default_reg)),
             "iterations": int(self.params.get("iterations", 15)),
-            "num_threads": int(self.params.get("num_threads", 2)),
+            "num_threads": int(self.params.get("num_threads", 1)),
             "random_state": int(self.params.get("seed", 42)),
         }
 
