@@ -86,7 +86,7 @@ def fit_log_params(
         jac=True,
         method="L-BFGS-B",
         bounds=[(-12.0, 12.0)] * len(start),
-        options={"maxiter": max_iter, "ftol": 1e-12, "gtol": 1e-7},
+        options={"maxiter": max_iter, "ftol": 1e-10, "gtol": 1e-7},
     )
     return FitResult(
         params=np.exp(res.x),

@@ -45,10 +45,15 @@ def customer_lifetime_value(
         raise SummaryInvalid("the discount rate must not be negative", field="discount_rate")
     value = as_array("average_value", average_value)
     steps = math.ceil(horizon / step - 1e-9)
+    ts = [min(k * step, horizon) for k in range(1, steps + 1)]
+    curve = getattr(model, "expected_purchases_curve", None)
+    if curve is not None:  # one pass for every horizon when the model offers it
+        cumulative_at: list[FloatArray] = curve(ts, frequency, recency, T)
+    else:
+        cumulative_at = [model.expected_purchases(t, frequency, recency, T) for t in ts]
     total = np.zeros_like(value)
     previous = np.zeros_like(value)
-    for k in range(1, steps + 1):
-        cumulative = model.expected_purchases(min(k * step, horizon), frequency, recency, T)
+    for k, cumulative in enumerate(cumulative_at, start=1):
         total += (cumulative - previous) / (1.0 + discount_rate) ** k
         previous = cumulative
     out: FloatArray = total * value
