@@ -178,7 +178,10 @@ class BetaGeoModel(FittedModel):
     def probability_alive(
         self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
     ) -> FloatArray:
-        """P(alive | x, t_x, T), eq. (A10) of the technical appendix."""
+        """P(alive | x, t_x, T).
+
+        Fader, Hardie & Lee, note "Computing P(alive) using the BG/NBD model".
+        """
         x, t_x, age = check_rft(frequency, recency, T)
         p = self._params()
         r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]

@@ -32,7 +32,7 @@ class GammaGammaModel(FittedModel):
     param_names = ("p", "q", "gamma")
 
     def fit(self, frequency: npt.ArrayLike, monetary: npt.ArrayLike) -> Self:
-        """Maximize the marginal likelihood of z̄ given x, FHL (2005) eq. (3) of the appendix.
+        """Maximize the marginal likelihood of z̄ given x (FHL 2005, "RFM and CLV", appendix).
 
         Only customers with x ≥ 1 and z̄ > 0 enter (others carry no spend information).
         """
@@ -89,7 +89,7 @@ class GammaGammaModel(FittedModel):
     def expected_average_value(
         self, frequency: npt.ArrayLike, monetary: npt.ArrayLike
     ) -> FloatArray:
-        """E[M | x, z̄] = (q − 1)/(px + q − 1) · pγ/(q − 1) + px/(px + q − 1) · z̄, eq. (5).
+        """E[M | x, z̄] = (q − 1)/(px + q − 1) · pγ/(q − 1) + px/(px + q − 1) · z̄.
 
         A weighted mean of the population mean pγ/(q − 1) and the customer's own mean; a
         customer with no repeat purchase gets the population mean.

@@ -4,7 +4,7 @@ Schmittlein, D. C., Morrison, D. G. & Colombo, R. (1987). Counting Your Customer
 They and What Will They Do Next? *Management Science* 33(1), 1-24.
 
 The likelihood follows Fader & Hardie (2005), "A Note on Deriving the Pareto/NBD Model and
-Related Expressions", eq. (22)-(24): with α ≥ β the Gauss hypergeometric term is taken at
+Related Expressions": with α ≥ β the Gauss hypergeometric term is taken at
 z = (α − β)/(α + t) (else the roles of α, β and of r + x, s + 1 swap), so z ∈ [0, 1) and the
 series converges; the difference of the two terms is formed in log space.
 """
@@ -30,7 +30,7 @@ from omniretail.insight.clv.base import (
 def _log_a0(
     r: float, alpha: float, s: float, beta: float, x: FloatArray, t_x: FloatArray, age: FloatArray
 ) -> FloatArray:
-    """log A₀ of Fader & Hardie (2005), eq. (22)-(23), numerically stable for α ≈ β."""
+    """log A₀ of Fader & Hardie (2005), numerically stable for α ≈ β."""
     if alpha >= beta:
         big, second = alpha, np.full_like(x, s + 1.0)
     else:
@@ -103,7 +103,7 @@ class ParetoNBDModel(FittedModel):
     def log_likelihood(
         self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
     ) -> FloatArray:
-        """Per-customer log-likelihood, Fader & Hardie (2005) eq. (22)."""
+        """Per-customer log-likelihood (Fader & Hardie 2005 note)."""
         x, t_x, age = check_rft(frequency, recency, T)
         p = self._params()
         return self._log_lik(p["r"], p["alpha"], p["s"], p["beta"], x, t_x, age)
@@ -111,7 +111,7 @@ class ParetoNBDModel(FittedModel):
     def probability_alive(
         self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
     ) -> FloatArray:
-        """P(alive | x, t_x, T), Fader & Hardie (2005) eq. (18) with A₀ of eq. (23)."""
+        """P(alive | x, t_x, T) (Fader & Hardie 2005 note), with the same A₀."""
         x, t_x, age = check_rft(frequency, recency, T)
         p = self._params()
         r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
@@ -144,7 +144,7 @@ class ParetoNBDModel(FittedModel):
         recency: npt.ArrayLike,
         T: npt.ArrayLike,
     ) -> FloatArray:
-        """E[Y(t) | x, t_x, T], Fader & Hardie (2005) eq. (41)."""
+        """E[Y(t) | x, t_x, T] (Schmittlein et al. 1987; Fader & Hardie 2005 note)."""
         x, t_x, age = check_rft(frequency, recency, T)
         p = self._params()
         r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
@@ -161,7 +161,7 @@ class ParetoNBDModel(FittedModel):
         Conditioning on the lifetime τ:
         P = NB(n; t)·(β/(β+t))^s + ∫₀ᵗ NB(n; τ) s βˢ (β+τ)^−(s+1) dτ,
         where NB(n; τ) is the gamma-Poisson (NBD) probability of n purchases in τ; the integral
-        is taken by Gauss-Legendre quadrature (equivalent to eq. (16) of Fader & Hardie 2005).
+        is taken by Gauss-Legendre quadrature.
         """
         p = self._params()
         r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
