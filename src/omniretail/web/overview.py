@@ -7,7 +7,7 @@ period ends on the last day with an order, so a demo world from the past still s
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -68,53 +68,62 @@ def _pct_change(now: float, before: float) -> float | None:
     return round((now - before) / before * 100, 1)
 
 
+def _columns(engine: DuckDBEngine) -> dict[str, set[str]]:
+    """Columns of the contract tables the dashboard reads (absent tables are left out)."""
+    rows = engine.fetch_rows(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_name IN ('orders', 'std_orders', 'dim_store', 'dim_channel', 'customers')"
+    )
+    found: dict[str, set[str]] = {}
+    for r in rows:
+        found.setdefault(r["table_name"], set()).add(r["column_name"])
+    return found
+
+
 class _Query:
-    """The scoped paid orders of one snapshot, as a DuckDB view."""
+    """The scoped paid orders of one snapshot; ``rows`` runs SQL over them as ``o``, limited to
+    a period (a range on ``ordered_at`` itself, so DuckDB can skip row groups)."""
 
     def __init__(
-        self, engine: DuckDBEngine, tables: set[str], store_codes: list[str] | None
+        self, engine: DuckDBEngine, columns: dict[str, set[str]], store_codes: list[str] | None
     ) -> None:
         self.engine = engine
-        self.table = "orders" if "orders" in tables else "std_orders"
-        columns = {
-            r["column_name"]
-            for r in engine.fetch_rows(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                [self.table],
-            )
-        }
-        who = "customer_id" if "customer_id" in columns else "record_key"
-        self.params: list[Any] = []
+        self.table = "orders" if "orders" in columns else "std_orders"
+        who = "customer_id" if "customer_id" in columns[self.table] else "record_key"
+        self.scope_params: list[Any] = []
         scope = ""
         if store_codes is not None:
             scope = " AND list_contains(?::VARCHAR[], store_code)"
-            self.params.append(store_codes)
-        self.base = (
+            self.scope_params.append(store_codes)
+        self.select = (
             f"SELECT CAST(ordered_at AS DATE) AS day, channel_code, store_code, "
             f"CAST(paid_amount AS DOUBLE) AS paid, {who} AS who "
             f"FROM {self.table} WHERE status = 'paid'{scope}"
         )
-        self.has_stores = "dim_store" in tables
-        self.has_channels = "dim_channel" in tables
-        self.has_customers = "customers" in tables
+        self.has_stores = "dim_store" in columns
+        self.has_channels = "dim_channel" in columns
+        self.has_customers = "customers" in columns
 
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    def rows(
+        self, sql: str, start: date, end: date, params: list[Any] | None = None
+    ) -> list[dict[str, Any]]:
+        window = " AND ordered_at >= ? AND ordered_at < ?"
+        bounds = [_midnight(start), _midnight(end + timedelta(days=1))]
         return self.engine.fetch_rows(
-            f"WITH o AS ({self.base}) {sql}", [*self.params, *(params or [])]
+            f"WITH o AS ({self.select}{window}) {sql}",
+            [*self.scope_params, *bounds, *(params or [])],
         )
 
     def bounds(self) -> tuple[date | None, date | None]:
-        row = self.rows("SELECT min(day) AS first, max(day) AS last FROM o")[0]
+        row = self.engine.fetch_rows(
+            f"WITH o AS ({self.select}) SELECT min(day) AS first, max(day) AS last FROM o",
+            self.scope_params,
+        )[0]
         return row["first"], row["last"]
 
 
-def _totals(q: _Query, start: date, end: date) -> dict[str, Any]:
-    return q.rows(
-        "SELECT coalesce(sum(paid), 0) AS sales, count(*) AS orders, "
-        "count(DISTINCT who) AS buyers, count(DISTINCT store_code) AS stores "
-        "FROM o WHERE day BETWEEN ? AND ?",
-        [start, end],
-    )[0]
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)  # noqa: DTZ001 - store-local, like ordered_at
 
 
 def _members(q: _Query, store_codes: list[str] | None, start: date, end: date) -> tuple[int, int]:
@@ -131,9 +140,18 @@ def _members(q: _Query, store_codes: list[str] | None, start: date, end: date) -
 
 
 def _kpis(q: _Query, store_codes: list[str] | None, start: date, end: date) -> OverviewKpis:
-    now = _totals(q, start, end)
+    now = q.rows(
+        "SELECT coalesce(sum(paid), 0) AS sales, count(*) AS orders, "
+        "count(DISTINCT who) AS buyers, count(DISTINCT store_code) AS stores FROM o",
+        start,
+        end,
+    )[0]
     length = (end - start).days + 1
-    before = _totals(q, start - timedelta(days=length), start - timedelta(days=1))
+    before = q.rows(
+        "SELECT coalesce(sum(paid), 0) AS sales, count(*) AS orders FROM o",
+        start - timedelta(days=length),
+        start - timedelta(days=1),
+    )[0]
     members: int | None = None
     new_members: int | None = None
     if q.has_customers:
@@ -152,30 +170,45 @@ def _kpis(q: _Query, store_codes: list[str] | None, start: date, end: date) -> O
     )
 
 
+_AGG = "_overview_day_channel"  # the period's orders aggregated by day and channel
+
+
+def _aggregate(q: _Query, start: date, end: date) -> None:
+    """One scan of the period's orders into a small table (days x channels) for two charts."""
+    agg = q.engine.fetch_arrow(
+        f"WITH o AS ({q.select} AND ordered_at >= ? AND ordered_at < ?) "
+        "SELECT day, channel_code, sum(paid) AS sales, count(*) AS orders FROM o GROUP BY ALL",
+        [*q.scope_params, _midnight(start), _midnight(end + timedelta(days=1))],
+    )
+    q.engine.con.register(_AGG, agg)
+
+
 def _sales_by_day(q: _Query, start: date, end: date) -> list[DayPoint]:
-    rows = q.rows(
-        "SELECT CAST(d.day AS DATE) AS day, coalesce(sum(o.paid), 0) AS sales, "
-        "count(o.day) AS orders "
+    rows = q.engine.fetch_rows(
+        "SELECT CAST(d.day AS DATE) AS day, coalesce(sum(a.sales), 0) AS sales, "
+        "coalesce(sum(a.orders), 0) AS orders "
         "FROM range(CAST(? AS DATE), CAST(? AS DATE) + INTERVAL 1 DAY, INTERVAL 1 DAY) d(day) "
-        "LEFT JOIN o ON o.day = CAST(d.day AS DATE) GROUP BY 1 ORDER BY 1",
+        f"LEFT JOIN {_AGG} a ON a.day = CAST(d.day AS DATE) GROUP BY 1 ORDER BY 1",
         [start, end],
     )
-    return [DayPoint(day=r["day"], sales=round(r["sales"], 2), orders=r["orders"]) for r in rows]
+    return [
+        DayPoint(day=r["day"], sales=round(r["sales"], 2), orders=int(r["orders"])) for r in rows
+    ]
 
 
-def _by_channel(q: _Query, start: date, end: date) -> list[ChannelSlice]:
+def _by_channel(q: _Query) -> list[ChannelSlice]:
     if q.has_channels:
         sql = (
-            "SELECT o.channel_code, any_value(c.name) AS name, any_value(c.name_en) AS name_en, "
-            "any_value(c.kind) AS kind, sum(o.paid) AS sales, count(*) AS orders FROM o "
-            "LEFT JOIN dim_channel c ON c.channel_code = o.channel_code "
-            "WHERE o.day BETWEEN ? AND ? GROUP BY o.channel_code ORDER BY sales DESC"
+            "SELECT a.channel_code, any_value(c.name) AS name, any_value(c.name_en) AS name_en, "
+            "any_value(c.kind) AS kind, sum(a.sales) AS sales, sum(a.orders) AS orders "
+            f"FROM {_AGG} a LEFT JOIN dim_channel c ON c.channel_code = a.channel_code "
+            "GROUP BY a.channel_code ORDER BY sales DESC"
         )
     else:
         sql = (
             "SELECT channel_code, NULL AS name, NULL AS name_en, NULL AS kind, "
-            "sum(paid) AS sales, count(*) AS orders FROM o "
-            "WHERE day BETWEEN ? AND ? GROUP BY channel_code ORDER BY sales DESC"
+            f"sum(sales) AS sales, sum(orders) AS orders FROM {_AGG} "
+            "GROUP BY channel_code ORDER BY sales DESC"
         )
     return [
         ChannelSlice(
@@ -184,9 +217,9 @@ def _by_channel(q: _Query, start: date, end: date) -> list[ChannelSlice]:
             name_en=r["name_en"] or r["name"] or r["channel_code"] or "unknown",
             kind=r["kind"],
             sales=round(r["sales"], 2),
-            orders=r["orders"],
+            orders=int(r["orders"]),
         )
-        for r in q.rows(sql, [start, end])
+        for r in q.engine.fetch_rows(sql)
     ]
 
 
@@ -195,10 +228,12 @@ def _stores(q: _Query, start: date, end: date) -> tuple[list[ProvinceSlice], lis
         return [], []
     rows = q.rows(
         "SELECT s.store_code, s.name, s.province, s.city, s.longitude, s.latitude, "
-        "coalesce(sum(o.paid), 0) AS sales, count(o.day) AS orders FROM dim_store s "
-        "LEFT JOIN o ON o.store_code = s.store_code AND o.day BETWEEN ? AND ? "
-        "GROUP BY ALL ORDER BY sales DESC, s.store_code",
-        [start, end],
+        "coalesce(a.sales, 0) AS sales, coalesce(a.orders, 0) AS orders FROM dim_store s "
+        "LEFT JOIN (SELECT store_code, sum(paid) AS sales, count(*) AS orders "
+        "FROM o GROUP BY store_code) a ON a.store_code = s.store_code "
+        "ORDER BY sales DESC, s.store_code",
+        start,
+        end,
     )
     stores = [
         StorePoint(
@@ -209,7 +244,7 @@ def _stores(q: _Query, start: date, end: date) -> tuple[list[ProvinceSlice], lis
             longitude=float(r["longitude"]),
             latitude=float(r["latitude"]),
             sales=round(r["sales"], 2),
-            orders=r["orders"],
+            orders=int(r["orders"]),
         )
         for r in rows
         if r["longitude"] is not None and r["latitude"] is not None and r["orders"] > 0
@@ -229,7 +264,7 @@ def _stores(q: _Query, start: date, end: date) -> tuple[list[ProvinceSlice], lis
             ),
         )
         p.sales = round(p.sales + r["sales"], 2)
-        p.orders += r["orders"]
+        p.orders += int(r["orders"])
         p.stores += 1
     return sorted(provinces.values(), key=lambda p: -p.sales), stores
 
@@ -237,15 +272,12 @@ def _stores(q: _Query, start: date, end: date) -> tuple[list[ProvinceSlice], lis
 def _load(
     engine: DuckDBEngine, *, days: int, store_codes: list[str] | None, full: bool
 ) -> OverviewRead:
-    tables = {
-        r["table_name"]
-        for r in engine.fetch_rows("SELECT table_name FROM information_schema.tables")
-    }
-    if not tables & {"orders", "std_orders"}:
+    columns = _columns(engine)
+    if not columns.keys() & {"orders", "std_orders"}:
         return OverviewRead(
             available=False, reason=NO_ORDERS, reason_code="no_orders_table", days=days
         )
-    q = _Query(engine, tables, store_codes)
+    q = _Query(engine, columns, store_codes)
     first, last = q.bounds()
     if first is None or last is None:
         return OverviewRead(
@@ -265,8 +297,9 @@ def _load(
         kpis=_kpis(q, store_codes, start, last),
     )
     if full:
+        _aggregate(q, start, last)
         result.sales_by_day = _sales_by_day(q, start, last)
-        result.by_channel = _by_channel(q, start, last)
+        result.by_channel = _by_channel(q)
         result.by_province, result.stores = _stores(q, start, last)
         if q.has_stores and result.kpis:
             store_sales = sum(p.sales for p in result.by_province)
