@@ -15,7 +15,7 @@ from omniretail.demo.identities import Source, device_ids, find_in
 from omniretail.demo.messy import masked_phones
 from omniretail.demo.orders import draw_skus
 from omniretail.demo.rand import Arr, uuid_array
-from omniretail.demo.writers import concat, json_escape, padded, timestamps, write_string_buffer
+from omniretail.demo.writers import concat, json_escape, padded, ts_text, write_string_buffer
 
 SHARE_TARGETS = np.asarray(["wechat_friend", "wechat_moments", "wechat_group"])
 
@@ -215,9 +215,7 @@ def write_events(w: World) -> None:
             is_app = c["app"][o]
             key = pa.array(np.where(is_app == 1, c["rec"][o] + len(mini), c["rec"][o]))
             user = pc.if_else(pa.array(c["anon"][o]), "null", users.take(key))
-            ts = pc.strftime(
-                timestamps(c["day"][o], c["secs"][o]), format="%Y-%m-%dT%H:%M:%S+08:00"
-            )
+            ts = ts_text(c["day"][o], c["secs"][o], sep="T", suffix="+08:00")
             line = concat(
                 '{"messageId":"', uuid_array(rng, len(o)), '",', kinds.take(pa.array(c["kind"][o])),
                 ',"userId":', user, ',"anonymousId":"', devices.take(key), '","timestamp":"', ts,

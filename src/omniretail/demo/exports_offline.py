@@ -26,6 +26,7 @@ from omniretail.demo.names import nicknames
 from omniretail.demo.rand import Arr, scrambled_ids
 from omniretail.demo.writers import (
     concat,
+    day_text,
     money,
     padded,
     take,
@@ -168,8 +169,7 @@ def group_assignments(w: World, cl: ChannelLines) -> tuple[Arr, pa.Array]:
     flat, off = _leaders_per_store(w)
     cnt = np.diff(off)
     leader = flat[off[cl.store] + cl.day % cnt[cl.store]]
-    date = pc.strftime(timestamps(cl.day, np.zeros(len(cl.day), np.int64)), format="%Y%m%d")
-    group_no = concat("T", date, w.take("stores", "store_code", cl.store))
+    group_no = concat("T", day_text(cl.day, "%Y%m%d"), w.take("stores", "store_code", cl.store))
     return leader, group_no
 
 

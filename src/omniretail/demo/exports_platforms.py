@@ -13,7 +13,7 @@ from omniretail.demo.geo import CITIES, STREETS
 from omniretail.demo.messy import duplicate_rows, masked_phones, messy_names, virtual_numbers
 from omniretail.demo.names import masked_name, person_names, polite_name
 from omniretail.demo.rand import Arr
-from omniretail.demo.writers import as_text, money, take, timestamps, write_csv
+from omniretail.demo.writers import as_text, money, take, timestamps, ts_text, write_csv
 
 STREAMERS = ("良品官方直播间", "零食小姐姐", "吃货大王", "李家铺子好物", "深夜放毒", "美食侦探")
 TRAFFIC = ("直播", "短视频", "商品卡")
@@ -106,7 +106,7 @@ def write_jd(w: World) -> None:
             "京东价": money(cl.price),
             "优惠金额": money(cl.discount),
             "应付金额": money(cl.amount),
-            "下单时间": pc.strftime(timestamps(cl.day, cl.secs), format="%Y/%m/%d %H:%M:%S"),
+            "下单时间": ts_text(cl.day, cl.secs, "%Y/%m/%d"),
             "订单状态": take(np.asarray(["完成", "已取消", "退货完成"]), cl.status),
             "省": r("province", rec),
             "市": r("city", rec),

@@ -18,12 +18,18 @@ from omniretail.demo.rand import Arr, stage_rng, unique_tokens
 from omniretail.demo.writers import (
     as_text,
     concat,
+    day_text,
+    json_escape,
+    json_num,
+    json_str,
     money,
     padded,
     take,
     timestamps,
+    ts_text,
     write_jsonl,
     write_parquet,
+    write_string_buffer,
 )
 
 _EPOCH_START = int((START - np.datetime64("1970-01-01", "D")).astype(int)) * 86400 - 8 * 3600
@@ -36,8 +42,7 @@ def unionids(seed: int, n_people: int) -> Arr:
 
 def miniprogram_order_no(day: Arr, seq: Arr) -> pa.Array:
     """``WX20250101000000123``: order date + running number."""
-    date = pc.strftime(timestamps(day, np.zeros(len(day), np.int64)), format="%Y%m%d")
-    return concat("WX", date, padded(seq + 1, 9))
+    return concat("WX", day_text(day, "%Y%m%d"), padded(seq + 1, 9))
 
 
 def _reg_day(w: World, rng: np.random.Generator, person: Arr, is_dup: Arr) -> Arr:
@@ -68,9 +73,7 @@ def write_miniprogram(w: World) -> None:
             "mobile": pa.array(mobile, mask=mobile == ""),
             "gender": gender.astype(np.int8),
             "birthday": pa.array(birthday, mask=birthday == ""),
-            "registerTime": pc.strftime(
-                timestamps(reg, rng.integers(0, 86400, n)), format="%Y-%m-%d %H:%M:%S"
-            ),
+            "registerTime": ts_text(reg, rng.integers(0, 86400, n)),
             "city": city,
             "province": prov,
             "subscribeMsg": rng.random(n) < 0.45,
@@ -82,57 +85,36 @@ def write_miniprogram(w: World) -> None:
     cl = w.channel_lines("miniprogram")
     fen = np.round(cl.price * 100).astype(np.int64)
     disc = np.round(cl.discount * 100).astype(np.int64)
+    item = concat(
+        '{"skuCode":"', w.take("products", "sku", cl.sku), '","skuName":"',
+        json_escape(w.take("products", "name", cl.sku)), '","qty":', json_num(cl.qty),
+        ',"price":', json_num(fen), ',"discount":', json_num(disc), "}",
+    )  # fmt: skip
+    starts = np.flatnonzero(cl.first)
+    offsets = np.append(starts, len(cl.first)).astype(np.int32)
+    items = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), item), ",")
+    total = np.add.reduceat(fen * cl.qty, starts) if len(starts) else np.zeros(0, np.int64)
+    discount = np.add.reduceat(disc, starts) if len(starts) else np.zeros(0, np.int64)
+    o = starts  # the order's fields, read on its first line
     delivery = np.asarray(["EXPRESS", "DELIVERY", "PICKUP", "EXPRESS", "PICKUP"])
-    lines = pa.table(
-        {
-            "orderNo": miniprogram_order_no(cl.day, cl.seq),
-            "openid": take(src.record_id, cl.record),
-            "createTime": pc.strftime(timestamps(cl.day, cl.secs), format="%Y-%m-%d %H:%M:%S"),
-            "status": take(np.asarray(["PAID", "CANCELLED", "REFUNDED"]), cl.status),
-            "deliveryType": take(delivery, cl.fulfilment),
-            "storeCode": w.take("stores", "store_code", cl.store, mask=cl.store < 0),
-            "guideId": w.take("staff", "staff_code", cl.guide, mask=cl.guide < 0),
-            "couponId": take(
-                concat("MC", as_text(cl.order % 10**8)),
-                np.arange(len(cl.order)),
-                mask=cl.coupon_value <= 0,
-            ),
-            "line": cl.line_no,
-            "skuCode": w.take("products", "sku", cl.sku),
-            "skuName": w.take("products", "name", cl.sku),
-            "qty": cl.qty,
-            "price": fen,
-            "discount": disc,
-            "lineFee": fen * cl.qty,
-        }
-    )
-    select = """orderNo, any_value(openid) AS openid, any_value(createTime) AS createTime,
-        any_value(status) AS status, any_value(deliveryType) AS deliveryType,
-        any_value(storeCode) AS storeCode, any_value(guideId) AS guideId,
-        any_value(couponId) AS couponId, sum(lineFee)::BIGINT AS totalFee,
-        sum(discount)::BIGINT AS discountFee, (sum(lineFee) - sum(discount))::BIGINT AS payFee,
-        list({'skuCode': skuCode, 'skuName': skuName, 'qty': qty, 'price': price,
-              'discount': discount} ORDER BY line) AS items
-        FROM src GROUP BY orderNo ORDER BY min(createTime), orderNo"""
+    coupon = concat("MC", as_text(cl.order[o] % 10**8))
+    line = concat(
+        '{"orderNo":"', miniprogram_order_no(cl.day[o], cl.seq[o]),
+        '","openid":"', take(src.record_id, cl.record[o]),
+        '","createTime":"', ts_text(cl.day[o], cl.secs[o]),
+        '","status":"', take(np.asarray(["PAID", "CANCELLED", "REFUNDED"]), cl.status[o]),
+        '","deliveryType":"', take(delivery, cl.fulfilment[o]),
+        '","storeCode":', json_str(w.take("stores", "store_code", cl.store[o], cl.store[o] < 0)),
+        ',"guideId":', json_str(w.take("staff", "staff_code", cl.guide[o], mask=cl.guide[o] < 0)),
+        ',"couponId":', json_str(pc.if_else(pa.array(cl.coupon_value[o] > 0), coupon, None)),
+        ',"totalFee":', json_num(total), ',"discountFee":', json_num(discount),
+        ',"payFee":', json_num(total - discount), ',"items":[', items, "]}\n",
+    )  # fmt: skip
     rel = "exports/miniprogram/orders.jsonl"
-    _write_grouped(w, lines, rel, select)
-
-
-def _write_grouped(w: World, lines: pa.Table, rel: str, select: str) -> None:
-    import duckdb
-
     path = w.path(rel)
-    con = duckdb.connect()
-    try:
-        con.execute(
-            "SET threads TO 2; SET preserve_insertion_order = true; SET enable_progress_bar = false"
-        )
-        con.register("src", lines)
-        con.execute(f"COPY (SELECT {select}) TO '{path.as_posix()}' (FORMAT JSON)")
-        rows = con.execute("SELECT count(DISTINCT orderNo) FROM src").fetchone()
-    finally:
-        con.close()
-    w.record(rel, int(rows[0]) if rows else 0)
+    with path.open("wb") as fh:
+        write_string_buffer(fh, line)
+    w.record(rel, len(starts))
 
 
 def write_app(w: World) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from omniretail.demo.calendar import N_DAYS, promo_days
 from omniretail.demo.context import World
 from omniretail.demo.exports_private import miniprogram_order_no
 from omniretail.demo.names import to_traditional
 from omniretail.demo.rand import Arr
-from omniretail.demo.writers import timestamps, write_jsonl, write_parquet
+from omniretail.demo.writers import ts_text, write_jsonl, write_parquet
 
 ASPECTS = ("口味", "新鲜度", "包装", "价格", "物流", "服务")
 PHRASES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
@@ -123,7 +122,6 @@ def write_reviews(w: World) -> None:
     order = np.lexsort((np.arange(n), cat["day"]))
     review_id = np.char.add("R", np.char.zfill(np.arange(1, n + 1).astype(str), 9))
     secs = rng.integers(8 * 3600, 23 * 3600, n)
-    ts = timestamps(cat["day"][order], secs[order])
     table = pa.table(
         {
             "review_id": review_id,
@@ -134,7 +132,7 @@ def write_reviews(w: World) -> None:
             "store_code": pa.array(cat["store_code"][order], mask=cat["store_code"][order] == ""),
             "rating": cat["rating"][order],
             "content": text[order],
-            "created_at": pc.strftime(ts, format="%Y-%m-%d %H:%M:%S"),
+            "created_at": ts_text(cat["day"][order], secs[order]),
         }
     )
     rel = "exports/reviews/reviews.jsonl"

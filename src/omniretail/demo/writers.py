@@ -225,3 +225,47 @@ def write_string_buffer(fh: BinaryIO, lines: pa.Array) -> None:
     ]
     data = lines.buffers()[2]
     fh.write(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+
+
+_TIME_OF_DAY: pa.Array | None = None
+
+
+def _time_of_day() -> pa.Array:
+    global _TIME_OF_DAY
+    if _TIME_OF_DAY is None:
+        secs = np.arange(86400)
+        hh, mm, ss = secs // 3600, secs // 60 % 60, secs % 60
+        _TIME_OF_DAY = concat(padded(hh, 2), ":", padded(mm, 2), ":", padded(ss, 2))
+    return _TIME_OF_DAY
+
+
+def day_text(day: Arr, fmt: str = "%Y-%m-%d") -> pa.Array:
+    """World day indices as date strings (``%Y-%m-%d``, ``%Y%m%d`` or ``%Y/%m/%d``)."""
+    from omniretail.demo.calendar import START
+
+    lo = int(np.min(day, initial=0))
+    hi = int(np.max(day, initial=0))
+    dates = START + np.arange(lo, hi + 1).astype("timedelta64[D]")
+    vocab = pc.strftime(pa.array(dates.astype("datetime64[s]")), format=fmt)
+    return vocab.take(pa.array(np.asarray(day, np.int64) - lo))
+
+
+def ts_text(
+    day: Arr, secs: Arr, fmt: str = "%Y-%m-%d", sep: str = " ", suffix: str = ""
+) -> pa.Array:
+    """Local timestamps as text: the date in ``fmt``, ``sep``, ``HH:MM:SS`` and ``suffix``."""
+    tod = _time_of_day().take(pa.array(np.clip(secs, 0, 86399).astype(np.int64)))
+    parts: list[pa.Array | str] = [day_text(day, fmt), sep, tod]
+    if suffix:
+        parts.append(suffix)
+    return concat(*parts)
+
+
+def json_str(values: pa.Array) -> pa.Array:
+    """A JSON string literal per value, ``null`` for nulls."""
+    quoted = concat('"', json_escape(values), '"')
+    return pc.fill_null(quoted, "null")
+
+
+def json_num(values: Arr) -> pa.Array:
+    return pa.array(np.asarray(values)).cast(pa.string())
