@@ -104,3 +104,47 @@ def test_api_needs_login(home, path: str) -> None:  # type: ignore[no-untyped-de
     migrate.upgrade()
     with TestClient(create_app()) as anonymous:
         assert anonymous.get(path).status_code == 401
+
+
+def test_store_limited_users_see_only_their_customers(home) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from omniretail.omnichannel.store.models import City, Store
+    from omniretail.platform import db, migrate
+    from omniretail.platform.auth import service
+    from omniretail.web.app import create_app
+
+    migrate.upgrade()
+    with db.session_scope() as s:
+        city = City(code="420100", name="武汉市", province="湖北省")
+        s.add(city)
+        s.flush()
+        store = Store(code="WH01", name="武汉一店", store_type="mall", city_id=city.id)
+        s.add(store)
+        s.flush()
+        service.create_user(
+            s, username="clerk", password="clerk-pass-1", role="clerk", store_ids=[store.id]
+        )
+    settings = get_settings()
+    eng = open_engine("duckdb", settings)
+    try:
+        tables = history(n=100, seed=6)
+        load(eng, tables)  # type: ignore[arg-type]
+        eng.register_arrow(
+            "customers",
+            pa.table(
+                {
+                    "customer_id": ["C000000001", "C000000002"],
+                    "home_store_code": ["WH01", "SH01"],
+                }
+            ),
+        )
+        build_scores(eng)
+    finally:
+        eng.close()
+    publish_snapshot(settings)
+    with TestClient(create_app()) as c:
+        r = c.post("/api/v1/auth/login", json={"username": "clerk", "password": "clerk-pass-1"})
+        assert r.status_code == 200
+        assert c.get("/api/v1/customers/C000000001/scores").status_code == 200
+        assert c.get("/api/v1/customers/C000000002/scores").status_code == 404

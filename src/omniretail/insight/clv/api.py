@@ -7,17 +7,21 @@ from typing import Any
 from fastapi import APIRouter
 
 from omniretail.insight.clv import serving
-from omniretail.platform.auth.deps import ApiPrincipal
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 
 router = APIRouter(tags=["models"])
 
 
 @router.get("/customers/{customer_id}/scores")
-def get_customer_scores(customer_id: str, principal: ApiPrincipal) -> dict[str, Any]:
+def get_customer_scores(customer_id: str, principal: ApiPrincipal, db: DbSession) -> dict[str, Any]:
     """P(alive), expected purchases/value (90/180/365 days), churn risk with its top factors,
-    next purchase date and replenishment due dates of one customer."""
+    next purchase date and replenishment due dates of one customer (store-limited users: only
+    customers of their stores)."""
     principal.require("read")
-    return serving.customer_scores(customer_id=customer_id)
+    return serving.customer_scores(
+        customer_id=customer_id,
+        store_codes=serving.visible_store_codes(db, principal.store_ids),
+    )
 
 
 @router.get("/models/clv")

@@ -7,7 +7,11 @@ import math
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from omniretail.insight.clv.pipeline import MODELS_TABLE, SCORES_TABLE
+from omniretail.omnichannel.store.models import Store
 from omniretail.platform.engine import open_published
 from omniretail.platform.engine.duckdb import DuckDBEngine
 from omniretail.platform.errors import NotFound
@@ -30,14 +34,35 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def customer_scores(*, customer_id: str) -> dict[str, Any]:
-    """One customer's scores and replenishment due dates from the published snapshot."""
+def visible_store_codes(session: Session, store_ids: list[int] | None) -> list[str] | None:
+    """Store codes a principal limited to some stores may see (None: every store)."""
+    if store_ids is None:
+        return None
+    return list(session.scalars(select(Store.code).where(Store.id.in_(store_ids))))
+
+
+def customer_scores(*, customer_id: str, store_codes: list[str] | None = None) -> dict[str, Any]:
+    """One customer's scores and replenishment due dates from the published snapshot.
+
+    With ``store_codes`` (a store-limited user), only customers whose home store is one of
+    them are found; others look absent.
+    """
     with _published() as engine:
         if not engine.table_exists(SCORES_TABLE):
             raise NotFound("customer scores have not been computed yet", field="customer_id")
         rows = engine.fetch_rows(
             f"SELECT * FROM {SCORES_TABLE} WHERE customer_id = ?", [customer_id]
         )
+        if rows and store_codes is not None:
+            home = (
+                engine.scalar(
+                    "SELECT home_store_code FROM customers WHERE customer_id = ?", [customer_id]
+                )
+                if engine.table_exists("customers")
+                else None
+            )
+            if home not in store_codes:
+                rows = []
         if not rows:
             raise NotFound(f"no scores for customer {customer_id!r}", field="customer_id")
         replenish: list[dict[str, Any]] = []
