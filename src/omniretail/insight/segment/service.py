@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.csv as pacsv
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from omniretail.insight.segment.errors import (
@@ -235,10 +235,7 @@ def list_segments(session: Session, *, store_codes: Sequence[str] | None = None)
 
 def delete_segment(session: Session, segment_id: int) -> None:
     seg = get_segment(session, segment_id)
-    for snap in session.scalars(
-        select(SegmentSnapshot).where(SegmentSnapshot.segment_id == segment_id)
-    ):
-        session.delete(snap)
+    session.execute(delete(SegmentSnapshot).where(SegmentSnapshot.segment_id == segment_id))
     session.delete(seg)
     session.flush()
 
@@ -295,9 +292,11 @@ def refresh_segments(
         ]
         refreshed = ", ".join(str(seg.id) for seg, _ in snaps)
         kept = ", ".join(str(i) for i in keep_ids) or "-1"
+        existing = ", ".join(str(i) for i in session.scalars(select(Segment.id))) or "-1"
         old = (
             "SELECT segment_id, snapshot_id, customer_id FROM segment_members "
-            f"WHERE segment_id NOT IN ({refreshed}) OR snapshot_id IN ({kept})"
+            f"WHERE segment_id IN ({existing}) "
+            f"AND (segment_id NOT IN ({refreshed}) OR snapshot_id IN ({kept}))"
         )
         engine.materialize("segment_members", f"{old} UNION ALL {new_rows}")
     else:

@@ -104,10 +104,6 @@ CROSS JOIN (SELECT as_of FROM ins_as_of) a
 
 
 def coverage_sql() -> str:
-    """Share of customers with a (non-null, non-false) value, one row per tag."""
-    parts = [
-        f"SELECT '{t.id}' AS tag_id, count({t.id}) AS filled, count(*) AS customers "
-        "FROM customer_tags"
-        for t in all_tags()
-    ]
-    return " UNION ALL ".join(parts)
+    """One row: the customer count and, per tag, how many customers have a value."""
+    counts = ", ".join(f"count({t.id}) AS {t.id}" for t in all_tags())
+    return f"SELECT count(*) AS customers, {counts} FROM customer_tags"

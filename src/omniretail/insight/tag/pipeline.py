@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
+
 from omniretail.insight.tag import catalogue, features, inputs
 from omniretail.insight.tag.config import load_config
 from omniretail.insight.tag.lifecycle import lifecycle_sql
@@ -66,11 +68,20 @@ def build_tags(ctx: PipelineContext) -> dict[str, Any]:
     if not ctx.engine.table_exists("lifecycle"):
         return {"skipped": "no lifecycle"}
     ctx.engine.materialize("customer_tags", catalogue.customer_tags_sql())
-    ctx.engine.materialize(
+    row = ctx.engine.fetch_rows(catalogue.coverage_sql())[0]
+    n = int(row.pop("customers") or 0)
+    ctx.engine.register_arrow(
         "tag_coverage",
-        "SELECT tag_id, filled, customers, CASE WHEN customers > 0 "
-        "THEN round(CAST(filled AS DOUBLE) / customers, 4) END AS coverage "
-        f"FROM ({catalogue.coverage_sql()}) t",
+        pa.table(
+            {
+                "tag_id": pa.array(list(row), pa.string()),
+                "filled": pa.array([int(v or 0) for v in row.values()], pa.int64()),
+                "customers": pa.array([n] * len(row), pa.int64()),
+                "coverage": pa.array(
+                    [round(int(v or 0) / n, 4) if n else None for v in row.values()],
+                    pa.float64(),
+                ),
+            }
+        ),
     )
-    n = int(ctx.engine.scalar("SELECT count(*) FROM customer_tags") or 0)
     return {"customers": n, "tags": len(catalogue.all_tags())}

@@ -67,8 +67,8 @@ def dormant_members(
         scope = f" AND (preferred_store IN ({codes}) OR home_store IN ({codes}))"
     return engine.fetch_rows(
         "SELECT customer_id, rfm_group, sales_total, orders_total, days_since_last_order, "
-        "overdue_ratio, top_category, preferred_store, most_active_channel, consent_sms, "
-        "consent_wechat FROM customer_tags WHERE lifecycle_stage = 'dormant'"
+        "overdue_ratio, top_category, preferred_store, home_store, most_active_channel, "
+        "consent_sms, consent_wechat FROM customer_tags WHERE lifecycle_stage = 'dormant'"
         f"{scope} ORDER BY sales_total DESC, customer_id LIMIT {int(limit)}"
     )
 

@@ -44,7 +44,9 @@ def _local_partitions(master: str) -> int | None:
     return max(2, cores * 2)
 
 
-def build_session(master: str, *, app_name: str = "omniretail") -> Any:
+def build_session(
+    master: str, *, app_name: str = "omniretail", shuffle_partitions: int | None = None
+) -> Any:
     """A SparkSession tuned for omniretail (UTC, Arrow, small shuffles in local mode)."""
     from pyspark.sql import SparkSession
 
@@ -57,7 +59,7 @@ def build_session(master: str, *, app_name: str = "omniretail") -> Any:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.adaptive.enabled", "true")
     )
-    partitions = _local_partitions(master)
+    partitions = shuffle_partitions or _local_partitions(master)
     if partitions:
         builder = (
             builder.config("spark.sql.shuffle.partitions", str(partitions))

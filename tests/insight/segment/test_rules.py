@@ -1,0 +1,135 @@
+"""Segment rules: validation names the bad node; counts match an independent pandas filter."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from omniretail.insight.segment import service
+from omniretail.insight.segment.rules import compile_rule
+from omniretail.platform.errors import InvalidInput
+
+
+@pytest.fixture(scope="module")
+def tags(insight_duckdb) -> pd.DataFrame:
+    return insight_duckdb.fetch_arrow("SELECT * FROM customer_tags").to_pandas()
+
+
+@pytest.mark.parametrize(
+    ("rule", "path", "message"),
+    [
+        ({"all": []}, "rule.all", "non-empty"),
+        (
+            {"all": [{"field": "nope", "op": "eq", "value": 1}]},
+            "rule.all[0].field",
+            "unknown field",
+        ),
+        ({"field": "gender", "op": "gt", "value": "F"}, "rule.op", "does not apply"),
+        ({"field": "orders_total", "op": "gte", "value": "3"}, "rule.value", "whole number"),
+        ({"field": "orders_total", "op": "between", "value": [1]}, "rule.value", "[low, high]"),
+        (
+            {"any": [{"not": {"field": "kol", "op": "is_true", "value": 1}}]},
+            "rule.any[0].not.value",
+            "takes no value",
+        ),
+        ({"purchase": {"category": "X", "days": 0}}, "rule.purchase.days", "between 1 and 3650"),
+        ({"purchase": {"colour": "red"}}, "rule.purchase", "unknown key"),
+        ({"event": {"type": "drop table", "days": 3}}, "rule.event.type", "event type"),
+        ({"field": "city", "op": "eq", "value": "x\\'"}, "rule.value", "text value"),
+        ({"field": "first_order_date", "op": "gt", "value": "yesterday"}, "rule.value", "ISO date"),
+        ({"weird": 1}, "rule", "unknown node"),
+        ([1, 2], "rule", "JSON object"),
+    ],
+)
+def test_bad_rules_name_the_node(rule, path, message) -> None:
+    with pytest.raises(InvalidInput) as err:
+        compile_rule(rule)
+    assert err.value.field == path
+    assert message in err.value.detail
+
+
+def test_score_fields_need_the_scores_table() -> None:
+    rule = {"field": "score.churn_probability", "op": "gte", "value": 0.5}
+    with pytest.raises(InvalidInput, match="unknown field"):
+        compile_rule(rule)
+    compiled = compile_rule(rule, score_columns={"churn_probability": "number"})
+    assert compiled.uses_scores
+    assert "customer_scores" in compiled.from_sql()
+
+
+def test_count_matches_pandas(insight_duckdb, tags, small_world) -> None:
+    rule = {
+        "all": [
+            {"field": "gender", "op": "eq", "value": "F"},
+            {"not": {"field": "lifecycle_stage", "op": "in", "value": ["churned", "prospect"]}},
+            {
+                "any": [
+                    {"field": "sales_total", "op": "gte", "value": 1000},
+                    {"field": "is_omnichannel", "op": "is_true"},
+                ]
+            },
+        ]
+    }
+    got = service.count_segment(insight_duckdb, rule)["count"]
+    expected = tags[
+        (tags.gender == "F")
+        & ~tags.lifecycle_stage.isin(["churned", "prospect"])
+        & ((tags.sales_total >= 1000) | tags.is_omnichannel.fillna(False))
+    ]
+    assert got == len(expected) > 0
+
+
+def test_event_conditions_match_pandas(insight_duckdb, small_world) -> None:
+    events = small_world["events"].to_pandas()
+    as_of = insight_duckdb.scalar("SELECT as_of FROM ins_as_of")
+    cutoff = pd.Timestamp(as_of) - pd.Timedelta(days=60)
+    recent = events[
+        (events.event_type == "store_visit") & (events.occurred_at.dt.normalize() > cutoff)
+    ]
+    visitors = set(recent.customer_id)
+    customers = set(small_world["customers"].to_pandas().customer_id)
+    did_not_visit = service.segment_member_ids(
+        insight_duckdb, {"no_event": {"type": "store_visit", "days": 60}}
+    )
+    assert set(did_not_visit) == customers - visitors
+
+    lines = small_world["order_lines"].to_pandas()
+    orders = small_world["orders"].to_pandas()
+    products = small_world["dim_product"].to_pandas()
+    m = lines.merge(
+        orders[["source", "order_id", "status", "ordered_at"]], on=["source", "order_id"]
+    )
+    m = m.merge(products[["sku", "category_code"]], on="sku")
+    m = m[(m.status == "paid") & (m.category_code == "GIFT")]
+    m = m[m.ordered_at.dt.normalize() > pd.Timestamp(as_of) - pd.Timedelta(days=180)]
+    days = m.groupby("customer_id").ordered_at.apply(lambda s: s.dt.normalize().nunique())
+    expected = sorted(days[days >= 2].index)
+    got = service.segment_member_ids(
+        insight_duckdb, {"purchase": {"category": "GIFT", "min_times": 2, "days": 180}}
+    )
+    assert got == expected
+    assert len(got) > 0
+
+
+def test_breakdown_and_store_scope(insight_duckdb, tags) -> None:
+    rule = {"field": "orders_total", "op": "gte", "value": 1}
+    out = service.count_segment(insight_duckdb, rule, breakdown=True)
+    assert out["count"] == int((tags.orders_total >= 1).sum())
+    for dim in ("store", "region", "channel", "tier"):
+        assert sum(g["count"] for g in out["breakdown"][dim]) == out["count"]
+    scoped = service.count_segment(insight_duckdb, rule, store_codes=["S0001", "S0002"])
+    buyers = tags[tags.orders_total >= 1]
+    expected = buyers[
+        buyers.preferred_store.isin(["S0001", "S0002"]) | buyers.home_store.isin(["S0001", "S0002"])
+    ]
+    assert scoped["count"] == len(expected) > 0
+    assert service.count_segment(insight_duckdb, rule, store_codes=[])["count"] == 0
+
+
+def test_csv_export(insight_duckdb, tmp_path) -> None:
+    rule = {"field": "lifecycle_stage", "op": "eq", "value": "dormant"}
+    out = tmp_path / "dormant.csv"
+    n = service.export_members_csv(insight_duckdb, rule, out)
+    frame = pd.read_csv(out)
+    assert len(frame) == n > 0
+    assert (frame.lifecycle_stage == "dormant").all()
