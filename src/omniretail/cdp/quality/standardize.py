@@ -106,7 +106,7 @@ class SourceStandardizer:
         self.e.register_arrow(f"{self.p}_ovr", ovr)
         replaced = ", ".join(
             (
-                f"json_extract_string(o.raw, {_json_path(c)}) AS {q(c)}"
+                f"nullif(json_extract_string(o.raw, {_json_path(c)}), '') AS {q(c)}"
                 if types[c] == "VARCHAR"
                 else f"TRY_CAST(json_extract(o.raw, {_json_path(c)}) AS {types[c]}) AS {q(c)}"
             )
