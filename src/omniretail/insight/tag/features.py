@@ -352,7 +352,8 @@ def build_features(engine: AnalyticsEngine, *, full: bool) -> dict[str, int | st
             )
             engine.materialize(
                 "ins_order_facts",
-                f"SELECT * FROM ins_order_facts UNION ALL SELECT * FROM ({order_facts_sql(cond)}) n",
+                "SELECT * FROM ins_order_facts UNION ALL "
+                f"SELECT * FROM ({order_facts_sql(cond)}) n",
             )
             engine.materialize(
                 "ins_customer_sku_day",
