@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from omniretail.marketing.coupon import codes
 from omniretail.marketing.coupon.basket import Basket
@@ -32,17 +32,54 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
-def find_coupon(session: Session, code: str, *, lock: bool = False) -> Coupon:
+def _normalized(code: str) -> str:
     norm = codes.normalize(code)
     if not codes.is_well_formed(norm):
         raise error_for("malformed_code", f"{code!r} is not a valid coupon code (check character)")
-    q = select(Coupon).where(Coupon.code == norm)
+    return norm
+
+
+def find_coupon(session: Session, code: str, *, lock: bool = False) -> Coupon:
+    q = select(Coupon).where(Coupon.code == _normalized(code))
     if lock:
         q = q.with_for_update()
     coupon = session.scalar(q)
     if coupon is None:
-        raise error_for("unknown_code", f"no coupon has the code {norm}")
+        raise error_for("unknown_code", f"no coupon has the code {codes.normalize(code)}")
     return coupon
+
+
+def _load(
+    session: Session, code: str, *, kind: str | None = None, key: str | None = None
+) -> tuple[Coupon, CouponTemplate, CouponRedemption | None]:
+    """Coupon + template (+ this request's ledger row, if any) in one round trip. With ``kind``
+    the coupon row is locked (``FOR UPDATE OF coupon`` on PostgreSQL)."""
+    norm = _normalized(code)
+    if kind is None:
+        plain = session.execute(
+            select(Coupon, CouponTemplate)
+            .join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
+            .where(Coupon.code == norm)
+        ).first()
+        if plain is None:
+            raise error_for("unknown_code", f"no coupon has the code {norm}")
+        return plain[0], plain[1], None
+    done_row = aliased(CouponRedemption)
+    row = session.execute(
+        select(Coupon, CouponTemplate, done_row)
+        .join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
+        .outerjoin(
+            done_row,
+            (done_row.coupon_id == Coupon.id)
+            & (done_row.kind == kind)
+            & (done_row.idempotency_key == key),
+        )
+        .where(Coupon.code == norm)
+        .with_for_update(of=Coupon)
+    ).first()
+    if row is None:
+        raise error_for("unknown_code", f"no coupon has the code {norm}")
+    return row[0], row[1], row[2]
 
 
 def check_coupon(
@@ -110,12 +147,11 @@ def _needs_categories(template: CouponTemplate) -> bool:
 def _evaluate(
     session: Session,
     coupon: Coupon,
+    template: CouponTemplate,
     basket: Basket,
     now: datetime,
     lines: list[PricedLine] | None = None,
-) -> tuple[CouponTemplate, Outcome]:
-    template = session.get(CouponTemplate, coupon.template_id)
-    assert template is not None
+) -> Outcome:
     region = basket.region_code
     if region is None and _needs_region(template):
         region = store_region(session, basket.store_code)
@@ -132,7 +168,7 @@ def _evaluate(
         shipping_fee=basket.shipping_fee,
         now=now,
     )
-    return template, outcome
+    return outcome
 
 
 def explain(template: CouponTemplate, outcome: Outcome) -> tuple[str, str]:
@@ -157,8 +193,8 @@ def validate(
     """Would this coupon work on this basket? Never raises for a coupon problem: returns why."""
     now = now or utcnow()
     try:
-        coupon = find_coupon(session, code)
-        template, outcome = _evaluate(session, coupon, basket, now)
+        coupon, template, _ = _load(session, code)
+        outcome = _evaluate(session, coupon, template, basket, now)
     except CouponError as exc:
         zh, _en = REASONS[exc.reason]
         return Validation(
@@ -209,13 +245,15 @@ def redeem(
     """
     now = now or utcnow()
     key = idempotency_key or order_id
-    coupon = find_coupon(session, code, lock=True)
-    done = _existing(session, coupon.id, "redeem", key)
+    coupon, template, done = _load(session, code, kind="redeem", key=key)
+    if done is None and coupon.status != "issued":
+        # the row lock may have waited for a concurrent request: look again with a fresh read
+        done = _existing(session, coupon.id, "redeem", key)
     if done is not None:
         if done.order_id != order_id:
             raise error_for("duplicate_request", field="order_id")
         return _replay(done, coupon)
-    template, outcome = _evaluate(session, coupon, basket, now, lines)
+    outcome = _evaluate(session, coupon, template, basket, now, lines)
     moved = session.execute(
         update(Coupon)
         .where(Coupon.id == coupon.id, Coupon.status == "issued")
@@ -292,8 +330,9 @@ def reverse(
     """The order was returned: record a negative ledger row and restore the coupon per its rules
     (back to usable when ``restore_on_return`` and still valid, else expired or void)."""
     now = now or utcnow()
-    coupon = find_coupon(session, code, lock=True)
-    done = _existing(session, coupon.id, "reverse", return_id)
+    coupon, template, done = _load(session, code, kind="reverse", key=return_id)
+    if done is None and coupon.status != "redeemed":
+        done = _existing(session, coupon.id, "reverse", return_id)
     if done is not None:
         return _replay(done, coupon)
     if coupon.status != "redeemed":
@@ -307,8 +346,6 @@ def reverse(
         .limit(1)
     )
     assert last is not None
-    template = session.get(CouponTemplate, coupon.template_id)
-    assert template is not None
     end = _aware(coupon.valid_until)
     if not template.restore_on_return:
         status = "void"
