@@ -9,13 +9,16 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from omniretail.platform import i18n
 from omniretail.platform.auth.deps import DbSession, get_current_user
@@ -147,36 +150,77 @@ def install(app: FastAPI) -> None:
                 status_code=exc.status,
                 media_type="application/problem+json",
             )
-        from omniretail.web.render import render
-
         referer = request.headers.get("referer", "")
-        back = safe_next(urlsplit(referer).path if referer else None)
-        response: HTMLResponse = render(
+        return _error_page(
             request,
-            "error.html",  # the messages are translated
-            {
-                "title_msg": N_("Form expired"),
-                "detail_msg": N_("The form has expired. Reload the page and try again."),
-                "back": back,
-            },
-            status_code=exc.status,
+            exc.status,
+            N_("Form expired"),
+            N_("The form has expired. Reload the page and try again."),
+            back=safe_next(urlsplit(referer).path if referer else None),
         )
-        return response
+
+    api_domain_error = app.exception_handlers.get(DomainError)
+    api_http_error = app.exception_handlers.get(StarletteHTTPException)
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
         """A console page shows the problem as a page; API clients get problem+json."""
+        if not _wants_html(request) and api_domain_error is not None:
+            return await _delegate(api_domain_error, request, exc)
         if not _wants_html(request):
             return JSONResponse(
                 exc.to_problem(instance=request.url.path),
                 status_code=exc.status,
                 media_type="application/problem+json",
             )
-        from omniretail.web.render import render
+        return _error_page(request, exc.status, exc.title, exc.detail)
 
-        return render(
-            request,
-            "error.html",
-            {"title_msg": exc.title, "detail_msg": exc.detail, "back": "/"},
-            status_code=exc.status,
-        )
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """A browser asking for a missing page gets a page; everything else as before."""
+        if _wants_html(request) and exc.status_code in (404, 405):
+            title = N_("Not found") if exc.status_code == 404 else N_("Bad request")
+            return _error_page(
+                request, exc.status_code, title, N_("There is no such page in the console.")
+            )
+        if api_http_error is not None:
+            return await _delegate(api_http_error, request, exc)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+
+async def _delegate(handler: Callable[..., Any], request: Request, exc: Exception) -> Response:
+    """Call the handler that was installed before ours (sync or async)."""
+    result = handler(request, exc)
+    if inspect.isawaitable(result):
+        result = await result
+    assert isinstance(result, Response)
+    return result
+
+
+def _identify(request: Request) -> None:
+    """Put the session's user on ``request.state`` for a page rendered outside a route."""
+    if getattr(request.state, "user", None) is not None or "session" not in request.scope:
+        return
+    user_id = request.session.get("user_id")
+    if user_id is None:
+        return
+    from omniretail.platform.db import session_factory
+
+    with session_factory()() as db:
+        user = db.get(User, user_id)
+        if user is not None and user.is_active:
+            request.state.user = ConsoleIdentity.of(user)
+
+
+def _error_page(
+    request: Request, status: int, title: str, detail: str, back: str = "/"
+) -> HTMLResponse:
+    from omniretail.web.render import render
+
+    _identify(request)
+    return render(
+        request,
+        "error.html",
+        {"title_msg": title, "detail_msg": detail, "back": back},
+        status_code=status,
+    )
