@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 Phrase = Callable[[float], tuple[str, str]]
 
@@ -77,5 +78,10 @@ PHRASES: dict[str, tuple[Phrase, Phrase]] = {
 
 def describe(feature: str, value: float, *, high: bool) -> tuple[str, str]:
     """(zh, en) words for a feature whose value pushes churn risk up."""
+    return _describe(feature, round(value, 3), high)
+
+
+@lru_cache(maxsize=65536)  # a million customers share far fewer distinct phrases
+def _describe(feature: str, value: float, high: bool) -> tuple[str, str]:
     high_phrase, low_phrase = PHRASES[feature]
     return (high_phrase if high else low_phrase)(value)

@@ -246,7 +246,8 @@ class BetaGeoModel(FittedModel):
         r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
         tt = np.asarray(t, dtype=np.float64)
         log_q = np.log(alpha) - np.log(alpha + tt)  # log(α/(α+t))
-        log_z = np.log(tt) - np.log(alpha + tt)  # log(t/(α+t))
+        with np.errstate(divide="ignore"):  # t = 0: no time to buy, log(t/(α+t)) = -inf
+            log_z = np.log(tt) - np.log(alpha + tt)  # log(t/(α+t))
 
         def log_nb(j: int) -> FloatArray:
             val: FloatArray = (
@@ -254,7 +255,7 @@ class BetaGeoModel(FittedModel):
                 - special.gammaln(r)
                 - special.gammaln(j + 1)
                 + r * log_q
-                + j * log_z
+                + (j * log_z if j else 0.0)
             )
             return val
 

@@ -168,6 +168,10 @@ class ParetoNBDModel(FittedModel):
         tt = np.atleast_1d(np.asarray(t, dtype=np.float64))
 
         def nb(tau: FloatArray) -> FloatArray:
+            with np.errstate(divide="ignore"):  # τ = 0 (t = 0): log τ = -inf, exp → 0
+                return _nb(tau)
+
+        def _nb(tau: FloatArray) -> FloatArray:
             val: FloatArray = np.exp(
                 special.gammaln(r + n)
                 - special.gammaln(r)
