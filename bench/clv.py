@@ -10,10 +10,9 @@ Run: ``.venv/bin/python bench/clv.py [--customers 1000000] [--runs 3]``
    a 12-month discounted CLV. Baseline: lifetimes' BetaGeoFitter/GammaGammaFitter.
 
 ``lifetimes`` (archived) is imported only here. It currently imports and runs with our
-pandas 3; if it stops doing so, run the baseline part in a throwaway venv:
-``python -m venv /tmp/lt && /tmp/lt/bin/pip install lifetimes 'pandas<3'`` and
-``/tmp/lt/bin/python bench/clv.py --baseline-only`` (the script only needs numpy/pandas/duckdb
-for that part). Medians of ``--runs`` runs are printed as JSON.
+pandas 3 (checked 2026-11-22); if it stops doing so, run its half in a throwaway venv with
+``lifetimes`` and ``pandas<3`` (see docs/benchmarks/clv.md). Medians of ``--runs`` runs
+(wall clock and process CPU time) are printed as JSON.
 """
 
 from __future__ import annotations
