@@ -207,3 +207,11 @@ def test_reviews_are_chinese_and_tied_to_orders(world_dir: Path) -> None:
     assert mini["order_ref"].isin(mini_orders).all()
     assert np.isin(reviews["rating"], [1, 2, 3, 4, 5]).all()
     assert (reviews["rating"] <= 2).mean() > 0.02
+
+
+def test_store_sales_happen_during_opening_hours(world_dir: Path) -> None:
+    sales = _df(world_dir, "exports/pos/sales.csv")
+    hours = _df(world_dir, "exports/master/stores.csv").set_index("store_code")["opening_hours"]
+    span = sales["门店编码"].map(hours)
+    clock = sales["销售时间"].str.slice(11, 16)
+    assert ((clock >= span.str.slice(0, 5)) & (clock < span.str.slice(6, 11))).all()

@@ -11,7 +11,7 @@ from omniretail.demo.context import ChannelLines, World
 from omniretail.demo.exports_offline import member_phones
 from omniretail.demo.geo import CITIES, STREETS
 from omniretail.demo.messy import duplicate_rows, masked_phones, messy_names, virtual_numbers
-from omniretail.demo.names import masked_name, person_names, polite_name
+from omniretail.demo.names import person_names, polite_name, star_name
 from omniretail.demo.rand import Arr
 from omniretail.demo.writers import as_text, money, take, timestamps, ts_text, write_csv
 
@@ -140,7 +140,7 @@ def write_douyin(w: World) -> None:
             "订单应付金额": money(cl.amount),
             "订单提交时间": timestamps(cl.day, cl.secs),
             "订单状态": take(np.asarray(["已完成", "已关闭", "售后完成"]), cl.status),
-            "收件人": take(masked_name(r.name, "star"), rec),
+            "收件人": take(star_name(r.name), rec),
             "收件人手机号": take(masked_phones(r.phone, "last4"), rec),
             "省": r("province", rec),
             "市": r("city", rec),

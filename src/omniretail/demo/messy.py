@@ -76,7 +76,7 @@ def messy_names(rng: np.random.Generator, names: Arr, missing: float = 0.02) -> 
     trad = np.flatnonzero(r < 0.05)
     out[trad] = to_traditional(out[trad])
     typo = np.flatnonzero((r >= 0.05) & (r < 0.08))
-    out[typo] = with_typos(rng, out[typo])
+    out[typo] = with_typos(out[typo])
     out[rng.random(len(out)) < missing] = ""
     return out
 

@@ -77,13 +77,16 @@ def to_traditional(values: Arr) -> Arr:
     return np.asarray([conv.convert(u) for u in uniq])[inv]
 
 
-def with_typos(rng: np.random.Generator, names: Arr) -> Arr:
-    """Replace the last character with a homophone / look-alike where we know one."""
-    last = np.asarray([s[-1:] for s in names.astype(str)])
-    repl = np.asarray([TYPO.get(c, c) for c in last])
-    stem = np.asarray([s[:-1] for s in names.astype(str)])
-    del rng
-    return np.char.add(stem, repl)
+def with_typos(names: Arr) -> Arr:
+    """Replace the last given-name character that has a known homophone / look-alike."""
+    out = []
+    for name in names.astype(str):
+        for i in range(len(name) - 1, 0, -1):
+            if name[i] in TYPO:
+                name = name[:i] + TYPO[name[i]] + name[i + 1 :]
+                break
+        out.append(name)
+    return np.asarray(out, dtype=names.dtype)
 
 
 def nicknames(rng: np.random.Generator, n: int) -> Arr:
@@ -95,12 +98,9 @@ def nicknames(rng: np.random.Generator, n: int) -> Arr:
     return np.char.add(np.char.add(head, body), tail)
 
 
-def masked_name(names: Arr, style: str) -> Arr:
-    """``王*`` (style star) or ``王先生``/``王女士`` needs gender: see ``polite_name``."""
-    first = np.asarray([s[:1] for s in names.astype(str)])
-    if style == "star":
-        return np.char.add(first, "*")
-    raise ValueError(f"unknown mask style {style!r}")
+def star_name(names: Arr) -> Arr:
+    """``王*``: the surname and a star, as platforms show the receiver."""
+    return np.char.add(np.asarray([s[:1] for s in names.astype(str)]), "*")
 
 
 def polite_name(names: Arr, female: Arr) -> Arr:

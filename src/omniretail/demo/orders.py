@@ -96,6 +96,14 @@ def build_orders(rng: np.random.Generator, p: People, stores: pa.Table, staff: p
     has_store = np.isin(channel, [CH[c] for c in NEEDS_STORE])
     has_store |= np.isin(channel, [CH["miniprogram"], CH["app"]]) & (rng.random(len(person)) < 0.4)
     store = np.where(has_store, store, -1)
+    # in-store purchases happen while the store is open
+    in_store = np.isin(channel, [CH["pos"], CH["dianping"]]) & (store >= 0)
+    open_s, close_s = opening_seconds(stores)
+    st_open, st_close = open_s[np.maximum(store, 0)], close_s[np.maximum(store, 0)]
+    closed = in_store & ((secs < st_open) | (secs >= st_close))
+    secs = np.where(
+        closed, st_open + (rng.random(len(secs)) * (st_close - st_open)).astype(np.int32), secs
+    )
     # staff of the store
     st_store = staff.column("_store_idx").to_numpy()
     st_counts = np.bincount(st_store, minlength=stores.num_rows)
@@ -153,6 +161,21 @@ def build_orders(rng: np.random.Generator, p: People, stores: pa.Table, staff: p
         seq=seq,
         n_lines=n_lines,
         first_line=first_line,
+    )
+
+
+def opening_seconds(stores: pa.Table) -> tuple[Arr, Arr]:
+    """Opening and closing time of each store, in seconds since midnight."""
+    hours = stores.column("opening_hours").to_pylist()
+
+    def secs(hhmm: str) -> int:
+        h, m = hhmm.split(":")
+        return int(h) * 3600 + int(m) * 60
+
+    spans = [h.split("-") for h in hours]
+    return (
+        np.array([secs(a) for a, _ in spans], np.int32),
+        np.array([secs(b) for _, b in spans], np.int32),
     )
 
 
