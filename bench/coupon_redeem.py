@@ -115,6 +115,23 @@ def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("uvicorn did not start")
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU of the uvicorn process and its workers (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
@@ -137,21 +154,25 @@ async def open_loop(
     """Send ``requests`` at ``rate``/s on schedule; latency from the scheduled time (ms)."""
     lat: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits, timeout=30) as c:
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits, timeout=20) as c:
         loop = asyncio.get_running_loop()
         start = loop.time() + 0.2
 
         async def one(i: int, name: str, path: str, body: Any) -> None:
             due = start + i / rate
             await asyncio.sleep(max(0.0, due - loop.time()))
-            if body is None:
-                r = await c.get(path)
-            else:
-                r = await c.post(path, json=body)
+            try:
+                if body is None:
+                    r = await c.get(path)
+                else:
+                    r = await c.post(path, json=body)
+                status = str(r.status_code)
+            except httpx.HTTPError as exc:  # a timeout counts, with its latency, as an error
+                status = type(exc).__name__
             took = (loop.time() - due) * 1000
-            if r.status_code != 200:
-                errors[f"{name}:{r.status_code}"] = errors.get(f"{name}:{r.status_code}", 0) + 1
+            if status != "200":
+                errors[f"{name}:{status}"] = errors.get(f"{name}:{status}", 0) + 1
             lat.setdefault(name, []).append(took)
 
         await asyncio.gather(*(one(i, *req) for i, req in enumerate(requests)))
@@ -181,7 +202,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=200)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--write", type=Path, default=None, help="Markdown report to write.")
     args = ap.parse_args()
 
@@ -206,9 +227,10 @@ def main() -> None:
             chunk = pairs[run * (per_run // 2) : (run + 1) * (per_run // 2)]
             base_reqs = [("health", "/api/v1/health", None)] * per_run
             baseline = asyncio.run(open_loop(base, login.cookies, base_reqs, args.rate))
-            lat = asyncio.run(
-                open_loop(base, login.cookies, coupon_requests(chunk, run), args.rate)
-            )
+            reqs = coupon_requests(chunk, run)
+            cpu0 = server_cpu_seconds(proc.pid)
+            lat = asyncio.run(open_loop(base, login.cookies, reqs, args.rate))
+            cpu_ms = (server_cpu_seconds(proc.pid) - cpu0) * 1000 / len(reqs)
             both = lat["validate"] + lat["redeem"]
             runs.append(
                 {
@@ -217,6 +239,7 @@ def main() -> None:
                     "redeem": summary(lat["redeem"]),
                     "validate_and_redeem": summary(both),
                     "errors": int(sum(lat.get("_errors", []))),
+                    "server_cpu_ms_per_request": round(cpu_ms, 2),
                 }
             )
             print(json.dumps({"run": run + 1, **runs[-1]}), file=sys.stderr)
@@ -238,6 +261,10 @@ def main() -> None:
             "target": "validate + redeem p99 <= 50 ms at 200 requests/s",
             "met": med["validate_and_redeem"]["p99"] <= 50,
             "errors": sum(r["errors"] for r in runs),
+            "server_cpu_ms_per_request": round(
+                statistics.median(r["server_cpu_ms_per_request"] for r in runs), 2
+            ),
+            "load_average_1m_at_end": round(os.getloadavg()[0], 1),
             "per_run": runs,
         }
         print(json.dumps(result, indent=2))
@@ -258,7 +285,8 @@ def report(r: dict[str, Any]) -> str:
     )
     runs = "\n".join(
         f"| {i + 1} | {x['validate_and_redeem']['p99']} | {x['validate']['p99']} | "
-        f"{x['redeem']['p99']} | {x['baseline_health']['p99']} | {x['errors']} |"
+        f"{x['redeem']['p99']} | {x['baseline_health']['p99']} | {x['errors']} | "
+        f"{x['server_cpu_ms_per_request']} |"
         for i, x in enumerate(r["per_run"])
     )
     return f"""# Benchmark: coupon validate + redeem (issue 6)
@@ -285,8 +313,8 @@ Command: `.venv/bin/python bench/coupon_redeem.py --rate {r["rate_per_s"]:g} \
 
 ## Each run: p99 (ms)
 
-| run | validate+redeem | validate | redeem | baseline health | errors |
-|---|---|---|---|---|---|
+| run | validate+redeem | validate | redeem | baseline health | errors | server CPU ms/request |
+|---|---|---|---|---|---|---|
 {runs}
 """
 
