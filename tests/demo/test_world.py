@@ -146,3 +146,20 @@ def test_cli_generates_a_world(tmp_path: Path) -> None:
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["counts"]["people"] == 500
     assert (tmp_path / "cli" / "exports" / "pos" / "sales.csv").is_file()
+
+
+def test_identical_in_another_process_with_other_hash_seed(
+    small_world: WorldSummary, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "proc"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    code = (
+        "import sys; from pathlib import Path; from omniretail.demo import generate_world; "
+        "generate_world(Path(sys.argv[1]), scale=0.01, seed=7)"
+    )
+    subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env)
+    assert _digests(out) == _digests(small_world.out)
