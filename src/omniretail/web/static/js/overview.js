@@ -72,7 +72,7 @@
         formatter: (p) => `${p.marker}${p.name}<br>${t.sales}: ${yuan(p.value)} (${p.percent}%)<br>` +
           `${t.orders}: ${money.format(p.data.orders)}` },
       legend: { type: "scroll", orient: "vertical", right: 0, top: "middle", icon: "circle" },
-      series: [{ type: "pie", radius: ["45%", "72%"], center: ["36%", "52%"], data,
+      series: [{ type: "pie", radius: ["45%", "72%"], center: ["36%", "52%"], data, minShowLabelAngle: 10,
         itemStyle: { borderColor: "#fff", borderWidth: 2, borderRadius: 4 },
         label: { formatter: "{d}%", color: "#6b7483" }, labelLine: { length: 6, length2: 6 } }],
     });
@@ -173,4 +173,6 @@
     .catch(() => showError(t.load_error));
 
   window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+  // Stop animations before the page goes away (no callbacks into a half-unloaded page).
+  window.addEventListener("pagehide", () => Object.values(charts).forEach((c) => c.dispose()));
 })();
