@@ -9,6 +9,7 @@ stage reads the contract tables (``customers``, ``orders``, ``order_lines``, ``e
 - ``ins_order_facts``: one row per order (members' and anonymous) with its line totals
   (maintained incrementally; the KPIs read it too);
 - ``ins_customer_sku_day``: partial aggregates per customer × SKU × day (incremental, append);
+- ``ins_customer_sku``: per customer × SKU with the product's category, brand and flavour;
 - ``customer_features``: one row per customer (recomputed from the two tables above).
 
 Incremental refresh: orders whose ``ordered_at`` is later than the latest order already in
@@ -77,7 +78,6 @@ WITH cat_price AS (
   GROUP BY category_code
 )
 SELECT o.customer_id, l.sku, CAST(o.ordered_at AS DATE) AS order_day,
-       count(DISTINCT o.source || ':' || o.order_id) AS orders,
        CAST(sum(l.quantity) AS BIGINT) AS units,
        CAST(sum(l.amount) AS DECIMAL(18, 2)) AS amount,
        CAST(sum(CASE WHEN date_diff('day', p.launch_date, CAST(o.ordered_at AS DATE))
@@ -96,9 +96,10 @@ GROUP BY o.customer_id, l.sku, CAST(o.ordered_at AS DATE)
 def _top(name: str, key: str, value: str, source: str) -> str:
     """CTE picking, per customer, the ``key`` with the highest ``value`` (ties: smallest key)."""
     return f"""{name} AS (
-  SELECT customer_id, top_key, score, rn FROM (
+  SELECT customer_id, top_key, score, rn, n_keys FROM (
     SELECT customer_id, {key} AS top_key, {value} AS score,
-           row_number() OVER (PARTITION BY customer_id ORDER BY {value} DESC, {key}) AS rn
+           row_number() OVER (PARTITION BY customer_id ORDER BY {value} DESC, {key}) AS rn,
+           count(*) OVER (PARTITION BY customer_id) AS n_keys
     FROM {source} GROUP BY customer_id, {key}
   ) t WHERE rn <= 2
 )"""
@@ -109,6 +110,15 @@ _DAYPART = (
     "WHEN order_hour < 21 THEN 'evening' ELSE 'night' END"
 )
 _STORE_ORDERS = "(SELECT * FROM paid WHERE store_code IS NOT NULL AND days_ago < 365) s"
+
+CUSTOMER_SKU_SQL = """
+SELECT s.*, p.category_code, p.parent_category_code, p.brand, p.flavor, p.replenish_days
+FROM (
+  SELECT customer_id, sku, sum(units) AS units, sum(amount) AS amount,
+         sum(new_units) AS new_units, sum(price_index_units) AS price_index_units
+  FROM ins_customer_sku_day GROUP BY customer_id, sku
+) s LEFT JOIN dim_product p ON p.sku = s.sku
+"""
 
 CUSTOMER_FEATURES_SQL = f"""
 WITH a AS (SELECT as_of FROM ins_as_of),
@@ -142,12 +152,17 @@ ord AS (
     count(*) FILTER (WHERE order_weekday >= 6) AS weekend_orders,
     min(order_day) AS first_order_day, max(order_day) AS last_order_day,
     min(days_ago) AS recency_days, max(days_ago) AS first_order_days_ago,
-    count(DISTINCT order_day) AS purchase_days,
-    count(DISTINCT CASE WHEN days_ago < 365 THEN date_trunc('month', order_day) END)
-         AS active_months_12m,
     count(DISTINCT channel_code) AS channel_count,
     count(DISTINCT store_code) AS store_count
   FROM paid GROUP BY customer_id
+),
+buy_days AS (
+  SELECT customer_id, count(*) AS purchase_days,
+         count(DISTINCT CASE WHEN days_ago < 365 THEN date_trunc('month', order_day) END)
+           AS active_months_12m
+  FROM (SELECT customer_id, order_day, min(days_ago) AS days_ago FROM paid
+        GROUP BY customer_id, order_day) d
+  GROUP BY customer_id
 ),
 anyst AS (
   SELECT customer_id,
@@ -175,33 +190,21 @@ activity AS (
     AND date_diff('day', CAST(e.occurred_at AS DATE), a.as_of) < 180
 ),
 {_top("chan_active", "channel_code", "sum(w)", "activity")},
-sku AS (
-  SELECT s.customer_id, s.sku, sum(s.orders) AS orders, sum(s.units) AS units,
-         sum(s.amount) AS amount, sum(s.new_units) AS new_units,
-         sum(s.price_index_units) AS price_index_units,
-         p.category_code, p.parent_category_code, p.brand, p.flavor, p.replenish_days
-  FROM ins_customer_sku_day s LEFT JOIN dim_product p ON p.sku = s.sku
-  GROUP BY s.customer_id, s.sku, p.category_code, p.parent_category_code, p.brand, p.flavor,
-           p.replenish_days
-),
 skuagg AS (
   SELECT customer_id,
-    count(DISTINCT sku) AS distinct_skus,
-    count(DISTINCT category_code) AS category_count,
-    count(DISTINCT brand) AS brand_count,
-    count(DISTINCT flavor) AS flavor_count,
+    count(*) AS distinct_skus,
     sum(new_units) AS new_product_units,
     sum(units) AS sku_units,
     sum(price_index_units) AS price_index_units,
     sum(CAST(replenish_days AS DOUBLE) * units) AS replenish_units,
-    sum(units) FILTER (WHERE replenish_days IS NOT NULL) AS replenish_known_units
-  FROM sku GROUP BY customer_id
+    sum(CASE WHEN replenish_days IS NOT NULL THEN units END) AS replenish_known_units
+  FROM ins_customer_sku GROUP BY customer_id
 ),
-{_top("cat", "category_code", "sum(units)", "sku")},
-{_top("parent_cat", "parent_category_code", "sum(units)", "sku")},
-{_top("brand", "brand", "sum(units)", "sku")},
-{_top("flavor", "flavor", "sum(units)", "sku")},
-{_top("fav_sku", "sku", "sum(units)", "sku")},
+{_top("cat", "category_code", "sum(units)", "ins_customer_sku")},
+{_top("parent_cat", "parent_category_code", "sum(units)", "ins_customer_sku")},
+{_top("brand", "brand", "sum(units)", "ins_customer_sku")},
+{_top("flavor", "flavor", "sum(units)", "ins_customer_sku")},
+{_top("fav_sku", "sku", "sum(units)", "ins_customer_sku")},
 ev AS (
   SELECT e.customer_id,
     count(*) AS events_total,
@@ -266,8 +269,8 @@ SELECT c.customer_id, a.as_of,
   coalesce(ord.delivery_orders, 0) AS delivery_orders,
   coalesce(ord.weekend_orders, 0) AS weekend_orders,
   ord.first_order_day, ord.last_order_day, ord.recency_days, ord.first_order_days_ago,
-  coalesce(ord.purchase_days, 0) AS purchase_days,
-  coalesce(ord.active_months_12m, 0) AS active_months_12m,
+  coalesce(buy_days.purchase_days, 0) AS purchase_days,
+  coalesce(buy_days.active_months_12m, 0) AS active_months_12m,
   coalesce(ord.channel_count, 0) AS channel_count,
   coalesce(ord.store_count, 0) AS store_count,
   coalesce(anyst.returned_orders, 0) AS returned_orders,
@@ -278,9 +281,9 @@ SELECT c.customer_id, a.as_of,
   coalesce(chan_active.top_key, chan_orders.top_key) AS most_active_channel,
   coalesce(store_pref.top_key, c.home_store_code) AS preferred_store,
   coalesce(skuagg.distinct_skus, 0) AS distinct_skus,
-  coalesce(skuagg.category_count, 0) AS category_count,
-  coalesce(skuagg.brand_count, 0) AS brand_count,
-  coalesce(skuagg.flavor_count, 0) AS flavor_count,
+  coalesce(cat.n_keys, 0) AS category_count,
+  coalesce(brand.n_keys, 0) AS brand_count,
+  coalesce(flavor.n_keys, 0) AS flavor_count,
   coalesce(skuagg.new_product_units, 0) AS new_product_units,
   coalesce(skuagg.sku_units, 0) AS sku_units,
   skuagg.price_index_units,
@@ -309,6 +312,7 @@ SELECT c.customer_id, a.as_of,
   coalesce(rv.text_reviews, 0) AS text_reviews, rv.review_recency_days
 FROM customers c CROSS JOIN a
 LEFT JOIN ord ON ord.customer_id = c.customer_id
+LEFT JOIN buy_days ON buy_days.customer_id = c.customer_id
 LEFT JOIN anyst ON anyst.customer_id = c.customer_id
 LEFT JOIN daypart ON daypart.customer_id = c.customer_id AND daypart.rn = 1
 LEFT JOIN weekday ON weekday.customer_id = c.customer_id AND weekday.rn = 1
@@ -363,6 +367,7 @@ def build_features(engine: AnalyticsEngine, *, full: bool) -> dict[str, int | st
     else:
         engine.materialize("ins_order_facts", order_facts_sql())
         engine.materialize("ins_customer_sku_day", customer_sku_day_sql())
+    engine.materialize("ins_customer_sku", CUSTOMER_SKU_SQL)
     engine.materialize("customer_features", CUSTOMER_FEATURES_SQL)
     return {
         "mode": "incremental" if incremental else "full",
