@@ -180,11 +180,23 @@ class EntitySpec(_Strict):
         return self
 
 
+class Explode(_Strict):
+    """One row per element of a list column (e.g. the ``items`` of a mini-program order);
+    the element is available as ``item`` (or ``as``) and its 1-based position as ``_item``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    column: str
+    as_: str = Field(default="item", alias="as")
+
+
 class Mapping(_Strict):
     source: str | None = None
     description: str = ""
     format: FileFormat
     options: FileOptions = Field(default_factory=FileOptions)
+    # files of a demo world's exports/ folder this mapping reads (globs); default <name>/*
+    world_files: list[str] = Field(default_factory=list)
+    explode: Explode | None = None
     phone_region: str = "CN"
     deduplicate: bool = True  # drop exact duplicate raw rows (counted as duplicates)
     quarantine: list[RowRule] = Field(default_factory=list)

@@ -118,10 +118,15 @@ def world_channels(world: Path) -> list[tuple[str, Path, list[Path]]]:
     for mpath in sorted(mdir.glob("*.yaml")):
         mapping, _ = load_mapping(mpath)
         source = mapping.source or mpath.stem
-        folder = edir / mpath.stem
         exts = EXTENSIONS[mapping.format]
+        patterns = mapping.world_files or [f"{mpath.stem}/*"]
         files = sorted(
-            p for p in (folder.rglob("*") if folder.is_dir() else []) if p.suffix.lower() in exts
+            {
+                p
+                for pat in patterns
+                for p in edir.glob(pat)
+                if p.is_file() and p.suffix.lower() in exts
+            }
         )
         out.append((source, mpath, files))
     return out
@@ -147,6 +152,22 @@ def sources_with_batches(session: Session) -> dict[str, list[LandingBatch]]:
         if b.status == "landed":
             out.setdefault(b.source, []).append(b)
     return out
+
+
+def batch_groups(session: Session) -> list[tuple[str, str, list[LandingBatch]]]:
+    """(source, mapping text, batches): a source's batches grouped by the mapping they came with.
+
+    Several exports of one source (e.g. POS members and POS sales) have their own mappings;
+    re-importing a file with a changed mapping reinterprets only that mapping's group.
+    """
+    groups: dict[tuple[str, str], list[LandingBatch]] = {}
+    for b in batches(session):
+        if b.status == "landed" and b.mapping is not None:
+            groups.setdefault((b.source, b.mapping), []).append(b)
+    return [
+        (src, text, bl)
+        for (src, text), bl in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0].id))
+    ]
 
 
 def latest_mapping(batch_list: list[LandingBatch]) -> Mapping:

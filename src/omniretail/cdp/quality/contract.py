@@ -133,6 +133,7 @@ REVIEW = EntityTable(
         "rating": "INTEGER",
         "text": "VARCHAR",
         "created_at": "TIMESTAMP",
+        "store_code": "VARCHAR",
     },
     ("review_id",),
 )
@@ -149,6 +150,9 @@ STORE = EntityTable(
         "latitude": "DOUBLE",
         "longitude": "DOUBLE",
         "opened_on": "DATE",
+        "phone": "VARCHAR",
+        "meituan_poi_id": "VARCHAR",  # platform shop ids, to resolve delivery orders' stores
+        "eleme_shop_id": "VARCHAR",
     },
     ("store_code",),
     grouped=True,

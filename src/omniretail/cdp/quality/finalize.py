@@ -12,14 +12,14 @@ from omniretail.cdp.quality.standardize import SourceResult
 from omniretail.platform.engine.base import AnalyticsEngine
 
 
-def _typed_select(table: EntityTable, name: str, have: set[str]) -> str:
+def _typed_select(table: EntityTable, name: str, have: set[str], part: int) -> str:
     cols = [
         (f"TRY_CAST({q(c)} AS {t})" if c in have else f"CAST(NULL AS {t})") + f" AS {q(c)}"
         for c, t in table.columns.items()
     ]
     if "source" not in table.columns:
         cols.append("source")
-    cols += ["fixes", "_batch_id", "_row"]
+    cols += ["fixes", "_batch_id", "_row", f"{part} AS __part"]
     return f"SELECT {', '.join(cols)} FROM {q(name)}"
 
 
@@ -38,21 +38,38 @@ def _empty(table: EntityTable) -> str:
 def build_tables(engine: AnalyticsEngine, results: list[SourceResult]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for kind, table in ENTITY_TABLES.items():
-        parts = []
+        parts: list[str] = []
         for r in results:
             for name in r.entity_tables.get(kind, []):
                 have = {row["column_name"] for row in engine.fetch_rows(f"DESCRIBE {q(name)}")}
-                parts.append(_typed_select(table, name, have))
+                parts.append(_typed_select(table, name, have, len(parts)))
         sql = " UNION ALL ".join(parts) if parts else _empty(table)
-        if kind in MASTER_KINDS and parts:
-            keys = ", ".join(q(k) for k in table.keys)
-            sql = (
-                f"SELECT * FROM ({sql}) u "
-                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY source) = 1"
-            )
+        if parts and table.grouped and (len(parts) > 1 or kind in MASTER_KINDS):
+            sql = _merged(table, sql, master=kind in MASTER_KINDS)
+        elif parts:
+            sql = f"SELECT * EXCLUDE (__part) FROM ({sql}) u"
         engine.materialize(table.table, sql)
         counts[table.table] = int(engine.scalar(f"SELECT count(*) FROM {q(table.table)}") or 0)
     return counts
+
+
+def _merged(table: EntityTable, sql: str, *, master: bool) -> str:
+    """One record per key when several exports yield it (e.g. a POS member seen in the member
+    list and in the sales): the latest part's non-null value wins per column."""
+    keys = list(table.keys) if master else ["source", *[k for k in table.keys if k != "source"]]
+    aggs = []
+    for c in [*table.columns, *([] if "source" in table.columns else ["source"])]:
+        if c in keys:
+            continue
+        if c == "observed_at":
+            aggs.append(f"max({q(c)}) AS {q(c)}")
+        else:
+            aggs.append(f"arg_max({q(c)}, __part) FILTER (WHERE {q(c)} IS NOT NULL) AS {q(c)}")
+    key_sql = ", ".join(q(k) for k in keys)
+    return (
+        f"SELECT {key_sql}, {', '.join(aggs)}, list_distinct(flatten(list(fixes))) AS fixes, "
+        f"min(_batch_id) AS _batch_id, min(_row) AS _row FROM ({sql}) u GROUP BY {key_sql}"
+    )
 
 
 def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, dict[str, int]]:
@@ -62,6 +79,7 @@ def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, d
         "quality_shared_phones",
         "SELECT source, home_store_code, phone, count(DISTINCT record_key) AS members "
         "FROM std_identity_records WHERE phone IS NOT NULL AND home_store_code IS NOT NULL "
+        "AND member_id IS NOT NULL "  # member cards only (not gift cards, not platform buyers)
         f"GROUP BY source, home_store_code, phone HAVING count(DISTINCT record_key) > {n}",
     )
     engine.materialize(
@@ -87,6 +105,14 @@ def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, d
         " LEFT JOIN quality_shared_phones s ON s.source = i.source"
         "  AND s.home_store_code = i.home_store_code AND s.phone = i.phone"
         " LEFT JOIN quality_city_province cp ON i.province IS NULL AND cp.city = i.city",
+    )
+    # delivery platforms name the shop by their own id ("meituan:<poi id>", "eleme:<shop id>")
+    engine.materialize(
+        "std_orders",
+        "SELECT o.* REPLACE (coalesce(m.store_code, e.store_code, o.store_code) AS store_code) "
+        "FROM std_orders o "
+        "LEFT JOIN dim_store m ON o.store_code = 'meituan:' || m.meituan_poi_id "
+        "LEFT JOIN dim_store e ON o.store_code = 'eleme:' || e.eleme_shop_id",
     )
     out: dict[str, dict[str, int]] = {}
     for row in engine.fetch_rows(

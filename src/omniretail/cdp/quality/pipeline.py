@@ -15,24 +15,28 @@ from omniretail.platform.pipeline import PipelineContext, step
 def standardize_all(ctx: PipelineContext, *, sources: list[str] | None = None) -> dict[str, Any]:
     settings = ctx.settings
     with session_scope() as s:
-        by_source = ingest_service.sources_with_batches(s)
+        groups = [
+            (
+                src,
+                ingest_service.latest_mapping(bl),
+                [str(settings.landing_dir / b.path) for b in bl],
+            )
+            for src, _text, bl in ingest_service.batch_groups(s)
+        ]
         fixed = service.overrides(s)
-        mappings = {src: ingest_service.latest_mapping(b) for src, b in by_source.items()}
-        paths = {
-            src: [str(settings.landing_dir / x.path) for x in b] for src, b in by_source.items()
-        }
     junk = load_junk(settings)
     results: list[SourceResult] = []
-    for src in sorted(by_source):
+    for part, (src, mapping, paths) in enumerate(groups):
         ctx.log(f"standardize {src}")
         results.append(
             SourceStandardizer(
                 ctx.engine,
                 source=src,
-                mapping=mappings[src],
-                paths=paths[src],
+                mapping=mapping,
+                paths=paths,
                 overrides=fixed.get(src, []),
                 junk=junk,
+                part=part,
             ).run()
         )
     counts = finalize.build_tables(ctx.engine, results)
@@ -41,8 +45,12 @@ def standardize_all(ctx: PipelineContext, *, sources: list[str] | None = None) -
     sync: dict[str, dict[str, int]] = {}
     with session_scope() as s:
         for r in results:
-            sync[r.source] = service.sync_quarantine(s, r)
-            service.save_stats(s, r, extra.get(r.source, {}))
+            got = service.sync_quarantine(s, r)
+            prev = sync.setdefault(r.source, {})
+            for k, v in got.items():
+                prev[k] = prev.get(k, 0) + v
+        for merged in service.merge_results(results):
+            service.save_stats(s, merged, extra.get(merged.source, {}))
     return {
         "sources": len(results),
         "tables": counts,

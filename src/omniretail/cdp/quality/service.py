@@ -74,6 +74,31 @@ def sync_quarantine(session: Session, result: SourceResult) -> dict[str, int]:
     return {"added": added, "reopened": reopened, "reprocessed": reprocessed}
 
 
+def merge_results(results: list[SourceResult]) -> list[SourceResult]:
+    """One result per source (a source with several mappings has several parts)."""
+    merged: dict[str, SourceResult] = {}
+    for r in results:
+        m = merged.get(r.source)
+        if m is None:
+            merged[r.source] = SourceResult(r.source, stats=_copy_stats(r.stats))
+            continue
+        for k, v in r.stats.items():
+            if isinstance(v, int):
+                m.stats[k] = m.stats.get(k, 0) + v
+            elif isinstance(v, dict):
+                into = m.stats.setdefault(k, {})
+                for kk, vv in v.items():
+                    if isinstance(vv, int):
+                        into[kk] = into.get(kk, 0) + vv
+                    else:
+                        into[kk] = vv
+    return list(merged.values())
+
+
+def _copy_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in stats.items()}
+
+
 def save_stats(session: Session, result: SourceResult, extra_fixes: dict[str, int]) -> None:
     stats = dict(result.stats)
     by_rule = dict(stats.get("fixes_by_rule", {}))

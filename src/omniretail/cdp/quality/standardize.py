@@ -76,6 +76,7 @@ class SourceStandardizer:
         paths: list[str],
         overrides: list[Override],
         junk: JunkConfig,
+        part: int = 0,
     ) -> None:
         self.e = engine
         self.source = source
@@ -83,7 +84,7 @@ class SourceStandardizer:
         self.paths = paths
         self.overrides = overrides
         self.junk = junk
-        self.p = f"__q_{source}"
+        self.p = f"__q_{source}_{part}"
 
     # -- stage 1 ------------------------------------------------------------------------
     def _raw(self) -> list[str]:
@@ -94,8 +95,8 @@ class SourceStandardizer:
         }
         raw_cols = [c for c in types if c not in META_COLUMNS]
         if not self.overrides:
-            self.e.materialize(f"{self.p}_raw", f"SELECT * FROM {q(landed)}")
-            return raw_cols
+            self.e.materialize(f"{self.p}_raw", self._exploded(f"SELECT * FROM {q(landed)}"))
+            return raw_cols + (["_item"] if self.m.explode else [])
         ovr = pa.table(
             {
                 "_batch_id": [o.batch_id for o in self.overrides],
@@ -114,13 +115,25 @@ class SourceStandardizer:
         )
         self.e.materialize(
             f"{self.p}_raw",
-            f"SELECT l.* FROM {q(landed)} l ANTI JOIN {q(self.p + '_ovr')} o "
-            f"ON l._batch_id = o._batch_id AND l._row = o._row "
-            f"UNION ALL BY NAME "
-            f"SELECT l.* REPLACE ({replaced}) FROM {q(landed)} l JOIN {q(self.p + '_ovr')} o "
-            f"ON l._batch_id = o._batch_id AND l._row = o._row",
+            self._exploded(
+                f"SELECT l.* FROM {q(landed)} l ANTI JOIN {q(self.p + '_ovr')} o "
+                f"ON l._batch_id = o._batch_id AND l._row = o._row "
+                f"UNION ALL BY NAME "
+                f"SELECT l.* REPLACE ({replaced}) FROM {q(landed)} l JOIN {q(self.p + '_ovr')} o "
+                f"ON l._batch_id = o._batch_id AND l._row = o._row"
+            ),
         )
-        return raw_cols
+        return raw_cols + (["_item"] if self.m.explode else [])
+
+    def _exploded(self, sql: str) -> str:
+        """One row per list element (an empty or missing list keeps its row, item null)."""
+        if self.m.explode is None:
+            return sql
+        c, alias = q(self.m.explode.column), q(self.m.explode.as_)
+        return (
+            f"SELECT *, unnest(CASE WHEN len({c}) > 0 THEN {c} ELSE [NULL] END) AS {alias}, "
+            f"unnest(range(1, greatest(coalesce(len({c}), 0), 1) + 1)) AS _item FROM ({sql}) x"
+        )
 
     def _stage1(self, raw_cols: list[str]) -> None:
         order = "_loaded_at, _batch_id, _row"
@@ -210,8 +223,7 @@ class SourceStandardizer:
             if v is not None and standard and fname == "phone":
                 out, ext, fix = tx.clean_phone(v, self.m.phone_region)
             elif v is not None and standard and fname == "phone_masked":
-                hit = tx.MASKED.match(v.replace(" ", ""))
-                out = f"{hit.group(1)}****{hit.group(2)}" if hit else None
+                out = tx.normalize_masked(v)
                 fix = (
                     None
                     if out == v
@@ -463,11 +475,18 @@ class SourceStandardizer:
             "ON r._batch_id = s._batch_id AND r._row = s._row "
             f"WHERE s.__reason IS NOT NULL AND s.__dup_rank = 1 ORDER BY s.__pos"
         )
-        for r in rows:
+        skip = set(META_COLUMNS) | {"_item"}
+        if self.m.explode is not None:
+            skip.add(self.m.explode.as_)
+        out: dict[tuple[str, int], dict[str, Any]] = {}
+        for r in rows:  # an exploded row is quarantined once, with its first reason
+            if (r["batch_id"], r["row"]) in out:
+                continue
             data = json.loads(r["raw"]) if isinstance(r["raw"], str) else dict(r["raw"])
-            r["raw"] = {k: v for k, v in data.items() if k not in META_COLUMNS}
+            r["raw"] = {k: v for k, v in data.items() if k not in skip}
             r["source"] = self.source
-        return rows
+            out[(r["batch_id"], r["row"])] = r
+        return list(out.values())
 
     def _stats(self) -> dict[str, Any]:
         s2 = f"{self.p}_s2"

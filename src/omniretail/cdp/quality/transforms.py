@@ -15,6 +15,20 @@ from functools import lru_cache
 import phonenumbers
 
 MASKED = re.compile(r"^\+?(?:86)?(1\d{2})[\*xX]{4}(\d{4})$")
+# only the last four digits known: "*******5678", "手机尾号5678", "尾号5678"
+MASKED_TAIL = re.compile(r"^(?:\*{7}|(?:手机)?尾号)(\d{4})$")
+
+
+def normalize_masked(value: str) -> str | None:
+    """A masked phone in the contract's form: ``138****5678`` or ``*******5678``."""
+    v = _PHONE_JUNK_CHARS.sub("", fullwidth(value))
+    m = MASKED.match(v)
+    if m:
+        return f"{m.group(1)}****{m.group(2)}"
+    t = MASKED_TAIL.match(v)
+    return f"*******{t.group(1)}" if t else None
+
+
 _SPACES = re.compile(r"\s+")
 _PHONE_JUNK_CHARS = re.compile(r"[\s\-\(\)\.·]")
 
@@ -89,9 +103,9 @@ def clean_phone(value: str, region: str = "CN") -> tuple[str | None, str | None,
     """
     raw = fullwidth(value).strip()
     compact = _PHONE_JUNK_CHARS.sub("", raw)
-    m = MASKED.match(compact)
-    if m:
-        return None, f"{m.group(1)}****{m.group(2)}", "phone_masked"
+    masked = normalize_masked(compact)
+    if masked is not None:
+        return None, masked, "phone_masked"
     if not compact:
         return None, None, "phone_invalid"
     try:
