@@ -45,6 +45,10 @@ def _frame(ctx: PipelineContext, sql: str) -> pd.DataFrame:
     return frame
 
 
+def _columns(ctx: PipelineContext, table: str) -> set[str]:
+    return set(ctx.engine.fetch_arrow(f"SELECT * FROM {table} LIMIT 0").column_names)
+
+
 @step("recommendations", order=600)
 def recommendations(ctx: PipelineContext) -> dict[str, Any]:
     """Recommendations: top-N per customer, likely customers per product, bought together."""
@@ -56,7 +60,7 @@ def recommendations(ctx: PipelineContext) -> dict[str, Any]:
         return {"skipped": "no paid purchases of identified customers"}
     products = _frame(ctx, "SELECT * FROM dim_product") if eng.table_exists("dim_product") else None
     preferred: dict[str, str] = {}
-    if eng.table_exists("customers"):
+    if eng.table_exists("customers") and "home_store_code" in _columns(ctx, "customers"):
         homes = _frame(
             ctx,
             "SELECT customer_id, home_store_code FROM customers WHERE home_store_code IS NOT NULL",

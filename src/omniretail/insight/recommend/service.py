@@ -1,17 +1,20 @@
 """Serving recommendations from the published snapshot (推荐结果查询).
 
-Request handlers never scan the event log: they read the small tables the ``recommendations``
-pipeline step precomputed, sorted by key, through one read-only DuckDB connection per published
-snapshot (a cursor per call; a new snapshot is picked up when the file changes).
+Request handlers never scan the event log or even DuckDB: when a new snapshot is published,
+the small precomputed tables of the ``recommendations`` step (sorted by key) are read once into
+Arrow columns with a key → row-range index, so a request is a dictionary lookup and a slice.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from omniretail.insight.recommend import model_store
 from omniretail.insight.recommend.errors import RecommendationsNotReady, UnknownItem
@@ -20,129 +23,202 @@ from omniretail.platform.engine import published_path
 from omniretail.platform.errors import NotFound
 
 POPULAR_KEY = "*"  # customer_recommendations rows for customers with no history yet
+PRODUCT_COLUMNS = ("name", "category_code", "category_name", "price")
+
+
+@dataclass
+class _Keyed:
+    """A table sorted by ``key`` with the row range of each key."""
+
+    rows: list[dict[str, Any]]
+    ranges: dict[str, tuple[int, int]]
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection, sql: str, key: str) -> _Keyed:
+        table: pa.Table = con.sql(sql).to_arrow_table()
+        keys = np.asarray(table.column(key).to_pylist(), dtype=object)
+        rows: list[dict[str, Any]] = table.drop_columns([key]).to_pylist()
+        ranges: dict[str, tuple[int, int]] = {}
+        if len(keys):
+            starts = np.r_[0, np.flatnonzero(keys[1:] != keys[:-1]) + 1]
+            ends = np.r_[starts[1:], len(keys)]
+            ranges = {str(keys[s]): (int(s), int(e)) for s, e in zip(starts, ends, strict=True)}
+        return cls(rows, ranges)
+
+    def get(self, key: str, limit: int) -> list[dict[str, Any]] | None:
+        span = self.ranges.get(key)
+        if span is None:
+            return None
+        start, end = span
+        return self.rows[start : min(end, start + limit)]
+
+
+@dataclass
+class _Snapshot:
+    stamp: tuple[str, int]
+    recs: _Keyed | None
+    likely: _Keyed | None
+    together: _Keyed | None
+    products: dict[str, dict[str, Any]] | None
+    customers: set[str] | None
+    metrics: list[dict[str, Any]]
+
 
 _lock = threading.Lock()
-_state: dict[str, Any] = {}
+_current: list[_Snapshot] = []
 
 
-def _cursor(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+
+
+def _load(path: str, stamp: tuple[str, int]) -> _Snapshot:
+    con = duckdb.connect(path, read_only=True)
+    try:
+        tables = _tables(con)
+
+        def keyed(table: str, sql: str, key: str) -> _Keyed | None:
+            return _Keyed.load(con, sql, key) if table in tables else None
+
+        products = None
+        if "dim_product" in tables:
+            cols = {
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_name = 'dim_product'"
+                ).fetchall()
+            }
+            present = [c for c in PRODUCT_COLUMNS if c in cols]
+            select = ", ".join(["CAST(sku AS VARCHAR) AS sku", *present])
+            products = {
+                str(r["sku"]): {c: r[c] for c in present}
+                for r in con.sql(f"SELECT {select} FROM dim_product").to_arrow_table().to_pylist()
+            }
+        customers = None
+        if "customers" in tables:
+            customers = {
+                str(r[0]) for r in con.execute("SELECT customer_id FROM customers").fetchall()
+            }
+        metrics: list[dict[str, Any]] = []
+        if "recommendation_model_metrics" in tables:
+            metrics = (
+                con.sql("SELECT algorithm, metric, value FROM recommendation_model_metrics")
+                .to_arrow_table()
+                .to_pylist()
+            )
+        return _Snapshot(
+            stamp=stamp,
+            recs=keyed(
+                "customer_recommendations",
+                "SELECT customer_id, rank, sku, score FROM customer_recommendations "
+                "ORDER BY customer_id, rank",
+                "customer_id",
+            ),
+            likely=keyed(
+                "product_likely_customers",
+                "SELECT sku, rank, customer_id, score FROM product_likely_customers "
+                "ORDER BY sku, rank",
+                "sku",
+            ),
+            together=keyed(
+                "product_bought_together",
+                "SELECT sku, rank, other_sku, together, confidence, lift "
+                "FROM product_bought_together ORDER BY sku, rank",
+                "sku",
+            ),
+            products=products,
+            customers=customers,
+            metrics=metrics,
+        )
+    finally:
+        con.close()
+
+
+def snapshot(settings: Settings | None = None) -> _Snapshot:
+    """The serving view of the published snapshot, reloaded when a new one is published."""
     path = published_path(settings)
     if not path.exists():
         raise RecommendationsNotReady(
             "no published snapshot yet; run `omniretail pipeline run`", field="snapshot"
         )
     stamp = (str(path), path.stat().st_mtime_ns)
+    if _current and _current[0].stamp == stamp:
+        return _current[0]
     with _lock:
-        if _state.get("stamp") != stamp:
-            con = duckdb.connect(str(path), read_only=True)
-            tables = {
-                r[0]
-                for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-            }
-            _state.update(stamp=stamp, con=con, tables=tables)
-        con = _state["con"]
-    cursor: duckdb.DuckDBPyConnection = con.cursor()
-    return cursor
+        if not _current or _current[0].stamp != stamp:
+            _current[:] = [_load(str(path), stamp)]
+        return _current[0]
 
 
-def _tables() -> set[str]:
-    tables: set[str] = _state.get("tables", set())
-    return tables
-
-
-def _require(table: str) -> None:
-    if table not in _tables():
+def _ready(table: _Keyed | None, name: str) -> _Keyed:
+    if table is None:
         raise RecommendationsNotReady(
-            f"the snapshot has no {table!r} table yet; run the recommendations pipeline step",
+            f"the snapshot has no {name!r} table yet; run the recommendations pipeline step",
             field="snapshot",
         )
+    return table
 
 
-def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    res = cur.execute(sql, params)
-    names = [d[0] for d in res.description or []]
-    return [dict(zip(names, row, strict=True)) for row in res.fetchall()]
+def _with_product(snap: _Snapshot, row: dict[str, Any], sku: str) -> dict[str, Any]:
+    if snap.products is None:
+        return row
+    return {**row, **snap.products.get(sku, {})}
 
 
-def _product_columns() -> tuple[str, str]:
-    if "dim_product" in _tables():
-        return (
-            ", p.name, p.category_code, p.category_name, p.price",
-            " LEFT JOIN dim_product p ON p.sku = r.sku",
-        )
-    return "", ""
+def _check_product(snap: _Snapshot, sku: str) -> None:
+    if snap.products is not None and sku not in snap.products:
+        raise UnknownItem(f"product {sku!r} does not exist", field="sku")
 
 
 def customer_recommendations(
     *, customer_id: str, k: int = 10, settings: Settings | None = None
 ) -> dict[str, Any]:
     """Top-k products for a customer; customers with no purchases get the popular list."""
-    cur = _cursor(settings)
-    _require("customer_recommendations")
-    cols, join = _product_columns()
-    sql = (
-        f"SELECT r.rank, r.sku, r.score{cols} FROM customer_recommendations r{join} "
-        "WHERE r.customer_id = ? ORDER BY r.rank LIMIT ?"
-    )
-    items = _rows(cur, sql, [customer_id, k])
+    snap = snapshot(settings)
+    recs = _ready(snap.recs, "customer_recommendations")
+    rows = recs.get(customer_id, k)
     basis = "personal"
-    if not items:
-        if "customers" in _tables():
-            known = cur.execute(
-                "SELECT 1 FROM customers WHERE customer_id = ? LIMIT 1", [customer_id]
-            ).fetchone()
-            if known is None:
-                raise NotFound(f"customer {customer_id!r} does not exist", field="customer_id")
-        items = _rows(cur, sql, [POPULAR_KEY, k])
+    if rows is None:
+        if snap.customers is not None and customer_id not in snap.customers:
+            raise NotFound(f"customer {customer_id!r} does not exist", field="customer_id")
+        rows = recs.get(POPULAR_KEY, k) or []
         basis = "popular"
+    items = [_with_product(snap, r, r["sku"]) for r in rows]
     return {"customer_id": customer_id, "basis": basis, "items": items}
-
-
-def _check_product(cur: duckdb.DuckDBPyConnection, sku: str) -> None:
-    if "dim_product" in _tables():
-        row = cur.execute("SELECT 1 FROM dim_product WHERE sku = ? LIMIT 1", [sku]).fetchone()
-        if row is None:
-            raise UnknownItem(f"product {sku!r} does not exist", field="sku")
 
 
 def likely_customers(*, sku: str, n: int = 100, settings: Settings | None = None) -> dict[str, Any]:
     """The n customers most likely to buy a product (new products included)."""
-    cur = _cursor(settings)
-    _require("product_likely_customers")
-    rows = _rows(
-        cur,
-        "SELECT rank, customer_id, score FROM product_likely_customers WHERE sku = ? "
-        "ORDER BY rank LIMIT ?",
-        [sku, n],
-    )
-    if not rows:
-        _check_product(cur, sku)
-    return {"sku": sku, "customers": rows}
+    snap = snapshot(settings)
+    rows = _ready(snap.likely, "product_likely_customers").get(sku, n)
+    if rows is None:
+        _check_product(snap, sku)
+    return {"sku": sku, "customers": rows or []}
 
 
 def bought_together(*, sku: str, k: int = 10, settings: Settings | None = None) -> dict[str, Any]:
     """Products most often in the same order as ``sku`` (by lift)."""
-    cur = _cursor(settings)
-    _require("product_bought_together")
-    cols, join = _product_columns()
-    join = join.replace("p.sku = r.sku", "p.sku = r.other_sku")
-    rows = _rows(
-        cur,
-        f"SELECT r.rank, r.other_sku AS sku, r.together, r.confidence, r.lift{cols} "
-        f"FROM product_bought_together r{join} WHERE r.sku = ? ORDER BY r.rank LIMIT ?",
-        [sku, k],
-    )
-    if not rows:
-        _check_product(cur, sku)
-    return {"sku": sku, "items": rows}
+    snap = snapshot(settings)
+    rows = _ready(snap.together, "product_bought_together").get(sku, k)
+    if rows is None:
+        _check_product(snap, sku)
+    items = [
+        _with_product(
+            snap,
+            {**{c: v for c, v in r.items() if c != "other_sku"}, "sku": r["other_sku"]},
+            r["other_sku"],
+        )
+        for r in rows or []
+    ]
+    return {"sku": sku, "items": items}
 
 
 def model_metrics(settings: Settings | None = None) -> list[dict[str, Any]]:
     """The offline evaluation stored by the last pipeline run (algorithm, metric, value)."""
-    cur = _cursor(settings)
-    if "recommendation_model_metrics" not in _tables():
-        return []
-    return _rows(cur, "SELECT algorithm, metric, value FROM recommendation_model_metrics", [])
+    return list(snapshot(settings).metrics)
 
 
 def customers_for_new_product(
