@@ -148,3 +148,15 @@ def test_store_limited_users_see_only_their_customers(home) -> None:  # type: ig
         assert r.status_code == 200
         assert c.get("/api/v1/customers/C000000001/scores").status_code == 200
         assert c.get("/api/v1/customers/C000000002/scores").status_code == 404
+
+
+def test_schema_is_the_same_without_products_or_events() -> None:
+    with DuckDBEngine() as eng:
+        tables = history(n=300, seed=8)
+        eng.register_arrow("orders", tables["orders"])
+        build_scores(eng)
+        schema = eng.fetch_arrow("SELECT * FROM customer_scores LIMIT 0").schema
+        for name, typ in EXPECTED.items():
+            assert schema.field(name).type == typ, name
+        assert schema.field("replenishment_due_in_days").type == pa.int32()
+        assert eng.scalar("SELECT count(next_replenishment_due_date) FROM customer_scores") == 0

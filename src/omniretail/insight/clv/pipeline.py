@@ -62,6 +62,41 @@ def _replenishment_summary(engine: AnalyticsEngine) -> pd.DataFrame:
     return frame
 
 
+#: column types that must not depend on the data (empty lists, all-null columns)
+FIXED_TYPES: dict[str, pa.DataType] = {
+    "customer_id": pa.string(),
+    "churn_risk": pa.float64(),
+    "churn_top_factors": pa.list_(pa.string()),
+    "churn_factor_codes": pa.list_(pa.string()),
+    "next_replenishment_category": pa.string(),
+    "next_replenishment_due_date": pa.date32(),
+    "replenishment_due_in_days": pa.int32(),
+    "replenishment_due_categories": pa.list_(pa.string()),
+    "next_purchase_date": pa.date32(),
+    "scored_at": pa.date32(),
+}
+
+
+def _with_schema(scores: pd.DataFrame) -> pa.Table:
+    """Arrow table with :data:`FIXED_TYPES` enforced (an all-empty column keeps its type)."""
+    frame = scores.copy()
+    frame["replenishment_due_in_days"] = frame["replenishment_due_in_days"].astype("Int32")
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for name, typ in FIXED_TYPES.items():
+        i = table.schema.get_field_index(name)
+        column = table.column(i)
+        if column.type == typ:
+            continue
+        if pa.types.is_null(column.type) or (
+            pa.types.is_list(column.type) and pa.types.is_null(column.type.value_type)
+        ):
+            column = pa.array(column.to_pylist(), type=typ)
+        else:
+            column = column.cast(typ)
+        table = table.set_column(i, name, column)
+    return table
+
+
 def build_scores(engine: AnalyticsEngine, *, as_of: date | None = None) -> dict[str, Any]:
     """Compute and materialize the score tables; returns a summary of what was done."""
     if not engine.table_exists("orders"):
@@ -106,7 +141,7 @@ def build_scores(engine: AnalyticsEngine, *, as_of: date | None = None) -> dict[
         lambda v: list(v) if isinstance(v, list | tuple) or hasattr(v, "tolist") else []
     )
     scores["scored_at"] = pd.Timestamp(as_of)
-    engine.register_arrow(SCORES_TABLE, pa.Table.from_pandas(scores, preserve_index=False))
+    engine.register_arrow(SCORES_TABLE, _with_schema(scores))
 
     now = datetime.now().astimezone().replace(tzinfo=None)
     engine.register_arrow(
