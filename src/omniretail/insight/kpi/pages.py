@@ -1,0 +1,51 @@
+"""Console: KPI dashboards (经营看板) with ECharts; every chart exports its rows as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from omniretail.insight.kpi import dashboard
+from omniretail.insight.segment.errors import NoPublishedSnapshot
+from omniretail.insight.segment.scope import store_codes_for
+from omniretail.insight.segment.service import run_on_published
+from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.web.console import ConsoleUser
+from omniretail.web.render import render
+
+router = APIRouter(tags=["console"])
+
+
+@router.get("/dashboards", response_class=HTMLResponse)
+def dashboards_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
+    codes = store_codes_for(db, principal_from_user(user))
+    data: dict[str, Any] | None = None
+    missing = None
+    try:
+        data = run_on_published(lambda e: dashboard.dashboard(e, store_codes=codes))
+    except NoPublishedSnapshot as exc:
+        missing = exc.detail
+    return render(request, "kpi/dashboards.html", {"data": data, "missing": missing})
+
+
+@router.get("/dashboards/{chart}.csv")
+def chart_csv(chart: str, user: ConsoleUser, db: DbSession) -> Response:
+    codes = store_codes_for(db, principal_from_user(user))
+    rows: list[dict[str, Any]] = run_on_published(
+        lambda e: dashboard.chart_rows(e, chart, store_codes=codes)
+    )
+    buf = io.StringIO()
+    if rows:
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        writer = csv.DictWriter(buf, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return Response(
+        content="\ufeff" + buf.getvalue(),  # BOM so Excel opens Chinese text as UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{chart}.csv"'},
+    )

@@ -1,0 +1,78 @@
+"""Console: the segment builder (人群圈选) and the tag catalogue (标签目录) pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from omniretail.insight.segment import service
+from omniretail.insight.segment.errors import NoPublishedSnapshot
+from omniretail.insight.segment.rules import OPS
+from omniretail.insight.segment.scope import store_codes_for
+from omniretail.insight.tag import service as tag_service
+from omniretail.insight.tag.catalogue import FAMILY_NAMES
+from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.web.console import ConsoleUser
+from omniretail.web.render import render
+
+router = APIRouter(tags=["console"])
+
+EXAMPLE_RULE: dict[str, Any] = {
+    "all": [
+        {"field": "lifecycle_stage", "op": "in", "value": ["growing", "mature"]},
+        {"field": "consent_wechat", "op": "is_true"},
+        {"purchase": {"category": "DUCK_NECK", "min_times": 2, "days": 90}},
+    ]
+}
+
+
+def _catalogue() -> tuple[list[dict[str, Any]], str | None]:
+    try:
+        rows: list[dict[str, Any]] = service.run_on_published(tag_service.catalogue)
+        return rows, None
+    except NoPublishedSnapshot as exc:
+        return tag_service.catalogue(None), exc.detail
+
+
+@router.get("/segments", response_class=HTMLResponse)
+def builder_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
+    tags, missing = _catalogue()
+    codes = store_codes_for(db, principal_from_user(user))
+    fields = [
+        {
+            "id": t["id"],
+            "zh": t["zh"],
+            "en": t["en"],
+            "type": t["type"],
+            "family": t["family"],
+            "values": t["values"],
+        }
+        for t in tags
+    ]
+    return render(
+        request,
+        "segment/builder.html",
+        {
+            "fields": fields,
+            "ops": {k: sorted(v) for k, v in OPS.items()},
+            "segments": service.list_segments(db, store_codes=codes),
+            "example": EXAMPLE_RULE,
+            "missing": missing,
+        },
+    )
+
+
+@router.get("/segments/tags", response_class=HTMLResponse)
+def catalogue_page(request: Request, user: ConsoleUser) -> HTMLResponse:
+    tags, missing = _catalogue()
+    families = {
+        fam: {"zh": zh, "en": en, "tags": [t for t in tags if t["family"] == fam]}
+        for fam, (zh, en) in FAMILY_NAMES.items()
+    }
+    return render(
+        request,
+        "segment/tags.html",
+        {"families": families, "count": len(tags), "missing": missing},
+    )
