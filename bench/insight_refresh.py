@@ -13,6 +13,7 @@ import argparse
 import json
 import platform
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -139,7 +140,12 @@ def peak_rss_mb() -> float:
 
 
 def run(
-    customers: int, runs: int, pandas_customers: int, threads: int, memory: str
+    customers: int,
+    runs: int,
+    pandas_customers: int,
+    threads: int,
+    memory: str,
+    world: Path | None = None,
 ) -> dict[str, Any]:
     report: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -149,8 +155,13 @@ def run(
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         db = home / "work.duckdb"
+        if world is not None:  # a world generated earlier (same generator), copied
+            shutil.copyfile(world, db)
         engine = DuckDBEngine(db, threads=threads, memory_limit=memory)
-        gen_s, _ = _timed(lambda: create_world(engine.con, customers=customers))
+        if world is None:
+            gen_s, _ = _timed(lambda: create_world(engine.con, customers=customers))
+        else:
+            gen_s = 0.0
         counts = {
             t: int(engine.scalar(f"SELECT count(*) FROM {t}") or 0)
             for t in ("customers", "orders", "order_lines", "events")
@@ -278,8 +289,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--memory", default="8GB")
     ap.add_argument("--out", type=Path, default=None, help="Write the JSON report here too.")
+    ap.add_argument("--world", type=Path, default=None, help="Reuse a generated world file.")
     args = ap.parse_args()
-    report = run(args.customers, args.runs, args.pandas_customers, args.threads, args.memory)
+    report = run(
+        args.customers, args.runs, args.pandas_customers, args.threads, args.memory, args.world
+    )
     text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
     print(text)
     if args.out:
