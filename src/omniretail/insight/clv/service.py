@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,6 @@ class CustomerSummary:
     T: FloatArray
     monetary: FloatArray  # NaN where a customer has no repeat purchase
     holdout_frequency: FloatArray | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_arrow(cls, table: pa.Table) -> CustomerSummary:
@@ -57,7 +56,7 @@ class CustomerSummary:
             frequency=col("frequency"),
             recency=col("recency"),
             T=col("T"),
-            monetary=np.nan_to_num(col("monetary"), nan=np.nan),
+            monetary=col("monetary"),  # nulls (no repeat purchase) become NaN
             holdout_frequency=col("holdout_frequency")
             if "holdout_frequency" in table.column_names
             else None,
