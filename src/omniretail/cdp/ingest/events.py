@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import secrets
 import threading
 import time
@@ -19,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from omniretail.cdp.ingest.errors import EventRejected
@@ -91,8 +90,8 @@ def decode_body(body: bytes, content_encoding: str | None) -> Any:
             f"body larger than {MAX_BODY} bytes; send smaller batches", field="body"
         )
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise EventRejected(f"body is not JSON: {exc}", field="body") from exc
 
 
@@ -146,8 +145,8 @@ def _message_id(event: dict[str, Any]) -> str:
     if mid is not None and str(mid):
         return str(mid)
     # no messageId: the content decides, so an identical resend is still a duplicate
-    canon = json.dumps(event, sort_keys=True, ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(canon.encode()).hexdigest()[:40]
+    canon = orjson.dumps(event, option=orjson.OPT_SORT_KEYS, default=str)
+    return "sha256:" + hashlib.sha256(canon).hexdigest()[:40]
 
 
 @dataclass
@@ -160,10 +159,6 @@ class Accepted:
 
 
 # -- storing -----------------------------------------------------------------------------------
-def _insert(conn: Connection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 def store_events(
     conn: Connection,
     *,
@@ -177,8 +172,11 @@ def store_events(
     The caller commits; the HTTP 200 is sent only after that commit.
     """
     now = utcnow()
+    # the driver gets plain values (executemany without SQLAlchemy's per-row processing)
+    stamp: Any = now if conn.dialect.name != "sqlite" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    received_at = now.isoformat()
     out = Accepted(received=len(events))
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, tuple[Any, ...]] = {}
     rejected: list[dict[str, Any]] = []
     request_id = now.strftime("api%Y%m%dT%H%M%S") + "_" + secrets.token_hex(4)
     for i, event in enumerate(events):
@@ -203,19 +201,18 @@ def store_events(
         mid = _message_id(event)
         if mid in rows:
             continue
-        event.setdefault("receivedAt", now.isoformat())
-        rows[mid] = {
-            "source": source,
-            "message_id": mid,
-            "type": event["type"],
-            "received_at": now,
-            "payload": json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str),
-        }
-    ins = _insert(conn)
+        event.setdefault("receivedAt", received_at)
+        payload = orjson.dumps(event, default=str).decode()
+        rows[mid] = (source, mid, event["type"], stamp, payload)
     if rows:
-        stmt = ins(EventInbox).on_conflict_do_nothing(index_elements=["source", "message_id"])
-        result = conn.execute(stmt.returning(EventInbox.id), list(rows.values()))
-        out.accepted = len(result.fetchall())
+        ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        result = conn.exec_driver_sql(
+            "INSERT INTO event_inbox (source, message_id, type, received_at, payload) "
+            f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph}) "
+            "ON CONFLICT (source, message_id) DO NOTHING",
+            list(rows.values()),
+        )
+        out.accepted = max(int(result.rowcount), 0)
     out.quarantined = len(rejected)
     out.duplicates = out.received - out.accepted - out.quarantined
     if rejected:
@@ -226,13 +223,18 @@ def store_events(
         "duplicates": out.duplicates,
         "quarantined": out.quarantined,
     }
-    t = EventSourceStats.__table__
-    upsert = ins(EventSourceStats).values(source=source, updated_at=now, **counters)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=["source"],
-        set_={**{k: t.c[k] + upsert.excluded[k] for k in counters}, "updated_at": now},
+    ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        "INSERT INTO event_source_stats "
+        "(source, received, accepted, duplicates, quarantined, updated_at) "
+        f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph}, {ph}) ON CONFLICT (source) DO UPDATE SET "
+        "received = event_source_stats.received + excluded.received, "
+        "accepted = event_source_stats.accepted + excluded.accepted, "
+        "duplicates = event_source_stats.duplicates + excluded.duplicates, "
+        "quarantined = event_source_stats.quarantined + excluded.quarantined, "
+        "updated_at = excluded.updated_at",
+        (source, *counters.values(), stamp),
     )
-    conn.execute(upsert)
     return out
 
 
