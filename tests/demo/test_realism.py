@@ -215,3 +215,12 @@ def test_store_sales_happen_during_opening_hours(world_dir: Path) -> None:
     span = sales["门店编码"].map(hours)
     clock = sales["销售时间"].str.slice(11, 16)
     assert ((clock >= span.str.slice(0, 5)) & (clock < span.str.slice(6, 11))).all()
+
+
+def test_pos_sales_carry_the_members_phone(world_dir: Path) -> None:
+    sales = _df(world_dir, "exports/pos/sales.csv")
+    members = _df(world_dir, "exports/pos/members.csv").drop_duplicates("会员卡号")
+    phone = members.set_index("会员卡号")["手机号"]
+    with_card = sales[sales["会员卡号"] != ""]
+    assert (with_card["会员手机"] == with_card["会员卡号"].map(phone)).all()
+    assert (sales.loc[sales["会员卡号"] == "", "会员手机"] == "").all()

@@ -125,6 +125,7 @@ def write_pos(w: World) -> None:
             ),
             "销售时间": timestamps(cl.day, cl.secs),
             "会员卡号": pc.fill_null(take(src.record_id, cl.record, mask=cl.record < 0), ""),
+            "会员手机": pc.fill_null(take(phones, cl.record, mask=cl.record < 0), ""),
             "商品编码": w.take("products", "sku", cl.sku),
             "商品名称": w.take("products", "name", cl.sku),
             "数量": cl.qty,
