@@ -26,12 +26,11 @@ from omniretail.insight.churn import service as churn_service
 from omniretail.insight.churn.features import ORDERS_PURCHASES_SQL
 from omniretail.insight.clv.errors import SummaryInvalid
 from omniretail.insight.clv.scoring import score_orders
+from omniretail.insight.clv.tables import MODELS_TABLE, SCORES_TABLE
 from omniretail.insight.forecast import replenishment
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.pipeline import PipelineContext, step
 
-SCORES_TABLE = "customer_scores"
-MODELS_TABLE = "customer_score_models"
 DUE_SOON_DAYS = 7
 OVERDUE_DAYS = 30  # longer overdue: the habit has probably lapsed
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omniretail.insight.clv.pipeline import MODELS_TABLE, SCORES_TABLE
+from omniretail.insight.clv.tables import MODELS_TABLE, REPLENISHMENT_TABLE, SCORES_TABLE
 from omniretail.omnichannel.store.models import Store
 from omniretail.platform.engine import open_published
 from omniretail.platform.engine.duckdb import DuckDBEngine
@@ -66,11 +66,11 @@ def customer_scores(*, customer_id: str, store_codes: list[str] | None = None) -
         if not rows:
             raise NotFound(f"no scores for customer {customer_id!r}", field="customer_id")
         replenish: list[dict[str, Any]] = []
-        if engine.table_exists("customer_replenishment"):
+        if engine.table_exists(REPLENISHMENT_TABLE):
             replenish = engine.fetch_rows(
                 "SELECT category_code, category_name, usual_interval_days, interval_source, "
                 "last_purchase_day, due_date, due_in_days, message_zh, message_en "
-                "FROM customer_replenishment WHERE customer_id = ? ORDER BY due_date",
+                f"FROM {REPLENISHMENT_TABLE} WHERE customer_id = ? ORDER BY due_date",
                 [customer_id],
             )
     scores = {k: _clean(v) for k, v in rows[0].items()}
