@@ -52,7 +52,7 @@ def test_platform_records_are_linked_by_weak_evidence(resolved) -> None:
     )
     assert len({r["record_key"] for r in rows}) > 100
     assert all(r["cluster_rule"].startswith("splink:") for r in rows)
-    assert '"agree":"name_norm,city,phone_masked' in rows[0]["evidence"]
+    assert any('"agree":"masked_phone,name' in r["evidence"] for r in rows)
 
 
 def test_pairwise_precision_and_recall(resolved) -> None:

@@ -8,7 +8,7 @@ any of them in ``$OMNIRETAIL_HOME/config/identity.yaml``, e.g.::
     blocked_values:
       phone: ["+8640088888888"]
     splink:
-      threshold: 0.995
+      threshold: 0.9
 """
 
 from __future__ import annotations
@@ -35,19 +35,27 @@ class IdentifierRule(BaseModel):
         30, description="A value on more records than this is shared (e.g. a store phone)."
     )
     max_names: int = Field(
-        3, description="A value used by more distinct names than this is shared."
+        8, description="A value used by more distinct names than this (all sources) is shared."
+    )
+    max_records_per_source: int = Field(
+        3, description="A value on more records than this in one source is shared."
+    )
+    max_names_per_source: int = Field(
+        2,
+        description="A value used by more distinct names than this within one source is "
+        "shared (nicknames differ between channels, real names within one should not).",
     )
 
 
 def _default_identifiers() -> dict[str, IdentifierRule]:
     return {
-        "member_id": IdentifierRule(weight=10, max_records=40, max_names=3),
-        "unionid": IdentifierRule(weight=9, max_records=40, max_names=3),
-        "phone": IdentifierRule(weight=8, max_records=30, max_names=3),
-        "email": IdentifierRule(weight=7, max_records=30, max_names=3),
-        "wecom_external_userid": IdentifierRule(weight=6, max_records=20, max_names=3),
-        "openid": IdentifierRule(weight=6, scope="source", max_records=20, max_names=3),
-        "platform_buyer_id": IdentifierRule(weight=6, scope="source", max_records=20, max_names=3),
+        "member_id": IdentifierRule(weight=10, max_records=40),
+        "unionid": IdentifierRule(weight=9, max_records=40),
+        "phone": IdentifierRule(weight=8, max_records=30),
+        "email": IdentifierRule(weight=7, max_records=30),
+        "wecom_external_userid": IdentifierRule(weight=6, max_records=20),
+        "openid": IdentifierRule(weight=6, scope="source", max_records=20),
+        "platform_buyer_id": IdentifierRule(weight=6, scope="source", max_records=20),
     }
 
 
@@ -68,22 +76,17 @@ class SplinkSettings(BaseModel):
     """Probabilistic matching of weak evidence (name, birthday, city, masked phone, address)."""
 
     enabled: bool = True
-    threshold: float = Field(0.99, ge=0.5, le=1.0, description="Minimum match probability.")
+    threshold: float = Field(0.8, ge=0.5, le=1.0, description="Minimum match probability.")
     weight: float = Field(1.0, description="Edge weight of a probabilistic link (below strong).")
-    prior_recall: float = Field(0.8, gt=0.0, le=1.0)
+    prior_recall: float = Field(
+        0.8, gt=0.0, le=1.0, description="Assumed recall of the rule used to estimate the prior."
+    )
     min_records: int = Field(
         200, description="Below this many candidate records there is too little to train on."
     )
     u_max_pairs: float = 2e6
     seed: int = 42
-    blocking_rules: list[list[str]] = Field(
-        default_factory=lambda: [
-            ["phone_masked", "name_norm"],
-            ["name_norm", "birthday"],
-            ["phone_masked", "address_norm"],
-        ],
-        description="Each rule: columns that must be equal for a pair to be scored.",
-    )
+    max_blocking_rules: int = Field(3, ge=1, le=3, description="Use the first N blocking rules.")
 
 
 class IdentityConfig(BaseModel):

@@ -89,12 +89,15 @@ def prepare_records(engine: AnalyticsEngine, columns: set[str]) -> int:
 
 def _rules_values(cfg: IdentityConfig, kinds: list[str]) -> str:
     rows = [
-        f"({_lit(k)}, {float(r.weight)}, {int(r.max_records)}, {int(r.max_names)})"
+        f"({_lit(k)}, {float(r.weight)}, {int(r.max_records)}, {int(r.max_names)},"
+        f" {int(r.max_records_per_source)}, {int(r.max_names_per_source)})"
         for k, r in cfg.identifiers.items()
         if k in kinds
     ]
     return (
-        "SELECT * FROM (VALUES " + ", ".join(rows) + ") AS t(kind, weight, max_records, max_names)"
+        "SELECT * FROM (VALUES "
+        + ", ".join(rows)
+        + ") AS t(kind, weight, max_records, max_names, max_source_records, max_source_names)"
     )
 
 
@@ -124,22 +127,39 @@ def build_values(engine: AnalyticsEngine, cfg: IdentityConfig) -> list[str]:
     engine.materialize(
         "_idr_value_stats",
         """
-        SELECT v.kind, v.value, count(DISTINCT v.node) AS records,
-               count(DISTINCT r.name_norm) AS names
-        FROM _idr_values_all v JOIN _idr_records r USING (node)
-        GROUP BY v.kind, v.value
-        HAVING count(DISTINCT v.node) > 1
+        WITH per_source AS (
+            SELECT v.kind, v.value, v.source, count(DISTINCT v.node) AS records,
+                   count(DISTINCT r.name_norm) AS names
+            FROM _idr_values_all v JOIN _idr_records r USING (node)
+            GROUP BY v.kind, v.value, v.source
+        ),
+        linked AS (
+            SELECT kind, value FROM _idr_values_all GROUP BY kind, value
+            HAVING count(DISTINCT node) > 1
+        )
+        SELECT p.kind, p.value, sum(p.records) AS records,
+               (SELECT count(DISTINCT r.name_norm) FROM _idr_values_all v2
+                JOIN _idr_records r USING (node)
+                WHERE v2.kind = p.kind AND v2.value = p.value) AS names,
+               max(p.records) AS source_records, max(p.names) AS source_names
+        FROM per_source p JOIN linked USING (kind, value)
+        GROUP BY p.kind, p.value
         """,
     )
     engine.materialize(
         "identity_shared_values",
         f"""
-        SELECT s.kind, s.value, s.records, s.names,
+        SELECT s.kind, s.value, s.records, s.names, s.source_records, s.source_names,
                CASE WHEN ({blocked}) THEN 'blocked'
                     WHEN s.records > r.max_records THEN 'too_many_records'
+                    WHEN s.source_records > r.max_source_records
+                        THEN 'too_many_records_in_one_source'
+                    WHEN s.source_names > r.max_source_names
+                        THEN 'too_many_names_in_one_source'
                     ELSE 'too_many_names' END AS reason
         FROM _idr_value_stats s JOIN ({_rules_values(cfg, kinds)}) r USING (kind)
         WHERE ({blocked}) OR s.records > r.max_records OR s.names > r.max_names
+           OR s.source_records > r.max_source_records OR s.source_names > r.max_source_names
         """,
     )
     # blocked values that occur only once are still never linkable: drop them too
