@@ -133,7 +133,7 @@ M_PROBABILITIES = {
 def _settings(cfg: IdentityConfig) -> Any:
     from splink import SettingsCreator, block_on
 
-    blocking = [
+    blocking: list[Any] = [
         block_on("phone_masked", arrays_to_explode=["phone_masked"]),
         block_on("phone_last4", "surnames", arrays_to_explode=["phone_last4", "surnames"]),
         block_on("names", "birthdays", arrays_to_explode=["names", "birthdays"]),
