@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -158,3 +159,34 @@ def test_api_needs_a_login(home: Path, shop: ShopWorld) -> None:
     with TestClient(create_app()) as anonymous:
         r = anonymous.get("/api/v1/customers/C000000001/recommendations")
         assert r.status_code == 401
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def test_console_model_page_and_new_product_form(served: Any, shop: ShopWorld) -> None:
+    page = served.get("/models/recommendations")
+    assert page.status_code == 200, page.text
+    assert 'data-testid="metrics-table"' in page.text
+    for algorithm in ("popularity", "itemknn", "hybrid"):
+        assert f"<td>{algorithm}</td>" in page.text
+    token = CSRF.search(page.text)
+    assert token is not None
+    r = served.post(
+        "/models/recommendations/new-product",
+        data={
+            "name": "良品铺子 五香 牛肉干 150g",
+            "category_code": "meat",
+            "n": "10",
+            "csrf_token": token.group(1),
+        },
+    )
+    assert r.status_code == 200, r.text
+    found = re.findall(r'<a href="/customers/(C\d+)">', r.text)
+    assert len(found) == 10
+    assert sum(shop.taste[c] == "meat" for c in found) >= 8
+    r = served.post(
+        "/models/recommendations/new-product",
+        data={"name": " ", "csrf_token": token.group(1)},
+    )
+    assert 'data-testid="form-error"' in r.text
