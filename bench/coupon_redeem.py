@@ -6,9 +6,10 @@ Run: ``.venv/bin/python bench/coupon_redeem.py [--rate 200] [--seconds 20] [--ru
 1. Starts a throw-away PostgreSQL on loopback (the same way as ``tests/pgserver.py``), migrates
    it, creates an admin, a coupon template and enough coupons for every run.
 2. Starts the real application under uvicorn (``--workers`` processes) on loopback.
-3. Open-loop load generator (asyncio + httpx): requests are *scheduled* at a fixed rate
-   (``--rate`` requests/s) whatever the server does, and each latency is measured from the
-   scheduled send time, so a slow server cannot hide its queueing (no coordinated omission).
+3. Open-loop load generator (asyncio streams, HTTP/1.1 keep-alive): requests are *scheduled*
+   at a fixed rate (``--rate`` requests/s) whatever the server does, and each latency is
+   measured from the scheduled send time, so a slow server cannot hide its queueing (no
+   coordinated omission).
    The requests alternate ``POST /api/v1/coupons/validate`` and ``POST /api/v1/coupons/redeem``
    (each coupon validated then redeemed), logged in with a console session.
 4. Baseline in the same run and at the same rate: ``GET /api/v1/health`` (framework, auth-free
@@ -148,34 +149,85 @@ def summary(ms: list[float]) -> dict[str, float]:
     }
 
 
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams: cheap enough that the load
+    generator, not the server, never becomes the bottleneck on a small machine."""
+
+    def __init__(self, host: str, port: int, cookie: str) -> None:
+        self.host, self.port, self.cookie = host, port, cookie
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes | None) -> int:
+        if self.writer is None or self.reader is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Cookie: {self.cookie}\r\nConnection: keep-alive\r\n"
+        )
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + (body or b""))
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionError("server closed the connection")
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value.strip())
+        if length:
+            await self.reader.readexactly(length)
+        return int(status_line.split()[1])
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 async def open_loop(
-    base: str, cookies: httpx.Cookies, requests: list[tuple[str, str, Any]], rate: float
+    base: str, cookie: str, requests: list[tuple[str, str, Any]], rate: float, conns: int = 64
 ) -> dict[str, list[float]]:
-    """Send ``requests`` at ``rate``/s on schedule; latency from the scheduled time (ms)."""
+    """Schedule ``requests`` at ``rate``/s; ``conns`` keep-alive connections serve the queue.
+    Latency (ms) runs from each request's scheduled time, so waiting for a free connection
+    (the server being slow) is counted."""
+    host, port = base.removeprefix("http://").split(":")
     lat: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits, timeout=20) as c:
-        loop = asyncio.get_running_loop()
-        start = loop.time() + 0.2
+    queue: asyncio.Queue[tuple[float, str, str, bytes | None] | None] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.2
 
-        async def one(i: int, name: str, path: str, body: Any) -> None:
+    async def schedule() -> None:
+        for i, (name, path, body) in enumerate(requests):
             due = start + i / rate
-            await asyncio.sleep(max(0.0, due - loop.time()))
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            data = None if body is None else json.dumps(body).encode()
+            queue.put_nowait((due, name, path, data))
+        for _ in range(conns):
+            queue.put_nowait(None)
+
+    async def serve() -> None:
+        conn = Connection(host, int(port), cookie)
+        while (item := await queue.get()) is not None:
+            due, name, path, data = item
             try:
-                if body is None:
-                    r = await c.get(path)
-                else:
-                    r = await c.post(path, json=body)
-                status = str(r.status_code)
-            except httpx.HTTPError as exc:  # a timeout counts, with its latency, as an error
+                status = str(await conn.request("GET" if data is None else "POST", path, data))
+            except (OSError, ConnectionError, asyncio.IncompleteReadError) as exc:
                 status = type(exc).__name__
-            took = (loop.time() - due) * 1000
+                conn = Connection(host, int(port), cookie)
+            lat.setdefault(name, []).append((loop.time() - due) * 1000)
             if status != "200":
                 errors[f"{name}:{status}"] = errors.get(f"{name}:{status}", 0) + 1
-            lat.setdefault(name, []).append(took)
+        await conn.close()
 
-        await asyncio.gather(*(one(i, *req) for i, req in enumerate(requests)))
+    await asyncio.gather(schedule(), *(serve() for _ in range(conns)))
     if errors:
         lat["_errors"] = [float(v) for v in errors.values()]
         print(json.dumps({"errors": errors}), file=sys.stderr)
@@ -222,14 +274,15 @@ def main() -> None:
             f"{base}/api/v1/auth/login", json={"username": "bench", "password": "bench-pass-1"}
         )
         login.raise_for_status()
+        cookie = "; ".join(f"{k}={v}" for k, v in login.cookies.items())
         runs: list[dict[str, Any]] = []
         for run in range(args.runs):
             chunk = pairs[run * (per_run // 2) : (run + 1) * (per_run // 2)]
             base_reqs = [("health", "/api/v1/health", None)] * per_run
-            baseline = asyncio.run(open_loop(base, login.cookies, base_reqs, args.rate))
+            baseline = asyncio.run(open_loop(base, cookie, base_reqs, args.rate))
             reqs = coupon_requests(chunk, run)
             cpu0 = server_cpu_seconds(proc.pid)
-            lat = asyncio.run(open_loop(base, login.cookies, reqs, args.rate))
+            lat = asyncio.run(open_loop(base, cookie, reqs, args.rate))
             cpu_ms = (server_cpu_seconds(proc.pid) - cpu0) * 1000 / len(reqs)
             both = lat["validate"] + lat["redeem"]
             runs.append(

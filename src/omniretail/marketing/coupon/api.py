@@ -21,6 +21,7 @@ from omniretail.marketing.coupon.schemas import (
     ValidateIn,
     Validation,
 )
+from omniretail.marketing.coupon.sql import committed
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 
 router = APIRouter(prefix="/coupons", tags=["coupons"])
@@ -50,42 +51,47 @@ def list_templates(db: DbSession, who: ApiPrincipal, status: str | None = None) 
 @router.post("/templates", response_model=TemplateRead, status_code=201)
 def create_template(body: TemplateCreate, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
-    return service.create_template(db, data=body)
+    return committed(db, service.create_template(db, data=body))
 
 
 @router.get("/templates/{code}", response_model=TemplateRead)
 def get_template(code: str, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("read")
-    return service.get_template(db, code=code)
+    return committed(db, service.get_template(db, code=code))
 
 
 @router.post("/templates/{code}/status", response_model=TemplateRead)
 def set_status(code: str, body: StatusIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
-    return service.set_template_status(db, code=code, status=body.status)
+    return committed(db, service.set_template_status(db, code=code, status=body.status))
 
 
 @router.get("/templates/{code}/liability")
 def liability(code: str, db: DbSession, who: ApiPrincipal) -> dict[str, Any]:
     who.require("read")
-    return service.liability(db, template_code=code)
+    return committed(db, service.liability(db, template_code=code))
 
 
 @router.post("/issue", response_model=CouponRead, status_code=201)
 def issue(body: IssueIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
-    return service.issue(db, template_code=body.template_code, customer_id=body.customer_id)
+    return committed(
+        db, service.issue(db, template_code=body.template_code, customer_id=body.customer_id)
+    )
 
 
 @router.post("/issue-batch", response_model=BatchResult)
 def issue_batch(body: IssueBatchIn, db: DbSession, who: ApiPrincipal) -> BatchResult:
     """Idempotent by (campaign_id, customer_id): resending the same batch issues nothing twice."""
     who.require("write")
-    return service.issue_batch(
+    return committed(
         db,
-        campaign_id=body.campaign_id,
-        customer_ids=body.customer_ids,
-        template=body.template_code,
+        service.issue_batch(
+            db,
+            campaign_id=body.campaign_id,
+            customer_ids=body.customer_ids,
+            template=body.template_code,
+        ),
     )
 
 
@@ -108,7 +114,9 @@ def coupon_center(
 @router.post("/center/{template_code}/claim", response_model=CouponRead, status_code=201)
 def claim(template_code: str, body: ClaimIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
-    return service.claim(db, template_code=template_code, customer_id=body.customer_id)
+    return committed(
+        db, service.claim(db, template_code=template_code, customer_id=body.customer_id)
+    )
 
 
 @router.get("", response_model=list[CouponRead])
@@ -126,7 +134,7 @@ def customer_coupons(
 def validate(body: ValidateIn, db: DbSession, who: ApiPrincipal) -> Validation:
     """Always 200: ``valid`` false comes with the ``reason`` code and a zh/en detail."""
     who.require("read")
-    return redemption.validate(db, code=body.code, basket=body.basket)
+    return committed(db, redemption.validate(db, code=body.code, basket=body.basket))
 
 
 @router.post("/redeem", response_model=RedemptionResult)
@@ -139,28 +147,31 @@ def redeem(
     """Exactly once per coupon and idempotency key (the ``Idempotency-Key`` header, else the
     body's ``idempotency_key``, else the order id): a retry gets the same answer."""
     who.require("write")
-    return redemption.redeem(
+    return committed(
         db,
-        code=body.code,
-        order_id=body.order_id,
-        basket=body.basket,
-        idempotency_key=idempotency_key or body.idempotency_key,
+        redemption.redeem(
+            db,
+            code=body.code,
+            order_id=body.order_id,
+            basket=body.basket,
+            idempotency_key=idempotency_key or body.idempotency_key,
+        ),
     )
 
 
 @router.post("/reverse", response_model=RedemptionResult)
 def reverse(body: ReverseIn, db: DbSession, who: ApiPrincipal) -> RedemptionResult:
     who.require("write")
-    return redemption.reverse(db, code=body.code, return_id=body.return_id)
+    return committed(db, redemption.reverse(db, code=body.code, return_id=body.return_id))
 
 
 @router.post("/expire")
 def expire(db: DbSession, who: ApiPrincipal) -> dict[str, int]:
     who.require("write")
-    return {"expired": service.expire_due(db)}
+    return committed(db, {"expired": service.expire_due(db)})
 
 
 @router.get("/{code}", response_model=CouponRead)
 def get_coupon(code: str, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("read")
-    return redemption.find_coupon(db, code)
+    return committed(db, redemption.find_coupon(db, code))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,3 +26,18 @@ def insert_ignore(
 
 def chunks(items: Sequence[Any], size: int = 900) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+T = TypeVar("T")
+
+
+def committed(session: Session, value: T) -> T:
+    """Commit in the request's own thread before answering (API boundaries).
+
+    The request dependency would commit too, but only after the response, in another
+    threadpool task: under load, row locks (coupon, template counter, points account) would be
+    held while that task waits for a thread. Committing here releases the locks and the
+    connection at once; the dependency's commit is then a no-op.
+    """
+    session.commit()
+    return value

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from omniretail.marketing.coupon.schemas import BatchResult
+from omniretail.marketing.coupon.sql import committed
 from omniretail.marketing.loyalty import ledger, service
 from omniretail.marketing.loyalty.schemas import (
     AccountRead,
@@ -35,40 +36,48 @@ class RefundIn(BaseModel):
 @router.get("/tiers", response_model=list[TierRead])
 def list_tiers(db: DbSession, who: ApiPrincipal) -> list[Any]:
     who.require("read")
-    return service.tiers(db)
+    return committed(db, service.tiers(db))
 
 
 @router.post("/tiers", response_model=TierRead, status_code=201)
 def create_tier(body: TierCreate, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("admin")
-    return service.create_tier(db, data=body)
+    return committed(db, service.create_tier(db, data=body))
 
 
 @router.post("/earn", response_model=PointsResult)
 def earn(body: EarnIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
     """Once per (source, order_id): an order synced again, or late, earns nothing twice."""
     who.require("write")
-    return service.earn(
+    return committed(
         db,
-        customer_id=body.customer_id,
-        source=body.source,
-        order_id=body.order_id,
-        amount=body.amount,
-        occurred_at=body.occurred_at,
+        service.earn(
+            db,
+            customer_id=body.customer_id,
+            source=body.source,
+            order_id=body.order_id,
+            amount=body.amount,
+            occurred_at=body.occurred_at,
+        ),
     )
 
 
 @router.post("/redeem", response_model=PointsResult)
 def redeem(body: RedeemIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
     who.require("write")
-    return ledger.redeem_points(db, customer_id=body.customer_id, points=body.points, ref=body.ref)
+    return committed(
+        db, ledger.redeem_points(db, customer_id=body.customer_id, points=body.points, ref=body.ref)
+    )
 
 
 @router.post("/adjust", response_model=PointsResult)
 def adjust(body: AdjustIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
     who.require("admin")
-    return ledger.adjust_points(
-        db, customer_id=body.customer_id, points=body.points, ref=body.ref, note=body.note
+    return committed(
+        db,
+        ledger.adjust_points(
+            db, customer_id=body.customer_id, points=body.points, ref=body.ref, note=body.note
+        ),
     )
 
 
@@ -76,28 +85,34 @@ def adjust(body: AdjustIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
 def reverse(body: ReverseIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
     """A (partial) return takes back points in proportion to the amount returned."""
     who.require("write")
-    return ledger.reverse_earn(
+    return committed(
         db,
-        customer_id=body.customer_id,
-        source=body.source,
-        order_id=body.order_id,
-        return_id=body.return_id,
-        returned_amount=body.returned_amount,
+        ledger.reverse_earn(
+            db,
+            customer_id=body.customer_id,
+            source=body.source,
+            order_id=body.order_id,
+            return_id=body.return_id,
+            returned_amount=body.returned_amount,
+        ),
     )
 
 
 @router.post("/refund-redemption", response_model=PointsResult)
 def refund_redemption(body: RefundIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
     who.require("write")
-    return ledger.refund_redemption(
-        db, customer_id=body.customer_id, ref=body.ref, return_id=body.return_id
+    return committed(
+        db,
+        ledger.refund_redemption(
+            db, customer_id=body.customer_id, ref=body.ref, return_id=body.return_id
+        ),
     )
 
 
 @router.get("/accounts/{customer_id}", response_model=AccountRead)
 def account(customer_id: str, db: DbSession, who: ApiPrincipal) -> AccountRead:
     who.require("read")
-    return service.account_view(db, customer_id=customer_id)
+    return committed(db, service.account_view(db, customer_id=customer_id))
 
 
 @router.get("/accounts/{customer_id}/entries", response_model=list[EntryRead])
@@ -109,19 +124,19 @@ def entries(
     offset: int = Query(0, ge=0),
 ) -> list[Any]:
     who.require("read")
-    return service.entries(db, customer_id=customer_id, limit=limit, offset=offset)
+    return committed(db, service.entries(db, customer_id=customer_id, limit=limit, offset=offset))
 
 
 @router.post("/jobs/expire")
 def expire(db: DbSession, who: ApiPrincipal) -> dict[str, int]:
     who.require("write")
-    return service.expire_all(db)
+    return committed(db, service.expire_all(db))
 
 
 @router.post("/jobs/review-tiers")
 def review_tiers(db: DbSession, who: ApiPrincipal) -> dict[str, int]:
     who.require("write")
-    return service.review_all_tiers(db)
+    return committed(db, service.review_all_tiers(db))
 
 
 @router.post("/jobs/birthday-coupons", response_model=list[BatchResult])
@@ -129,4 +144,5 @@ def birthday_coupons(
     db: DbSession, who: ApiPrincipal, today: date | None = None
 ) -> list[BatchResult]:
     who.require("write")
-    return service.birthday_coupons(db, today=today or date.today())  # noqa: DTZ011
+    day = today or date.today()  # noqa: DTZ011
+    return committed(db, service.birthday_coupons(db, today=day))

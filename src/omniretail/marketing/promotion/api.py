@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from omniretail.marketing.coupon.sql import committed
 from omniretail.marketing.promotion import pricing, service
 from omniretail.marketing.promotion.schemas import (
     AllocateIn,
@@ -27,76 +28,94 @@ router = APIRouter(prefix="/promotions", tags=["promotions"])
 @router.get("", response_model=list[PromotionRead])
 def list_promotions(db: DbSession, who: ApiPrincipal, active: bool = False) -> list[Any]:
     who.require("read")
-    return service.list_promotions(db, active_at=utcnow() if active else None)
+    return committed(db, service.list_promotions(db, active_at=utcnow() if active else None))
 
 
 @router.post("", response_model=PromotionRead, status_code=201)
 def create_promotion(body: PromotionCreate, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
-    return service.create_promotion(db, data=body)
+    return committed(db, service.create_promotion(db, data=body))
 
 
 @router.post("/price", response_model=Quote)
 def price(body: PriceIn, db: DbSession, who: ApiPrincipal) -> Quote:
     """Promotions then coupons, one explanation line (zh + en) per discount; changes nothing."""
     who.require("read")
-    return pricing.price_basket(db, basket=body.basket, coupon_codes=body.coupon_codes)
+    return committed(
+        db, pricing.price_basket(db, basket=body.basket, coupon_codes=body.coupon_codes)
+    )
 
 
 @router.post("/checkout", response_model=Quote)
 def checkout(body: CheckoutIn, db: DbSession, who: ApiPrincipal) -> Quote:
     """Price and commit: flash-sale units allocated, coupons redeemed; idempotent by order id."""
     who.require("write")
-    return pricing.checkout(
-        db, basket=body.basket, order_id=body.order_id, coupon_codes=body.coupon_codes
+    return committed(
+        db,
+        pricing.checkout(
+            db, basket=body.basket, order_id=body.order_id, coupon_codes=body.coupon_codes
+        ),
     )
 
 
 @router.post("/teams/close-expired")
 def close_expired(db: DbSession, who: ApiPrincipal) -> dict[str, int]:
     who.require("write")
-    return service.close_expired_teams(db)
+    return committed(db, service.close_expired_teams(db))
 
 
 @router.post("/teams/{group_id}/members", response_model=TeamRead)
 def join_team(group_id: int, body: TeamOpenIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
-    return service.join_team(
+    return committed(
         db,
-        group_id=group_id,
-        customer_id=body.customer_id,
-        order_id=body.order_id,
-        paid_amount=body.paid_amount,
+        service.join_team(
+            db,
+            group_id=group_id,
+            customer_id=body.customer_id,
+            order_id=body.order_id,
+            paid_amount=body.paid_amount,
+        ),
     )
 
 
 @router.get("/{code}", response_model=PromotionRead)
 def get_promotion(code: str, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("read")
-    return service.get_promotion(db, code=code)
+    return committed(db, service.get_promotion(db, code=code))
 
 
 @router.post("/{code}/allocations", response_model=AllocationRead, status_code=201)
 def allocate(code: str, body: AllocateIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
-    return service.allocate_flash_stock(
-        db, code=code, order_id=body.order_id, quantity=body.quantity, customer_id=body.customer_id
+    return committed(
+        db,
+        service.allocate_flash_stock(
+            db,
+            code=code,
+            order_id=body.order_id,
+            quantity=body.quantity,
+            customer_id=body.customer_id,
+        ),
     )
 
 
 @router.delete("/{code}/allocations/{order_id}", response_model=AllocationRead)
 def release(code: str, order_id: str, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
-    return service.release_flash_stock(db, code=code, order_id=order_id)
+    return committed(db, service.release_flash_stock(db, code=code, order_id=order_id))
 
 
 @router.post("/{code}/teams", response_model=TeamRead, status_code=201)
 def open_team(code: str, body: TeamOpenIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
-    return service.open_team(
+    return committed(
         db,
-        code=code,
-        customer_id=body.customer_id,
-        order_id=body.order_id,
-        paid_amount=body.paid_amount,
+        service.open_team(
+            db,
+            code=code,
+            customer_id=body.customer_id,
+            order_id=body.order_id,
+            paid_amount=body.paid_amount,
+        ),
     )
