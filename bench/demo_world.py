@@ -58,6 +58,8 @@ def run_child(code: str, *args: str) -> dict[str, float | str]:
     return {
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
+        "user_s": usage.ru_utime,
+        "sys_s": usage.ru_stime,
         "max_rss_mb": usage.ru_maxrss / 1024,
         "stdout": out.strip(),
     }
@@ -80,6 +82,8 @@ def measure(scale: float, runs: int, work: Path) -> dict[str, object]:
         "runs": runs,
         "wall_s": statistics.median(float(r["wall_s"]) for r in results),
         "cpu_s": statistics.median(float(r["cpu_s"]) for r in results),
+        "user_s": statistics.median(float(r["user_s"]) for r in results),
+        "sys_s": statistics.median(float(r["sys_s"]) for r in results),
         "max_rss_mb": statistics.median(float(r["max_rss_mb"]) for r in results),
         "order_lines": results[0]["order_lines"],
         "events": results[0]["events"],
@@ -109,14 +113,15 @@ def render(rows: list[dict[str, object]], base: dict[str, float]) -> str:
         f"- Baseline in the same session: writing a 2M-row × 16-column CSV with pyarrow "
         f"(a child process too): {base['wall_s']:.1f} s, {base['max_rss_mb']:.0f} MB.",
         "",
-        "| scale | people | runs | wall (s) | CPU (s) | peak RSS (MB) | order lines | events | "
-        "output (MB) | wall / baseline |",
+        "| scale | people | runs | wall (s) | CPU user + sys (s) | peak RSS (MB) | order lines | "
+        "events | output (MB) | wall / baseline |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['scale']} | {int(float(str(r['scale'])) * 100_000):,} | {r['runs']} | "
-            f"{float(str(r['wall_s'])):.1f} | {float(str(r['cpu_s'])):.1f} | "
+            f"{float(str(r['wall_s'])):.1f} | {float(str(r['user_s'])):.1f} + "
+            f"{float(str(r['sys_s'])):.1f} | "
             f"{float(str(r['max_rss_mb'])):.0f} | {int(str(r['order_lines'])):,} | "
             f"{int(str(r['events'])):,} | {float(str(r['output_mb'])):.0f} | "
             f"{float(str(r['wall_s'])) / base['wall_s']:.1f} |"
