@@ -81,3 +81,22 @@ def test_open_engine_by_name(monkeypatch, tmp_path: Path, spark) -> None:
         engine._owns_session = False  # the session is shared with the other tests here
         engine.close()
         config.reset_settings()
+
+
+def test_warehouse_tables_outlive_the_engine(spark, tmp_path: Path) -> None:
+    from omniretail.platform.engine.spark import SparkEngine
+
+    first = SparkEngine(session=spark.spark, warehouse=tmp_path / "wh")
+    first.register_arrow("w_orders", pa.table({"c": ["a", "b", "b"], "amount": [1.0, 2.0, 3.0]}))
+    first.materialize("w_totals", "SELECT c, sum(amount) AS total FROM w_orders GROUP BY c")
+    # rebuilt from itself: a new version is written, the old one removed
+    first.materialize("w_totals", "SELECT * FROM w_totals UNION ALL SELECT 'z', 0.5")
+    assert len(list((tmp_path / "wh" / "w_totals").glob("v*"))) == 1
+    first.close()
+    assert not spark.table_exists("w_totals")
+
+    second = SparkEngine(session=spark.spark, warehouse=tmp_path / "wh")
+    assert second.scalar("SELECT sum(total) FROM w_totals") == 6.5
+    second.drop("w_totals")
+    assert not (tmp_path / "wh" / "w_totals").exists()
+    second.close()

@@ -47,7 +47,7 @@ WITH line_totals AS (
   SELECT l.source, l.order_id, sum(l.quantity) AS units, count(*) AS lines,
          count(DISTINCT l.sku) AS skus
   FROM order_lines l
-  {"JOIN new_orders n ON n.source = l.source AND n.order_id = l.order_id" if where else ""}
+  {"JOIN ins_new_orders n ON n.source = l.source AND n.order_id = l.order_id" if where else ""}
   GROUP BY l.source, l.order_id
 )
 SELECT o.customer_id, o.source, o.order_id, o.channel_code, o.store_code, o.status,
@@ -85,7 +85,7 @@ SELECT o.customer_id, l.sku, CAST(o.ordered_at AS DATE) AS order_day,
        sum(l.quantity * CAST(l.unit_price AS DOUBLE) / cp.avg_price) AS price_index_units
 FROM order_lines l
 JOIN orders o ON o.source = l.source AND o.order_id = l.order_id
-{"JOIN new_orders n ON n.source = l.source AND n.order_id = l.order_id" if where else ""}
+{"JOIN ins_new_orders n ON n.source = l.source AND n.order_id = l.order_id" if where else ""}
 LEFT JOIN dim_product p ON p.sku = l.sku
 LEFT JOIN cat_price cp ON cp.category_code = p.category_code
 WHERE o.customer_id IS NOT NULL AND o.status = 'paid'
@@ -344,14 +344,14 @@ def build_features(engine: AnalyticsEngine, *, full: bool) -> dict[str, int | st
     new_orders = 0
     if incremental:
         engine.materialize(
-            "new_orders",
+            "ins_new_orders",
             "SELECT o.source, o.order_id FROM orders o WHERE CAST(o.ordered_at AS TIMESTAMP) > "
             "(SELECT max(ordered_at) FROM ins_order_facts)",
         )
-        new_orders = int(engine.scalar("SELECT count(*) FROM new_orders") or 0)
+        new_orders = int(engine.scalar("SELECT count(*) FROM ins_new_orders") or 0)
         if new_orders:
             cond = (
-                "AND EXISTS (SELECT 1 FROM new_orders n "
+                "AND EXISTS (SELECT 1 FROM ins_new_orders n "
                 "WHERE n.source = o.source AND n.order_id = o.order_id)"
             )
             engine.materialize(

@@ -9,12 +9,18 @@ recomputing its lineage. Data crosses the Python boundary as Arrow.
   shuffle uses a handful of partitions instead of Spark's 200.
 - ``SparkEngine(session=spark)`` reuses an existing SparkSession (a notebook, a cluster job)
   and never stops it.
+- With a ``warehouse`` directory (``open_engine("spark")`` uses ``analytics/spark`` under
+  ``OMNIRETAIL_HOME``), every materialized table is also written there as Parquet (one
+  versioned folder per table) and a new engine registers those tables again, so a later
+  process — ``omniretail segment count --engine spark`` — sees what the pipeline built.
+  Without one, tables live only in the session (checkpointed in memory/disk).
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -80,13 +86,28 @@ class SparkEngine(AnalyticsEngine):
         *,
         session: Any = None,
         master: str | None = None,
+        warehouse: Path | None = None,
     ) -> None:
         self._owns_session = session is None
         if session is None:
             settings = settings or get_settings()
             session = build_session(master or settings.spark_master)
+            if warehouse is None:
+                warehouse = settings.analytics_dir / "spark"
         self.spark = session
         self._frames: dict[str, Any] = {}
+        self.warehouse = warehouse
+        if warehouse is not None:
+            warehouse.mkdir(parents=True, exist_ok=True)
+            for table_dir in sorted(p for p in warehouse.iterdir() if p.is_dir()):
+                latest = self._versions(table_dir)
+                if latest:
+                    self._bind(table_dir.name, self.spark.read.parquet(str(latest[-1])))
+
+    @staticmethod
+    def _versions(table_dir: Path) -> list[Path]:
+        done = [p for p in table_dir.glob("v*") if (p / "_SUCCESS").exists()]
+        return sorted(done, key=lambda p: int(p.name[1:]))
 
     # -- statements -----------------------------------------------------------------
     def _sql(self, sql: str, params: Sequence[Any] | None = None) -> Any:
@@ -110,12 +131,28 @@ class SparkEngine(AnalyticsEngine):
             old.unpersist()
 
     def materialize(self, name: str, sql: str) -> None:
-        df = self._sql(sql).localCheckpoint(eager=True)
-        self._bind(name, df)
+        df = self._sql(sql)
+        if self.warehouse is None:
+            self._bind(name, df.localCheckpoint(eager=True))
+        else:
+            self._persist(name, df)
+
+    def _persist(self, name: str, df: Any) -> None:
+        assert self.warehouse is not None
+        table_dir = self.warehouse / name
+        old = self._versions(table_dir) if table_dir.exists() else []
+        target = table_dir / f"v{time.time_ns()}"
+        df.write.mode("overwrite").parquet(str(target))
+        self._bind(name, self.spark.read.parquet(str(target)))
+        for path in old:  # earlier versions are no longer read by any view
+            shutil.rmtree(path, ignore_errors=True)
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
-        df = self.spark.createDataFrame(table).localCheckpoint(eager=True)
-        self._bind(name, df)
+        df = self.spark.createDataFrame(table)
+        if self.warehouse is None:
+            self._bind(name, df.localCheckpoint(eager=True))
+        else:
+            self._persist(name, df)
 
     def register_parquet(self, name: str, paths: Sequence[Path] | Path | str) -> None:
         files = [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
@@ -136,14 +173,20 @@ class SparkEngine(AnalyticsEngine):
                 raise RuntimeError(f"Spark wrote no Parquet part for {path}")
             shutil.move(str(parts[0]), str(path))
 
-    def drop(self, name: str) -> None:
+    def _forget(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
         old = self._frames.pop(name, None)
         if old is not None:
             old.unpersist()
 
+    def drop(self, name: str) -> None:
+        """Drop a table (and its Parquet copy in the warehouse)."""
+        self._forget(name)
+        if self.warehouse is not None:
+            shutil.rmtree(self.warehouse / name, ignore_errors=True)
+
     def close(self) -> None:
         for name in list(self._frames):
-            self.drop(name)
+            self._forget(name)
         if self._owns_session:
             self.spark.stop()
