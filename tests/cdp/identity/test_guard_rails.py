@@ -47,6 +47,8 @@ def test_store_phone_used_by_many_walk_ins_is_shared(home: Path) -> None:
             "value": store_phone,
             "records": 40,
             "names": 40,
+            "source_records": 40,
+            "source_names": 40,
             "reason": "too_many_records",
         }
     ]
@@ -54,14 +56,34 @@ def test_store_phone_used_by_many_walk_ins_is_shared(home: Path) -> None:
 
 def test_value_used_by_too_many_different_names_is_shared(home: Path) -> None:
     phone = "+8613700001111"
-    names = ["王芳", "李娜", "赵敏", "孙丽"]
+    sources = ["pos", "app", "miniprogram", "wecom", "tmall", "jd", "groupbuy", "giftcard", "x"]
+    rows = [record(src, "R1", phone=phone, name=f"名{i}") for i, src in enumerate(sources)]
+    run_steps(rows, "identity")
+    assert len(set(identity_map().values())) == 9
+    [shared] = work_rows("SELECT reason, names FROM identity_shared_values")
+    assert shared == {"reason": "too_many_names", "names": 9}
+
+
+def test_different_names_within_one_source_make_a_value_shared(home: Path) -> None:
+    phone = "+8613700001111"
     rows = [
-        record("pos", f"M{i}", member_id=f"M{i}", phone=phone, name=n) for i, n in enumerate(names)
+        record("pos", f"M{i}", member_id=f"M{i}", phone=phone, name=n)
+        for i, n in enumerate(["王芳", "李娜", "赵敏"])
     ]
+    rows.append(record("app", "A1", phone=phone, name="王芳"))
     run_steps(rows, "identity")
     assert len(set(identity_map().values())) == 4
-    [shared] = work_rows("SELECT reason, names FROM identity_shared_values")
-    assert shared == {"reason": "too_many_names", "names": 4}
+    [shared] = work_rows("SELECT reason, source_names FROM identity_shared_values")
+    assert shared == {"reason": "too_many_names_in_one_source", "source_names": 3}
+
+
+def test_many_records_in_one_source_make_a_value_shared(home: Path) -> None:
+    phone = "+8613700001111"
+    rows = [record("pos", f"M{i}", member_id=f"M{i}", phone=phone, name="王芳") for i in range(4)]
+    run_steps(rows, "identity")
+    assert len(set(identity_map().values())) == 4
+    [shared] = work_rows("SELECT reason, source_records FROM identity_shared_values")
+    assert shared == {"reason": "too_many_records_in_one_source", "source_records": 4}
 
 
 def test_same_person_with_name_variants_is_not_shared(home: Path) -> None:

@@ -137,7 +137,7 @@ def build_values(engine: AnalyticsEngine, cfg: IdentityConfig) -> list[str]:
             SELECT kind, value FROM _idr_values_all GROUP BY kind, value
             HAVING count(DISTINCT node) > 1
         )
-        SELECT p.kind, p.value, sum(p.records) AS records,
+        SELECT p.kind, p.value, CAST(sum(p.records) AS BIGINT) AS records,
                (SELECT count(DISTINCT r.name_norm) FROM _idr_values_all v2
                 JOIN _idr_records r USING (node)
                 WHERE v2.kind = p.kind AND v2.value = p.value) AS names,
