@@ -130,7 +130,7 @@ def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, d
     return out
 
 
-def drop_work_tables(engine: AnalyticsEngine, results: list[SourceResult]) -> None:
+def drop_work_tables(engine: AnalyticsEngine) -> None:
     names: list[Any] = engine.fetch_rows(
         "SELECT table_name, table_type FROM information_schema.tables "
         "WHERE starts_with(table_name, '__q_')"

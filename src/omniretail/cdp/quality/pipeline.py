@@ -25,6 +25,7 @@ def standardize_all(ctx: PipelineContext, *, sources: list[str] | None = None) -
         ]
         fixed = service.overrides(s)
     junk = load_junk(settings)
+    finalize.drop_work_tables(ctx.engine)  # leftovers of an interrupted run
     results: list[SourceResult] = []
     for part, (src, mapping, paths) in enumerate(groups):
         ctx.log(f"standardize {src}")
@@ -41,7 +42,7 @@ def standardize_all(ctx: PipelineContext, *, sources: list[str] | None = None) -
         )
     counts = finalize.build_tables(ctx.engine, results)
     extra = finalize.apply_global_rules(ctx.engine, junk)
-    finalize.drop_work_tables(ctx.engine, results)
+    finalize.drop_work_tables(ctx.engine)
     sync: dict[str, dict[str, int]] = {}
     with session_scope() as s:
         for r in results:

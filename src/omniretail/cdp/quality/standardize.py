@@ -94,8 +94,11 @@ class SourceStandardizer:
             r["column_name"]: r["column_type"] for r in self.e.fetch_rows(f"DESCRIBE {q(landed)}")
         }
         raw_cols = [c for c in types if c not in META_COLUMNS]
-        if not self.overrides:
-            self.e.materialize(f"{self.p}_raw", self._exploded(f"SELECT * FROM {q(landed)}"))
+        if not self.overrides:  # a view: the landed Parquet is read where it lies
+            self.e.execute(
+                f"CREATE OR REPLACE VIEW {q(self.p + '_raw')} AS "
+                + self._exploded(f"SELECT * FROM {q(landed)}")
+            )
             return raw_cols + (["_item"] if self.m.explode else [])
         ovr = pa.table(
             {
@@ -306,13 +309,14 @@ class SourceStandardizer:
             + " END"
         )
         classify = "".join(f", {q(n)}" for n in self.m.classify)
-        self.e.materialize(
-            f"{self.p}_s2",
+        inner = (
             f"SELECT {', '.join(LINEAGE)}, __pos, __dup_rank{classify}, "
             f"CASE WHEN __dup_rank = 1 THEN {reason} END AS __reason0, "
-            f"{', '.join(sel)} FROM {q(s1)}",
+            f"{', '.join(sel)} FROM {q(s1)}"
         )
-        self._duplicate_keys()
+        self.e.materialize(
+            f"{self.p}_s2", f"SELECT *, {self._duplicate_keys()} AS __reason FROM ({inner}) s"
+        )
 
     def _identity_rule(self, fname: str, val: str, raw: str, today: str) -> tuple[str, list[str]]:
         j = self.junk
@@ -364,9 +368,8 @@ class SourceStandardizer:
             return ""
         return f"WHEN {exists} AND ({' OR '.join(conds)}) THEN 'junk:test_account'"
 
-    def _duplicate_keys(self) -> None:
+    def _duplicate_keys(self) -> str:
         """Two different rows claiming the same key of an ungrouped entity: keep the first."""
-        s2 = f"{self.p}_s2"
         checks = []
         for ent in self.m.entities:
             table = ENTITY_TABLES[ent.kind]
@@ -378,12 +381,11 @@ class SourceStandardizer:
                 f"WHEN {ok} AND row_number() OVER (PARTITION BY {ok}, {keys} ORDER BY __pos) > 1 "
                 f"THEN {lit('duplicate_key:' + ent.ref)}"
             )
-        reason = (
+        return (
             f"CASE WHEN __reason0 IS NOT NULL THEN __reason0 {' '.join(checks)} END"
             if checks
             else "__reason0"
         )
-        self.e.materialize(s2, f"SELECT *, {reason} AS __reason FROM {q(s2)}")
 
     # -- stage 3: entity tables -------------------------------------------------------------
     def _entity_tables(self) -> dict[str, list[str]]:
