@@ -271,7 +271,9 @@ def main() -> None:
         proc = start_server(port, args.workers)
         base = f"http://127.0.0.1:{port}"
         login = httpx.post(
-            f"{base}/api/v1/auth/login", json={"username": "bench", "password": "bench-pass-1"}
+            f"{base}/api/v1/auth/login",
+            json={"username": "bench", "password": "bench-pass-1"},
+            timeout=120,
         )
         login.raise_for_status()
         cookie = "; ".join(f"{k}={v}" for k, v in login.cookies.items())
