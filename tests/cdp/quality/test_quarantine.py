@@ -146,3 +146,25 @@ def test_a_fix_that_is_still_wrong_reopens_the_record(sqlite_session: Any, tmp_p
         rec2 = service.list_quarantine(s, source="pos_sales", reason="missing_sku")[0]
         assert rec2.status == "open"
         assert "still rejected" in (rec2.note or "")
+
+
+def test_quality_api_lists_and_fixes(client: Any, tmp_path: Path) -> None:
+    _setup(tmp_path)
+    standardize()[0].close()
+    rep = client.get("/api/v1/quality/report").json()
+    assert rep[0]["source"] == "pos_sales"
+    assert rep[0]["quarantined"] == 3
+    recs = client.get("/api/v1/quality/quarantine", params={"reason": "missing_sku"}).json()
+    assert [r["row"] for r in recs] == [5]
+    r = client.patch(
+        f"/api/v1/quality/quarantine/{recs[0]['id']}", json={"set": {"商品编码": "100009"}}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "fixed"
+    r = client.patch(f"/api/v1/quality/quarantine/{recs[0]['id']}", json={"set": {"nope": "x"}})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "set"
+    assert client.get("/api/v1/quality/quarantine/999999").status_code == 404
+    _, out = standardize()
+    _.close()
+    assert out["quarantine"]["pos_sales"]["reprocessed"] == 1
