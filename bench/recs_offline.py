@@ -37,6 +37,7 @@ from omniretail.insight.recommend.evaluate import catalog_from_interactions, eva
 REPO = Path(__file__).resolve().parents[1]
 UCI = REPO.parent / "shared" / "data" / "online_retail_II_sample.xlsx"
 ALL = ["popularity", "itemknn", "sar", "als", "bpr", "content", "hybrid", "two_tower"]
+SKIP: set[str] = set()
 ML_PARAMS: dict[str, dict[str, Any]] = {
     "als": {"binary": True, "factors": 32, "alpha": 5.0, "regularization": 0.1},
     "two_tower": {"epochs": 20, "dim": 64},
@@ -59,7 +60,7 @@ def movielens(runs: int) -> dict[str, Any] | None:
     root = Path(next(iter(spec.submodule_search_locations)))
     ratings = pd.read_csv(root / "dataset_example/ml-100k/ml-100k.inter", sep="\t")
     ratings.columns = [c.split(":")[0] for c in ratings.columns]
-    algos = [a for a in ALL if a in available() and a not in ("content", "hybrid")]
+    algos = [a for a in ALL if a in available() and a not in ("content", "hybrid", *SKIP)]
     return runs_of(
         runs,
         ratings,
@@ -84,7 +85,7 @@ def uci(runs: int) -> dict[str, Any] | None:
         "item_col": "StockCode",
         "time_col": "InvoiceDate",
         "items": items,
-        "algorithms": [a for a in ALL if a in available()],
+        "algorithms": [a for a in ALL if a in available() and a not in SKIP],
     }
     return {
         "random": runs_of(runs, frame, split="random", **common),
@@ -110,7 +111,7 @@ def demo_world(runs: int, world: Path | None) -> dict[str, Any]:
         "item_col": "sku",
         "time_col": "ordered_at",
         "items": products,
-        "algorithms": [a for a in ALL if a in available()],
+        "algorithms": [a for a in ALL if a in available() and a not in SKIP],
     }
     out = {
         "lines": len(history),
@@ -129,7 +130,9 @@ def main() -> None:
     ap.add_argument("--world", type=Path)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--only", choices=["movielens", "uci", "demo"], action="append")
+    ap.add_argument("--skip", action="append", default=[], help="algorithm to leave out")
     args = ap.parse_args()
+    SKIP.update(args.skip)
     only = set(args.only or ["movielens", "uci", "demo"])
     t0 = time.perf_counter()
     report: dict[str, Any] = {

@@ -160,15 +160,20 @@ def evaluate_demo_world(
     learners: tuple[str, ...] = ("t_learner", "x_learner"),
     base: str = "gbm",
     seed: int = 42,
+    features: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Targeting by uplift vs by purchase propensity under a coupon budget (JSON-ready)."""
+    """Targeting by uplift vs by purchase propensity under a coupon budget (JSON-ready).
+
+    ``features`` (indexed by person_id, columns ``FEATURES``) skips re-reading the exports."""
     from omniretail.demo import truth as demo_truth
 
     if not 0 < budget < 1:
         raise InvalidInput("the budget is a share of customers between 0 and 1", field="budget")
     response = pd.read_parquet(world / "truth" / "offer_response.parquet")
     ids = response["person_id"].astype(str)
-    x_all = customer_features(purchase_history(world), ids).to_numpy()
+    if features is None:
+        features = customer_features(purchase_history(world), ids)
+    x_all = features.reindex(ids.to_numpy())[list(FEATURES)].to_numpy(float)
     rng = np.random.default_rng(seed)
     first = rng.random(len(ids)) < 0.5
     train_ids, target_ids = ids[first].to_numpy(), ids[~first].to_numpy()
