@@ -176,7 +176,8 @@ def identity_truth_table(w: World) -> pa.Table:
     src_col = np.concatenate([np.full(len(i), s) for s, i in zip(sources, ids, strict=True)])
     person = np.concatenate(persons)
     # a person with another record in the same source
-    key = np.char.add(np.char.add(src_col, ":"), person.astype(str))
+    src_no = np.concatenate([np.full(len(i), k) for k, i in enumerate(ids)])
+    key = src_no.astype(np.int64) * (w.people.n + 1) + np.maximum(person, 0)
     _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
     dup = (counts[inv] > 1) & (person >= 0)
     pid = w.people.person_id[np.maximum(person, 0)]
