@@ -351,14 +351,16 @@ Command: `.venv/bin/python bench/coupon_redeem.py --rate {r["rate_per_s"]:g} \
 --write docs/benchmarks/coupons.md`
 
 - Date: {r["date"]}; machine: {r["machine"]} (shared with other jobs: numbers are noisy).
-- Real uvicorn server ({r["uvicorn_workers"]} worker) on loopback, PostgreSQL 15 on loopback
-  (started like `tests/pgserver.py`), console-session authentication.
+- Real uvicorn server ({r["uvicorn_workers"]} worker processes) on loopback, PostgreSQL 15 on
+  loopback (started like `tests/pgserver.py`), console-session authentication.
 - Open-loop load at {r["rate_per_s"]:g} requests/s for {r["seconds_per_run"]:g} s per run,
   alternating validate and redeem (every coupon validated, then redeemed); latency measured
   from each request's *scheduled* send time. Baseline at the same rate in the same run:
   `GET /api/v1/health`.
 - Target: **{r["target"]}** — {"met" if r["met"] else "NOT met"}.
-  Errors (non-200 answers): {r["errors"]}.
+  Errors (non-200 answers or timeouts): {r["errors"]}. Server CPU per coupon request
+  (median): {r["server_cpu_ms_per_request"]} ms. Load average (1 min) at the end:
+  {r["load_average_1m_at_end"]} on {os.cpu_count()} cores.
 
 ## Medians over {r["runs"]} runs (ms)
 
