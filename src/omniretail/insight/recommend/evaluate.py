@@ -124,7 +124,7 @@ def evaluate(
             f"ndcg@{k}": round(m["ndcg"], 6),
             f"precision@{k}": round(m["precision"], 6),
             f"recall@{k}": round(m["recall"], 6),
-            "coverage": round(catalog_coverage(recs, train_inter.n_items), 6),
+            "coverage": round(catalog_coverage(recs, model.n_items), 6),
             "train_seconds": round(t1 - t0, 4),
             "inference_seconds": round(t2 - t1, 4),
         }
