@@ -68,7 +68,7 @@ def baseline(src: Path, dst: Path) -> float:
     con = duckdb.connect()
     t0 = time.perf_counter()
     con.execute(
-        f"COPY (SELECT * FROM read_parquet('{src}')) TO '{dst}' (FORMAT PARQUET, COMPRESSION ZSTD)"
+        f"COPY (SELECT * FROM read_parquet('{src}')) TO '{dst}' (FORMAT PARQUET)"
     )
     dt = time.perf_counter() - t0
     con.close()

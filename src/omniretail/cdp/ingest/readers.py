@@ -193,7 +193,7 @@ def land_file(
                     f"COPY (SELECT * EXCLUDE (file_row_number), {meta}, "
                     f"file_row_number + 1 AS _row "
                     f"FROM read_parquet({_sql_str(str(path))}, file_row_number = true)) "
-                    f"TO {_sql_str(str(tmp))} (FORMAT PARQUET, COMPRESSION ZSTD)"
+                    f"TO {_sql_str(str(tmp))} (FORMAT PARQUET)"
                 )
             except duckdb.Error as exc:
                 raise ImportFileError(
@@ -214,7 +214,7 @@ def land_file(
             con.register("__raw", table)
             con.execute(
                 f"COPY (SELECT *, {meta} FROM __raw) TO {_sql_str(str(tmp))} "
-                "(FORMAT PARQUET, COMPRESSION ZSTD)"
+                "(FORMAT PARQUET)"
             )
             rows = table.num_rows
     finally:
