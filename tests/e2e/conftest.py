@@ -7,7 +7,8 @@
 - ``browser`` (session): Debian's chromium driven by Playwright (sync API). Never downloads
   a browser; skips with a reason when chromium is not installed (``make system-deps``).
 - ``console_page``: a fresh browser context (zh-CN, 1440x900) on the live server; JavaScript
-  errors fail the test. ``logged_in_page``: the same, logged in as the admin.
+  errors and failed script/stylesheet/image/font loads fail the test.
+- ``logged_in_page``: the same, logged in as the admin.
 - ``screenshot(page, name)``: saves a full-page PNG (to ``$OMNIRETAIL_SCREENSHOTS`` or a
   temporary folder) and returns its path — look at it.
 
@@ -45,6 +46,8 @@ CHROMIUM_ARGS = [
 ]
 ADMIN = ("admin", "e2e-admin-pass-1")
 VIEWPORT = {"width": 1440, "height": 900}
+# A failed load of one of these fails the test (a fetch/XHR error is the page's own business).
+STATIC_RESOURCES = ("script", "stylesheet", "image", "font")
 
 
 @dataclass
@@ -180,7 +183,7 @@ def console_page(browser, live_server: LiveServer):  # type: ignore[no-untyped-d
         "response",
         lambda r: (
             errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document"
+            if r.status >= 400 and r.request.resource_type in STATIC_RESOURCES
             else None
         ),
     )

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from omniretail.platform import db
 from omniretail.platform.engine import published_path
+from omniretail.web import nav
 from tests.web.seed import Seed, make_seed, write_snapshot
 
 ADMIN = ("admin", "admin-pass-1")
@@ -32,6 +33,15 @@ def login(client: TestClient, username: str, password: str, next: str = "") -> o
         data={"username": username, "password": password, "csrf_token": token, "next": next},
         follow_redirects=False,
     )
+
+
+def coming_soon_areas(client: TestClient) -> list[nav.NavItem]:
+    """Navigation areas whose page is still the shell's placeholder (``client`` logged in)."""
+    return [
+        item
+        for item in nav.items()
+        if item.href != "/" and f'data-coming-soon="{item.key}"' in client.get(item.href).text
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -62,10 +62,10 @@ def test_login_without_csrf_token_is_refused(console) -> None:
 
 
 def test_login_goes_to_next_and_shows_the_role(console) -> None:
-    r = login(console, *ANALYST, next="/segments")
+    r = login(console, *ANALYST, next="/settings")
     assert r.status_code == 303
-    assert r.headers["location"] == "/segments"
-    page = console.get("/segments").text
+    assert r.headers["location"] == "/settings"
+    page = console.get("/settings").text
     assert "小安" in page
     assert 'data-role="analyst"' in page
     assert "数据分析师" in page
