@@ -1,0 +1,110 @@
+"""``omniretail campaign``: create, check, launch, dispatch, report; the A/A test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+
+NAME = "campaign"
+app = typer.Typer(help="Campaigns and journeys (营销活动).", no_args_is_help=True)
+
+
+def _echo(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command("create")
+def create(
+    file: Path = typer.Option(..., "--file", exists=True, help="Campaign as JSON or YAML."),
+) -> None:
+    """Create a campaign (draft) from a JSON/YAML file."""
+    from omniretail.marketing.campaign import service
+    from omniretail.marketing.campaign.schemas import CampaignCreate, CampaignRead
+    from omniretail.platform.db import session_scope
+
+    data = CampaignCreate.model_validate(yaml.safe_load(file.read_text(encoding="utf-8")))
+    with session_scope() as s:
+        c = service.create_campaign(s, data=data, actor="cli")
+        _echo(CampaignRead.model_validate(c).model_dump(mode="json"))
+
+
+@app.command("list")
+def list_cmd() -> None:
+    from omniretail.marketing.campaign import service
+    from omniretail.platform.db import session_scope
+
+    with session_scope() as s:
+        _echo(
+            [
+                {"code": c.code, "name": c.name, "status": c.status, "goal": c.goal}
+                for c in service.list_campaigns(s)
+            ]
+        )
+
+
+@app.command("risks")
+def risks(code: str) -> None:
+    """Check audience size, consent coverage and coupon liability before launch."""
+    from omniretail.insight.segment.service import run_on_published
+    from omniretail.marketing.campaign import service
+    from omniretail.platform.db import session_scope
+
+    with session_scope() as s:
+        _echo(run_on_published(lambda eng: service.assess_risks(s, eng, code=code)))
+
+
+@app.command("launch")
+def launch(code: str) -> None:
+    """Snapshot the audience, split the holdout, issue coupons and queue the messages."""
+    from omniretail.insight.segment.service import run_on_published
+    from omniretail.marketing.campaign import service
+    from omniretail.platform.db import session_scope
+
+    with session_scope() as s:
+        _echo(run_on_published(lambda eng: service.launch_campaign(s, eng, code=code, actor="cli")))
+
+
+@app.command("dispatch")
+def dispatch(limit: int = typer.Option(1000, help="Messages to send in this run.")) -> None:
+    """Send due messages from the outbox through the channel adapters."""
+    from omniretail.marketing.messaging import service
+    from omniretail.platform.db import session_factory
+
+    r = service.dispatch(session_factory(), limit=limit)
+    _echo(
+        {
+            "claimed": r.claimed,
+            "sent": r.sent,
+            "retried": r.retried,
+            "failed": r.failed,
+            "by_channel": r.by_channel,
+        }
+    )
+
+
+@app.command("report")
+def report(code: str) -> None:
+    """Reach, engagement, coupons and the incremental effect versus the holdout (JSON)."""
+    from omniretail.insight.segment.service import run_on_published
+    from omniretail.marketing.campaign.report import campaign_report
+    from omniretail.platform.db import session_scope
+
+    with session_scope() as s:
+        _echo(run_on_published(lambda eng: campaign_report(s, eng, code=code)))
+
+
+@app.command("aa-test")
+def aa_test(
+    campaigns: int = typer.Option(1000, help="Simulated campaigns with no true effect."),
+    audience: int = typer.Option(5000, help="Members per campaign."),
+    holdout: float = typer.Option(0.10, help="Holdout share."),
+    seed: int = typer.Option(7),
+) -> None:
+    """A/A test: share of no-effect campaigns the report flags as significant (expect ~5%)."""
+    from omniretail.marketing.campaign.stats import aa_test as run
+
+    _echo(run(campaigns=campaigns, audience=audience, holdout_share=holdout, seed=seed))

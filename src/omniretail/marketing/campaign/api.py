@@ -1,0 +1,58 @@
+"""Campaign routes: create, list, read, risks, launch, report, dispatch the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from omniretail.insight.segment.service import run_on_published
+from omniretail.marketing.campaign import report as report_mod
+from omniretail.marketing.campaign import service
+from omniretail.marketing.campaign.schemas import CampaignCreate, CampaignRead
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+
+
+@router.post("", response_model=CampaignRead, status_code=201)
+def create(body: CampaignCreate, db: DbSession, principal: ApiPrincipal) -> Any:
+    principal.require("write")
+    return service.create_campaign(db, data=body, actor=principal.name)
+
+
+@router.get("", response_model=list[CampaignRead])
+def list_all(db: DbSession, principal: ApiPrincipal) -> Any:
+    principal.require("read")
+    return service.list_campaigns(db)
+
+
+@router.get("/{code}", response_model=CampaignRead)
+def read(code: str, db: DbSession, principal: ApiPrincipal) -> Any:
+    principal.require("read")
+    return service.get_campaign(db, code=code)
+
+
+@router.post("/{code}/risks")
+def risks(code: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+    principal.require("read")
+    out: dict[str, Any] = run_on_published(lambda eng: service.assess_risks(db, eng, code=code))
+    return out
+
+
+@router.post("/{code}/launch")
+def launch(code: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+    principal.require("write")
+    out: dict[str, Any] = run_on_published(
+        lambda eng: service.launch_campaign(db, eng, code=code, actor=principal.name)
+    )
+    return out
+
+
+@router.get("/{code}/report")
+def report(code: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+    principal.require("read")
+    out: dict[str, Any] = run_on_published(
+        lambda eng: report_mod.campaign_report(db, eng, code=code)
+    )
+    return out

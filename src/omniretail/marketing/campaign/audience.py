@@ -1,0 +1,89 @@
+"""Resolve a campaign's audience and each member's contact profile from the published snapshot.
+
+Audiences: a saved segment (``{"segment_id": 3}``), an inline rule (``{"rule": {...}}``, the
+segment builder's JSON) or a model-based audience (``{"likely_fans_of": "SKU", "n": 5000}``:
+the customers most likely to like a new product, from the recommendation models).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy.orm import Session
+
+from omniretail.insight.segment import service as segment_service
+from omniretail.marketing.campaign.errors import CampaignInvalid
+from omniretail.platform.engine.base import AnalyticsEngine
+
+PROFILE_COLUMNS = (
+    "most_active_channel",
+    "preferred_store",
+    "lifecycle_stage",
+    "rfm_group",
+    "consent_sms",
+    "consent_email",
+    "consent_wechat",
+    "consent_app_push",
+)
+
+
+def audience_rule(session: Session, audience: dict[str, Any]) -> dict[str, Any] | None:
+    if "segment_id" in audience:
+        return dict(segment_service.get_segment(session, int(audience["segment_id"])).rule)
+    if "rule" in audience:
+        return dict(audience["rule"])
+    if "likely_fans_of" in audience:
+        return None
+    raise CampaignInvalid(
+        "audience needs one of segment_id, rule or likely_fans_of", field="audience"
+    )
+
+
+def _ids_sql(engine: AnalyticsEngine, rule: dict[str, Any] | None, audience: dict[str, Any]) -> str:
+    if rule is not None:
+        compiled = segment_service.compile_for(engine, rule)
+        return segment_service.members_sql(compiled)
+    from omniretail.insight.recommend import service as recs
+
+    sku = str(audience["likely_fans_of"])
+    found = recs.likely_customers(sku=sku, n=int(audience.get("n", 1000)))
+    ids = [str(c["customer_id"]) for c in found.get("customers", [])]
+    con = getattr(engine, "con", None)
+    if con is None:
+        raise CampaignInvalid("model audiences need the DuckDB snapshot", field="audience")
+    con.register("campaign_fans", pa.table({"customer_id": pa.array(ids, pa.string())}))
+    return "SELECT customer_id FROM campaign_fans"
+
+
+def member_profiles(
+    engine: AnalyticsEngine, session: Session, audience: dict[str, Any], stratify_by: str | None
+) -> list[dict[str, Any]]:
+    """One row per audience member with what planning needs (channel, consent, addresses)."""
+    rule = audience_rule(session, audience)
+    ids_sql = _ids_sql(engine, rule, audience)
+    cols = ", ".join(f"t.{c}" for c in PROFILE_COLUMNS)
+    stratum = f"CAST(t.{stratify_by} AS VARCHAR)" if stratify_by else "NULL"
+    if engine.table_exists("identity_map") and engine.table_exists("std_identity_records"):
+        ids_cte = """
+            SELECT im.customer_id,
+                   max(r.openid) AS openid,
+                   max(r.wecom_external_userid) AS wecom_external_userid
+            FROM identity_map im JOIN std_identity_records r USING (record_key)
+            WHERE im.customer_id IN (SELECT customer_id FROM m)
+            GROUP BY im.customer_id"""
+    else:  # a snapshot without the identity graph: no WeChat/WeCom addresses
+        ids_cte = """SELECT NULL::VARCHAR AS customer_id, NULL::VARCHAR AS openid,
+                            NULL::VARCHAR AS wecom_external_userid WHERE false"""
+    sql = f"""
+        WITH m AS ({ids_sql}),
+        ids AS ({ids_cte})
+        SELECT m.customer_id, {cols}, {stratum} AS stratum,
+               c.phone, c.email, ids.openid, ids.wecom_external_userid
+        FROM m
+        JOIN customer_tags t ON t.customer_id = m.customer_id
+        LEFT JOIN customers c ON c.customer_id = m.customer_id
+        LEFT JOIN ids ON ids.customer_id = m.customer_id
+        ORDER BY m.customer_id
+    """
+    return engine.fetch_rows(sql)

@@ -1,0 +1,172 @@
+"""The campaign report: reach, engagement, offers, and the incremental effect versus the holdout.
+
+Outcomes per member (orders, revenue in the attribution window after launch) come from the
+published analytics snapshot's unified ``orders``; the holdout received nothing, so
+treatment minus holdout is the campaign's causal effect (with 95% confidence intervals).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from omniretail.marketing.campaign.models import Campaign, CampaignMember
+from omniretail.marketing.campaign.service import get_campaign
+from omniretail.marketing.campaign.stats import mean_effect, proportion_effect
+from omniretail.marketing.coupon.models import Coupon, CouponRedemption
+from omniretail.marketing.messaging.models import Message, MessageEvent
+from omniretail.platform.engine.base import AnalyticsEngine
+
+
+def member_outcomes(
+    engine: AnalyticsEngine, c: Campaign, customer_ids: list[str]
+) -> dict[str, tuple[int, float]]:
+    """Orders and revenue of each member in the window after launch (from the snapshot)."""
+    if c.launched_at is None or not customer_ids:
+        return {}
+    start = c.launched_at.replace(tzinfo=None)
+    end = start + timedelta(days=c.window_days)
+    con = getattr(engine, "con", None)
+    if con is None:
+        raise RuntimeError("campaign reports read the DuckDB snapshot")
+    con.register(
+        "campaign_report_members", pa.table({"customer_id": pa.array(customer_ids, pa.string())})
+    )
+    rows = engine.fetch_rows(
+        """
+        SELECT o.customer_id, count(*) AS orders, sum(o.paid_amount)::DOUBLE AS revenue
+        FROM orders o JOIN campaign_report_members m ON m.customer_id = o.customer_id
+        WHERE o.ordered_at >= ? AND o.ordered_at < ?
+          AND coalesce(o.status, 'paid') NOT IN ('cancelled')
+        GROUP BY o.customer_id
+        """,
+        [start, end],
+    )
+    con.unregister("campaign_report_members")
+    return {str(r["customer_id"]): (int(r["orders"]), float(r["revenue"] or 0)) for r in rows}
+
+
+def effect_block(
+    outcomes: dict[str, tuple[int, float]], treat: list[str], hold: list[str]
+) -> dict[str, Any]:
+    def arrays(ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        conv = np.array([outcomes.get(i, (0, 0.0))[0] > 0 for i in ids], dtype=bool)
+        rev = np.array([outcomes.get(i, (0, 0.0))[1] for i in ids], dtype=float)
+        return conv, rev
+
+    ct, rt = arrays(treat)
+    ch, rh = arrays(hold)
+    block: dict[str, Any] = {
+        "members": len(treat),
+        "holdout": len(hold),
+        "converted": int(ct.sum()),
+        "revenue": round(float(rt.sum()), 2),
+        "conversion": round(float(ct.mean()), 6) if len(ct) else None,
+    }
+    if len(treat) >= 2 and len(hold) >= 2:
+        conv = proportion_effect(int(ct.sum()), len(ct), int(ch.sum()), len(ch))
+        rev = mean_effect(rt, rh)
+        block["conversion_effect"] = conv.as_dict()
+        block["revenue_per_member_effect"] = rev.as_dict()
+        block["incremental_conversions"] = round(conv.lift * len(treat), 2)
+        block["incremental_revenue"] = round(rev.lift * len(treat), 2)
+        block["incremental_revenue_ci"] = [
+            round(rev.ci_low * len(treat), 2),
+            round(rev.ci_high * len(treat), 2),
+        ]
+    return block
+
+
+def campaign_report(
+    session: Session, engine: AnalyticsEngine | None, *, code: str
+) -> dict[str, Any]:
+    c = get_campaign(session, code=code)
+    members = list(
+        session.execute(
+            select(
+                CampaignMember.customer_id,
+                CampaignMember.arm,
+                CampaignMember.variant,
+                CampaignMember.channel,
+                CampaignMember.store_code,
+                CampaignMember.suppressed,
+            ).where(CampaignMember.campaign_id == c.id)
+        )
+    )
+    treat = [m.customer_id for m in members if m.arm == "treatment"]
+    hold = [m.customer_id for m in members if m.arm == "holdout"]
+    status_counts = dict(
+        session.execute(
+            select(Message.status, func.count())
+            .where(Message.campaign_id == c.id)
+            .group_by(Message.status)
+        ).all()
+    )
+    event_counts = dict(
+        session.execute(
+            select(MessageEvent.kind, func.count())
+            .join(Message, Message.id == MessageEvent.message_id)
+            .where(Message.campaign_id == c.id)
+            .group_by(MessageEvent.kind)
+        ).all()
+    )
+    issued = (
+        session.scalar(select(func.count()).select_from(Coupon).where(Coupon.campaign_id == c.code))
+        or 0
+    )
+    redeemed = (
+        session.scalar(
+            select(func.count())
+            .select_from(Coupon)
+            .where(Coupon.campaign_id == c.code, Coupon.status == "redeemed")
+        )
+        or 0
+    )
+    cost = session.scalar(
+        select(func.coalesce(func.sum(CouponRedemption.discount), 0))
+        .join(Coupon, Coupon.id == CouponRedemption.coupon_id)
+        .where(Coupon.campaign_id == c.code)
+    ) or Decimal("0")
+    sent = sum(v for k, v in status_counts.items() if k in ("sent", "delivered"))
+    report: dict[str, Any] = {
+        "campaign": c.code,
+        "name": c.name,
+        "status": c.status,
+        "launched_at": c.launched_at.isoformat() if c.launched_at else None,
+        "window_days": c.window_days,
+        "audience": len(members),
+        "treatment": len(treat),
+        "holdout": len(hold),
+        "suppressed": sum(1 for m in members if m.suppressed),
+        "messages": status_counts,
+        "sent": sent,
+        "delivered": event_counts.get("delivered", 0),
+        "opened": event_counts.get("opened", 0),
+        "clicked": event_counts.get("clicked", 0),
+        "coupons_issued": int(issued),
+        "coupons_redeemed": int(redeemed),
+        "coupon_cost": float(cost),
+    }
+    outcomes = member_outcomes(engine, c, treat + hold) if engine is not None else {}
+    overall = effect_block(outcomes, treat, hold)
+    report["overall"] = overall
+    inc = overall.get("incremental_revenue")
+    report["roi"] = (
+        round((inc - float(cost)) / float(cost), 4) if inc is not None and cost else None
+    )
+    for dim in ("variant", "channel", "store_code"):
+        groups: dict[str, list[str]] = defaultdict(list)
+        for m in members:
+            if m.arm == "treatment":
+                groups[str(getattr(m, dim) or "none")].append(m.customer_id)
+        report[f"by_{dim}"] = {
+            k: effect_block(outcomes, ids, hold) for k, ids in sorted(groups.items())
+        }
+    return report

@@ -1,0 +1,1 @@
+"""Messaging: the outbox and the channel adapters (email, webhook, SMS, WeChat, WeCom, file)."""

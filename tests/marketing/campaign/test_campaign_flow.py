@@ -1,0 +1,249 @@
+"""A campaign from audience to report on a published snapshot, with messages delivered to a
+real SMTP server (aiosmtpd) and a real HTTP webhook receiver on loopback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from bench.insight_world import world_tables
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from omniretail.insight.segment.service import run_on_published
+from omniretail.marketing.campaign import report as report_mod
+from omniretail.marketing.campaign import service
+from omniretail.marketing.campaign.errors import CampaignInvalid, CampaignStateError
+from omniretail.marketing.campaign.models import CampaignMember
+from omniretail.marketing.campaign.schemas import CampaignCreate
+from omniretail.marketing.coupon import service as coupon_service
+from omniretail.marketing.coupon.models import Coupon
+from omniretail.marketing.coupon.schemas import TemplateCreate
+from omniretail.marketing.messaging import config as mconfig
+from omniretail.marketing.messaging import service as messaging
+from omniretail.marketing.messaging.models import Message
+from omniretail.platform import db, migrate
+from omniretail.platform.engine import DuckDBEngine, publish_snapshot, work_path
+from tests.insight.conftest import load_world, run_insight
+
+
+@pytest.fixture(scope="module")
+def snapshot_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The insight tags over a small world, built once for the module."""
+    home = tmp_path_factory.mktemp("campaign-snapshot")
+    path = home / "snapshot.duckdb"
+    engine = DuckDBEngine(path)
+    load_world(engine, world_tables(customers=400))
+    run_insight(
+        engine, home, steps=["insight.features", "insight.rfm", "insight.lifecycle", "insight.tags"]
+    )
+    engine.close()
+    return path
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.mails: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.mails.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[_Inbox, int]]:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    inbox = _Inbox()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    yield inbox, port
+    ctl.stop()
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[list[dict[str, Any]], int]]:
+    got: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    class H(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+            key = self.headers["Idempotency-Key"]
+            if key not in seen:  # a receiver that honours the idempotency key
+                seen.add(key)
+                got.append(body)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"id": "wh-1"}')
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    srv = HTTPServer(("127.0.0.1", 0), H)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield got, srv.server_port
+    srv.shutdown()
+
+
+@pytest.fixture
+def instance(
+    home: Path,
+    snapshot_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp: tuple[_Inbox, int],
+    webhook: tuple[list[dict[str, Any]], int],
+) -> Iterator[Session]:
+    monkeypatch.setenv("OMNIRETAIL_MESSAGING_SMTP_PORT", str(smtp[1]))
+    monkeypatch.setenv("OMNIRETAIL_MESSAGING_WEBHOOK_URL", f"http://127.0.0.1:{webhook[1]}/hook")
+    mconfig.get_messaging_settings.cache_clear()
+    migrate.upgrade()
+    shutil.copyfile(snapshot_file, work_path())
+    publish_snapshot()
+    with db.session_scope() as s:
+        coupon_service.create_template(
+            s,
+            data=TemplateCreate(
+                code="BACK10",
+                name="回归礼 满50减10",
+                kind="spend_save",
+                rules={"tiers": [{"spend": "50", "save": "10"}]},
+                valid_days=14,
+                face_value=Decimal("10"),
+            ),
+        )
+    s = db.session_factory()()
+    yield s
+    s.close()
+    mconfig.get_messaging_settings.cache_clear()
+
+
+def _campaign(**kw: Any) -> CampaignCreate:
+    data: dict[str, Any] = {
+        "code": "REACT-1",
+        "name": "沉睡会员唤醒",
+        "goal": "reactivation",
+        "audience": {"rule": {"field": "orders_total", "op": "gte", "value": 1}},
+        "offer_template": "BACK10",
+        "channels": ["email", "webhook"],
+        "content": {
+            "title": "好久不见",
+            "body": "送您满50减10元券",
+            "link": "https://shop.example/c",
+        },
+        "holdout_share": 0.2,
+        "budget": "100000",
+    }
+    data.update(kw)
+    return CampaignCreate.model_validate(data)
+
+
+def test_launch_delivers_measures_and_is_idempotent(instance: Session, smtp, webhook) -> None:  # type: ignore[no-untyped-def]
+    s = instance
+    service.create_campaign(s, data=_campaign())
+    s.commit()
+    risks = run_on_published(lambda e: service.assess_risks(s, e, code="REACT-1"))
+    assert risks["ok"]
+    assert risks["audience"] > 100
+    out = run_on_published(lambda e: service.launch_campaign(s, e, code="REACT-1"))
+    s.commit()
+    assert out["holdout"] == pytest.approx(0.2 * out["audience"], abs=6)
+    assert out["coupons"]["issued"] == out["treatment"]
+    # holdout members get neither coupon nor message
+    hold = set(s.scalars(select(CampaignMember.customer_id).where(CampaignMember.arm == "holdout")))
+    assert not hold & set(
+        s.scalars(select(Coupon.customer_id).where(Coupon.campaign_id == "REACT-1"))
+    )
+    assert not hold & set(s.scalars(select(Message.customer_id)))
+    # every queued message respects consent: an email only to an opted-in address
+    queued = list(s.scalars(select(Message)))
+    assert queued
+    assert all(m.channel in ("email", "webhook") for m in queued)
+
+    r = messaging.dispatch(db.session_factory(), now=out_time(out), limit=10_000)
+    assert r.sent == len(queued)
+    assert r.failed == 0
+    inbox, _ = smtp
+    got, _ = webhook
+    assert len(inbox.mails) == sum(m.channel == "email" for m in queued)
+    assert len(got) == sum(m.channel == "webhook" for m in queued)
+    assert all(g["link"].startswith("http") and "/r/REACT-1:1:" in g["link"] for g in got)
+
+    # a retried launch adds nothing; a dispatch finds nothing left to send
+    service.get_campaign(s, code="REACT-1").status = "completed"
+    s.flush()
+    with pytest.raises(CampaignStateError):
+        run_on_published(lambda e: service.launch_campaign(s, e, code="REACT-1"))
+    s.rollback()
+    again = run_on_published(lambda e: service.launch_campaign(s, e, code="REACT-1"))
+    s.commit()
+    assert again["messages_queued"] == 0
+    assert again["coupons"]["issued"] == 0
+    assert messaging.dispatch(db.session_factory(), now=out_time(out)).claimed == 0
+    assert s.scalar(select(func.count()).select_from(Message)) == len(queued)
+
+    # receipts are recorded once; the report counts them
+    first = queued[0]
+    assert messaging.record_event(s, message_id=first.id, kind="delivered")
+    assert not messaging.record_event(s, message_id=first.id, kind="delivered")
+    s.commit()
+    rep = run_on_published(lambda e: report_mod.campaign_report(s, e, code="REACT-1"))
+    assert rep["sent"] == len(queued)
+    assert rep["delivered"] == 1
+    assert rep["coupons_issued"] == out["treatment"]
+    assert rep["holdout"] == out["holdout"]
+    assert "overall" in rep
+    assert set(rep["by_channel"]) <= {"email", "webhook", "none"}
+
+
+def out_time(out: dict[str, Any]):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    return datetime.fromisoformat(out["send_at"]) + timedelta(minutes=1)
+
+
+def test_bad_campaigns_get_clear_errors(instance: Session) -> None:
+    with pytest.raises(CampaignInvalid, match="NOPE"):
+        service.create_campaign(instance, data=_campaign(code="X1", offer_template="NOPE"))
+    with pytest.raises(CampaignInvalid, match="trigger"):
+        service.create_campaign(instance, data=_campaign(code="X2", kind="journey"))
+    with pytest.raises(ValueError, match="unknown channel"):
+        _campaign(channels=["pigeon"])
+    service.create_campaign(instance, data=_campaign(code="X3", budget="5"))
+    instance.flush()
+    with pytest.raises(CampaignInvalid, match="exceeds the budget"):
+        run_on_published(lambda e: service.launch_campaign(instance, e, code="X3"))
+
+
+def test_failed_sends_are_retried_then_given_up(
+    instance: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMNIRETAIL_MESSAGING_WEBHOOK_URL", "http://127.0.0.1:9/closed")
+    monkeypatch.setenv("OMNIRETAIL_MESSAGING_MAX_ATTEMPTS", "2")
+    mconfig.get_messaging_settings.cache_clear()
+    service.create_campaign(
+        instance, data=_campaign(code="R1", channels=["webhook"], offer_template=None)
+    )
+    out = run_on_published(lambda e: service.launch_campaign(instance, e, code="R1"))
+    instance.commit()
+    t = out_time(out)
+    r1 = messaging.dispatch(db.session_factory(), now=t, limit=10_000)
+    assert r1.retried == r1.claimed > 0
+    assert r1.sent == 0
+    r2 = messaging.dispatch(db.session_factory(), now=t + timedelta(hours=1), limit=10_000)
+    assert r2.failed == r1.claimed
+    statuses = set(instance.scalars(select(Message.status)))
+    assert statuses == {"failed"}
