@@ -26,6 +26,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -331,6 +332,7 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=30)
         pg.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def report(r: dict[str, Any]) -> str:
