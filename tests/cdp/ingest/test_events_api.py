@@ -66,6 +66,14 @@ def test_batch_gzip_idempotent_and_quarantine(client: Any) -> None:
             ("track_needs_event_name", 5, "/v1/batch")
         }
         assert q[0].raw["messageId"] == "m5"
+    from typer.testing import CliRunner
+
+    from omniretail.cli.main import app
+
+    out = CliRunner().invoke(app, ["ingest", "stats", "--json"])
+    assert out.exit_code == 0, out.output
+    cli_stats = json.loads(out.output)
+    assert (cli_stats[0]["received"], cli_stats[0]["duplicates"]) == (14, 6)
     stats = client.get("/api/v1/ingest/stats").json()
     assert stats[0] | {"updated_at": None} == {
         "source": "app_sdk", "received": 14, "accepted": 6, "duplicates": 6,
