@@ -108,3 +108,26 @@ def aa_test(
     from omniretail.marketing.campaign.stats import aa_test as run
 
     _echo(run(campaigns=campaigns, audience=audience, holdout_share=holdout, seed=seed))
+
+
+@app.command("run-journeys")
+def run_journeys(day: str = typer.Option(None, help="Run as of this day (YYYY-MM-DD).")) -> None:
+    """Run today's step of every running or draft journey (schedule this daily)."""
+    from datetime import date
+
+    from omniretail.insight.segment.service import run_on_published
+    from omniretail.marketing.campaign import service
+    from omniretail.marketing.campaign.journeys import run_journey
+    from omniretail.platform.db import session_scope
+
+    today = date.fromisoformat(day) if day else None
+    results = []
+    with session_scope() as s:
+        for c in service.list_campaigns(s):
+            if c.kind == "journey" and c.status in ("draft", "running"):
+                results.append(
+                    run_on_published(
+                        lambda eng, code=c.code: run_journey(s, eng, code=code, today=today)
+                    )
+                )
+    _echo(results)

@@ -247,3 +247,54 @@ def test_failed_sends_are_retried_then_given_up(
     assert r2.failed == r1.claimed
     statuses = set(instance.scalars(select(Message.status)))
     assert statuses == {"failed"}
+
+
+def test_birthday_journey_runs_daily_without_reentry(instance: Session) -> None:
+    from datetime import date
+
+    from omniretail.marketing.campaign.journeys import run_journey
+
+    s = instance
+    service.create_campaign(
+        s,
+        data=_campaign(
+            code="BDAY",
+            name="生日礼",
+            goal="loyalty",
+            kind="journey",
+            trigger="birthday",
+            audience={"rule": {"field": "orders_total", "op": "gte", "value": 0}},
+            channels=["webhook"],
+            holdout_share=0.1,
+        ),
+    )
+    s.commit()
+    day1 = run_on_published(lambda e: run_journey(s, e, code="BDAY", today=date(2026, 11, 1)))
+    s.commit()
+    assert day1["audience"] > 0
+    same_day = run_on_published(lambda e: run_journey(s, e, code="BDAY", today=date(2026, 11, 1)))
+    s.commit()
+    assert same_day["messages_queued"] == 0
+    assert same_day["coupons"]["issued"] == 0
+    next_day = run_on_published(lambda e: run_journey(s, e, code="BDAY", today=date(2026, 11, 2)))
+    s.commit()
+    assert next_day["audience"] == 0  # the same members may not re-enter within the year
+    members = s.scalar(select(func.count()).select_from(CampaignMember))
+    assert members == day1["audience"]
+    rep = run_on_published(lambda e: report_mod.campaign_report(s, e, code="BDAY"))
+    assert rep["coupons_issued"] == day1["treatment"]
+
+
+def test_every_trigger_rule_compiles_on_the_tag_catalogue(instance: Session) -> None:
+    from omniretail.insight.segment import service as segment_service
+    from omniretail.marketing.campaign.journeys import TRIGGERS
+
+    for trigger, (rule, _) in TRIGGERS.items():
+        if rule is not None:
+
+            def count(e, r=rule):  # type: ignore[no-untyped-def]
+                sql = segment_service.members_sql(segment_service.compile_for(e, r))
+                return e.scalar(f"SELECT count(*) FROM ({sql})")
+
+            n = run_on_published(count)
+            assert n is not None, trigger

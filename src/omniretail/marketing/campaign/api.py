@@ -56,3 +56,15 @@ def report(code: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
         lambda eng: report_mod.campaign_report(db, eng, code=code)
     )
     return out
+
+
+@router.post("/{code}/run-journey")
+def run_journey(code: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+    """Run today's step of a journey (idempotent within a day)."""
+    from omniretail.marketing.campaign.journeys import run_journey as run
+
+    principal.require("write")
+    out: dict[str, Any] = run_on_published(
+        lambda eng: run(db, eng, code=code, actor=principal.name)
+    )
+    return out

@@ -33,10 +33,10 @@ def audience_rule(session: Session, audience: dict[str, Any]) -> dict[str, Any] 
         return dict(segment_service.get_segment(session, int(audience["segment_id"])).rule)
     if "rule" in audience:
         return dict(audience["rule"])
-    if "likely_fans_of" in audience:
+    if "likely_fans_of" in audience or "customer_ids" in audience:
         return None
     raise CampaignInvalid(
-        "audience needs one of segment_id, rule or likely_fans_of", field="audience"
+        "audience needs one of segment_id, rule, likely_fans_of or customer_ids", field="audience"
     )
 
 
@@ -44,11 +44,14 @@ def _ids_sql(engine: AnalyticsEngine, rule: dict[str, Any] | None, audience: dic
     if rule is not None:
         compiled = segment_service.compile_for(engine, rule)
         return segment_service.members_sql(compiled)
-    from omniretail.insight.recommend import service as recs
+    if "customer_ids" in audience:
+        ids = [str(i) for i in audience["customer_ids"]]
+    else:
+        from omniretail.insight.recommend import service as recs
 
-    sku = str(audience["likely_fans_of"])
-    found = recs.likely_customers(sku=sku, n=int(audience.get("n", 1000)))
-    ids = [str(c["customer_id"]) for c in found.get("customers", [])]
+        sku = str(audience["likely_fans_of"])
+        found = recs.likely_customers(sku=sku, n=int(audience.get("n", 1000)))
+        ids = [str(c["customer_id"]) for c in found.get("customers", [])]
     con = getattr(engine, "con", None)
     if con is None:
         raise CampaignInvalid("model audiences need the DuckDB snapshot", field="audience")
@@ -57,11 +60,23 @@ def _ids_sql(engine: AnalyticsEngine, rule: dict[str, Any] | None, audience: dic
 
 
 def member_profiles(
-    engine: AnalyticsEngine, session: Session, audience: dict[str, Any], stratify_by: str | None
+    engine: AnalyticsEngine,
+    session: Session,
+    audience: dict[str, Any],
+    stratify_by: str | None,
+    *,
+    extra_rule: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per audience member with what planning needs (channel, consent, addresses)."""
+    """One row per audience member with what planning needs (channel, consent, addresses).
+
+    ``extra_rule`` narrows the audience further (a journey's trigger condition)."""
     rule = audience_rule(session, audience)
+    if rule is not None and extra_rule is not None:
+        rule, extra_rule = {"all": [rule, extra_rule]}, None
     ids_sql = _ids_sql(engine, rule, audience)
+    if extra_rule is not None:
+        extra = segment_service.members_sql(segment_service.compile_for(engine, extra_rule))
+        ids_sql = f"SELECT customer_id FROM ({ids_sql}) WHERE customer_id IN ({extra})"
     cols = ", ".join(f"t.{c}" for c in PROFILE_COLUMNS)
     stratum = f"CAST(t.{stratify_by} AS VARCHAR)" if stratify_by else "NULL"
     if engine.table_exists("identity_map") and engine.table_exists("std_identity_records"):

@@ -66,7 +66,7 @@ class CampaignMember(Base):
     """One customer of a campaign's audience snapshot: treatment or holdout, variant, channel."""
 
     __tablename__ = "campaign_member"
-    __table_args__ = (UniqueConstraint("campaign_id", "customer_id"),)
+    __table_args__ = (UniqueConstraint("campaign_id", "customer_id", "run"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("campaign.id", ondelete="CASCADE"), index=True

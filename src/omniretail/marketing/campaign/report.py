@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from omniretail.marketing.campaign.models import Campaign, CampaignMember
@@ -23,6 +23,11 @@ from omniretail.marketing.campaign.stats import mean_effect, proportion_effect
 from omniretail.marketing.coupon.models import Coupon, CouponRedemption
 from omniretail.marketing.messaging.models import Message, MessageEvent
 from omniretail.platform.engine.base import AnalyticsEngine
+
+
+def _of_campaign(code: str) -> Any:
+    """Coupons of a campaign, and of every run of a journey (``CODE:run``)."""
+    return or_(Coupon.campaign_id == code, Coupon.campaign_id.like(f"{code}:%"))
 
 
 def member_outcomes(
@@ -118,21 +123,20 @@ def campaign_report(
         ).all()
     )
     issued = (
-        session.scalar(select(func.count()).select_from(Coupon).where(Coupon.campaign_id == c.code))
-        or 0
+        session.scalar(select(func.count()).select_from(Coupon).where(_of_campaign(c.code))) or 0
     )
     redeemed = (
         session.scalar(
             select(func.count())
             .select_from(Coupon)
-            .where(Coupon.campaign_id == c.code, Coupon.status == "redeemed")
+            .where(_of_campaign(c.code), Coupon.status == "redeemed")
         )
         or 0
     )
     cost = session.scalar(
         select(func.coalesce(func.sum(CouponRedemption.discount), 0))
         .join(Coupon, Coupon.id == CouponRedemption.coupon_id)
-        .where(Coupon.campaign_id == c.code)
+        .where(_of_campaign(c.code))
     ) or Decimal("0")
     sent = sum(v for k, v in status_counts.items() if k in ("sent", "delivered"))
     report: dict[str, Any] = {

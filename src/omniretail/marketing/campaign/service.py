@@ -128,8 +128,15 @@ def launch_campaign(
     actor: str = "system",
     now: datetime | None = None,
     policy: planning.PressurePolicy | None = None,
+    run: int = 1,
+    extra_rule: dict[str, Any] | None = None,
+    audience: dict[str, Any] | None = None,
+    reentry_days: int | None = None,
 ) -> dict[str, Any]:
-    """Snapshot the audience, split off the holdout, issue offers and queue the messages."""
+    """Snapshot the audience, split off the holdout, issue offers and queue the messages.
+
+    A journey calls this once per run (``run`` = day number) with its trigger condition as
+    ``extra_rule``; members who entered within ``reentry_days`` runs are left out."""
     now = now or utcnow()
     policy = policy or planning.PressurePolicy()
     c = get_campaign(session, code=code)
@@ -137,14 +144,27 @@ def launch_campaign(
         raise CampaignStateError(
             f"campaign {code!r} is {c.status}; only a draft can be launched", field="status"
         )
-    risks = assess_risks(session, engine, code=code)
-    if not risks["ok"]:
-        raise CampaignInvalid(
-            "cannot launch: " + "; ".join(risks["problems"]), field="audience", risks=risks
-        )
-    run = 1
-    profiles = audience_mod.member_profiles(engine, session, c.audience, c.stratify_by)
+    if c.kind != "journey":
+        risks = assess_risks(session, engine, code=code)
+        if not risks["ok"]:
+            raise CampaignInvalid(
+                "cannot launch: " + "; ".join(risks["problems"]), field="audience", risks=risks
+            )
+    profiles = audience_mod.member_profiles(
+        engine, session, audience or c.audience, c.stratify_by, extra_rule=extra_rule
+    )
     by_id = {str(p["customer_id"]): p for p in profiles}
+    if reentry_days:
+        recent = set(
+            session.scalars(
+                select(CampaignMember.customer_id).where(
+                    CampaignMember.campaign_id == c.id,
+                    CampaignMember.run > run - reentry_days,
+                    CampaignMember.run != run,
+                )
+            )
+        )
+        by_id = {k: v for k, v in by_id.items() if k not in recent}
     arms = planning.assign_arms(
         list(by_id),
         [p.get("stratum") for p in by_id.values()],
@@ -154,7 +174,9 @@ def launch_campaign(
     )
     already = set(
         session.scalars(
-            select(CampaignMember.customer_id).where(CampaignMember.campaign_id == c.id)
+            select(CampaignMember.customer_id).where(
+                CampaignMember.campaign_id == c.id, CampaignMember.run == run
+            )
         )
     )
     treated_ids = [a.customer_id for a in arms if a.arm == "treatment"]
@@ -239,7 +261,11 @@ def launch_campaign(
     for template, ids in to_offer.items():
         if template:
             res = coupon_service.issue_batch(
-                session, campaign_id=c.code, customer_ids=ids, template=template, now=now
+                session,
+                campaign_id=c.code if c.kind != "journey" else f"{c.code}:{run}",
+                customer_ids=ids,
+                template=template,
+                now=now,
             )
             coupons["issued"] += res.issued
             coupons["already_issued"] += res.already_issued

@@ -61,7 +61,7 @@ def upgrade() -> None:
     sa.Column('run', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_campaign_member_campaign_id_campaign'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_member')),
-    sa.UniqueConstraint('campaign_id', 'customer_id', name=op.f('uq_campaign_member_campaign_id_customer_id'))
+    sa.UniqueConstraint('campaign_id', 'customer_id', 'run', name=op.f('uq_campaign_member_campaign_id_customer_id_run'))
     )
     with op.batch_alter_table('campaign_member', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_campaign_member_campaign_id'), ['campaign_id'], unique=False)
