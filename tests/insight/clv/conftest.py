@@ -7,14 +7,6 @@ from omniretail.insight.clv.datasets import CDNOW_CALIBRATION_END, cdnow_transac
 from omniretail.insight.clv.summary import SummarySpec
 from omniretail.platform.engine.duckdb import DuckDBEngine
 from omniretail.platform.errors import NotFound
-from tests.e2e.conftest import (  # noqa: F401 - the browser fixtures, for test_pages_browser
-    browser,
-    console_page,
-    live_server,
-    logged_in_page,
-    screenshot,
-    screenshot_dir,
-)
 
 
 @pytest.fixture(scope="session")
