@@ -67,9 +67,7 @@ def make_file(path: Path, rows: int) -> None:
 def baseline(src: Path, dst: Path) -> float:
     con = duckdb.connect()
     t0 = time.perf_counter()
-    con.execute(
-        f"COPY (SELECT * FROM read_parquet('{src}')) TO '{dst}' (FORMAT PARQUET)"
-    )
+    con.execute(f"COPY (SELECT * FROM read_parquet('{src}')) TO '{dst}' (FORMAT PARQUET)")
     dt = time.perf_counter() - t0
     con.close()
     return dt

@@ -213,8 +213,7 @@ def land_file(
             table = table.append_column("_row", pa.array(range(1, table.num_rows + 1), pa.int64()))
             con.register("__raw", table)
             con.execute(
-                f"COPY (SELECT *, {meta} FROM __raw) TO {_sql_str(str(tmp))} "
-                "(FORMAT PARQUET)"
+                f"COPY (SELECT *, {meta} FROM __raw) TO {_sql_str(str(tmp))} (FORMAT PARQUET)"
             )
             rows = table.num_rows
     finally:
