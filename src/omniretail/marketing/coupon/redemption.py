@@ -267,32 +267,6 @@ def redeem(
         if done is not None and done.order_id == order_id:
             return _replay(done, coupon)
         raise error_for("already_used")
-    if template.redeem_limit is not None:
-        counted = session.execute(
-            update(CouponTemplate)
-            .where(
-                CouponTemplate.id == template.id,
-                CouponTemplate.redeemed_count < template.redeem_limit,
-            )
-            .values(redeemed_count=CouponTemplate.redeemed_count + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if not counted.rowcount:  # type: ignore[attr-defined]
-            session.execute(  # undo our own step so nothing is half-applied
-                update(Coupon)
-                .where(Coupon.id == coupon.id)
-                .values(status="issued", redeemed_at=None, order_id=None)
-                .execution_options(synchronize_session=False)
-            )
-            session.expire(coupon)
-            raise error_for("limit_reached")
-    else:
-        session.execute(
-            update(CouponTemplate)
-            .where(CouponTemplate.id == template.id)
-            .values(redeemed_count=CouponTemplate.redeemed_count + 1)
-            .execution_options(synchronize_session=False)
-        )
     result = RedemptionResult(
         code=coupon.code,
         order_id=order_id,
@@ -303,22 +277,44 @@ def redeem(
         coupon_status="redeemed",
         line_discounts=outcome.allocations,
     )
-    session.add(
-        CouponRedemption(
-            coupon_id=coupon.id,
-            template_id=template.id,
-            customer_id=coupon.customer_id,
-            kind="redeem",
-            idempotency_key=key,
-            order_id=order_id,
-            store_code=basket.store_code,
-            channel_code=basket.channel_code,
-            discount=outcome.discount + outcome.shipping_off,
-            at=now,
-            result=result.model_dump(mode="json", exclude={"coupon_status", "replayed"}),
-        )
+    entry = CouponRedemption(
+        coupon_id=coupon.id,
+        template_id=template.id,
+        customer_id=coupon.customer_id,
+        kind="redeem",
+        idempotency_key=key,
+        order_id=order_id,
+        store_code=basket.store_code,
+        channel_code=basket.channel_code,
+        discount=outcome.discount + outcome.shipping_off,
+        at=now,
+        result=result.model_dump(mode="json", exclude={"coupon_status", "replayed"}),
     )
+    session.add(entry)
     session.flush()
+    # the template counter is the one row every redemption of the template shares: touch it
+    # last, so its lock is held only until the commit that follows
+    conds = [CouponTemplate.id == template.id]
+    if template.redeem_limit is not None:
+        conds.append(CouponTemplate.redeemed_count < template.redeem_limit)
+    counted = session.execute(
+        update(CouponTemplate)
+        .where(*conds)
+        .values(redeemed_count=CouponTemplate.redeemed_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if not counted.rowcount:  # type: ignore[attr-defined]
+        # undo our own steps in this transaction so nothing is half-applied
+        session.delete(entry)
+        session.execute(
+            update(Coupon)
+            .where(Coupon.id == coupon.id)
+            .values(status="issued", redeemed_at=None, order_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.flush()
+        session.expire(coupon)
+        raise error_for("limit_reached")
     session.expire(coupon)
     session.expire(template, ["redeemed_count"])
     return result
