@@ -181,3 +181,44 @@ def test_bad_manual_decisions_are_refused(store: Path) -> None:
                 )
     finally:
         engine.close()
+
+
+def test_cli_explain_merge_and_constraints(store: Path, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from omniretail.cli.main import app
+
+    ids = _run(ROWS)
+    runner = CliRunner()
+    out = runner.invoke(app, ["identity", "explain", "13811110001"])
+    assert out.exit_code == 0, out.output
+    found = json.loads(out.output)
+    assert found["customer_id"] == ids["pos:M1"]
+    assert {r["record_key"] for r in found["records"]} == {"pos:M1", "app:A1"}
+    [chain] = found["chains"]
+    assert chain["links"][0]["rule"] == "deterministic:phone"
+    out = runner.invoke(
+        app,
+        ["identity", "explain", "wecom:w1", "--record", "wecom:w1", "--record", "miniprogram:o1"],
+    )
+    assert json.loads(out.output)["chains"][0]["links"][0]["rule"] == "deterministic:unionid"
+    out = runner.invoke(
+        app,
+        [
+            "identity",
+            "merge",
+            ids["pos:M1"],
+            ids["wecom:w1"],
+            "--reason",
+            "同一人",
+            "--actor",
+            "ops",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    listed = json.loads(runner.invoke(app, ["identity", "constraints"]).output)
+    assert [c["kind"] for c in listed] == ["must_link"]
+    missing = runner.invoke(app, ["identity", "evaluate", "--truth", str(tmp_path)])
+    assert missing.exit_code != 0
