@@ -52,7 +52,7 @@ def login_submit(
         return render(
             request,
             "login.html",
-            {"error": MISSING_LOGIN, "username": username, "next": next},
+            {"error": MISSING_LOGIN, "username": username, "next": safe_next(next, default="")},
             status_code=400,
         )
     try:
