@@ -169,6 +169,11 @@ async def bench(port: int, customers: list[str], args: argparse.Namespace) -> di
                 run[f"customer recommendations @{rate:g}/s"] = await open_loop(
                     client, recs, rate, args.seconds
                 )
+                print(
+                    json.dumps({k: v for k, v in run.items() if f"@{rate:g}/s" in k}),
+                    file=sys.stderr,
+                    flush=True,
+                )
             runs.append(run)
     med = {
         name: {
