@@ -172,7 +172,7 @@ def publish_customers(
     return out
 
 
-def _identity_rows_sql() -> str:
+def _identity_rows_sql(columns: set[str]) -> str:
     def value(kind: str) -> str:
         text = f"trim(CAST(s.{kind} AS VARCHAR))"
         return f"lower({text})" if kind == "email" else text
@@ -183,6 +183,7 @@ def _identity_rows_sql() -> str:
         f" FROM std_identity_records s JOIN identity_map m USING (record_key)"
         f" WHERE s.{k} IS NOT NULL AND trim(CAST(s.{k} AS VARCHAR)) <> ''"
         for k in IDENTITY_KINDS
+        if k in columns
     ]
     parts.append(
         "SELECT m.customer_id, 'source_record_id' AS kind, s.source_record_id AS value, s.source,"
@@ -195,12 +196,13 @@ def _identity_rows_sql() -> str:
 def publish_identities(
     engine: AnalyticsEngine, settings: Settings, session: Session
 ) -> dict[str, int]:
+    columns = set(engine.fetch_arrow("SELECT * FROM std_identity_records LIMIT 0").column_names)
     engine.materialize(
         "_pub_identities",
         f"""
         SELECT i.kind, left(i.value, 128) AS value, i.source,
                min(i.customer_id) AS customer_id, min(i.seen_at) AS first_seen_at
-        FROM ({_identity_rows_sql()}) i
+        FROM ({_identity_rows_sql(columns)}) i
         WHERE NOT EXISTS (
             SELECT 1 FROM identity_shared_values v
             WHERE v.kind = i.kind AND (v.value = i.value OR v.value = i.source || ':' || i.value))
