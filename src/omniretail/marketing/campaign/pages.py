@@ -1,0 +1,277 @@
+"""Console pages: the campaign list (营销活动), the creation wizard and the campaign report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from omniretail.insight.segment import service as segment_service
+from omniretail.insight.segment.errors import NoPublishedSnapshot
+from omniretail.insight.segment.rules import OPS
+from omniretail.insight.segment.scope import store_codes_for
+from omniretail.insight.tag import service as tag_service
+from omniretail.marketing.campaign import report as report_mod
+from omniretail.marketing.campaign import service
+from omniretail.marketing.campaign.models import GOALS, TRIGGERS, Campaign, CampaignMember
+from omniretail.marketing.campaign.planning import MESSAGE_CHANNELS
+from omniretail.marketing.coupon import service as coupon_service
+from omniretail.marketing.coupon.models import Coupon
+from omniretail.marketing.messaging.models import Message
+from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.platform.i18n import N_, _
+from omniretail.web.console import ConsoleUser
+from omniretail.web.render import render
+
+router = APIRouter(tags=["console"])
+
+GOAL_LABELS = {
+    "acquisition": N_("Acquisition"),
+    "activation": N_("Activation"),
+    "repurchase": N_("Repurchase"),
+    "reactivation": N_("Win back"),
+    "new_product": N_("New product"),
+    "loyalty": N_("Loyalty"),
+    "care": N_("Customer care"),
+}
+TRIGGER_LABELS = {
+    "welcome": N_("Welcome new member"),
+    "birthday": N_("Birthday"),
+    "post_purchase": N_("After a purchase"),
+    "repurchase_due": N_("Repurchase due"),
+    "coupon_expiring": N_("Coupon expiring"),
+    "dormant_reactivation": N_("Member going dormant"),
+    "new_product_launch": N_("New product launch"),
+}
+CHANNEL_LABELS = {
+    "wechat": N_("WeChat subscription message"),
+    "wecom": N_("WeCom (enterprise WeChat)"),
+    "app_push": N_("App push"),
+    "sms": N_("SMS"),
+    "email": N_("Email"),
+    "webhook": N_("Webhook"),
+    "file": N_("File export"),
+}
+STATUS_LABELS = {
+    "draft": N_("Draft"),
+    "running": N_("Running"),
+    "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"),
+}
+REPORT_TABLES = (("by_variant", N_("Variant")), ("by_channel", N_("Channel")))
+REPORT_TABLES_ALL = (*REPORT_TABLES, ("by_store_code", N_("Store")))
+
+
+def _labels(mapping: dict[str, str]) -> dict[str, str]:
+    return {k: _(v) for k, v in mapping.items()}
+
+
+def _audience_label(audience: dict[str, Any], segments: dict[int, str]) -> str:
+    if "segment_id" in audience:
+        sid = int(audience["segment_id"])
+        return segments.get(sid, f"#{sid}")
+    if "rule" in audience:
+        return _("Custom rule")
+    if "likely_fans_of" in audience:
+        return _("Likely fans of %(sku)s") % {"sku": audience["likely_fans_of"]}
+    return "—"
+
+
+def _list_numbers(db: Session) -> dict[int, dict[str, int]]:
+    """Members per arm, messages sent and coupons issued for every campaign (grouped queries)."""
+    out: dict[int, dict[str, int]] = {}
+    for cid, arm, n in db.execute(
+        select(CampaignMember.campaign_id, CampaignMember.arm, func.count()).group_by(
+            CampaignMember.campaign_id, CampaignMember.arm
+        )
+    ):
+        out.setdefault(int(cid), {})[arm] = int(n)
+    for mid, n in db.execute(
+        select(Message.campaign_id, func.count())
+        .where(Message.status.in_(("sent", "delivered")))
+        .group_by(Message.campaign_id)
+    ):
+        if mid is not None:
+            out.setdefault(int(mid), {})["sent"] = int(n)
+    codes = {row.code: row.id for row in db.execute(select(Campaign.code, Campaign.id))}
+    for code, n in db.execute(
+        select(Coupon.campaign_id, func.count())
+        .where(Coupon.campaign_id.is_not(None))
+        .group_by(Coupon.campaign_id)
+    ):
+        if code in codes:
+            out.setdefault(codes[code], {})["coupons"] = int(n)
+    return out
+
+
+@router.get("/campaigns", response_class=HTMLResponse)
+def list_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
+    campaigns = service.list_campaigns(db)
+    segments = {s.id: s.name for s in segment_service.list_segments(db)}
+    numbers = _list_numbers(db)
+    rows = [
+        {
+            "code": c.code,
+            "name": c.name,
+            "status": c.status,
+            "goal": c.goal,
+            "kind": c.kind,
+            "audience": _audience_label(c.audience, segments),
+            "launched_at": c.launched_at,
+            "treatment": numbers.get(c.id, {}).get("treatment", 0),
+            "holdout": numbers.get(c.id, {}).get("holdout", 0),
+            "sent": numbers.get(c.id, {}).get("sent", 0),
+            "coupons": numbers.get(c.id, {}).get("coupons", 0),
+        }
+        for c in campaigns
+    ]
+    return render(
+        request,
+        "campaign/list.html",
+        {
+            "rows": rows,
+            "goal_labels": _labels(GOAL_LABELS),
+            "status_labels": _labels(STATUS_LABELS),
+        },
+    )
+
+
+@router.get("/campaigns/new", response_class=HTMLResponse)
+def wizard_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
+    codes = store_codes_for(db, principal_from_user(user))
+    segments = [
+        {"id": s.id, "name": s.name, "last_count": s.last_count, "rule": s.rule}
+        for s in segment_service.list_segments(db, store_codes=codes)
+    ]
+    templates = [
+        {"code": t.code, "name": t.name, "name_en": t.name_en, "kind": t.kind}
+        for t in coupon_service.list_templates(db, status="active")
+    ]
+    fields = [
+        {"id": t["id"], "zh": t["zh"], "en": t["en"], "type": t["type"], "values": t["values"]}
+        for t in tag_service.catalogue(None)
+    ]
+    return render(
+        request,
+        "campaign/wizard.html",
+        {
+            "goals": _labels(GOAL_LABELS),
+            "triggers": _labels(TRIGGER_LABELS),
+            "channels": {c: _(CHANNEL_LABELS[c]) for c in MESSAGE_CHANNELS},
+            "channel_ids": list(MESSAGE_CHANNELS),  # the fallback order (tojson sorts dict keys)
+            "segments": segments,
+            "coupon_templates": templates,
+            "fields": fields,
+            "ops": {k: sorted(v) for k, v in OPS.items()},
+            "goal_ids": list(GOALS),
+            "trigger_ids": list(TRIGGERS),
+        },
+    )
+
+
+def _report(db: Session, code: str) -> tuple[dict[str, Any], str | None]:
+    """The campaign report on the published snapshot; without one, the operational part only."""
+    try:
+        out: dict[str, Any] = segment_service.run_on_published(
+            lambda eng: report_mod.campaign_report(db, eng, code=code)
+        )
+        return out, None
+    except NoPublishedSnapshot as exc:
+        return report_mod.campaign_report(db, None, code=code), exc.detail
+
+
+@router.get("/campaigns/{code}", response_class=HTMLResponse)
+def report_page(request: Request, code: str, user: ConsoleUser, db: DbSession) -> HTMLResponse:
+    campaign = service.get_campaign(db, code=code)
+    report, missing = _report(db, code)
+    segments = {s.id: s.name for s in segment_service.list_segments(db)}
+    tables = [
+        (key, _(label), report.get(key, {})) for key, label in REPORT_TABLES_ALL if report.get(key)
+    ]
+    return render(
+        request,
+        "campaign/report.html",
+        {
+            "c": campaign,
+            "r": report,
+            "missing": missing,
+            "tables": tables,
+            "audience_label": _audience_label(campaign.audience, segments),
+            "goal_labels": _labels(GOAL_LABELS),
+            "status_labels": _labels(STATUS_LABELS),
+            "channel_labels": _labels(CHANNEL_LABELS),
+            "trigger_labels": _labels(TRIGGER_LABELS),
+        },
+    )
+
+
+CSV_COLUMNS = (
+    "table",
+    "key",
+    "members",
+    "holdout",
+    "converted",
+    "conversion",
+    "revenue",
+    "conversion_lift",
+    "conversion_ci_low",
+    "conversion_ci_high",
+    "conversion_p_value",
+    "revenue_per_member_lift",
+    "revenue_per_member_ci_low",
+    "revenue_per_member_ci_high",
+    "revenue_per_member_p_value",
+    "incremental_revenue",
+)
+
+
+def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's effect blocks (overall, per variant, channel, store) as flat CSV rows."""
+    blocks: list[tuple[str, str, dict[str, Any]]] = [("overall", "all", report["overall"])]
+    for key, _label in REPORT_TABLES_ALL:
+        blocks += [(key.removeprefix("by_"), k, b) for k, b in report.get(key, {}).items()]
+    rows = []
+    for table, key, b in blocks:
+        conv = b.get("conversion_effect") or {}
+        rev = b.get("revenue_per_member_effect") or {}
+        rows.append(
+            {
+                "table": table,
+                "key": key,
+                "members": b.get("members"),
+                "holdout": b.get("holdout"),
+                "converted": b.get("converted"),
+                "conversion": b.get("conversion"),
+                "revenue": b.get("revenue"),
+                "conversion_lift": conv.get("lift"),
+                "conversion_ci_low": conv.get("ci_low"),
+                "conversion_ci_high": conv.get("ci_high"),
+                "conversion_p_value": conv.get("p_value"),
+                "revenue_per_member_lift": rev.get("lift"),
+                "revenue_per_member_ci_low": rev.get("ci_low"),
+                "revenue_per_member_ci_high": rev.get("ci_high"),
+                "revenue_per_member_p_value": rev.get("p_value"),
+                "incremental_revenue": b.get("incremental_revenue"),
+            }
+        )
+    return rows
+
+
+@router.get("/campaigns/{code}/report.csv")
+def report_csv(code: str, user: ConsoleUser, db: DbSession) -> Response:
+    service.get_campaign(db, code=code)
+    report, _missing = _report(db, code)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    writer.writerows(report_rows(report))
+    return Response(
+        "\ufeff" + buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="campaign-{code}.csv"'},
+    )
