@@ -4,7 +4,7 @@
   subprocess with its own ``OMNIRETAIL_HOME`` (created with ``omniretail init`` and
   ``omniretail users create``: an admin, see ``ADMIN``) and a published analytics snapshot
   seeded with the small deterministic world of ``tests/web/seed.py``.
-- ``browser`` (session): Debian's chromium driven by Playwright (sync API). Never downloads
+- ``browser`` (module): Debian's chromium driven by Playwright (sync API). Never downloads
   a browser; skips with a reason when chromium is not installed (``make system-deps``).
 - ``console_page``: a fresh browser context (zh-CN, 1440x900) on the live server; JavaScript
   errors and failed script/stylesheet/image/font loads fail the test.
@@ -132,8 +132,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             process.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
+    # Module scope: a sync Playwright holds an event loop in the main thread while it is open,
+    # so it must be closed before other test modules start their own.
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed (run `make system-deps`)")
     from playwright.sync_api import sync_playwright
