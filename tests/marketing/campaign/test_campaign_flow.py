@@ -298,3 +298,15 @@ def test_every_trigger_rule_compiles_on_the_tag_catalogue(instance: Session) -> 
 
             n = run_on_published(count)
             assert n is not None, trigger
+
+
+def test_a_snapshot_without_tags_is_a_clear_error(home: Path) -> None:
+    from omniretail.insight.segment.errors import NoPublishedSnapshot
+
+    migrate.upgrade()
+    DuckDBEngine(work_path()).close()
+    publish_snapshot()
+    with db.session_scope() as s:
+        service.create_campaign(s, data=_campaign(code="EMPTY", offer_template=None))
+    with db.session_scope() as s, pytest.raises(NoPublishedSnapshot, match="pipeline run"):
+        run_on_published(lambda e: service.assess_risks(s, e, code="EMPTY"))

@@ -13,6 +13,7 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from omniretail.insight.segment import service as segment_service
+from omniretail.insight.segment.errors import NoPublishedSnapshot
 from omniretail.marketing.campaign.errors import CampaignInvalid
 from omniretail.platform.engine.base import AnalyticsEngine
 
@@ -70,6 +71,10 @@ def member_profiles(
     """One row per audience member with what planning needs (channel, consent, addresses).
 
     ``extra_rule`` narrows the audience further (a journey's trigger condition)."""
+    if not engine.table_exists("customer_tags"):
+        raise NoPublishedSnapshot(
+            "the published snapshot has no customer tags yet: run `omniretail pipeline run` first"
+        )
     rule = audience_rule(session, audience)
     if rule is not None and extra_rule is not None:
         rule, extra_rule = {"all": [rule, extra_rule]}, None
