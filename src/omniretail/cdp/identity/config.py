@@ -76,7 +76,7 @@ class SplinkSettings(BaseModel):
     """Probabilistic matching of weak evidence (name, birthday, city, masked phone, address)."""
 
     enabled: bool = True
-    threshold: float = Field(0.8, ge=0.5, le=1.0, description="Minimum match probability.")
+    threshold: float = Field(0.95, ge=0.5, le=1.0, description="Minimum match probability.")
     weight: float = Field(1.0, description="Edge weight of a probabilistic link (below strong).")
     prior_recall: float = Field(
         0.8, gt=0.0, le=1.0, description="Assumed recall of the rule used to estimate the prior."
