@@ -205,4 +205,5 @@ def log_in(page, username: str, password: str) -> None:  # type: ignore[no-untyp
 def logged_in_page(console_page, live_server: LiveServer):  # type: ignore[no-untyped-def]
     log_in(console_page, *live_server.admin)
     console_page.wait_for_url(f"{live_server.url}/")
+    console_page.wait_for_load_state("networkidle")  # the overview has drawn its charts
     return console_page

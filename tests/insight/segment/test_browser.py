@@ -83,13 +83,16 @@ def page(browser, insight_server):  # type: ignore[no-untyped-def]  # noqa: F811
     context.set_default_timeout(30_000)
     p = context.new_page()
     errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
+    p.on("pageerror", lambda exc: errors.append(f"{exc} @ {p.url} {exc.stack}"))
     p.on(
         "response",
         lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 500 else None,
     )
     log_in(p, *ADMIN)
     p.wait_for_url(f"{insight_server.url}/")
+    # let the overview finish drawing before the test navigates away: a chart still being
+    # drawn into a page that is unloading is not what these tests are about
+    p.wait_for_load_state("networkidle")
     yield p
     context.close()
     assert not errors, f"errors in the page: {errors}"
@@ -126,6 +129,7 @@ def test_segment_builder_live_count(page, screenshot) -> None:  # noqa: F811
 
 def test_tag_catalogue_and_dashboards(page, screenshot) -> None:  # noqa: F811
     page.goto("/segments/tags")
+    page.wait_for_load_state("networkidle")
     assert page.locator("tr[data-tag]").count() >= 90
     screenshot(page, "insight-tags")
     page.goto("/dashboards")
