@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = 'campaign_0001'
 down_revision: str | None = '0001_core'
 branch_labels: str | Sequence[str] | None = ('campaign',)
