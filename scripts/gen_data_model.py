@@ -58,7 +58,7 @@ def render() -> str:
                 for con in table.constraints
                 if con.__class__.__name__ == "UniqueConstraint" and len(con.columns) > 1
             ]
-            for u in uniques:
+            for u in sorted(uniques):
                 lines.append(f"\nUnique together: ({u})")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
