@@ -116,18 +116,10 @@ def run_journeys(day: str = typer.Option(None, help="Run as of this day (YYYY-MM
     from datetime import date
 
     from omniretail.insight.segment.service import run_on_published
-    from omniretail.marketing.campaign import service
-    from omniretail.marketing.campaign.journeys import run_journey
+    from omniretail.marketing.campaign.journeys import run_due_journeys
     from omniretail.platform.db import session_scope
 
     today = date.fromisoformat(day) if day else None
-    results = []
     with session_scope() as s:
-        for c in service.list_campaigns(s):
-            if c.kind == "journey" and c.status in ("draft", "running"):
-                results.append(
-                    run_on_published(
-                        lambda eng, code=c.code: run_journey(s, eng, code=code, today=today)
-                    )
-                )
+        results = run_on_published(lambda eng: run_due_journeys(s, eng, today=today))
     _echo(results)

@@ -283,6 +283,11 @@ def test_birthday_journey_runs_daily_without_reentry(instance: Session) -> None:
     assert members == day1["audience"]
     rep = run_on_published(lambda e: report_mod.campaign_report(s, e, code="BDAY"))
     assert rep["coupons_issued"] == day1["treatment"]
+    from omniretail.marketing.campaign.journeys import run_due_journeys
+
+    daily = run_on_published(lambda e: run_due_journeys(s, e, today=date(2026, 11, 3)))
+    assert [r["campaign"] for r in daily] == ["BDAY"]
+    assert daily[0]["audience"] == 0
 
 
 def test_every_trigger_rule_compiles_on_the_tag_catalogue(instance: Session) -> None:

@@ -91,3 +91,16 @@ def run_journey(
     out["run"] = today.isoformat()
     out["trigger"] = c.trigger
     return out
+
+
+def run_due_journeys(
+    session: Session, engine: AnalyticsEngine, *, today: date | None = None
+) -> list[dict[str, Any]]:
+    """Run today's step of every journey that is a draft or running (the daily job)."""
+    from omniretail.marketing.campaign.service import list_campaigns
+
+    return [
+        run_journey(session, engine, code=c.code, today=today)
+        for c in list_campaigns(session)
+        if c.kind == "journey" and c.status in ("draft", "running")
+    ]
