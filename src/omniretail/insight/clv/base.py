@@ -120,6 +120,16 @@ class FittedModel:
     log_likelihood_: float | None = None
     n_customers_: int = 0
 
+    param_names: tuple[str, ...] = ()
+    converged_: bool = False
+
+    def _store_fit(self, res: FitResult, n_customers: int) -> None:
+        """Keep what ``fit_log_params`` found (every model's ``fit`` ends here)."""
+        self.params_ = dict(zip(self.param_names, map(float, res.params), strict=True))
+        self.log_likelihood_ = res.log_likelihood
+        self.n_customers_ = n_customers
+        self.converged_ = res.converged
+
     def _params(self) -> dict[str, float]:
         if self.params_ is None:
             raise ModelNotFitted(f"{type(self).__name__} is not fitted yet; call fit() first")

@@ -147,10 +147,7 @@ class BetaGeoModel(FittedModel):
             sub = BetaGeoModel().fit(x[pick], t_x[pick], age[pick], weights=w[pick])
             start = np.log(np.array([sub._params()[k] for k in self.param_names]))
         res = fit_log_params(objective, start, n=float(w.sum()) or 1.0)
-        self.params_ = dict(zip(self.param_names, map(float, res.params), strict=True))
-        self.log_likelihood_ = res.log_likelihood
-        self.n_customers_ = int(w.sum())
-        self.converged_ = res.converged
+        self._store_fit(res, int(w.sum()))
         return self
 
     def log_likelihood(

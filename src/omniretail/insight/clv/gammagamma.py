@@ -80,10 +80,7 @@ class GammaGammaModel(FittedModel):
 
         start = np.log(np.array([1.0, 1.0, float(np.mean(m))]))
         res = fit_log_params(objective, start, n=float(len(x)))
-        self.params_ = dict(zip(self.param_names, map(float, res.params), strict=True))
-        self.log_likelihood_ = res.log_likelihood
-        self.n_customers_ = len(x)
-        self.converged_ = res.converged
+        self._store_fit(res, len(x))
         return self
 
     def expected_average_value(

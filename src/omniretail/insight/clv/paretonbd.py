@@ -94,10 +94,7 @@ class ParetoNBDModel(FittedModel):
 
         start = np.log(np.array([1.0, scale, 1.0, scale]))
         res = fit_log_params(numeric_gradient(nll), start, n=float(w.sum()) or 1.0)
-        self.params_ = dict(zip(self.param_names, map(float, res.params), strict=True))
-        self.log_likelihood_ = res.log_likelihood
-        self.n_customers_ = int(w.sum())
-        self.converged_ = res.converged
+        self._store_fit(res, int(w.sum()))
         return self
 
     def log_likelihood(
