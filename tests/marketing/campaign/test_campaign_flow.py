@@ -4,18 +4,15 @@ real SMTP server (aiosmtpd) and a real HTTP webhook receiver on loopback."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from bench.insight_world import world_tables
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,29 +22,13 @@ from omniretail.marketing.campaign import service
 from omniretail.marketing.campaign.errors import CampaignInvalid, CampaignStateError
 from omniretail.marketing.campaign.models import CampaignMember
 from omniretail.marketing.campaign.schemas import CampaignCreate
-from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon
-from omniretail.marketing.coupon.schemas import TemplateCreate
 from omniretail.marketing.messaging import config as mconfig
 from omniretail.marketing.messaging import service as messaging
 from omniretail.marketing.messaging.models import Message
 from omniretail.platform import db, migrate
 from omniretail.platform.engine import DuckDBEngine, publish_snapshot, work_path
-from tests.insight.conftest import load_world, run_insight
-
-
-@pytest.fixture(scope="module")
-def snapshot_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The insight tags over a small world, built once for the module."""
-    home = tmp_path_factory.mktemp("campaign-snapshot")
-    path = home / "snapshot.duckdb"
-    engine = DuckDBEngine(path)
-    load_world(engine, world_tables(customers=400))
-    run_insight(
-        engine, home, steps=["insight.features", "insight.rfm", "insight.lifecycle", "insight.tags"]
-    )
-    engine.close()
-    return path
+from tests.marketing.campaign.conftest import publish_with_template
 
 
 class _Inbox:
@@ -111,20 +92,7 @@ def instance(
     monkeypatch.setenv("OMNIRETAIL_MESSAGING_WEBHOOK_URL", f"http://127.0.0.1:{webhook[1]}/hook")
     mconfig.get_messaging_settings.cache_clear()
     migrate.upgrade()
-    shutil.copyfile(snapshot_file, work_path())
-    publish_snapshot()
-    with db.session_scope() as s:
-        coupon_service.create_template(
-            s,
-            data=TemplateCreate(
-                code="BACK10",
-                name="回归礼 满50减10",
-                kind="spend_save",
-                rules={"tiers": [{"spend": "50", "save": "10"}]},
-                valid_days=14,
-                face_value=Decimal("10"),
-            ),
-        )
+    publish_with_template(snapshot_file, "BACK10")
     s = db.session_factory()()
     yield s
     s.close()

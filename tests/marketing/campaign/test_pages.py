@@ -5,55 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from bench.insight_world import world_tables
 from fastapi.testclient import TestClient
 
 from omniretail.marketing.campaign.planning import MESSAGE_CHANNELS
-from omniretail.marketing.coupon import service as coupon_service
-from omniretail.marketing.coupon.schemas import TemplateCreate
 from omniretail.platform import db
-from omniretail.platform.engine import DuckDBEngine, publish_snapshot, work_path
-from tests.insight.conftest import load_world, run_insight
+from tests.marketing.campaign.conftest import publish_with_template
 
 STEPS = ("goal", "audience", "offer", "channels", "schedule", "budget", "review")
-
-
-@pytest.fixture(scope="module")
-def snapshot_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Insight tags over a small world, built once for the module."""
-    home = tmp_path_factory.mktemp("campaign-pages")
-    path = home / "snapshot.duckdb"
-    engine = DuckDBEngine(path)
-    load_world(engine, world_tables(customers=160))
-    run_insight(
-        engine, home, steps=["insight.features", "insight.rfm", "insight.lifecycle", "insight.tags"]
-    )
-    engine.close()
-    return path
 
 
 @pytest.fixture
 def launched(client: TestClient, snapshot_file: Path) -> TestClient:
     """A published snapshot, a coupon template and a launched campaign with a holdout."""
-    shutil.copyfile(snapshot_file, work_path())
-    publish_snapshot()
-    with db.session_scope() as s:
-        coupon_service.create_template(
-            s,
-            data=TemplateCreate(
-                code="PG10",
-                name="满50减10",
-                kind="spend_save",
-                rules={"tiers": [{"spend": "50", "save": "10"}]},
-                valid_days=14,
-                face_value=Decimal("10"),
-            ),
-        )
+    publish_with_template(snapshot_file, "PG10")
     body = {
         "code": "PAGE-1",
         "name": "页面测试活动",
