@@ -19,36 +19,6 @@ from omniretail.web.render import render
 
 router = APIRouter(tags=["console"])
 
-EXAMPLE_RULE: dict[str, Any] = {
-    "all": [
-        {"field": "lifecycle_stage", "op": "in", "value": ["growing", "mature"]},
-        {"field": "consent_wechat", "op": "is_true"},
-        {"purchase": {"category": "DUCK_NECK", "min_times": 2, "days": 90}},
-    ]
-}
-
-
-def _example_rule() -> dict[str, Any]:
-    """The starting rule, buying the snapshot's best-selling category (so it counts someone)."""
-    try:
-        top = service.run_on_published(
-            lambda e: (
-                e.scalar(
-                    "SELECT p.category_code FROM order_lines l JOIN dim_product p USING (sku) "
-                    "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
-                )
-                if e.table_exists("order_lines") and e.table_exists("dim_product")
-                else None
-            )
-        )
-    except NoPublishedSnapshot:
-        top = None
-    if not top:
-        return EXAMPLE_RULE
-    rule = {"all": [dict(n) for n in EXAMPLE_RULE["all"]]}
-    rule["all"][2] = {"purchase": {"category": str(top), "min_times": 2, "days": 90}}
-    return rule
-
 
 def _catalogue() -> tuple[list[dict[str, Any]], str | None]:
     try:
@@ -80,7 +50,7 @@ def builder_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResp
             "fields": fields,
             "ops": {k: sorted(v) for k, v in OPS.items()},
             "segments": service.list_segments(db, store_codes=codes),
-            "example": _example_rule(),
+            "example": service.example_rule(),
             "missing": missing,
         },
     )

@@ -319,3 +319,43 @@ def refresh_segments(
 
 def _iso(v: Any) -> str | None:
     return v.isoformat() if isinstance(v, date) else (str(v) if v is not None else None)
+
+
+EXAMPLE_RULE: dict[str, Any] = {
+    "all": [
+        {"field": "lifecycle_stage", "op": "in", "value": ["growing", "mature"]},
+        {"field": "consent_wechat", "op": "is_true"},
+        {"purchase": {"category": "DUCK_NECK", "min_times": 2, "days": 90}},
+    ]
+}
+
+
+_example_cache: dict[float, dict[str, Any]] = {}
+
+
+def example_rule() -> dict[str, Any]:
+    """The starting rule, buying the snapshot's best-selling category (so it counts someone).
+    Computed once per published snapshot, not on every page view."""
+    path = published_path()
+    stamp = path.stat().st_mtime if path.exists() else 0.0
+    if stamp in _example_cache:
+        return _example_cache[stamp]
+    try:
+        top = run_on_published(
+            lambda e: (
+                e.scalar(
+                    "SELECT p.category_code FROM order_lines l JOIN dim_product p USING (sku) "
+                    "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+                )
+                if e.table_exists("order_lines") and e.table_exists("dim_product")
+                else None
+            )
+        )
+    except NoPublishedSnapshot:
+        top = None
+    rule = {"all": [dict(n) for n in EXAMPLE_RULE["all"]]}
+    if top:
+        rule["all"][2] = {"purchase": {"category": str(top), "min_times": 2, "days": 90}}
+    _example_cache.clear()
+    _example_cache[stamp] = rule
+    return rule
