@@ -139,6 +139,16 @@ def test_tag_catalogue_and_dashboards(page, screenshot) -> None:  # noqa: F811
     )
     states = page.evaluate(CHART_POINTS_JS, [f"chart-{k}" for k in keys])
     assert all(s["instance"] and s["points"] > 0 for s in states), states
+    # the charts follow the window: narrower window, narrower map (one shared resize handler)
+    width = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('chart-provinces')).getWidth()"
+    )
+    page.set_viewport_size({"width": 1000, "height": 800})
+    page.wait_for_function(
+        "(w) => echarts.getInstanceByDom(document.getElementById('chart-provinces')).getWidth() < w",
+        arg=width,
+    )
+    page.set_viewport_size(VIEWPORT)
     with page.expect_download() as download:
         page.click("[data-csv=network]")
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")

@@ -172,7 +172,4 @@
     })
     .catch(() => showError(t.load_error));
 
-  window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
-  // Stop animations before the page goes away (no callbacks into a half-unloaded page).
-  window.addEventListener("pagehide", () => Object.values(charts).forEach((c) => c.dispose()));
 })();
