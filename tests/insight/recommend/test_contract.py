@@ -136,6 +136,20 @@ class RecommenderContract:
         with pytest.raises(UnknownItem):
             model.score_users_for_item("no-such-sku", n=5)
 
+    def test_score_users_among_some_customers(
+        self, model: Recommender, shop_interactions: Interactions
+    ) -> None:
+        item = str(shop_interactions.items[3])
+        every = model.score_users_for_item(item, n=shop_interactions.n_users)
+        among = {str(u) for u in shop_interactions.users[::3]} | {"not-a-customer"}
+        top = model.score_users_for_item(item, n=15, among=among)
+        assert len(top) == 15
+        assert set(top.user_id) <= among
+        # the same customers, in the same order, as the full ranking limited to them
+        expected = every[every.user_id.isin(among)].head(15)
+        assert np.allclose(top["score"].to_numpy(), expected["score"].to_numpy(), atol=1e-6)
+        assert model.score_users_for_item(item, n=5, among=[]).empty
+
     def test_new_product_by_attributes(self, model: Recommender, shop: ShopWorld) -> None:
         new = {"name": "良品铺子 海盐 腰果 150g", "category_code": "nuts", "price": 39.9}
         if not self.cold_start:

@@ -19,6 +19,11 @@ from tests.insight.recommend.world import ShopWorld
 NEW_SKU = "NEW01"  # in the catalogue, never sold: a new launch
 
 
+def home_of(customer_id: str) -> str:
+    """Customers alternate between two stores (the store-scope tests rely on it)."""
+    return "S0001" if int(customer_id[1:]) % 2 else "S0002"
+
+
 def load_contract_tables(shop: ShopWorld) -> None:
     purchases = shop.purchases
     orders = (
@@ -53,9 +58,8 @@ def load_contract_tables(shop: ShopWorld) -> None:
         ],
         ignore_index=True,
     )
-    customers = pd.DataFrame(
-        {"customer_id": [*sorted(shop.taste), "C999999999"], "home_store_code": "S0001"}
-    )
+    ids = [*sorted(shop.taste), "C999999999"]
+    customers = pd.DataFrame({"customer_id": ids, "home_store_code": [home_of(c) for c in ids]})
     eng = open_engine()
     try:
         for name, frame in {
@@ -190,3 +194,112 @@ def test_console_model_page_and_new_product_form(served: Any, shop: ShopWorld) -
         data={"name": " ", "csrf_token": token.group(1)},
     )
     assert 'data-testid="form-error"' in r.text
+
+
+def _manager(store_codes: list[str]) -> Any:
+    """A store manager limited to ``store_codes`` (stores created here), logged in."""
+    from fastapi.testclient import TestClient
+
+    from omniretail.omnichannel.store.models import City, Store
+    from omniretail.platform import db
+    from omniretail.platform.auth import service as auth_service
+    from omniretail.web.app import create_app
+
+    with db.session_scope() as s:
+        city = City(code="420100", name="武汉市", province="湖北省")
+        s.add(city)
+        s.flush()
+        ids = []
+        for code in ("S0001", "S0002", "S0003"):
+            store = Store(code=code, name=f"门店{code}", store_type="street", city_id=city.id)
+            s.add(store)
+            s.flush()
+            if code in store_codes:
+                ids.append(store.id)
+        auth_service.create_user(
+            s, username="manager", password="manager-pass-1", role="store_manager", store_ids=ids
+        )
+    c = TestClient(create_app())
+    r = c.post("/api/v1/auth/login", json={"username": "manager", "password": "manager-pass-1"})
+    assert r.status_code == 200, r.text
+    return c
+
+
+def test_store_manager_sees_only_their_customers_recommendations(
+    served: Any, shop: ShopWorld
+) -> None:
+    mine = [c for c in sorted(shop.taste) if home_of(c) == "S0002"]
+    other = [c for c in sorted(shop.taste) if home_of(c) == "S0001"]
+    manager = _manager(["S0002"])
+    r = manager.get(f"/api/v1/customers/{mine[0]}/recommendations")
+    assert r.status_code == 200, r.text
+    assert r.json()["basis"] == "personal"
+    # another store's customer looks exactly like an unknown one
+    outside = manager.get(f"/api/v1/customers/{other[0]}/recommendations")
+    unknown = manager.get("/api/v1/customers/C000000404404/recommendations")
+    assert outside.status_code == unknown.status_code == 404
+    assert outside.json()["errors"][0]["field"] == "customer_id"
+    assert outside.json()["title"] == unknown.json()["title"]
+    # a new customer (no purchases yet) of another store is hidden too, not given the popular list
+    assert home_of("C999999999") == "S0001"
+    assert manager.get("/api/v1/customers/C999999999/recommendations").status_code == 404
+    # the admin still sees everyone
+    assert served.get(f"/api/v1/customers/{other[0]}/recommendations").status_code == 200
+
+
+def test_store_manager_audiences_hold_only_their_customers(served: Any, shop: ShopWorld) -> None:
+    manager = _manager(["S0002"])
+    r = manager.get(f"/api/v1/products/{NEW_SKU}/likely-customers", params={"n": 20})
+    assert r.status_code == 200, r.text
+    found = [c["customer_id"] for c in r.json()["customers"]]
+    assert len(found) == 20  # still n of their own, not the in-store share of the chain's top n
+    assert {home_of(c) for c in found} == {"S0002"}
+    assert sum(shop.taste[c] == "nuts" for c in found) >= 16
+    assert [c["rank"] for c in r.json()["customers"]] == list(range(1, 21))
+    chain = served.get(f"/api/v1/products/{NEW_SKU}/likely-customers", params={"n": 20})
+    assert {home_of(c["customer_id"]) for c in chain.json()["customers"]} == {"S0001", "S0002"}
+    assert manager.get("/api/v1/products/NOPE/likely-customers").status_code == 404
+
+    r = manager.post(
+        "/api/v1/products/likely-customers",
+        params={"n": 10},
+        json={"name": "良品铺子 香辣 牛肉干 200g", "category_code": "meat", "price": 45},
+    )
+    assert r.status_code == 200, r.text
+    found = [c["customer_id"] for c in r.json()["customers"]]
+    assert len(found) == 10
+    assert {home_of(c) for c in found} == {"S0002"}
+    assert sum(shop.taste[c] == "meat" for c in found) >= 8
+
+
+def test_store_manager_of_a_store_without_customers_gets_nobody(served: Any) -> None:
+    manager = _manager(["S0003"])
+    r = manager.get(f"/api/v1/products/{NEW_SKU}/likely-customers", params={"n": 5})
+    assert r.status_code == 200, r.text
+    assert r.json()["customers"] == []
+    r = manager.post("/api/v1/products/likely-customers", json={"name": "良品铺子 海盐 腰果"})
+    assert r.status_code == 200, r.text
+    assert r.json()["customers"] == []
+
+
+def test_console_new_product_form_is_limited_to_the_managers_stores(
+    served: Any, shop: ShopWorld
+) -> None:
+    manager = _manager(["S0002"])
+    page = manager.get("/models/recommendations")
+    assert page.status_code == 200, page.text
+    token = CSRF.search(page.text)
+    assert token is not None
+    r = manager.post(
+        "/models/recommendations/new-product",
+        data={
+            "name": "良品铺子 五香 牛肉干 150g",
+            "category_code": "meat",
+            "n": "10",
+            "csrf_token": token.group(1),
+        },
+    )
+    assert r.status_code == 200, r.text
+    found = re.findall(r'<a href="/customers/(C\d+)">', r.text)
+    assert len(found) == 10
+    assert {home_of(c) for c in found} == {"S0002"}

@@ -7,8 +7,9 @@ contract, which one shared test mixin checks for every algorithm (as in the ``im
 - ``fit(interactions, items=None) -> self``
 - ``recommend(user_ids, k, *, exclude_seen=True, candidates=None)`` → top-k per customer
 - ``similar_items(item_id, k)`` → the k most similar products
-- ``score_users_for_item(item_id | attributes=..., n)`` → the n customers most likely to like
-  a product (a new SKU with no history needs an algorithm that reads item attributes)
+- ``score_users_for_item(item_id | attributes=..., n, among=None)`` → the n customers most
+  likely to like a product, optionally among given customers (a new SKU with no history needs
+  an algorithm that reads item attributes)
 
 Customers unknown to the model get the popularity ranking (cold-start customers).
 """
@@ -16,7 +17,7 @@ Customers unknown to the model get the popularity ranking (cold-start customers)
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 import numpy as np
@@ -238,22 +239,31 @@ class Recommender(ABC):
         attributes: Mapping[str, Any] | None = None,
         n: int = 100,
         exclude_owners: bool = True,
+        among: Collection[str] | None = None,
     ) -> pd.DataFrame:
         """The n customers most likely to like a product: a known SKU by id, or a new one by
         its attributes (name, category_code, brand, flavor, price...). Columns ``user_id, score``.
+
+        ``among`` limits the answer to these customers (e.g. those of a store manager's stores).
         """
         self._check_fitted()
         if (item_id is None) == (attributes is None):
             raise UnknownItem(
                 "give either an item id or the attributes of a new item", field="item"
             )
-        owners = np.zeros(self.interactions.n_users, dtype=bool)
+        if among is None:
+            codes = np.arange(self.interactions.n_users)
+        else:
+            index = self.user_index
+            codes = np.unique(np.fromiter((index.get(str(u), -1) for u in among), dtype=np.int64))
+            codes = codes[codes >= 0]
+        owners = np.zeros(len(codes), dtype=bool)
         if attributes is not None:
-            scores = np.asarray(self._new_item_scores(attributes), dtype=np.float32)
+            scores = np.asarray(self._new_item_scores(attributes), dtype=np.float32)[codes]
         else:
             j = self._require_item(str(item_id))
-            scores = self._item_column(j)
-            owners = np.asarray(self._seen[:, j].todense()).ravel() > 0
+            scores = self._item_column(j)[codes]
+            owners = np.asarray(self._seen[codes, j].todense()).ravel() > 0
         scores = scores.copy()
         if exclude_owners:
             scores[owners] = -np.inf
@@ -261,7 +271,7 @@ class Recommender(ABC):
         keep = idx[0] >= 0
         return pd.DataFrame(
             {
-                "user_id": self.interactions.users[idx[0][keep]],
+                "user_id": self.interactions.users[codes[idx[0][keep]]],
                 "score": val[0][keep].astype(np.float64),
             }
         )

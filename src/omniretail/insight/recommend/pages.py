@@ -1,5 +1,5 @@
 """Console pages (推荐模型): the recommendation model's offline metrics with a chart, and
-"find customers for a new product" (新品找人)."""
+"find customers for a new product" (新品找人; store-limited users find their stores' customers)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from omniretail.insight.recommend import service
+from omniretail.insight.segment.scope import store_codes_for
+from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.errors import DomainError
 from omniretail.web.console import ConsoleUser
 from omniretail.web.csrf import CsrfProtected
@@ -60,6 +62,7 @@ def recommendation_model(request: Request, user: ConsoleUser) -> HTMLResponse:
 def new_product(
     request: Request,
     user: ConsoleUser,
+    db: DbSession,
     name: Annotated[str, Form()] = "",
     category_code: Annotated[str, Form()] = "",
     brand: Annotated[str, Form()] = "",
@@ -86,7 +89,9 @@ def new_product(
     if not attrs.get("name"):
         return _page(request, form=form, form_error="name")
     try:
-        result = service.customers_for_new_product(attributes=attrs, n=n)
+        result = service.customers_for_new_product(
+            attributes=attrs, n=n, store_codes=store_codes_for(db, principal_from_user(user))
+        )
     except DomainError as exc:
         return _page(request, form=form, form_error=exc.detail)
     return _page(request, form=form, result=result)

@@ -8,7 +8,7 @@ Arrow columns with a key → row-range index, so a request is a dictionary looku
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +60,23 @@ class _Snapshot:
     likely: _Keyed | None
     together: _Keyed | None
     products: dict[str, dict[str, Any]] | None
-    customers: set[str] | None
+    homes: dict[str, str | None] | None  # customer id -> home store code
+    by_store: dict[str, list[str]]  # home store code -> its customers
     metrics: list[dict[str, Any]]
+
+    def knows(self, customer_id: str) -> bool:
+        return self.homes is None or customer_id in self.homes
+
+    def visible(self, customer_id: str, store_codes: Collection[str] | None) -> bool:
+        """Whether a caller limited to ``store_codes`` (None: every store) may see a customer:
+        only customers whose home store is one of them (unknown home: nobody limited)."""
+        if store_codes is None:
+            return True
+        home = self.homes.get(customer_id) if self.homes is not None else None
+        return home is not None and home in store_codes
+
+    def customers_of(self, store_codes: Collection[str]) -> list[str]:
+        return [c for code in dict.fromkeys(store_codes) for c in self.by_store.get(code, [])]
 
 
 _lock = threading.Lock()
@@ -97,11 +112,23 @@ def _load(path: str, stamp: tuple[str, int]) -> _Snapshot:
                 str(r["sku"]): {c: r[c] for c in present}
                 for r in con.sql(f"SELECT {select} FROM dim_product").to_arrow_table().to_pylist()
             }
-        customers = None
+        homes: dict[str, str | None] | None = None
+        by_store: dict[str, list[str]] = {}
         if "customers" in tables:
-            customers = {
-                str(r[0]) for r in con.execute("SELECT customer_id FROM customers").fetchall()
+            has_home = con.execute(
+                "SELECT count(*) FROM information_schema.columns "
+                "WHERE table_name = 'customers' AND column_name = 'home_store_code'"
+            ).fetchone()
+            home_sql = "CAST(home_store_code AS VARCHAR)" if has_home and has_home[0] else "NULL"
+            homes = {
+                str(c): (None if h is None else str(h))
+                for c, h in con.execute(
+                    f"SELECT CAST(customer_id AS VARCHAR), {home_sql} FROM customers"
+                ).fetchall()
             }
+            for customer, home in homes.items():
+                if home is not None:
+                    by_store.setdefault(home, []).append(customer)
         metrics: list[dict[str, Any]] = []
         if "recommendation_model_metrics" in tables:
             metrics = (
@@ -130,7 +157,8 @@ def _load(path: str, stamp: tuple[str, int]) -> _Snapshot:
                 "sku",
             ),
             products=products,
-            customers=customers,
+            homes=homes,
+            by_store=by_store,
             metrics=metrics,
         )
     finally:
@@ -174,15 +202,25 @@ def _check_product(snap: _Snapshot, sku: str) -> None:
 
 
 def customer_recommendations(
-    *, customer_id: str, k: int = 10, settings: Settings | None = None
+    *,
+    customer_id: str,
+    k: int = 10,
+    store_codes: Collection[str] | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """Top-k products for a customer; customers with no purchases get the popular list."""
+    """Top-k products for a customer; customers with no purchases get the popular list.
+
+    With ``store_codes`` (a caller limited to some stores), a customer of another store is
+    answered exactly like an unknown one (404), so the caller cannot tell that it exists.
+    """
     snap = snapshot(settings)
     recs = _ready(snap.recs, "customer_recommendations")
+    if not snap.visible(customer_id, store_codes):
+        raise NotFound(f"customer {customer_id!r} does not exist", field="customer_id")
     rows = recs.get(customer_id, k)
     basis = "personal"
     if rows is None:
-        if snap.customers is not None and customer_id not in snap.customers:
+        if not snap.knows(customer_id):
             raise NotFound(f"customer {customer_id!r} does not exist", field="customer_id")
         rows = recs.get(POPULAR_KEY, k) or []
         basis = "popular"
@@ -190,12 +228,35 @@ def customer_recommendations(
     return {"customer_id": customer_id, "basis": basis, "items": items}
 
 
-def likely_customers(*, sku: str, n: int = 100, settings: Settings | None = None) -> dict[str, Any]:
-    """The n customers most likely to buy a product (new products included)."""
+def _ranked(frame: Any) -> list[dict[str, Any]]:
+    return [
+        {"rank": i + 1, "customer_id": str(r.user_id), "score": float(str(r.score))}
+        for i, r in enumerate(frame.itertuples(index=False))
+    ]
+
+
+def likely_customers(
+    *,
+    sku: str,
+    n: int = 100,
+    store_codes: Collection[str] | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """The n customers most likely to buy a product (new products included).
+
+    With ``store_codes``, only customers whose home store is one of them: the fitted model
+    ranks just those customers, so a store manager still gets up to n of their own.
+    """
     snap = snapshot(settings)
     rows = _ready(snap.likely, "product_likely_customers").get(sku, n)
     if rows is None:
         _check_product(snap, sku)
+    if store_codes is not None:
+        model = model_store.load(settings)
+        rows = []
+        if sku in model.item_index:
+            among = snap.customers_of(store_codes)
+            rows = _ranked(model.score_users_for_item(sku, n=n, among=among)) if among else []
     return {"sku": sku, "customers": rows or []}
 
 
@@ -222,16 +283,15 @@ def model_metrics(settings: Settings | None = None) -> list[dict[str, Any]]:
 
 
 def customers_for_new_product(
-    *, attributes: Mapping[str, Any], n: int = 100, settings: Settings | None = None
+    *,
+    attributes: Mapping[str, Any],
+    n: int = 100,
+    store_codes: Collection[str] | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """Cold start: the customers most likely to like a product that is not sold yet."""
+    """Cold start: the customers most likely to like a product that is not sold yet (with
+    ``store_codes``: only customers whose home store is one of them)."""
     model = model_store.load(settings)
-    frame = model.score_users_for_item(attributes=dict(attributes), n=n)
-    return {
-        "attributes": dict(attributes),
-        "algorithm": model.name,
-        "customers": [
-            {"rank": i + 1, "customer_id": str(r.user_id), "score": float(str(r.score))}
-            for i, r in enumerate(frame.itertuples(index=False))
-        ],
-    }
+    among = None if store_codes is None else snapshot(settings).customers_of(store_codes)
+    frame = model.score_users_for_item(attributes=dict(attributes), n=n, among=among)
+    return {"attributes": dict(attributes), "algorithm": model.name, "customers": _ranked(frame)}
