@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from omniretail.insight.segment.errors import require_tables
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import InvalidInput
 
@@ -17,6 +18,7 @@ def top_pairs(
         raise InvalidInput("level must be category or sku", field="level")
     if by not in _ORDER:
         raise InvalidInput("sort by lift, support or confidence", field="by")
+    require_tables(engine, "basket_pairs")
     return engine.fetch_rows(
         f"SELECT * FROM basket_pairs WHERE level = '{level}' "
         f"ORDER BY {_ORDER[by]} DESC, antecedent, consequent LIMIT {int(limit)}"
@@ -24,6 +26,7 @@ def top_pairs(
 
 
 def top_bundles(engine: AnalyticsEngine, *, limit: int = 50) -> list[dict[str, Any]]:
+    require_tables(engine, "basket_bundles")
     return engine.fetch_rows(
         f"SELECT * FROM basket_bundles ORDER BY lift DESC, antecedent, consequent "
         f"LIMIT {int(limit)}"
@@ -32,6 +35,7 @@ def top_bundles(engine: AnalyticsEngine, *, limit: int = 50) -> list[dict[str, A
 
 def category_network(engine: AnalyticsEngine) -> dict[str, Any]:
     """Nodes (categories with their order counts) and undirected edges for a graph chart."""
+    require_tables(engine, "basket_pairs", "dim_product")
     edges = engine.fetch_rows(
         "SELECT antecedent AS source, consequent AS target, orders_ab, lift, support "
         "FROM basket_pairs WHERE level = 'category' AND antecedent < consequent "

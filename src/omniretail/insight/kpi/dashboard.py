@@ -8,6 +8,7 @@ from typing import Any
 
 from omniretail.insight.basket import service as basket
 from omniretail.insight.kpi import service
+from omniretail.insight.segment.errors import require_tables
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import NotFound
 from omniretail.web.overview import map_name
@@ -16,6 +17,7 @@ CHARTS = ("monthly", "channels", "regions", "provinces", "network", "cohorts")
 
 
 def _channel_names(engine: AnalyticsEngine) -> dict[str, str]:
+    require_tables(engine, "dim_channel")
     rows = engine.fetch_rows("SELECT channel_code, name FROM dim_channel")
     return {r["channel_code"]: r["name"] for r in rows}
 
@@ -65,6 +67,8 @@ def jsonable(value: Any) -> Any:
 
 
 def dashboard(engine: AnalyticsEngine, *, store_codes: list[str] | None = None) -> dict[str, Any]:
+    """Every chart and the summary; a snapshot without the insight tables raises
+    NoPublishedSnapshot naming them (the page shows its empty state)."""
     data: dict[str, Any] = {c: chart_rows(engine, c, store_codes=store_codes) for c in CHARTS}
     data["summary"] = service.summary(engine)
     result: dict[str, Any] = jsonable(data)

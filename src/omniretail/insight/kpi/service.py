@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from omniretail.insight.kpi.sql import DIMENSIONS, GRAINS, report_sql
+from omniretail.insight.segment.errors import require_tables
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import InvalidInput
 
@@ -38,6 +39,7 @@ def kpi_report(
         if d not in DIMENSIONS:
             raise InvalidInput(f"unknown dimension {d!r}; use {sorted(DIMENSIONS)}", field="by")
     sql = report_sql(grain, dims, _iso(start, "start"), _iso(end, "end"))
+    require_tables(engine, "ins_order_facts", "dim_store", "events")
     if store_codes is not None:
         codes = ", ".join("'" + c.replace("'", "''") + "'" for c in store_codes) or "''"
         sql = sql.replace(
@@ -50,11 +52,13 @@ def kpi_report(
 
 def summary(engine: AnalyticsEngine, *, marketing_cost: float | None = None) -> dict[str, Any]:
     """Headline KPIs; CAC = marketing cost / members acquired in the last 365 days."""
+    require_tables(engine, "kpi_summary")
     rows = engine.fetch_rows("SELECT * FROM kpi_summary")
     out: dict[str, Any] = dict(rows[0]) if rows else {}
     if marketing_cost is not None:
         if marketing_cost < 0:
             raise InvalidInput("marketing cost cannot be negative", field="marketing_cost")
+        require_tables(engine, "customer_features")
         new = int(
             engine.scalar(
                 "SELECT count(*) FROM customer_features "
@@ -69,6 +73,7 @@ def summary(engine: AnalyticsEngine, *, marketing_cost: float | None = None) -> 
 
 
 def cohorts(engine: AnalyticsEngine, *, months: int = 12) -> list[dict[str, Any]]:
+    require_tables(engine, "kpi_cohorts", "ins_as_of")
     return engine.fetch_rows(
         "SELECT * FROM kpi_cohorts WHERE cohort_month >= "
         f"(SELECT CAST(date_trunc('month', as_of) AS DATE) FROM ins_as_of) "
@@ -77,6 +82,7 @@ def cohorts(engine: AnalyticsEngine, *, months: int = 12) -> list[dict[str, Any]
 
 
 def provinces(engine: AnalyticsEngine) -> list[dict[str, Any]]:
+    require_tables(engine, "kpi_province")
     return engine.fetch_rows(
         "SELECT province, sum(orders) AS orders, sum(sales) AS sales, sum(members) AS members "
         "FROM kpi_province WHERE province IS NOT NULL GROUP BY province ORDER BY sales DESC"

@@ -8,21 +8,29 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from omniretail.insight.segment import service
-from omniretail.insight.segment.errors import NoPublishedSnapshot
+from omniretail.insight.segment.errors import NoPublishedSnapshot, require_tables
 from omniretail.insight.segment.rules import OPS
 from omniretail.insight.segment.scope import store_codes_for
 from omniretail.insight.tag import service as tag_service
 from omniretail.insight.tag.catalogue import FAMILY_NAMES
 from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.web.console import ConsoleUser
 from omniretail.web.render import render
 
 router = APIRouter(tags=["console"])
 
 
+def _with_tags(engine: AnalyticsEngine) -> list[dict[str, Any]]:
+    require_tables(engine, "customer_tags", "tag_coverage", "ins_as_of")
+    return tag_service.catalogue(engine)
+
+
 def _catalogue() -> tuple[list[dict[str, Any]], str | None]:
+    """The catalogue with coverage, or without it and the reason (no snapshot, or a snapshot
+    published before the tag steps ran)."""
     try:
-        rows: list[dict[str, Any]] = service.run_on_published(tag_service.catalogue)
+        rows: list[dict[str, Any]] = service.run_on_published(_with_tags)
         return rows, None
     except NoPublishedSnapshot as exc:
         return tag_service.catalogue(None), exc.detail

@@ -84,6 +84,7 @@ class _Compiler:
         self.fields = fields
         self.conditions = 0
         self.uses_scores = False
+        self.tables: set[str] = set()
 
     def fail(self, path: str, message: str) -> InvalidInput:
         return InvalidInput(
@@ -227,6 +228,7 @@ class _Compiler:
             if key in spec:
                 filters.append(f"{col} = {self.literal(spec[key], 'string', f'{path}.{key}')}")
         where = " AND ".join([f"s.order_day > (SELECT as_of FROM ins_as_of) - {days}", *filters])
+        self.tables |= {"ins_customer_sku_day", "dim_product", "ins_as_of"}
         return (
             "t.customer_id IN (SELECT s.customer_id FROM ins_customer_sku_day s "
             f"LEFT JOIN dim_product p ON p.sku = s.sku WHERE {where} GROUP BY s.customer_id "
@@ -245,6 +247,7 @@ class _Compiler:
             raise self.fail(f"{path}.type", "expected an event type such as store_visit")
         days = self._int(spec, "days", path, 30)
         times = 1 if negate else self._int(spec, "min_times", path, 1)
+        self.tables |= {"events", "ins_as_of"}
         sub = (
             "SELECT customer_id FROM events WHERE event_type = "
             f"'{etype}' AND CAST(occurred_at AS DATE) > (SELECT as_of FROM ins_as_of) - {days} "
@@ -258,6 +261,7 @@ class CompiledRule:
     where: str
     uses_scores: bool
     conditions: int
+    tables: tuple[str, ...] = ()
 
     def from_sql(self) -> str:
         scores = (
@@ -266,6 +270,11 @@ class CompiledRule:
             else ""
         )
         return f"customer_tags t{scores}"
+
+    def required_tables(self) -> tuple[str, ...]:
+        """Every table the compiled rule reads (to name what a snapshot lacks)."""
+        scores = ("customer_scores",) if self.uses_scores else ()
+        return ("customer_tags", *scores, *self.tables)
 
 
 def compile_rule(rule: Any, *, score_columns: dict[str, str] | None = None) -> CompiledRule:
@@ -276,4 +285,9 @@ def compile_rule(rule: Any, *, score_columns: dict[str, str] | None = None) -> C
             fields[f"score.{col}"] = FieldSpec(f"s.{col}", typ)
     c = _Compiler(fields)
     where = c.node(rule, "")
-    return CompiledRule(where=where, uses_scores=c.uses_scores, conditions=c.conditions)
+    return CompiledRule(
+        where=where,
+        uses_scores=c.uses_scores,
+        conditions=c.conditions,
+        tables=tuple(sorted(c.tables)),
+    )

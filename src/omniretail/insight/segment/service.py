@@ -20,6 +20,7 @@ from omniretail.insight.segment.errors import (
     NoPublishedSnapshot,
     SegmentNameTaken,
     SegmentNotFound,
+    require_tables,
 )
 from omniretail.insight.segment.models import Segment, SegmentSnapshot
 from omniretail.insight.segment.rules import CompiledRule, compile_rule, score_type
@@ -52,7 +53,11 @@ def score_columns(engine: AnalyticsEngine) -> dict[str, str]:
 
 
 def compile_for(engine: AnalyticsEngine, rule: Any) -> CompiledRule:
-    return compile_rule(rule, score_columns=score_columns(engine))
+    """Compile ``rule`` for ``engine``; a snapshot lacking a table it reads raises
+    NoPublishedSnapshot naming the table."""
+    compiled = compile_rule(rule, score_columns=score_columns(engine))
+    require_tables(engine, *compiled.required_tables())
+    return compiled
 
 
 def _scope(store_codes: Sequence[str] | None) -> str:
@@ -80,8 +85,7 @@ def count_segment(
     top: int = 20,
 ) -> dict[str, Any]:
     """Count the customers matching ``rule`` (and, optionally, break them down)."""
-    if not engine.table_exists("customer_tags"):
-        raise NoPublishedSnapshot("no customer_tags yet: run `omniretail pipeline run` first")
+    require_tables(engine, "customer_tags", "ins_as_of")
     compiled = compile_for(engine, rule)
     base = f"FROM {compiled.from_sql()} WHERE {compiled.where}{_scope(store_codes)}"
     result: dict[str, Any] = {

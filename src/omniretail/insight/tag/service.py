@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from omniretail.insight.segment.errors import require_tables
 from omniretail.insight.tag.catalogue import FAMILY_NAMES, REFRESH_NAMES, all_tags, get_tag
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import InvalidInput, NotFound
@@ -31,8 +32,7 @@ def catalogue(engine: AnalyticsEngine | None = None) -> list[dict[str, Any]]:
 
 def export_tags(engine: AnalyticsEngine, path: Path, *, tags: list[str] | None = None) -> int:
     """Write customer × tag values to one Parquet file; returns the number of customers."""
-    if not engine.table_exists("customer_tags"):
-        raise NotFound("no customer_tags yet: run `omniretail pipeline run` first")
+    require_tables(engine, "customer_tags")
     cols = ["customer_id"]
     for tag_id in tags or [t.id for t in all_tags()]:
         if get_tag(tag_id) is None:
@@ -44,6 +44,7 @@ def export_tags(engine: AnalyticsEngine, path: Path, *, tags: list[str] | None =
 
 def customer_tags(engine: AnalyticsEngine, customer_id: str) -> dict[str, Any]:
     """One customer's tags grouped by family (Customer 360)."""
+    require_tables(engine, "customer_tags")
     rows = engine.fetch_rows("SELECT * FROM customer_tags WHERE customer_id = ?", [customer_id])
     if not rows:
         raise NotFound(f"no tags for customer {customer_id!r}", field="customer_id")
@@ -61,6 +62,7 @@ def dormant_members(
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
     """Dormant members for reactivation (沉睡会员唤醒), most valuable first."""
+    require_tables(engine, "customer_tags")
     scope = ""
     if store_codes is not None:
         codes = ", ".join("'" + c.replace("'", "''") + "'" for c in store_codes) or "''"
