@@ -122,6 +122,7 @@ def test_fresh_snapshot_without_any_insight_table(client, full_work_db) -> None:
         ("dim_channel",),
         ("customer_tags",),
         ("tag_coverage",),
+        ("ins_customer_category_day",),
         ("events",),
     ],
     ids=lambda d: d[0],

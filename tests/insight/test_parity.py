@@ -73,6 +73,7 @@ def _rows(engine: Any, sql: str) -> list[dict[str, Any]]:
         ("rfm", "customer_id"),
         ("lifecycle", "customer_id"),
         ("customer_features", "customer_id"),
+        ("ins_customer_category_day", "category_code, order_day, customer_id"),
         ("kpi_daily", "day, store_code, channel_code"),
         ("kpi_cohorts", "cohort_month, months_since"),
         ("kpi_province", "province, city"),

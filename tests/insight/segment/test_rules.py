@@ -133,3 +133,34 @@ def test_csv_export(insight_duckdb, tmp_path) -> None:
     frame = pd.read_csv(out)
     assert len(frame) == n > 0
     assert (frame.lifecycle_stage == "dormant").all()
+
+
+@pytest.mark.parametrize(("min_times", "days"), [(1, 30), (2, 180), (3, 365), (1, 3650)])
+def test_category_condition_reads_the_category_day_table(insight_duckdb, min_times, days) -> None:
+    """The precomputed category × day table gives the members of the SKU-level definition."""
+    categories = [
+        r["category_code"]
+        for r in insight_duckdb.fetch_rows(
+            "SELECT DISTINCT category_code FROM dim_product ORDER BY 1"
+        )
+    ]
+    compiled = service.compile_for(
+        insight_duckdb, {"purchase": {"category": categories[0], "days": days}}
+    )
+    assert "ins_customer_category_day" in compiled.where
+    matched = 0
+    for category in categories:
+        rule = {"purchase": {"category": category, "min_times": min_times, "days": days}}
+        expected = [
+            r["customer_id"]
+            for r in insight_duckdb.fetch_rows(
+                "SELECT s.customer_id FROM ins_customer_sku_day s "
+                "JOIN dim_product p ON p.sku = s.sku WHERE p.category_code = ? "
+                "AND s.order_day > (SELECT as_of FROM ins_as_of) - ? GROUP BY s.customer_id "
+                "HAVING count(DISTINCT s.order_day) >= ? ORDER BY s.customer_id",
+                [category, days, min_times],
+            )
+        ]
+        assert service.segment_member_ids(insight_duckdb, rule) == expected, category
+        matched += len(expected)
+    assert matched > 0

@@ -14,7 +14,8 @@ A node is one of::
 ``field`` is any tag of the catalogue (attributes, RFM group, lifecycle stage ...) or
 ``score.<column>`` of the ``customer_scores`` table when the models have produced it.
 "purchase ... N times" counts distinct days with a paid purchase matching the filter
-(category, sku and/or brand) within the last ``days`` days of the reference day.
+(category, sku and/or brand) within the last ``days`` days of the reference day; a category
+alone reads ``ins_customer_category_day`` (one row per category × day × customer, sorted).
 Every problem is reported with the path of the node at fault, e.g. ``all[1].field``.
 """
 
@@ -223,11 +224,21 @@ class _Compiler:
             )
         times = self._int(spec, "min_times", path, 1)
         days = self._int(spec, "days", path, 365)
+        since = f"(SELECT as_of FROM ins_as_of) - {days}"
+        if set(spec) - {"min_times", "days"} == {"category"}:
+            # the common case reads the precomputed category × day × customer table
+            cat = self.literal(spec["category"], "string", f"{path}.category")
+            self.tables |= {"ins_customer_category_day", "ins_as_of"}
+            return (
+                "t.customer_id IN (SELECT customer_id FROM ins_customer_category_day "
+                f"WHERE category_code = {cat} AND order_day > {since} "
+                f"GROUP BY customer_id HAVING count(*) >= {times})"
+            )
         filters = []
         for key, col in (("category", "p.category_code"), ("sku", "s.sku"), ("brand", "p.brand")):
             if key in spec:
                 filters.append(f"{col} = {self.literal(spec[key], 'string', f'{path}.{key}')}")
-        where = " AND ".join([f"s.order_day > (SELECT as_of FROM ins_as_of) - {days}", *filters])
+        where = " AND ".join([f"s.order_day > {since}", *filters])
         self.tables |= {"ins_customer_sku_day", "dim_product", "ins_as_of"}
         return (
             "t.customer_id IN (SELECT s.customer_id FROM ins_customer_sku_day s "
