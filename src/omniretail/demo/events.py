@@ -99,7 +99,9 @@ def _sessions(w: World, ev: _Events, rng: np.random.Generator, app: str, src: So
     day = np.searchsorted(cdf, lo + rng.random(len(r)) * (hi - lo), side="right") - 1
     hours = np.asarray(HOURS["private_online"], float)
     secs = rng.choice(24, len(r), p=hours / hours.sum()) * 3600 + rng.integers(0, 3000, len(r))
-    anon = rng.random(len(r)) < 0.2  # not logged in
+    # not logged in: an app session before the member signs in. A mini-program always knows its
+    # user's openid (wx.login is silent), so its sessions are never anonymous.
+    anon = (rng.random(len(r)) < 0.2) & (app == "app")
     ev.add(app, r, day, secs, "page", None, page=np.full(len(r), "首页"), anon_only=anon)
     views = 1 + rng.poisson(1.5, len(r))
     s_idx = np.repeat(np.arange(len(r)), views)

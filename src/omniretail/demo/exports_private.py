@@ -57,7 +57,9 @@ def write_miniprogram(w: World) -> None:
     p, n = w.people, len(src)
     pp = np.maximum(src.person, 0)
     union = unionids(w.seed, p.n)[pp]
-    authorised = (rng.random(n) < 0.75) & ~src.is_test
+    # the chain's mini-program, official account and WeCom are bound to one WeChat open-platform
+    # account, so code2Session returns the unionid of every user (test accounts excepted)
+    authorised = (rng.random(n) < 1.0) & ~src.is_test
     mobile = messy_phones(rng, member_phones(w, rng, src.person, src.is_dup), missing=0.35)
     mobile = fill_test(mobile, src.is_test, TEST_PHONES, rng)
     gender = np.where(rng.random(n) < 0.3, 0, np.where(p.female[pp], 2, 1))
@@ -178,7 +180,7 @@ def write_wechat_oa(w: World) -> None:
     src = w.sources["wechat_oa"]
     p, n = w.people, len(src)
     pp = np.maximum(src.person, 0)
-    has_union = rng.random(n) < 0.8
+    has_union = rng.random(n) < 1.0  # open-platform binding: every follower has a unionid
     sub_day = _reg_day(w, rng, src.person, src.is_dup)
     epoch = _EPOCH_START + sub_day.astype(np.int64) * 86400 + rng.integers(0, 86400, n)
     scenes = np.asarray(["ADD_SCENE_QR_CODE", "ADD_SCENE_SEARCH", "ADD_SCENE_PROFILE_CARD",
