@@ -11,8 +11,14 @@ Run: ``.venv/bin/python bench/recs_api.py [--rates 50 100 200] [--seconds 20] [-
 2. Starts ``uvicorn omniretail.web.app:create_app`` (one worker) on 127.0.0.1 and logs in.
 3. Open-loop load: requests are *scheduled* at fixed rates (default 200/s) whatever the server
    does, and latency is measured from the scheduled time, so queueing delay is counted
-   (no coordinated omission). Customers are drawn at random.
-4. Baseline in the same run and server: ``GET /api/v1/health`` at the same rate.
+   (no coordinated omission). Customers are drawn at random. The load generator is a small
+   HTTP/1.1 client on raw asyncio streams (pre-encoded requests, keep-alive connections): an
+   httpx client spent ~20x the server's CPU per request and starved the server on 2 cores.
+4. Baselines in the same run and server at the same rate: ``GET /api/v1/health`` (no
+   authentication) and, with ``--auth-baseline``, ``GET /api/v1/auth/me`` (authentication only).
+5. CPU: the server's and the load generator's CPU seconds per run (from /proc), so the cost per
+   request can be read even when the shared machine's wall-clock times are not; the 1-minute
+   load average at the start and end of each run.
 
 Prints JSON with p50/p95/p99/max per endpoint and run, and the medians over ``--runs``.
 Only loopback is contacted; every loop is bounded in count and time.
@@ -100,29 +106,99 @@ def free_port() -> int:
         return port
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection; requests are pre-encoded bytes."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def request(self, raw: bytes) -> int:
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        if length:
+            await self.reader.readexactly(length)
+        return status
+
+
+class Pool:
+    """Idle connections to reuse; a new one is opened when every connection is busy."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.idle: list[Connection] = []
+        self.opened = 0
+
+    async def get(self) -> Connection:
+        if self.idle:
+            return self.idle.pop()
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.opened += 1
+        return Connection(reader, writer)
+
+    def put(self, conn: Connection) -> None:
+        self.idle.append(conn)
+
+    def close(self) -> None:
+        for conn in self.idle:
+            conn.writer.close()
+        self.idle.clear()
+
+
+def encode_get(path: str, cookie: str) -> bytes:
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+        "Accept: application/json\r\n\r\n"
+    ).encode()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def open_loop(
-    client: httpx.AsyncClient, paths: list[str], rate: float, seconds: float
-) -> dict[str, float]:
+    pool: Pool, requests: list[bytes], rate: float, seconds: float, server_pid: int
+) -> dict[str, float | None]:
     n = int(rate * seconds)
     latencies: list[float] = []
     errors = 0
+    load_start = os.getloadavg()[0]
+    server0, client0 = cpu_seconds(server_pid), time.process_time()
     start = time.perf_counter() + 0.2
 
     async def one(i: int) -> None:
         nonlocal errors
         scheduled = start + i / rate
         await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        conn = None
         try:
-            r = await client.get(paths[i % len(paths)])
-            if r.status_code != 200:
+            conn = await pool.get()
+            status = await asyncio.wait_for(conn.request(requests[i % len(requests)]), 10)
+            if status != 200:
                 errors += 1
-        except httpx.HTTPError:
+            pool.put(conn)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
             errors += 1
+            if conn is not None:
+                conn.writer.close()
         latencies.append((time.perf_counter() - scheduled) * 1000)
 
-    # every request has its own timeout (the client's), so this ends by itself
+    # every request has its own timeout, so this ends by itself
     await asyncio.gather(*(one(i) for i in range(n)))
+    server1, client1 = cpu_seconds(server_pid), time.process_time()
     arr = np.array(latencies)
+    server_ms = None
+    if server0 is not None and server1 is not None:
+        server_ms = round((server1 - server0) / n * 1000, 3)
     return {
         "requests": n,
         "errors": errors,
@@ -131,60 +207,87 @@ async def open_loop(
         "p95_ms": round(float(np.percentile(arr, 95)), 2),
         "p99_ms": round(float(np.percentile(arr, 99)), 2),
         "max_ms": round(float(arr.max()), 2),
+        "server_cpu_ms_per_request": server_ms,
+        "client_cpu_ms_per_request": round((client1 - client0) / n * 1000, 3),
+        "load_avg_start": round(load_start, 2),
+        "load_avg_end": round(os.getloadavg()[0], 2),
     }
 
 
-async def bench(port: int, customers: list[str], args: argparse.Namespace) -> dict[str, Any]:
+KEYS = (
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "max_ms",
+    "errors",
+    "server_cpu_ms_per_request",
+    "client_cpu_ms_per_request",
+    "load_avg_start",
+    "load_avg_end",
+)
+
+
+async def bench(
+    port: int, server_pid: int, customers: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     rng = np.random.default_rng(7)
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=5) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=300) as client:
         r = await client.post(
             "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}
         )
         r.raise_for_status()
+        cookie = f"omniretail_session={client.cookies['omniretail_session']}"
         sample = rng.choice(customers, size=2000)
-        recs = [f"/api/v1/customers/{c}/recommendations?k=10" for c in sample]
-        health = ["/api/v1/health"]
+        paths = [f"/api/v1/customers/{c}/recommendations?k=10" for c in sample]
         # the first request after a publish loads the snapshot's serving view
-        (await client.get(recs[0], timeout=300)).raise_for_status()
-        service_ms = []
-        for path in recs[:200]:  # closed loop, one at a time: the service time
-            t0 = time.perf_counter()
-            (await client.get(path)).raise_for_status()
-            service_ms.append((time.perf_counter() - t0) * 1000)
-        print(
-            f"sequential service time ms: p50 {np.percentile(service_ms, 50):.2f} "
-            f"p99 {np.percentile(service_ms, 99):.2f}",
-            file=sys.stderr,
-        )
-        await open_loop(client, recs, min(args.rates), 3)  # warm-up
-        runs: list[dict[str, Any]] = []
-        for _ in range(args.runs):
-            run: dict[str, Any] = {}
-            for rate in args.rates:
-                run[f"health (baseline) @{rate:g}/s"] = await open_loop(
-                    client, health, rate, args.seconds
+        (await client.get(paths[0])).raise_for_status()
+    recs = [encode_get(p, cookie) for p in paths]
+    endpoints = {"health (baseline)": [encode_get("/api/v1/health", cookie)]}
+    if args.auth_baseline:
+        endpoints["auth only (baseline)"] = [encode_get("/api/v1/auth/me", cookie)]
+    endpoints["customer recommendations"] = recs
+    pool = Pool(port)
+    service_ms = []
+    for raw in recs[:200]:  # closed loop, one at a time: the service time
+        conn = await pool.get()
+        t0 = time.perf_counter()
+        assert await conn.request(raw) == 200
+        service_ms.append((time.perf_counter() - t0) * 1000)
+        pool.put(conn)
+    print(
+        f"sequential service time ms: p50 {np.percentile(service_ms, 50):.2f} "
+        f"p99 {np.percentile(service_ms, 99):.2f}",
+        file=sys.stderr,
+    )
+    await open_loop(pool, recs, min(args.rates), 3, server_pid)  # warm-up
+    runs: list[dict[str, Any]] = []
+    for _ in range(args.runs):
+        run: dict[str, Any] = {}
+        for rate in args.rates:
+            for name, requests in endpoints.items():
+                run[f"{name} @{rate:g}/s"] = await open_loop(
+                    pool, requests, rate, args.seconds, server_pid
                 )
-                run[f"customer recommendations @{rate:g}/s"] = await open_loop(
-                    client, recs, rate, args.seconds
-                )
-                print(
-                    json.dumps({k: v for k, v in run.items() if f"@{rate:g}/s" in k}),
-                    file=sys.stderr,
-                    flush=True,
-                )
-            runs.append(run)
+            print(
+                json.dumps({k: v for k, v in run.items() if f"@{rate:g}/s" in k}),
+                file=sys.stderr,
+                flush=True,
+            )
+        runs.append(run)
+    pool.close()
     med = {
         name: {
-            key: round(statistics.median(run[name][key] for run in runs), 2)
-            for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "errors")
+            key: round(statistics.median(run[name][key] for run in runs), 3)
+            for key in KEYS
+            if all(run[name][key] is not None for run in runs)
         }
         for name in runs[0]
     }
     return {
         "runs": runs,
         "median": med,
+        "connections_opened": pool.opened,
         "sequential_service_ms": {
             "p50": round(float(np.percentile(service_ms, 50)), 2),
             "p99": round(float(np.percentile(service_ms, 99)), 2),
@@ -198,6 +301,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--world", type=Path)
+    ap.add_argument(
+        "--auth-baseline", action="store_true", help="also load GET /api/v1/auth/me (auth only)"
+    )
     args = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="recs_bench_"))
     server = None
@@ -231,13 +337,19 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        result = asyncio.run(bench(port, customers, args))
+        try:  # the load generator on uvloop when installed (uvicorn[standard] brings it)
+            import uvloop
+
+            result = uvloop.run(bench(port, server.pid, customers, args))
+        except ImportError:
+            result = asyncio.run(bench(port, server.pid, customers, args))
         result.update(
             machine=f"{platform.machine()} 2-core shared",
             date=date.today().isoformat(),
             rates=args.rates,
             seconds=args.seconds,
             customers=len(customers),
+            cpus=os.cpu_count(),
         )
         print(json.dumps(result, indent=1))
     finally:

@@ -303,3 +303,22 @@ def test_console_new_product_form_is_limited_to_the_managers_stores(
     found = re.findall(r'<a href="/customers/(C\d+)">', r.text)
     assert len(found) == 10
     assert {home_of(c) for c in found} == {"S0002"}
+
+
+def test_api_keys_need_the_read_scope(served: Any, shop: ShopWorld) -> None:
+    from fastapi.testclient import TestClient
+
+    from omniretail.platform import db
+    from omniretail.platform.auth import service as auth_service
+    from omniretail.web.app import create_app
+
+    with db.session_scope() as s:
+        _, reader = auth_service.create_api_key(s, name="crm", scopes=["read"])
+        _, events = auth_service.create_api_key(s, name="pos", scopes=["events"])
+    path = f"/api/v1/customers/{sorted(shop.taste)[0]}/recommendations"
+    with TestClient(create_app()) as machine:
+        r = machine.get(path, headers={"Authorization": f"Bearer {reader}"})
+        assert r.status_code == 200, r.text
+        assert r.json()["basis"] == "personal"
+        assert machine.get(path, headers={"X-API-Key": events}).status_code == 403
+        assert machine.get(path, headers={"X-API-Key": reader + "x"}).status_code == 401

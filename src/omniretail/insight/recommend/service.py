@@ -165,19 +165,34 @@ def _load(path: str, stamp: tuple[str, int]) -> _Snapshot:
         con.close()
 
 
+def _stamp(settings: Settings | None) -> tuple[str, int] | None:
+    path = published_path(settings)
+    try:
+        return (str(path), path.stat().st_mtime_ns)
+    except FileNotFoundError:
+        return None
+
+
+def snapshot_loaded(settings: Settings | None = None) -> bool:
+    """Whether the serving view of the current published snapshot is in memory already (so
+    :func:`snapshot` returns without reading; an async caller loads it in a thread first)."""
+    stamp = _stamp(settings)
+    return stamp is None or bool(_current and _current[0].stamp == stamp)
+
+
 def snapshot(settings: Settings | None = None) -> _Snapshot:
     """The serving view of the published snapshot, reloaded when a new one is published."""
-    path = published_path(settings)
-    if not path.exists():
+    stamp = _stamp(settings)
+    if stamp is None:
         raise RecommendationsNotReady(
             "no published snapshot yet; run `omniretail pipeline run`", field="snapshot"
         )
-    stamp = (str(path), path.stat().st_mtime_ns)
+    path = stamp[0]
     if _current and _current[0].stamp == stamp:
         return _current[0]
     with _lock:
         if not _current or _current[0].stamp != stamp:
-            _current[:] = [_load(str(path), stamp)]
+            _current[:] = [_load(path, stamp)]
         return _current[0]
 
 
