@@ -101,3 +101,45 @@ def test_evaluate_a_campaign_file() -> None:
     with pytest.raises(InvalidCampaignData) as err:
         evaluate_campaign(frame, treatment_col="coupon", outcome_col="spend")
     assert err.value.field == "coupon"
+
+
+def _multiplicative_campaign(n: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Purchases ~ Poisson(base(x) · (1 + lift(x))^T): a coupon that scales the buying rate,
+    with a lift driven by the second feature only."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4))
+    base = np.exp(0.6 * x[:, 0] - 0.5)
+    lift = 0.8 / (1 + np.exp(-2 * x[:, 1]))  # 0 .. 0.8
+    w = rng.random(n) < 0.5
+    y = rng.poisson(base * np.where(w, 1 + lift, 1.0)).astype(float)
+    return x, w, y, base * lift
+
+
+def test_lift_learner_recovers_a_multiplicative_effect() -> None:
+    x, w, y, _ = _multiplicative_campaign(8000, seed=1)
+    x_test, w_test, _, tau = _multiplicative_campaign(3000, seed=2)
+    model = create("lift_learner", seed=1).fit(x, w, y)
+    predicted = model.predict_uplift(x_test)
+    assert np.corrcoef(predicted, tau)[0, 1] > 0.8
+    oracle = qini_coefficient(None, w_test, tau, true_effect=tau)
+    assert qini_coefficient(None, w_test, predicted, true_effect=tau) > 0.8 * oracle
+    mu0, mu1 = model.predict_outcomes(x_test)
+    assert (mu0 > 0).all()
+    assert np.allclose(mu1 - mu0, predicted)
+    with pytest.raises(InvalidCampaignData) as err:
+        create("lift_learner").fit(x, w, y - 5)
+    assert err.value.field == "outcome"
+
+
+def test_cross_fitted_x_learner_on_a_randomized_trial() -> None:
+    train = nie_wager("B", n=3000, seed=3)
+    test = nie_wager("B", n=2000, seed=4)
+    model = XLearner(base="gbm_smooth", folds=5, propensity=0.5, seed=3)
+    model.fit(train.x, train.treatment, train.y)
+    tau = test.tau
+    score = model.predict_uplift(test.x)
+    oracle = qini_coefficient(None, test.treatment, tau, true_effect=tau)
+    assert qini_coefficient(None, test.treatment, score, true_effect=tau) > 0.8 * oracle
+    with pytest.raises(InvalidCampaignData) as err:
+        create("x_learner", base="boosted").fit(train.x, train.treatment, train.y)
+    assert err.value.field == "base_learner"

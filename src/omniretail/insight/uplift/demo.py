@@ -3,7 +3,10 @@
 The retailer's view: purchase history from the POS, app and mini-program exports, linked to
 persons through the world's identity truth (i.e. assuming identity resolution is perfect), turned
 into per-customer features — orders, spend, days since the last order, tenure, share of orders
-with a coupon, share of the amount discounted, channels used. The truth (``demo.truth``) is only
+with a coupon, share of the amount discounted, channels used, orders and spend in the last 180
+days, and coupon affinity: coupons used relative to what the average customer uses on the same
+channel and day (promotion days and channels differ a lot), shrunk towards 1 for customers with
+few orders. The truth (``demo.truth``) is only
 used to draw campaign responses (``simulate_response``) and to score targeting exactly
 (``true_effect``), never as a feature.
 
@@ -22,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from omniretail.insight.uplift.learners import create
@@ -38,7 +41,23 @@ FEATURES = (
     "coupon_share",
     "discount_share",
     "channels",
+    "orders_180d",
+    "spend_180d",
+    "coupon_affinity",
 )
+# policy name -> (learner, parameters); ``base`` of evaluate_demo_world fills a missing base
+LEARNER_SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "t_learner": ("t_learner", {}),
+    "x_learner": ("x_learner", {}),
+    # cross-fitted, log-link outcome models, smoother trees, the campaign's known 50 % split
+    "x_learner_cf": (
+        "x_learner",
+        {"base": "gbm_smooth", "folds": 5, "outcome_loss": "poisson", "propensity": 0.5},
+    ),
+    "lift_learner": ("lift_learner", {}),
+}
+RECENT_DAYS = 180
+AFFINITY_PRIOR = 2.0  # pseudo-orders at the average coupon use
 
 
 def _linked(truth: pd.DataFrame, source: str, ids: pd.Series) -> pd.Series:
@@ -132,6 +151,11 @@ def customer_features(history: pd.DataFrame, person_ids: pd.Series) -> pd.DataFr
         )
         .reset_index()
     )
+    # what an average customer's order on the same channel and day uses in coupons
+    day = orders["at"].dt.normalize()
+    orders["usual_coupon"] = orders.groupby([orders["channel"], day])["coupon"].transform("mean")
+    orders["recent"] = orders["at"] > end - pd.Timedelta(days=RECENT_DAYS)
+    orders["recent_amount"] = orders["amount"].where(orders["recent"], 0.0)
     g = orders.groupby("person_id")
     feats = pd.DataFrame(
         {
@@ -142,11 +166,16 @@ def customer_features(history: pd.DataFrame, person_ids: pd.Series) -> pd.DataFr
             "coupon_share": g["coupon"].mean(),
             "discount_share": g["discount"].sum() / (g["amount"].sum() + g["discount"].sum()),
             "channels": g["channel"].nunique(),
+            "orders_180d": g["recent"].sum(),
+            "spend_180d": g["recent_amount"].sum(),
+            "coupon_affinity": (g["coupon"].sum() + AFFINITY_PRIOR)
+            / (g["usual_coupon"].sum() + AFFINITY_PRIOR),
         }
     )
     feats["avg_order_value"] = feats["spend"] / feats["orders"]
     out = feats.reindex(person_ids.astype(str).to_numpy())
-    out = out.fillna({"days_since_last": 730.0, "tenure_days": 0.0}).fillna(0.0)
+    out = out.fillna({"days_since_last": 730.0, "tenure_days": 0.0, "coupon_affinity": 1.0})
+    out = out.fillna(0.0)
     out.index.name = "person_id"
     return out[list(FEATURES)].astype(float)
 
@@ -157,7 +186,7 @@ def evaluate_demo_world(
     budget: float = 0.2,
     offer_value: float = 10.0,
     window_days: int = 30,
-    learners: tuple[str, ...] = ("t_learner", "x_learner"),
+    learners: tuple[str, ...] = tuple(LEARNER_SETTINGS),
     base: str = "gbm",
     seed: int = 42,
     features: pd.DataFrame | None = None,
@@ -188,7 +217,13 @@ def evaluate_demo_world(
 
     scores: dict[str, np.ndarray] = {}
     for name in learners:
-        model = create(name, base=base, seed=seed)
+        if name not in LEARNER_SETTINGS:
+            raise InvalidInput(
+                f"unknown learner {name!r}; choose from {', '.join(LEARNER_SETTINGS)}",
+                field="learners",
+            )
+        kind, params = LEARNER_SETTINGS[name]
+        model = create(kind, **{"base": base, **params, "seed": seed})
         scores[name] = model.fit(x_train, treated, spend).predict_uplift(x_target)
     propensity = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, random_state=seed)
     with threadpool_limits(1):
@@ -226,6 +261,34 @@ def evaluate_demo_world(
         "incremental_revenue": round(float(tau_spend.mean() * n_target), 2),
         "incremental_buyers": round(float(tau_buy.mean() * n_target), 2),
     }
+    # how much room the truth leaves over propensity (diagnostics: they read the truth)
+    p_control = effect["p_control"].to_numpy(float)
+    ceiling = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.05, random_state=seed)
+    with threadpool_limits(1):
+        tau_train = demo_truth.true_effect(
+            world, train_ids, offer_value=offer_value, window_days=window_days
+        ).to_pandas()["uplift_spend"]
+        ceiling.fit(x_train, tau_train.to_numpy(float))
+        fitted_on_truth = ceiling.predict(x_target)
+
+    def revenue(score: np.ndarray) -> float:
+        return round(float(tau_spend[np.argsort(-score, kind="stable")[:n_target]].sum()), 2)
+
+    limits = {
+        "spearman_true_uplift_vs_true_purchase_probability": round(
+            float(pd.Series(tau_spend).corr(pd.Series(p_control), method="spearman")), 4
+        ),
+        "spearman_true_uplift_vs_propensity_score": round(
+            float(
+                pd.Series(tau_spend).corr(
+                    pd.Series(scores["purchase_propensity"]), method="spearman"
+                )
+            ),
+            4,
+        ),
+        "revenue_ranking_by_true_purchase_probability": revenue(p_control),
+        "revenue_ranking_by_true_uplift_fitted_on_features": revenue(fitted_on_truth),
+    }
     best_uplift = max(learners, key=lambda n: policies[n]["incremental_revenue"])
     prop = policies["purchase_propensity"]["incremental_revenue"]
     return {
@@ -238,6 +301,7 @@ def evaluate_demo_world(
             "base_learner": base,
         },
         "policies": policies,
+        "limits": limits,
         "best_uplift_learner": best_uplift,
         "uplift_vs_propensity_revenue_ratio": (
             round(policies[best_uplift]["incremental_revenue"] / prop, 3) if prop > 0 else None
