@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import shutil
@@ -24,6 +25,7 @@ from typing import Any
 
 import duckdb
 from bench.insight_world import create_world
+from bench.segment_count import measure as measure_preview
 
 from omniretail.insight.segment import service as segment_service
 from omniretail.insight.tag import features
@@ -40,16 +42,6 @@ STEPS = [
     "insight.basket",
 ]
 FEATURE_STEP = "insight.features"
-
-PREVIEW_RULE: dict[str, Any] = {
-    "all": [
-        {"field": "gender", "op": "eq", "value": "F"},
-        {"field": "age", "op": "between", "value": [20, 45]},
-        {"field": "rfm_group", "op": "in", "value": ["重要价值", "重要发展", "重要保持"]},
-        {"not": {"field": "lifecycle_stage", "op": "in", "value": ["churned", "prospect"]}},
-        {"purchase": {"category": "DUCK_NECK", "min_times": 2, "days": 180}},
-    ]
-}
 
 # One hand-written DuckDB query for the per-customer order aggregates (the DuckDB ceiling).
 HAND_WRITTEN = """
@@ -84,7 +76,8 @@ def inlined_features_sql() -> str:
     return (
         f"WITH ins_order_facts AS ({features.order_facts_sql()}), "
         f"ins_customer_sku_day AS ({features.customer_sku_day_sql()}), "
-        f"ins_customer_sku AS ({features.CUSTOMER_SKU_SQL}), " + body[len("WITH ") :]
+        f"ins_customer_sku AS ({features.CUSTOMER_SKU_SQL}), "
+        f"ins_customer_orders AS ({features.customer_orders_sql()}), " + body[len("WITH ") :]
     )
 
 
@@ -139,6 +132,46 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _refresh(engine: DuckDBEngine, settings: Settings, *, full: bool) -> dict[str, Any]:
+    """One pipeline run of the insight steps: wall and CPU seconds (all DuckDB threads of the
+    process), seconds per step, the load average when it ended."""
+    ctx = pipeline.PipelineContext(engine=engine, settings=settings, full_refresh=full)
+    c0, t0 = time.process_time(), time.perf_counter()
+    out = pipeline.run(ctx, only=STEPS)
+    return {
+        "wall_s": round(time.perf_counter() - t0, 1),
+        "cpu_s": round(time.process_time() - c0, 1),
+        "steps_s": {s: round(out[s]["seconds"], 2) for s in STEPS},
+        "features": {k: v for k, v in out[FEATURE_STEP].items() if k != "seconds"},
+        "load_average": [round(x, 1) for x in os.getloadavg()],
+    }
+
+
+_HELD = {"orders": "ordered_at", "events": "occurred_at", "reviews": "created_at"}
+
+
+def hold_out_last_day(engine: DuckDBEngine) -> str:
+    """Move the last day of orders, events and reviews aside (the day the next run brings)."""
+    last = str(engine.scalar("SELECT max(CAST(ordered_at AS DATE)) FROM orders"))
+    for table, col in _HELD.items():
+        engine.execute(
+            f"CREATE OR REPLACE TABLE _held_{table} AS SELECT * FROM {table} "
+            f"WHERE CAST({col} AS DATE) >= DATE '{last}'"
+        )
+        engine.execute(f"DELETE FROM {table} WHERE CAST({col} AS DATE) >= DATE '{last}'")
+    return last
+
+
+def bring_last_day(engine: DuckDBEngine) -> int:
+    for table in _HELD:
+        engine.execute(f"INSERT INTO {table} SELECT * FROM _held_{table}")
+    return int(engine.scalar("SELECT count(*) FROM _held_orders") or 0)
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return round(statistics.median(r[key] for r in runs), 1)
+
+
 def run(
     customers: int,
     runs: int,
@@ -146,11 +179,14 @@ def run(
     threads: int,
     memory: str,
     world: Path | None = None,
+    baselines: bool = True,
 ) -> dict[str, Any]:
     report: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {threads} DuckDB threads, memory_limit {memory}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {threads} DuckDB threads, "
+        f"memory_limit {memory}",
         "customers": customers,
+        "load_average_start": [round(x, 1) for x in os.getloadavg()],
     }
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -169,88 +205,86 @@ def run(
         report["world"] = {"generate_seconds": round(gen_s, 1), **counts}
         _log(f"world {report['world']}")
         settings = Settings(home=home, demo=True)
-        refreshes = []
-        step_times: dict[str, list[float]] = {s: [] for s in STEPS}
-        for _ in range(runs):
-            ctx = pipeline.PipelineContext(engine=engine, settings=settings, full_refresh=True)
-            total, out = _timed(lambda ctx=ctx: pipeline.run(ctx, only=STEPS))
-            refreshes.append(total)
-            for s in STEPS:
-                step_times[s].append(out[s]["seconds"])
-        report["full_refresh_seconds"] = [round(x, 1) for x in refreshes]
-        report["full_refresh_median"] = round(statistics.median(refreshes), 1)
-        report["steps_median"] = {s: round(statistics.median(v), 2) for s, v in step_times.items()}
-        _log(f"refresh {refreshes} {report['steps_median']}")
 
-        # incremental: a day of new orders on top of the last run
-        engine.execute(
-            "CREATE TEMP TABLE _new AS SELECT * REPLACE (order_id || 'N' AS order_id, "
-            "(SELECT max(ordered_at) FROM orders) + INTERVAL 1 HOUR AS ordered_at) "
-            "FROM orders USING SAMPLE 0.3 PERCENT (reservoir, 42)"
-        )
-        engine.execute(
-            "CREATE TEMP TABLE _newl AS SELECT l.* REPLACE (l.order_id || 'N' AS order_id) "
-            "FROM order_lines l JOIN _new n ON n.order_id = l.order_id || 'N' "
-            "AND n.source = l.source"
-        )
-        engine.execute("INSERT INTO orders SELECT * FROM _new")
-        engine.execute("INSERT INTO order_lines SELECT * FROM _newl")
-        ctx = pipeline.PipelineContext(engine=engine, settings=settings, full_refresh=False)
-        inc, out = _timed(lambda: pipeline.run(ctx, only=STEPS))
-        report["incremental_refresh_seconds"] = round(inc, 1)
-        report["incremental_new_orders"] = out[FEATURE_STEP]["new_orders"]
-        report["incremental_features_seconds"] = out[FEATURE_STEP]["seconds"]
-
-        # aggregation stage vs one hand-written DuckDB query (same tables, same run)
-        hand = []
-        for _ in range(runs):
-            t, _ = _timed(
-                lambda: engine.con.execute(f"CREATE OR REPLACE TEMP TABLE _h AS {HAND_WRITTEN}")
+        # Each round: full refresh without the last day (the state of yesterday's run), the last
+        # day arrives, incremental refresh, then a full refresh over the same data (the baseline
+        # of the incremental, and the full refresh at this scale); both must agree.
+        before, incremental, full = [], [], []
+        for i in range(runs):
+            last = hold_out_last_day(engine)
+            before.append(_refresh(engine, settings, full=True))
+            new_orders = bring_last_day(engine)
+            incremental.append(_refresh(engine, settings, full=False))
+            engine.execute("CREATE OR REPLACE TEMP TABLE _inc_tags AS SELECT * FROM customer_tags")
+            full.append(_refresh(engine, settings, full=True))
+            diff = engine.scalar(
+                "SELECT count(*) FROM ((SELECT * FROM _inc_tags EXCEPT SELECT * FROM customer_tags)"
+                " UNION ALL (SELECT * FROM customer_tags EXCEPT SELECT * FROM _inc_tags))"
             )
-            hand.append(t)
-        report["hand_written_query_median"] = round(statistics.median(hand), 2)
-        inlined = []
-        for _ in range(runs):
-            t, _ = _timed(
-                lambda: engine.con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE _i AS {inlined_features_sql()}"
+            incremental[-1]["customer_tags_rows_differing_from_full"] = int(diff or 0)
+            incremental[-1]["day"] = last
+            incremental[-1]["new_orders"] = new_orders
+            _log(f"round {i}: before {before[-1]} incremental {incremental[-1]} full {full[-1]}")
+        report["full_refresh_runs"] = full + before
+        report["full_refresh_median_wall_s"] = _median(full + before, "wall_s")
+        report["full_refresh_median_cpu_s"] = _median(full + before, "cpu_s")
+        report["steps_median_s"] = {
+            s: round(statistics.median(r["steps_s"][s] for r in full + before), 2) for s in STEPS
+        }
+        report["incremental_runs"] = incremental
+        report["incremental_median_wall_s"] = _median(incremental, "wall_s")
+        report["incremental_median_cpu_s"] = _median(incremental, "cpu_s")
+        report["incremental_vs_full_wall"] = round(
+            report["incremental_median_wall_s"] / _median(full, "wall_s"), 2
+        )
+        report["incremental_vs_full_cpu"] = round(
+            report["incremental_median_cpu_s"] / _median(full, "cpu_s"), 2
+        )
+        report["peak_rss_mb_refresh"] = round(peak_rss_mb(), 0)
+
+        if baselines:
+            # aggregation stage vs one hand-written DuckDB query (same tables, same run)
+            hand = []
+            for _ in range(runs):
+                t, _ = _timed(
+                    lambda: engine.con.execute(f"CREATE OR REPLACE TEMP TABLE _h AS {HAND_WRITTEN}")
                 )
+                hand.append(t)
+            report["hand_written_query_median"] = round(statistics.median(hand), 2)
+            inlined = []
+            for _ in range(runs):
+                t, _ = _timed(
+                    lambda: engine.con.execute(
+                        f"CREATE OR REPLACE TEMP TABLE _i AS {inlined_features_sql()}"
+                    )
+                )
+                inlined.append(t)
+            report["inlined_features_query_median"] = round(statistics.median(inlined), 2)
+            feat = report["steps_median_s"][FEATURE_STEP]
+            report["features_vs_inlined"] = round(feat / report["inlined_features_query_median"], 2)
+            report["features_vs_hand_written"] = round(
+                feat / report["hand_written_query_median"], 2
             )
-            inlined.append(t)
-        report["inlined_features_query_median"] = round(statistics.median(inlined), 2)
-        report["features_vs_inlined"] = round(
-            report["steps_median"][FEATURE_STEP] / report["inlined_features_query_median"], 2
-        )
-        _log(f"baselines done {report}")
-        report["features_vs_hand_written"] = round(
-            report["steps_median"][FEATURE_STEP] / report["hand_written_query_median"], 2
-        )
+            _log(f"baselines done {report}")
 
-        # segment count preview on the published (read-only) file
+        # segment count preview on the published (read-only) file, as the console opens it
         engine.close()
         published = home / "published.duckdb"
-        published.write_bytes(db.read_bytes())
-        reader = DuckDBEngine(published, read_only=True)
-        lat = []
-        for i in range(32):
-            t, res = _timed(
-                lambda: segment_service.count_segment(reader, PREVIEW_RULE, breakdown=True)
-            )
-            if i >= 2:  # warm-up
-                lat.append(t * 1000)
-        lat.sort()
-        report["preview_count"] = res["count"]
-        report["preview_ms_p50"] = round(statistics.median(lat), 1)
-        report["preview_ms_p95"] = round(lat[int(0.95 * len(lat)) - 1], 1)
-        plain = []
-        for _ in range(20):
-            t, _ = _timed(lambda: segment_service.count_segment(reader, PREVIEW_RULE))
-            plain.append(t * 1000)
-        report["count_only_ms_p50"] = round(statistics.median(plain), 1)
+        shutil.copyfile(db, published)
+        reader = segment_service.PublishedSnapshot(published)
+        report["preview"] = measure_preview(reader, 30)
         reader.close()
         report["peak_rss_mb"] = round(peak_rss_mb(), 0)
 
-    # pandas baseline vs the DuckDB stage on the same smaller world (pandas cannot hold more)
+    if baselines:
+        report.update(pandas_baseline(pandas_customers, runs, threads, memory))
+    report["load_average_end"] = [round(x, 1) for x in os.getloadavg()]
+    return report
+
+
+def pandas_baseline(pandas_customers: int, runs: int, threads: int, memory: str) -> dict[str, Any]:
+    """pandas vs the DuckDB stage on the same smaller world (pandas cannot hold more)."""
+    report: dict[str, Any] = {}
     con_engine = DuckDBEngine(threads=threads, memory_limit=memory)
     create_world(con_engine.con, customers=pandas_customers)
     with tempfile.TemporaryDirectory() as tmp:
@@ -290,9 +324,18 @@ def main() -> None:
     ap.add_argument("--memory", default="8GB")
     ap.add_argument("--out", type=Path, default=None, help="Write the JSON report here too.")
     ap.add_argument("--world", type=Path, default=None, help="Reuse a generated world file.")
+    ap.add_argument(
+        "--no-baselines", action="store_true", help="Skip the hand-written and pandas baselines."
+    )
     args = ap.parse_args()
     report = run(
-        args.customers, args.runs, args.pandas_customers, args.threads, args.memory, args.world
+        args.customers,
+        args.runs,
+        args.pandas_customers,
+        args.threads,
+        args.memory,
+        args.world,
+        baselines=not args.no_baselines,
     )
     text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
     print(text)

@@ -10,12 +10,20 @@ stage reads the contract tables (``customers``, ``orders``, ``order_lines``, ``e
   (maintained incrementally; the KPIs read it too);
 - ``ins_customer_sku_day``: partial aggregates per customer × SKU × day (incremental, append);
 - ``ins_customer_sku``: per customer × SKU with the product's category, brand and flavour;
-- ``customer_features``: one row per customer (recomputed from the two tables above).
+- ``ins_customer_category_day``: distinct category × day × customer of paid purchases, sorted
+  (what the segment condition "bought category X on N days in D days" reads);
+- ``ins_customer_orders``: the order-derived aggregates, one row per customer with an order;
+- ``customer_features``: one row per customer (``customers`` joined to the order aggregates,
+  with events, reviews and the most active channel computed at this last step).
 
-Incremental refresh: orders whose ``ordered_at`` is later than the latest order already in
-``ins_order_facts`` are appended together with their lines; everything windowed (last 30/90/
-365 days) is then recomputed from these compact tables, not from ``order_lines``. A status
-change of an old order (a late return) needs ``--full``.
+Incremental refresh (the default of a daily run): orders whose ``ordered_at`` is later than
+the latest order already in ``ins_order_facts`` are appended together with their lines; the
+per-SKU and per-category tables are updated for the customers who bought; the order aggregates
+are recomputed only for customers with new orders or with an order that crossed a window
+boundary (30/90/180/365/730 days) because the reference day moved — everyone else is carried
+over. Recency and tenure are derived from the first and last order days at the final join, so
+they move with the reference day for everyone at no cost. A status change of an old order (a
+late return) or a changed product attribute needs ``--full``.
 """
 
 from __future__ import annotations
@@ -111,32 +119,46 @@ _DAYPART = (
 )
 _STORE_ORDERS = "(SELECT * FROM paid WHERE store_code IS NOT NULL AND days_ago < 365) s"
 
-CUSTOMER_SKU_SQL = """
+
+def customer_sku_sql(scope: str = "") -> str:
+    """Per customer × SKU with the product's attributes (``scope`` as in customer_orders_sql)."""
+    return f"""
 SELECT s.*, p.category_code, p.parent_category_code, p.brand, p.flavor, p.replenish_days
 FROM (
   SELECT customer_id, sku, sum(units) AS units, sum(amount) AS amount,
          sum(new_units) AS new_units, sum(price_index_units) AS price_index_units
-  FROM ins_customer_sku_day GROUP BY customer_id, sku
+  FROM ins_customer_sku_day o WHERE true {scope} GROUP BY customer_id, sku
 ) s LEFT JOIN dim_product p ON p.sku = s.sku
 """
 
-# Distinct (category, day, customer) of paid purchases, sorted by category then day so that the
-# segment condition "bought category X on N days in the last D days" reads one narrow, pruned
-# slice (zone maps / Parquet row-group statistics) instead of joining SKU rows to products.
-CUSTOMER_CATEGORY_DAY_SQL = """
+
+CUSTOMER_SKU_SQL = customer_sku_sql()
+
+
+def customer_category_day_sql(source: str = "ins_customer_sku_day") -> str:
+    """Distinct (category, day, customer) of paid purchases, sorted by category then day, so
+    that the segment condition "bought category X on N days in the last D days" reads one
+    narrow, pruned slice (zone maps / Parquet row-group statistics) instead of joining SKU rows
+    to products."""
+    return f"""
 SELECT p.category_code, s.order_day, s.customer_id
-FROM ins_customer_sku_day s JOIN dim_product p ON p.sku = s.sku
-WHERE p.category_code IS NOT NULL {where}
+FROM {source} s JOIN dim_product p ON p.sku = s.sku
+WHERE p.category_code IS NOT NULL
 GROUP BY p.category_code, s.order_day, s.customer_id
 ORDER BY p.category_code, s.order_day, s.customer_id
 """
 
-CUSTOMER_FEATURES_SQL = f"""
+
+def customer_orders_sql(scope: str = "") -> str:
+    """Order-derived aggregates, one row per customer with an order (``scope``: a condition on
+    ``customer_id`` restricting the customers recomputed by an incremental run)."""
+    return f"""
 WITH a AS (SELECT as_of FROM ins_as_of),
 f AS (
   SELECT o.*, date_diff('day', o.order_day, a.as_of) AS days_ago FROM ins_order_facts o, a
-  WHERE o.customer_id IS NOT NULL
+  WHERE o.customer_id IS NOT NULL {scope}
 ),
+cs AS (SELECT * FROM ins_customer_sku o WHERE true {scope}),
 paid AS (SELECT * FROM f WHERE status = 'paid'),
 ord AS (
   SELECT customer_id,
@@ -162,7 +184,6 @@ ord AS (
     count(*) FILTER (WHERE fulfillment IN ('delivery', 'express')) AS delivery_orders,
     count(*) FILTER (WHERE order_weekday >= 6) AS weekend_orders,
     min(order_day) AS first_order_day, max(order_day) AS last_order_day,
-    min(days_ago) AS recency_days, max(days_ago) AS first_order_days_ago,
     count(DISTINCT channel_code) AS channel_count,
     count(DISTINCT store_code) AS store_count
   FROM paid GROUP BY customer_id
@@ -187,10 +208,71 @@ anyst AS (
 {_top("fulfil", "fulfillment", "count(*)", "paid")},
 {_top("chan_orders", "channel_code", "count(*)", "paid")},
 {_top("store_pref", "store_code", "count(*) * 100000 - min(days_ago)", _STORE_ORDERS)},
+skuagg AS (
+  SELECT customer_id,
+    count(*) AS distinct_skus,
+    sum(new_units) AS new_product_units,
+    sum(units) AS sku_units,
+    sum(price_index_units) AS price_index_units,
+    sum(CAST(replenish_days AS DOUBLE) * units) AS replenish_units,
+    sum(CASE WHEN replenish_days IS NOT NULL THEN units END) AS replenish_known_units
+  FROM cs GROUP BY customer_id
+),
+{_top("cat", "category_code", "sum(units)", "cs")},
+{_top("parent_cat", "parent_category_code", "sum(units)", "cs")},
+{_top("brand", "brand", "sum(units)", "cs")},
+{_top("flavor", "flavor", "sum(units)", "cs")},
+{_top("fav_sku", "sku", "sum(units)", "cs")}
+SELECT anyst.customer_id,
+  ord.orders_total, ord.orders_30d, ord.orders_90d, ord.orders_180d, ord.orders_365d,
+  ord.orders_prev_365d, ord.sales_total, ord.sales_30d, ord.sales_90d, ord.sales_365d,
+  ord.sales_prev_365d, ord.max_order_amount, ord.gross_total, ord.discount_total,
+  ord.units_total, ord.lines_total, ord.coupon_orders, ord.online_orders, ord.offline_orders,
+  ord.delivery_orders, ord.weekend_orders, ord.first_order_day, ord.last_order_day,
+  buy_days.purchase_days, buy_days.active_months_12m, ord.channel_count, ord.store_count,
+  anyst.returned_orders, anyst.cancelled_orders,
+  daypart.top_key AS preferred_daypart, weekday.top_key AS preferred_weekday,
+  payment.top_key AS preferred_payment, fulfil.top_key AS preferred_fulfillment,
+  chan_orders.top_key AS top_order_channel, store_pref.top_key AS store_preference,
+  skuagg.distinct_skus, cat.n_keys AS category_count, brand.n_keys AS brand_count,
+  flavor.n_keys AS flavor_count, skuagg.new_product_units, skuagg.sku_units,
+  skuagg.price_index_units,
+  skuagg.replenish_units / skuagg.replenish_known_units AS replenish_days,
+  cat.top_key AS top_category, cat.score AS top_category_units, cat2.top_key AS second_category,
+  parent_cat.top_key AS top_parent_category, brand.top_key AS top_brand,
+  flavor.top_key AS top_flavor, fav_sku.top_key AS favorite_sku
+FROM anyst
+LEFT JOIN ord ON ord.customer_id = anyst.customer_id
+LEFT JOIN buy_days ON buy_days.customer_id = anyst.customer_id
+LEFT JOIN daypart ON daypart.customer_id = anyst.customer_id AND daypart.rn = 1
+LEFT JOIN weekday ON weekday.customer_id = anyst.customer_id AND weekday.rn = 1
+LEFT JOIN payment ON payment.customer_id = anyst.customer_id AND payment.rn = 1
+LEFT JOIN fulfil ON fulfil.customer_id = anyst.customer_id AND fulfil.rn = 1
+LEFT JOIN chan_orders ON chan_orders.customer_id = anyst.customer_id AND chan_orders.rn = 1
+LEFT JOIN store_pref ON store_pref.customer_id = anyst.customer_id AND store_pref.rn = 1
+LEFT JOIN skuagg ON skuagg.customer_id = anyst.customer_id
+LEFT JOIN cat ON cat.customer_id = anyst.customer_id AND cat.rn = 1
+LEFT JOIN cat cat2 ON cat2.customer_id = anyst.customer_id AND cat2.rn = 2
+LEFT JOIN parent_cat ON parent_cat.customer_id = anyst.customer_id AND parent_cat.rn = 1
+LEFT JOIN brand ON brand.customer_id = anyst.customer_id AND brand.rn = 1
+LEFT JOIN flavor ON flavor.customer_id = anyst.customer_id AND flavor.rn = 1
+LEFT JOIN fav_sku ON fav_sku.customer_id = anyst.customer_id AND fav_sku.rn = 1
+"""
+
+
+# Windows (days) of the order aggregates: when the reference day moves, a customer's windowed
+# values change only if one of their orders crosses one of these boundaries.
+ORDER_WINDOWS = (30, 90, 180, 365, 730)
+
+CUSTOMER_FEATURES_SQL = f"""
+WITH a AS (SELECT as_of FROM ins_as_of),
 activity AS (
   SELECT customer_id, channel_code,
          CASE WHEN days_ago < 30 THEN 4 WHEN days_ago < 90 THEN 2 ELSE 1 END * 2 AS w
-  FROM paid WHERE days_ago < 180 AND channel_code IS NOT NULL
+  FROM (
+    SELECT o.customer_id, o.channel_code, date_diff('day', o.order_day, a.as_of) AS days_ago
+    FROM ins_order_facts o, a WHERE o.status = 'paid' AND o.customer_id IS NOT NULL
+  ) paid WHERE days_ago < 180 AND channel_code IS NOT NULL
   UNION ALL
   SELECT e.customer_id, e.channel_code,
          CASE WHEN date_diff('day', CAST(e.occurred_at AS DATE), a.as_of) < 30 THEN 4
@@ -201,21 +283,6 @@ activity AS (
     AND date_diff('day', CAST(e.occurred_at AS DATE), a.as_of) < 180
 ),
 {_top("chan_active", "channel_code", "sum(w)", "activity")},
-skuagg AS (
-  SELECT customer_id,
-    count(*) AS distinct_skus,
-    sum(new_units) AS new_product_units,
-    sum(units) AS sku_units,
-    sum(price_index_units) AS price_index_units,
-    sum(CAST(replenish_days AS DOUBLE) * units) AS replenish_units,
-    sum(CASE WHEN replenish_days IS NOT NULL THEN units END) AS replenish_known_units
-  FROM ins_customer_sku GROUP BY customer_id
-),
-{_top("cat", "category_code", "sum(units)", "ins_customer_sku")},
-{_top("parent_cat", "parent_category_code", "sum(units)", "ins_customer_sku")},
-{_top("brand", "brand", "sum(units)", "ins_customer_sku")},
-{_top("flavor", "flavor", "sum(units)", "ins_customer_sku")},
-{_top("fav_sku", "sku", "sum(units)", "ins_customer_sku")},
 ev AS (
   SELECT e.customer_id,
     count(*) AS events_total,
@@ -260,48 +327,47 @@ rv AS (
   FROM reviews r, a WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id
 )
 SELECT c.customer_id, a.as_of,
-  coalesce(ord.orders_total, 0) AS orders_total,
-  coalesce(ord.orders_30d, 0) AS orders_30d,
-  coalesce(ord.orders_90d, 0) AS orders_90d,
-  coalesce(ord.orders_180d, 0) AS orders_180d,
-  coalesce(ord.orders_365d, 0) AS orders_365d,
-  coalesce(ord.orders_prev_365d, 0) AS orders_prev_365d,
-  coalesce(ord.sales_total, 0) AS sales_total,
-  coalesce(ord.sales_30d, 0) AS sales_30d,
-  coalesce(ord.sales_90d, 0) AS sales_90d,
-  coalesce(ord.sales_365d, 0) AS sales_365d,
-  coalesce(ord.sales_prev_365d, 0) AS sales_prev_365d,
-  ord.max_order_amount, coalesce(ord.gross_total, 0) AS gross_total,
-  coalesce(ord.discount_total, 0) AS discount_total,
-  coalesce(ord.units_total, 0) AS units_total, coalesce(ord.lines_total, 0) AS lines_total,
-  coalesce(ord.coupon_orders, 0) AS coupon_orders,
-  coalesce(ord.online_orders, 0) AS online_orders,
-  coalesce(ord.offline_orders, 0) AS offline_orders,
-  coalesce(ord.delivery_orders, 0) AS delivery_orders,
-  coalesce(ord.weekend_orders, 0) AS weekend_orders,
-  ord.first_order_day, ord.last_order_day, ord.recency_days, ord.first_order_days_ago,
-  coalesce(buy_days.purchase_days, 0) AS purchase_days,
-  coalesce(buy_days.active_months_12m, 0) AS active_months_12m,
-  coalesce(ord.channel_count, 0) AS channel_count,
-  coalesce(ord.store_count, 0) AS store_count,
-  coalesce(anyst.returned_orders, 0) AS returned_orders,
-  coalesce(anyst.cancelled_orders, 0) AS cancelled_orders,
-  daypart.top_key AS preferred_daypart, weekday.top_key AS preferred_weekday,
-  payment.top_key AS preferred_payment, fulfil.top_key AS preferred_fulfillment,
-  chan_orders.top_key AS top_order_channel,
-  coalesce(chan_active.top_key, chan_orders.top_key) AS most_active_channel,
-  coalesce(store_pref.top_key, c.home_store_code) AS preferred_store,
-  coalesce(skuagg.distinct_skus, 0) AS distinct_skus,
-  coalesce(cat.n_keys, 0) AS category_count,
-  coalesce(brand.n_keys, 0) AS brand_count,
-  coalesce(flavor.n_keys, 0) AS flavor_count,
-  coalesce(skuagg.new_product_units, 0) AS new_product_units,
-  coalesce(skuagg.sku_units, 0) AS sku_units,
-  skuagg.price_index_units,
-  skuagg.replenish_units / skuagg.replenish_known_units AS replenish_days,
-  cat.top_key AS top_category, cat.score AS top_category_units, cat2.top_key AS second_category,
-  parent_cat.top_key AS top_parent_category, brand.top_key AS top_brand,
-  flavor.top_key AS top_flavor, fav_sku.top_key AS favorite_sku,
+  coalesce(co.orders_total, 0) AS orders_total,
+  coalesce(co.orders_30d, 0) AS orders_30d,
+  coalesce(co.orders_90d, 0) AS orders_90d,
+  coalesce(co.orders_180d, 0) AS orders_180d,
+  coalesce(co.orders_365d, 0) AS orders_365d,
+  coalesce(co.orders_prev_365d, 0) AS orders_prev_365d,
+  coalesce(co.sales_total, 0) AS sales_total,
+  coalesce(co.sales_30d, 0) AS sales_30d,
+  coalesce(co.sales_90d, 0) AS sales_90d,
+  coalesce(co.sales_365d, 0) AS sales_365d,
+  coalesce(co.sales_prev_365d, 0) AS sales_prev_365d,
+  co.max_order_amount, coalesce(co.gross_total, 0) AS gross_total,
+  coalesce(co.discount_total, 0) AS discount_total,
+  coalesce(co.units_total, 0) AS units_total, coalesce(co.lines_total, 0) AS lines_total,
+  coalesce(co.coupon_orders, 0) AS coupon_orders,
+  coalesce(co.online_orders, 0) AS online_orders,
+  coalesce(co.offline_orders, 0) AS offline_orders,
+  coalesce(co.delivery_orders, 0) AS delivery_orders,
+  coalesce(co.weekend_orders, 0) AS weekend_orders,
+  co.first_order_day, co.last_order_day,
+  date_diff('day', co.last_order_day, a.as_of) AS recency_days,
+  date_diff('day', co.first_order_day, a.as_of) AS first_order_days_ago,
+  coalesce(co.purchase_days, 0) AS purchase_days,
+  coalesce(co.active_months_12m, 0) AS active_months_12m,
+  coalesce(co.channel_count, 0) AS channel_count,
+  coalesce(co.store_count, 0) AS store_count,
+  coalesce(co.returned_orders, 0) AS returned_orders,
+  coalesce(co.cancelled_orders, 0) AS cancelled_orders,
+  co.preferred_daypart, co.preferred_weekday, co.preferred_payment, co.preferred_fulfillment,
+  co.top_order_channel,
+  coalesce(chan_active.top_key, co.top_order_channel) AS most_active_channel,
+  coalesce(co.store_preference, c.home_store_code) AS preferred_store,
+  coalesce(co.distinct_skus, 0) AS distinct_skus,
+  coalesce(co.category_count, 0) AS category_count,
+  coalesce(co.brand_count, 0) AS brand_count,
+  coalesce(co.flavor_count, 0) AS flavor_count,
+  coalesce(co.new_product_units, 0) AS new_product_units,
+  coalesce(co.sku_units, 0) AS sku_units,
+  co.price_index_units, co.replenish_days,
+  co.top_category, co.top_category_units, co.second_category,
+  co.top_parent_category, co.top_brand, co.top_flavor, co.favorite_sku,
   coalesce(ev.events_total, 0) AS events_total, ev.event_recency_days, ev.visit_recency_days,
   coalesce(ev.store_visits, 0) AS store_visits,
   coalesce(ev.store_visits_90d, 0) AS store_visits_90d,
@@ -322,37 +388,76 @@ SELECT c.customer_id, a.as_of,
   coalesce(rv.negative_reviews, 0) AS negative_reviews,
   coalesce(rv.text_reviews, 0) AS text_reviews, rv.review_recency_days
 FROM customers c CROSS JOIN a
-LEFT JOIN ord ON ord.customer_id = c.customer_id
-LEFT JOIN buy_days ON buy_days.customer_id = c.customer_id
-LEFT JOIN anyst ON anyst.customer_id = c.customer_id
-LEFT JOIN daypart ON daypart.customer_id = c.customer_id AND daypart.rn = 1
-LEFT JOIN weekday ON weekday.customer_id = c.customer_id AND weekday.rn = 1
-LEFT JOIN payment ON payment.customer_id = c.customer_id AND payment.rn = 1
-LEFT JOIN fulfil ON fulfil.customer_id = c.customer_id AND fulfil.rn = 1
-LEFT JOIN chan_orders ON chan_orders.customer_id = c.customer_id AND chan_orders.rn = 1
+LEFT JOIN ins_customer_orders co ON co.customer_id = c.customer_id
 LEFT JOIN chan_active ON chan_active.customer_id = c.customer_id AND chan_active.rn = 1
-LEFT JOIN store_pref ON store_pref.customer_id = c.customer_id AND store_pref.rn = 1
-LEFT JOIN skuagg ON skuagg.customer_id = c.customer_id
-LEFT JOIN cat ON cat.customer_id = c.customer_id AND cat.rn = 1
-LEFT JOIN cat cat2 ON cat2.customer_id = c.customer_id AND cat2.rn = 2
-LEFT JOIN parent_cat ON parent_cat.customer_id = c.customer_id AND parent_cat.rn = 1
-LEFT JOIN brand ON brand.customer_id = c.customer_id AND brand.rn = 1
-LEFT JOIN flavor ON flavor.customer_id = c.customer_id AND flavor.rn = 1
-LEFT JOIN fav_sku ON fav_sku.customer_id = c.customer_id AND fav_sku.rn = 1
 LEFT JOIN ev ON ev.customer_id = c.customer_id
 LEFT JOIN rv ON rv.customer_id = c.customer_id
 """
 
 
-def build_features(engine: AnalyticsEngine, *, full: bool) -> dict[str, int | str]:
-    """Refresh the order facts (incrementally unless ``full``) and rebuild customer_features."""
-    engine.materialize("ins_as_of", AS_OF_SQL)
-    incremental = (
-        not full
-        and engine.table_exists("ins_order_facts")
-        and engine.table_exists("ins_customer_sku_day")
+def _date(value: object) -> str:
+    return f"DATE '{value}'"
+
+
+def _dirty_customers_sql(old_as_of: object) -> str:
+    """Customers whose order aggregates may differ from the last run: new orders, or an order
+    crossing a window boundary because the reference day moved from ``old_as_of``."""
+    old = _date(old_as_of)
+    crossed = " OR ".join(
+        f"(date_diff('day', o.order_day, {old}) < {w} "
+        f"AND date_diff('day', o.order_day, a.as_of) >= {w})"
+        for w in ORDER_WINDOWS
     )
+    return f"""
+SELECT o.customer_id FROM orders o
+JOIN ins_new_orders n ON n.source = o.source AND n.order_id = o.order_id
+WHERE o.customer_id IS NOT NULL
+UNION
+SELECT o.customer_id FROM ins_order_facts o, ins_as_of a
+WHERE o.customer_id IS NOT NULL AND ({crossed})
+"""
+
+
+_IN_NEW_ORDERS = (
+    "AND EXISTS (SELECT 1 FROM ins_new_orders n "
+    "WHERE n.source = o.source AND n.order_id = o.order_id)"
+)
+
+
+def _carry_over(table: str, fresh_sql: str, dirty: str) -> str:
+    """Rows of ``table`` for customers not in ``dirty``, plus ``fresh_sql`` (the dirty ones)."""
+    return (
+        f"SELECT * FROM {table} k WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {dirty} d WHERE d.customer_id = k.customer_id) "
+        f"UNION ALL SELECT * FROM ({fresh_sql}) r"
+    )
+
+
+def build_features(engine: AnalyticsEngine, *, full: bool) -> dict[str, int | str]:
+    """Refresh the order facts and the per-customer order aggregates (incrementally unless
+    ``full``), then rebuild customer_features from them and the events/reviews.
+
+    Incremental: orders later than the latest one already in ``ins_order_facts`` are appended
+    with their lines; only customers with new orders, or with an order crossing a window
+    boundary because the reference day moved, get their aggregates recomputed; the others are
+    carried over, and their date-relative values (recency, tenure) are derived from the first
+    and last order days at the final join."""
+    state = (
+        "ins_as_of",
+        "ins_order_facts",
+        "ins_customer_sku_day",
+        "ins_customer_sku",
+        "ins_customer_category_day",
+        "ins_customer_orders",
+    )
+    incremental = not full and all(engine.table_exists(t) for t in state)
+    old_as_of = engine.scalar("SELECT as_of FROM ins_as_of") if incremental else None
+    engine.materialize("ins_as_of", AS_OF_SQL)
+    new_as_of = engine.scalar("SELECT as_of FROM ins_as_of")
+    if incremental and (old_as_of is None or new_as_of < old_as_of):
+        incremental = False  # the reference day went back (data removed): start over
     new_orders = 0
+    recomputed: int | None = None
     if incremental:
         engine.materialize(
             "ins_new_orders",
@@ -361,28 +466,48 @@ def build_features(engine: AnalyticsEngine, *, full: bool) -> dict[str, int | st
         )
         new_orders = int(engine.scalar("SELECT count(*) FROM ins_new_orders") or 0)
         if new_orders:
-            cond = (
-                "AND EXISTS (SELECT 1 FROM ins_new_orders n "
-                "WHERE n.source = o.source AND n.order_id = o.order_id)"
-            )
             engine.materialize(
                 "ins_order_facts",
                 "SELECT * FROM ins_order_facts UNION ALL "
-                f"SELECT * FROM ({order_facts_sql(cond)}) n",
+                f"SELECT * FROM ({order_facts_sql(_IN_NEW_ORDERS)}) n",
             )
+            engine.materialize("ins_new_sku_day", customer_sku_day_sql(_IN_NEW_ORDERS))
             engine.materialize(
                 "ins_customer_sku_day",
-                f"SELECT * FROM ins_customer_sku_day UNION ALL "
-                f"SELECT * FROM ({customer_sku_day_sql(cond)}) n",
+                "SELECT * FROM ins_customer_sku_day UNION ALL SELECT * FROM ins_new_sku_day",
             )
+            engine.materialize("ins_new_buyers", "SELECT DISTINCT customer_id FROM ins_new_sku_day")
+            scope = "AND o.customer_id IN (SELECT customer_id FROM ins_new_buyers)"
+            engine.materialize(
+                "ins_customer_sku",
+                _carry_over("ins_customer_sku", customer_sku_sql(scope), "ins_new_buyers"),
+            )
+            engine.materialize(
+                "ins_customer_category_day",
+                "SELECT * FROM ins_customer_category_day UNION ALL SELECT * FROM ("
+                f"{customer_category_day_sql('ins_new_sku_day')}) n WHERE NOT EXISTS ("
+                "SELECT 1 FROM ins_customer_category_day k WHERE k.category_code = "
+                "n.category_code AND k.order_day = n.order_day AND k.customer_id = n.customer_id)",
+            )
+        engine.materialize("ins_dirty_customers", _dirty_customers_sql(old_as_of))
+        recomputed = int(engine.scalar("SELECT count(*) FROM ins_dirty_customers") or 0)
+        scope = "AND o.customer_id IN (SELECT customer_id FROM ins_dirty_customers)"
+        engine.materialize(
+            "ins_customer_orders",
+            _carry_over("ins_customer_orders", customer_orders_sql(scope), "ins_dirty_customers"),
+        )
     else:
         engine.materialize("ins_order_facts", order_facts_sql())
         engine.materialize("ins_customer_sku_day", customer_sku_day_sql())
-    engine.materialize("ins_customer_sku", CUSTOMER_SKU_SQL)
-    engine.materialize("ins_customer_category_day", CUSTOMER_CATEGORY_DAY_SQL.format(where=""))
+        engine.materialize("ins_customer_sku", CUSTOMER_SKU_SQL)
+        engine.materialize("ins_customer_category_day", customer_category_day_sql())
+        engine.materialize("ins_customer_orders", customer_orders_sql())
     engine.materialize("customer_features", CUSTOMER_FEATURES_SQL)
-    return {
+    out: dict[str, int | str] = {
         "mode": "incremental" if incremental else "full",
         "new_orders": new_orders,
         "customers": int(engine.scalar("SELECT count(*) FROM customer_features") or 0),
     }
+    if recomputed is not None:
+        out["recomputed_customers"] = recomputed
+    return out
