@@ -110,6 +110,68 @@ def aa_test(
     _echo(run(campaigns=campaigns, audience=audience, holdout_share=holdout, seed=seed))
 
 
+def _state_change(verb: str, code: str) -> None:
+    from omniretail.marketing.campaign import service
+    from omniretail.marketing.campaign.schemas import CampaignRead
+    from omniretail.platform.db import session_scope
+
+    fn = {
+        "pause": service.pause_campaign,
+        "resume": service.resume_campaign,
+        "cancel": service.cancel_campaign,
+    }[verb]
+    with session_scope() as s:
+        _echo(CampaignRead.model_validate(fn(s, code=code, actor="cli")).model_dump(mode="json"))
+
+
+@app.command("pause")
+def pause(code: str) -> None:
+    """Stop a scheduled, recurring or journey campaign from starting new runs."""
+    _state_change("pause", code)
+
+
+@app.command("resume")
+def resume(code: str) -> None:
+    """Resume a paused campaign (its next due run starts at the next run-due)."""
+    _state_change("resume", code)
+
+
+@app.command("cancel")
+def cancel(code: str) -> None:
+    """End a campaign: no further runs; queued, unsent messages are withdrawn."""
+    _state_change("cancel", code)
+
+
+@app.command("run-due")
+def run_due(
+    at: str = typer.Option(None, help="Run as of this time (ISO 8601; default now)."),
+) -> None:
+    """Launch every scheduled or recurring campaign whose run is due, then today's journeys.
+
+    Idempotent: call it from cron as often as you like (e.g. every 15 minutes)."""
+    from datetime import datetime
+
+    from omniretail.insight.segment.service import run_on_published
+    from omniretail.marketing.campaign.journeys import run_due_journeys
+    from omniretail.marketing.campaign.schedule import run_due_campaigns
+    from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
+    from omniretail.platform.db import session_factory, session_scope
+
+    now = None
+    if at:
+        try:
+            now = datetime.fromisoformat(at)
+        except ValueError as exc:
+            raise typer.BadParameter(f"not an ISO 8601 time: {at!r}", param_hint="--at") from exc
+        now = now if now.tzinfo else now.replace(tzinfo=SCHEDULE_TZ)
+    campaigns = run_on_published(lambda eng: run_due_campaigns(session_factory(), eng, now=now))
+    with session_scope() as s:
+        journeys = run_on_published(
+            lambda eng: run_due_journeys(s, eng, today=now.date() if now else None)
+        )
+    _echo({"campaigns": campaigns, "journeys": journeys})
+
+
 @app.command("run-journeys")
 def run_journeys(day: str = typer.Option(None, help="Run as of this day (YYYY-MM-DD).")) -> None:
     """Run today's step of every running or draft journey (schedule this daily)."""

@@ -1,4 +1,4 @@
-"""Campaign routes: create, list, read, risks, launch, report, dispatch the outbox."""
+"""Campaign routes: create, list, read, change, pause/resume/cancel, risks, launch, report."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from omniretail.insight.segment.service import run_on_published
 from omniretail.marketing.campaign import report as report_mod
 from omniretail.marketing.campaign import service
-from omniretail.marketing.campaign.schemas import CampaignCreate, CampaignRead
+from omniretail.marketing.campaign.schemas import CampaignCreate, CampaignRead, CampaignUpdate
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -31,6 +31,34 @@ def list_all(db: DbSession, principal: ApiPrincipal) -> Any:
 def read(code: str, db: DbSession, principal: ApiPrincipal) -> Any:
     principal.require("read")
     return service.get_campaign(db, code=code)
+
+
+@router.patch("/{code}", response_model=CampaignRead)
+def change(code: str, body: CampaignUpdate, db: DbSession, principal: ApiPrincipal) -> Any:
+    """Change a campaign not yet launched (draft, scheduled or paused); only the fields sent.
+    409 when it has been launched."""
+    principal.require("write")
+    return service.update_campaign(db, code=code, data=body, actor=principal.name)
+
+
+@router.post("/{code}/pause", response_model=CampaignRead)
+def pause(code: str, db: DbSession, principal: ApiPrincipal) -> Any:
+    """Stop a scheduled, recurring or journey campaign from starting new runs."""
+    principal.require("write")
+    return service.pause_campaign(db, code=code, actor=principal.name)
+
+
+@router.post("/{code}/resume", response_model=CampaignRead)
+def resume(code: str, db: DbSession, principal: ApiPrincipal) -> Any:
+    principal.require("write")
+    return service.resume_campaign(db, code=code, actor=principal.name)
+
+
+@router.post("/{code}/cancel", response_model=CampaignRead)
+def cancel(code: str, db: DbSession, principal: ApiPrincipal) -> Any:
+    """End a campaign: no further runs; its queued, unsent messages are withdrawn."""
+    principal.require("write")
+    return service.cancel_campaign(db, code=code, actor=principal.name)
 
 
 @router.post("/{code}/risks")

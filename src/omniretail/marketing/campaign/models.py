@@ -29,7 +29,9 @@ TRIGGERS = (
     "dormant_reactivation",
     "new_product_launch",
 )
-STATUSES = ("draft", "running", "completed", "cancelled")
+STATUSES = ("draft", "scheduled", "running", "paused", "completed", "cancelled")
+LAUNCHABLE = ("draft", "scheduled", "running")  # a launch (or a scheduled run) may start
+EDITABLE = ("draft", "scheduled", "paused")  # and never launched: see service.update_campaign
 
 
 class Campaign(TimestampMixin, Base):
@@ -79,3 +81,20 @@ class CampaignMember(Base):
     store_code: Mapped[str | None] = mapped_column(String(32))
     suppressed: Mapped[str | None] = mapped_column(String(64))  # why no message was sent
     run: Mapped[int] = mapped_column(Integer, default=1)  # recurring/journey run number
+
+
+class CampaignRun(Base):
+    """One launched run of a campaign: run 1 of a one-off, run N of a recurring campaign.
+
+    The unique (campaign, run) pair makes the scheduler idempotent: a run is launched once,
+    however often (or however concurrently) the scheduler is called."""
+
+    __tablename__ = "campaign_run"
+    __table_args__ = (UniqueConstraint("campaign_id", "run"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    run: Mapped[int] = mapped_column(Integer)
+    scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    launched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

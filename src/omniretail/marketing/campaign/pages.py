@@ -59,7 +59,9 @@ CHANNEL_LABELS = {
 }
 STATUS_LABELS = {
     "draft": N_("Draft"),
+    "scheduled": N_("Scheduled"),
     "running": N_("Running"),
+    "paused": N_("Paused"),
     "completed": N_("Completed"),
     "cancelled": N_("Cancelled"),
 }

@@ -3,11 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from omniretail.marketing.campaign.models import GOALS, TRIGGERS
-from omniretail.marketing.campaign.planning import MESSAGE_CHANNELS
+from omniretail.marketing.campaign.planning import MESSAGE_CHANNELS, PressurePolicy
+
+SCHEDULE_TZ = ZoneInfo(PressurePolicy().timezone)  # a time without offset is local time
 
 
 class Variant(BaseModel):
@@ -17,7 +20,73 @@ class Variant(BaseModel):
     content: dict[str, Any] | None = None
 
 
-class CampaignCreate(BaseModel):
+class Schedule(BaseModel):
+    """When a one-off campaign launches, or when a recurring one starts and how often it runs.
+
+    Times without an offset are local time (Asia/Shanghai, the contact-pressure time zone)."""
+
+    model_config = ConfigDict(extra="forbid")
+    at: datetime
+    every_days: int | None = Field(default=None, ge=1, le=366)
+    until: datetime | None = None
+    reentry_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @field_validator("at", "until")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            return v.replace(tzinfo=SCHEDULE_TZ)
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> Schedule:
+        if self.until is not None and self.until < self.at:
+            raise ValueError("schedule.until must not be before schedule.at")
+        return self
+
+
+class _CampaignChecks(BaseModel):
+    """Field checks shared by create and update."""
+
+    @field_validator("goal", check_fields=False)
+    @classmethod
+    def _goal(cls, v: str | None) -> str | None:
+        if v is not None and v not in GOALS:
+            raise ValueError(f"unknown goal {v!r}; choose one of {', '.join(GOALS)}")
+        return v
+
+    @field_validator("trigger", check_fields=False)
+    @classmethod
+    def _trigger(cls, v: str | None) -> str | None:
+        if v is not None and v not in TRIGGERS:
+            raise ValueError(f"unknown trigger {v!r}; choose one of {', '.join(TRIGGERS)}")
+        return v
+
+    @field_validator("channels", check_fields=False)
+    @classmethod
+    def _channels(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        bad = [c for c in v if c not in MESSAGE_CHANNELS]
+        if bad:
+            raise ValueError(
+                f"unknown channel {bad[0]!r}; choose from {', '.join(MESSAGE_CHANNELS)}"
+            )
+        return list(dict.fromkeys(v))
+
+    @field_validator("stratify_by", check_fields=False)
+    @classmethod
+    def _stratify(cls, v: str | None) -> str | None:
+        allowed = ("lifecycle_stage", "rfm_group", "most_active_channel", "preferred_store", None)
+        if v not in allowed:
+            raise ValueError(
+                "stratify_by must be one of lifecycle_stage, rfm_group, most_active_channel, "
+                "preferred_store"
+            )
+        return v
+
+
+class CampaignCreate(_CampaignChecks):
     code: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     name: str = Field(min_length=1, max_length=128)
     goal: str
@@ -33,43 +102,31 @@ class CampaignCreate(BaseModel):
     stratify_by: str | None = "lifecycle_stage"
     budget: Decimal | None = Field(default=None, ge=0)
     priority: int = Field(default=50, ge=0, le=100)
-    schedule: dict[str, Any] | None = None
+    schedule: Schedule | None = None
     window_days: int = Field(default=14, ge=1, le=180)
 
-    @field_validator("goal")
-    @classmethod
-    def _goal(cls, v: str) -> str:
-        if v not in GOALS:
-            raise ValueError(f"unknown goal {v!r}; choose one of {', '.join(GOALS)}")
-        return v
 
-    @field_validator("trigger")
-    @classmethod
-    def _trigger(cls, v: str | None) -> str | None:
-        if v is not None and v not in TRIGGERS:
-            raise ValueError(f"unknown trigger {v!r}; choose one of {', '.join(TRIGGERS)}")
-        return v
+class CampaignUpdate(_CampaignChecks):
+    """A partial change (PATCH): only the fields sent are changed; ``null`` clears the
+    optional ones (theme, trigger, offer, budget, schedule, stratify_by)."""
 
-    @field_validator("channels")
-    @classmethod
-    def _channels(cls, v: list[str]) -> list[str]:
-        bad = [c for c in v if c not in MESSAGE_CHANNELS]
-        if bad:
-            raise ValueError(
-                f"unknown channel {bad[0]!r}; choose from {', '.join(MESSAGE_CHANNELS)}"
-            )
-        return list(dict.fromkeys(v))
-
-    @field_validator("stratify_by")
-    @classmethod
-    def _stratify(cls, v: str | None) -> str | None:
-        allowed = ("lifecycle_stage", "rfm_group", "most_active_channel", "preferred_store", None)
-        if v not in allowed:
-            raise ValueError(
-                "stratify_by must be one of lifecycle_stage, rfm_group, most_active_channel, "
-                "preferred_store"
-            )
-        return v
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    goal: str | None = None
+    theme: str | None = None
+    kind: str | None = Field(default=None, pattern="^(once|recurring|journey)$")
+    trigger: str | None = None
+    audience: dict[str, Any] | None = None
+    offer_template: str | None = None
+    content: dict[str, Any] | None = None
+    channels: list[str] | None = Field(default=None, min_length=1)
+    variants: list[Variant] | None = None
+    holdout_share: float | None = Field(default=None, ge=0, lt=0.9)
+    stratify_by: str | None = None
+    budget: Decimal | None = Field(default=None, ge=0)
+    priority: int | None = Field(default=None, ge=0, le=100)
+    schedule: Schedule | None = None
+    window_days: int | None = Field(default=None, ge=1, le=180)
 
 
 class CampaignRead(BaseModel):
@@ -89,3 +146,8 @@ class CampaignRead(BaseModel):
     status: str
     launched_at: datetime | None
     risks: dict[str, Any] | None
+    schedule: dict[str, Any] | None = None
+    content: dict[str, Any] = Field(default_factory=dict)
+    variants: list[dict[str, Any]] = Field(default_factory=list)
+    stratify_by: str | None = None
+    window_days: int = 14

@@ -15,6 +15,7 @@ _INDEX = {c: i for i, c in enumerate(ALPHABET)}
 _N = len(ALPHABET)
 BODY_LENGTH = 12  # 31**12 ~ 7.9e17 (~59 bits): guessing one live code is hopeless
 GROUP = 4
+_ACCEPT = 256 - 256 % _N  # random bytes below this map uniformly onto the alphabet
 
 
 def _check_char(body: str) -> str:
@@ -26,7 +27,10 @@ def _check_char(body: str) -> str:
 
 def new_code(prefix: str = "") -> str:
     """A fresh code such as ``CP-7KQ4-M2XH-9TBW-R`` (prefix optional)."""
-    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+    picked: list[str] = []
+    while len(picked) < BODY_LENGTH:  # one system call per code, rejection-sampled (no bias)
+        picked.extend(ALPHABET[b % _N] for b in secrets.token_bytes(16) if b < _ACCEPT)
+    body = "".join(picked[:BODY_LENGTH])
     groups = [body[i : i + GROUP] for i in range(0, BODY_LENGTH, GROUP)]
     code = "-".join([*groups, _check_char(body)])
     return f"{prefix}-{code}" if prefix else code

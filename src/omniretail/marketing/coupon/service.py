@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from omniretail.marketing.coupon import codes
@@ -272,7 +272,7 @@ def issue_batch(
         assert _reserve_total(session, t, len(granted))
         for part in chunks(granted, 2000):
             rows = _coupon_rows(t, part, source="campaign", campaign_id=campaign_id, now=now)
-            session.execute(insert(Coupon), rows)
+            session.execute(insert(cast(Table, Coupon.__table__)), rows)  # Core, no ORM
     session.flush()
     session.expire(t, ["issued_count"])
     refused = len(todo) - len(granted)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from omniretail.marketing.messaging.adapters import OutgoingMessage, SendError, get_adapter
@@ -36,8 +36,9 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> int:
             session.scalars(select(Message.key).where(Message.key.in_(keys[i : i + 5000])))
         )
     todo = [r for r in rows if r["key"] not in existing]
+    stmt = insert(cast(Table, Message.__table__))  # Core executemany: no per-row ORM objects
     for i in range(0, len(todo), 5000):
-        session.execute(insert(Message), todo[i : i + 5000])
+        session.execute(stmt, todo[i : i + 5000])
     session.flush()
     return len(todo)
 

@@ -1,0 +1,160 @@
+"""The campaign scheduler: launch every scheduled campaign whose time has come.
+
+A one-off campaign (``kind = once``) with ``schedule = {"at": …}`` launches once, at or after
+``at``. A recurring campaign (``schedule = {"at", "every_days", "until"?, "reentry_days"?}``)
+launches run N at ``at + (N-1) × every_days``; each run is an ordinary launch (its own
+stratified holdout split of that run's audience, coupons of ``CODE:N``, contact-pressure caps
+and quiet hours), and members of the last ``reentry_days`` are left out when it is set.
+When the scheduler was not called for a while, only the latest due run is launched (missed
+runs are not sent late in a burst).
+
+Idempotent: a run is claimed by inserting its ``campaign_run`` row (unique per campaign and
+run) in the same transaction as the launch, so calling the scheduler twice — or from two
+processes at once — never launches a run twice. Each campaign runs in its own transaction: a
+campaign that cannot launch (empty audience, budget exceeded, no snapshot) is reported and
+audited and does not stop the others; it is tried again at the next call.
+
+``omniretail campaign run-due`` calls this and then the day's journeys; run it from cron
+(e.g. every 15 minutes).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from omniretail.marketing.campaign.models import Campaign, CampaignRun
+from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
+from omniretail.marketing.campaign.service import launch_campaign
+from omniretail.platform import audit
+from omniretail.platform.db import utcnow
+from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.errors import DomainError
+
+SCHEDULED_KINDS = ("once", "recurring")
+WATCHED = ("scheduled", "running")
+
+
+def _time(value: str) -> datetime:
+    t = datetime.fromisoformat(value)
+    return t if t.tzinfo else t.replace(tzinfo=SCHEDULE_TZ)
+
+
+def due_run(c: Campaign, now: datetime) -> tuple[int, datetime] | None:
+    """The latest run of ``c`` whose time has come at ``now``: (run number, its time)."""
+    sched = c.schedule or {}
+    if c.kind not in SCHEDULED_KINDS or not sched.get("at"):
+        return None
+    at = _time(str(sched["at"]))
+    if now < at:
+        return None
+    every = sched.get("every_days")
+    if c.kind == "once" or not every:
+        return 1, at
+    step = timedelta(days=int(every))
+    last = now
+    if sched.get("until"):
+        last = min(now, _time(str(sched["until"])))
+    n = int((last - at) // step) + 1
+    return n, at + (n - 1) * step
+
+
+def finished(c: Campaign, now: datetime) -> bool:
+    """A recurring campaign whose last run (before ``until``) has come."""
+    sched = c.schedule or {}
+    if c.kind != "recurring" or not sched.get("until"):
+        return False
+    due = due_run(c, now)
+    until = _time(str(sched["until"]))
+    return due is not None and due[1] + timedelta(days=int(sched["every_days"])) > until
+
+
+def _reentry_runs(c: Campaign) -> int | None:
+    sched = c.schedule or {}
+    if c.kind != "recurring" or not sched.get("reentry_days"):
+        return None
+    return math.ceil(int(sched["reentry_days"]) / int(sched["every_days"]))
+
+
+def _run_one(
+    s: Session, engine: AnalyticsEngine, *, code: str, now: datetime, actor: str
+) -> dict[str, Any] | None:
+    c = s.scalar(select(Campaign).where(Campaign.code == code))
+    if c is None or c.status not in WATCHED:  # paused or cancelled since the list was read
+        return None
+    due = due_run(c, now)
+    if due is None:
+        return None
+    run, at = due
+    if s.scalar(
+        select(CampaignRun.id).where(CampaignRun.campaign_id == c.id, CampaignRun.run == run)
+    ):
+        if finished(c, now) and c.status == "running":
+            c.status = "completed"
+            audit.record(
+                s,
+                actor=actor,
+                action="campaign.complete",
+                object_type="campaign",
+                object_id=c.code,
+                detail={"runs": run},
+            )
+        return None
+    s.add(CampaignRun(campaign_id=c.id, run=run, scheduled_for=at, launched_at=now))
+    s.flush()  # the claim: a second scheduler fails here on the unique (campaign, run)
+    out = launch_campaign(
+        s, engine, code=code, actor=actor, now=now, run=run, reentry_days=_reentry_runs(c)
+    )
+    out["scheduled_for"] = at.isoformat()
+    return out
+
+
+def run_due_campaigns(
+    factory: sessionmaker[Session],
+    engine: AnalyticsEngine,
+    *,
+    now: datetime | None = None,
+    actor: str = "scheduler",
+) -> list[dict[str, Any]]:
+    """Launch every due run of every scheduled or recurring campaign (the scheduler's tick).
+
+    Owns its transactions (a job, like ``messaging.dispatch``): one per campaign. Returns one
+    entry per campaign launched or failed; campaigns with nothing due are left out."""
+    now = now or utcnow()
+    with factory() as s:
+        codes = list(
+            s.scalars(
+                select(Campaign.code)
+                .where(Campaign.kind.in_(SCHEDULED_KINDS), Campaign.status.in_(WATCHED))
+                .order_by(Campaign.priority.desc(), Campaign.id)
+            )
+        )
+    results: list[dict[str, Any]] = []
+    for code in codes:
+        try:
+            with factory() as s, s.begin():
+                out = _run_one(s, engine, code=code, now=now, actor=actor)
+        except IntegrityError:
+            continue  # another scheduler claimed this run first
+        except DomainError as exc:
+            failure = {"campaign": code, "error": exc.detail, "field": exc.field}
+            with factory() as s, s.begin():
+                audit.record(
+                    s,
+                    actor=actor,
+                    action="campaign.run_failed",
+                    object_type="campaign",
+                    object_id=code,
+                    detail=failure,
+                )
+            results.append(failure)
+            continue
+        if out is not None:
+            out.pop("timing", None)
+            results.append(out)
+    return results
