@@ -22,6 +22,7 @@ INSIGHT_TABLES = (
     "ins_customer_sku_day",
     "ins_customer_sku",
     "ins_customer_category_day",
+    "ins_customer_orders",
     "customer_features",
     "rfm",
     "lifecycle",
