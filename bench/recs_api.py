@@ -32,12 +32,14 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -125,26 +127,34 @@ class Connection:
         return status
 
 
+KEEP_ALIVE_S = 4.0  # uvicorn closes a keep-alive connection idle for 5 s
+
+
 class Pool:
-    """Idle connections to reuse; a new one is opened when every connection is busy."""
+    """Idle connections to reuse (never one idle for longer than the server keeps it open); a
+    new one is opened when every connection is busy."""
 
     def __init__(self, port: int) -> None:
         self.port = port
-        self.idle: list[Connection] = []
+        self.idle: list[tuple[float, Connection]] = []
         self.opened = 0
 
-    async def get(self) -> Connection:
-        if self.idle:
-            return self.idle.pop()
+    async def get(self, *, fresh: bool = False) -> Connection:
+        now = time.monotonic()
+        while self.idle and not fresh:
+            used, conn = self.idle.pop()
+            if now - used < KEEP_ALIVE_S:
+                return conn
+            conn.writer.close()
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         self.opened += 1
         return Connection(reader, writer)
 
     def put(self, conn: Connection) -> None:
-        self.idle.append(conn)
+        self.idle.append((time.monotonic(), conn))
 
     def close(self) -> None:
-        for conn in self.idle:
+        for _, conn in self.idle:
             conn.writer.close()
         self.idle.clear()
 
@@ -175,21 +185,35 @@ async def open_loop(
     server0, client0 = cpu_seconds(server_pid), time.process_time()
     start = time.perf_counter() + 0.2
 
+    kinds: Counter[str] = Counter()
+
+    async def attempt(raw: bytes, fresh: bool) -> int:
+        conn = await pool.get(fresh=fresh)
+        try:
+            status = await asyncio.wait_for(conn.request(raw), 10)
+        except BaseException:
+            conn.writer.close()
+            raise
+        pool.put(conn)
+        return status
+
     async def one(i: int) -> None:
         nonlocal errors
         scheduled = start + i / rate
         await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-        conn = None
+        raw = requests[i % len(requests)]
         try:
-            conn = await pool.get()
-            status = await asyncio.wait_for(conn.request(requests[i % len(requests)]), 10)
+            try:
+                status = await attempt(raw, fresh=False)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # a kept-alive connection the server closed meanwhile: once more on a new one
+                status = await attempt(raw, fresh=True)
             if status != 200:
                 errors += 1
-            pool.put(conn)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+                kinds[f"HTTP {status}"] += 1
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             errors += 1
-            if conn is not None:
-                conn.writer.close()
+            kinds[type(exc).__name__] += 1
         latencies.append((time.perf_counter() - scheduled) * 1000)
 
     # every request has its own timeout, so this ends by itself
@@ -202,6 +226,7 @@ async def open_loop(
     return {
         "requests": n,
         "errors": errors,
+        "error_kinds": dict(kinds),
         "achieved_rate": round(n / (max(arr) / 1000 + seconds), 1),
         "p50_ms": round(float(np.percentile(arr, 50)), 2),
         "p95_ms": round(float(np.percentile(arr, 95)), 2),
@@ -250,7 +275,7 @@ async def bench(
     pool = Pool(port)
     service_ms = []
     for raw in recs[:200]:  # closed loop, one at a time: the service time
-        conn = await pool.get()
+        conn = await pool.get(fresh=not pool.idle)
         t0 = time.perf_counter()
         assert await conn.request(raw) == 200
         service_ms.append((time.perf_counter() - t0) * 1000)
@@ -305,6 +330,8 @@ def main() -> None:
         "--auth-baseline", action="store_true", help="also load GET /api/v1/auth/me (auth only)"
     )
     args = ap.parse_args()
+    # a stopped benchmark still stops its server and removes its data directory
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     home = Path(tempfile.mkdtemp(prefix="recs_bench_"))
     server = None
     try:
