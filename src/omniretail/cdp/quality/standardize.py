@@ -107,7 +107,7 @@ class SourceStandardizer:
                 "raw": [json.dumps(o.raw, ensure_ascii=False, default=str) for o in self.overrides],
             }
         )
-        self.e.register_arrow(f"{self.p}_ovr", ovr)
+        self.e.register_arrow(f"{self.p}_ovr", ovr, scratch=True)
         replaced = ", ".join(
             (
                 f"nullif(json_extract_string(o.raw, {_json_path(c)}), '') AS {q(c)}"
@@ -177,11 +177,15 @@ class SourceStandardizer:
             f"row_number() OVER (ORDER BY {order}) AS __pos "
             f"FROM {q(self.p + '_raw')}), c AS (SELECT *{classify} FROM r) "
             f"SELECT {', '.join(LINEAGE)}, __pos, __dup_rank, {', '.join(cols)} FROM c",
+            scratch=True,
         )
 
     # -- stage 1b: library transforms on distinct values ----------------------------------
     def _python_pass(self) -> None:
+        """Fields that need a Python library (phonenumbers, OpenCC...) are transformed once per
+        distinct value; the results are joined back in one pass over the stage-1 table."""
         s1 = f"{self.p}_s1"
+        joins: list[tuple[str, str]] = []  # (column, registered map table)
         for ent in self.m.entities:
             for fname, spec in _fields(ent).items():
                 if not needs_python(ent, fname, spec):
@@ -202,14 +206,22 @@ class SourceStandardizer:
                         "fix": pa.array(fixes, pa.string()),
                     }
                 )
-                m = f"{self.p}_map"
-                self.e.register_arrow(m, table)
-                self.e.materialize(
-                    s1,
-                    f"SELECT s.* REPLACE (m.out AS {q(c)}), m.extra AS {q(c + '__extra')}, "
-                    f"m.fix AS {q(c + '__pyfix')} "
-                    f"FROM {q(s1)} s LEFT JOIN {q(m)} m ON s.{q(c)} = m.v",
-                )
+                m = f"{self.p}_map{len(joins)}"
+                self.e.register_arrow(m, table, scratch=True)
+                joins.append((c, m))
+        if not joins:
+            return
+        replace = ", ".join(f"m{i}.out AS {q(c)}" for i, (c, _m) in enumerate(joins))
+        added = ", ".join(
+            f"m{i}.extra AS {q(c + '__extra')}, m{i}.fix AS {q(c + '__pyfix')}"
+            for i, (c, _m) in enumerate(joins)
+        )
+        on = " ".join(
+            f"LEFT JOIN {q(m)} m{i} ON s.{q(c)} = m{i}.v" for i, (c, m) in enumerate(joins)
+        )
+        self.e.materialize(
+            s1, f"SELECT s.* REPLACE ({replace}), {added} FROM {q(s1)} s {on}", scratch=True
+        )
 
     def _python_values(
         self, ent: EntitySpec, fname: str, spec: FieldSpec, values: list[str]
@@ -315,7 +327,9 @@ class SourceStandardizer:
             f"{', '.join(sel)} FROM {q(s1)}"
         )
         self.e.materialize(
-            f"{self.p}_s2", f"SELECT *, {self._duplicate_keys()} AS __reason FROM ({inner}) s"
+            f"{self.p}_s2",
+            f"SELECT *, {self._duplicate_keys()} AS __reason FROM ({inner}) s",
+            scratch=True,
         )
 
     def _identity_rule(self, fname: str, val: str, raw: str, today: str) -> tuple[str, list[str]]:
@@ -441,7 +455,7 @@ class SourceStandardizer:
             if table.grouped:
                 keys = ("source", *table.keys)
                 base = self._grouped(base, ent, keys, [k for k in exprs if k in table.columns])
-            self.e.materialize(name, base)
+            self.e.materialize(name, base, scratch=True)
             out.setdefault(ent.kind, []).append(name)
         return out
 

@@ -32,12 +32,18 @@ class AnalyticsEngine(ABC):
         """Run a query in the canonical dialect and return the result as Arrow."""
 
     @abstractmethod
-    def materialize(self, name: str, sql: str) -> None:
-        """Create or replace table ``name`` from a canonical-dialect query."""
+    def materialize(self, name: str, sql: str, *, scratch: bool = False) -> None:
+        """Create or replace table ``name`` from a canonical-dialect query.
+
+        ``scratch``: an intermediate result of one step, read only by this engine object and
+        dropped or replaced before the step ends. The engine may keep it out of durable storage
+        (DuckDB: a TEMP table in memory that spills to disk; Spark: a checkpointed frame instead
+        of a warehouse table)."""
 
     @abstractmethod
-    def register_arrow(self, name: str, table: pa.Table) -> None:
-        """Make an Arrow table queryable (as a table) under ``name``."""
+    def register_arrow(self, name: str, table: pa.Table, *, scratch: bool = False) -> None:
+        """Make an Arrow table queryable (as a table) under ``name`` (``scratch`` as in
+        :meth:`materialize`)."""
 
     @abstractmethod
     def register_parquet(self, name: str, paths: Sequence[Path] | Path | str) -> None:

@@ -46,13 +46,17 @@ class DuckDBEngine(AnalyticsEngine):
         table: pa.Table = rel.to_arrow_table()
         return table
 
-    def materialize(self, name: str, sql: str) -> None:
-        self.con.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS {sql}")
+    def materialize(self, name: str, sql: str, *, scratch: bool = False) -> None:
+        kind = "TEMP TABLE" if scratch else "TABLE"
+        self.con.execute(f"CREATE OR REPLACE {kind} {_quote(name)} AS {sql}")
 
-    def register_arrow(self, name: str, table: pa.Table) -> None:
+    def register_arrow(self, name: str, table: pa.Table, *, scratch: bool = False) -> None:
+        kind = "TEMP TABLE" if scratch else "TABLE"
         self._arrow_refs[name] = table
         self.con.register(f"__arrow_{name}", table)
-        self.con.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS SELECT * FROM __arrow_{name}")
+        self.con.execute(
+            f"CREATE OR REPLACE {kind} {_quote(name)} AS SELECT * FROM __arrow_{name}"
+        )
         self.con.unregister(f"__arrow_{name}")
         del self._arrow_refs[name]
 

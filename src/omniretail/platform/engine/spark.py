@@ -130,9 +130,9 @@ class SparkEngine(AnalyticsEngine):
         if old is not None:
             old.unpersist()
 
-    def materialize(self, name: str, sql: str) -> None:
+    def materialize(self, name: str, sql: str, *, scratch: bool = False) -> None:
         df = self._sql(sql)
-        if self.warehouse is None:
+        if self.warehouse is None or scratch:
             self._bind(name, df.localCheckpoint(eager=True))
         else:
             self._persist(name, df)
@@ -147,9 +147,9 @@ class SparkEngine(AnalyticsEngine):
         for path in old:  # earlier versions are no longer read by any view
             shutil.rmtree(path, ignore_errors=True)
 
-    def register_arrow(self, name: str, table: pa.Table) -> None:
+    def register_arrow(self, name: str, table: pa.Table, *, scratch: bool = False) -> None:
         df = self.spark.createDataFrame(table)
-        if self.warehouse is None:
+        if self.warehouse is None or scratch:
             self._bind(name, df.localCheckpoint(eager=True))
         else:
             self._persist(name, df)
