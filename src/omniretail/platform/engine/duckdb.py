@@ -54,9 +54,7 @@ class DuckDBEngine(AnalyticsEngine):
         kind = "TEMP TABLE" if scratch else "TABLE"
         self._arrow_refs[name] = table
         self.con.register(f"__arrow_{name}", table)
-        self.con.execute(
-            f"CREATE OR REPLACE {kind} {_quote(name)} AS SELECT * FROM __arrow_{name}"
-        )
+        self.con.execute(f"CREATE OR REPLACE {kind} {_quote(name)} AS SELECT * FROM __arrow_{name}")
         self.con.unregister(f"__arrow_{name}")
         del self._arrow_refs[name]
 
