@@ -34,8 +34,11 @@ def connected_components(
         f"SELECT DISTINCT a, b FROM ("
         f" SELECT {left} AS a, {right} AS b FROM {edges} WHERE {left} <> {right}"
         f" UNION ALL SELECT {right} AS a, {left} AS b FROM {edges} WHERE {left} <> {right})",
+        scratch=True,
     )
-    engine.materialize(lbl, f"SELECT a AS node, min(least(a, b)) AS cluster FROM {und} GROUP BY a")
+    engine.materialize(
+        lbl, f"SELECT a AS node, min(least(a, b)) AS cluster FROM {und} GROUP BY a", scratch=True
+    )
     rounds = 0
     while True:
         rounds += 1
@@ -52,11 +55,12 @@ def connected_components(
             f" GROUP BY l.node, l.cluster)"
             f" SELECT h.node, least(h.cluster, j.cluster) AS cluster"
             f" FROM hop h JOIN hop j ON j.node = h.cluster",
+            scratch=True,
         )
         changed = engine.scalar(
             f"SELECT count(*) FROM {nxt} x JOIN {lbl} l USING (node) WHERE x.cluster <> l.cluster"
         )
-        engine.materialize(lbl, f"SELECT * FROM {nxt}")
+        engine.materialize(lbl, f"SELECT * FROM {nxt}", scratch=True)
         if not changed:
             break
     engine.materialize(out, f"SELECT node, cluster FROM {lbl}")

@@ -51,6 +51,7 @@ def conflicting_clusters(engine: AnalyticsEngine, cfg: IdentityConfig, labels: s
             WHERE a.cluster = b.cluster
         )
         """,
+        scratch=True,
     )
     return int(engine.scalar("SELECT count(*) FROM _idr_conflicts"))
 
@@ -139,6 +140,7 @@ def split_conflicts(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str, e
                 "cluster": pa.array(relabel_clusters, pa.int64()),
             }
         ),
+        scratch=True,
     )
     engine.register_arrow(
         "_idr_refused",
@@ -149,11 +151,12 @@ def split_conflicts(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str, e
                 "reason": pa.array([str(r["reason"]) for r in refused], pa.string()),
             }
         ),
+        scratch=True,
     )
     if engine.table_exists("_idr_refused_all"):
         engine.execute("INSERT INTO _idr_refused_all SELECT * FROM _idr_refused")
     else:
-        engine.materialize("_idr_refused_all", "SELECT * FROM _idr_refused")
+        engine.materialize("_idr_refused_all", "SELECT * FROM _idr_refused", scratch=True)
     engine.materialize(
         labels,
         f"SELECT l.node, coalesce(x.cluster, l.cluster) AS cluster"

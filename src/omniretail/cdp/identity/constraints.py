@@ -69,6 +69,7 @@ def register_constraints(
                 "reason": pa.array([c.reason for c in constraints], pa.string()),
             }
         ),
+        scratch=True,
     )
     pairs = """
         SELECT c.*, a.node AS left_node, b.node AS right_node
@@ -85,10 +86,12 @@ def register_constraints(
                {float(manual_weight)} AS weight
         FROM ({pairs}) WHERE kind = '{MUST_LINK}'
         """,
+        scratch=True,
     )
     engine.materialize(
         "_idr_cannot",
         f"SELECT left_node, right_node FROM ({pairs}) WHERE kind = '{CANNOT_LINK}'",
+        scratch=True,
     )
     used = int(engine.scalar(f"SELECT count(*) FROM ({pairs})"))
     return {"constraints": len(constraints), "constraints_applied": used}

@@ -83,6 +83,7 @@ def prepare_records(engine: AnalyticsEngine, columns: set[str]) -> int:
         FROM {SOURCE_TABLE}
         WHERE record_key IS NOT NULL
         """,
+        scratch=True,
     )
     return int(engine.scalar("SELECT count(*) FROM _idr_records"))
 
@@ -122,7 +123,7 @@ def build_values(engine: AnalyticsEngine, cfg: IdentityConfig) -> list[str]:
             f"SELECT node, source, {_lit(kind)} AS kind, {value} AS value"
             f" FROM _idr_records WHERE {kind} IS NOT NULL"
         )
-    engine.materialize("_idr_values_all", " UNION ALL ".join(selects))
+    engine.materialize("_idr_values_all", " UNION ALL ".join(selects), scratch=True)
     blocked = " OR ".join(f"(kind = {_lit(k)} AND ({_blocked_condition(cfg, k)}))" for k in kinds)
     engine.materialize(
         "_idr_value_stats",
@@ -145,6 +146,7 @@ def build_values(engine: AnalyticsEngine, cfg: IdentityConfig) -> list[str]:
         FROM per_source p JOIN linked USING (kind, value)
         GROUP BY p.kind, p.value
         """,
+        scratch=True,
     )
     engine.materialize(
         "identity_shared_values",
@@ -171,6 +173,7 @@ def build_values(engine: AnalyticsEngine, cfg: IdentityConfig) -> list[str]:
           AND NOT EXISTS (SELECT 1 FROM identity_shared_values s
                           WHERE s.kind = v.kind AND s.value = v.value)
         """,
+        scratch=True,
     )
     engine.execute("DROP TABLE IF EXISTS _idr_values_all")
     engine.execute("DROP TABLE IF EXISTS _idr_value_stats")
@@ -207,6 +210,7 @@ def build_strong_edges(engine: AnalyticsEngine, cfg: IdentityConfig, kinds: list
         JOIN ({_rules_values(cfg, kinds)}) r ON r.kind = v.kind
         WHERE v.node <> a.anchor
         """,
+        scratch=True,
     )
     return int(engine.scalar("SELECT count(*) FROM _idr_strong_edges"))
 
@@ -220,6 +224,7 @@ def build_source_links(engine: AnalyticsEngine, cfg: IdentityConfig) -> int:
             "SELECT CAST(NULL AS BIGINT) AS left_node, CAST(NULL AS BIGINT) AS right_node,"
             " CAST(NULL AS VARCHAR) AS rule, CAST(NULL AS JSON) AS evidence,"
             " CAST(NULL AS DOUBLE) AS weight WHERE FALSE",
+            scratch=True,
         )
         return 0
     overrides = " ".join(
@@ -242,5 +247,6 @@ def build_source_links(engine: AnalyticsEngine, cfg: IdentityConfig) -> int:
         JOIN _idr_records b ON b.record_key = l.right_key
         WHERE a.node <> b.node AND {weight} > 0
         """,
+        scratch=True,
     )
     return int(engine.scalar("SELECT count(*) FROM _idr_link_edges"))

@@ -68,6 +68,7 @@ def _cluster_features(engine: AnalyticsEngine, labels: str) -> None:
                     ELSE r.gender END AS sex
         FROM _idr_records r LEFT JOIN {labels} l USING (node)
         """,
+        scratch=True,
     )
     engine.materialize(
         "_idr_clusters",
@@ -89,6 +90,7 @@ def _cluster_features(engine: AnalyticsEngine, labels: str) -> None:
         HAVING len(list(DISTINCT last4) FILTER (WHERE last4 IS NOT NULL)) > 0
             OR len(list(DISTINCT real_name) FILTER (WHERE real_name IS NOT NULL)) > 0
         """,
+        scratch=True,
     )
     engine.execute("DROP TABLE IF EXISTS _idr_weak")
 
@@ -184,7 +186,7 @@ def probabilistic_edges(engine: AnalyticsEngine, cfg: IdentityConfig, labels: st
         " CAST(NULL AS DOUBLE) AS weight WHERE FALSE"
     )
     if n < max(2, cfg.splink.min_records):
-        engine.materialize("_idr_splink_edges", empty)
+        engine.materialize("_idr_splink_edges", empty, scratch=True)
         return 0
     db_api = splink_db_api(engine)
     linker = Linker(db_api.register("_idr_clusters"), _settings(cfg), log_level=None)
@@ -219,6 +221,7 @@ def probabilistic_edges(engine: AnalyticsEngine, cfg: IdentityConfig, labels: st
                    {float(cfg.splink.weight)} * match_probability AS weight
             FROM {predictions.physical_name}
             """,
+            scratch=True,
         )
     finally:
         db_api.delete_tables_created_by_splink_from_db()

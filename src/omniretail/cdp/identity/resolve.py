@@ -67,6 +67,7 @@ def resolve(
         f"SELECT {EDGE_COLUMNS} FROM _idr_strong_edges"
         f" UNION ALL SELECT {EDGE_COLUMNS} FROM _idr_link_edges"
         f" UNION ALL SELECT {EDGE_COLUMNS} FROM _idr_manual_edges",
+        scratch=True,
     )
     out["deterministic"] = _cluster(engine, cfg, "_idr_edges_det", "_idr_det")
     lap("deterministic")
@@ -75,18 +76,22 @@ def resolve(
         out["probabilistic_edges"] = probabilistic_edges(engine, cfg, "_idr_det")
     else:
         out["probabilistic_edges"] = 0
-        engine.materialize("_idr_splink_edges", "SELECT * FROM _idr_edges_det WHERE FALSE")
+        engine.materialize(
+            "_idr_splink_edges", "SELECT * FROM _idr_edges_det WHERE FALSE", scratch=True
+        )
     lap("probabilistic")
 
     engine.materialize(
         "_idr_edges",
         f"SELECT * FROM _idr_edges_det UNION ALL SELECT {EDGE_COLUMNS} FROM _idr_splink_edges",
+        scratch=True,
     )
     out["final"] = _cluster(engine, cfg, "_idr_edges", "_idr_cc")
     engine.materialize(
         "_idr_labels",
         "SELECT r.node, coalesce(c.cluster, r.node) AS cluster"
         " FROM _idr_records r LEFT JOIN _idr_cc c USING (node)",
+        scratch=True,
     )
     out["previous_records"] = stable_ids.load_previous(engine, settings)
     out["changes"] = stable_ids.assign_ids(engine, settings, "_idr_labels")
@@ -103,6 +108,7 @@ def _write_outputs(engine: AnalyticsEngine) -> None:
         "_idr_node_customer",
         "SELECT l.node, r.record_key, r.source, i.customer_id"
         " FROM _idr_labels l JOIN _idr_records r USING (node) JOIN _idr_ids i USING (cluster)",
+        scratch=True,
     )
     engine.materialize(
         "identity_edges",

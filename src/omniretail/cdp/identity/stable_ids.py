@@ -47,13 +47,16 @@ def load_previous(engine: AnalyticsEngine, settings: Settings) -> int:
     path = previous_map_path(settings)
     if path.exists():
         engine.register_parquet("_idr_prev_file", path)
-        engine.materialize("_idr_prev", "SELECT record_key, customer_id FROM _idr_prev_file")
+        engine.materialize(
+            "_idr_prev", "SELECT record_key, customer_id FROM _idr_prev_file", scratch=True
+        )
         engine.execute('DROP VIEW IF EXISTS "_idr_prev_file"')
     else:
         engine.materialize(
             "_idr_prev",
             "SELECT CAST(NULL AS VARCHAR) AS record_key, CAST(NULL AS VARCHAR) AS customer_id"
             " WHERE FALSE",
+            scratch=True,
         )
     return int(engine.scalar("SELECT count(*) FROM _idr_prev"))
 
@@ -76,6 +79,7 @@ def assign_ids(engine: AnalyticsEngine, settings: Settings, labels: str) -> dict
         LEFT JOIN {split_off} x USING (node)
         GROUP BY l.cluster, p.customer_id
         """,
+        scratch=True,
     )
     engine.materialize(
         "_idr_heirs",
@@ -86,6 +90,7 @@ def assign_ids(engine: AnalyticsEngine, settings: Settings, labels: str) -> dict
                 ORDER BY n DESC, split_off, oldest NULLS LAST, cluster) AS rn
             FROM _idr_votes) WHERE rn = 1
         """,
+        scratch=True,
     )
     engine.materialize(
         "_idr_kept",
@@ -94,6 +99,7 @@ def assign_ids(engine: AnalyticsEngine, settings: Settings, labels: str) -> dict
             SELECT *, row_number() OVER (PARTITION BY cluster ORDER BY n DESC, customer_id) AS rn
             FROM _idr_heirs) WHERE rn = 1
         """,
+        scratch=True,
     )
     previous_max = engine.scalar(
         f"SELECT max(CAST(substr(customer_id, 2) AS BIGINT)) FROM _idr_prev"
@@ -114,6 +120,7 @@ def assign_ids(engine: AnalyticsEngine, settings: Settings, labels: str) -> dict
         SELECT cluster, '{ID_PREFIX}' || lpad(CAST(num AS VARCHAR), {ID_DIGITS}, '0'), TRUE
         FROM fresh
         """,
+        scratch=True,
     )
     engine.materialize(
         "identity_changes",
