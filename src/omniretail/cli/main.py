@@ -9,6 +9,7 @@ import pkgutil
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from omniretail.platform.errors import DomainError
 
@@ -47,6 +48,15 @@ def main() -> None:
             fg="red",
             err=True,
         )
+        sys.exit(2)
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        # the instance's configuration (OMNIRETAIL_* variables, .env): name each bad setting
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "settings"
+            message = str(err["msg"]).removeprefix("Value error, ")
+            typer.secho(f"error: configuration {where}: {message}", fg="red", err=True)
         sys.exit(2)
 
 
