@@ -442,7 +442,7 @@ def launch_campaign(
                 "stratum": a.stratum,
                 "channel": channel if not why and a.arm == "treatment" else None,
                 "store_code": p.get("preferred_store"),
-                "suppressed": why,
+                "suppressed": why[:64] if why else None,  # the column holds 64
                 "run": run,
             }
         )
