@@ -29,6 +29,8 @@ TABLES = {
     "kpi_daily": "day, store_code, channel_code",
     "kpi_summary": "as_of",
     "basket_pairs": "level, antecedent, consequent",
+    "basket_bundles": "antecedent, consequent",
+    "ins_basket_counts": "level, kind, a, b, c",
 }
 SKU_DAY = (
     "SELECT customer_id, sku, order_day, sum(units) AS units, sum(amount) AS amount, "

@@ -4,15 +4,22 @@ A transaction is a paid order. For items A and B:
 support(A,B) = orders with both / orders; confidence(A→B) = support(A,B) / support(A);
 lift(A→B) = confidence(A→B) / support(B). Pairs are computed at category and SKU level,
 bundles (three categories) at category level. Pairs below ``min_orders`` co-occurrences are
-dropped; SKU pairs only consider orders with at most ``max_items`` distinct SKUs.
+dropped; only orders with at most ``MAX_ITEMS`` distinct SKUs count.
+
+The counts behind them (``ins_basket_counts``: baskets, items, pairs, triples) add up over
+orders, so an incremental run counts only the orders paid since the last run and adds them.
 """
 
 from __future__ import annotations
 
 from omniretail.insight.kpi.sql import r6
 
+MAX_ITEMS = 20  # orders with more distinct SKUs are not baskets (bulk/catering orders)
+MIN_ORDERS = {"category": 3, "sku": 5}
+MIN_BUNDLE_ORDERS = 3
 
-def _items(level: str, max_items: int) -> str:
+
+def _items(level: str, where: str = "") -> str:
     item = "p.category_code" if level == "category" else "l.sku"
     return f"""
 SELECT DISTINCT l.source || ':' || l.order_id AS tx, {item} AS item
@@ -20,19 +27,52 @@ FROM order_lines l
 JOIN ins_order_facts o ON o.source = l.source AND o.order_id = l.order_id
 LEFT JOIN dim_product p ON p.sku = l.sku
 WHERE o.status = 'paid' AND {item} IS NOT NULL
-  AND o.skus <= {max_items}
+  AND o.skus <= {MAX_ITEMS} {where}
 """
 
 
-def pairs_sql(level: str, *, min_orders: int = 3, max_items: int = 20) -> str:
+def counts_sql(where: str = "") -> str:
+    """Co-occurrence counts, additive over orders: per level the number of baskets (``kind`` n),
+    of baskets with each item (1), each pair (2) and, for categories, each triple (3).
+    ``where`` restricts the orders ``o`` counted (an incremental run counts only new ones)."""
+    parts = []
+    for level, i in (("category", "ci"), ("sku", "si")):
+        parts += [
+            f"SELECT '{level}' AS level, 'n' AS kind, CAST(NULL AS VARCHAR) AS a, "
+            "CAST(NULL AS VARCHAR) AS b, CAST(NULL AS VARCHAR) AS c, "
+            f"count(DISTINCT tx) AS orders FROM {i}",
+            f"SELECT '{level}', '1', item, NULL, NULL, count(*) FROM {i} GROUP BY item",
+            f"SELECT '{level}', '2', x.item, y.item, NULL, count(*) FROM {i} x "
+            f"JOIN {i} y ON x.tx = y.tx AND x.item < y.item GROUP BY x.item, y.item",
+        ]
+    parts.append(
+        "SELECT 'category', '3', x.item, y.item, z.item, count(*) FROM ci x "
+        "JOIN ci y ON x.tx = y.tx AND x.item < y.item "
+        "JOIN ci z ON z.tx = x.tx AND y.item < z.item GROUP BY x.item, y.item, z.item"
+    )
+    return (
+        f"WITH ci AS ({_items('category', where)}), si AS ({_items('sku', where)}) "
+        + " UNION ALL ".join(parts)
+    )
+
+
+def add_counts_sql(new: str) -> str:
+    """``ins_basket_counts`` plus the counts of ``new`` (same columns), summed per key."""
+    return (
+        "SELECT level, kind, a, b, c, CAST(sum(orders) AS BIGINT) AS orders FROM ("
+        f"SELECT * FROM ins_basket_counts UNION ALL SELECT * FROM ({new}) new_counts"
+        ") t GROUP BY level, kind, a, b, c"
+    )
+
+
+def pairs_sql(level: str) -> str:
     return f"""
-WITH items AS ({_items(level, max_items)}),
-n AS (SELECT count(DISTINCT tx) AS tx_count FROM items),
-single AS (SELECT item, count(*) AS orders FROM items GROUP BY item),
+WITH k AS (SELECT * FROM ins_basket_counts WHERE level = '{level}'),
+n AS (SELECT orders AS tx_count FROM k WHERE kind = 'n'),
+single AS (SELECT a AS item, orders FROM k WHERE kind = '1'),
 pair AS (
-  SELECT a.item AS item_a, b.item AS item_b, count(*) AS orders_ab
-  FROM items a JOIN items b ON a.tx = b.tx AND a.item < b.item
-  GROUP BY a.item, b.item HAVING count(*) >= {min_orders}
+  SELECT a AS item_a, b AS item_b, orders AS orders_ab FROM k
+  WHERE kind = '2' AND orders >= {MIN_ORDERS[level]}
 ), directed AS (
   SELECT item_a AS antecedent, item_b AS consequent, orders_ab FROM pair
   UNION ALL SELECT item_b, item_a, orders_ab FROM pair
@@ -48,21 +88,16 @@ JOIN single sa ON sa.item = d.antecedent JOIN single sc ON sc.item = d.consequen
 """
 
 
-def bundles_sql(*, min_orders: int = 3, max_items: int = 20) -> str:
+def bundles_sql() -> str:
     """Three-category bundles: antecedent pair (A, B) → consequent C."""
     return f"""
-WITH items AS ({_items("category", max_items)}),
-n AS (SELECT count(DISTINCT tx) AS tx_count FROM items),
-single AS (SELECT item, count(*) AS orders FROM items GROUP BY item),
-pair AS (
-  SELECT a.item AS item_a, b.item AS item_b, count(*) AS orders_ab
-  FROM items a JOIN items b ON a.tx = b.tx AND a.item < b.item GROUP BY a.item, b.item
-),
+WITH k AS (SELECT * FROM ins_basket_counts WHERE level = 'category'),
+n AS (SELECT orders AS tx_count FROM k WHERE kind = 'n'),
+single AS (SELECT a AS item, orders FROM k WHERE kind = '1'),
+pair AS (SELECT a AS item_a, b AS item_b, orders AS orders_ab FROM k WHERE kind = '2'),
 triple AS (
-  SELECT a.item AS item_a, b.item AS item_b, c.item AS item_c, count(*) AS orders_abc
-  FROM items a JOIN items b ON a.tx = b.tx AND a.item < b.item
-  JOIN items c ON c.tx = a.tx AND b.item < c.item
-  GROUP BY a.item, b.item, c.item HAVING count(*) >= {min_orders}
+  SELECT a AS item_a, b AS item_b, c AS item_c, orders AS orders_abc FROM k
+  WHERE kind = '3' AND orders >= {MIN_BUNDLE_ORDERS}
 ), rules AS (
   SELECT item_a AS a, item_b AS b, item_c AS c, orders_abc FROM triple
   UNION ALL SELECT item_a, item_c, item_b, orders_abc FROM triple
