@@ -231,3 +231,13 @@ def test_pos_sales_carry_the_members_phone(world_dir: Path) -> None:
     with_card = sales[sales["会员卡号"] != ""]
     assert (with_card["会员手机"] == with_card["会员卡号"].map(phone)).all()
     assert (sales.loc[sales["会员卡号"] == "", "会员手机"] == "").all()
+
+
+def test_some_app_members_give_an_email_with_their_newsletter_choice(world_dir: Path) -> None:
+    app = read_export(world_dir, "exports/app/members.parquet").to_pandas()
+    has = app["email"].notna()
+    assert 0.1 < has.mean() < 0.4
+    assert app.loc[has, "email"].str.fullmatch(r"[a-z0-9]+@[a-z0-9]+\.com").all()
+    assert app.loc[has, "email"].str.endswith("@qq.com").mean() > 0.4
+    assert app["email_opt_in"].notna().eq(has).all()  # a choice only where there is an address
+    assert 0.3 < app.loc[has, "email_opt_in"].astype(bool).mean() < 0.9

@@ -14,7 +14,7 @@ from omniretail.demo.identities import device_ids
 from omniretail.demo.messy import TEST_NAMES, TEST_PHONES, fill_test, messy_birthdays, messy_phones
 from omniretail.demo.names import nicknames
 from omniretail.demo.orders import FULFILMENTS
-from omniretail.demo.rand import Arr, stage_rng, unique_tokens
+from omniretail.demo.rand import Arr, scrambled_ids, stage_rng, unique_tokens
 from omniretail.demo.writers import (
     as_text,
     concat,
@@ -38,6 +38,25 @@ _EPOCH_START = int((START - np.datetime64("1970-01-01", "D")).astype(int)) * 864
 def unionids(seed: int, n_people: int) -> Arr:
     """One WeChat open-platform unionid per person (only some sources reveal it)."""
     return unique_tokens(stage_rng(seed, "unionid"), n_people, 28, "o6_bm")
+
+
+def person_emails(seed: int, n_people: int) -> Arr:
+    """One e-mail address per person: mostly QQ mail (``<QQ number>@qq.com``), else a handle at
+    a domestic provider. Unique per person (the QQ number / handle embeds a scrambled id)."""
+    rng = stage_rng(seed, "emails")
+    qq = scrambled_ids(n_people, 9, salt=int(rng.integers(1 << 40))) + 100_000_000
+    handle = np.char.add(
+        np.asarray(["xiao", "happy", "lucky", "mm", "ayu", "tt"])[rng.integers(0, 6, n_people)],
+        (qq % 10_000_000).astype(str),
+    )
+    domain = np.asarray(["@163.com", "@126.com", "@foxmail.com", "@sina.com"])[
+        rng.integers(0, 4, n_people)
+    ]
+    return np.where(
+        rng.random(n_people) < 0.6,
+        np.char.add(qq.astype(str), "@qq.com"),
+        np.char.add(handle, domain),
+    )
 
 
 def miniprogram_order_no(day: Arr, seq: Arr) -> pa.Array:
@@ -129,6 +148,11 @@ def write_app(w: World) -> None:
     bound = (rng.random(n) < 0.3) & ~src.is_test
     birthday = p.birthday[pp]
     reg = _reg_day(w, rng, src.person, src.is_dup)
+    # an e-mail for e-receipts on a quarter of the accounts; most of them accept newsletters
+    erng = w.rng("export:app:email")
+    has_email = (erng.random(n) < 0.25) & ~src.is_test
+    email_opt_in = has_email & (erng.random(n) < 0.6)
+    email = person_emails(w.seed, p.n)[pp]
     members = pa.table(
         {
             "member_id": src.record_id,
@@ -140,6 +164,8 @@ def write_app(w: World) -> None:
             "device_id": device_ids(w.seed, "app", n),
             "unionid": pa.array(unionids(w.seed, p.n)[pp], mask=~bound),
             "push_enabled": rng.random(n) < 0.55,
+            "email": pa.array(email, mask=~has_email),
+            "email_opt_in": pa.array(email_opt_in, mask=~has_email),
         }
     ).sort_by("register_time")
     rel = "exports/app/members.parquet"
