@@ -28,7 +28,10 @@ def get_db() -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+# scope="function": the commit (or rollback) runs when the path operation returns, before the
+# response is sent. A failed commit is then the request's error, not a 200 already on the wire,
+# and the transaction's locks are released before the client can send its next request.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 @dataclass
