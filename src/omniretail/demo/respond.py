@@ -55,9 +55,9 @@ from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import Conflict, InvalidInput
 
 ACTION = "demo.respond"
-# The campaign report compares ``ordered_at`` (local wall clock) with the launch time (UTC);
-# orders are kept this far before the window's end so none of them falls outside it.
-END_MARGIN = timedelta(hours=9)
+# The campaign report's window is [launch, launch + window_days) in local wall-clock time, the
+# time of ``ordered_at``; orders are kept just inside its end.
+END_MARGIN = timedelta(minutes=1)
 CENT = Decimal("0.01")
 
 
