@@ -170,12 +170,22 @@ def campaign_report(
     report["roi"] = (
         round((inc - float(cost)) / float(cost), 4) if inc is not None and cost else None
     )
+    # Variants are randomised within the treatment arm, so each is compared with the whole
+    # holdout. The store is known before assignment for holdout members too, so a store's treated
+    # members are compared with that store's holdout (a whole-holdout comparison would mix the
+    # store's level with the chain's). The channel exists only for reached members: that row is
+    # descriptive against the whole holdout.
+    hold_by_store: dict[str, list[str]] = defaultdict(list)
+    for m in members:
+        if m.arm == "holdout":
+            hold_by_store[str(m.store_code or "none")].append(m.customer_id)
     for dim in ("variant", "channel", "store_code"):
         groups: dict[str, list[str]] = defaultdict(list)
         for m in members:
             if m.arm == "treatment":
                 groups[str(getattr(m, dim) or "none")].append(m.customer_id)
         report[f"by_{dim}"] = {
-            k: effect_block(outcomes, ids, hold) for k, ids in sorted(groups.items())
+            k: effect_block(outcomes, ids, hold_by_store[k] if dim == "store_code" else hold)
+            for k, ids in sorted(groups.items())
         }
     return report
