@@ -59,13 +59,22 @@ def risks(code: str) -> None:
 
 @app.command("launch")
 def launch(code: str) -> None:
-    """Snapshot the audience, split the holdout, issue coupons and queue the messages."""
+    """Snapshot the audience, split the holdout, issue coupons and queue the messages (a
+    journey: run today's step on its trigger)."""
     from omniretail.insight.segment.service import run_on_published
     from omniretail.marketing.campaign import service
+    from omniretail.marketing.campaign.journeys import run_journey
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
-        _echo(run_on_published(lambda eng: service.launch_campaign(s, eng, code=code, actor="cli")))
+        if service.get_campaign(s, code=code).kind == "journey":
+            _echo(run_on_published(lambda eng: run_journey(s, eng, code=code, actor="cli")))
+        else:
+            _echo(
+                run_on_published(
+                    lambda eng: service.launch_campaign(s, eng, code=code, actor="cli")
+                )
+            )
 
 
 @app.command("dispatch")

@@ -237,6 +237,10 @@ def test_birthday_journey_runs_daily_without_reentry(instance: Session) -> None:
         ),
     )
     s.commit()
+    # a plain launch of a journey would message the whole audience without the trigger
+    with pytest.raises(CampaignInvalid, match="journey"):
+        run_on_published(lambda e: service.launch_campaign(s, e, code="BDAY"))
+    s.rollback()
     day1 = run_on_published(lambda e: run_journey(s, e, code="BDAY", today=date(2026, 11, 1)))
     s.commit()
     assert day1["audience"] > 0

@@ -358,6 +358,13 @@ def launch_campaign(
             "be launched",
             field="status",
         )
+    if c.kind == "journey" and extra_rule is None:
+        raise CampaignInvalid(
+            f"campaign {code!r} is a journey: it runs every day on its trigger "
+            "(run-journey, or `omniretail campaign run-due` from cron); a plain launch would "
+            "message its whole audience without the trigger",
+            field="kind",
+        )
     channels = list(c.channels)
     profiles = audience_mod.member_profiles(
         engine, session, audience or c.audience, c.stratify_by, extra_rule=extra_rule
