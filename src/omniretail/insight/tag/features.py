@@ -90,7 +90,10 @@ SELECT o.customer_id, l.sku, CAST(o.ordered_at AS DATE) AS order_day,
        CAST(sum(l.amount) AS DECIMAL(18, 2)) AS amount,
        CAST(sum(CASE WHEN date_diff('day', p.launch_date, CAST(o.ordered_at AS DATE))
                           BETWEEN 0 AND 90 THEN l.quantity ELSE 0 END) AS BIGINT) AS new_units,
-       sum(l.quantity * CAST(l.unit_price AS DOUBLE) / cp.avg_price) AS price_index_units
+       -- per line to 6 decimals, then exact decimal sums: the same result whatever the order
+       -- of summation (threads, engines, incremental appends), so price_band never flips
+       CAST(sum(CAST(l.quantity * CAST(l.unit_price AS DOUBLE) / cp.avg_price AS DECIMAL(18, 6)))
+            AS DECIMAL(18, 6)) AS price_index_units
 FROM order_lines l
 JOIN orders o ON o.source = l.source AND o.order_id = l.order_id
 {"JOIN ins_new_orders n ON n.source = l.source AND n.order_id = l.order_id" if where else ""}
@@ -126,7 +129,8 @@ def customer_sku_sql(scope: str = "") -> str:
 SELECT s.*, p.category_code, p.parent_category_code, p.brand, p.flavor, p.replenish_days
 FROM (
   SELECT customer_id, sku, sum(units) AS units, sum(amount) AS amount,
-         sum(new_units) AS new_units, sum(price_index_units) AS price_index_units
+         sum(new_units) AS new_units,
+         CAST(sum(price_index_units) AS DECIMAL(18, 6)) AS price_index_units
   FROM ins_customer_sku_day o WHERE true {scope} GROUP BY customer_id, sku
 ) s LEFT JOIN dim_product p ON p.sku = s.sku
 """
@@ -236,7 +240,7 @@ SELECT anyst.customer_id,
   chan_orders.top_key AS top_order_channel, store_pref.top_key AS store_preference,
   skuagg.distinct_skus, cat.n_keys AS category_count, brand.n_keys AS brand_count,
   flavor.n_keys AS flavor_count, skuagg.new_product_units, skuagg.sku_units,
-  skuagg.price_index_units,
+  CAST(skuagg.price_index_units AS DOUBLE) AS price_index_units,
   skuagg.replenish_units / skuagg.replenish_known_units AS replenish_days,
   cat.top_key AS top_category, cat.score AS top_category_units, cat2.top_key AS second_category,
   parent_cat.top_key AS top_parent_category, brand.top_key AS top_brand,
