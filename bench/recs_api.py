@@ -8,14 +8,18 @@ Run: ``.venv/bin/python bench/recs_api.py [--rates 50 100 200] [--seconds 20] [-
    persons, ~2,000 SKUs) loaded as the contract tables ``orders``, ``order_lines``,
    ``dim_product``, ``customers``; the ``recommendations`` pipeline step; a published snapshot;
    a console user.
-2. Starts ``uvicorn omniretail.web.app:create_app`` (one worker) on 127.0.0.1 and logs in.
+2. Starts ``uvicorn omniretail.web.app:create_app`` (``--workers``, default 1) on 127.0.0.1 and
+   logs in.
 3. Open-loop load: requests are *scheduled* at fixed rates (default 200/s) whatever the server
    does, and latency is measured from the scheduled time, so queueing delay is counted
    (no coordinated omission). Customers are drawn at random. The load generator is a small
    HTTP/1.1 client on raw asyncio streams (pre-encoded requests, keep-alive connections): an
    httpx client spent ~20x the server's CPU per request and starved the server on 2 cores.
-4. Baselines in the same run and server at the same rate: ``GET /api/v1/health`` (no
-   authentication) and, with ``--auth-baseline``, ``GET /api/v1/auth/me`` (authentication only).
+4. Baselines in the same run and server at the same rate, after the endpoint: ``GET
+   /api/v1/health`` (no authentication) and, with ``--auth-baseline``, ``GET /api/v1/auth/me``
+   (authentication only). Before each phase the server must answer /health in < 20 ms five
+   times in a row: an overloaded server (requests abandoned by the client are still served)
+   otherwise spills its backlog into the next phase.
 5. CPU: the server's and the load generator's CPU seconds per run (from /proc), so the cost per
    request can be read even when the shared machine's wall-clock times are not; the 1-minute
    load average at the start and end of each run.
@@ -166,13 +170,26 @@ def encode_get(path: str, cookie: str) -> bytes:
     ).encode()
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of a process (Linux /proc), None elsewhere."""
+def _stat(pid: int | str) -> list[str] | None:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process and its children (uvicorn's workers), from
+    Linux /proc; None elsewhere."""
+    own = _stat(pid)
+    if own is None:
+        return None
+    total = int(own[11]) + int(own[12])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and entry.name != str(pid):
+            fields = _stat(entry.name)
+            if fields is not None and fields[1] == str(pid):
+                total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def open_loop(
@@ -239,6 +256,24 @@ async def open_loop(
     }
 
 
+async def drain(pool: Pool, health: bytes, limit_s: float = 120.0) -> float:
+    """Wait until an overloaded server has worked off its backlog (five /health answers in
+    a row under 20 ms), so one phase's overload does not spill into the next; seconds waited."""
+    start = time.perf_counter()
+    fast = 0
+    while fast < 5 and time.perf_counter() - start < limit_s:
+        t0 = time.perf_counter()
+        try:
+            conn = await pool.get()
+            await asyncio.wait_for(conn.request(health), 30)
+            pool.put(conn)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+            fast = 0
+            continue
+        fast = fast + 1 if time.perf_counter() - t0 < 0.02 else 0
+    return round(time.perf_counter() - start, 2)
+
+
 KEYS = (
     "p50_ms",
     "p95_ms",
@@ -268,10 +303,10 @@ async def bench(
         # the first request after a publish loads the snapshot's serving view
         (await client.get(paths[0])).raise_for_status()
     recs = [encode_get(p, cookie) for p in paths]
-    endpoints = {"health (baseline)": [encode_get("/api/v1/health", cookie)]}
+    health = [encode_get("/api/v1/health", cookie)]
+    endpoints = {"customer recommendations": recs, "health (baseline)": health}
     if args.auth_baseline:
         endpoints["auth only (baseline)"] = [encode_get("/api/v1/auth/me", cookie)]
-    endpoints["customer recommendations"] = recs
     pool = Pool(port)
     service_ms = []
     for raw in recs[:200]:  # closed loop, one at a time: the service time
@@ -291,9 +326,11 @@ async def bench(
         run: dict[str, Any] = {}
         for rate in args.rates:
             for name, requests in endpoints.items():
+                drained = await drain(pool, health[0])
                 run[f"{name} @{rate:g}/s"] = await open_loop(
                     pool, requests, rate, args.seconds, server_pid
                 )
+                run[f"{name} @{rate:g}/s"]["drain_seconds_before"] = drained
             print(
                 json.dumps({k: v for k, v in run.items() if f"@{rate:g}/s" in k}),
                 file=sys.stderr,
@@ -326,6 +363,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--world", type=Path)
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument(
         "--auth-baseline", action="store_true", help="also load GET /api/v1/auth/me (auth only)"
     )
@@ -352,6 +390,8 @@ def main() -> None:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                "--workers",
+                str(args.workers),
             ],
             env=env,
         )
@@ -377,6 +417,7 @@ def main() -> None:
             seconds=args.seconds,
             customers=len(customers),
             cpus=os.cpu_count(),
+            workers=args.workers,
         )
         print(json.dumps(result, indent=1))
     finally:
