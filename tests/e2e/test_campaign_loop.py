@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from tests.e2e.conftest import (
@@ -34,6 +31,7 @@ from tests.e2e.conftest import (
     _wait_until_up,
     log_in,
 )
+from tests.receivers import Inbox, smtp_server, webhook_receiver
 
 pytestmark = pytest.mark.browser
 
@@ -49,21 +47,12 @@ BUILD_STEPS = [
 AFTER_RESPONSE = ["standardize", "identity", "unify"]
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.mails: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.mails.append(envelope)
-        return "250 OK"
-
-
 @dataclass
 class Demo:
     url: str
     home: Path
     env: dict[str, str]
-    inbox: _Inbox
+    inbox: Inbox
     hooks: list[dict[str, Any]] = field(default_factory=list)
 
     def cli(self, *args: str) -> str:
@@ -102,33 +91,16 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     from omniretail.platform.auth import service as auth_service
 
     home = tmp_path_factory.mktemp("loop") / "home"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        smtp_port = int(sock.getsockname()[1])
-    inbox = _Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    hooks: list[dict[str, Any]] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            hooks.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b'{"id": "wh"}')
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    receiver = HTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    receivers = ExitStack()
+    inbox, smtp_port = receivers.enter_context(smtp_server())
+    hooks = receivers.enter_context(webhook_receiver(honour_idempotency=False))
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIRETAIL_")}
     env.update(
         {
             "OMNIRETAIL_HOME": str(home),
             "OMNIRETAIL_DEMO": "1",
             "OMNIRETAIL_MESSAGING_SMTP_PORT": str(smtp_port),
-            "OMNIRETAIL_MESSAGING_WEBHOOK_URL": f"http://127.0.0.1:{receiver.server_port}/hook",
+            "OMNIRETAIL_MESSAGING_WEBHOOK_URL": hooks.url,
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -164,13 +136,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
                 )  # fmt: skip
             url = f"http://127.0.0.1:{port}"
             _wait_until_up(url, process, log)
-            yield Demo(url=url, home=home, env=env, inbox=inbox, hooks=hooks)
+            yield Demo(url=url, home=home, env=env, inbox=inbox, hooks=hooks.bodies)
         finally:
             if process is not None:
                 process.terminate()
                 process.wait(timeout=15)
-            smtp.stop()
-            receiver.shutdown()
+            receivers.close()
             config.reset_settings()
             mconfig.get_messaging_settings.cache_clear()
 

@@ -3,16 +3,12 @@ real SMTP server (aiosmtpd) and a real HTTP webhook receiver on loopback."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,55 +25,19 @@ from omniretail.marketing.messaging.models import Message
 from omniretail.platform import db, migrate
 from omniretail.platform.engine import DuckDBEngine, publish_snapshot, work_path
 from tests.marketing.campaign.conftest import publish_with_template
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.mails: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.mails.append(envelope)
-        return "250 OK"
+from tests.receivers import Inbox, smtp_server, webhook_receiver
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[_Inbox, int]]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    inbox = _Inbox()
-    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield inbox, port
-    ctl.stop()
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
 def webhook() -> Iterator[tuple[list[dict[str, Any]], int]]:
-    got: list[dict[str, Any]] = []
-    seen: set[str] = set()
-
-    class H(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-            key = self.headers["Idempotency-Key"]
-            if key not in seen:  # a receiver that honours the idempotency key
-                seen.add(key)
-                got.append(body)
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b'{"id": "wh-1"}')
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    srv = HTTPServer(("127.0.0.1", 0), H)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield got, srv.server_port
-    srv.shutdown()
+    with webhook_receiver() as hooks:
+        yield hooks.bodies, hooks.port
 
 
 @pytest.fixture
@@ -85,7 +45,7 @@ def instance(
     home: Path,
     snapshot_file: Path,
     monkeypatch: pytest.MonkeyPatch,
-    smtp: tuple[_Inbox, int],
+    smtp: tuple[Inbox, int],
     webhook: tuple[list[dict[str, Any]], int],
 ) -> Iterator[Session]:
     monkeypatch.setenv("OMNIRETAIL_MESSAGING_SMTP_PORT", str(smtp[1]))
