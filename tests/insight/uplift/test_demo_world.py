@@ -37,4 +37,11 @@ def test_targeting_report_against_the_truth(world: Path) -> None:
         assert policies[name]["incremental_revenue"] <= oracle
         assert policies[name]["incremental_revenue"] > policies["random"]["incremental_revenue"]
     assert policies["oracle"]["sleeping_dogs_targeted"] == 0
+    for name in ("x_learner_cf", "lift_learner"):
+        assert policies[name]["incremental_revenue"] <= oracle
+    limits = report["limits"]
+    assert limits["revenue_ranking_by_true_uplift_fitted_on_features"] <= oracle
+    assert limits["revenue_ranking_by_true_purchase_probability"] <= oracle
+    # in the demo world's response model the effect scales with the purchase rate
+    assert limits["spearman_true_uplift_vs_true_purchase_probability"] > 0.5
     assert report["campaign"]["coupons"] == round(0.2 * report["world"]["target"])
