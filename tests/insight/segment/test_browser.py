@@ -145,7 +145,8 @@ def test_tag_catalogue_and_dashboards(page, screenshot) -> None:  # noqa: F811
     )
     page.set_viewport_size({"width": 1000, "height": 800})
     page.wait_for_function(
-        "(w) => echarts.getInstanceByDom(document.getElementById('chart-provinces')).getWidth() < w",
+        "(w) => echarts.getInstanceByDom(document.getElementById('chart-provinces'))"
+        ".getWidth() < w",
         arg=width,
     )
     page.set_viewport_size(VIEWPORT)
