@@ -38,30 +38,9 @@ from omniretail.marketing.coupon.models import Coupon, CouponRedemption
 from omniretail.marketing.coupon.schemas import TemplateCreate
 from omniretail.marketing.messaging import config as mconfig
 from omniretail.marketing.messaging import service as messaging
-from omniretail.platform import config, db, migrate, pipeline
+from omniretail.platform import config, db, migrate
 from omniretail.platform.db import utcnow
-from omniretail.platform.engine import open_engine, publish_snapshot
-
-BUILD_STEPS = [
-    "standardize",
-    "identity",
-    "unify",
-    "insight.features",
-    "insight.rfm",
-    "insight.lifecycle",
-    "insight.tags",
-]
-AFTER_RESPONSE = ["standardize", "identity", "unify"]  # what the report reads: orders
-
-
-def _run_pipeline(steps: list[str]) -> None:
-    settings = config.get_settings()
-    engine = open_engine(settings=settings)
-    try:
-        pipeline.run(pipeline.PipelineContext(engine=engine, settings=settings), only=steps)
-    finally:
-        engine.close()
-    publish_snapshot(settings)
+from tests.demo.instance import AFTER_RESPONSE, BUILD_STEPS, run_pipeline
 
 
 def _campaign(code: str) -> CampaignCreate:
@@ -100,7 +79,7 @@ def template_home(tmp_path_factory: pytest.TempPathFactory, world_dir: Path) -> 
         shutil.copytree(world_dir, home / "demo-world")
         with db.session_scope() as s:
             import_world(s, world=home / "demo-world")
-        _run_pipeline(BUILD_STEPS)
+        run_pipeline(BUILD_STEPS)
         with db.session_scope() as s:
             coupon_service.create_template(
                 s,
@@ -166,7 +145,7 @@ def test_response_flows_back_and_the_report_recovers_the_true_effect(instance: S
     assert all(r.order_id.startswith("DR-DORM-") for r in ledger)
     assert float(sum(r.discount for r in ledger)) == out["coupon_discount"]
 
-    _run_pipeline(AFTER_RESPONSE)
+    run_pipeline(AFTER_RESPONSE)
     rows = run_on_published(  # reopens the snapshot the pipeline just published
         lambda e: e.fetch_rows(
             "SELECT count(*) AS n, count(customer_id) AS known, sum(paid_amount)::DOUBLE AS paid,"

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,18 +62,23 @@ class LiveServer:
 
     def cli(self, *args: str, input: str | None = None) -> str:
         """Run an ``omniretail`` command against this instance; returns its stdout."""
-        done = subprocess.run(
-            [sys.executable, "-m", "omniretail.cli.main", *args],
-            env=self.env,
-            cwd=REPO,
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, f"omniretail {' '.join(args)} failed:\n{done.stderr}"
-        return done.stdout
+        return run_cli(self.env, *args, input=input)
+
+
+def run_cli(env: dict[str, str], *args: str, input: str | None = None) -> str:
+    """Run an ``omniretail`` command with ``env``; returns its stdout (asserts success)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "omniretail.cli.main", *args],
+        env=env,
+        cwd=REPO,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, f"omniretail {' '.join(args)} failed:\n{done.stderr}"
+    return done.stdout
 
 
 def _free_port() -> int:
@@ -95,6 +101,31 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"the server did not answer in 90 s:\n{log.read_text()[-4000:]}")
 
 
+@contextmanager
+def serve_console(env: dict[str, str], log: Path) -> Iterator[str]:
+    """The real application under uvicorn on a free loopback port, with ``env``; yields its
+    URL once ``/api/v1/health`` answers, and stops the server afterwards."""
+    port = _free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "uvicorn", "omniretail.web.app:create_app", "--factory",
+                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+            ],
+            env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     if not (VENDOR / "echarts.min.js").exists():
@@ -111,25 +142,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )  # fmt: skip
     write_snapshot(home / "analytics" / "published.duckdb", seed)
 
-    port = _free_port()
-    server.url = f"http://127.0.0.1:{port}"
-    with server.log.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "uvicorn", "omniretail.web.app:create_app", "--factory",
-                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-            ],
-            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        _wait_until_up(server.url, process, server.log)
+    with serve_console(env, server.log) as url:
+        server.url = url
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -23,28 +21,17 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tests.demo.instance import AFTER_RESPONSE, BUILD_STEPS, run_pipeline
 from tests.e2e.conftest import (
     ADMIN,
-    REPO,
     VIEWPORT,
-    _free_port,
-    _wait_until_up,
     log_in,
+    run_cli,
+    serve_console,
 )
 from tests.receivers import Inbox, smtp_server, webhook_receiver
 
 pytestmark = pytest.mark.browser
-
-BUILD_STEPS = [
-    "standardize",
-    "identity",
-    "unify",
-    "insight.features",
-    "insight.rfm",
-    "insight.lifecycle",
-    "insight.tags",
-]
-AFTER_RESPONSE = ["standardize", "identity", "unify"]
 
 
 @dataclass
@@ -56,30 +43,7 @@ class Demo:
     hooks: list[dict[str, Any]] = field(default_factory=list)
 
     def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "omniretail.cli.main", *args],
-            env=self.env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, f"omniretail {' '.join(args)} failed:\n{done.stderr}"
-        return done.stdout
-
-
-def _run_pipeline(steps: list[str]) -> None:
-    from omniretail.platform import config, pipeline
-    from omniretail.platform.engine import open_engine, publish_snapshot
-
-    settings = config.get_settings()
-    engine = open_engine(settings=settings)
-    try:
-        pipeline.run(pipeline.PipelineContext(engine=engine, settings=settings), only=steps)
-    finally:
-        engine.close()
-    publish_snapshot(settings)
+        return run_cli(self.env, *args)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +68,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    process: subprocess.Popen[bytes] | None = None
     with pytest.MonkeyPatch.context() as mp:
         for k in [k for k in os.environ if k.startswith("OMNIRETAIL_")]:
             mp.delenv(k)
@@ -122,25 +85,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
                 auth_service.ensure_user(
                     s, username=ADMIN[0], password=ADMIN[1], role="admin", display_name="王店长"
                 )
-            _run_pipeline(BUILD_STEPS)
-            port = _free_port()
-            log = home / "server.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    [
-                        sys.executable, "-m", "uvicorn", "omniretail.web.app:create_app",
-                        "--factory", "--host", "127.0.0.1", "--port", str(port),
-                        "--log-level", "warning",
-                    ],
-                    env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                )  # fmt: skip
-            url = f"http://127.0.0.1:{port}"
-            _wait_until_up(url, process, log)
-            yield Demo(url=url, home=home, env=env, inbox=inbox, hooks=hooks.bodies)
+            run_pipeline(BUILD_STEPS)
+            with serve_console(env, home / "server.log") as url:
+                yield Demo(url=url, home=home, env=env, inbox=inbox, hooks=hooks.bodies)
         finally:
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=15)
             receivers.close()
             config.reset_settings()
             mconfig.get_messaging_settings.cache_clear()
@@ -282,7 +230,7 @@ def test_marketer_closes_the_campaign_loop(browser, demo: Demo, screenshot) -> N
     out = json.loads(demo.cli("demo-respond", "--campaign", "WAKE", "--seed", "3"))
     assert out["orders"] > 0
     assert out["coupons_redeemed"] > 0
-    _run_pipeline(AFTER_RESPONSE)
+    run_pipeline(AFTER_RESPONSE)
 
     # 6. the report shows the redemptions and the effect versus the holdout
     page.goto("/campaigns/WAKE")

@@ -4,8 +4,6 @@ server whose published snapshot holds the small insight world."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,16 +12,14 @@ import pytest
 from omniretail.platform.engine.duckdb import DuckDBEngine
 from tests.e2e.conftest import (
     ADMIN,
-    REPO,
     VENDOR,
     VIEWPORT,
     LiveServer,
-    _free_port,
-    _wait_until_up,
     browser,  # noqa: F401 - the session's chromium
     log_in,
     screenshot,  # noqa: F401
     screenshot_dir,  # noqa: F401
+    serve_console,
 )
 from tests.insight.conftest import load_world, run_insight
 from tests.web.seed import make_seed
@@ -57,22 +53,9 @@ def insight_server(tmp_path_factory, small_world) -> Iterator[LiveServer]:  # ty
     load_world(engine, small_world)
     run_insight(engine, home)
     engine.close()
-    port = _free_port()
-    server.url = f"http://127.0.0.1:{port}"
-    with server.log.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "uvicorn", "omniretail.web.app:create_app", "--factory",
-                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-            ],
-            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        _wait_until_up(server.url, process, server.log)
+    with serve_console(env, server.log) as url:
+        server.url = url
         yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 @pytest.fixture
