@@ -62,19 +62,11 @@ def launch(code: str) -> None:
     """Snapshot the audience, split the holdout, issue coupons and queue the messages (a
     journey: run today's step on its trigger)."""
     from omniretail.insight.segment.service import run_on_published
-    from omniretail.marketing.campaign import service
-    from omniretail.marketing.campaign.journeys import run_journey
+    from omniretail.marketing.campaign.journeys import launch as start
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
-        if service.get_campaign(s, code=code).kind == "journey":
-            _echo(run_on_published(lambda eng: run_journey(s, eng, code=code, actor="cli")))
-        else:
-            _echo(
-                run_on_published(
-                    lambda eng: service.launch_campaign(s, eng, code=code, actor="cli")
-                )
-            )
+        _echo(run_on_published(lambda eng: start(s, eng, code=code, actor="cli")))
 
 
 @app.command("dispatch")

@@ -247,3 +247,26 @@ def test_a_snapshot_without_tags_is_a_clear_error(home: Path) -> None:
         service.create_campaign(s, data=_campaign(code="EMPTY", offer_template=None))
     with db.session_scope() as s, pytest.raises(NoPublishedSnapshot, match="pipeline run"):
         run_on_published(lambda e: service.assess_risks(s, e, code="EMPTY"))
+
+
+def test_launching_a_journey_starts_it_on_its_trigger(instance: Session) -> None:
+    """The API's, console's and CLI's Launch: a journey runs today's step (a plain launch
+    is refused), and launching again the same day adds nobody."""
+    from omniretail.marketing.campaign.journeys import launch
+
+    s = instance
+    service.create_campaign(
+        s,
+        data=_campaign(
+            code="BDAY-L", name="生日礼", goal="loyalty", kind="journey", trigger="birthday",
+            audience={"rule": {"field": "orders_total", "op": "gte", "value": 0}},
+            channels=["webhook"],
+        ),
+    )  # fmt: skip
+    s.commit()
+    first = run_on_published(lambda e: launch(s, e, code="BDAY-L", actor="test"))
+    s.commit()
+    again = run_on_published(lambda e: launch(s, e, code="BDAY-L", actor="test"))
+    s.commit()
+    assert "audience" in first
+    assert again["messages_queued"] == 0

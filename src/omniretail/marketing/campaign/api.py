@@ -72,16 +72,11 @@ def risks(code: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
 def launch(code: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
     """Launch a campaign; for a journey, start it: run today's step on its trigger (the daily
     job runs the following days)."""
-    from omniretail.marketing.campaign.journeys import run_journey as run
+    from omniretail.marketing.campaign.journeys import launch as start
 
     principal.require("write")
-    if service.get_campaign(db, code=code).kind == "journey":
-        out: dict[str, Any] = run_on_published(
-            lambda eng: run(db, eng, code=code, actor=principal.name)
-        )
-        return out
-    out = run_on_published(
-        lambda eng: service.launch_campaign(db, eng, code=code, actor=principal.name)
+    out: dict[str, Any] = run_on_published(
+        lambda eng: start(db, eng, code=code, actor=principal.name)
     )
     return out
 

@@ -104,3 +104,11 @@ def run_due_journeys(
         for c in list_campaigns(session)
         if c.kind == "journey" and c.status in ("draft", "running")
     ]
+
+
+def launch(session: Session, engine: AnalyticsEngine, *, code: str, actor: str) -> dict[str, Any]:
+    """Launch a campaign (the API's, console's and CLI's "Launch"). A journey is started by
+    running today's step on its trigger; the daily job runs the following days."""
+    if get_campaign(session, code=code).kind == "journey":
+        return run_journey(session, engine, code=code, actor=actor)
+    return launch_campaign(session, engine, code=code, actor=actor)

@@ -11,7 +11,6 @@ from collections import defaultdict
 from datetime import UTC, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -19,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from omniretail.marketing.campaign.models import Campaign, CampaignMember
-from omniretail.marketing.campaign.planning import PressurePolicy
+from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
 from omniretail.marketing.campaign.service import get_campaign
 from omniretail.marketing.campaign.stats import mean_effect, proportion_effect
 from omniretail.marketing.coupon.models import Coupon, CouponRedemption
@@ -41,7 +40,7 @@ def member_outcomes(
     # snapshot timestamps are the business's local wall-clock time (docs/data-contract.md);
     # launched_at is an instant (UTC, naive when the store is SQLite)
     launched = c.launched_at if c.launched_at.tzinfo else c.launched_at.replace(tzinfo=UTC)
-    start = launched.astimezone(ZoneInfo(PressurePolicy().timezone)).replace(tzinfo=None)
+    start = launched.astimezone(SCHEDULE_TZ).replace(tzinfo=None)
     end = start + timedelta(days=c.window_days)
     con = getattr(engine, "con", None)
     if con is None:
