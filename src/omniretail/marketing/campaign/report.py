@@ -3,12 +3,19 @@
 Outcomes per member (orders, revenue in the attribution window after launch) come from the
 published analytics snapshot's unified ``orders``; the holdout received nothing, so
 treatment minus holdout is the campaign's causal effect (with 95% confidence intervals).
+
+A recurring campaign (and a campaign launched more than once) has one member row per run; a
+member's arm is fixed across runs (the split hashes campaign and customer), so the whole-campaign
+blocks count each member once and ``runs`` gives the breakdown per run: that run's audience,
+messages, redemptions and its own effect versus that run's holdout, in that run's window (from
+the run's launch for ``window_days``, cut at the next run's launch so a day's orders are
+attributed to one run).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +24,7 @@ import pyarrow as pa
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from omniretail.marketing.campaign.models import Campaign, CampaignMember
+from omniretail.marketing.campaign.models import Campaign, CampaignMember, CampaignRun
 from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
 from omniretail.marketing.campaign.service import get_campaign
 from omniretail.marketing.campaign.stats import mean_effect, proportion_effect
@@ -31,17 +38,32 @@ def _of_campaign(code: str) -> Any:
     return or_(Coupon.campaign_id == code, Coupon.campaign_id.like(f"{code}:%"))
 
 
+def _local(t: datetime) -> datetime:
+    """An instant (UTC, naive when the store is SQLite) as the snapshot's local wall-clock time
+    (docs/data-contract.md)."""
+    aware = t if t.tzinfo else t.replace(tzinfo=UTC)
+    return aware.astimezone(SCHEDULE_TZ).replace(tzinfo=None)
+
+
 def member_outcomes(
-    engine: AnalyticsEngine, c: Campaign, customer_ids: list[str]
+    engine: AnalyticsEngine,
+    c: Campaign,
+    customer_ids: list[str],
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> dict[str, tuple[int, float]]:
-    """Orders and revenue of each member in the window after launch (from the snapshot)."""
-    if c.launched_at is None or not customer_ids:
+    """Orders and revenue of each member in the window after launch (from the snapshot).
+
+    The window is ``window_days`` from the campaign's launch, or from ``start`` (one run's
+    launch) and cut at ``end`` when given (the next run's launch)."""
+    first = start or c.launched_at
+    if first is None or not customer_ids:
         return {}
-    # snapshot timestamps are the business's local wall-clock time (docs/data-contract.md);
-    # launched_at is an instant (UTC, naive when the store is SQLite)
-    launched = c.launched_at if c.launched_at.tzinfo else c.launched_at.replace(tzinfo=UTC)
-    start = launched.astimezone(SCHEDULE_TZ).replace(tzinfo=None)
-    end = start + timedelta(days=c.window_days)
+    local_start = _local(first)
+    local_end = local_start + timedelta(days=c.window_days)
+    if end is not None:
+        local_end = min(local_end, _local(end))
     con = getattr(engine, "con", None)
     if con is None:
         raise RuntimeError("campaign reports read the DuckDB snapshot")
@@ -56,14 +78,22 @@ def member_outcomes(
           AND coalesce(o.status, 'paid') NOT IN ('cancelled')
         GROUP BY o.customer_id
         """,
-        [start, end],
+        [local_start, local_end],
     )
     con.unregister("campaign_report_members")
     return {str(r["customer_id"]): (int(r["orders"]), float(r["revenue"] or 0)) for r in rows}
 
 
+MIN_RUN_ARM = 20  # a run's effect is estimated when each arm has at least this many members
+_NEVER = 2**62
+
+
 def effect_block(
-    outcomes: dict[str, tuple[int, float]], treat: list[str], hold: list[str]
+    outcomes: dict[str, tuple[int, float]],
+    treat: list[str],
+    hold: list[str],
+    *,
+    min_arm: int = 2,
 ) -> dict[str, Any]:
     def arrays(ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
         conv = np.array([outcomes.get(i, (0, 0.0))[0] > 0 for i in ids], dtype=bool)
@@ -79,7 +109,7 @@ def effect_block(
         "revenue": round(float(rt.sum()), 2),
         "conversion": round(float(ct.mean()), 6) if len(ct) else None,
     }
-    if len(treat) >= 2 and len(hold) >= 2:
+    if len(treat) >= max(min_arm, 2) and len(hold) >= max(min_arm, 2):
         conv = proportion_effect(int(ct.sum()), len(ct), int(ch.sum()), len(ch))
         rev = mean_effect(rt, rh)
         block["conversion_effect"] = conv.as_dict()
@@ -93,11 +123,96 @@ def effect_block(
     return block
 
 
+def _iso(t: datetime | None) -> str | None:
+    if t is None:
+        return None
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).isoformat()
+
+
+def run_breakdown(
+    session: Session, engine: AnalyticsEngine | None, c: Campaign, members: list[Any]
+) -> list[dict[str, Any]]:
+    """One block per run: its date, audience, messages, redemptions, conversion and revenue,
+    and its effect versus that run's holdout (``effect_block``, when both arms of the run
+    have ``MIN_RUN_ARM`` members) in the run's window."""
+    launches = {
+        int(r.run): r
+        for r in session.execute(
+            select(CampaignRun.run, CampaignRun.scheduled_for, CampaignRun.launched_at).where(
+                CampaignRun.campaign_id == c.id
+            )
+        )
+    }
+    arms: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+    for m in members:
+        arms[int(m.run)][0 if m.arm == "treatment" else 1].append(m.customer_id)
+    numbers = sorted(set(arms) | set(launches))
+    starts: dict[int, datetime | None] = {
+        n: launches[n].launched_at if n in launches else (c.launched_at if n == 1 else None)
+        for n in numbers
+    }
+    out = []
+    for i, n in enumerate(numbers):
+        treat, hold = arms[n]
+        start = starts[n]
+        end = next((starts[k] for k in numbers[i + 1 :] if starts[k] is not None), None)
+        prefix = f"{c.code}:{n}:%"
+        sent = session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.campaign_id == c.id,
+                Message.key.like(prefix),
+                Message.status.in_(("sent", "delivered")),
+            )
+        )
+        delivered = session.scalar(
+            select(func.count())
+            .select_from(MessageEvent)
+            .join(Message, Message.id == MessageEvent.message_id)
+            .where(
+                Message.campaign_id == c.id,
+                Message.key.like(prefix),
+                MessageEvent.kind == "delivered",
+            )
+        )
+        redeemed = session.scalar(
+            select(func.count())
+            .select_from(Coupon)
+            .where(
+                Coupon.campaign_id == (c.code if c.kind == "once" else f"{c.code}:{n}"),
+                Coupon.status == "redeemed",
+            )
+        )
+        measured = engine is not None and start is not None
+        outcomes = (
+            member_outcomes(engine, c, treat + hold, start=start, end=end)
+            if engine is not None and start is not None
+            else {}
+        )
+        scheduled = launches[n].scheduled_for if n in launches else None
+        out.append(
+            {
+                "run": n,
+                "scheduled_for": _iso(scheduled),
+                "launched_at": _iso(start),
+                "window_end": _iso(end),
+                "audience": len(treat) + len(hold),
+                "sent": int(sent or 0),
+                "delivered": int(delivered or 0),
+                "coupons_redeemed": int(redeemed or 0),
+                # no effect without outcomes (no snapshot, or a run never launched)
+                **effect_block(outcomes, treat, hold, min_arm=MIN_RUN_ARM if measured else _NEVER),
+            }
+        )
+    return out
+
+
 def campaign_report(
     session: Session, engine: AnalyticsEngine | None, *, code: str
 ) -> dict[str, Any]:
     c = get_campaign(session, code=code)
-    members = list(
+    member_runs = list(
         session.execute(
             select(
                 CampaignMember.customer_id,
@@ -106,9 +221,18 @@ def campaign_report(
                 CampaignMember.channel,
                 CampaignMember.store_code,
                 CampaignMember.suppressed,
-            ).where(CampaignMember.campaign_id == c.id)
+                CampaignMember.run,
+            )
+            .where(CampaignMember.campaign_id == c.id)
+            .order_by(CampaignMember.run)
         )
     )
+    # a member of several runs counts once in the whole-campaign blocks (first run's row;
+    # the arm is the same in every run)
+    first: dict[str, Any] = {}
+    for m in member_runs:
+        first.setdefault(m.customer_id, m)
+    members = list(first.values())
     treat = [m.customer_id for m in members if m.arm == "treatment"]
     hold = [m.customer_id for m in members if m.arm == "holdout"]
     status_counts = dict(
@@ -187,4 +311,5 @@ def campaign_report(
             k: effect_block(outcomes, ids, hold_by_store[k] if dim == "store_code" else hold)
             for k, ids in sorted(groups.items())
         }
+    report["runs"] = run_breakdown(session, engine, c, member_runs) if c.kind != "journey" else []
     return report

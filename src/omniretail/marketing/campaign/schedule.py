@@ -21,7 +21,7 @@ audited and does not stop the others; it is tried again at the next call.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -105,7 +105,8 @@ def _run_one(
                 detail={"runs": run},
             )
         return None
-    s.add(CampaignRun(campaign_id=c.id, run=run, scheduled_for=at, launched_at=now))
+    # stored as UTC: SQLite keeps the wall-clock time and drops the offset
+    s.add(CampaignRun(campaign_id=c.id, run=run, scheduled_for=at.astimezone(UTC), launched_at=now))
     s.flush()  # the claim: a second scheduler fails here on the unique (campaign, run)
     out = launch_campaign(
         s, engine, code=code, actor=actor, now=now, run=run, reentry_days=_reentry_runs(c)
