@@ -53,7 +53,7 @@ def _create(s: Session, code: str, **kw: Any) -> None:
         "budget": "1000000",
     }
     data.update(kw)
-    service.create_campaign(s, data=CampaignCreate.model_validate(data))
+    service.create_campaign(s, data=CampaignCreate.model_validate(data), now=T0)
     s.commit()
 
 
@@ -223,13 +223,23 @@ def test_bad_schedules_are_refused_with_the_field(s: Session) -> None:
     with pytest.raises(CampaignInvalid) as exc:
         _create(s, "J1", kind="journey", trigger="birthday", schedule={"at": "2026-07-01"})
     assert exc.value.field == "schedule"
-    with pytest.raises(ValidationError, match="until"):
+    with pytest.raises(ValidationError, match="until") as bad:
         _create(
             s,
             "R3",
             kind="recurring",
             schedule={"at": "2026-07-01T10:00", "every_days": 1, "until": "2026-06-01T00:00"},
         )
+    assert bad.value.errors()[0]["loc"] == ("schedule", "until")
+    assert "must not be before schedule.at (2026-07-01 10:00)" in str(bad.value)
+    with pytest.raises(CampaignInvalid, match="already passed") as exc:
+        _create(
+            s,
+            "R4",
+            kind="recurring",
+            schedule={"at": "2026-06-01T10:00", "every_days": 1, "until": "2026-06-30T23:59:59"},
+        )  # T0 is 2026-07-01: no run is left
+    assert exc.value.field == "schedule.until"
 
 
 def test_cli_run_due_runs_campaigns_and_journeys_and_keeps_run_journeys(s: Session) -> None:

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from omniretail.marketing.campaign.models import GOALS, TRIGGERS
 from omniretail.marketing.campaign.planning import MESSAGE_CHANNELS, PressurePolicy
@@ -33,16 +33,16 @@ class Schedule(BaseModel):
 
     @field_validator("at", "until")
     @classmethod
-    def _aware(cls, v: datetime | None) -> datetime | None:
+    def _aware(cls, v: datetime | None, info: ValidationInfo) -> datetime | None:
         if v is not None and v.tzinfo is None:
-            return v.replace(tzinfo=SCHEDULE_TZ)
+            v = v.replace(tzinfo=SCHEDULE_TZ)
+        at = info.data.get("at")
+        if info.field_name == "until" and v is not None and at is not None and v < at:
+            raise ValueError(
+                f"schedule.until ({v:%Y-%m-%d %H:%M}) must not be before schedule.at "
+                f"({at:%Y-%m-%d %H:%M}), the first run"
+            )
         return v
-
-    @model_validator(mode="after")
-    def _order(self) -> Schedule:
-        if self.until is not None and self.until < self.at:
-            raise ValueError("schedule.until must not be before schedule.at")
-        return self
 
 
 class _CampaignChecks(BaseModel):

@@ -13,11 +13,11 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from omniretail.marketing.campaign import audience as audience_mod
-from omniretail.marketing.campaign import planning
+from omniretail.marketing.campaign import bulk, planning
 from omniretail.marketing.campaign.errors import (
     CampaignInvalid,
     CampaignNotFound,
@@ -52,9 +52,12 @@ def _check_templates(session: Session, codes: list[str | None]) -> None:
                 ) from exc
 
 
-def _check_kind(kind: str, trigger: str | None, schedule: dict[str, Any] | None) -> None:
+def _check_kind(
+    kind: str, trigger: str | None, schedule: dict[str, Any] | None, now: datetime | None = None
+) -> None:
     """What each kind needs: a journey a trigger (and no schedule), a recurring campaign a
-    schedule with every_days, a one-off campaign no repetition."""
+    schedule with every_days (and an end, if any, still ahead of ``now``), a one-off campaign
+    no repetition."""
     if kind == "journey":
         if not trigger:
             raise CampaignInvalid("a journey needs a trigger", field="trigger")
@@ -70,6 +73,12 @@ def _check_kind(kind: str, trigger: str | None, schedule: dict[str, Any] | None)
         if not schedule.get("every_days"):
             raise CampaignInvalid(
                 "a recurring campaign needs schedule.every_days", field="schedule.every_days"
+            )
+        until = schedule.get("until")
+        if until and datetime.fromisoformat(str(until)) < (now or utcnow()):
+            raise CampaignInvalid(
+                f"schedule.until ({until}) has already passed: the campaign would never run",
+                field="schedule.until",
             )
     elif schedule and (schedule.get("every_days") or schedule.get("until")):
         raise CampaignInvalid(
@@ -87,13 +96,15 @@ def _resting_status(c: Campaign) -> str:
     return "scheduled" if c.kind != "journey" and c.schedule else "draft"
 
 
-def create_campaign(session: Session, *, data: CampaignCreate, actor: str = "system") -> Campaign:
+def create_campaign(
+    session: Session, *, data: CampaignCreate, actor: str = "system", now: datetime | None = None
+) -> Campaign:
     if session.scalar(select(Campaign.id).where(Campaign.code == data.code)):
         raise CampaignInvalid(f"a campaign with code {data.code!r} already exists", field="code")
     audience_mod.audience_rule(session, data.audience)  # validates the audience's form
     _check_templates(session, [data.offer_template, *(v.offer_template for v in data.variants)])
     schedule = _schedule_json(data.schedule)
-    _check_kind(data.kind, data.trigger, schedule)
+    _check_kind(data.kind, data.trigger, schedule, now)
     c = Campaign(
         **data.model_dump(exclude={"variants", "schedule"}),
         variants=[v.model_dump() for v in data.variants],
@@ -124,7 +135,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def update_campaign(
-    session: Session, *, code: str, data: CampaignUpdate, actor: str = "system"
+    session: Session,
+    *,
+    code: str,
+    data: CampaignUpdate,
+    actor: str = "system",
+    now: datetime | None = None,
 ) -> Campaign:
     """Change a campaign that has not been launched yet (draft, scheduled or paused).
 
@@ -159,7 +175,7 @@ def update_campaign(
     if "offer_template" in changes or "variants" in changes:
         _check_templates(session, [offer, *(v.get("offer_template") for v in variants)])
     kind = changes.get("kind", c.kind)
-    _check_kind(kind, changes.get("trigger", c.trigger), changes.get("schedule", c.schedule))
+    _check_kind(kind, changes.get("trigger", c.trigger), changes.get("schedule", c.schedule), now)
     before = {k: _jsonable(getattr(c, k)) for k in changes}
     for name, value in changes.items():
         setattr(c, name, value)
@@ -479,9 +495,7 @@ def launch_campaign(
             )
     del by_id
     w1, c1 = time.perf_counter(), time.process_time()
-    stmt = insert(cast(Table, CampaignMember.__table__))  # Core executemany, no ORM objects
-    for i in range(0, len(members), 5000):
-        session.execute(stmt, members[i : i + 5000])
+    bulk.insert_rows(session, cast(Table, CampaignMember.__table__), members)  # COPY on PG
     del members
     coupons = {"issued": 0, "already_issued": 0, "refused": 0}
     for template, ids in to_offer.items():
