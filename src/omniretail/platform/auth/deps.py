@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from omniretail.platform.auth import service
@@ -89,15 +92,96 @@ def get_current_user(request: Request, db: DbSession) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_principal(request: Request, db: DbSession) -> Principal:
+def _api_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     token = request.headers.get("x-api-key")
     if header.lower().startswith("bearer "):
         token = header[7:].strip()
+    return token or None
+
+
+def _key_principal(db: Session, token: str) -> Principal:
+    key = service.verify_api_key(db, token)
+    return Principal(name=f"apikey:{key.name}", role="api", scopes=list(key.scopes))
+
+
+def get_principal(request: Request, db: DbSession) -> Principal:
+    token = _api_token(request)
     if token:
-        key = service.verify_api_key(db, token)
-        return Principal(name=f"apikey:{key.name}", role="api", scopes=list(key.scopes))
+        return _key_principal(db, token)
     return principal_from_user(get_current_user(request, db))
+
+
+# built once: the columns a Principal needs, without loading the User entity
+_SESSION_USER = select(User.username, User.role, User.store_ids, User.is_active).where(
+    User.id == bindparam("user_id")
+)
+
+# Callers verified in the last few seconds, for request_principal only. Keyed by the store and
+# the session's user id or the SHA-256 digest of an API key (never the key itself). A
+# deactivated user, a changed role or a revoked key takes effect within PRINCIPAL_TTL seconds.
+PRINCIPAL_TTL = 5.0
+_MAX_CACHED = 10_000
+_verified: dict[tuple[object, ...], tuple[float, Principal]] = {}
+
+
+def forget_verified_callers() -> None:
+    """Drop every cached verification (tests; after revoking a key or deactivating a user when
+    the change must not wait for PRINCIPAL_TTL in this process)."""
+    _verified.clear()
+
+
+def _cached(key: tuple[object, ...]) -> Principal | None:
+    hit = _verified.get(key)
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
+def _verify(request: Request, db: Session) -> Principal:
+    store = db.get_bind().engine.url
+    token = _api_token(request)
+    if token:
+        key: tuple[object, ...] = (store, "key", hashlib.sha256(token.encode()).digest())
+        principal = _cached(key) or _key_principal(db, token)
+    else:
+        user_id = request.session.get("user_id") if "session" in request.scope else None
+        if user_id is None:
+            raise AuthError("log in first")
+        key = (store, "user", user_id)
+        principal = _cached(key) or _session_principal(request, db, user_id)
+    if key not in _verified or _verified[key][1] is not principal:  # verified just now
+        if len(_verified) >= _MAX_CACHED:
+            _verified.clear()
+        _verified[key] = (time.monotonic() + PRINCIPAL_TTL, principal)
+    return principal
+
+
+def _session_principal(request: Request, db: Session, user_id: int) -> Principal:
+    row = db.execute(_SESSION_USER, {"user_id": user_id}).first()
+    if row is None or not row.is_active:
+        request.session.clear()
+        raise AuthError("your session has ended; log in again")
+    return Principal(
+        name=row.username,
+        role=row.role,
+        scopes=ROLE_SCOPES.get(row.role, ["read"]),
+        store_ids=row.store_ids,
+        user_id=user_id,
+    )
+
+
+def request_principal(request: Request, db: Session) -> Principal:
+    """The same caller and the same errors as ``get_principal``, for routes on a latency
+    budget that authenticate inside their own unit of work (one worker-thread hop, see the
+    coupon validate/redeem routes). A console session is resolved with one narrow prebuilt
+    ``SELECT`` instead of loading the ``User`` entity, and a verified caller is remembered for
+    PRINCIPAL_TTL seconds, so a busy client does not pay a database round trip per request.
+    Each call gets its own copy."""
+    principal = _verify(request, db)
+    return replace(
+        principal,
+        scopes=list(principal.scopes),
+        store_ids=None if principal.store_ids is None else list(principal.store_ids),
+    )
 
 
 ApiPrincipal = Annotated[Principal, Depends(get_principal)]
