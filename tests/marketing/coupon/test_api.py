@@ -169,3 +169,37 @@ def test_loyalty_over_http(client: TestClient) -> None:
     )
     assert r.status_code == 201
     assert client.post("/api/v1/loyalty/jobs/review-tiers").json()["up"] == 1
+
+
+def test_validate_and_redeem_authenticate_like_every_route(client: TestClient) -> None:
+    """The checkout routes authenticate inside their one worker-thread hop: anonymous callers
+    are 401 (before their body is looked at), a read-only API key may validate but not redeem,
+    and a write key redeems exactly once."""
+    from omniretail.platform import db
+    from omniretail.platform.auth import service as auth_service
+
+    _template(client)
+    code = client.post(
+        "/api/v1/coupons/center/API-20/claim", json={"customer_id": "C000000001"}
+    ).json()["code"]
+    with db.session_scope() as s:
+        _, reader = auth_service.create_api_key(s, name="crm", scopes=["read"])
+        _, till = auth_service.create_api_key(s, name="pos", scopes=["write"])
+    body = {"code": code, "order_id": "POS-9", "basket": BASKET}
+    anonymous = TestClient(client.app)
+    for path, payload in (("validate", {"code": code}), ("redeem", {"code": code})):
+        r = anonymous.post(f"/api/v1/coupons/{path}", json=payload)  # also a bad body
+        assert r.status_code == 401, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+    as_reader = {"X-API-Key": reader}
+    v = anonymous.post("/api/v1/coupons/validate", json=body, headers=as_reader)
+    assert v.json()["valid"] is True
+    r = anonymous.post("/api/v1/coupons/redeem", json=body, headers=as_reader)
+    assert r.status_code == 403
+    bad = anonymous.post("/api/v1/coupons/redeem", json=body, headers={"X-API-Key": till + "x"})
+    assert bad.status_code == 401
+    first = anonymous.post("/api/v1/coupons/redeem", json=body, headers={"X-API-Key": till})
+    assert (first.status_code, first.json()["replayed"]) == (200, False)
+    retry = client.post("/api/v1/coupons/redeem", json=body)  # same order, console session
+    assert (retry.status_code, retry.json()["replayed"]) == (200, True)
+    assert client.get(f"/api/v1/coupons/{code}").json()["order_id"] == "POS-9"
