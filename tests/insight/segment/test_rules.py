@@ -7,6 +7,7 @@ import pytest
 
 from omniretail.insight.segment import service
 from omniretail.insight.segment.rules import compile_rule
+from omniretail.platform.engine.duckdb import DuckDBEngine
 from omniretail.platform.errors import InvalidInput
 
 
@@ -164,3 +165,38 @@ def test_category_condition_reads_the_category_day_table(insight_duckdb, min_tim
         assert service.segment_member_ids(insight_duckdb, rule) == expected, category
         matched += len(expected)
     assert matched > 0
+
+
+def test_example_category_is_the_one_counting_most_members(insight_duckdb) -> None:
+    """The starting rule proposes the category whose purchase condition matches the most
+    members, read from the per-customer category table (no scan of order_lines)."""
+    cond = service.EXAMPLE_RULE["all"][2]["purchase"]
+    cats = [
+        str(r["category_code"])
+        for r in insight_duckdb.fetch_rows("SELECT DISTINCT category_code FROM dim_product")
+    ]
+    counts = {
+        c: service.count_segment(insight_duckdb, {"purchase": {**cond, "category": c}})["count"]
+        for c in cats
+    }
+    best = max(counts.values())
+    assert best > 0
+    top = service.example_category(insight_duckdb)
+    assert top in cats
+    assert counts[top] == best
+
+
+def test_example_category_without_features_counts_order_lines(small_world) -> None:
+    """A snapshot without the features step's tables falls back to the most order lines."""
+    engine = DuckDBEngine()
+    for name in ("order_lines", "dim_product"):
+        engine.register_arrow(name, small_world[name])
+    lines = (
+        small_world["order_lines"]
+        .to_pandas()
+        .merge(small_world["dim_product"].to_pandas()[["sku", "category_code"]], on="sku")
+    )
+    n = lines.groupby("category_code").size()
+    expected = min(c for c, v in n.items() if v == n.max())
+    assert service.example_category(engine) == expected
+    engine.close()

@@ -349,29 +349,48 @@ EXAMPLE_RULE: dict[str, Any] = {
 _example_cache: dict[float, dict[str, Any]] = {}
 
 
+def example_category(engine: AnalyticsEngine) -> str | None:
+    """The category the starting rule proposes: the one with the most members matching its
+    purchase condition (bought on at least ``min_times`` days in the last ``days``; ties: most
+    customer-days, then the code). Read from ``ins_customer_category_day``, the narrow sorted
+    table the features step builds and the condition itself reads (only the window's slice),
+    instead of scanning ``order_lines``; a snapshot without it falls back to the category with
+    the most order lines."""
+    cond = EXAMPLE_RULE["all"][2]["purchase"]
+    if engine.table_exists("ins_customer_category_day") and engine.table_exists("ins_as_of"):
+        top = engine.scalar(
+            "SELECT category_code FROM (SELECT category_code, customer_id, count(*) AS days "
+            "FROM ins_customer_category_day "
+            f"WHERE order_day > (SELECT as_of FROM ins_as_of) - {int(cond['days'])} "
+            "GROUP BY category_code, customer_id) t GROUP BY category_code "
+            f"ORDER BY count(*) FILTER (WHERE days >= {int(cond['min_times'])}) DESC, "
+            "sum(days) DESC, category_code LIMIT 1"
+        )
+    elif engine.table_exists("order_lines") and engine.table_exists("dim_product"):
+        top = engine.scalar(
+            "SELECT p.category_code FROM order_lines l JOIN dim_product p USING (sku) "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+        )
+    else:
+        top = None
+    return str(top) if top is not None else None
+
+
 def example_rule() -> dict[str, Any]:
-    """The starting rule, buying the snapshot's best-selling category (so it counts someone).
-    Computed once per published snapshot, not on every page view."""
+    """The starting rule, buying the category that counts the most members (so it counts
+    someone). Computed once per published snapshot, not on every page view."""
     path = published_path()
     stamp = path.stat().st_mtime if path.exists() else 0.0
     if stamp in _example_cache:
         return _example_cache[stamp]
     try:
-        top = run_on_published(
-            lambda e: (
-                e.scalar(
-                    "SELECT p.category_code FROM order_lines l JOIN dim_product p USING (sku) "
-                    "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
-                )
-                if e.table_exists("order_lines") and e.table_exists("dim_product")
-                else None
-            )
-        )
+        top = run_on_published(example_category)
     except NoPublishedSnapshot:
         top = None
     rule = {"all": [dict(n) for n in EXAMPLE_RULE["all"]]}
     if top:
-        rule["all"][2] = {"purchase": {"category": str(top), "min_times": 2, "days": 90}}
+        cond = EXAMPLE_RULE["all"][2]["purchase"]
+        rule["all"][2] = {"purchase": {**cond, "category": top}}
     _example_cache.clear()
     _example_cache[stamp] = rule
     return rule
