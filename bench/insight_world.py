@@ -12,6 +12,9 @@ seconds even at 1M customers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import duckdb
 import pyarrow as pa
 
@@ -82,10 +85,9 @@ def _u(expr: str, salt: int) -> str:
     return f"((hash(({expr}) * 7919 + {salt}) % 1000003) / 1000003.0)"
 
 
-def create_world(
-    con: duckdb.DuckDBPyConnection, *, customers: int = 300, as_of: str = AS_OF
-) -> None:
-    """Create the contract tables for ``customers`` customers in ``con`` (replacing them)."""
+def _dimensions(con: duckdb.DuckDBPyConnection, *, customers: int, as_of: str) -> int:
+    """Create the dimension tables (and the temp lookups the chunks join on); returns the
+    number of stores."""
     n_stores = max(12, customers // 2000)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _city AS SELECT * FROM (VALUES "
@@ -103,6 +105,10 @@ def create_world(
                DATE '2018-01-01' + CAST(i * 11 % 1500 AS INTEGER) AS opened_on
         FROM range({n_stores}) r(i) JOIN _city c ON c.city_idx = i % {len(_CITIES)}
     """)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _store AS SELECT CAST(substr(store_code, 2) AS BIGINT)"
+        " AS store_idx, store_code, province, city FROM dim_store"
+    )
     con.execute(
         "CREATE OR REPLACE TABLE dim_channel AS SELECT * FROM (VALUES "
         + _values(_CHANNELS)
@@ -127,52 +133,44 @@ def create_world(
                c.replenish_days
         FROM range(70) r(i) JOIN _cat c ON c.cat_idx = i % {n_cat}
     """)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _prod AS SELECT CAST(substr(sku, 4) AS BIGINT) AS p_idx,"
+        " sku, name, price FROM dim_product"
+    )
+    return n_stores
+
+
+# The fact tables of the customers ``lo <= i < hi``, as SELECTs over the temp tables ``_c``
+# (customers of the chunk, with their integer index), ``_ord`` (orders) and ``_lines`` (lines,
+# integer keys), which ``_chunk_temps`` creates. Every key and random draw is a function of the
+# customer, order and line numbers only, so a world is the same however it is chunked.
+def _chunk_temps(
+    con: duckdb.DuckDBPyConnection, *, lo: int, hi: int, n_stores: int, as_of: str
+) -> None:
     con.execute(f"""
-        CREATE OR REPLACE TABLE customers AS
+        CREATE OR REPLACE TEMP TABLE _c AS
         WITH base AS (
           SELECT i, 'C' || lpad(CAST(i AS VARCHAR), 9, '0') AS customer_id,
                  CAST(floor({_u("i", 1)} * {n_stores}) AS BIGINT) AS store_idx,
                  {_u("i", 2)} AS u_gender, {_u("i", 3)} AS u_age, {_u("i", 4)} AS u_reg,
                  {_u("i", 5)} AS u_contact
-          FROM range({customers}) r(i)
+          FROM range({lo}, {hi}) r(i)
         )
-        SELECT b.customer_id,
-               '会员' || CAST(b.i AS VARCHAR) AS name,
-               CASE WHEN b.u_gender < 0.62 THEN 'F' WHEN b.u_gender < 0.95 THEN 'M' END AS gender,
-               CASE WHEN b.u_age < 0.85 THEN DATE '{as_of}'
-                    - CAST(365.25 * (16 + b.u_age * 50) AS INTEGER) END AS birthday,
-               '+86138' || lpad(CAST(b.i AS VARCHAR), 8, '0') AS phone,
-               CASE WHEN b.u_contact < 0.4 THEN 'm' || CAST(b.i AS VARCHAR) || '@example.com'
-                    END AS email,
-               s.province, s.city,
-               CASE WHEN b.u_contact < 0.9 THEN s.store_code END AS home_store_code,
-               CASE WHEN b.u_reg < 0.95 THEN TIMESTAMP '{as_of} 10:00:00'
-                    - to_days(CAST(b.u_reg * 1400 AS INTEGER)) END AS registered_at,
-               TIMESTAMP '{as_of} 09:00:00' - to_days(CAST(b.u_reg * 1450 AS INTEGER))
-                    AS first_seen_at,
-               CAST(NULL AS TIMESTAMP) AS last_seen_at,
-               CASE WHEN b.u_contact < 0.5 THEN ['pos', 'miniapp'] ELSE ['pos'] END AS sources,
-               CASE WHEN b.u_contact < 0.7 THEN true WHEN b.u_contact < 0.8 THEN false END
-                    AS consent_sms,
-               CASE WHEN b.u_contact < 0.4 THEN true END AS consent_email,
-               CASE WHEN b.u_contact < 0.75 THEN true END AS consent_wechat,
-               CASE WHEN b.u_contact < 0.3 THEN true END AS consent_app_push
-        FROM base b JOIN dim_store s
-          ON s.store_code = 'S' || lpad(CAST(b.store_idx AS VARCHAR), 4, '0')
+        SELECT b.*, s.store_code, s.province, s.city,
+               CASE WHEN b.u_contact < 0.9 THEN s.store_code END AS home_store_code
+        FROM base b JOIN _store s ON s.store_idx = b.store_idx
     """)
     # orders: ~10 % prospects, a long tail of heavy buyers; each customer favours one channel
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ord AS
         WITH c AS (
-          SELECT CAST(substr(customer_id, 2) AS BIGINT) AS i, customer_id, home_store_code,
-                 CASE WHEN {_u("CAST(substr(customer_id, 2) AS BIGINT)", 11)} < 0.1 THEN 0
-                      ELSE 1 + CAST(floor(pow({_u("CAST(substr(customer_id, 2) AS BIGINT)", 12)},
-                                   2) * 14) AS INTEGER) END AS n_orders,
-                 CAST(floor({_u("CAST(substr(customer_id, 2) AS BIGINT)", 13)} * 8) AS INTEGER)
-                      AS fav_channel,
-                 CAST(floor({_u("CAST(substr(customer_id, 2) AS BIGINT)", 14)} * 720)
-                      AS INTEGER) AS span_days
-          FROM customers
+          SELECT i, customer_id, home_store_code,
+                 CASE WHEN {_u("i", 11)} < 0.1 THEN 0
+                      ELSE 1 + CAST(floor(pow({_u("i", 12)}, 2) * 14) AS INTEGER) END
+                      AS n_orders,
+                 CAST(floor({_u("i", 13)} * 8) AS INTEGER) AS fav_channel,
+                 CAST(floor({_u("i", 14)} * 720) AS INTEGER) AS span_days
+          FROM _c
         )
         SELECT c.customer_id, c.i, k, c.i * 16 + k AS oid, c.home_store_code,
                CASE WHEN {_u("c.i * 16 + k", 21)} < 0.7 THEN c.fav_channel
@@ -184,33 +182,67 @@ def create_world(
         FROM c, range(15) r(k) WHERE k < c.n_orders
     """)
     con.execute(f"""
-        CREATE OR REPLACE TABLE order_lines AS
-        SELECT CASE WHEN ch_idx = 0 THEN 'pos' ELSE 'online' END AS source,
-               'O' || CAST(o.oid AS VARCHAR) AS order_id,
-               CAST(l + 1 AS INTEGER) AS line_no,
-               p.sku, p.name AS product_name,
-               CAST(1 + floor({_u("o.oid * 8 + l", 32)} * 3) AS INTEGER) AS quantity,
-               p.price AS unit_price,
-               CAST(0 AS DECIMAL(12, 2)) AS discount,
-               CAST(p.price * CAST(1 + floor({_u("o.oid * 8 + l", 32)} * 3) AS INTEGER)
-                    AS DECIMAL(12, 2)) AS amount,
-               o.customer_id
+        CREATE OR REPLACE TEMP TABLE _lines AS
+        SELECT o.oid, o.ch_idx, o.customer_id, l,
+               (CAST(floor({_u("o.i", 31)} * 70) AS BIGINT) * (1 - CAST(l % 2 AS BIGINT))
+                + CAST(floor({_u("o.oid * 8 + l", 33)} * 70) AS BIGINT) * CAST(l % 2 AS BIGINT))
+               % 70 AS p_idx,
+               CAST(1 + floor({_u("o.oid * 8 + l", 32)} * 3) AS INTEGER) AS quantity
         FROM _ord o, range(9) r(l)
-        JOIN dim_product p ON p.sku = 'SKU' || lpad(CAST(
-             (CAST(floor({_u("o.i", 31)} * 70) AS BIGINT) * (1 - CAST(l % 2 AS BIGINT))
-              + CAST(floor({_u("o.oid * 8 + l", 33)} * 70) AS BIGINT) * CAST(l % 2 AS BIGINT))
-             % 70 AS VARCHAR), 4, '0')
         WHERE l < o.n_lines
     """)
+
+
+def _customers_sql(as_of: str) -> str:
+    return f"""
+        SELECT b.customer_id,
+               '会员' || CAST(b.i AS VARCHAR) AS name,
+               CASE WHEN b.u_gender < 0.62 THEN 'F' WHEN b.u_gender < 0.95 THEN 'M' END AS gender,
+               CASE WHEN b.u_age < 0.85 THEN DATE '{as_of}'
+                    - CAST(365.25 * (16 + b.u_age * 50) AS INTEGER) END AS birthday,
+               '+86138' || lpad(CAST(b.i AS VARCHAR), 8, '0') AS phone,
+               CASE WHEN b.u_contact < 0.4 THEN 'm' || CAST(b.i AS VARCHAR) || '@example.com'
+                    END AS email,
+               b.province, b.city, b.home_store_code,
+               CASE WHEN b.u_reg < 0.95 THEN TIMESTAMP '{as_of} 10:00:00'
+                    - to_days(CAST(b.u_reg * 1400 AS INTEGER)) END AS registered_at,
+               TIMESTAMP '{as_of} 09:00:00' - to_days(CAST(b.u_reg * 1450 AS INTEGER))
+                    AS first_seen_at,
+               CAST(NULL AS TIMESTAMP) AS last_seen_at,
+               CASE WHEN b.u_contact < 0.5 THEN ['pos', 'miniapp'] ELSE ['pos'] END AS sources,
+               CASE WHEN b.u_contact < 0.7 THEN true WHEN b.u_contact < 0.8 THEN false END
+                    AS consent_sms,
+               CASE WHEN b.u_contact < 0.4 THEN true END AS consent_email,
+               CASE WHEN b.u_contact < 0.75 THEN true END AS consent_wechat,
+               CASE WHEN b.u_contact < 0.3 THEN true END AS consent_app_push
+        FROM _c b
+    """
+
+
+_ORDER_LINES_SQL = """
+    SELECT CASE WHEN l.ch_idx = 0 THEN 'pos' ELSE 'online' END AS source,
+           'O' || CAST(l.oid AS VARCHAR) AS order_id,
+           CAST(l.l + 1 AS INTEGER) AS line_no,
+           p.sku, p.name AS product_name,
+           l.quantity,
+           p.price AS unit_price,
+           CAST(0 AS DECIMAL(12, 2)) AS discount,
+           CAST(p.price * l.quantity AS DECIMAL(12, 2)) AS amount,
+           l.customer_id
+    FROM _lines l JOIN _prod p ON p.p_idx = l.p_idx
+"""
+
+
+def _orders_sql(as_of: str) -> str:
     chan = (
         "CASE ch_idx "
         + " ".join(f"WHEN {i} THEN '{c[0]}'" for i, c in enumerate(_CHANNELS))
         + " END"
     )
-    con.execute(f"""
-        CREATE OR REPLACE TABLE orders AS
+    return f"""
         WITH amt AS (
-          SELECT order_id, sum(amount) AS gross FROM order_lines GROUP BY order_id
+          SELECT l.oid, sum(CAST(p.price * l.quantity AS DECIMAL(12, 2))) AS gross
+          FROM _lines l JOIN _prod p ON p.p_idx = l.p_idx GROUP BY l.oid
         )
         SELECT CASE WHEN ch_idx = 0 THEN 'pos' ELSE 'online' END AS source,
                'O' || CAST(o.oid AS VARCHAR) AS order_id,
@@ -238,28 +270,31 @@ def create_world(
                     AS DECIMAL(12, 2)) AS paid_amount,
                CASE WHEN o.u_coupon < 0.2 THEN 'CP' || CAST(o.oid % 97 AS VARCHAR) END
                     AS coupon_code
-        FROM _ord o JOIN amt a ON a.order_id = 'O' || CAST(o.oid AS VARCHAR)
-    """)
-    ev_types = [
-        "store_visit",
-        "page_view",
-        "product_view",
-        "add_to_cart",
-        "share",
-        "referral",
-        "coupon_claim",
-        "message_click",
-        "group_buy_join",
-        "group_buy_lead",
-    ]
-    ev = "CASE t " + " ".join(f"WHEN {i} THEN '{t}'" for i, t in enumerate(ev_types)) + " END"
-    con.execute(f"""
-        CREATE OR REPLACE TABLE events AS
+        FROM _ord o JOIN amt a ON a.oid = o.oid
+    """
+
+
+_EV_TYPES = [
+    "store_visit",
+    "page_view",
+    "product_view",
+    "add_to_cart",
+    "share",
+    "referral",
+    "coupon_claim",
+    "message_click",
+    "group_buy_join",
+    "group_buy_lead",
+]
+
+
+def _events_sql(as_of: str) -> str:
+    ev = "CASE t " + " ".join(f"WHEN {i} THEN '{t}'" for i, t in enumerate(_EV_TYPES)) + " END"
+    return f"""
         WITH c AS (
-          SELECT CAST(substr(customer_id, 2) AS BIGINT) AS i, customer_id, home_store_code,
-                 CAST(floor(pow({_u("CAST(substr(customer_id, 2) AS BIGINT)", 41)}, 2) * 20)
-                      AS INTEGER) AS n_events
-          FROM customers
+          SELECT i, customer_id, home_store_code,
+                 CAST(floor(pow({_u("i", 41)}, 2) * 20) AS INTEGER) AS n_events
+          FROM _c
         ), e AS (
           SELECT c.*, k, c.i * 20 + k AS eid,
                  CASE WHEN {_u("c.i * 20 + k", 42)} < 0.3 THEN 0
@@ -281,21 +316,102 @@ def create_world(
                     AS sku,
                '{{}}' AS properties
         FROM e
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE reviews AS
-        SELECT 'online' AS source, 'R' || o.order_id AS review_id, o.record_key, o.customer_id,
-               o.order_id, l.sku,
-               CAST(1 + floor(pow({_u("CAST(substr(o.order_id, 2) AS BIGINT)", 51)}, 0.4) * 5)
-                    AS INTEGER) AS rating,
-               CASE WHEN {_u("CAST(substr(o.order_id, 2) AS BIGINT)", 52)} < 0.5
-                    THEN '味道不错，下次还来' END AS text,
-               o.ordered_at + INTERVAL 2 DAY AS created_at
-        FROM orders o JOIN order_lines l ON l.order_id = o.order_id AND l.line_no = 1
-        WHERE o.status = 'paid'
-          AND {_u("CAST(substr(o.order_id, 2) AS BIGINT)", 50)} < 0.12
-    """)
-    con.execute("DROP TABLE IF EXISTS _ord")
+    """
+
+
+def _reviews_sql(as_of: str) -> str:
+    return f"""
+        SELECT 'online' AS source, 'RO' || CAST(o.oid AS VARCHAR) AS review_id,
+               CASE WHEN o.ch_idx = 0 THEN 'pos:' ELSE 'online:' END || o.customer_id
+                    AS record_key,
+               o.customer_id, 'O' || CAST(o.oid AS VARCHAR) AS order_id, p.sku,
+               CAST(1 + floor(pow({_u("o.oid", 51)}, 0.4) * 5) AS INTEGER) AS rating,
+               CASE WHEN {_u("o.oid", 52)} < 0.5 THEN '味道不错，下次还来' END AS text,
+               TIMESTAMP '{as_of} 00:00:00' - to_days(o.days_ago) + to_hours(o.hour)
+                    + to_minutes(CAST(o.oid % 60 AS INTEGER)) + INTERVAL 2 DAY AS created_at
+        FROM _ord o JOIN _lines l ON l.oid = o.oid AND l.l = 0
+        JOIN _prod p ON p.p_idx = l.p_idx
+        WHERE o.u_status < 0.94 AND {_u("o.oid", 50)} < 0.12
+    """
+
+
+FACTS = ("customers", "orders", "order_lines", "events", "reviews")
+
+
+def _chunk_facts(con: duckdb.DuckDBPyConnection, as_of: str) -> dict[str, str]:
+    """The SELECTs of the chunk's fact tables (after ``_chunk_temps``)."""
+    return {
+        "customers": _customers_sql(as_of),
+        "orders": _orders_sql(as_of),
+        "order_lines": _ORDER_LINES_SQL,
+        "events": _events_sql(as_of),
+        "reviews": _reviews_sql(as_of),
+    }
+
+
+def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
+    for t in ("_c", "_ord", "_lines"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def create_world(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    customers: int = 300,
+    as_of: str = AS_OF,
+    chunk: int = 1_000_000,
+) -> None:
+    """Create the contract tables for ``customers`` customers in ``con`` (replacing them),
+    ``chunk`` customers at a time."""
+    n_stores = _dimensions(con, customers=customers, as_of=as_of)
+    for lo in range(0, max(customers, 1), chunk):
+        _chunk_temps(con, lo=lo, hi=min(customers, lo + chunk), n_stores=n_stores, as_of=as_of)
+        for name, sql in _chunk_facts(con, as_of).items():
+            if lo == 0:
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+            else:
+                con.execute(f"INSERT INTO {name} {sql}")
+    _drop_temps(con)
+
+
+def write_world(
+    out: Path,
+    *,
+    customers: int,
+    as_of: str = AS_OF,
+    chunk: int = 1_000_000,
+    threads: int = 2,
+    memory: str = "4GB",
+    log: Callable[[str], None] | None = None,
+) -> None:
+    """Write the contract tables as Parquet files, ``out/<table>/part-NNNN.parquet`` (one
+    file per chunk of ``chunk`` customers; the dimensions in one file each). Memory stays
+    that of one chunk, so any scale can be generated."""
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config={"threads": threads, "memory_limit": memory})
+    try:
+        n_stores = _dimensions(con, customers=customers, as_of=as_of)
+        for dim in ("dim_store", "dim_channel", "dim_product"):
+            (out / dim).mkdir(exist_ok=True)
+            con.execute(f"COPY {dim} TO '{out / dim / 'part-0000.parquet'}' (FORMAT PARQUET)")
+        for n, lo in enumerate(range(0, customers, chunk)):
+            _chunk_temps(con, lo=lo, hi=min(customers, lo + chunk), n_stores=n_stores, as_of=as_of)
+            for name, sql in _chunk_facts(con, as_of).items():
+                (out / name).mkdir(exist_ok=True)
+                target = out / name / f"part-{n:04d}.parquet"
+                con.execute(f"COPY ({sql}) TO '{target}' (FORMAT PARQUET, COMPRESSION ZSTD)")
+            if log is not None:
+                log(f"chunk {n}: customers {lo}..{min(customers, lo + chunk)} written")
+        _drop_temps(con)
+    finally:
+        con.close()
+
+
+def attach_world(con: duckdb.DuckDBPyConnection, world: Path) -> None:
+    """Views named after the contract tables over a world written by ``write_world``."""
+    for name in (*FACTS, "dim_store", "dim_channel", "dim_product"):
+        files = str(world / name / "*.parquet").replace("'", "''")
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{files}')")
 
 
 def _flavor_expr(i: str) -> str:
