@@ -90,7 +90,8 @@ def test_duplicates_tests_and_missing_birthdays(world_dir: Path) -> None:
     no_union = mini["unionid"].isna()
     assert 0 < no_union.sum() < 0.02 * len(mini)
     assert mini.loc[no_union, "nickName"].str.contains("测试|test|TEST|ceshi|Test").all()
-    assert mini["mobile"].isna().mean() > 0.2
+    # joining the membership asks for the phone; about 10 % of users decline and stay guests
+    assert 0.05 < mini["mobile"].isna().mean() < 0.2
 
 
 def test_orders_are_cancelled_and_returned(world_dir: Path) -> None:

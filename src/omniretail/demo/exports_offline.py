@@ -331,6 +331,13 @@ def write_giftcards(w: World) -> None:
         "6688", np.char.zfill(scrambled_ids(n, 12, salt=int(rng.integers(1 << 40))).astype(str), 12)
     )
     phones = messy_phones(rng, member_phones(w, rng, person, np.zeros(n, bool)), missing=0.02)
+    # cards sold to a company are invoiced on its corporate account (the 客户编号 of the
+    # enterprise orders): the buyer is that account's contact person
+    ent = w.sources["enterprise"]
+    account = find_in(ent, person)
+    account_no = np.where(
+        p.corporate_buyer[person] & (account >= 0), ent.record_id[np.maximum(account, 0)], ""
+    )
     table = pa.table(
         {
             "卡号": ids,
@@ -344,6 +351,7 @@ def write_giftcards(w: World) -> None:
                 pa.array(activated), timestamps(act_day, rng.integers(9 * 3600, 21 * 3600, n)), None
             ),
             "绑定会员卡号": bound,
+            "企业客户编号": account_no,
             "余额": money(balance),
             "状态": status,
         }

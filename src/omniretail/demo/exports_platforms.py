@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from omniretail.demo.context import ChannelLines, World
 from omniretail.demo.exports_offline import member_phones
 from omniretail.demo.geo import CITIES, STREETS
+from omniretail.demo.memberships import RATES, home_addresses
 from omniretail.demo.messy import duplicate_rows, masked_phones, messy_names, virtual_numbers
 from omniretail.demo.names import person_names, polite_name, star_name
 from omniretail.demo.rand import Arr
@@ -38,7 +39,11 @@ class Receivers:
         district = np.asarray([c.districts[0] for c in CITIES])[city]
         street = np.asarray(STREETS)[rng.integers(0, len(STREETS), n)]
         no = rng.integers(1, 500, n).astype(str)
-        self.detail = np.char.add(np.char.add(district, street), np.char.add(no, "号"))
+        elsewhere = np.char.add(np.char.add(district, street), np.char.add(no, "号"))
+        # most parcels go to the buyer's home (one address per person, the same on every
+        # platform); gifts for someone else and some others (office, parents) elsewhere
+        home = own & (w.rng(f"address:{code}").random(n) < RATES["home_address"])
+        self.detail = np.where(home, home_addresses(w.seed, p, pp), elsewhere)
         self.address = np.char.add(
             np.char.add(np.char.add(self.province, " "), np.char.add(self.city, " ")), self.detail
         )
@@ -195,6 +200,9 @@ def write_meituan(w: World) -> None:
             "顾客ID": r("record_id", rec),
             "顾客": take(polite_name(r.name, r.female), rec),
             "顾客电话": phone,
+            "顾客地址": pc.if_else(
+                pa.array(cl.fulfilment == 2), "", take(np.char.add(r.city, r.detail), rec)
+            ),
             "商品名称": name,
             "商品编码": sku,
             "数量": cl.qty,
@@ -232,6 +240,9 @@ def write_eleme(w: World) -> None:
             "用户ID": r("record_id", rec),
             "收货人": take(polite_name(r.name, r.female), rec),
             "收货人电话": phone,
+            "收货地址": pc.if_else(
+                pa.array(cl.fulfilment == 2), "", take(np.char.add(r.city, r.detail), rec)
+            ),
             "商品": name,
             "商品编码": sku,
             "数量": cl.qty,

@@ -32,6 +32,7 @@ from omniretail.demo.writers import (
     write_string_buffer,
 )
 
+MINIPROGRAM_NO_PHONE = 0.10  # share of mini-program users who never authorised their phone
 _EPOCH_START = int((START - np.datetime64("1970-01-01", "D")).astype(int)) * 86400 - 8 * 3600
 
 
@@ -79,7 +80,11 @@ def write_miniprogram(w: World) -> None:
     # the chain's mini-program, official account and WeCom are bound to one WeChat open-platform
     # account, so code2Session returns the unionid of every user (test accounts excepted)
     authorised = (rng.random(n) < 1.0) & ~src.is_test
-    mobile = messy_phones(rng, member_phones(w, rng, src.person, src.is_dup), missing=0.35)
+    # becoming a member asks for the phone (getPhoneNumber, WeChat-verified); the users who
+    # decline keep browsing and buying as guests
+    mobile = messy_phones(
+        rng, member_phones(w, rng, src.person, src.is_dup), missing=MINIPROGRAM_NO_PHONE
+    )
     mobile = fill_test(mobile, src.is_test, TEST_PHONES, rng)
     gender = np.where(rng.random(n) < 0.3, 0, np.where(p.female[pp], 2, 1))
     birthday = messy_birthdays(rng, p.birthday[pp], known=0.4, slashes=False)

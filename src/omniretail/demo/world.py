@@ -11,7 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from omniretail.demo import events, exports_offline, exports_platforms, exports_private, reviews
+from omniretail.demo import (
+    events,
+    exports_offline,
+    exports_platforms,
+    exports_private,
+    memberships,
+    reviews,
+)
 from omniretail.demo.calendar import END, START
 from omniretail.demo.catalog import CHANNELS, build_products, build_staff
 from omniretail.demo.context import World
@@ -23,7 +30,7 @@ from omniretail.demo.rand import stage_rng
 from omniretail.demo.truth import write_truth
 from omniretail.platform.errors import InvalidInput
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 PEOPLE_AT_SCALE_1 = 100_000
 MAX_SCALE = 100.0
 _OWNED_DIRS = ("exports", "truth", "mappings")
@@ -43,6 +50,14 @@ class WorldSummary:
     seconds: float = 0.0
 
 
+def _platform_members(w: World) -> None:
+    memberships.write_tmall_members(w)
+    memberships.write_jd_members(w)
+    memberships.write_douyin_members(w)
+    memberships.write_meituan_members(w)
+    memberships.write_eleme_members(w)
+
+
 def _steps() -> list[tuple[str, float, Callable[[World], None]]]:
     return [
         ("master data", 0.01, exports_offline.write_master),
@@ -50,6 +65,7 @@ def _steps() -> list[tuple[str, float, Callable[[World], None]]]:
         ("mini-program", 0.06, exports_private.write_miniprogram),
         ("app", 0.03, exports_private.write_app),
         ("official account", 0.01, exports_private.write_wechat_oa),
+        ("official-account member cards", 0.01, memberships.write_oa_member_cards),
         ("WeCom", 0.02, exports_private.write_wecom),
         ("Tmall", 0.05, exports_platforms.write_tmall),
         ("JD", 0.04, exports_platforms.write_jd),
@@ -58,6 +74,7 @@ def _steps() -> list[tuple[str, float, Callable[[World], None]]]:
         ("Meituan", 0.03, exports_platforms.write_meituan),
         ("Ele.me", 0.02, exports_platforms.write_eleme),
         ("Dianping", 0.01, exports_offline.write_dianping),
+        ("platform brand members", 0.02, _platform_members),
         ("group-buying", 0.03, exports_offline.write_groupbuy),
         ("corporate orders", 0.02, exports_offline.write_enterprise),
         ("gift cards", 0.02, exports_offline.write_giftcards),
