@@ -249,3 +249,15 @@ def test_region_and_categories_come_from_master_data(session: Session) -> None:
 def test_template_create_schema_rejects_bad_input() -> None:
     with pytest.raises(ValueError, match="valid_until must be after"):
         TemplateCreate(code="X1", name="x", kind="amount_off", valid_from=NOW, valid_until=NOW)
+
+
+def test_objects_held_in_the_session_see_the_redemption(session: Session) -> None:
+    """Redeem reads and writes with plain statements; a caller holding the coupon and the
+    template as ORM objects in the same session still sees the new state afterwards."""
+    t = template(session, "HELD", redeem_limit=5)
+    coupon = service.issue(session, template_code="HELD", customer_id=C1, now=NOW)
+    assert (coupon.status, t.redeemed_count) == ("issued", 0)
+    redemption.redeem(session, code=coupon.code, order_id="O1", basket=basket(), now=NOW)
+    assert (coupon.status, coupon.order_id, t.redeemed_count) == ("redeemed", "O1", 1)
+    redemption.reverse(session, code=coupon.code, return_id="R1", now=NOW)
+    assert (coupon.status, coupon.order_id, t.redeemed_count) == ("issued", None, 0)

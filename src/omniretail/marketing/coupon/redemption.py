@@ -12,15 +12,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
 
-from omniretail.marketing.coupon import codes
+from omniretail.marketing.coupon import codes, lookup
 from omniretail.marketing.coupon.basket import Basket
 from omniretail.marketing.coupon.context import priced_lines, store_region
 from omniretail.marketing.coupon.errors import REASONS, CouponError, error_for
+from omniretail.marketing.coupon.lookup import (
+    CouponFacts,
+    CouponLike,
+    LedgerFacts,
+    TemplateFacts,
+    TemplateLike,
+)
 from omniretail.marketing.coupon.models import Coupon, CouponRedemption, CouponTemplate
 from omniretail.marketing.coupon.rules import Outcome, PricedLine, compute, place_reason
 from omniretail.marketing.coupon.schemas import RedemptionResult, Validation
@@ -43,58 +49,30 @@ def _normalized(code: str) -> str:
 # Statements are built once, with bound parameters, not per request: building a select with an
 # aliased entity walked SQLAlchemy's column-adaptation machinery on every call and was a quarter
 # of a redemption's CPU. A prebuilt statement also keeps its cache key, so it is compiled once.
-_DONE = aliased(CouponRedemption, name="done")
 _BY_CODE = select(Coupon).where(Coupon.code == bindparam("code"))
-_LOAD = (
-    select(Coupon, CouponTemplate)
-    .join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
-    .where(Coupon.code == bindparam("code"))
-)
-_LOAD_LOCKED = (
-    select(Coupon, CouponTemplate, _DONE)
-    .join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
-    .outerjoin(
-        _DONE,
-        (_DONE.coupon_id == Coupon.id)
-        & (_DONE.kind == bindparam("kind"))
-        & (_DONE.idempotency_key == bindparam("key")),
-    )
-    .where(Coupon.code == bindparam("code"))
-    .with_for_update(of=Coupon)
-)
-_EXISTING = select(CouponRedemption).where(
-    CouponRedemption.coupon_id == bindparam("coupon_id"),
-    CouponRedemption.kind == bindparam("kind"),
-    CouponRedemption.idempotency_key == bindparam("key"),
-)
+# plain Core UPDATEs on the tables (the ORM's bulk-update path costs more than the statement)
+_C, _T = lookup.COUPON.c, lookup.TEMPLATE.c
 _MARK_REDEEMED = (
-    update(Coupon)
-    .where(Coupon.id == bindparam("coupon_id"), Coupon.status == "issued")
+    update(lookup.COUPON)
+    .where(_C.id == bindparam("coupon_id"), _C.status == "issued")
     .values(status="redeemed", redeemed_at=bindparam("now"), order_id=bindparam("order_id"))
-    .execution_options(synchronize_session=False)
 )
 _UNMARK_REDEEMED = (
-    update(Coupon)
-    .where(Coupon.id == bindparam("coupon_id"))
+    update(lookup.COUPON)
+    .where(_C.id == bindparam("coupon_id"))
     .values(status="issued", redeemed_at=None, order_id=None)
-    .execution_options(synchronize_session=False)
 )
 _COUNT_REDEMPTION = (
-    update(CouponTemplate)
-    .where(CouponTemplate.id == bindparam("template_id"))
-    .values(redeemed_count=CouponTemplate.redeemed_count + 1)
-    .execution_options(synchronize_session=False)
+    update(lookup.TEMPLATE)
+    .where(_T.id == bindparam("template_id"))
+    .values(redeemed_count=_T.redeemed_count + 1)
 )
 _COUNT_REDEMPTION_LIMITED = (
-    update(CouponTemplate)
-    .where(
-        CouponTemplate.id == bindparam("template_id"),
-        CouponTemplate.redeemed_count < CouponTemplate.redeem_limit,
-    )
-    .values(redeemed_count=CouponTemplate.redeemed_count + 1)
-    .execution_options(synchronize_session=False)
+    update(lookup.TEMPLATE)
+    .where(_T.id == bindparam("template_id"), _T.redeemed_count < _T.redeem_limit)
+    .values(redeemed_count=_T.redeemed_count + 1)
 )
-_LEDGER = cast(Table, CouponRedemption.__table__)
+_LEDGER = lookup.LEDGER
 # the ledger row is appended and, if the limit turns out to be reached, taken back with plain
 # Core statements: no unit of work, nothing reads the row back in this transaction
 _APPEND = insert(_LEDGER)
@@ -115,24 +93,19 @@ def find_coupon(session: Session, code: str, *, lock: bool = False) -> Coupon:
 
 def _load(
     session: Session, code: str, *, kind: str | None = None, key: str | None = None
-) -> tuple[Coupon, CouponTemplate, CouponRedemption | None]:
+) -> tuple[CouponFacts, TemplateFacts, LedgerFacts | None]:
     """Coupon + template (+ this request's ledger row, if any) in one round trip. With ``kind``
     the coupon row is locked (``FOR UPDATE OF coupon`` on PostgreSQL)."""
     norm = _normalized(code)
-    if kind is None:
-        plain = session.execute(_LOAD, {"code": norm}).first()
-        if plain is None:
-            raise error_for("unknown_code", f"no coupon has the code {norm}")
-        return plain[0], plain[1], None
-    row = session.execute(_LOAD_LOCKED, {"code": norm, "kind": kind, "key": key}).first()
-    if row is None:
+    found = lookup.load(session, norm, kind=kind, key=key)
+    if found is None:
         raise error_for("unknown_code", f"no coupon has the code {norm}")
-    return row[0], row[1], row[2]
+    return found
 
 
 def check_coupon(
-    coupon: Coupon,
-    template: CouponTemplate,
+    coupon: CouponLike,
+    template: TemplateLike,
     *,
     customer_id: str | None,
     store_code: str | None,
@@ -182,20 +155,20 @@ def check_coupon(
     return outcome
 
 
-def _needs_region(template: CouponTemplate) -> bool:
+def _needs_region(template: TemplateLike) -> bool:
     scope = template.scope or {}
     return any((scope.get(p) or {}).get("regions") for p in ("include", "exclude"))
 
 
-def _needs_categories(template: CouponTemplate) -> bool:
+def _needs_categories(template: TemplateLike) -> bool:
     scope = template.scope or {}
     return any((scope.get(p) or {}).get("categories") for p in ("include", "exclude"))
 
 
 def _evaluate(
     session: Session,
-    coupon: Coupon,
-    template: CouponTemplate,
+    coupon: CouponLike,
+    template: TemplateLike,
     basket: Basket,
     now: datetime,
     lines: list[PricedLine] | None = None,
@@ -219,7 +192,7 @@ def _evaluate(
     return outcome
 
 
-def explain(template: CouponTemplate, outcome: Outcome) -> tuple[str, str]:
+def explain(template: TemplateLike, outcome: Outcome) -> tuple[str, str]:
     """One line per discount, zh and en."""
     name_en = template.name_en or template.name
     if outcome.shipping_off:
@@ -260,14 +233,13 @@ def validate(
     )
 
 
-def _replay(row: CouponRedemption, coupon: Coupon) -> RedemptionResult:
+def _replay(row: LedgerFacts, status: str) -> RedemptionResult:
     return RedemptionResult.model_validate(
-        {**row.result, "coupon_status": coupon.status, "replayed": True}
+        {**row.result, "coupon_status": status, "replayed": True}
     )
 
 
-def _existing(session: Session, coupon_id: int, kind: str, key: str) -> CouponRedemption | None:
-    return session.scalar(_EXISTING, {"coupon_id": coupon_id, "kind": kind, "key": key})
+_existing = lookup.existing
 
 
 def redeem(
@@ -294,17 +266,16 @@ def redeem(
     if done is not None:
         if done.order_id != order_id:
             raise error_for("duplicate_request", field="order_id")
-        return _replay(done, coupon)
+        return _replay(done, coupon.status)
     outcome = _evaluate(session, coupon, template, basket, now, lines)
     moved = session.execute(
         _MARK_REDEEMED, {"coupon_id": coupon.id, "now": now, "order_id": order_id}
     )
     if not moved.rowcount:  # type: ignore[attr-defined]
         # a concurrent request won; if it was this very request retried, replay its answer
-        session.expire(coupon)
         done = _existing(session, coupon.id, "redeem", key)
         if done is not None and done.order_id == order_id:
-            return _replay(done, coupon)
+            return _replay(done, "redeemed")
         raise error_for("already_used")
     result = RedemptionResult(
         code=coupon.code,
@@ -342,10 +313,8 @@ def redeem(
         # undo our own steps in this transaction so nothing is half-applied
         session.execute(_TAKE_BACK, {"coupon_id": coupon.id, "key": key})
         session.execute(_UNMARK_REDEEMED, {"coupon_id": coupon.id})
-        session.expire(coupon)
         raise error_for("limit_reached")
-    session.expire(coupon)
-    session.expire(template, ["redeemed_count"])
+    lookup.forget(session, coupon.id, template.id)
     return result
 
 
@@ -359,7 +328,7 @@ def reverse(
     if done is None and coupon.status != "redeemed":
         done = _existing(session, coupon.id, "reverse", return_id)
     if done is not None:
-        return _replay(done, coupon)
+        return _replay(done, coupon.status)
     if coupon.status != "redeemed":
         raise error_for(
             "duplicate_request", f"coupon {coupon.code} is {coupon.status}, not redeemed"
@@ -419,6 +388,5 @@ def reverse(
         )
     )
     session.flush()
-    session.expire(coupon)
-    session.expire(template, ["redeemed_count"])
+    lookup.forget(session, coupon.id, template.id)
     return result
