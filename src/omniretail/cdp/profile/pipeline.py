@@ -37,7 +37,7 @@ def publish_step(ctx: PipelineContext) -> dict[str, Any]:
         return {"skipped": "no customers yet (run the unify step)"}
     if not inspect(get_engine()).has_table("customer"):
         return {"skipped": "the operational store is not set up (run `omniretail init`)"}
-    with session_scope() as session:
+    with session_scope() as session, publish.bulk_load(session):
         out = publish.publish_customers(ctx.engine, ctx.settings, session)
         out.update(publish.publish_identities(ctx.engine, ctx.settings, session))
     publish.save_snapshots(ctx.engine, ctx.settings)

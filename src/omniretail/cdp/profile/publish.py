@@ -3,29 +3,36 @@
 
 Only what changed since the last publish is written: the rows published last time are kept as
 Parquet (with a hash per customer), the difference is computed in the analytics engine, and
-the store receives multi-row upserts (``INSERT .. ON CONFLICT DO UPDATE``, SQLite and
-PostgreSQL) and deletes in chunks. If the store does not hold what the snapshot says (a new
-or restored database), everything is written again.
+the store receives it in bulk at the driver level: the rows are staged in a temporary table
+(SQLite: one ``executemany`` on the sqlite3 connection; PostgreSQL: ``COPY``), then one
+``INSERT .. SELECT .. ON CONFLICT DO UPDATE`` (or ``UPDATE .. FROM``, ``DELETE .. IN``) moves
+them into place, in key order, inside the caller's transaction. Values go through the column
+types' own bind processing, so what is stored is what the ORM would have stored. If the store
+does not hold what the snapshot says (a new or restored database), everything is written again.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Table, delete, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import FromClause, bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
 from omniretail.omnichannel.store.models import Store
 from omniretail.platform.config import Settings
+from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
 
-CHUNK = 5000
+# SQLite page cache while bulk-loading (KiB, as a negative cache_size): the indexes of
+# customer_identity and customer stay in memory instead of being spilled and re-read.
+SQLITE_BULK_CACHE_KIB = 512 * 1024
 IDENTITY_KINDS = (
     "member_id",
     "phone",
@@ -64,23 +71,96 @@ def _snapshot(settings: Settings, name: str) -> Any:
     return settings.analytics_dir / "identity" / f"published_{name}.parquet"
 
 
-def _chunks(rows: list[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
-    for i in range(0, len(rows), size):
-        yield rows[i : i + size]
-
-
-def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    if not rows:
+@contextmanager
+def bulk_load(session: Session) -> Iterator[None]:
+    """A large page cache for a bulk load on this session's SQLite connection (main and temporary
+    tables), restored afterwards; PostgreSQL needs nothing."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for chunk in _chunks(rows):
-        stmt = insert(table)
-        cols = [c for c in chunk[0] if c not in keys]
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys, set_={c: stmt.excluded[c] for c in cols}
-        )
-        session.execute(stmt, chunk)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    before = {
+        schema: int(raw.execute(f"PRAGMA {schema}.cache_size").fetchone()[0])
+        for schema in ("main", "temp")
+    }
+    for schema in before:
+        raw.execute(f"PRAGMA {schema}.cache_size = -{SQLITE_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        for schema, size in before.items():
+            raw.execute(f"PRAGMA {schema}.cache_size = {size}")
+
+
+def _bound(values: pa.ChunkedArray, proc: Callable[[Any], Any] | None) -> list[Any]:
+    """Python values of a column as bound to the driver: ``proc`` runs once per distinct value
+    (dates, timestamps and JSON documents repeat a lot), its results are spread back."""
+    if proc is None:
+        return values.to_pylist()  # type: ignore[no-any-return]
+    enc = values.combine_chunks().dictionary_encode()
+    distinct = [proc(v) for v in enc.dictionary.to_pylist()]
+    null = proc(None)
+    return [null if i is None else distinct[i] for i in enc.indices.to_pylist()]
+
+
+def _then(
+    first: Callable[[Any], Any] | None, second: Callable[[Any], Any] | None
+) -> Callable[[Any], Any] | None:
+    if first is None or second is None:
+        return first or second
+    return lambda v: second(first(v))
+
+
+def _stage(
+    session: Session,
+    name: str,
+    columns: dict[str, TypeEngine[Any]],
+    data: dict[str, pa.ChunkedArray],
+    decode: dict[str, Callable[[Any], Any]] | None = None,
+) -> int:
+    """Load ``data`` (an Arrow column per column) into a new temporary table ``name`` at the
+    driver level, each value bound as its column type binds it (after ``decode``, if given for
+    the column); returns the number of rows."""
+    conn = session.connection()
+    dialect = conn.dialect
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cols: list[list[Any]] = []
+    for c, typ in columns.items():
+        bind = typ.dialect_impl(dialect).bind_processor(dialect)
+        cols.append(_bound(data[c], _then(decode.get(c) if decode else None, bind)))
+    n = len(cols[0]) if cols else 0
+    names = ", ".join(columns)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    if dialect.name == "sqlite":  # no declared types: values are kept exactly as bound
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ({names})")
+        marks = ", ".join("?" for _ in columns)
+        raw.executemany(f"INSERT INTO {name} VALUES ({marks})", zip(*cols, strict=True))
+        return n
+    typed = ", ".join(f"{c} {t.compile(dialect=dialect)}" for c, t in columns.items())
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ({typed})")
+    with raw.cursor() as cur, cur.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+        for row in zip(*cols, strict=True):
+            copy.write_row(row)
+    return n
+
+
+def _json(value: str | None) -> Any:
+    return json.loads(value) if value else None
+
+
+def _drop_stage(session: Session, name: str) -> None:
+    session.connection().exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
+
+def _types(table: FromClause, *names: str) -> dict[str, TypeEngine[Any]]:
+    return {n: table.c[n].type for n in names}
+
+
+def _now() -> Any:
+    return bindparam("now", utcnow(), type_=Customer.__table__.c.updated_at.type)
 
 
 def _customer_rows(engine: AnalyticsEngine) -> str:
@@ -141,16 +221,35 @@ def publish_customers(
         engine.register_arrow(
             "_pub_store_ids", pa.table({"customer_id": pa.array([r[0] for r in ids], pa.string())})
         )
-    rows = engine.fetch_arrow(changed_sql).drop_columns(["row_hash"]).to_pylist()
-    for row in rows:
-        row["sources"] = json.loads(row["sources"]) if row["sources"] else None
-        row["golden"] = json.loads(row["golden"]) if row["golden"] else None
-        row["status"] = "active"
-        row["merged_into"] = None
-    _upsert(session, Customer.__table__, rows, ["customer_id"])  # type: ignore[arg-type]
-    out["customers_written"] = len(rows)
+    data = engine.fetch_arrow(f"SELECT * FROM ({changed_sql}) ORDER BY customer_id")
+    table = Customer.__table__
+    n = data.num_rows
+    columns = {c: data.column(c) for c in CUSTOMER_COLUMNS}
+    columns["status"] = pa.chunked_array([pa.array(["active"] * n, pa.string())])
+    columns["merged_into"] = pa.chunked_array([pa.nulls(n, pa.string())])
+    cols = [*CUSTOMER_COLUMNS, "status", "merged_into"]
+    written = _stage(
+        session,
+        "_pub_stage_customers",
+        _types(table, *cols),
+        columns,
+        decode={"sources": _json, "golden": _json},
+    )
+    if written:
+        names = ", ".join(cols)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "customer_id")
+        session.execute(
+            text(
+                f"INSERT INTO customer ({names}, created_at, updated_at) "
+                f"SELECT {names}, :now, :now FROM _pub_stage_customers WHERE true "
+                f"ORDER BY customer_id "
+                f"ON CONFLICT (customer_id) DO UPDATE SET {updates}"
+            ).bindparams(_now())
+        )
+    _drop_stage(session, "_pub_stage_customers")
+    out["customers_written"] = written
 
-    retired = engine.fetch_rows(
+    retired = engine.fetch_arrow(
         f"""
         SELECT r.customer_id, any_value(c.related_customer_id) AS merged_into
         FROM ({retired_sql}) r
@@ -158,17 +257,30 @@ def publish_customers(
         GROUP BY r.customer_id
         """
     )
-    for chunk in _chunks(retired):
-        for row in chunk:
-            session.execute(
-                update(Customer)
-                .where(Customer.customer_id == row["customer_id"])
-                .values(
-                    status="merged" if row["merged_into"] else "gone",
-                    merged_into=row["merged_into"],
-                )
-            )
-    out["customers_retired"] = len(retired)
+    status = pa.array(
+        ["merged" if m else "gone" for m in retired.column("merged_into").to_pylist()],
+        pa.string(),
+    )
+    n = _stage(
+        session,
+        "_pub_stage_retired",
+        _types(table, "customer_id", "status", "merged_into"),
+        {
+            "customer_id": retired.column("customer_id"),
+            "status": pa.chunked_array([status]),
+            "merged_into": retired.column("merged_into"),
+        },
+    )
+    if n:
+        session.execute(
+            text(
+                "UPDATE customer SET status = s.status, merged_into = s.merged_into, "
+                "updated_at = :now FROM _pub_stage_retired s "
+                "WHERE customer.customer_id = s.customer_id"
+            ).bindparams(_now())
+        )
+    _drop_stage(session, "_pub_stage_retired")
+    out["customers_retired"] = n
     return out
 
 
@@ -204,8 +316,10 @@ def publish_identities(
                min(i.customer_id) AS customer_id, min(i.seen_at) AS first_seen_at
         FROM ({_identity_rows_sql(columns)}) i
         WHERE NOT EXISTS (
+            SELECT 1 FROM identity_shared_values v WHERE v.kind = i.kind AND v.value = i.value)
+          AND NOT EXISTS (
             SELECT 1 FROM identity_shared_values v
-            WHERE v.kind = i.kind AND (v.value = i.value OR v.value = i.source || ':' || i.value))
+            WHERE v.kind = i.kind AND v.value = i.source || ':' || i.value)
         GROUP BY 1, 2, 3
         """,
     )
@@ -229,35 +343,58 @@ def publish_identities(
         session.execute(delete(CustomerIdentity))
         changed_sql = "SELECT * FROM _pub_identities"
         gone_sql = None
-    changed = engine.fetch_arrow(changed_sql)
-    needed = set(changed.column("customer_id").to_pylist())
-    pks: dict[str, int] = {}
-    ids = list(needed)
-    for i in range(0, len(ids), CHUNK):
-        part = ids[i : i + CHUNK]
-        for cid, pk in session.execute(
-            select(Customer.customer_id, Customer.id).where(Customer.customer_id.in_(part))
-        ):
-            pks[cid] = pk
-    rows = []
-    for row in changed.to_pylist():
-        row["customer_pk"] = pks[row.pop("customer_id")]
-        rows.append(row)
-    _upsert(session, CustomerIdentity.__table__, rows, ["kind", "value", "source"])  # type: ignore[arg-type]
+    changed = engine.fetch_arrow(f"SELECT * FROM ({changed_sql}) ORDER BY kind, value, source")
+    ci = CustomerIdentity.__table__
+    cols = ["kind", "value", "source", "customer_id", "first_seen_at"]
+    types = _types(ci, "kind", "value", "source") | _types(Customer.__table__, "customer_id")
+    types["first_seen_at"] = ci.c.first_seen_at.type
+    n = _stage(
+        session,
+        "_pub_stage_identities",
+        types,
+        {c: changed.column(c) for c in cols},
+    )
+    if n:
+        result = session.execute(
+            text(
+                "INSERT INTO customer_identity (customer_pk, kind, value, source, first_seen_at) "
+                "SELECT c.id, s.kind, s.value, s.source, s.first_seen_at "
+                "FROM _pub_stage_identities s JOIN customer c ON c.customer_id = s.customer_id "
+                "WHERE true ORDER BY s.kind, s.value, s.source "
+                "ON CONFLICT (kind, value, source) DO UPDATE SET "
+                "customer_pk = excluded.customer_pk, first_seen_at = excluded.first_seen_at"
+            )
+        )
+        if result.rowcount != n:  # type: ignore[attr-defined]
+            missing = session.execute(
+                text(
+                    "SELECT s.customer_id FROM _pub_stage_identities s "
+                    "LEFT JOIN customer c ON c.customer_id = s.customer_id WHERE c.id IS NULL"
+                )
+            ).first()
+            raise RuntimeError(
+                f"identities of customer {missing[0] if missing else '?'} cannot be published: "
+                "the customer is not in the operational store"
+            )
+    _drop_stage(session, "_pub_stage_identities")
     removed = 0
     if gone_sql:
-        gone = engine.fetch_rows(gone_sql)
-        ci = CustomerIdentity
-        for chunk in _chunks(gone, 500):
+        gone = engine.fetch_arrow(gone_sql)
+        removed = _stage(
+            session,
+            "_pub_stage_gone",
+            _types(ci, "kind", "value", "source"),
+            {c: gone.column(c) for c in ("kind", "value", "source")},
+        )
+        if removed:
             session.execute(
-                delete(ci).where(
-                    tuple_(ci.kind, ci.value, ci.source).in_(
-                        [(g["kind"], g["value"], g["source"]) for g in chunk]
-                    )
+                text(
+                    "DELETE FROM customer_identity WHERE (kind, value, source) IN "
+                    "(SELECT kind, value, source FROM _pub_stage_gone)"
                 )
             )
-        removed = len(gone)
-    return {"identities_written": len(rows), "identities_removed": removed}
+        _drop_stage(session, "_pub_stage_gone")
+    return {"identities_written": n, "identities_removed": removed}
 
 
 def _write_snapshot(engine: AnalyticsEngine, sql: str, path: Any) -> None:
