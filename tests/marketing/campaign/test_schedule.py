@@ -270,3 +270,24 @@ def test_cli_run_due_runs_campaigns_and_journeys_and_keeps_run_journeys(s: Sessi
     assert [r["campaign"] for r in json.loads(old.output)] == ["CLI-BDAY"]
     paused = runner.invoke(app, ["campaign", "pause", "CLI-BDAY"])
     assert json.loads(paused.output)["status"] == "paused"
+
+
+def test_the_next_run_is_the_due_one_or_the_one_after_the_last_launched() -> None:
+    from omniretail.marketing.campaign.models import Campaign
+    from omniretail.marketing.campaign.schedule import next_run
+
+    weekly = Campaign(
+        code="W", kind="recurring", status="scheduled",
+        schedule={"at": "2026-07-01T10:00", "every_days": 7, "until": "2026-07-20T23:59"},
+    )  # fmt: skip
+    assert next_run(weekly, T0 - timedelta(days=1), set()) == (1, T0)
+    assert next_run(weekly, T0 + timedelta(hours=1), set()) == (1, T0)  # due, not yet sent
+    assert next_run(weekly, T0 + timedelta(hours=1), {1}) == (2, T0 + timedelta(days=7))
+    # runs launched ahead of the clock (run-due --at): the one after the last
+    assert next_run(weekly, T0 - timedelta(days=1), {1, 2}) == (3, T0 + timedelta(days=14))
+    assert next_run(weekly, T0 + timedelta(days=15), {1, 2, 3}) is None  # run 4 is past until
+    weekly.status = "paused"
+    assert next_run(weekly, T0, set()) is None
+    once = Campaign(code="O", kind="once", status="scheduled", schedule={"at": "2026-07-01T10:00"})
+    assert next_run(once, T0 + timedelta(days=3), set()) == (1, T0)
+    assert next_run(once, T0 + timedelta(days=3), {1}) is None

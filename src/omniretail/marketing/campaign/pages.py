@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,10 +21,13 @@ from omniretail.marketing.campaign import report as report_mod
 from omniretail.marketing.campaign import service
 from omniretail.marketing.campaign.models import GOALS, TRIGGERS, Campaign, CampaignMember
 from omniretail.marketing.campaign.planning import MESSAGE_CHANNELS
+from omniretail.marketing.campaign.schedule import next_run
+from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon
 from omniretail.marketing.messaging.models import Message
 from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.platform.db import utcnow
 from omniretail.platform.i18n import N_, _
 from omniretail.web.console import ConsoleUser
 from omniretail.web.render import render
@@ -82,6 +86,42 @@ def _audience_label(audience: dict[str, Any], segments: dict[int, str]) -> str:
     if "likely_fans_of" in audience:
         return _("Likely fans of %(sku)s") % {"sku": audience["likely_fans_of"]}
     return "—"
+
+
+def schedule_label(c: Campaign) -> str:
+    """The schedule in words: once at launch, once at a time, or every N days at a time of day
+    from a date (until a date), in the schedule's local time zone."""
+    sched = c.schedule or {}
+    if not sched.get("at"):
+        return _("Once, at launch")
+    at = _local(str(sched["at"]))
+    if c.kind != "recurring":
+        return _("Once, at %(time)s") % {"time": f"{at:%Y-%m-%d %H:%M}"}
+    n = int(sched.get("every_days") or 1)
+    every = (
+        _("Every day")
+        if n == 1
+        else _("Every week")
+        if n == 7
+        else _("Every %(n)s days") % {"n": n}
+    )
+    values = {"every": every, "time": f"{at:%H:%M}", "start": f"{at:%Y-%m-%d}"}
+    if sched.get("until"):
+        values["end"] = f"{_local(str(sched['until'])):%Y-%m-%d}"
+        text = _("%(every)s at %(time)s, from %(start)s, until %(end)s") % values
+    else:
+        text = _("%(every)s at %(time)s, from %(start)s, no end date") % values
+    if sched.get("reentry_days"):
+        text = _("%(schedule)s; members reached in the last %(n)s days are skipped") % {
+            "schedule": text,
+            "n": sched["reentry_days"],
+        }
+    return f"{text} ({SCHEDULE_TZ})"
+
+
+def _local(value: str) -> datetime:
+    t = datetime.fromisoformat(value)
+    return (t if t.tzinfo else t.replace(tzinfo=SCHEDULE_TZ)).astimezone(SCHEDULE_TZ)
 
 
 def _list_numbers(db: Session) -> dict[int, dict[str, int]]:
@@ -172,6 +212,7 @@ def wizard_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLRespo
             "ops": {k: sorted(v) for k, v in OPS.items()},
             "goal_ids": list(GOALS),
             "trigger_ids": list(TRIGGERS),
+            "schedule_tz": str(SCHEDULE_TZ),
         },
     )
 
@@ -195,6 +236,9 @@ def report_page(request: Request, code: str, user: ConsoleUser, db: DbSession) -
     tables = [
         (key, _(label), report.get(key, {})) for key, label in REPORT_TABLES_ALL if report.get(key)
     ]
+    runs = report.get("runs", [])
+    launched = {int(r["run"]) for r in runs if r.get("launched_at")}
+    upcoming = next_run(campaign, utcnow(), launched)
     return render(
         request,
         "campaign/report.html",
@@ -208,8 +252,23 @@ def report_page(request: Request, code: str, user: ConsoleUser, db: DbSession) -
             "status_labels": _labels(STATUS_LABELS),
             "channel_labels": _labels(CHANNEL_LABELS),
             "trigger_labels": _labels(TRIGGER_LABELS),
+            "schedule_text": schedule_label(campaign),
+            "runs": runs,
+            "show_runs": campaign.kind == "recurring" or len(runs) > 1,
+            "next_run": (
+                {"run": upcoming[0], "at": f"{upcoming[1].astimezone(SCHEDULE_TZ):%Y-%m-%d %H:%M}"}
+                if upcoming
+                else None
+            ),
+            "local_time": _local_time,
+            "schedule_tz": str(SCHEDULE_TZ),
         },
     )
+
+
+def _local_time(value: str | None) -> str:
+    """An ISO instant of the report as the schedule's local wall-clock time."""
+    return "—" if not value else f"{_local(value):%Y-%m-%d %H:%M}"
 
 
 CSV_COLUMNS = (

@@ -271,7 +271,7 @@ def campaign_report(
         "campaign": c.code,
         "name": c.name,
         "status": c.status,
-        "launched_at": c.launched_at.isoformat() if c.launched_at else None,
+        "launched_at": _iso(c.launched_at),
         "window_days": c.window_days,
         "audience": len(members),
         "treatment": len(treat),

@@ -74,6 +74,27 @@ def finished(c: Campaign, now: datetime) -> bool:
     return due is not None and due[1] + timedelta(days=int(sched["every_days"])) > until
 
 
+def next_run(c: Campaign, now: datetime, launched: set[int]) -> tuple[int, datetime] | None:
+    """The next run the scheduler will launch (run number, time): a due run not launched yet
+    (it goes out at the next scheduler call), else the one after the last launched run;
+    ``None`` when the campaign is not scheduled, paused, ended, or past ``until``."""
+    sched = c.schedule or {}
+    if c.kind not in SCHEDULED_KINDS or not sched.get("at") or c.status not in WATCHED:
+        return None
+    at = _time(str(sched["at"]))
+    every = sched.get("every_days")
+    if c.kind == "once" or not every:
+        return None if 1 in launched else (1, at)
+    due = due_run(c, now)
+    if due is not None and due[0] not in launched and due[0] > max(launched, default=0):
+        return due
+    k = max(due[0] if due else 0, max(launched, default=0)) + 1
+    t = at + (k - 1) * timedelta(days=int(every))
+    if sched.get("until") and t > _time(str(sched["until"])):
+        return None
+    return k, t
+
+
 def _reentry_runs(c: Campaign) -> int | None:
     sched = c.schedule or {}
     if c.kind != "recurring" or not sched.get("reentry_days"):
@@ -127,6 +148,8 @@ def run_due_campaigns(
     Owns its transactions (a job, like ``messaging.dispatch``): one per campaign. Returns one
     entry per campaign launched or failed; campaigns with nothing due are left out."""
     now = now or utcnow()
+    if now.tzinfo is not None:  # stored as UTC: SQLite keeps the wall clock, drops the offset
+        now = now.astimezone(UTC)
     with factory() as s:
         codes = list(
             s.scalars(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any, cast
@@ -365,6 +365,8 @@ def launch_campaign(
     Core ``executemany`` batches in customer order (no ORM object per row). The summary's
     ``timing`` separates planning (audience → arms → channels → pressure) from queueing."""
     now = now or utcnow()
+    if now.tzinfo is not None:  # stored as UTC: SQLite keeps the wall clock, drops the offset
+        now = now.astimezone(UTC)
     policy = policy or planning.PressurePolicy()
     w0, c0 = time.perf_counter(), time.process_time()
     c = get_campaign(session, code=code)

@@ -1,0 +1,192 @@
+"""A recurring campaign in a real browser: the wizard's schedule step (weekly at a time of day,
+from a date until a date, in the local zone), its checks (in the page, and the server's for a
+schedule that would never run), the review; then two runs launched by the scheduler's CLI and
+the campaign page with the next run and the per-run report.
+
+The instance has an analytics snapshot with member tags (the campaign tests' small insight
+world), so the scheduler's launches really run."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.e2e.conftest import ADMIN, VIEWPORT, log_in, run_cli, serve_console
+
+pytestmark = pytest.mark.browser
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class Instance:
+    url: str
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
+    from bench.insight_world import world_tables
+
+    from omniretail.platform.engine import DuckDBEngine
+    from tests.insight.conftest import load_world, run_insight
+
+    root = tmp_path_factory.mktemp("recurring")
+    home = root / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIRETAIL_")}
+    env.update({"OMNIRETAIL_HOME": str(home), "OMNIRETAIL_DEMO": "1", "PYTHONUNBUFFERED": "1"})
+    run_cli(env, "init")
+    run_cli(
+        env, "users", "create", "--username", ADMIN[0], "--role", "admin",
+        "--password", ADMIN[1],
+    )  # fmt: skip
+    snapshot = home / "analytics" / "published.duckdb"
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    engine = DuckDBEngine(snapshot)
+    load_world(engine, world_tables(customers=400))
+    steps = ["insight.features", "insight.rfm", "insight.lifecycle", "insight.tags"]
+    run_insight(engine, root / "insight", steps=steps)
+    engine.close()
+    with serve_console(env, home / "server.log") as url:
+        yield Instance(url=url, env=env)
+
+
+@pytest.fixture
+def page(browser, instance: Instance):  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        base_url=instance.url, viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    context.set_default_timeout(30_000)
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda exc: errors.append(str(exc)))
+    log_in(p, *ADMIN)
+    p.wait_for_url(f"{instance.url}/")
+    yield p
+    context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+def _to_schedule(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/campaigns/new")
+    page.wait_for_selector("[data-testid=campaign-wizard] [data-step=goal]")
+    page.fill("[data-testid=campaign-name]", "每周回购提醒")
+    page.fill("input[name=code]", "WEEKLY-E2E")
+    page.check("input[name=goal][value=repurchase]")
+    page.click("[data-testid=next]")
+    page.click("[data-testid=audience-rule]")
+    page.click("[data-testid=add-condition]")
+    page.select_option("[data-testid=condition-field]", "orders_total")
+    page.select_option("[data-testid=condition-op]", "gte")
+    page.fill("[data-testid=condition-value]", "1")
+    page.wait_for_function(
+        "() => /^[0-9,]+$/.test(document.querySelector('[data-testid=audience-size]')"
+        ".textContent.trim())"
+    )
+    page.click("[data-testid=next]")
+    page.click("[data-testid=offer-content]")
+    page.fill("[data-testid=content-title]", "本周回购礼")
+    page.fill("[data-testid=content-body]", "老朋友，本周门店新品等你来尝")
+    page.click("[data-testid=next]")
+    page.click("[data-testid=next]")  # channels: the defaults (WeChat, SMS)
+
+
+def _review(page) -> str:  # type: ignore[no-untyped-def]
+    page.click("[data-testid=next]")  # schedule → budget
+    page.click("[data-testid=next]")  # budget → review
+    return str(page.locator("[data-testid=review-facts]").inner_text())
+
+
+def test_a_weekly_campaign_from_the_wizard_runs_and_reports_each_run(  # type: ignore[no-untyped-def]
+    page, instance: Instance, screenshot
+) -> None:
+    _to_schedule(page)
+    page.check("[data-testid=schedule-recurring]")
+    fields = page.locator("[data-testid=recurring-fields]")
+    assert fields.is_visible()
+    # the page's own checks: no first date; a last date before the first
+    page.click("[data-testid=next]")
+    errors = page.locator("[data-testid=wizard-errors]")
+    errors.wait_for()
+    assert "schedule.at" in errors.inner_text()
+    assert "请选择首次执行日期" in errors.inner_text()
+    page.select_option("[data-testid=recurring-every]", "7")
+    page.fill("[data-testid=recurring-time]", "10:00")
+    page.fill("[data-testid=recurring-start]", "2020-01-08")
+    page.fill("[data-testid=recurring-end]", "2020-01-01")
+    page.click("[data-testid=next]")
+    assert "schedule.until" in errors.inner_text()
+    assert "最后执行日期早于首次执行日期" in errors.inner_text()
+
+    # the server's check: a schedule whose last run has already passed would never run
+    page.fill("[data-testid=recurring-end]", "2020-01-31")
+    summary = page.locator("[data-testid=recurring-summary]").inner_text()
+    assert "每周 10:00，自 2020-01-08 起，至 2020-01-31" in summary
+    assert "Asia/Shanghai" in summary
+    facts = _review(page)
+    assert "每周 10:00，自 2020-01-08 起，至 2020-01-31" in facts
+    page.click("[data-testid=create-campaign]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=wizard-errors]').offsetParent !== null"
+    )
+    assert "schedule.until" in errors.inner_text()
+    assert "already passed" in errors.inner_text()
+    errors.locator("button").first.click()  # "Fix" goes back to the schedule step
+    assert fields.is_visible()
+
+    start = datetime.now(SHANGHAI).date() + timedelta(days=1)
+    end = start + timedelta(days=20)
+    page.fill("[data-testid=recurring-start]", start.isoformat())
+    page.fill("[data-testid=recurring-end]", end.isoformat())
+    page.fill("[data-testid=recurring-reentry]", "3")
+    screenshot(page, "campaign-wizard-recurring-schedule")
+    facts = _review(page)
+    assert f"每周 10:00，自 {start} 起，至 {end}" in facts
+    assert "跳过最近 3 天内已触达的会员" in facts
+    page.click("[data-testid=create-campaign]")
+    page.wait_for_selector("[data-testid=risks]", state="visible")
+    note = page.locator("[data-testid=scheduled-note]")
+    assert f"{start} 10:00" in note.inner_text()
+    assert not page.locator("[data-testid=launch]").is_visible()  # the scheduler launches it
+    screenshot(page, "campaign-wizard-recurring-review")
+
+    saved = json.loads(page.evaluate("fetch('/api/v1/campaigns/WEEKLY-E2E').then(r => r.text())"))
+    assert saved["kind"] == "recurring"
+    assert saved["status"] == "scheduled"
+    assert saved["schedule"] == {
+        "at": f"{start}T10:00:00+08:00",
+        "every_days": 7,
+        "until": f"{end}T23:59:59+08:00",
+        "reentry_days": 3,
+    }
+
+    page.goto("/campaigns/WEEKLY-E2E")
+    assert f"#1 · {start} 10:00" in page.locator("[data-testid=next-run]").inner_text()
+
+    # the scheduler (cron's `omniretail campaign run-due`) at the first two runs' times
+    for week in (0, 1):
+        day = start + timedelta(days=7 * week)
+        run_cli(instance.env, "campaign", "run-due", "--at", f"{day}T10:05:00+08:00")
+    report = json.loads(
+        page.evaluate("fetch('/api/v1/campaigns/WEEKLY-E2E/report').then(r => r.text())")
+    )
+    assert [r["run"] for r in report["runs"]] == [1, 2]
+    assert all(r["audience"] > 0 for r in report["runs"])
+
+    page.goto("/campaigns/WEEKLY-E2E")
+    page.wait_for_selector("[data-testid=table-runs]")
+    rows = page.locator("[data-testid=table-runs] tbody tr")
+    assert rows.count() == 2
+    assert f"{start} 10:05" in rows.nth(0).inner_text()
+    assert f"{start + timedelta(days=7)} 10:05" in rows.nth(1).inner_text()
+    assert str(report["runs"][0]["audience"]) in rows.nth(0).inner_text().replace(",", "")
+    nxt = page.locator("[data-testid=next-run]").inner_text()
+    assert f"#3 · {start + timedelta(days=14)} 10:00" in nxt
+    assert "每周 10:00" in page.locator("[data-testid=schedule-text]").inner_text()
+    assert f"已启动 {start} 10:05" in page.locator("p.subtitle").first.inner_text()
+    screenshot(page, "campaign-report-runs")
