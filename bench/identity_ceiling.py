@@ -9,6 +9,7 @@ holds ``std_identity_records`` and ``std_identity_links`` (e.g. from bench/ident
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -19,14 +20,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from omniretail.cdp.identity.components import connected_components  # noqa: E402
 from omniretail.platform.engine import DuckDBEngine  # noqa: E402
 
-STRONG = ["member_id", "phone", "unionid", "openid", "wecom_external_userid"]
+STRONG = ["member_id", "phone", "email", "unionid", "openid", "wecom_external_userid"]
 LEVELS = {
-    "strong identifiers and device logins": STRONG,
+    "strong identifiers and source links": STRONG,
     "+ same masked phone": [*STRONG, "masked"],
-    "+ same phone ending and surname": [*STRONG, "masked", "last4 || sur"],
-    "+ same real name": [*STRONG, "masked", "last4 || sur", "name"],
+    "+ same address (to the room)": [*STRONG, "masked", "addr"],
+    "+ same phone ending and surname": [*STRONG, "masked", "addr", "last4 || sur"],
+    "+ same real name": [*STRONG, "masked", "addr", "last4 || sur", "name"],
     "+ same phone ending or same city alone": [
-        *STRONG, "masked", "last4 || sur", "name", "last4", "city",
+        *STRONG, "masked", "addr", "last4 || sur", "name", "last4", "city",
     ],
 }  # fmt: skip
 
@@ -41,16 +43,29 @@ def main(work: str, world: str) -> None:
         " coalesce(person_id, 'x' || source_record_id) AS person_id"
         f" FROM read_parquet('{truth}')"
     )
+    places = [
+        str(row["v"])
+        for row in e.fetch_rows(
+            "SELECT DISTINCT city AS v FROM std_identity_records WHERE city IS NOT NULL"
+            " UNION SELECT DISTINCT province FROM std_identity_records WHERE province IS NOT NULL"
+        )
+    ]
+    alt = "|".join(re.escape(p) for p in sorted(places, key=len, reverse=True) if p.strip())
+    prefix = f"^(?:(?:{alt})(?:省|市|自治区)?)+".replace("'", "''")
     e.execute(
-        r"""
+        rf"""
         CREATE TABLE r AS SELECT row_number() OVER () AS node, s.*, t.person_id,
           CASE WHEN phone LIKE '+861%' THEN substr(phone, 4, 3) || '****' || substr(phone, 11, 4)
-               WHEN regexp_full_match(phone_masked, '1[0-9]{2}\*{4}[0-9]{4}') THEN phone_masked
+               WHEN regexp_full_match(phone_masked, '1[0-9]{{2}}\*{{4}}[0-9]{{4}}')
+               THEN phone_masked
           END AS masked,
           CASE WHEN phone LIKE '+861%' THEN right(phone, 4)
-               WHEN regexp_full_match(phone_masked, '[0-9*]*\*[0-9]{4}') THEN right(phone_masked, 4)
+               WHEN regexp_full_match(phone_masked, '[0-9*]*\*[0-9]{{4}}')
+               THEN right(phone_masked, 4)
           END AS last4,
-          substr(name, 1, 1) AS sur
+          substr(name, 1, 1) AS sur,
+          nullif(regexp_replace(regexp_replace(address, '\s', '', 'g'), '{prefix}', ''), '')
+              AS addr
         FROM std_identity_records s JOIN t USING (record_key)
         """
     )

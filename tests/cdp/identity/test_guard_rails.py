@@ -35,23 +35,39 @@ def test_store_phone_used_by_many_walk_ins_is_shared(home: Path) -> None:
     store_phone = "+8602787654321"
     rows = [
         record("pos", f"W{i}", member_id=f"W{i}", phone=store_phone, name=f"顾客{i}")
-        for i in range(40)
+        for i in range(60)
     ]
     run_steps(rows, "identity")
     ids = identity_map()
-    assert len(set(ids.values())) == 40
+    assert len(set(ids.values())) == 60
     shared = work_rows("SELECT * FROM identity_shared_values")
     assert shared == [
         {
             "kind": "phone",
             "value": store_phone,
-            "records": 40,
-            "names": 40,
-            "source_records": 40,
-            "source_names": 40,
+            "records": 60,
+            "names": 60,
+            "source_records": 60,
+            "source_names": 60,
             "reason": "too_many_records",
         }
     ]
+
+
+def test_many_gift_cards_of_one_buyer_link_but_many_pos_cards_do_not(home: Path) -> None:
+    """A company buys 25 gift cards on its contact's phone: one buyer (the gift-card source
+    allows 40 records per value); 25 POS cards on one phone are a store or clerk phone."""
+    buyer, clerk = "+8613711112222", "+8613733334444"
+    rows = [
+        record("giftcard", f"G{i}", phone=buyer, name="王建国" if i % 5 else "王建國")
+        for i in range(25)
+    ] + [record("pos", f"M{i}", member_id=f"M{i}", phone=clerk, name=f"顾客{i}") for i in range(25)]
+    run_steps(rows, "identity")
+    ids = identity_map()
+    assert len({ids[f"giftcard:G{i}"] for i in range(25)}) == 1
+    assert len({ids[f"pos:M{i}"] for i in range(25)}) == 25
+    shared = work_rows("SELECT value, reason FROM identity_shared_values")
+    assert shared == [{"value": clerk, "reason": "too_many_records_in_one_source"}]
 
 
 def test_value_used_by_too_many_different_names_is_shared(home: Path) -> None:

@@ -101,3 +101,61 @@ def test_evaluate_counts_pairs_from_cluster_sizes(home: Path, tmp_path: Path) ->
     assert result["true_positive_pairs"] == 2
     assert result["precision"] == pytest.approx(2 / 6, abs=1e-6)
     assert result["recall"] == pytest.approx(0.5, abs=1e-6)
+
+
+def test_delivery_records_link_by_address(home: Path) -> None:
+    """A delivery-app record (王女士, privacy number: only the address and the surname) links to
+    the Tmall record with the same flat; sharing only a house number (a building of many
+    flats) does not link."""
+    from tests.cdp.identity.factories import record
+
+    rows, truth = synthetic_world(600, seed=5)
+    tmall = [r for r in rows if r["source"] == "tmall"]
+    extra = []
+    for i, t in enumerate(tmall[:150]):
+        p = truth[t["record_key"]]
+        pos = next(r for r in rows if r["record_key"] == f"pos:P{p}")
+        extra.append(
+            record(
+                "meituan",
+                f"MT{i}",
+                platform_buyer_id=f"mt{i}",
+                name=t["name"][0] + ("女士" if pos["gender"] == "F" else "先生"),
+                gender=pos["gender"],
+                address=t["address"] + f"{i % 30 + 1}栋1单元{i % 9 + 1}01室",
+            )
+        )
+        extra.append(
+            record(
+                "tmall",
+                f"TA{i}",
+                platform_buyer_id=f"tba{i}",
+                address=t["address"] + f"{i % 30 + 1}栋1单元{i % 9 + 1}01室",
+                phone_masked=t["phone_masked"],
+                name=t["name"],
+            )
+        )
+        # a neighbour in the same building, another flat, nothing else in common
+        extra.append(
+            record(
+                "eleme",
+                f"EL{i}",
+                platform_buyer_id=f"el{i}",
+                name="欧阳女士",
+                address=t["address"] + f"{i % 30 + 1}栋2单元{i % 9 + 1}02室",
+            )
+        )
+    run_steps(rows + extra, "identity")
+    cust = {
+        r["record_key"]: r["customer_id"]
+        for r in work_rows("SELECT record_key, customer_id FROM identity_map")
+    }
+    linked = sum(
+        cust[f"meituan:MT{i}"] == cust[f"pos:P{truth[t['record_key']]}"]
+        for i, t in enumerate(tmall[:150])
+    )
+    neighbours = sum(
+        cust[f"eleme:EL{i}"] == cust[f"meituan:MT{i}"] for i in range(len(tmall[:150]))
+    )
+    assert linked >= 140
+    assert neighbours == 0

@@ -40,6 +40,11 @@ class IdentifierRule(BaseModel):
     max_records_per_source: int = Field(
         3, description="A value on more records than this in one source is shared."
     )
+    max_records_in_source: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per-source exceptions to max_records_per_source: sources where one "
+        "person normally has many records (a company buying 30 gift cards on one phone).",
+    )
     max_names_per_source: int = Field(
         2,
         description="A value used by more distinct names than this within one source is "
@@ -51,7 +56,9 @@ def _default_identifiers() -> dict[str, IdentifierRule]:
     return {
         "member_id": IdentifierRule(weight=10, max_records=40),
         "unionid": IdentifierRule(weight=9, max_records=40),
-        "phone": IdentifierRule(weight=8, max_records=30),
+        "phone": IdentifierRule(
+            weight=8, max_records=50, max_records_in_source={"giftcard": 40, "enterprise": 40}
+        ),
         "email": IdentifierRule(weight=7, max_records=30),
         "wecom_external_userid": IdentifierRule(weight=6, max_records=20),
         "openid": IdentifierRule(weight=6, scope="source", max_records=20),
@@ -76,7 +83,7 @@ class SplinkSettings(BaseModel):
     """Probabilistic matching of weak evidence (name, birthday, city, masked phone, address)."""
 
     enabled: bool = True
-    threshold: float = Field(0.95, ge=0.5, le=1.0, description="Minimum match probability.")
+    threshold: float = Field(0.9, ge=0.5, le=1.0, description="Minimum match probability.")
     weight: float = Field(1.0, description="Edge weight of a probabilistic link (below strong).")
     prior_recall: float = Field(
         0.8, gt=0.0, le=1.0, description="Assumed recall of the rule used to estimate the prior."
@@ -86,7 +93,13 @@ class SplinkSettings(BaseModel):
     )
     u_max_pairs: float = 2e6
     seed: int = 42
-    max_blocking_rules: int = Field(3, ge=1, le=3, description="Use the first N blocking rules.")
+    max_blocking_rules: int = Field(
+        4,
+        ge=1,
+        le=4,
+        description="Use the first N blocking rules (masked phone; phone ending + surname; "
+        "name + birthday; address).",
+    )
 
 
 class IdentityConfig(BaseModel):

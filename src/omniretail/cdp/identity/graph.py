@@ -73,6 +73,7 @@ def prepare_records(engine: AnalyticsEngine, columns: set[str]) -> int:
                    AS name_norm,
                CAST({col("birthday", "DATE")} AS VARCHAR) AS birthday,
                nullif(trim({col("city")}), '') AS city,
+               nullif(trim({col("province")}), '') AS province,
                coalesce(nullif(trim({col("phone_masked")}), ''), {masked_from_phone})
                    AS phone_masked,
                nullif(lower(regexp_replace({col("address")}, '[\\s\u3000]', '', 'g')), '')
@@ -102,6 +103,21 @@ def _rules_values(cfg: IdentityConfig, kinds: list[str]) -> str:
     )
 
 
+def _source_limits(cfg: IdentityConfig, kinds: list[str]) -> str:
+    rows = [
+        f"({_lit(k)}, {_lit(src)}, {int(n)})"
+        for k, r in cfg.identifiers.items()
+        if k in kinds
+        for src, n in r.max_records_in_source.items()
+    ]
+    if not rows:
+        return (
+            "SELECT CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS VARCHAR) AS source,"
+            " CAST(NULL AS BIGINT) AS max_records WHERE FALSE"
+        )
+    return "SELECT * FROM (VALUES " + ", ".join(rows) + ") AS t(kind, source, max_records)"
+
+
 def _blocked_condition(cfg: IdentityConfig, kind: str) -> str:
     parts: list[str] = []
     values = cfg.blocked_values.get(kind, [])
@@ -127,12 +143,17 @@ def build_values(engine: AnalyticsEngine, cfg: IdentityConfig) -> list[str]:
     blocked = " OR ".join(f"(kind = {_lit(k)} AND ({_blocked_condition(cfg, k)}))" for k in kinds)
     engine.materialize(
         "_idr_value_stats",
-        """
+        f"""
         WITH per_source AS (
             SELECT v.kind, v.value, v.source, count(DISTINCT v.node) AS records,
                    count(DISTINCT r.name_norm) AS names
             FROM _idr_values_all v JOIN _idr_records r USING (node)
             GROUP BY v.kind, v.value, v.source
+        ),
+        per_source_limits AS (
+            SELECT p.*, p.records > coalesce(o.max_records, r.max_source_records) AS over
+            FROM per_source p JOIN ({_rules_values(cfg, kinds)}) r USING (kind)
+            LEFT JOIN ({_source_limits(cfg, kinds)}) o USING (kind, source)
         ),
         linked AS (
             SELECT kind, value FROM _idr_values_all GROUP BY kind, value
@@ -142,8 +163,9 @@ def build_values(engine: AnalyticsEngine, cfg: IdentityConfig) -> list[str]:
                (SELECT count(DISTINCT r.name_norm) FROM _idr_values_all v2
                 JOIN _idr_records r USING (node)
                 WHERE v2.kind = p.kind AND v2.value = p.value) AS names,
-               max(p.records) AS source_records, max(p.names) AS source_names
-        FROM per_source p JOIN linked USING (kind, value)
+               max(p.records) AS source_records, max(p.names) AS source_names,
+               bool_or(p.over) AS over_source
+        FROM per_source_limits p JOIN linked USING (kind, value)
         GROUP BY p.kind, p.value
         """,
         scratch=True,
@@ -154,14 +176,13 @@ def build_values(engine: AnalyticsEngine, cfg: IdentityConfig) -> list[str]:
         SELECT s.kind, s.value, s.records, s.names, s.source_records, s.source_names,
                CASE WHEN ({blocked}) THEN 'blocked'
                     WHEN s.records > r.max_records THEN 'too_many_records'
-                    WHEN s.source_records > r.max_source_records
-                        THEN 'too_many_records_in_one_source'
+                    WHEN s.over_source THEN 'too_many_records_in_one_source'
                     WHEN s.source_names > r.max_source_names
                         THEN 'too_many_names_in_one_source'
                     ELSE 'too_many_names' END AS reason
         FROM _idr_value_stats s JOIN ({_rules_values(cfg, kinds)}) r USING (kind)
         WHERE ({blocked}) OR s.records > r.max_records OR s.names > r.max_names
-           OR s.source_records > r.max_source_records OR s.source_names > r.max_source_names
+           OR s.over_source OR s.source_names > r.max_source_names
         """,
     )
     # blocked values that occur only once are still never linkable: drop them too

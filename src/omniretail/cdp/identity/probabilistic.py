@@ -21,6 +21,7 @@ A Fellegi–Sunter model in Splink scores candidate cluster pairs:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from omniretail.cdp.identity.config import IdentityConfig
@@ -37,12 +38,27 @@ SURNAMES = (
     "蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂"
     "全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
-COMPARED = ("phone", "name", "birthday", "city", "gender")
+COMPARED = ("phone", "name", "birthday", "city", "gender", "address")
+
+
+def _place_prefix(engine: AnalyticsEngine) -> str:
+    """A regular expression for the province and city names an address may start with
+    (``湖北 武汉 江汉区…``, ``武汉市江汉区…``): every province and city the records name."""
+    names = {
+        str(row["v"])
+        for row in engine.fetch_rows(
+            "SELECT DISTINCT city AS v FROM _idr_records WHERE city IS NOT NULL"
+            " UNION SELECT DISTINCT province FROM _idr_records WHERE province IS NOT NULL"
+        )
+    }
+    alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n.strip())
+    return f"^(?:(?:{alt})(?:省|市|自治区)?)+" if alt else "^$"
 
 
 def _cluster_features(engine: AnalyticsEngine, labels: str) -> None:
     """``_idr_clusters``: one row per deterministic cluster with its evidence sets."""
     surnames = "'" + SURNAMES + "'"
+    prefix = _place_prefix(engine).replace("'", "''")
     engine.materialize(
         "_idr_weak",
         f"""
@@ -65,10 +81,18 @@ def _cluster_features(engine: AnalyticsEngine, labels: str) -> None:
                     THEN r.name_norm END AS real_name,
                CASE WHEN r.name_norm LIKE '%先生' THEN 'M'
                     WHEN r.name_norm LIKE '%女士' OR r.name_norm LIKE '%小姐' THEN 'F'
-                    ELSE r.gender END AS sex
+                    ELSE r.gender END AS sex,
+               nullif(regexp_replace(r.address_norm, '{prefix}', ''), '') AS address
         FROM _idr_records r LEFT JOIN {labels} l USING (node)
         """,
         scratch=True,
+    )
+    # an address down to the flat (江汉区中山路12号5栋2单元1203室) and its house number
+    # (江汉区中山路12号: a building shared by many households); an address that ends at the
+    # house number names a building, not a household, and counts only as a house
+    engine.execute(
+        "UPDATE _idr_weak SET address = NULL"
+        " WHERE address IS NOT NULL AND NOT regexp_matches(address, '[0-9]+号')"
     )
     engine.materialize(
         "_idr_clusters",
@@ -85,19 +109,29 @@ def _cluster_features(engine: AnalyticsEngine, labels: str) -> None:
                coalesce(list(DISTINCT birthday) FILTER (WHERE birthday IS NOT NULL), [])
                    AS birthdays,
                coalesce(list(DISTINCT city) FILTER (WHERE city IS NOT NULL), []) AS cities,
-               coalesce(list(DISTINCT sex) FILTER (WHERE sex IS NOT NULL), []) AS genders
+               coalesce(list(DISTINCT sex) FILTER (WHERE sex IS NOT NULL), []) AS genders,
+               coalesce(list(DISTINCT address) FILTER (
+                   WHERE NOT regexp_full_match(address, '.*?[0-9]+号')), []) AS addresses,
+               coalesce(list(DISTINCT regexp_extract(address, '^(.*?[0-9]+号)', 1))
+                   FILTER (WHERE address IS NOT NULL), []) AS houses
         FROM _idr_weak GROUP BY cluster
         HAVING len(list(DISTINCT last4) FILTER (WHERE last4 IS NOT NULL)) > 0
             OR len(list(DISTINCT real_name) FILTER (WHERE real_name IS NOT NULL)) > 0
+            OR len(list(DISTINCT address) FILTER (WHERE address IS NOT NULL)) > 0
         """,
         scratch=True,
     )
     engine.execute("DROP TABLE IF EXISTS _idr_weak")
 
 
-def _array_comparison(name: str, levels: list[tuple[str, str, float]], else_m: float) -> Any:
+def _array_comparison(
+    name: str,
+    levels: list[tuple[str, str, float]],
+    else_m: float,
+    when: dict[str, str] | None = None,
+) -> Any:
     """Null when either side's arrays are empty, then the given (array column, label,
-    m probability) levels by intersection, else."""
+    m probability) levels by intersection (and the extra SQL condition ``when[label]``), else."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -110,7 +144,9 @@ def _array_comparison(name: str, levels: list[tuple[str, str, float]], else_m: f
             ),
             *[
                 cll.CustomLevel(
-                    f"len(list_intersect({col}_l, {col}_r)) > 0", label_for_charts=label
+                    f"len(list_intersect({col}_l, {col}_r)) > 0"
+                    + (f" AND ({when[label]})" if when and label in when else ""),
+                    label_for_charts=label,
                 ).configure(m_probability=m)
                 for col, label, m in levels
             ],
@@ -121,30 +157,37 @@ def _array_comparison(name: str, levels: list[tuple[str, str, float]], else_m: f
 
 # m probabilities: how often a real match agrees at each level (judged from how channels record
 # people: a platform order shows the buyer's masked phone more often than not, a receiver name is
-# the buyer's own about half the time, nicknames never match real names). u probabilities are
-# measured by random sampling, the prior from the strong-identifier clusters.
+# the buyer's own about half the time, nicknames never match real names, most parcels go to the
+# buyer's home). u probabilities come from value frequencies (``_u_from_frequencies``) or, for
+# city and gender, random sampling; the prior from the strong-identifier clusters.
 M_PROBABILITIES = {
-    "phone": ([0.55, 0.15], 0.30),
+    "phone": ([0.55, 0.45], 0.30),
     "name": ([0.35, 0.45], 0.20),
     "birthday": ([0.90], 0.10),
     "city": ([0.70], 0.30),
     "gender": ([0.95], 0.05),
+    "address": ([0.55, 0.05], 0.40),
 }
+BLOCKING = (
+    ("phone_masked",),
+    ("phone_last4", "surnames"),
+    ("names", "birthdays"),
+    ("addresses",),
+)
 
 
 def _settings(cfg: IdentityConfig) -> Any:
     from splink import SettingsCreator, block_on
 
-    blocking: list[Any] = [
-        block_on("phone_masked", arrays_to_explode=["phone_masked"]),
-        block_on("phone_last4", "surnames", arrays_to_explode=["phone_last4", "surnames"]),
-        block_on("names", "birthdays", arrays_to_explode=["names", "birthdays"]),
-    ]
+    blocking: list[Any] = [block_on(*cols, arrays_to_explode=list(cols)) for cols in BLOCKING]
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="cluster",
         probability_two_random_records_match=1e-6,
         comparisons=[
+            # Douyin (*******5678) and Ele.me (手机尾号5678) show only the ending: there, the
+            # same ending is what a real match shows; when both sides show 3+4 digits, the same
+            # ending under different prefixes is two different numbers (the else level)
             _array_comparison(
                 "phone",
                 [
@@ -152,6 +195,7 @@ def _settings(cfg: IdentityConfig) -> Any:
                     ("phone_last4", "same ending", M_PROBABILITIES["phone"][0][1]),
                 ],
                 M_PROBABILITIES["phone"][1],
+                when={"same ending": "len(phone_masked_l) = 0 OR len(phone_masked_r) = 0"},
             ),
             _array_comparison(
                 "name",
@@ -160,6 +204,14 @@ def _settings(cfg: IdentityConfig) -> Any:
                     ("surnames", "same surname", M_PROBABILITIES["name"][0][1]),
                 ],
                 M_PROBABILITIES["name"][1],
+            ),
+            _array_comparison(
+                "address",
+                [
+                    ("addresses", "same address", M_PROBABILITIES["address"][0][0]),
+                    ("houses", "same house", M_PROBABILITIES["address"][0][1]),
+                ],
+                M_PROBABILITIES["address"][1],
             ),
             *[
                 _array_comparison(
@@ -174,41 +226,73 @@ def _settings(cfg: IdentityConfig) -> Any:
     )
 
 
-def _phone_u_from_frequencies(engine: AnalyticsEngine, linker: Any) -> None:
-    """Replace the sampled u of the two phone levels by value frequencies.
+# u of the rare-value levels from value frequencies: (comparison, finer level, coarser level,
+# SQL of the part both share at the coarser level, SQL of the rest). Under independence of the
+# two parts, P(same value | different people) = Σ p(part)² · Σ q(rest)², and P(same coarse part
+# only) = Σ p(part)² · (1 − Σ q(rest)²).
+_FREQUENCY_LEVELS = (
+    (
+        "phone", "same masked phone", "same ending",
+        "SELECT right(unnest(phone_last4), 4) AS k FROM _idr_clusters",
+        "SELECT substr(unnest(phone_masked), 1, 3) AS k FROM _idr_clusters",
+    ),
+    (
+        "address", "same address", "same house",
+        "SELECT unnest(houses) AS k FROM _idr_clusters",
+        "SELECT regexp_replace(unnest(addresses), '^.*?[0-9]+号', '') AS k FROM _idr_clusters",
+    ),
+    (
+        "name", "same name", "same surname",
+        "SELECT unnest(surnames) AS k FROM _idr_clusters",
+        "SELECT substr(unnest(names), 2) AS k FROM _idr_clusters",
+    ),
+)  # fmt: skip
 
-    Random-pair sampling over deterministic clusters overestimates how often a masked phone
-    agrees by chance: a person's clusters are fragments of one person, so a random sample holds
-    far more true matches than λ suggests, and a masked phone is rare enough that they dominate
+
+# the coarse level of these comparisons is only reached when one side has no finer value (the
+# phone ending when a platform shows nothing else): its u is the chance agreement of the part
+_COARSE_ALONE = {"phone"}
+
+
+def _u_from_frequencies(engine: AnalyticsEngine, linker: Any) -> dict[str, dict[str, float]]:
+    """Replace the sampled u of the rare-value levels (phone, address, name) by value
+    frequencies.
+
+    Random-pair sampling over deterministic clusters overestimates how often a rare value agrees
+    by chance: a person's clusters are fragments of one person, so a random sample holds far
+    more true matches than λ suggests, and for a value as rare as a masked phone they dominate
     (on the demo world the sampled model gave 0.94 to "same masked phone, surname and gender",
-    which is right 99.9 % of the time). Under independence of the visible prefix and the ending,
-    P(same masked phone | different people) = Σ p(prefix)² · Σ q(ending)², and
-    P(same ending only) = (1 − Σ p²) · Σ q², from the frequencies over all clusters.
+    which is right 99.9 % of the time). Each value is split into two parts that are common on
+    their own (the ending and the prefix of a phone; the house number and the room of an
+    address; surname and given name), so fragments of one person hardly move their frequencies.
     """
 
     def collision(sql: str) -> float:
         value = engine.scalar(
             f"SELECT sum(c * c) / (sum(c) * sum(c)) FROM (SELECT count(*) AS c FROM ({sql}) v "
-            "GROUP BY k)"
+            "WHERE k IS NOT NULL AND k <> '' GROUP BY k)"
         )
         return float(value) if value else 0.0
 
-    prefix = collision("SELECT substr(unnest(phone_masked), 1, 3) AS k FROM _idr_clusters")
-    ending = collision("SELECT unnest(phone_last4) AS k FROM _idr_clusters")
-    if not (0 < prefix < 1 and 0 < ending < 1):
-        return
-    u = {"same masked phone": prefix * ending, "same ending": (1 - prefix) * ending}
-    for comparison in linker._settings_obj.comparisons:
-        if comparison.output_column_name != "phone":
+    out: dict[str, dict[str, float]] = {}
+    for name, fine, coarse, part_sql, rest_sql in _FREQUENCY_LEVELS:
+        part, rest = collision(part_sql), collision(rest_sql)
+        if not (0 < part < 1 and 0 < rest < 1):
             continue
-        for level in comparison.comparison_levels:
-            if level.is_null_level:
+        u = {fine: part * rest, coarse: part if name in _COARSE_ALONE else part * (1 - rest)}
+        out[name] = u
+        for comparison in linker._settings_obj.comparisons:
+            if comparison.output_column_name != name:
                 continue
-            label = level.label_for_charts
-            if label in u:
-                level.u_probability = u[label]
-            elif level._is_else_level:
-                level.u_probability = 1.0 - sum(u.values())
+            for level in comparison.comparison_levels:
+                if level.is_null_level:
+                    continue
+                label = level.label_for_charts
+                if label in u:
+                    level.u_probability = u[label]
+                elif level._is_else_level:
+                    level.u_probability = max(1.0 - sum(u.values()), 0.5)
+    return out
 
 
 def probabilistic_edges(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str) -> int:
@@ -235,7 +319,7 @@ def probabilistic_edges(engine: AnalyticsEngine, cfg: IdentityConfig, labels: st
         linker.training.estimate_u_using_random_sampling(
             max_pairs=cfg.splink.u_max_pairs, seed=cfg.splink.seed
         )
-        _phone_u_from_frequencies(engine, linker)
+        _u_from_frequencies(engine, linker)
         predictions = linker.inference.predict(
             threshold_match_probability=cfg.splink.threshold, warning_mode="never"
         )
@@ -245,7 +329,9 @@ def probabilistic_edges(engine: AnalyticsEngine, cfg: IdentityConfig, labels: st
                 " WHEN gamma_phone = 1 THEN 'phone_ending,' ELSE '' END",
                 "CASE WHEN gamma_name = 2 THEN 'name,'"
                 " WHEN gamma_name = 1 THEN 'surname,' ELSE '' END",
-                *[f"CASE WHEN gamma_{c} = 1 THEN '{c},' ELSE '' END" for c in COMPARED[2:]],
+                "CASE WHEN gamma_address = 2 THEN 'address,'"
+                " WHEN gamma_address = 1 THEN 'house,' ELSE '' END",
+                *[f"CASE WHEN gamma_{c} = 1 THEN '{c},' ELSE '' END" for c in COMPARED[2:5]],
             ]
         )
         engine.materialize(
