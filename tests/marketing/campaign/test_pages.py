@@ -113,3 +113,5 @@ def test_list_report_and_csv_of_a_launched_campaign(launched: TestClient) -> Non
     variants = {row["key"] for row in rows if row["table"] == "variant"}
     assert variants == set(api["by_variant"])
     assert sum(int(row["members"]) for row in rows if row["table"] == "channel") == api["treatment"]
+    runs = [row for row in rows if row["table"] == "run"]
+    assert [(row["key"], int(row["members"])) for row in runs] == [("1", api["treatment"])]

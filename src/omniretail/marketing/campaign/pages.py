@@ -292,10 +292,12 @@ CSV_COLUMNS = (
 
 
 def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The report's effect blocks (overall, per variant, channel, store) as flat CSV rows."""
+    """The report's effect blocks (overall, per variant, channel, store, run) as flat CSV
+    rows."""
     blocks: list[tuple[str, str, dict[str, Any]]] = [("overall", "all", report["overall"])]
     for key, _label in REPORT_TABLES_ALL:
         blocks += [(key.removeprefix("by_"), k, b) for k, b in report.get(key, {}).items()]
+    blocks += [("run", str(b["run"]), b) for b in report.get("runs", [])]
     rows = []
     for table, key, b in blocks:
         conv = b.get("conversion_effect") or {}
