@@ -104,14 +104,17 @@ GROUP BY o.customer_id, l.sku, CAST(o.ordered_at AS DATE)
 """
 
 
-def _top(name: str, key: str, value: str, source: str) -> str:
-    """CTE picking, per customer, the ``key`` with the highest ``value`` (ties: smallest key)."""
+def _top(name: str, key: str, value: str, source: str, *, grouped: bool = True) -> str:
+    """CTE picking, per customer, the ``key`` with the highest ``value`` (ties: smallest key).
+    ``grouped=False``: ``source`` has one row per customer and key already (``value`` is then
+    a column, not an aggregate), so no second GROUP BY."""
+    group = f"GROUP BY customer_id, {key}" if grouped else ""
     return f"""{name} AS (
   SELECT customer_id, top_key, score, rn, n_keys FROM (
     SELECT customer_id, {key} AS top_key, {value} AS score,
            row_number() OVER (PARTITION BY customer_id ORDER BY {value} DESC, {key}) AS rn,
            count(*) OVER (PARTITION BY customer_id) AS n_keys
-    FROM {source} GROUP BY customer_id, {key}
+    FROM {source} {group}
   ) t WHERE rn <= 2
 )"""
 
@@ -226,7 +229,7 @@ skuagg AS (
 {_top("parent_cat", "parent_category_code", "sum(units)", "cs")},
 {_top("brand", "brand", "sum(units)", "cs")},
 {_top("flavor", "flavor", "sum(units)", "cs")},
-{_top("fav_sku", "sku", "sum(units)", "cs")}
+{_top("fav_sku", "sku", "units", "cs", grouped=False)}
 SELECT anyst.customer_id,
   ord.orders_total, ord.orders_30d, ord.orders_90d, ord.orders_180d, ord.orders_365d,
   ord.orders_prev_365d, ord.sales_total, ord.sales_30d, ord.sales_90d, ord.sales_365d,
