@@ -259,5 +259,12 @@ def test_objects_held_in_the_session_see_the_redemption(session: Session) -> Non
     assert (coupon.status, t.redeemed_count) == ("issued", 0)
     redemption.redeem(session, code=coupon.code, order_id="O1", basket=basket(), now=NOW)
     assert (coupon.status, coupon.order_id, t.redeemed_count) == ("redeemed", "O1", 1)
+    # nothing else of the coupon or the template was touched
+    assert (coupon.customer_id, coupon.template_id, t.kind, t.code) == (
+        C1,
+        t.id,
+        "spend_save",
+        "HELD",
+    )
     redemption.reverse(session, code=coupon.code, return_id="R1", now=NOW)
     assert (coupon.status, coupon.order_id, t.redeemed_count) == ("issued", None, 0)

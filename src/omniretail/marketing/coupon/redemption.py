@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from omniretail.marketing.coupon import codes, lookup
+from omniretail.marketing.coupon import apply, codes, lookup
 from omniretail.marketing.coupon.basket import Basket
 from omniretail.marketing.coupon.context import priced_lines, store_region
 from omniretail.marketing.coupon.errors import REASONS, CouponError, error_for
@@ -50,37 +50,6 @@ def _normalized(code: str) -> str:
 # aliased entity walked SQLAlchemy's column-adaptation machinery on every call and was a quarter
 # of a redemption's CPU. A prebuilt statement also keeps its cache key, so it is compiled once.
 _BY_CODE = select(Coupon).where(Coupon.code == bindparam("code"))
-# plain Core UPDATEs on the tables (the ORM's bulk-update path costs more than the statement)
-_C, _T = lookup.COUPON.c, lookup.TEMPLATE.c
-_MARK_REDEEMED = (
-    update(lookup.COUPON)
-    .where(_C.id == bindparam("coupon_id"), _C.status == "issued")
-    .values(status="redeemed", redeemed_at=bindparam("now"), order_id=bindparam("order_id"))
-)
-_UNMARK_REDEEMED = (
-    update(lookup.COUPON)
-    .where(_C.id == bindparam("coupon_id"))
-    .values(status="issued", redeemed_at=None, order_id=None)
-)
-_COUNT_REDEMPTION = (
-    update(lookup.TEMPLATE)
-    .where(_T.id == bindparam("template_id"))
-    .values(redeemed_count=_T.redeemed_count + 1)
-)
-_COUNT_REDEMPTION_LIMITED = (
-    update(lookup.TEMPLATE)
-    .where(_T.id == bindparam("template_id"), _T.redeemed_count < _T.redeem_limit)
-    .values(redeemed_count=_T.redeemed_count + 1)
-)
-_LEDGER = lookup.LEDGER
-# the ledger row is appended and, if the limit turns out to be reached, taken back with plain
-# Core statements: no unit of work, nothing reads the row back in this transaction
-_APPEND = insert(_LEDGER)
-_TAKE_BACK = delete(_LEDGER).where(
-    _LEDGER.c.coupon_id == bindparam("coupon_id"),
-    _LEDGER.c.kind == "redeem",
-    _LEDGER.c.idempotency_key == bindparam("key"),
-)
 
 
 def find_coupon(session: Session, code: str, *, lock: bool = False) -> Coupon:
@@ -268,15 +237,6 @@ def redeem(
             raise error_for("duplicate_request", field="order_id")
         return _replay(done, coupon.status)
     outcome = _evaluate(session, coupon, template, basket, now, lines)
-    moved = session.execute(
-        _MARK_REDEEMED, {"coupon_id": coupon.id, "now": now, "order_id": order_id}
-    )
-    if not moved.rowcount:  # type: ignore[attr-defined]
-        # a concurrent request won; if it was this very request retried, replay its answer
-        done = _existing(session, coupon.id, "redeem", key)
-        if done is not None and done.order_id == order_id:
-            return _replay(done, "redeemed")
-        raise error_for("already_used")
     result = RedemptionResult(
         code=coupon.code,
         order_id=order_id,
@@ -287,9 +247,9 @@ def redeem(
         coupon_status="redeemed",
         line_discounts=outcome.allocations,
     )
-    session.execute(
-        _APPEND,
-        {
+    refused = apply.record_redemption(
+        session,
+        ledger_row={
             "coupon_id": coupon.id,
             "template_id": template.id,
             "customer_id": coupon.customer_id,
@@ -299,21 +259,18 @@ def redeem(
             "store_code": basket.store_code,
             "channel_code": basket.channel_code,
             "discount": outcome.discount + outcome.shipping_off,
-            "at": now,
             "result": result.model_dump(mode="json", exclude={"coupon_status", "replayed"}),
         },
+        limited=template.redeem_limit is not None,
+        at=now,
     )
-    # the template counter is the one row every redemption of the template shares: touch it
-    # last, so its lock is held only until the commit that follows
-    counted = session.execute(
-        _COUNT_REDEMPTION if template.redeem_limit is None else _COUNT_REDEMPTION_LIMITED,
-        {"template_id": template.id},
-    )
-    if not counted.rowcount:  # type: ignore[attr-defined]
-        # undo our own steps in this transaction so nothing is half-applied
-        session.execute(_TAKE_BACK, {"coupon_id": coupon.id, "key": key})
-        session.execute(_UNMARK_REDEEMED, {"coupon_id": coupon.id})
-        raise error_for("limit_reached")
+    if refused == "already_used":
+        # a concurrent request won; if it was this very request retried, replay its answer
+        done = _existing(session, coupon.id, "redeem", key)
+        if done is not None and done.order_id == order_id:
+            return _replay(done, "redeemed")
+    if refused:
+        raise error_for(refused)
     lookup.forget(session, coupon.id, template.id)
     return result
 
