@@ -7,9 +7,9 @@ besides its orders, each written only into the export a retailer really receives
   activates it with the phone number WeChat has verified (一键激活); the chain's CRM binds the
   existing member card of that phone, or issues an e-card.
 - **Platform brand membership** (品牌会员通 / 会员入会): a Tmall, JD, Douyin, Meituan or Ele.me
-  buyer who joins the
-  brand's membership in its flagship store authorises the platform to share her phone number
-  with the brand (the join gift is a coupon); the store's member list has the buyer id and phone.
+  buyer who joins the brand's membership in its shop authorises the platform to share her phone
+  number with the brand (the join gift is a coupon); the shop's member list has the buyer id
+  and the phone.
 
 Rates are in ``RATES`` (docs/demo-world.md gives the real-world basis).
 """
