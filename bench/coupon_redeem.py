@@ -262,6 +262,7 @@ def main() -> None:
     from tests.pgserver import PostgresServer
 
     per_run = int(args.rate * args.seconds)
+    load_at_start = round(os.getloadavg()[0], 1)
     pg = PostgresServer().start()
     work = Path(tempfile.mkdtemp(prefix="coupon-bench-"))
     proc = None
@@ -282,7 +283,9 @@ def main() -> None:
         for run in range(args.runs):
             chunk = pairs[run * (per_run // 2) : (run + 1) * (per_run // 2)]
             base_reqs = [("health", "/api/v1/health", None)] * per_run
+            cpu0 = server_cpu_seconds(proc.pid)
             baseline = asyncio.run(open_loop(base, cookie, base_reqs, args.rate))
+            health_cpu_ms = (server_cpu_seconds(proc.pid) - cpu0) * 1000 / len(base_reqs)
             reqs = coupon_requests(chunk, run)
             cpu0 = server_cpu_seconds(proc.pid)
             lat = asyncio.run(open_loop(base, cookie, reqs, args.rate))
@@ -296,6 +299,7 @@ def main() -> None:
                     "validate_and_redeem": summary(both),
                     "errors": int(sum(lat.get("_errors", []))),
                     "server_cpu_ms_per_request": round(cpu_ms, 2),
+                    "health_cpu_ms_per_request": round(health_cpu_ms, 2),
                 }
             )
             print(json.dumps({"run": run + 1, **runs[-1]}), file=sys.stderr)
@@ -320,6 +324,10 @@ def main() -> None:
             "server_cpu_ms_per_request": round(
                 statistics.median(r["server_cpu_ms_per_request"] for r in runs), 2
             ),
+            "health_cpu_ms_per_request": round(
+                statistics.median(r["health_cpu_ms_per_request"] for r in runs), 2
+            ),
+            "load_average_1m_at_start": load_at_start,
             "load_average_1m_at_end": round(os.getloadavg()[0], 1),
             "per_run": runs,
         }
@@ -343,7 +351,7 @@ def report(r: dict[str, Any]) -> str:
     runs = "\n".join(
         f"| {i + 1} | {x['validate_and_redeem']['p99']} | {x['validate']['p99']} | "
         f"{x['redeem']['p99']} | {x['baseline_health']['p99']} | {x['errors']} | "
-        f"{x['server_cpu_ms_per_request']} |"
+        f"{x['server_cpu_ms_per_request']} | {x['health_cpu_ms_per_request']} |"
         for i, x in enumerate(r["per_run"])
     )
     return f"""# Benchmark: coupon validate + redeem (issue 6)
@@ -361,8 +369,9 @@ Command: `.venv/bin/python bench/coupon_redeem.py --rate {r["rate_per_s"]:g} \
   `GET /api/v1/health`.
 - Target: **{r["target"]}** — {"met" if r["met"] else "NOT met"}.
   Errors (non-200 answers or timeouts): {r["errors"]}. Server CPU per coupon request
-  (median): {r["server_cpu_ms_per_request"]} ms. Load average (1 min) at the end:
-  {r["load_average_1m_at_end"]} on {os.cpu_count()} cores.
+  (median): {r["server_cpu_ms_per_request"]} ms (baseline `/health`:
+  {r["health_cpu_ms_per_request"]} ms). Load average (1 min): {r["load_average_1m_at_start"]}
+  at the start, {r["load_average_1m_at_end"]} at the end, on {os.cpu_count()} cores.
 
 ## Medians over {r["runs"]} runs (ms)
 
@@ -372,8 +381,8 @@ Command: `.venv/bin/python bench/coupon_redeem.py --rate {r["rate_per_s"]:g} \
 
 ## Each run: p99 (ms)
 
-| run | validate+redeem | validate | redeem | baseline health | errors | server CPU ms/request |
-|---|---|---|---|---|---|---|
+| run | coupon p99 | validate | redeem | health p99 | errors | CPU ms/req | health CPU ms/req |
+|---|---|---|---|---|---|---|---|
 {runs}
 """
 
