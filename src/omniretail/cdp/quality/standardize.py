@@ -173,11 +173,32 @@ class SourceStandardizer:
                     )
         self.e.materialize(
             f"{self.p}_s1",
-            f"WITH r AS (SELECT *, {dup} AS __dup_rank, "
-            f"row_number() OVER (ORDER BY {order}) AS __pos "
-            f"FROM {q(self.p + '_raw')}), c AS (SELECT *{classify} FROM r) "
+            f"WITH r AS ({self._positioned(dup, order)}), c AS (SELECT *{classify} FROM r) "
             f"SELECT {', '.join(LINEAGE)}, __pos, __dup_rank, {', '.join(cols)} FROM c",
             scratch=True,
+        )
+
+    def _positioned(self, dup: str, order: str) -> str:
+        """The raw rows with ``__dup_rank`` and ``__pos``, a unique number in the order of
+        ``_loaded_at, _batch_id, _row``. Without exploded lists ``(batch, _row)`` is unique, so
+        the batch's rank among the batches (a small table) times 2^32 plus ``_row`` keeps that
+        order without sorting every wide row, as a ``row_number()`` over the table would."""
+        raw = q(self.p + "_raw")
+        if self.m.explode is not None:  # the items of one row share its _row
+            return (
+                f"SELECT *, {dup} AS __dup_rank, row_number() OVER (ORDER BY {order}) AS __pos "
+                f"FROM {raw}"
+            )
+        batches = (
+            "SELECT _loaded_at AS __pos_l, _batch_id AS __pos_b, "
+            "row_number() OVER (ORDER BY _loaded_at, _batch_id) * 4294967296 AS __pos_off "
+            f"FROM (SELECT DISTINCT _loaded_at, _batch_id FROM {raw}) d"
+        )
+        return (
+            f"SELECT * EXCLUDE (__pos_l, __pos_b, __pos_off), {dup} AS __dup_rank, "
+            f"__pos_off + _row AS __pos FROM {raw} JOIN ({batches}) b "
+            "ON b.__pos_l IS NOT DISTINCT FROM _loaded_at "
+            "AND b.__pos_b IS NOT DISTINCT FROM _batch_id"
         )
 
     # -- stage 1b: library transforms on distinct values ----------------------------------

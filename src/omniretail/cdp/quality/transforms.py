@@ -94,12 +94,14 @@ def canonical_city(value: str) -> str:
     return v
 
 
+@lru_cache(maxsize=1 << 18)
 def clean_phone(value: str, region: str = "CN") -> tuple[str | None, str | None, str | None]:
     """A raw phone → (E.164 or None, masked form or None, fix label or None).
 
     Masked numbers (``138****5678``) are partial identifiers: kept in ``phone_masked``.
     Numbers that do not validate are not guessed at: they become null, labelled
-    ``phone_invalid``.
+    ``phone_invalid``. Cached: the same phone arrives from many sources, and parsing and
+    validating it (phonenumbers) is the costly part of the Python pass.
     """
     raw = fullwidth(value).strip()
     compact = _PHONE_JUNK_CHARS.sub("", raw)
