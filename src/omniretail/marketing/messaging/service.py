@@ -10,14 +10,18 @@ idempotency key, so providers that honour it deliver once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, String, Table, any_, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError, InvalidRequestError, StatementError
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
+from omniretail.marketing.campaign import bulk
 from omniretail.marketing.messaging.adapters import OutgoingMessage, SendError, get_adapter
 from omniretail.marketing.messaging.config import MessagingSettings, get_messaging_settings
 from omniretail.marketing.messaging.models import Message, MessageEvent
@@ -27,18 +31,74 @@ from omniretail.platform.errors import InvalidInput, NotFound
 EVENT_KINDS = ("delivered", "opened", "clicked", "bounced", "failed", "unsubscribed")
 
 
+CHUNK = 5000  # values per IN list where a store has no array parameter (SQLite)
+
+
+def _matching(
+    session: Session, column: InstrumentedAttribute[str], values: Sequence[str]
+) -> Iterator[ColumnElement[bool]]:
+    """``column`` is one of ``values``: one ``= ANY(:values)`` array parameter on PostgreSQL
+    (one statement however many values), IN lists of ``CHUNK`` values elsewhere."""
+    if not values:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+        return
+    for i in range(0, len(values), CHUNK):
+        yield column.in_(values[i : i + CHUNK])
+
+
+def _copy_messages(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write ``rows`` with ``COPY`` (PostgreSQL + psycopg) in the session's transaction, as
+    the Core INSERT would: the same columns, Python-side defaults filled per row, the payload
+    serialised as SQLAlchemy's JSON type does; a duplicate key raises ``IntegrityError``."""
+    import psycopg
+
+    table = cast(Table, Message.__table__)
+    conn = session.connection()
+    given = [k for k in rows[0] if k in table.c]  # other keys are ignored, as by executemany
+    defaults: dict[str, Any] = {
+        c.name: c.default for c in table.c if c.default is not None and c.name not in given
+    }
+    dumps: Callable[[Any], str] = getattr(conn.dialect, "_json_serializer", None) or json.dumps
+    out: list[dict[str, Any]] = []
+    for i, r in enumerate(rows):  # like executemany: the first row's keys name the columns
+        try:
+            row = {c: r[c] for c in given}
+        except KeyError as exc:
+            inner = InvalidRequestError(
+                f"A value is required for bind parameter {exc.args[0]!r}, in parameter group {i}"
+            )
+            raise StatementError(str(inner), f"COPY {table.name}", None, inner) from exc
+        for c, d in defaults.items():
+            row[c] = d.arg(None) if d.is_callable else d.arg
+        if "payload" in row:  # None too: the JSON type stores it as JSON null
+            row["payload"] = dumps(row["payload"])
+        out.append(row)
+    try:
+        bulk.insert_rows(session, table, out)
+    except psycopg.IntegrityError as exc:  # as the Core INSERT reports it
+        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+
+
 def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert messages whose key is new; returns how many were added (retries add none)."""
+    """Insert messages whose key is new; returns how many were added (retries add none).
+
+    Keys already in the outbox are skipped; the same new key twice in ``rows`` is an
+    ``IntegrityError`` (the unique key), on every store. On PostgreSQL the existing keys are
+    looked up with one array parameter and the new rows written with ``COPY``."""
     keys = [r["key"] for r in rows]
     existing: set[str] = set()
-    for i in range(0, len(keys), 5000):
-        existing.update(
-            session.scalars(select(Message.key).where(Message.key.in_(keys[i : i + 5000])))
-        )
+    for where in _matching(session, Message.key, keys):
+        existing.update(session.scalars(select(Message.key).where(where)))
     todo = [r for r in rows if r["key"] not in existing]
-    stmt = insert(cast(Table, Message.__table__))  # Core executemany: no per-row ORM objects
-    for i in range(0, len(todo), 5000):
-        session.execute(stmt, todo[i : i + 5000])
+    conn = session.connection()
+    if todo and conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        _copy_messages(session, todo)
+    else:
+        stmt = insert(cast(Table, Message.__table__))  # Core executemany: no ORM objects
+        for i in range(0, len(todo), CHUNK):
+            session.execute(stmt, todo[i : i + CHUNK])
     session.flush()
     return len(todo)
 
@@ -50,12 +110,11 @@ def recent_counts(
     week: dict[str, int] = {}
     day: dict[tuple[str, str], int] = {}
     live = ("queued", "sending", "sent", "delivered")
-    for i in range(0, len(customer_ids), 5000):
-        part = customer_ids[i : i + 5000]
+    for where in _matching(session, Message.customer_id, customer_ids):
         q = (
             select(Message.customer_id, Message.channel, Message.due_at, func.count())
             .where(
-                Message.customer_id.in_(part),
+                where,
                 Message.status.in_(live),
                 Message.due_at >= now - timedelta(days=7),
             )
@@ -74,12 +133,11 @@ def preempt_lower_priority(
 ) -> int:
     """A higher-priority campaign takes the slot of queued, unsent, lower-priority messages."""
     n = 0
-    for i in range(0, len(customer_ids), 5000):
-        part = customer_ids[i : i + 5000]
+    for where in _matching(session, Message.customer_id, customer_ids):
         res = session.execute(
             update(Message)
             .where(
-                Message.customer_id.in_(part),
+                where,
                 Message.status == "queued",
                 Message.priority < priority,
                 Message.due_at >= now - timedelta(days=1),
