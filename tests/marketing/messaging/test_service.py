@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from omniretail.marketing.messaging import service as messaging
 from omniretail.marketing.messaging.models import Message
+from omniretail.platform import bulk
 
 NOW = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
-N = 2 * messaging.CHUNK + 1  # more than two IN lists' worth
+N = 2 * bulk.CHUNK + 1  # more than two IN lists' worth
 
 
 def _rows(n: int, *, prefix: str = "K", start: int = 0) -> list[dict[str, Any]]:

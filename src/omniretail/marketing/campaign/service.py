@@ -17,7 +17,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from omniretail.marketing.campaign import audience as audience_mod
-from omniretail.marketing.campaign import bulk, planning
+from omniretail.marketing.campaign import planning
 from omniretail.marketing.campaign.errors import (
     CampaignInvalid,
     CampaignNotFound,
@@ -35,7 +35,7 @@ from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.messaging import service as messaging
 from omniretail.marketing.messaging.config import get_messaging_settings
 from omniretail.marketing.messaging.models import Message
-from omniretail.platform import audit
+from omniretail.platform import audit, bulk
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import NotFound

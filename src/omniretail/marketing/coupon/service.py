@@ -13,18 +13,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import String, Table, any_, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
-from omniretail.marketing.campaign import bulk
 from omniretail.marketing.coupon import codes
 from omniretail.marketing.coupon.errors import IssueLimitReached, TemplateError, TemplateNotFound
 from omniretail.marketing.coupon.models import Coupon, CouponClaimCount, CouponTemplate
 from omniretail.marketing.coupon.rules import check_rules
 from omniretail.marketing.coupon.schemas import BatchResult, TemplateCreate
 from omniretail.marketing.coupon.sql import chunks, insert_ignore
+from omniretail.platform import bulk
 from omniretail.platform.db import utcnow
 
 
@@ -165,12 +163,7 @@ def _coupon_rows(
 def _write_coupons(session: Session, rows: list[dict[str, Any]]) -> None:
     """``COPY`` on PostgreSQL (psycopg), Core ``executemany`` elsewhere, in the session's
     transaction; a code that is already taken is an ``IntegrityError`` either way."""
-    import psycopg
-
-    try:
-        bulk.insert_rows(session, cast(Table, Coupon.__table__), rows)
-    except psycopg.IntegrityError as exc:  # as the Core INSERT reports it
-        raise IntegrityError("COPY coupon", None, exc) from exc
+    bulk.insert_rows(session, cast(Table, Coupon.__table__), rows)
 
 
 def issue(
@@ -255,14 +248,7 @@ def issue_batch(
     )
     wanted = list(dict.fromkeys(customer_ids))
     have: set[str] = set()
-    pg = session.get_bind().dialect.name == "postgresql"
-    # PostgreSQL: one array parameter, however many customers; elsewhere IN lists of 900
-    for part in [wanted] if pg and wanted else chunks(wanted):
-        who = (
-            Coupon.customer_id == any_(bindparam(None, list(part), type_=ARRAY(String)))
-            if pg
-            else Coupon.customer_id.in_(part)
-        )
+    for who in bulk.one_of(session, Coupon.customer_id, wanted):  # PostgreSQL: one statement
         have.update(
             session.scalars(
                 select(Coupon.customer_id).where(Coupon.campaign_id == campaign_id, who)

@@ -11,49 +11,29 @@ idempotency key, so providers that honour it deliver once.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, String, Table, any_, bindparam, func, insert, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError, InvalidRequestError, StatementError
-from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.exc import InvalidRequestError, StatementError
+from sqlalchemy.orm import Session, sessionmaker
 
-from omniretail.marketing.campaign import bulk
 from omniretail.marketing.messaging.adapters import OutgoingMessage, SendError, get_adapter
 from omniretail.marketing.messaging.config import MessagingSettings, get_messaging_settings
 from omniretail.marketing.messaging.models import Message, MessageEvent
+from omniretail.platform import bulk
 from omniretail.platform.db import utcnow
 from omniretail.platform.errors import InvalidInput, NotFound
 
 EVENT_KINDS = ("delivered", "opened", "clicked", "bounced", "failed", "unsubscribed")
 
 
-CHUNK = 5000  # values per IN list where a store has no array parameter (SQLite)
-
-
-def _matching(
-    session: Session, column: InstrumentedAttribute[str], values: Sequence[str]
-) -> Iterator[ColumnElement[bool]]:
-    """``column`` is one of ``values``: one ``= ANY(:values)`` array parameter on PostgreSQL
-    (one statement however many values), IN lists of ``CHUNK`` values elsewhere."""
-    if not values:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        yield column == any_(bindparam(None, list(values), type_=ARRAY(String)))
-        return
-    for i in range(0, len(values), CHUNK):
-        yield column.in_(values[i : i + CHUNK])
-
-
 def _copy_messages(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Write ``rows`` with ``COPY`` (PostgreSQL + psycopg) in the session's transaction, as
     the Core INSERT would: the same columns, Python-side defaults filled per row, the payload
     serialised as SQLAlchemy's JSON type does; a duplicate key raises ``IntegrityError``."""
-    import psycopg
-
     table = cast(Table, Message.__table__)
     conn = session.connection()
     given = [k for k in rows[0] if k in table.c]  # other keys are ignored, as by executemany
@@ -75,10 +55,7 @@ def _copy_messages(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         if "payload" in row:  # None too: the JSON type stores it as JSON null
             row["payload"] = dumps(row["payload"])
         out.append(row)
-    try:
-        bulk.insert_rows(session, table, out)
-    except psycopg.IntegrityError as exc:  # as the Core INSERT reports it
-        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+    bulk.insert_rows(session, table, out)
 
 
 def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> int:
@@ -89,16 +66,15 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     looked up with one array parameter and the new rows written with ``COPY``."""
     keys = [r["key"] for r in rows]
     existing: set[str] = set()
-    for where in _matching(session, Message.key, keys):
+    for where in bulk.one_of(session, Message.key, keys):
         existing.update(session.scalars(select(Message.key).where(where)))
     todo = [r for r in rows if r["key"] not in existing]
-    conn = session.connection()
-    if todo and conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+    if todo and bulk.uses_copy(session):
         _copy_messages(session, todo)
     else:
         stmt = insert(cast(Table, Message.__table__))  # Core executemany: no ORM objects
-        for i in range(0, len(todo), CHUNK):
-            session.execute(stmt, todo[i : i + CHUNK])
+        for i in range(0, len(todo), bulk.BATCH):
+            session.execute(stmt, todo[i : i + bulk.BATCH])
     session.flush()
     return len(todo)
 
@@ -110,7 +86,7 @@ def recent_counts(
     week: dict[str, int] = {}
     day: dict[tuple[str, str], int] = {}
     live = ("queued", "sending", "sent", "delivered")
-    for where in _matching(session, Message.customer_id, customer_ids):
+    for where in bulk.one_of(session, Message.customer_id, customer_ids):
         q = (
             select(Message.customer_id, Message.channel, Message.due_at, func.count())
             .where(
@@ -133,7 +109,7 @@ def preempt_lower_priority(
 ) -> int:
     """A higher-priority campaign takes the slot of queued, unsent, lower-priority messages."""
     n = 0
-    for where in _matching(session, Message.customer_id, customer_ids):
+    for where in bulk.one_of(session, Message.customer_id, customer_ids):
         res = session.execute(
             update(Message)
             .where(

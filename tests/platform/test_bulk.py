@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from omniretail.marketing.campaign.bulk import insert_rows
 from omniretail.marketing.campaign.models import Campaign, CampaignMember
+from omniretail.platform.bulk import insert_rows
 
 TABLE = cast(Table, CampaignMember.__table__)
 
