@@ -23,24 +23,15 @@ from omniretail.insight.recommend.schemas import (
     NewProductCustomers,
 )
 from omniretail.insight.segment.scope import store_codes_for
-from omniretail.platform.auth.deps import ApiPrincipal, DbSession, get_principal
-from omniretail.platform.db import session_scope
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession, in_one_hop
 
 router = APIRouter(tags=["recommendations"])
 
 
-def _read_scope(request: Request) -> list[str] | None:
-    """The same authentication as ``ApiPrincipal`` (session cookie or API key) and the caller's
-    store scope, in one unit of work."""
-    with session_scope() as db:
-        principal = get_principal(request, db)
-        principal.require("read")
-        return store_codes_for(db, principal)
-
-
 async def read_scope(request: Request) -> list[str] | None:
-    """A ``read`` caller's store codes (None: every store), in one worker-thread hop."""
-    return await run_in_threadpool(_read_scope, request)
+    """A ``read`` caller's store codes (None: every store): authentication as ``ApiPrincipal``
+    (session cookie or API key) and the scope lookup in one worker-thread hop."""
+    return await in_one_hop(request, "read", store_codes_for, read_only=True)
 
 
 ReadScope = Annotated[list[str] | None, Depends(read_scope)]

@@ -3,19 +3,17 @@
 Validate and redeem are on the checkout path and have a latency target (issue 6: p99 ≤ 50 ms
 at 200 requests/s, bench/coupon_redeem.py). They are ``async def`` routes that do the
 authentication and the coupon work in ONE worker-thread hop and one transaction
-(:func:`_in_one_hop`); with the sync ``DbSession`` + ``ApiPrincipal`` dependencies a request
-took five hops (session open, principal, route, response check, session close).
+(``in_one_hop`` of the auth dependencies); with the sync ``DbSession`` + ``ApiPrincipal``
+dependencies a request took five hops (session open, principal, route, response check,
+session close).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from omniretail.marketing.coupon import redemption, service
 from omniretail.marketing.coupon.schemas import (
@@ -32,46 +30,9 @@ from omniretail.marketing.coupon.schemas import (
     Validation,
 )
 from omniretail.marketing.coupon.sql import committed
-from omniretail.platform.auth.deps import ApiPrincipal, DbSession, request_principal
-from omniretail.platform.auth.errors import AuthError
-from omniretail.platform.db import session_scope
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession, SignedIn, in_one_hop
 
 router = APIRouter(prefix="/coupons", tags=["coupons"])
-T = TypeVar("T")
-
-
-async def _has_credentials(request: Request) -> None:
-    """An anonymous caller gets 401 before its body is looked at, as with ``ApiPrincipal``.
-    Only the presence of a credential is checked here, on the event loop; it is verified in
-    the worker hop."""
-    if request.headers.get("x-api-key") or request.headers.get("authorization"):
-        return
-    if "session" in request.scope and request.session.get("user_id") is not None:
-        return
-    raise AuthError("log in first")
-
-
-SignedIn = Annotated[None, Depends(_has_credentials)]
-
-
-def _as(
-    request: Request, scope: str, work: Callable[[Session], T], *, read_only: bool = False
-) -> T:
-    """Authenticate (session cookie or API key, as ``ApiPrincipal``), check ``scope`` and run
-    ``work`` in one transaction, committed before the response is sent. ``read_only`` work
-    (validate) runs its statements in autocommit mode: no BEGIN and COMMIT round trips for a
-    single SELECT."""
-    with session_scope() as db:
-        if read_only:
-            db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        request_principal(request, db).require(scope)
-        return work(db)
-
-
-async def _in_one_hop(
-    request: Request, scope: str, work: Callable[[Session], T], *, read_only: bool = False
-) -> T:
-    return await run_in_threadpool(lambda: _as(request, scope, work, read_only=read_only))
 
 
 class StatusIn(BaseModel):
@@ -180,10 +141,10 @@ def customer_coupons(
 @router.post("/validate", response_model=Validation)
 async def validate(body: ValidateIn, request: Request, _: SignedIn) -> Validation:
     """Always 200: ``valid`` false comes with the ``reason`` code and a zh/en detail."""
-    return await _in_one_hop(
+    return await in_one_hop(
         request,
         "read",
-        lambda db: redemption.validate(db, code=body.code, basket=body.basket),
+        lambda db, _: redemption.validate(db, code=body.code, basket=body.basket),
         read_only=True,
     )
 
@@ -197,10 +158,10 @@ async def redeem(
 ) -> RedemptionResult:
     """Exactly once per coupon and idempotency key (the ``Idempotency-Key`` header, else the
     body's ``idempotency_key``, else the order id): a retry gets the same answer."""
-    return await _in_one_hop(
+    return await in_one_hop(
         request,
         "write",
-        lambda db: redemption.redeem(
+        lambda db, _: redemption.redeem(
             db,
             code=body.code,
             order_id=body.order_id,
