@@ -206,7 +206,7 @@ def test_marketer_closes_the_campaign_loop(browser, demo: Demo, screenshot) -> N
     # 3. the birthday journey (it enters members every day through the daily job)
     _wizard(page, code="BDAY", name="生日礼", goal="care", rule=("orders_total", "gte", "1"))
     page.check("[data-testid=schedule-journey]")
-    page.select_option("[data-step-panel=schedule] select", "birthday")
+    page.select_option("[data-testid=journey-trigger]", "birthday")
     page.click("[data-testid=next]")
     page.click("[data-testid=next]")
     page.click("[data-testid=create-campaign]")

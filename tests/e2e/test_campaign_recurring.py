@@ -108,7 +108,7 @@ def test_a_weekly_campaign_from_the_wizard_runs_and_reports_each_run(  # type: i
     _to_schedule(page)
     page.check("[data-testid=schedule-recurring]")
     fields = page.locator("[data-testid=recurring-fields]")
-    assert fields.is_visible()
+    fields.wait_for(state="visible")
     # the page's own checks: no first date; a last date before the first
     page.click("[data-testid=next]")
     errors = page.locator("[data-testid=wizard-errors]")
@@ -137,7 +137,7 @@ def test_a_weekly_campaign_from_the_wizard_runs_and_reports_each_run(  # type: i
     assert "schedule.until" in errors.inner_text()
     assert "already passed" in errors.inner_text()
     errors.locator("button").first.click()  # "Fix" goes back to the schedule step
-    assert fields.is_visible()
+    fields.wait_for(state="visible")
 
     start = datetime.now(SHANGHAI).date() + timedelta(days=1)
     end = start + timedelta(days=20)
