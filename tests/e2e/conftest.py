@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -214,6 +215,24 @@ def log_in(page, username: str, password: str) -> None:  # type: ignore[no-untyp
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("form.login-form button[type=submit]")
+
+
+@contextmanager
+def admin_page(browser, url: str, *, timeout: int = 20_000) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """A page of a new browser context on the console at ``url``, logged in as ``ADMIN``
+    (tests that serve their own instance); no JavaScript error may happen in it."""
+    context = browser.new_context(
+        base_url=url, viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    context.set_default_timeout(timeout)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    log_in(page, *ADMIN)
+    page.wait_for_url(f"{url}/")
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
 
 
 @pytest.fixture

@@ -22,13 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.demo.instance import AFTER_RESPONSE, BUILD_STEPS, run_pipeline
-from tests.e2e.conftest import (
-    ADMIN,
-    VIEWPORT,
-    log_in,
-    run_cli,
-    serve_console,
-)
+from tests.e2e.conftest import ADMIN, admin_page, run_cli, serve_console
 from tests.receivers import Inbox, smtp_server, webhook_receiver
 
 pytestmark = pytest.mark.browser
@@ -164,16 +158,13 @@ def _wizard(page: Any, *, code: str, name: str, goal: str, rule: tuple[str, str,
     page.click("[data-testid=next]")
 
 
-def test_marketer_closes_the_campaign_loop(browser, demo: Demo, screenshot) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(
-        base_url=demo.url, viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai"
-    )
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    log_in(page, *ADMIN)
-    page.wait_for_url(f"{demo.url}/")
+@pytest.fixture
+def page(browser, demo: Demo):  # type: ignore[no-untyped-def]
+    with admin_page(browser, demo.url) as p:
+        yield p
+
+
+def test_marketer_closes_the_campaign_loop(page, demo: Demo, screenshot) -> None:  # type: ignore[no-untyped-def]
 
     # 1. the coupon: 满50减10, valid 14 days after issue, ¥10 each
     page.goto("/coupons")
@@ -240,5 +231,3 @@ def test_marketer_closes_the_campaign_loop(browser, demo: Demo, screenshot) -> N
     assert "pp [" in effect  # a lift with its 95% interval
     assert "[" in page.locator("[data-testid=revenue-effect]").inner_text()
     screenshot(page, "loop-report")
-    context.close()
-    assert not errors, f"JavaScript errors in the page: {errors}"

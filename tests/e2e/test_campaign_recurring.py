@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, VIEWPORT, log_in, run_cli, serve_console
+from tests.e2e.conftest import ADMIN, admin_page, run_cli, serve_console
 
 pytestmark = pytest.mark.browser
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -58,18 +58,8 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
 
 @pytest.fixture
 def page(browser, instance: Instance):  # type: ignore[no-untyped-def]
-    context = browser.new_context(
-        base_url=instance.url, viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai"
-    )
-    context.set_default_timeout(30_000)
-    p = context.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    log_in(p, *ADMIN)
-    p.wait_for_url(f"{instance.url}/")
-    yield p
-    context.close()
-    assert not errors, f"JavaScript errors in the page: {errors}"
+    with admin_page(browser, instance.url, timeout=30_000) as p:
+        yield p
 
 
 def _to_schedule(page) -> None:  # type: ignore[no-untyped-def]
