@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench clean system-deps assets
+.PHONY: install demo test lint bench clean system-deps assets
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -42,8 +42,10 @@ lint:
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
+# The benchmarks run for minutes to an hour each and want a quiet machine: run them one by
+# one. This prints the commands (docs/benchmarks.md, "How to re-run").
 bench: install
-	$(BIN)/python -m bench.run_all
+	@sed -n '/^## How to re-run/,$$p' docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) node_modules src/omniretail/web/static/vendor .pytest_cache .mypy_cache
