@@ -155,8 +155,9 @@ def _orders() -> tuple[pa.Table, pa.Table]:
     return pa.Table.from_pylist(orders, order_schema), pa.Table.from_pylist(events, event_schema)
 
 
-def build(users: bool = True) -> dict[str, Any]:
-    """Operational store (migrated by the caller): stores; analytics: the resolved world."""
+def build(users: bool = True, records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Operational store (migrated by the caller): stores; analytics: the resolved world
+    (``records`` instead of ``RECORDS`` when given)."""
     with db.session_scope() as s:
         city = City(code="420100", name="武汉", province="湖北")
         s.add(city)
@@ -184,7 +185,8 @@ def build(users: bool = True) -> dict[str, Any]:
         engine.register_arrow("std_events", events)
     finally:
         engine.close()
-    out = run_steps(RECORDS, "identity", "unify", "publish_customers")
+    rows = RECORDS if records is None else records
+    out = run_steps(rows, "identity", "unify", "publish_customers")
     publish_snapshot()
     return {"stores": stores, "steps": out}
 

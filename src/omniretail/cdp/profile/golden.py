@@ -2,6 +2,11 @@
 
 Values follow the survivorship rules of ``profile/config.py``; ``golden_sources`` (JSON)
 names the source each value came from; consent follows ``cdp/consent/rules.py``.
+
+``last_seen_at`` (最近活跃) is the customer's last own act: here the registration, widened by
+``unify.extend_seen`` with the latest order, event and review. A record's ``observed_at`` is
+not used for it: for a member list without a time column it is the import time, so the
+"last seen" of every member would be the pipeline run.
 """
 
 from __future__ import annotations
@@ -87,7 +92,7 @@ def build_customers(engine: AnalyticsEngine, cfg: ProfileConfig) -> int:
         SELECT customer_id,
                {", ".join(values)},
                min(coalesce(registered_at, observed_at)) AS first_seen_at,
-               max(observed_at) AS last_seen_at,
+               max(registered_at) AS last_seen_at,
                list(DISTINCT source ORDER BY source) AS sources,
                count(*) AS records,
                {consent_aggregates("r")},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -9,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from omniretail.cdp.identity.errors import CustomerNotResolved
 from omniretail.cdp.profile import service
+from omniretail.cdp.profile.config import CHAIN_TZ
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.engine import open_published
 from omniretail.web.console import ConsoleUser
@@ -58,6 +60,21 @@ def _tags(customer_id: str) -> list[dict[str, Any]]:
     ]
 
 
+TIMES = ("registered_at", "first_seen_at", "last_seen_at")
+
+
+def _shown_times(customer: dict[str, Any]) -> dict[str, str]:
+    """The golden record's times as the chain's local wall clock (``2025-07-01 09:04``)."""
+    shown = {}
+    for key in TIMES:
+        value = customer.get(key)
+        if isinstance(value, str) and "T" in value:
+            local = service.local_time(datetime.fromisoformat(value))
+            if local is not None:
+                shown[key] = f"{local:%Y-%m-%d %H:%M}"
+    return shown
+
+
 @router.get("/customers/{identifier}", response_class=HTMLResponse)
 def customer_page(
     request: Request,
@@ -92,6 +109,8 @@ def customer_page(
             "c": profile["customer"],
             "timeline": timeline,
             "tags": _tags(customer_id),
+            "shown": _shown_times(profile["customer"]),
+            "tz": str(CHAIN_TZ),
             "masked": not principal.sees_personal_data,
         },
     )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from omniretail.cdp.identity.errors import CustomerNotResolved
 from omniretail.cdp.profile import masking
+from omniretail.cdp.profile.config import CHAIN_TZ
 from omniretail.cdp.profile.lookup import find_customer, normalize_phone
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
 from omniretail.platform.engine import open_published
@@ -41,6 +42,17 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime | date) else value
 
 
+def local_time(value: Any) -> datetime | None:
+    """A time of the customer's in the chain's time zone (``CHAIN_TZ``): the analytics store
+    and a published SQLite keep local wall-clock times without offset; an aware time (from
+    PostgreSQL) is converted."""
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=CHAIN_TZ)
+    return value.astimezone(CHAIN_TZ)
+
+
 def customer_summary(customer: Customer, viewer: Viewer) -> dict[str, Any]:
     row: dict[str, Any] = {
         "customer_id": customer.customer_id,
@@ -53,9 +65,9 @@ def customer_summary(customer: Customer, viewer: Viewer) -> dict[str, Any]:
         "city": customer.city,
         "address": customer.address,
         "home_store_code": customer.home_store_code,
-        "registered_at": _iso(customer.registered_at),
-        "first_seen_at": _iso(customer.first_seen_at),
-        "last_seen_at": _iso(customer.last_seen_at),
+        "registered_at": _iso(local_time(customer.registered_at)),
+        "first_seen_at": _iso(local_time(customer.first_seen_at)),
+        "last_seen_at": _iso(local_time(customer.last_seen_at)),
         "sources": customer.sources or [],
         "records": customer.records,
         "status": customer.status,

@@ -39,7 +39,8 @@ def unify_activity(engine: AnalyticsEngine) -> dict[str, int]:
 
 
 def extend_seen(engine: AnalyticsEngine) -> None:
-    """Widen ``customers.first_seen_at``/``last_seen_at`` with orders and events."""
+    """Widen ``customers.first_seen_at``/``last_seen_at`` with orders, events and reviews:
+    ``last_seen_at`` becomes the customer's latest activity in any channel."""
     parts = []
     if engine.table_exists("orders"):
         parts.append(
@@ -48,6 +49,10 @@ def extend_seen(engine: AnalyticsEngine) -> None:
     if engine.table_exists("events"):
         parts.append(
             "SELECT customer_id, occurred_at AS seen FROM events WHERE customer_id IS NOT NULL"
+        )
+    if engine.table_exists("reviews"):
+        parts.append(
+            "SELECT customer_id, created_at AS seen FROM reviews WHERE customer_id IS NOT NULL"
         )
     if not parts:
         return
