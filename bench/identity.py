@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -38,10 +39,10 @@ def _cli(*args: str) -> None:
     subprocess.run([str(exe), *args], check=True, stdout=subprocess.DEVNULL)
 
 
-def prepare(world: Path, home: Path, scale: float, seed: int) -> dict[str, Any]:
+def prepare(world: Path, home: Path, scale: float, seed: int, reader: bool) -> dict[str, Any]:
     """Generate the world when needed, then fill the work database's std tables: through the
-    real import + standardize when the world ships ingest mappings, else through the
-    bench-local export reader (bench/identity_world.py)."""
+    real import + standardize, or with ``reader`` through bench/identity_world.py (the ingest's
+    code on the identity part of the mappings only: the same std identity tables, faster)."""
     timings: dict[str, Any] = {}
     if not (world / "truth").exists():
         from omniretail.demo import generate_world
@@ -53,7 +54,7 @@ def prepare(world: Path, home: Path, scale: float, seed: int) -> dict[str, Any]:
     if work.exists():
         return timings
     t0 = time.perf_counter()
-    if any((world / "mappings").glob("*.y*ml")):
+    if not reader:
         _cli("init")
         _cli("import", "--world", str(world))
         _cli("pipeline", "run", "--only", "standardize", "--no-publish")
@@ -63,13 +64,15 @@ def prepare(world: Path, home: Path, scale: float, seed: int) -> dict[str, Any]:
         from identity_world import convert
 
         work.parent.mkdir(parents=True, exist_ok=True)
-        convert(str(world), str(work))
-        timings["std_tables_from"] = "bench/identity_world.py (no ingest mappings in the world)"
+        timings.update(convert(str(world), str(work)))
+        timings["std_tables_from"] = "bench/identity_world.py (identity part of the mappings)"
     timings["prepare_s"] = round(time.perf_counter() - t0, 1)
     return timings
 
 
-def resolve_once(splink: bool, keep_previous: bool) -> dict[str, Any]:
+def resolve_once(
+    splink: bool, keep_previous: bool, threshold: float | None = None
+) -> dict[str, Any]:
     from omniretail.cdp.identity.config import load_config
     from omniretail.cdp.identity.evaluate import evaluate
     from omniretail.cdp.identity.resolve import resolve
@@ -82,6 +85,8 @@ def resolve_once(splink: bool, keep_previous: bool) -> dict[str, Any]:
         shutil.rmtree(state_dir(settings), ignore_errors=True)
     cfg = load_config(settings)
     cfg.splink.enabled = splink
+    if threshold is not None:
+        cfg.splink.threshold = threshold
     engine = open_engine("duckdb", settings)
     try:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -90,7 +95,8 @@ def resolve_once(splink: bool, keep_previous: bool) -> dict[str, Any]:
         quality = evaluate(engine, Path(os.environ["BENCH_WORLD"]))
     finally:
         engine.close()
-    return {"wall_s": wall, "cpu_s": cpu, "resolve": out, "quality": quality}
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB → GiB
+    return {"wall_s": wall, "cpu_s": cpu, "resolve": out, "quality": quality, "peak_gib": peak}
 
 
 def publish_timings() -> dict[str, Any]:
@@ -129,6 +135,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "wall_s_median": round(statistics.median(r["wall_s"] for r in runs), 1),
         "cpu_s_median": round(statistics.median(r["cpu_s"] for r in runs), 1),
+        "peak_rss_gib": round(max(r["peak_gib"] for r in runs), 2),
+        "wall_s": [round(r["wall_s"], 1) for r in runs],
         "runs": len(runs),
         "records": last["resolve"]["records"],
         "customers": last["resolve"]["customers"],
@@ -151,6 +159,17 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/omniretail-bench-identity"))
     parser.add_argument("--world", type=Path, default=None)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--reader",
+        action="store_true",
+        help="Fill the std identity tables with bench/identity_world.py instead of the import.",
+    )
+    parser.add_argument("--threshold", type=float, default=None, help="Splink threshold.")
+    parser.add_argument(
+        "--sweep", type=lambda v: [float(x) for x in v.split(",")], default=[],
+        help="Also one run at each of these thresholds, e.g. 0.8,0.95.",
+    )  # fmt: skip
+    parser.add_argument("--no-rerun", action="store_true", help="Skip the re-run with the map.")
     parser.add_argument("--publish", action="store_true", help="Also time unify + publish.")
     args = parser.parse_args()
 
@@ -169,15 +188,22 @@ def main() -> None:
         "scale": args.scale,
         "seed": args.seed,
     }
-    result.update(prepare(world, home, args.scale, args.seed))
+    result.update(prepare(world, home, args.scale, args.seed, args.reader))
     if not args.no_baseline:
         result["baseline_deterministic_only"] = summarize(
             [resolve_once(splink=False, keep_previous=False) for _ in range(args.runs)]
         )
+    result["load_before"] = os.getloadavg()
     result["full"] = summarize(
-        [resolve_once(splink=True, keep_previous=False) for _ in range(args.runs)]
+        [resolve_once(True, False, args.threshold) for _ in range(args.runs)]
     )
-    rerun = resolve_once(splink=True, keep_previous=True)
+    result["load_after"] = os.getloadavg()
+    for t in args.sweep:
+        result[f"threshold_{t:g}"] = summarize([resolve_once(True, False, t)])
+    if args.no_rerun:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    rerun = resolve_once(True, True, args.threshold)
     result["rerun_with_previous_map"] = {
         "wall_s": round(rerun["wall_s"], 1),
         "changes": rerun["resolve"]["changes"],

@@ -1,153 +1,126 @@
-"""Bench-only reader of a demo world's identity exports into ``std_identity_records`` and
-``std_identity_links`` (the data contract's shape), used by bench/identity.py while the
-ingest's demo-world mappings are not available; the benchmark says which path it used.
+"""Bench-only fast path from a demo world's exports to ``std_identity_records`` and
+``std_identity_links``: the same tables as ``omniretail import --world`` + ``standardize``,
+without the orders, order lines and events that identity resolution does not read.
 
-It reads each channel's identity columns with their documented meaning (docs/demo-world.md),
-normalises mainland mobile numbers to E.164, keeps masked phones as given (Meituan privacy
-numbers dropped, Ele.me "手机尾号5678" kept as an ending), takes the name part of WeCom
-remarks, and links event devices to the app / mini-program account that logged in on them.
-It is deliberately simple: the real cleaning is the ingest's job.
+It runs the ingest's own code on the identity part of the world's mappings: each mapping keeps
+only its ``identity`` and ``identity_link`` entities (and the master data the global rules
+need: stores), each export is landed with ``land_file`` into a scratch folder, and the quality
+step's ``SourceStandardizer``, ``build_tables`` and ``apply_global_rules`` build the tables in
+the same source order as the pipeline. The only shortcut: the behaviour events
+(``events/events.jsonl``, gigabytes at scale 10) are landed as one row per distinct
+(device, user, app) with the latest timestamp, which yields the same device records and
+device → account links. bench/identity.py checks nothing of this by itself; the equality of
+the two paths is measured (docs/benchmarks/identity.md).
 
 Run: ``.venv/bin/python bench/identity_world.py WORLD_DIR OUT.duckdb``
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
+import time
 from pathlib import Path
 
-import duckdb
-import pandas as pd
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
 
-FIELDS = (
-    "source_record_id",
-    "member_id",
-    "phone",
-    "phone_masked",
-    "unionid",
-    "openid",
-    "platform_buyer_id",
-    "wecom_external_userid",
-    "name",
-    "gender",
-    "birthday",
-    "city",
-    "address",
-    "registered_at",
-    "home_store_code",
-)
-MACROS = r"""
-CREATE OR REPLACE MACRO ph(x) AS (
-  WITH t AS (SELECT regexp_replace(
-      translate(CAST(x AS VARCHAR), '０１２３４５６７８９', '0123456789'), '[^0-9]', '', 'g') AS d)
-  SELECT CASE WHEN length(d) = 11 AND d LIKE '1%' THEN '+86' || d
-              WHEN length(d) = 13 AND d LIKE '861%' THEN '+' || d
-              WHEN length(d) = 15 AND d LIKE '00861%' THEN '+' || substr(d, 3) END FROM t);
-CREATE OR REPLACE MACRO nn(x) AS nullif(trim(CAST(x AS VARCHAR)), '');
-"""
+KEEP_KINDS = {"identity", "identity_link", "store"}
 
 
-def _select(source: str, frm: str, **cols: str) -> str:
-    exprs = []
-    for field in FIELDS:
-        value = cols.get(field, "NULL")
-        if field == "phone":
-            exprs.append(f"ph({value}) AS phone")
-        elif field == "birthday":
-            exprs.append(f"TRY_CAST({value} AS DATE) AS birthday")
-        elif field == "registered_at":
-            exprs.append(f"TRY_CAST({value} AS TIMESTAMP) AS registered_at")
-        else:
-            exprs.append(f"nn({value}) AS {field}")
-    return f"SELECT DISTINCT '{source}' AS source, {', '.join(exprs)} FROM {frm}"
+def _land_events(path: Path, dest: Path, batch_id: str) -> None:
+    """Distinct (anonymousId, userId, app) with the latest timestamp, plus lineage columns."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"""
+            COPY (
+              SELECT *, 'events' AS _source, '{batch_id}' AS _batch_id,
+                     '{path.name}' AS _file, now()::TIMESTAMP AS _loaded_at,
+                     row_number() OVER () AS _row
+              FROM (SELECT anonymousId, userId, {{'app': context.app}} AS context,
+                           max("timestamp") AS "timestamp", 'track' AS type
+                    FROM read_json('{path}', format = 'newline_delimited',
+                                   columns = {{anonymousId: 'VARCHAR', userId: 'VARCHAR',
+                                              context: 'STRUCT(app VARCHAR)',
+                                              "timestamp": 'VARCHAR'}})
+                    GROUP BY ALL)
+            ) TO '{dest}' (FORMAT PARQUET)
+            """
+        )
+    finally:
+        con.close()
 
 
-def convert(world: str, out: str) -> None:
-    exports = Path(world) / "exports"
-    con = duckdb.connect(out)
-    con.execute(MACROS)
+def convert(world: str, out: str, *, log: bool = False) -> dict[str, float]:
+    """Fill ``std_identity_records`` / ``std_identity_links`` (and the other std_ tables,
+    empty but for stores) in the DuckDB file ``out``; returns seconds per phase."""
+    from omniretail.cdp.ingest.mapping import load_mapping
+    from omniretail.cdp.ingest.readers import land_file
+    from omniretail.cdp.ingest.service import world_channels
+    from omniretail.cdp.quality import finalize
+    from omniretail.cdp.quality.junk import load_junk
+    from omniretail.cdp.quality.standardize import SourceResult, SourceStandardizer
+    from omniretail.platform.engine.duckdb import DuckDBEngine
 
-    def csv(path: str) -> str:
-        return f"read_csv('{exports / path}', all_varchar = true, header = true)"
-
-    jd = Path(out).with_suffix(".jd.csv")  # GB18030 → UTF-8 (DuckDB reads UTF-8)
-    jd.write_text((exports / "jd/orders.csv").read_text(encoding="gb18030"), encoding="utf-8")
-    for name, file in (
-        ("enterprise", "enterprise/orders.xlsx"),
-        ("giftcard", "giftcard/cards.xlsx"),
-    ):
-        con.register(f"x_{name}", pd.read_excel(exports / file, dtype=str))
-    events = f"read_json_auto('{exports / 'events/events.jsonl'}', format = 'newline_delimited')"
-    parts = [
-        _select("pos", csv("pos/members.csv"), source_record_id="会员卡号", member_id="会员卡号",
-                phone="手机号", name="姓名", birthday="replace(生日, '/', '-')",
-                gender="CASE 性别 WHEN '男' THEN 'M' WHEN '女' THEN 'F' END",
-                home_store_code="开卡门店", registered_at="开卡时间"),
-        _select("miniprogram", f"read_json_auto('{exports / 'miniprogram/members.jsonl'}')",
-                source_record_id="openid", openid="openid", unionid="unionid", phone="mobile",
-                name="nickName", city="city", registered_at="registerTime"),
-        _select("app", f"read_parquet('{exports / 'app/members.parquet'}')",
-                source_record_id="member_id", member_id="member_id", phone="mobile",
-                unionid="unionid", name="nickname", gender="gender", birthday="birthday",
-                registered_at="register_time"),
-        _select("wechat_oa", csv("wechat_oa/followers.csv"), source_record_id="openid",
-                openid="openid", unionid="unionid", name="nickname", city="city"),
-        _select("wecom", f"read_json_auto('{exports / 'wecom/contacts.jsonl'}')",
-                source_record_id="external_userid", wecom_external_userid="external_userid",
-                unionid="unionid", phone="follow_user[1].remark_mobiles[1]",
-                name="coalesce(nullif(regexp_extract(follow_user[1].remark, '^([^ 0-9]+)', 1),"
-                " ''), name)"),
-        _select("tmall", csv("tmall/orders.csv"), source_record_id="买家会员名",
-                platform_buyer_id="买家会员名", name="收货人姓名", phone_masked="联系手机",
-                address="收货地址", city="split_part(收货地址, ' ', 2)"),
-        _select("jd", f"read_csv('{jd}', all_varchar = true, header = true)",
-                source_record_id="下单账号", platform_buyer_id="下单账号", name="客户姓名",
-                phone_masked="联系电话", address="市 || 详细地址", city="市"),
-        _select("douyin", csv("douyin/orders.csv"), source_record_id="用户ID",
-                platform_buyer_id="用户ID", name="收件人", phone_masked="收件人手机号", city="市"),
-        _select("kuaishou", csv("kuaishou/orders.csv"), source_record_id="买家ID",
-                platform_buyer_id="买家ID", name="收货人", phone_masked="收货电话"),
-        _select("meituan", csv("meituan/orders.csv"), source_record_id="顾客ID",
-                platform_buyer_id="顾客ID", name="顾客",
-                phone_masked="CASE WHEN contains(顾客电话, '_') THEN NULL ELSE 顾客电话 END"),
-        _select("eleme", csv("eleme/orders.csv"), source_record_id="用户ID",
-                platform_buyer_id="用户ID", name="收货人",
-                phone_masked="replace(收货人电话, '手机尾号', '*******')"),
-        _select("dianping", csv("dianping/vouchers.csv"), source_record_id="用户ID",
-                platform_buyer_id="用户ID", name="用户昵称", phone_masked="手机号"),
-        _select("groupbuy", csv("groupbuy/orders.csv"), source_record_id="团员用户ID",
-                platform_buyer_id="团员用户ID", name="团员昵称", phone="团员手机"),
-        _select("enterprise", "x_enterprise", source_record_id="客户编号",
-                platform_buyer_id="客户编号", name="联系人", phone="联系电话"),
-        _select("giftcard", "x_giftcard", source_record_id="卡号", name="购卡人",
-                phone="购卡人手机"),
-        _select("events", f"(SELECT DISTINCT anonymousId FROM {events})",
-                source_record_id="anonymousId"),
-    ]  # fmt: skip
-    con.execute("CREATE OR REPLACE TABLE raw AS " + " UNION ALL ".join(f"({p})" for p in parts))
-    con.execute(
-        """
-        CREATE OR REPLACE TABLE std_identity_records AS
-        SELECT source || ':' || source_record_id AS record_key, * EXCLUDE (rn),
-               registered_at AS observed_at
-        FROM (SELECT *, row_number() OVER (PARTITION BY source, source_record_id
-                                           ORDER BY registered_at) AS rn FROM raw)
-        WHERE rn = 1 AND source_record_id IS NOT NULL
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE std_identity_links AS
-        SELECT DISTINCT 'events' AS source, 'events:' || anonymousId AS left_key,
-               context.app || ':' || userId AS right_key, 'login' AS link_type,
-               CAST(NULL AS TIMESTAMP) AS observed_at
-        FROM {events} WHERE userId IS NOT NULL
-        """
-    )
-    con.execute("DROP TABLE raw")
-    con.close()
-    jd.unlink()
+    scratch = Path(out).parent / "identity_world_landing"
+    shutil.rmtree(scratch, ignore_errors=True)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    # the pipeline's order: by source, then the order the mappings were imported (file name)
+    channels = sorted(world_channels(Path(world)), key=lambda c: c[0])
+    landed: list[tuple[str, object, list[str]]] = []
+    for i, (source, mpath, files) in enumerate(channels):
+        mapping, _ = load_mapping(mpath)
+        entities = [e for e in mapping.entities if e.kind in KEEP_KINDS]
+        if not entities or not files:
+            continue
+        mapping = mapping.model_copy(update={"entities": entities})
+        paths = []
+        for j, f in enumerate(files):
+            dest = scratch / source / f"{i:02d}_{j:02d}.parquet"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            batch = f"bench-{i:02d}-{j:02d}"
+            if source == "events":
+                _land_events(f, dest, batch)
+            else:
+                land_file(f, mapping.format, mapping.options, source=source, batch_id=batch,
+                          dest=dest)  # fmt: skip
+            paths.append(str(dest))
+        landed.append((source, mapping, paths))
+        if log:
+            print(f"landed {source} {mpath.name} {time.perf_counter() - t0:.0f} s", flush=True)
+    timings["land_s"] = round(time.perf_counter() - t0, 1)
+    t0 = time.perf_counter()
+    engine = DuckDBEngine(out)
+    try:
+        junk = load_junk()
+        results: list[SourceResult] = []
+        for part, (source, mapping, paths) in enumerate(landed):
+            results.append(
+                SourceStandardizer(
+                    engine,
+                    source=source,
+                    mapping=mapping,  # type: ignore[arg-type]
+                    paths=paths,
+                    overrides=[],
+                    junk=junk,
+                    part=part,
+                ).run()
+            )
+            if log:
+                print(f"standardized {source} {time.perf_counter() - t0:.0f} s", flush=True)
+        finalize.build_tables(engine, results)
+        finalize.apply_global_rules(engine, junk)
+        finalize.drop_work_tables(engine)
+    finally:
+        engine.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    timings["standardize_s"] = round(time.perf_counter() - t0, 1)
+    return timings
 
 
 if __name__ == "__main__":
-    convert(sys.argv[1], sys.argv[2])
+    print(convert(sys.argv[1], sys.argv[2], log=True))
