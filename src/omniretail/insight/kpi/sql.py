@@ -5,8 +5,12 @@ sales 销售额, orders 订单数, aov 客单价, units_per_order 件单数 (bas
 active_members 活跃会员 (members with a paid order), new_members 新会员 (first paid order in
 the period), returning_members 回头客 (active − new), repurchase_rate 复购率 (active members with
 paid orders on 2+ days in the period / active), member_sales_share 会员销售占比,
-coupon_orders 用券订单, coupon_redemption_rate 核销率 (coupon orders / coupon claims),
-with growth vs the previous period (环比) and the same period last year (同比).
+coupon_orders 用券订单 (paid orders with a coupon), coupon_claims 领券数 (coupons issued in
+the period: claim events, one per coupon code), coupon_claims_redeemed (of those, the coupons
+used on a paid order, at any time up to the data's end), coupon_redemption_rate 核销率
+(coupon_claims_redeemed / coupon_claims: at most 1, since only issued coupons count;
+chain-wide per period, the same for every store/channel row), with growth vs the previous
+period (环比) and the same period last year (同比).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ MEASURES = (
     "member_sales_share",
     "coupon_orders",
     "coupon_claims",
+    "coupon_claims_redeemed",
     "coupon_redemption_rate",
 )
 
@@ -37,6 +42,19 @@ def r6(expr: str) -> str:
 def _ratio(num: str, den: str) -> str:
     return f"CASE WHEN ({den}) > 0 THEN {r6(f'CAST({num} AS DOUBLE) / ({den})')} END"
 
+
+# Coupons issued (one per code; a claim without a code is its own coupon) and whether each was
+# redeemed on a paid order: the redemption rate counts only issued coupons, so it is <= 100%.
+COUPON_ISSUES_SQL = """
+SELECT i.code, i.issued_at, r.code IS NOT NULL AS redeemed FROM (
+  SELECT coalesce(json_extract_string(e.properties, '$.coupon'), 'event:' || e.event_id) AS code,
+         min(e.occurred_at) AS issued_at
+  FROM events e WHERE e.event_type = 'coupon_claim' GROUP BY 1
+) i LEFT JOIN (
+  SELECT DISTINCT coupon_code AS code FROM ins_order_facts
+  WHERE status = 'paid' AND coupon_code IS NOT NULL
+) r ON r.code = i.code
+"""
 
 KPI_DAILY_SQL = """
 SELECT o.order_day AS day, o.store_code, o.channel_code, s.region,
@@ -68,7 +86,7 @@ def report_sql(grain: str, dims: list[str], start: str | None, end: str | None) 
         period = "o.order_day"
     else:
         period = f"CAST(date_trunc('{grain}', o.order_day) AS DATE)"
-    claim_period = period.replace("o.order_day", "CAST(e.occurred_at AS DATE)")
+    claim_period = period.replace("o.order_day", "CAST(e.issued_at AS DATE)")
     cols = [DIMENSIONS[d] for d in dims]
     g = "".join(f", {c}" for c in cols)
     go = "".join(f", o.{c}" for c in cols)
@@ -99,8 +117,9 @@ WITH fo AS (
     GROUP BY period{g}, customer_id
   ) d GROUP BY period{g}
 ), claims AS (
-  SELECT {claim_period} AS period, count(*) AS coupon_claims
-  FROM events e WHERE e.event_type = 'coupon_claim' GROUP BY 1
+  SELECT {claim_period} AS period, count(*) AS coupon_claims,
+         count(*) FILTER (WHERE e.redeemed) AS coupon_claims_redeemed
+  FROM ({COUPON_ISSUES_SQL}) e GROUP BY 1
 ), agg AS (
   SELECT o.period{go},
     CAST(coalesce(sum(o.paid_amount) FILTER (WHERE o.status = 'paid'), 0) AS DOUBLE) AS sales,
@@ -117,7 +136,8 @@ WITH fo AS (
   GROUP BY o.period{go}
 ), m AS (
   SELECT b.*, coalesce(r.repeat_members, 0) AS repeat_members,
-         coalesce(c.coupon_claims, 0) AS coupon_claims
+         coalesce(c.coupon_claims, 0) AS coupon_claims,
+         coalesce(c.coupon_claims_redeemed, 0) AS coupon_claims_redeemed
   FROM agg b LEFT JOIN rep r ON r.period = b.period{same("r")}
   LEFT JOIN claims c ON c.period = b.period
 )
@@ -128,8 +148,8 @@ SELECT b.period{"".join(f", b.{c}" for c in cols)},
   b.active_members, b.new_members, b.active_members - b.new_members AS returning_members,
   {_ratio("b.repeat_members", "b.active_members")} AS repurchase_rate,
   {_ratio("b.member_sales", "b.sales")} AS member_sales_share,
-  b.coupon_orders, b.coupon_claims,
-  {_ratio("b.coupon_orders", "b.coupon_claims")} AS coupon_redemption_rate,
+  b.coupon_orders, b.coupon_claims, b.coupon_claims_redeemed,
+  {_ratio("b.coupon_claims_redeemed", "b.coupon_claims")} AS coupon_redemption_rate,
   {_ratio("b.sales - p.sales", "p.sales")} AS sales_growth_prev,
   {_ratio("b.sales - y.sales", "y.sales")} AS sales_growth_yoy,
   {_ratio("b.orders - p.orders", "p.orders")} AS orders_growth_prev,
@@ -185,9 +205,10 @@ rv AS (
          count(*) FILTER (WHERE rating <= 3) AS detractors FROM reviews
 ),
 cp AS (
-  SELECT (SELECT count(*) FROM events WHERE event_type = 'coupon_claim') AS claims,
-         (SELECT count(*) FROM paid WHERE coupon_code IS NOT NULL) AS redeemed,
+  SELECT count(*) AS claims, count(*) FILTER (WHERE redeemed) AS redeemed,
+         (SELECT count(*) FROM paid WHERE coupon_code IS NOT NULL) AS coupon_orders,
          (SELECT count(*) FROM customers) AS members
+  FROM ({COUPON_ISSUES_SQL}) i
 )
 SELECT (SELECT as_of FROM ins_as_of) AS as_of,
   {r6("(SELECT sum(paid_amount) FROM paid)")} AS sales,
@@ -198,7 +219,7 @@ SELECT (SELECT as_of FROM ins_as_of) AS as_of,
   {_ratio("rep.n", "buyers.n")} AS repurchase_rate,
   rv.n AS nps_responses,
   CASE WHEN rv.n > 0 THEN {r6("100.0 * (rv.promoters - rv.detractors) / rv.n")} END AS nps,
-  cp.claims AS coupons_issued, cp.redeemed AS coupons_redeemed,
+  cp.claims AS coupons_issued, cp.redeemed AS coupons_redeemed, cp.coupon_orders,
   {_ratio("cp.claims", "cp.members")} AS coupon_issue_rate,
   {_ratio("cp.redeemed", "cp.claims")} AS coupon_redemption_rate
 FROM buyers, rep, rv, cp
