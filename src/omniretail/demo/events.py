@@ -137,8 +137,12 @@ def _order_events(w: World, ev: _Events, rng: np.random.Generator, app: str) -> 
     c = cl.coupon_value[f] > 0
     code = np.char.add("MC" if app == "miniprogram" else "AC", (cl.order[f][c] % 10**8).astype(str))
     k = int(c.sum())
-    ev.add(app, rec[c], day[c] - rng.integers(0, 10, k), rng.integers(8 * 3600, 23 * 3600, k),
-           "track", "Coupon Claimed", coupon=code)  # fmt: skip
+    c_day = np.maximum(day[c] - rng.integers(0, 10, k), 0)
+    c_secs = rng.integers(8 * 3600, 23 * 3600, k)
+    # a coupon claimed on the day of the order is claimed before the order's first view
+    o_secs = secs[c] - lead[c] - 60
+    c_secs = np.where((c_day == day[c]) & (c_secs > o_secs), np.maximum(o_secs, 0), c_secs)
+    ev.add(app, rec[c], c_day, c_secs, "track", "Coupon Claimed", coupon=code)
 
 
 def _store_visits(w: World, ev: _Events, rng: np.random.Generator, mini: Source) -> None:

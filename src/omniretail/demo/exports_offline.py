@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from omniretail.demo.calendar import N_DAYS, daily_weights
 from omniretail.demo.catalog import categories_table, channels_table
 from omniretail.demo.context import ChannelLines, ExtraIdentities, World
+from omniretail.demo.coupons import pos_coupon_codes
 from omniretail.demo.geo import CITIES
 from omniretail.demo.identities import find_in
 from omniretail.demo.messy import (
@@ -111,9 +112,7 @@ def write_pos(w: World) -> None:
     ticket = concat(w.take("stores", "store_code", cl.store), "-", padded(cl.seq + 1, 9))
     pay = rng.choice(5, len(cl.order), p=[0.55, 0.3, 0.05, 0.05, 0.05])
     pay = pay[np.searchsorted(cl.order, cl.order)]  # one payment per ticket
-    coupon = pc.if_else(
-        pa.array(cl.coupon_value > 0), concat("CP", padded(cl.order * 7 % 10**9, 9)), ""
-    )
+    coupon = pc.if_else(pa.array(cl.coupon_value > 0), pos_coupon_codes(cl.order), "")
     sales = pa.table(
         {
             "小票号": ticket,

@@ -42,6 +42,7 @@ EXPORTS: tuple[ExportFile, ...] = (
     ExportFile("exports/master/staff.csv", "master", "csv"),
     ExportFile("exports/pos/members.csv", "pos", "csv", "utf-8-sig"),
     ExportFile("exports/pos/sales.csv", "pos", "csv", "utf-8-sig"),
+    ExportFile("exports/pos/coupons.csv", "pos", "csv", "utf-8-sig"),
     ExportFile("exports/miniprogram/members.jsonl", "miniprogram", "jsonl"),
     ExportFile("exports/miniprogram/orders.jsonl", "miniprogram", "jsonl"),
     ExportFile("exports/app/members.parquet", "app", "parquet"),

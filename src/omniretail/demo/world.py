@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from omniretail.demo import (
+    coupons,
     events,
     exports_offline,
     exports_platforms,
@@ -30,7 +31,7 @@ from omniretail.demo.rand import stage_rng
 from omniretail.demo.truth import write_truth
 from omniretail.platform.errors import InvalidInput
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"  # 3: POS coupon issue ledger (coupons issued >= redeemed)
 PEOPLE_AT_SCALE_1 = 100_000
 MAX_SCALE = 100.0
 _OWNED_DIRS = ("exports", "truth", "mappings")
@@ -62,6 +63,7 @@ def _steps() -> list[tuple[str, float, Callable[[World], None]]]:
     return [
         ("master data", 0.01, exports_offline.write_master),
         ("POS", 0.12, exports_offline.write_pos),
+        ("POS coupons", 0.01, coupons.write_pos_coupons),
         ("mini-program", 0.06, exports_private.write_miniprogram),
         ("app", 0.03, exports_private.write_app),
         ("official account", 0.01, exports_private.write_wechat_oa),
