@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from omniretail.insight.basket.sql import add_counts_sql, bundles_sql, counts_sql, pairs_sql
+from omniretail.insight.basket.sql import (
+    ITEMS_SQL,
+    add_counts_sql,
+    bundles_sql,
+    counts_sql,
+    pairs_sql,
+    tx_sql,
+)
 from omniretail.platform.pipeline import PipelineContext, step
 
 _STATE = "ins_basket_state"
@@ -23,11 +30,15 @@ def build_basket(ctx: PipelineContext) -> dict[str, Any]:
     incremental = (
         not ctx.full_refresh and e.table_exists("ins_basket_counts") and e.table_exists(_STATE)
     )
+    since = "AND o.ordered_at > (SELECT counted_until FROM ins_basket_state)"
+    e.materialize("ins_basket_tx", tx_sql(since if incremental else ""), scratch=True)
+    e.materialize("ins_basket_items", ITEMS_SQL, scratch=True)
     if incremental:
-        since = "AND o.ordered_at > (SELECT counted_until FROM ins_basket_state)"
-        e.materialize("ins_basket_counts", add_counts_sql(counts_sql(since)))
+        e.materialize("ins_basket_counts", add_counts_sql(counts_sql()))
     else:
         e.materialize("ins_basket_counts", counts_sql())
+    for name in ("ins_basket_items", "ins_basket_tx"):
+        e.execute(f"DROP TABLE IF EXISTS {name}")
     e.materialize(
         _STATE,
         "SELECT coalesce(max(ordered_at), TIMESTAMP '1900-01-01') AS counted_until "

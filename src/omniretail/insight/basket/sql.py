@@ -19,22 +19,32 @@ MIN_ORDERS = {"category": 3, "sku": 5}
 MIN_BUNDLE_ORDERS = 3
 
 
-def _items(level: str, where: str = "") -> str:
-    item = "p.category_code" if level == "category" else "l.sku"
+def tx_sql(where: str = "") -> str:
+    """The baskets (scratch ``ins_basket_tx``): paid orders of at most ``MAX_ITEMS`` distinct
+    SKUs, each numbered, so that the pair and triple self-joins match one integer instead of
+    two strings per line. ``where`` restricts the orders ``o`` (an incremental run: new ones)."""
     return f"""
-SELECT DISTINCT l.source || ':' || l.order_id AS tx, {item} AS item
-FROM order_lines l
-JOIN ins_order_facts o ON o.source = l.source AND o.order_id = l.order_id
-LEFT JOIN dim_product p ON p.sku = l.sku
-WHERE o.status = 'paid' AND {item} IS NOT NULL
-  AND o.skus <= {MAX_ITEMS} {where}
+SELECT o.source, o.order_id, row_number() OVER (ORDER BY o.source, o.order_id) AS tx
+FROM ins_order_facts o
+WHERE o.status = 'paid' AND o.skus <= {MAX_ITEMS} {where}
 """
 
 
-def counts_sql(where: str = "") -> str:
+ITEMS_SQL = """
+SELECT DISTINCT t.tx, l.sku, p.category_code
+FROM order_lines l
+JOIN ins_basket_tx t ON t.source = l.source AND t.order_id = l.order_id
+LEFT JOIN dim_product p ON p.sku = l.sku
+WHERE l.sku IS NOT NULL
+"""
+"""The items of the baskets (scratch ``ins_basket_items``): each distinct SKU of a basket once,
+with its category; order lines are read and joined to the baskets once for both levels."""
+
+
+def counts_sql() -> str:
     """Co-occurrence counts, additive over orders: per level the number of baskets (``kind`` n),
-    of baskets with each item (1), each pair (2) and, for categories, each triple (3).
-    ``where`` restricts the orders ``o`` counted (an incremental run counts only new ones)."""
+    of baskets with each item (1), each pair (2) and, for categories, each triple (3). Reads
+    the scratch tables ``ins_basket_tx`` and ``ins_basket_items`` (the orders counted)."""
     parts = []
     for level, i in (("category", "ci"), ("sku", "si")):
         parts += [
@@ -51,7 +61,8 @@ def counts_sql(where: str = "") -> str:
         "JOIN ci z ON z.tx = x.tx AND y.item < z.item GROUP BY x.item, y.item, z.item"
     )
     return (
-        f"WITH ci AS ({_items('category', where)}), si AS ({_items('sku', where)}) "
+        "WITH ci AS (SELECT DISTINCT tx, category_code AS item FROM ins_basket_items "
+        "WHERE category_code IS NOT NULL), si AS (SELECT tx, sku AS item FROM ins_basket_items) "
         + " UNION ALL ".join(parts)
     )
 
