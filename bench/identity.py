@@ -71,7 +71,7 @@ def prepare(world: Path, home: Path, scale: float, seed: int, reader: bool) -> d
 
 
 def resolve_once(
-    splink: bool, keep_previous: bool, threshold: float | None = None
+    splink: bool, keep_previous: bool, threshold: float | None = None, prior: str | None = None
 ) -> dict[str, Any]:
     from omniretail.cdp.identity.config import load_config
     from omniretail.cdp.identity.evaluate import evaluate
@@ -87,6 +87,8 @@ def resolve_once(
     cfg.splink.enabled = splink
     if threshold is not None:
         cfg.splink.threshold = threshold
+    if prior is not None:
+        cfg.splink.prior = prior  # type: ignore[assignment]
     engine = open_engine("duckdb", settings)
     try:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -169,6 +171,11 @@ def main() -> None:
         "--sweep", type=lambda v: [float(x) for x in v.split(",")], default=[],
         help="Also one run at each of these thresholds, e.g. 0.8,0.95.",
     )  # fmt: skip
+    parser.add_argument(
+        "--rule-prior-baseline",
+        action="store_true",
+        help="Baseline in the same run: λ from the deterministic rule (the previous default).",
+    )
     parser.add_argument("--no-rerun", action="store_true", help="Skip the re-run with the map.")
     parser.add_argument("--publish", action="store_true", help="Also time unify + publish.")
     args = parser.parse_args()
@@ -192,6 +199,10 @@ def main() -> None:
     if not args.no_baseline:
         result["baseline_deterministic_only"] = summarize(
             [resolve_once(splink=False, keep_previous=False) for _ in range(args.runs)]
+        )
+    if args.rule_prior_baseline:
+        result["baseline_rule_prior"] = summarize(
+            [resolve_once(True, False, args.threshold, "rule") for _ in range(args.runs)]
         )
     result["load_before"] = os.getloadavg()
     result["full"] = summarize(

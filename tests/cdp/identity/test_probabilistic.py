@@ -159,3 +159,24 @@ def test_delivery_records_link_by_address(home: Path) -> None:
     )
     assert linked >= 140
     assert neighbours == 0
+
+
+def test_prior_from_masked_phones_is_the_share_beyond_chance() -> None:
+    """λ by the method of moments: 5 clusters show a masked phone (10 pairs); 3 pairs share
+    one (a value on 3 clusters); with chance agreement u = 0.1 and m = 0.55,
+    λ = (3/10 − 0.1) / (0.55 − 0.1)."""
+    from omniretail.cdp.identity.probabilistic import M_PROBABILITIES, _prior_from_masked_phones
+
+    engine = DuckDBEngine()
+    engine.execute(
+        "CREATE TABLE _idr_clusters AS SELECT * FROM (VALUES"
+        " (1, ['138****0001']), (2, ['138****0001']), (3, ['138****0001', '139****0002']),"
+        " (4, ['150****0003']), (5, ['151****0004']), (6, CAST([] AS VARCHAR[])))"
+        " AS t(cluster, phone_masked)"
+    )
+    m = M_PROBABILITIES["phone"][0][0]
+    got = _prior_from_masked_phones(engine, {"phone": {"same masked phone": 0.1}})
+    assert got == pytest.approx((3 / 10 - 0.1) / (m - 0.1))
+    # no more sharing than chance: no estimate (the rule-based prior stays)
+    assert _prior_from_masked_phones(engine, {"phone": {"same masked phone": 0.4}}) is None
+    assert _prior_from_masked_phones(engine, {}) is None

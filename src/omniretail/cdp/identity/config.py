@@ -85,6 +85,12 @@ class SplinkSettings(BaseModel):
     enabled: bool = True
     threshold: float = Field(0.9, ge=0.5, le=1.0, description="Minimum match probability.")
     weight: float = Field(1.0, description="Edge weight of a probabilistic link (below strong).")
+    prior: Literal["masked_phone_moments", "rule"] = Field(
+        "masked_phone_moments",
+        description="How λ (the share of cluster pairs that are one person) is estimated: from "
+        "how many cluster pairs share a masked phone beyond chance (method of moments), or "
+        "from the pairs a deterministic rule finds divided by its assumed recall.",
+    )
     prior_recall: float = Field(
         0.8, gt=0.0, le=1.0, description="Assumed recall of the rule used to estimate the prior."
     )
