@@ -2,11 +2,14 @@
 
 A one-off campaign (``kind = once``) with ``schedule = {"at": …}`` launches once, at or after
 ``at``. A recurring campaign (``schedule = {"at", "every_days", "until"?, "reentry_days"?}``)
-launches run N at ``at + (N-1) × every_days``; each run is an ordinary launch (its own
-stratified holdout split of that run's audience, coupons of ``CODE:N``, contact-pressure caps
-and quiet hours), and members of the last ``reentry_days`` are left out when it is set.
-When the scheduler was not called for a while, only the latest due run is launched (missed
-runs are not sent late in a burst).
+launches run N at ``at + (N-1) × every_days``. A monthly one (``"day_of_month": D`` instead of
+``every_days``) launches on day D of every month at ``at``'s local time of day, run 1 on the
+first such day on or after ``at``; a month without day D (29, 30, 31) runs on its last day (31
+→ 30 April, 28/29 February), and the month after is back on day D. Each run is an ordinary
+launch (its own stratified holdout split of that run's audience, coupons of ``CODE:N``,
+contact-pressure caps and quiet hours), and members of the last ``reentry_days`` are left out
+when it is set. When the scheduler was not called for a while, only the latest due run is
+launched (missed runs are not sent late in a burst).
 
 Idempotent: a run is claimed by inserting its ``campaign_run`` row (unique per campaign and
 run) in the same transaction as the launch, so calling the scheduler twice — or from two
@@ -20,6 +23,7 @@ audited and does not stop the others; it is tried again at the next call.
 
 from __future__ import annotations
 
+import calendar
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +49,49 @@ def _time(value: str) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=SCHEDULE_TZ)
 
 
+def _in_month(local: datetime, months: int, day: int) -> datetime:
+    """``local`` moved ``months`` months on, on ``day`` (the month's last day if it is shorter)."""
+    y, m = divmod(local.month - 1 + months, 12)
+    year, month = local.year + y, m + 1
+    return local.replace(year=year, month=month, day=min(day, calendar.monthrange(year, month)[1]))
+
+
+def _first_monthly(at: datetime, day: int) -> datetime:
+    local = at.astimezone(SCHEDULE_TZ)
+    first = _in_month(local, 0, day)
+    return first if first >= local else _in_month(local, 1, day)
+
+
+def repeats(sched: dict[str, Any]) -> bool:
+    return bool(sched.get("every_days") or sched.get("day_of_month"))
+
+
+def run_time(sched: dict[str, Any], n: int) -> datetime:
+    """When run ``n`` (1, 2, …) of a schedule is due."""
+    at = _time(str(sched["at"]))
+    if sched.get("day_of_month"):
+        day = int(sched["day_of_month"])
+        return _in_month(_first_monthly(at, day), n - 1, day)
+    if not sched.get("every_days"):
+        return at
+    return at + (n - 1) * timedelta(days=int(sched["every_days"]))
+
+
+def _runs_by(sched: dict[str, Any], last: datetime) -> int:
+    """How many runs of a repeating schedule are due by ``last``."""
+    first = run_time(sched, 1)
+    if last < first:
+        return 0
+    if sched.get("day_of_month"):
+        local = last.astimezone(SCHEDULE_TZ)
+        start = first.astimezone(SCHEDULE_TZ)
+        n = (local.year - start.year) * 12 + local.month - start.month + 1
+        while n > 0 and run_time(sched, n) > last:
+            n -= 1
+        return n
+    return int((last - first) // timedelta(days=int(sched["every_days"]))) + 1
+
+
 def due_run(c: Campaign, now: datetime) -> tuple[int, datetime] | None:
     """The latest run of ``c`` whose time has come at ``now``: (run number, its time)."""
     sched = c.schedule or {}
@@ -53,15 +100,13 @@ def due_run(c: Campaign, now: datetime) -> tuple[int, datetime] | None:
     at = _time(str(sched["at"]))
     if now < at:
         return None
-    every = sched.get("every_days")
-    if c.kind == "once" or not every:
+    if c.kind == "once" or not repeats(sched):
         return 1, at
-    step = timedelta(days=int(every))
     last = now
     if sched.get("until"):
         last = min(now, _time(str(sched["until"])))
-    n = int((last - at) // step) + 1
-    return n, at + (n - 1) * step
+    n = _runs_by(sched, last)
+    return (n, run_time(sched, n)) if n else None
 
 
 def finished(c: Campaign, now: datetime) -> bool:
@@ -71,7 +116,7 @@ def finished(c: Campaign, now: datetime) -> bool:
         return False
     due = due_run(c, now)
     until = _time(str(sched["until"]))
-    return due is not None and due[1] + timedelta(days=int(sched["every_days"])) > until
+    return due is not None and run_time(sched, due[0] + 1) > until
 
 
 def next_run(c: Campaign, now: datetime, launched: set[int]) -> tuple[int, datetime] | None:
@@ -82,24 +127,32 @@ def next_run(c: Campaign, now: datetime, launched: set[int]) -> tuple[int, datet
     if c.kind not in SCHEDULED_KINDS or not sched.get("at") or c.status not in WATCHED:
         return None
     at = _time(str(sched["at"]))
-    every = sched.get("every_days")
-    if c.kind == "once" or not every:
+    if c.kind == "once" or not repeats(sched):
         return None if 1 in launched else (1, at)
     due = due_run(c, now)
     if due is not None and due[0] not in launched and due[0] > max(launched, default=0):
         return due
     k = max(due[0] if due else 0, max(launched, default=0)) + 1
-    t = at + (k - 1) * timedelta(days=int(every))
+    t = run_time(sched, k)
     if sched.get("until") and t > _time(str(sched["until"])):
         return None
     return k, t
 
 
-def _reentry_runs(c: Campaign) -> int | None:
+def _reentry_runs(c: Campaign, run: int) -> int | None:
+    """How many runs before ``run`` fall within the last ``reentry_days`` (their members are
+    left out)."""
     sched = c.schedule or {}
     if c.kind != "recurring" or not sched.get("reentry_days"):
         return None
-    return math.ceil(int(sched["reentry_days"]) / int(sched["every_days"]))
+    days = int(sched["reentry_days"])
+    if sched.get("every_days"):
+        return math.ceil(days / int(sched["every_days"]))
+    at = run_time(sched, run)
+    k = 0
+    while run - k - 1 >= 1 and at - run_time(sched, run - k - 1) < timedelta(days=days):
+        k += 1
+    return k or None
 
 
 def _run_one(
@@ -130,7 +183,7 @@ def _run_one(
     s.add(CampaignRun(campaign_id=c.id, run=run, scheduled_for=at.astimezone(UTC), launched_at=now))
     s.flush()  # the claim: a second scheduler fails here on the unique (campaign, run)
     out = launch_campaign(
-        s, engine, code=code, actor=actor, now=now, run=run, reentry_days=_reentry_runs(c)
+        s, engine, code=code, actor=actor, now=now, run=run, reentry_days=_reentry_runs(c, run)
     )
     out["scheduled_for"] = at.isoformat()
     return out

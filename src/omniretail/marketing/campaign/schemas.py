@@ -28,8 +28,24 @@ class Schedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     at: datetime
     every_days: int | None = Field(default=None, ge=1, le=366)
+    day_of_month: int | None = Field(
+        default=None,
+        ge=1,
+        le=31,
+        description="Monthly: run on this day of every month at at's time of day, from the "
+        "first such day on or after at; in a month without that day (29-31), on its last day.",
+    )
     until: datetime | None = None
     reentry_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @field_validator("day_of_month")
+    @classmethod
+    def _one_repeat(cls, v: int | None, info: ValidationInfo) -> int | None:
+        if v is not None and info.data.get("every_days") is not None:
+            raise ValueError(
+                "choose one repetition: every_days (every N days) or day_of_month (monthly)"
+            )
+        return v
 
     @field_validator("at", "until")
     @classmethod

@@ -56,8 +56,8 @@ def _check_kind(
     kind: str, trigger: str | None, schedule: dict[str, Any] | None, now: datetime | None = None
 ) -> None:
     """What each kind needs: a journey a trigger (and no schedule), a recurring campaign a
-    schedule with every_days (and an end, if any, still ahead of ``now``), a one-off campaign
-    no repetition."""
+    schedule with every_days or day_of_month (and an end, if any, still ahead of ``now``), a
+    one-off campaign no repetition."""
     if kind == "journey":
         if not trigger:
             raise CampaignInvalid("a journey needs a trigger", field="trigger")
@@ -70,9 +70,11 @@ def _check_kind(
             raise CampaignInvalid(
                 "a recurring campaign needs a schedule with at and every_days", field="schedule"
             )
-        if not schedule.get("every_days"):
+        if not schedule.get("every_days") and not schedule.get("day_of_month"):
             raise CampaignInvalid(
-                "a recurring campaign needs schedule.every_days", field="schedule.every_days"
+                "a recurring campaign needs schedule.every_days (every N days) or "
+                "schedule.day_of_month (monthly)",
+                field="schedule.every_days",
             )
         until = schedule.get("until")
         if until and datetime.fromisoformat(str(until)) < (now or utcnow()):
@@ -80,10 +82,13 @@ def _check_kind(
                 f"schedule.until ({until}) has already passed: the campaign would never run",
                 field="schedule.until",
             )
-    elif schedule and (schedule.get("every_days") or schedule.get("until")):
+    elif schedule and (
+        schedule.get("every_days") or schedule.get("day_of_month") or schedule.get("until")
+    ):
+        repeat = next(k for k in ("every_days", "day_of_month", "until") if schedule.get(k))
         raise CampaignInvalid(
-            "a one-off campaign runs once: every_days and until need kind recurring",
-            field="schedule.every_days" if schedule.get("every_days") else "schedule.until",
+            "a one-off campaign runs once: every_days, day_of_month and until need kind recurring",
+            field=f"schedule.{repeat}",
         )
 
 
