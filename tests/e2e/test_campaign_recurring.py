@@ -62,11 +62,11 @@ def page(browser, instance: Instance):  # type: ignore[no-untyped-def]
         yield p
 
 
-def _to_schedule(page) -> None:  # type: ignore[no-untyped-def]
+def _to_schedule(page, code: str = "WEEKLY-E2E", name: str = "每周回购提醒") -> None:  # type: ignore[no-untyped-def]
     page.goto("/campaigns/new")
     page.wait_for_selector("[data-testid=campaign-wizard] [data-step=goal]")
-    page.fill("[data-testid=campaign-name]", "每周回购提醒")
-    page.fill("input[name=code]", "WEEKLY-E2E")
+    page.fill("[data-testid=campaign-name]", name)
+    page.fill("input[name=code]", code)
     page.check("input[name=goal][value=repurchase]")
     page.click("[data-testid=next]")
     page.click("[data-testid=audience-rule]")
@@ -124,16 +124,26 @@ def test_a_weekly_campaign_from_the_wizard_runs_and_reports_each_run(  # type: i
     page.wait_for_function(
         "() => document.querySelector('[data-testid=wizard-errors]').offsetParent !== null"
     )
+    # in the console's language, not the API's English
     assert "schedule.until" in errors.inner_text()
-    assert "already passed" in errors.inner_text()
+    assert "最后执行日期已过" in errors.inner_text()
+    assert "already passed" not in errors.inner_text()
     errors.locator("button").first.click()  # "Fix" goes back to the schedule step
     fields.wait_for(state="visible")
+    # ... and next to the field the server named, until the user edits that field
+    near = page.locator("[data-field='schedule.until'] .field-error")
+    near.wait_for()
+    assert "最后执行日期已过" in near.inner_text()
+    screenshot(page, "campaign-wizard-server-error")
+    page.fill("[data-testid=recurring-reentry]", "3")  # another field: the error stays
+    assert near.count() == 1
 
     start = datetime.now(SHANGHAI).date() + timedelta(days=1)
     end = start + timedelta(days=20)
     page.fill("[data-testid=recurring-start]", start.isoformat())
     page.fill("[data-testid=recurring-end]", end.isoformat())
-    page.fill("[data-testid=recurring-reentry]", "3")
+    assert near.count() == 0
+    assert not errors.is_visible()
     screenshot(page, "campaign-wizard-recurring-schedule")
     facts = _review(page)
     assert f"每周 10:00，自 {start} 起，至 {end}" in facts
@@ -180,3 +190,40 @@ def test_a_weekly_campaign_from_the_wizard_runs_and_reports_each_run(  # type: i
     assert "每周 10:00" in page.locator("[data-testid=schedule-text]").inner_text()
     assert f"已启动 {start} 10:05" in page.locator("p.subtitle").first.inner_text()
     screenshot(page, "campaign-report-runs")
+
+
+def test_a_monthly_campaign_on_the_31st_from_the_wizard(
+    page, instance: Instance, screenshot
+) -> None:  # type: ignore[no-untyped-def]
+    from omniretail.marketing.campaign.schedule import run_time
+
+    _to_schedule(page, code="MONTHLY-E2E", name="每月会员日")
+    page.check("[data-testid=schedule-recurring]")
+    page.locator("[data-testid=recurring-fields]").wait_for(state="visible")
+    page.select_option("[data-testid=recurring-every]", "monthly")
+    day = page.locator("[data-testid=recurring-day-of-month]")
+    day.fill("32")
+    start = datetime.now(SHANGHAI).date() + timedelta(days=1)
+    page.fill("[data-testid=recurring-start]", start.isoformat())
+    page.fill("[data-testid=recurring-time]", "09:30")
+    page.click("[data-testid=next]")
+    near = page.locator("[data-field='schedule.day_of_month'] .field-error")
+    near.wait_for()
+    assert "每月几号须为 1 到 31 之间的整数" in near.inner_text()
+    day.fill("31")
+    assert near.count() == 0
+    assert page.locator("[data-testid=monthly-rule]").is_visible()
+    summary = page.locator("[data-testid=recurring-summary]").inner_text()
+    assert f"每月 31 号（没有该日的月份在当月最后一天） 09:30，自 {start} 起" in summary
+    screenshot(page, "campaign-wizard-monthly-schedule")
+    facts = _review(page)
+    assert "每月 31 号" in facts
+    page.click("[data-testid=create-campaign]")
+    page.wait_for_selector("[data-testid=risks]", state="visible")
+    saved = json.loads(page.evaluate("fetch('/api/v1/campaigns/MONTHLY-E2E').then(r => r.text())"))
+    assert saved["schedule"] == {"at": f"{start}T09:30:00+08:00", "day_of_month": 31}
+    first = run_time(saved["schedule"], 1)
+    assert first.day in (28, 29, 30, 31)
+    page.goto("/campaigns/MONTHLY-E2E")
+    assert f"#1 · {first:%Y-%m-%d} 09:30" in page.locator("[data-testid=next-run]").inner_text()
+    assert "每月 31 号" in page.locator("[data-testid=schedule-text]").inner_text()

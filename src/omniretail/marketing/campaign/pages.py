@@ -88,6 +88,14 @@ def _audience_label(audience: dict[str, Any], segments: dict[int, str]) -> str:
     return "—"
 
 
+def monthly_label(day: int) -> str:
+    """ "Monthly on day D", with the rule for shorter months when D is past the 28th."""
+    text = _("Monthly on day %(day)s") % {"day": day}
+    if day > 28:
+        text += _(" (the last day in months without it)")
+    return text
+
+
 def schedule_label(c: Campaign) -> str:
     """The schedule in words: once at launch, once at a time, or every N days at a time of day
     from a date (until a date), in the schedule's local time zone."""
@@ -99,7 +107,9 @@ def schedule_label(c: Campaign) -> str:
         return _("Once, at %(time)s") % {"time": f"{at:%Y-%m-%d %H:%M}"}
     n = int(sched.get("every_days") or 1)
     every = (
-        _("Every day")
+        monthly_label(int(sched["day_of_month"]))
+        if sched.get("day_of_month")
+        else _("Every day")
         if n == 1
         else _("Every week")
         if n == 7
@@ -183,6 +193,52 @@ def list_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLRespons
     )
 
 
+def field_messages() -> list[dict[str, str]]:
+    """What the wizard shows, in the console's language, next to a field the server names in
+    a problem detail (``errors[].field``): the first entry whose field matches (``audience``
+    also covers ``audience.rule`` …) and whose pattern is found in the server's English
+    message (an empty pattern always is). The API itself answers in English for machines."""
+    rows = [
+        ("schedule.until", "passed", _("The last run date has already passed: no run is left")),
+        ("schedule.until", "", _("The last run date is before the first run date")),
+        ("schedule.at", "", _("Choose a valid date and time for the first run")),
+        ("schedule.every_days", "need kind recurring", _("Only a recurring campaign repeats")),
+        ("schedule.every_days", "day_of_month", _("Choose how often the campaign repeats")),
+        (
+            "schedule.every_days",
+            "",
+            _("The interval must be a whole number of days between 1 and 366"),
+        ),
+        ("schedule.day_of_month", "need kind recurring", _("Only a recurring campaign repeats")),
+        ("schedule.day_of_month", "one repetition", _("Choose one repetition: days or monthly")),
+        (
+            "schedule.day_of_month",
+            "",
+            _("The day of the month must be a whole number from 1 to 31"),
+        ),
+        (
+            "schedule.reentry_days",
+            "",
+            _("Days without re-entry must be a whole number between 1 and 3650"),
+        ),
+        ("schedule", "", _("Check the schedule")),
+        ("code", "already exists", _("Another campaign already uses this code")),
+        ("code", "", _("The code may only hold letters, digits, - and _ (at most 64)")),
+        ("name", "", _("Give the campaign a name")),
+        ("goal", "", _("Choose a goal")),
+        ("audience", "", _("Check the audience: choose a segment or valid conditions")),
+        ("offer_template", "", _("This coupon template does not exist or cannot be used")),
+        ("content", "", _("Check the message content")),
+        ("channels", "", _("Choose at least one channel")),
+        ("trigger", "", _("Choose a journey trigger")),
+        ("window_days", "", _("The attribution window must be between 1 and 180 days")),
+        ("budget", "", _("The budget must be an amount of 0 or more")),
+        ("holdout_share", "", _("The holdout share must be between 0 and 89%")),
+        ("priority", "", _("The priority must be a whole number between 0 and 100")),
+    ]
+    return [{"field": f, "pattern": pattern, "message": m} for f, pattern, m in rows]
+
+
 @router.get("/campaigns/new", response_class=HTMLResponse)
 def wizard_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
     codes = store_codes_for(db, principal_from_user(user))
@@ -213,6 +269,7 @@ def wizard_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLRespo
             "goal_ids": list(GOALS),
             "trigger_ids": list(TRIGGERS),
             "schedule_tz": str(SCHEDULE_TZ),
+            "field_messages": field_messages,  # called while rendering, in the page's language
         },
     )
 
