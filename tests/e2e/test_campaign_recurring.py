@@ -227,3 +227,22 @@ def test_a_monthly_campaign_on_the_31st_from_the_wizard(
     page.goto("/campaigns/MONTHLY-E2E")
     assert f"#1 · {first:%Y-%m-%d} 09:30" in page.locator("[data-testid=next-run]").inner_text()
     assert "每月 31 号" in page.locator("[data-testid=schedule-text]").inner_text()
+
+
+def test_the_english_console_keeps_the_servers_english_message(page, instance: Instance) -> None:  # type: ignore[no-untyped-def]
+    page.context.add_cookies([{"name": "omniretail_lang", "value": "en", "url": instance.url}])
+    _to_schedule(page, code="EN-E2E", name="English check")
+    page.check("[data-testid=schedule-recurring]")
+    page.locator("[data-testid=recurring-fields]").wait_for(state="visible")
+    page.fill("[data-testid=recurring-time]", "10:00")
+    page.fill("[data-testid=recurring-start]", "2020-01-08")
+    page.fill("[data-testid=recurring-end]", "2020-01-31")
+    _review(page)
+    page.click("[data-testid=create-campaign]")
+    errors = page.locator("[data-testid=wizard-errors]")
+    errors.wait_for()
+    assert "already passed" in errors.inner_text()
+    errors.locator("button").first.click()
+    near = page.locator("[data-field='schedule.until'] .field-error")
+    near.wait_for()
+    assert "already passed" in near.inner_text()
