@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from omniretail.platform import db, migrate
+from omniretail.platform import db
 from omniretail.platform.auth import service
 from tests.cdp.identity.factories import record
 from tests.cdp.profile import world
@@ -18,8 +18,8 @@ IMPORTED = datetime(2026, 11, 22, 7, 30)
 
 
 @pytest.fixture
-def built(home) -> None:
-    migrate.upgrade()
+def built(store_engine) -> None:
+    """The profile world on SQLite and on PostgreSQL (timestamptz columns)."""
     with db.session_scope() as s:
         service.create_user(s, username="admin", password="admin-pass-1", role="admin")
     records = [

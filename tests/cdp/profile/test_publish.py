@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
 
+from omniretail.cdp.profile.config import CHAIN_TZ
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
+from omniretail.cdp.profile.service import local_time
 from omniretail.omnichannel.store.models import City, Store
 from omniretail.platform import db
 from tests.cdp.identity.factories import record, run_steps
@@ -103,7 +105,9 @@ def test_first_publish_then_only_changes(store_engine: Engine) -> None:
     zhang, li, wang = (_by_name(customers)[n] for n in ("张三", "李四", "王五"))
     assert zhang.birthday == date(1990, 5, 17)
     assert zhang.registered_at is not None
-    assert zhang.registered_at.replace(tzinfo=None) == datetime(2023, 1, 5, 9, 30, 15, 123456)
+    # the analytics store's local wall clock, stored as that instant (PostgreSQL) or wall clock
+    registered = local_time(zhang.registered_at)
+    assert registered == datetime(2023, 1, 5, 9, 30, 15, 123456, tzinfo=CHAIN_TZ)
     assert zhang.home_store_id == stores["S001"]
     assert li.home_store_id is None
     assert li.home_store_code == "S404"

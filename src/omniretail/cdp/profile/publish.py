@@ -17,6 +17,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -24,6 +25,7 @@ from sqlalchemy import FromClause, bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from omniretail.cdp.profile.config import CHAIN_TZ
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
 from omniretail.omnichannel.store.models import Store
 from omniretail.platform.config import Settings
@@ -147,6 +149,15 @@ def _stage(
     return n
 
 
+def _chain_local(value: Any) -> Any:
+    """A wall-clock time of the analytics store (the chain's local time, no offset) as an
+    instant: PostgreSQL would read a bare time in its session time zone; SQLite keeps the wall
+    clock either way."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=CHAIN_TZ)
+    return value
+
+
 def _json(value: str | None) -> Any:
     return json.loads(value) if value else None
 
@@ -233,7 +244,13 @@ def publish_customers(
         "_pub_stage_customers",
         _types(table, *cols),
         columns,
-        decode={"sources": _json, "golden": _json},
+        decode={
+            "sources": _json,
+            "golden": _json,
+            "registered_at": _chain_local,
+            "first_seen_at": _chain_local,
+            "last_seen_at": _chain_local,
+        },
     )
     if written:
         names = ", ".join(cols)
