@@ -209,16 +209,14 @@ def main() -> None:
         [resolve_once(True, False, args.threshold) for _ in range(args.runs)]
     )
     result["load_after"] = os.getloadavg()
+    if not args.no_rerun:  # right after the full runs: the previous map is theirs
+        rerun = resolve_once(True, True, args.threshold)
+        result["rerun_with_previous_map"] = {
+            "wall_s": round(rerun["wall_s"], 1),
+            "changes": rerun["resolve"]["changes"],
+        }
     for t in args.sweep:
         result[f"threshold_{t:g}"] = summarize([resolve_once(True, False, t)])
-    if args.no_rerun:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-        return
-    rerun = resolve_once(True, True, args.threshold)
-    result["rerun_with_previous_map"] = {
-        "wall_s": round(rerun["wall_s"], 1),
-        "changes": rerun["resolve"]["changes"],
-    }
     if args.publish:
         result["publish"] = publish_timings()
     print(json.dumps(result, ensure_ascii=False, indent=2))
