@@ -38,8 +38,21 @@ def kpi_report(
     for d in dims:
         if d not in DIMENSIONS:
             raise InvalidInput(f"unknown dimension {d!r}; use {sorted(DIMENSIONS)}", field="by")
-    sql = report_sql(grain, dims, _iso(start, "start"), _iso(end, "end"))
+    start, end = _iso(start, "start"), _iso(end, "end")
     require_tables(engine, "ins_order_facts", "dim_store", "events")
+    # the coupon service's coupons (exported by the marketing.coupons step) count as issued;
+    # they are attributed to the member's home store (customers)
+    service_coupons = engine.table_exists("mkt_coupons")
+    if service_coupons:
+        require_tables(engine, "customers")
+    sql = report_sql(
+        grain,
+        dims,
+        start,
+        end,
+        service_coupons=service_coupons,
+        coupon_stores=store_codes,
+    )
     if store_codes is not None:
         codes = ", ".join("'" + c.replace("'", "''") + "'" for c in store_codes) or "''"
         sql = sql.replace(
