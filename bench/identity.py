@@ -1,13 +1,16 @@
 """Benchmark: identity resolution on a demo world — time and pairwise precision / recall.
 
-Run: ``.venv/bin/python bench/identity.py --scale 1 [--runs 3] [--work DIR] [--world DIR]``
+Run: ``.venv/bin/python bench/identity.py --scale 1 [--runs 3] [--work DIR] [--world DIR]
+[--reader] [--threshold T] [--sweep 0.8,0.95] [--rule-prior-baseline] [--no-baseline]``
 
 1. Generates the demo world (unless ``--world`` points at one), imports every channel and runs
-   the ``standardize`` step (or, while the world has no ingest mappings, reads its identity
-   exports with bench/identity_world.py), in an isolated ``OMNIRETAIL_HOME`` under ``--work``.
+   the ``standardize`` step (with ``--reader``: bench/identity_world.py, the same code on the
+   identity part of the mappings only, much faster at scale 10), in an isolated
+   ``OMNIRETAIL_HOME`` under ``--work``; skipped when the work database already exists.
 2. Resolves identities ``--runs`` times from scratch (no previous map), then once more as a
    re-run with the previous map (the nightly case), each time on the same std tables.
-   Baseline in the same process: the deterministic graph alone (Splink disabled).
+   Baselines in the same process: the deterministic graph alone (Splink disabled) and, with
+   ``--rule-prior-baseline``, the previous prior estimate. ``--sweep``: one run per threshold.
 3. Evaluates every run against ``truth/identity_truth.parquet``.
 
 Prints JSON: medians of wall-clock and CPU seconds, the per-phase timings of the last run,
