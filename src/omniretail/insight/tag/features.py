@@ -110,40 +110,18 @@ GROUP BY o.customer_id, l.sku, CAST(o.ordered_at AS DATE)
 """
 
 
-def _first(key: str, score: str) -> str:
-    """The ``key`` of the row with the highest ``score``, ties to the smallest key (a NULL key
-    last): the minimum of the struct (-score, key is null, key), one aggregate instead of a
-    ranking window. Engines agree on struct ordering field by field (the null flag keeps a
-    NULL key from being compared), and ``arg_min`` is not used because DuckDB's skips rows
-    whose key is NULL."""
-    return f"min({{'s': -({score}), 'n': {key} IS NULL, 'k': {key}}}).k"
-
-
-def _top(
-    name: str, key: str, value: str, source: str, *, grouped: bool = True, second: bool = False
-) -> str:
-    """CTE ``name``: per customer, the ``key`` with the highest ``value`` (ties: smallest key,
-    a NULL key last) as ``top_key``, its value as ``score`` and the number of keys as
-    ``n_keys``. ``grouped=False``: ``source`` has one row per customer and key already
-    (``value`` is then a column, not an aggregate), so no second GROUP BY. ``second``: also a
-    CTE ``<name>2`` with the runner-up (the same pick among the other keys)."""
+def _top(name: str, key: str, value: str, source: str, *, grouped: bool = True) -> str:
+    """CTE picking, per customer, the ``key`` with the highest ``value`` (ties: smallest key).
+    ``grouped=False``: ``source`` has one row per customer and key already (``value`` is then
+    a column, not an aggregate), so no second GROUP BY."""
     group = f"GROUP BY customer_id, {key}" if grouped else ""
-    grouped_cte = f"""{name}_g AS (
-  SELECT customer_id, {key} AS top_key, {value} AS score FROM {source} {group}
-),
-{name} AS (
-  SELECT customer_id, {_first("top_key", "score")} AS top_key, max(score) AS score,
-         count(*) AS n_keys
-  FROM {name}_g GROUP BY customer_id
-)"""
-    if not second:
-        return grouped_cte
-    return f"""{grouped_cte},
-{name}2 AS (
-  SELECT g.customer_id, {_first("g.top_key", "g.score")} AS top_key
-  FROM {name}_g g JOIN {name} t ON t.customer_id = g.customer_id
-  WHERE g.top_key IS DISTINCT FROM t.top_key
-  GROUP BY g.customer_id
+    return f"""{name} AS (
+  SELECT customer_id, top_key, score, rn, n_keys FROM (
+    SELECT customer_id, {key} AS top_key, {value} AS score,
+           row_number() OVER (PARTITION BY customer_id ORDER BY {value} DESC, {key}) AS rn,
+           count(*) OVER (PARTITION BY customer_id) AS n_keys
+    FROM {source} {group}
+  ) t WHERE rn <= 2
 )"""
 
 
@@ -253,7 +231,7 @@ skuagg AS (
     sum(CASE WHEN replenish_days IS NOT NULL THEN units END) AS replenish_known_units
   FROM cs GROUP BY customer_id
 ),
-{_top("cat", "category_code", "sum(units)", "cs", second=True)},
+{_top("cat", "category_code", "sum(units)", "cs")},
 {_top("parent_cat", "parent_category_code", "sum(units)", "cs")},
 {_top("brand", "brand", "sum(units)", "cs")},
 {_top("flavor", "flavor", "sum(units)", "cs")},
@@ -279,19 +257,19 @@ SELECT anyst.customer_id,
 FROM anyst
 LEFT JOIN ord ON ord.customer_id = anyst.customer_id
 LEFT JOIN buy_days ON buy_days.customer_id = anyst.customer_id
-LEFT JOIN daypart ON daypart.customer_id = anyst.customer_id
-LEFT JOIN weekday ON weekday.customer_id = anyst.customer_id
-LEFT JOIN payment ON payment.customer_id = anyst.customer_id
-LEFT JOIN fulfil ON fulfil.customer_id = anyst.customer_id
-LEFT JOIN chan_orders ON chan_orders.customer_id = anyst.customer_id
-LEFT JOIN store_pref ON store_pref.customer_id = anyst.customer_id
+LEFT JOIN daypart ON daypart.customer_id = anyst.customer_id AND daypart.rn = 1
+LEFT JOIN weekday ON weekday.customer_id = anyst.customer_id AND weekday.rn = 1
+LEFT JOIN payment ON payment.customer_id = anyst.customer_id AND payment.rn = 1
+LEFT JOIN fulfil ON fulfil.customer_id = anyst.customer_id AND fulfil.rn = 1
+LEFT JOIN chan_orders ON chan_orders.customer_id = anyst.customer_id AND chan_orders.rn = 1
+LEFT JOIN store_pref ON store_pref.customer_id = anyst.customer_id AND store_pref.rn = 1
 LEFT JOIN skuagg ON skuagg.customer_id = anyst.customer_id
-LEFT JOIN cat ON cat.customer_id = anyst.customer_id
-LEFT JOIN cat2 ON cat2.customer_id = anyst.customer_id
-LEFT JOIN parent_cat ON parent_cat.customer_id = anyst.customer_id
-LEFT JOIN brand ON brand.customer_id = anyst.customer_id
-LEFT JOIN flavor ON flavor.customer_id = anyst.customer_id
-LEFT JOIN fav_sku ON fav_sku.customer_id = anyst.customer_id
+LEFT JOIN cat ON cat.customer_id = anyst.customer_id AND cat.rn = 1
+LEFT JOIN cat cat2 ON cat2.customer_id = anyst.customer_id AND cat2.rn = 2
+LEFT JOIN parent_cat ON parent_cat.customer_id = anyst.customer_id AND parent_cat.rn = 1
+LEFT JOIN brand ON brand.customer_id = anyst.customer_id AND brand.rn = 1
+LEFT JOIN flavor ON flavor.customer_id = anyst.customer_id AND flavor.rn = 1
+LEFT JOIN fav_sku ON fav_sku.customer_id = anyst.customer_id AND fav_sku.rn = 1
 """
 
 
@@ -424,7 +402,7 @@ SELECT c.customer_id, a.as_of,
   coalesce(rv.text_reviews, 0) AS text_reviews, rv.review_recency_days
 FROM customers c CROSS JOIN a
 LEFT JOIN ins_customer_orders co ON co.customer_id = c.customer_id
-LEFT JOIN chan_active ON chan_active.customer_id = c.customer_id
+LEFT JOIN chan_active ON chan_active.customer_id = c.customer_id AND chan_active.rn = 1
 LEFT JOIN ev ON ev.customer_id = c.customer_id
 LEFT JOIN rv ON rv.customer_id = c.customer_id
 """
