@@ -16,7 +16,6 @@ the shape differs: a Python call per customer instead of one aggregation per col
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -28,14 +27,13 @@ import pandas as pd
 from bench.insight_refresh import (
     _cpu_wall,
     _equal_to_stage,
+    emit,
     pandas_customer_orders,
     pandas_read,
     peak_rss_mb,
+    stage_on_world,
 )
-from bench.insight_world import attach_world, write_world
-
-from omniretail.insight.tag import features
-from omniretail.platform.engine.duckdb import DuckDBEngine
+from bench.insight_world import write_world
 
 DAYPART_NAMES = ["morning", "afternoon", "evening", "night"]
 
@@ -184,23 +182,7 @@ def measure(customers: int, runs: int, threads: int, memory: str, world: Path | 
         if world is None:
             world = Path(tmp) / "world"
             write_world(world, customers=customers, threads=threads)
-        engine = DuckDBEngine(threads=threads, memory_limit=memory)
-        attach_world(engine.con, world)
-        report["world"] = {
-            t: int(engine.scalar(f"SELECT count(*) FROM {t}") or 0)
-            for t in ("customers", "orders", "order_lines")
-        }
-        engine.materialize("ins_as_of", features.AS_OF_SQL)
-        stage_sql = [
-            ("ins_order_facts", features.order_facts_sql()),
-            ("ins_customer_sku_day", features.customer_sku_day_sql()),
-            ("ins_customer_sku", features.CUSTOMER_SKU_SQL),
-            ("ins_customer_orders", features.customer_orders_sql()),
-        ]
-
-        def stage() -> None:
-            for name, sql in stage_sql:
-                engine.materialize(name, sql)
+        engine, report["world"], stage = stage_on_world(world, threads, memory)
 
         times: dict[str, list[tuple[float, float]]] = {
             k: [] for k in ("stage", "pandas_read", "pandas_vectorised", "pandas_apply")
@@ -244,10 +226,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="Write the JSON report here too.")
     args = ap.parse_args()
     report = measure(args.customers, args.runs, args.threads, args.memory, args.world)
-    text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

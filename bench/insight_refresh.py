@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -496,6 +497,41 @@ def _cpu_wall(fn: Any) -> tuple[float, float, Any]:
     return time.perf_counter() - t0, time.process_time() - c0, out
 
 
+def stage_on_world(
+    world: Path, threads: int, memory: str
+) -> tuple[DuckDBEngine, dict[str, int], Callable[[], None]]:
+    """A DuckDB engine over a Parquet world, its row counts, and the features step's own SQL
+    for ``ins_customer_orders`` (order facts, customer x SKU x day, customer x SKU, customer
+    orders: what the step materialises for these columns) as one callable."""
+    engine = DuckDBEngine(threads=threads, memory_limit=memory)
+    attach_world(engine.con, world)
+    counts = {
+        t: int(engine.scalar(f"SELECT count(*) FROM {t}") or 0)
+        for t in ("customers", "orders", "order_lines")
+    }
+    engine.materialize("ins_as_of", features.AS_OF_SQL)
+    stage_sql = [
+        ("ins_order_facts", features.order_facts_sql()),
+        ("ins_customer_sku_day", features.customer_sku_day_sql()),
+        ("ins_customer_sku", features.CUSTOMER_SKU_SQL),
+        ("ins_customer_orders", features.customer_orders_sql()),
+    ]
+
+    def stage() -> None:
+        for name, sql in stage_sql:
+            engine.materialize(name, sql)
+
+    return engine, counts, stage
+
+
+def emit(report: dict[str, Any], out: Path | None) -> None:
+    """Print the JSON report, and write it to ``out`` too."""
+    text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
+    print(text)
+    if out:
+        out.write_text(text, encoding="utf-8")
+
+
 def pandas_baseline(
     pandas_customers: int,
     runs: int,
@@ -513,23 +549,7 @@ def pandas_baseline(
         if world is None:
             world = Path(tmp) / "world"
             write_world(world, customers=pandas_customers, threads=threads)
-        engine = DuckDBEngine(threads=threads, memory_limit=memory)
-        attach_world(engine.con, world)
-        report["world"] = {
-            t: int(engine.scalar(f"SELECT count(*) FROM {t}") or 0)
-            for t in ("customers", "orders", "order_lines")
-        }
-        engine.materialize("ins_as_of", features.AS_OF_SQL)
-        stage_sql = [
-            ("ins_order_facts", features.order_facts_sql()),
-            ("ins_customer_sku_day", features.customer_sku_day_sql()),
-            ("ins_customer_sku", features.CUSTOMER_SKU_SQL),
-            ("ins_customer_orders", features.customer_orders_sql()),
-        ]
-
-        def stage() -> None:
-            for name, sql in stage_sql:
-                engine.materialize(name, sql)
+        engine, report["world"], stage = stage_on_world(world, threads, memory)
 
         def hand() -> None:
             engine.execute(f"CREATE OR REPLACE TEMP TABLE _h AS {customer_orders_inlined_sql()}")
@@ -685,19 +705,13 @@ def main() -> None:
             args.pandas_customers, args.runs, args.threads, args.memory, args.pandas_world
         )
         report["load_average_end"] = [round(x, 1) for x in os.getloadavg()]
-        text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
-        print(text)
-        if args.out:
-            args.out.write_text(text, encoding="utf-8")
+        emit(report, args.out)
         return
     if args.parquet_world is not None:
         if args.work is None:
             ap.error("--parquet-world needs --work")
         report = run_full_on_parquet(args.parquet_world, args.work, args.threads, args.memory)
-        text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
-        print(text)
-        if args.out:
-            args.out.write_text(text, encoding="utf-8")
+        emit(report, args.out)
         return
     report = run(
         args.customers,
@@ -709,10 +723,7 @@ def main() -> None:
         baselines=not args.no_baselines,
         quick=args.quick,
     )
-    text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

@@ -13,14 +13,13 @@ active in 365 days) so that one snapshot holds millions of members.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.insight_refresh import peak_rss_mb
+from bench.insight_refresh import emit, peak_rss_mb
 from bench.insight_world import attach_world
 from bench.segment_count import RULE
 
@@ -65,6 +64,9 @@ def main() -> None:
     )
     engine.execute(f"SET temp_directory = '{args.work / 'spill'}'")
     attach_world(engine.con, args.parquet_world)
+    # snapshots of an earlier run of this bench belong to another (throwaway) store: their
+    # snapshot ids would collide with the new store's
+    engine.execute("DROP TABLE IF EXISTS segment_members")
     known = {
         r["category_code"]
         for r in engine.fetch_rows("SELECT DISTINCT category_code FROM dim_product")
@@ -92,10 +94,7 @@ def main() -> None:
         "customers": engine.scalar("SELECT count(*) FROM customer_tags"),
     }
     engine.close()
-    text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":
