@@ -49,6 +49,9 @@ def test_search_and_customer_360(built) -> None:
     assert "+8613811110001" in html
     assert "deterministic:unionid" in html
     assert 'data-consent="sms">' in html
+    # the console speaks Chinese: channel and gender codes are shown in words
+    assert "<th>短信</th>" in html
+    assert "<th>sms</th>" not in html
     assert c.get("/customers/nobody-at-all").status_code == 404
 
 
