@@ -28,6 +28,8 @@ from bench.insight_refresh import (
     _cpu_wall,
     _equal_to_stage,
     emit,
+    member_orders,
+    paid_product_lines,
     pandas_customer_orders,
     pandas_read,
     peak_rss_mb,
@@ -142,32 +144,12 @@ def customer_product_tags(lines: pd.DataFrame) -> pd.Series:
 def pandas_apply_customer_orders(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """``ins_customer_orders`` by ``groupby("customer_id").apply`` of the two functions above,
     after the same merges as the vectorised version."""
-    as_of = t["as_of"].d.iloc[0]
-    orders, lines = t["orders"], t["order_lines"]
-    lt = lines.groupby(["source", "order_id"], as_index=False).agg(
-        units=("quantity", "sum"), lines=("sku", "size")
-    )
-    f = orders[orders.customer_id.notna()].merge(lt, on=["source", "order_id"], how="left")
-    f = f.merge(t["dim_channel"], on="channel_code", how="left")
-    f["online"] = f.kind.eq("online")
-    f["order_day"] = f.ordered_at.dt.normalize()
-    f["days_ago"] = (as_of - f.order_day).dt.days
-    f["weekday"] = f.ordered_at.dt.day_of_week + 1
+    f = member_orders(t)
     per_order = f.groupby("customer_id").apply(customer_order_tags, include_groups=False)
     if isinstance(per_order, pd.Series):  # apply returned one Series: unstack to columns
         per_order = per_order.unstack()
     per_order = per_order.infer_objects()
-    prod = t["dim_product"]
-    cat_price = prod.assign(p=prod.price.astype(float)).groupby("category_code").p.mean()
-    paid = f[f.status == "paid"]
-    pl = lines.merge(
-        paid[["source", "order_id", "customer_id", "order_day"]], on=["source", "order_id"]
-    ).merge(prod, on="sku", how="left")
-    age = (pl.order_day - pl.launch_date.astype("datetime64[us]")).dt.days
-    pl["new_units"] = pl.quantity.where(age.between(0, 90), 0)
-    pl["price_index"] = (
-        pl.quantity * pl.unit_price.astype(float) / pl.category_code.map(cat_price)
-    ).round(6)
+    pl = paid_product_lines(t, f[f.status == "paid"])
     pl["replenish_days"] = pl.replenish_days.astype(float)
     per_product = pl.groupby("customer_id").apply(customer_product_tags, include_groups=False)
     if isinstance(per_product, pd.Series):

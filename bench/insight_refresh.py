@@ -173,7 +173,9 @@ def _top_key(
     return out
 
 
-def pandas_customer_orders(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def member_orders(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Members' orders (every status) with their units and lines, the channel's kind, the
+    order day, days before the as-of day and the ISO weekday."""
     as_of = t["as_of"].d.iloc[0]
     orders, lines = t["orders"], t["order_lines"]
     lt = lines.groupby(["source", "order_id"], as_index=False).agg(
@@ -185,6 +187,29 @@ def pandas_customer_orders(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     f["order_day"] = f.ordered_at.dt.normalize()
     f["days_ago"] = (as_of - f.order_day).dt.days
     f["weekday"] = f.ordered_at.dt.day_of_week + 1
+    return f
+
+
+def paid_product_lines(t: dict[str, pd.DataFrame], paid: pd.DataFrame) -> pd.DataFrame:
+    """The lines of the paid member orders with the product's attributes, new-product units
+    (launched within 90 days of the order) and the price index against the category mean."""
+    prod = t["dim_product"]
+    cat_price = prod.assign(p=prod.price.astype(float)).groupby("category_code").p.mean()
+    pl = (
+        t["order_lines"]
+        .merge(paid[["source", "order_id", "customer_id", "order_day"]], on=["source", "order_id"])
+        .merge(prod, on="sku", how="left")
+    )
+    age = (pl.order_day - pl.launch_date.astype("datetime64[us]")).dt.days
+    pl["new_units"] = pl.quantity.where(age.between(0, 90), 0)
+    pl["price_index"] = (
+        pl.quantity * pl.unit_price.astype(float) / pl.category_code.map(cat_price)
+    ).round(6)
+    return pl
+
+
+def pandas_customer_orders(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    f = member_orders(t)
     f["daypart"] = pd.cut(
         f.ordered_at.dt.hour,
         [-1, 10, 16, 20, 24],
@@ -259,15 +284,7 @@ def pandas_customer_orders(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
     # per customer x SKU (paid member lines) with the product's attributes
     prod = t["dim_product"]
-    cat_price = prod.assign(p=prod.price.astype(float)).groupby("category_code").p.mean()
-    pl = lines.merge(
-        paid[["source", "order_id", "customer_id", "order_day"]], on=["source", "order_id"]
-    ).merge(prod, on="sku", how="left")
-    age = (pl.order_day - pl.launch_date.astype("datetime64[us]")).dt.days
-    pl["new_units"] = pl.quantity.where(age.between(0, 90), 0)
-    pl["price_index"] = (
-        pl.quantity * pl.unit_price.astype(float) / pl.category_code.map(cat_price)
-    ).round(6)
+    pl = paid_product_lines(t, paid)
     cs = (
         pl.groupby(["customer_id", "sku"], as_index=False)
         .agg(
