@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
-from decimal import Decimal
 
 import pyarrow as pa
 import pytest
@@ -14,21 +13,7 @@ import pytest
 from omniretail.insight.kpi import service
 from omniretail.insight.kpi.sql import SUMMARY_SQL
 from omniretail.platform.engine import DuckDBEngine
-
-
-def _order(oid: str, day: date, code: str | None, status: str = "paid") -> dict:
-    return {
-        "order_id": oid,
-        "order_day": day,
-        "store_code": "S001",
-        "channel_code": "pos",
-        "status": status,
-        "customer_id": "C1",
-        "paid_amount": Decimal("50.00"),
-        "discount_amount": Decimal("5.00"),
-        "units": 1,
-        "coupon_code": code,
-    }
+from tests.insight.kpi.rows import order_row
 
 
 def _claim(
@@ -56,10 +41,10 @@ def _claim(
 def engine() -> Iterator[DuckDBEngine]:
     e = DuckDBEngine()
     orders = [
-        _order("o1", date(2025, 2, 3), "A"),  # claimed in January, used in February
-        _order("o2", date(2025, 1, 20), "B", status="returned"),  # returned: not redeemed
-        *(_order(f"x{i}", date(2025, 1, 10 + i), f"X{i}") for i in range(5)),  # never issued
-        _order("o3", date(2025, 1, 5), None),
+        order_row("o1", date(2025, 2, 3), "A"),  # claimed in January, used in February
+        order_row("o2", date(2025, 1, 20), "B", status="returned"),  # returned: not redeemed
+        *(order_row(f"x{i}", date(2025, 1, 10 + i), f"X{i}") for i in range(5)),  # never issued
+        order_row("o3", date(2025, 1, 5), None),
     ]
     events = [
         _claim("e1", datetime(2025, 1, 2, 10), "A"),

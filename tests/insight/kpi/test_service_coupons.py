@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 
 import pyarrow as pa
 import pytest
@@ -19,25 +18,15 @@ from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon
 from omniretail.marketing.coupon.pipeline import export_coupons
 from omniretail.platform.engine import DuckDBEngine
+from tests.insight.kpi.rows import order_row
 from tests.marketing.coupon.factories import basket, template
 
 # 20:00 UTC on 31 January is 04:00 on 1 February in the chain's time zone (Asia/Shanghai)
 ISSUED = datetime(2025, 1, 31, 20, 0, tzinfo=UTC)
 
 
-def _order(oid: str, day: date, code: str | None, customer: str = "C1") -> dict:
-    return {
-        "order_id": oid,
-        "order_day": day,
-        "store_code": "S001",
-        "channel_code": "pos",
-        "status": "paid",
-        "customer_id": customer,
-        "paid_amount": Decimal("110.00"),
-        "discount_amount": Decimal("10.00"),
-        "units": 2,
-        "coupon_code": code,
-    }
+def _order(oid: str, day: date, code: str | None) -> dict:
+    return order_row(oid, day, code, paid="110.00", discount="10.00", units=2)
 
 
 @pytest.fixture
