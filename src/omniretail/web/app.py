@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -23,7 +25,7 @@ def create_app() -> FastAPI:
         version=__version__,
         description="全渠道新零售数字化营销与服务系统 API — omnichannel new-retail marketing.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served below from the bundled Swagger UI, not from a CDN
         redoc_url=None,
     )
     app.add_middleware(
@@ -59,6 +61,18 @@ def create_app() -> FastAPI:
         router = getattr(module, "router", None)
         if isinstance(router, APIRouter):
             app.include_router(router, include_in_schema=False)
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        # Swagger UI from static/vendor (npm's swagger-ui-dist, copied at build time), so the
+        # page works on a network without internet access; FastAPI's default loads a CDN.
+        return get_swagger_ui_html(
+            openapi_url="/api/v1/openapi.json",
+            title="omniretail API",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="data:,",  # no icon request
+        )
 
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
