@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from omniretail.cdp.ingest import events
 from omniretail.cdp.ingest import service as ingest_service
+from omniretail.cdp.ingest.errors import BodyTooLarge
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.db import get_engine, session_factory
 
@@ -23,33 +24,64 @@ root_router = APIRouter(tags=["tracking"])
 router = APIRouter(prefix="/ingest", tags=["ingest"])
 
 
-def _write_key(request: Request, body: Any) -> str:
+def _header_write_key(request: Request) -> str | None:
+    """The write key of the basic-auth header (its username), or None without that header."""
     header = request.headers.get("authorization", "")
-    if header.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(header[6:].strip()).decode()
-        except (ValueError, UnicodeDecodeError):
-            decoded = ""
-        return decoded.split(":", 1)[0]
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip()).decode()
+    except (ValueError, UnicodeDecodeError):
+        decoded = ""
+    return decoded.split(":", 1)[0]
+
+
+def _body_write_key(body: Any) -> str:
     if isinstance(body, dict) and isinstance(body.get("writeKey"), str):
         return str(body["writeKey"])
     return ""
 
 
-def _store(write_key: str, kind: str, data: Any, endpoint: str) -> events.Accepted:
+def _source(write_key: str) -> str:
     with session_factory()() as session:
         source = events.source_for_write_key(session, write_key)
         session.commit()
+    return source
+
+
+def _store(source: str, kind: str, data: Any, endpoint: str) -> events.Accepted:
     batch = events.events_of(data, kind)
     with get_engine().begin() as conn:  # committed before the response is sent
         return events.store_events(conn, source=source, events=batch, endpoint=endpoint)
 
 
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused (413) as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"body larger than {limit} bytes; send smaller batches", field="body")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge(
+                f"body larger than {limit} bytes; send smaller batches", field="body"
+            )
+    return bytes(body)
+
+
 async def _handle(request: Request, kind: str) -> JSONResponse:
-    body = await request.body()
-    data = events.decode_body(body, request.headers.get("content-encoding"))
-    key = _write_key(request, data)
-    result = await run_in_threadpool(_store, key, kind, data, request.url.path)
+    # the write key of the header is checked before the body is even decompressed; a key sent
+    # in the body (Segment allows it) is read after a decompression bounded by MAX_BODY.
+    # Decompression, parsing and storing run in worker threads, off the event loop.
+    body = await _read_body(request, events.MAX_BODY)
+    key = _header_write_key(request)
+    source = await run_in_threadpool(_source, key) if key is not None else None
+    encoding = request.headers.get("content-encoding")
+    data = await run_in_threadpool(events.decode_body, body, encoding)
+    if source is None:
+        source = await run_in_threadpool(_source, _body_write_key(data))
+    result = await run_in_threadpool(_store, source, kind, data, request.url.path)
     return JSONResponse(
         {
             "success": True,

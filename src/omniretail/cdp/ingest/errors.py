@@ -23,3 +23,8 @@ class AlreadyImported(Conflict):
 
 class EventRejected(InvalidInput):
     title = "Event rejected"
+
+
+class BodyTooLarge(EventRejected):
+    status = 413
+    title = "Body too large"

@@ -8,7 +8,6 @@ of a batch that was already stored is counted as duplicates and stored once.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import secrets
 import threading
@@ -22,7 +21,7 @@ import orjson
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
-from omniretail.cdp.ingest.errors import EventRejected
+from omniretail.cdp.ingest.errors import BodyTooLarge, EventRejected
 from omniretail.cdp.ingest.models import EventInbox, EventSourceStats
 from omniretail.cdp.quality.models import QuarantineRecord
 from omniretail.platform.auth import service as auth_service
@@ -74,23 +73,56 @@ def forget_write_keys() -> None:
 
 
 # -- parsing ---------------------------------------------------------------------------------
-def decode_body(body: bytes, content_encoding: str | None) -> Any:
+_CHUNK = 64 * 1024
+
+
+def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
+    """The request body, decompressed incrementally (gzip or deflate) and never past ``limit``
+    bytes: a small compressed body that inflates to gigabytes is refused (413) after at most
+    ``limit`` bytes were produced, without ever holding more."""
     enc = (content_encoding or "").lower().strip()
+    if enc == "gzip" or body[:2] == b"\x1f\x8b":
+        wbits, name = 16 + zlib.MAX_WBITS, "gzip"
+    elif enc == "deflate":
+        wbits, name = zlib.MAX_WBITS, "deflate"
+    elif enc in ("", "identity"):
+        if len(body) > limit:
+            raise BodyTooLarge(
+                f"body larger than {limit} bytes; send smaller batches", field="body"
+            )
+        return body
+    else:
+        raise EventRejected(f"unsupported Content-Encoding {enc!r}", field="body")
+    inflater = zlib.decompressobj(wbits)
+    out = bytearray()
+    view = memoryview(body)
     try:
-        if enc == "gzip" or body[:2] == b"\x1f\x8b":
-            body = gzip.decompress(body)
-        elif enc == "deflate":
-            body = zlib.decompress(body)
-    except (OSError, zlib.error, EOFError) as exc:
-        raise EventRejected(
-            f"cannot decompress the body ({enc or 'gzip'}): {exc}", field="body"
-        ) from exc
-    if len(body) > MAX_BODY:
-        raise EventRejected(
-            f"body larger than {MAX_BODY} bytes; send smaller batches", field="body"
-        )
+        for start in range(0, len(body), _CHUNK):
+            pending = bytes(view[start : start + _CHUNK])
+            while pending:
+                piece = inflater.decompress(pending, limit + 1 - len(out))
+                out += piece
+                if len(out) > limit:
+                    raise BodyTooLarge(
+                        f"body larger than {limit} bytes after decompression; send smaller batches",
+                        field="body",
+                    )
+                pending = inflater.unconsumed_tail
+        out += inflater.flush()
+        if not inflater.eof:
+            raise EventRejected(f"cannot decompress the body ({name}): truncated", field="body")
+    except zlib.error as exc:
+        raise EventRejected(f"cannot decompress the body ({name}): {exc}", field="body") from exc
+    if len(out) > limit:
+        raise BodyTooLarge(f"body larger than {limit} bytes; send smaller batches", field="body")
+    return bytes(out)
+
+
+def decode_body(body: bytes, content_encoding: str | None) -> Any:
+    """The JSON of a request body (decompressed within ``MAX_BODY``)."""
+    data = inflate(body, content_encoding, MAX_BODY)
     try:
-        return orjson.loads(body)
+        return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise EventRejected(f"body is not JSON: {exc}", field="body") from exc
 
