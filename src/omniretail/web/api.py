@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.auth.scope import store_scope
 from omniretail.web import overview
 from omniretail.web.schemas import OverviewRead
 
@@ -24,7 +25,7 @@ Chart = Literal["sales_by_day", "by_channel", "by_province", "stores"]
 
 def _load(principal: ApiPrincipal, db: DbSession, days: int) -> OverviewRead:
     principal.require("read")
-    store_codes = overview.store_codes_for(db, principal.store_ids)
+    store_codes = store_scope(principal).codes()
     return overview.load_overview(days=days, store_codes=store_codes)
 
 

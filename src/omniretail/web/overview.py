@@ -10,10 +10,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from omniretail.omnichannel.store.models import Store
 from omniretail.platform.config import Settings
 from omniretail.platform.engine import open_published
 from omniretail.platform.engine.duckdb import DuckDBEngine
@@ -53,13 +49,6 @@ def map_name(province: str) -> str:
         if name.endswith(suffix) and len(name) > len(suffix) + 1:
             return name[: -len(suffix)]
     return name
-
-
-def store_codes_for(db: Session, store_ids: list[int] | None) -> list[str] | None:
-    """The store codes a user may see (None = every store)."""
-    if store_ids is None:
-        return None
-    return list(db.scalars(select(Store.code).where(Store.id.in_(store_ids))))
 
 
 def _pct_change(now: float, before: float) -> float | None:

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from omniretail.platform import i18n
 from omniretail.platform.auth import service as auth_service
-from omniretail.platform.auth.deps import DbSession
+from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.errors import AuthError
 from omniretail.platform.auth.models import User
+from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.i18n import N_
 from omniretail.web import nav, overview, settings
 from omniretail.web.console import (
@@ -100,7 +101,7 @@ def switch_language(
 @router.get("/", response_class=HTMLResponse)
 def overview_page(request: Request, user: ConsoleUser, db: DbSession, days: int = 90) -> Response:
     days = overview.clamp_days(days)
-    store_codes = overview.store_codes_for(db, user.store_ids)
+    store_codes = store_scope(principal_from_user(user)).codes()
     summary = overview.load_summary(days=days, store_codes=store_codes)
     return render(
         request,

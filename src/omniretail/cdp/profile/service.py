@@ -21,6 +21,7 @@ from omniretail.cdp.profile import masking
 from omniretail.cdp.profile.config import CHAIN_TZ
 from omniretail.cdp.profile.lookup import find_customer, normalize_phone
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
+from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.engine import open_published
 from omniretail.platform.engine.base import AnalyticsEngine
 
@@ -31,11 +32,12 @@ class Viewer(Protocol):
     @property
     def sees_personal_data(self) -> bool: ...
 
-    store_ids: list[int] | None
+    @property
+    def store_codes(self) -> list[str] | None: ...
 
 
 def _visible(viewer: Viewer, customer: Customer) -> bool:
-    return viewer.store_ids is None or customer.home_store_id in viewer.store_ids
+    return store_scope(viewer).allows(customer.home_store_code)
 
 
 def _iso(value: Any) -> Any:
@@ -270,8 +272,7 @@ def search(session: Session, viewer: Viewer, q: str, *, limit: int = 20) -> list
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= 4 and normalize_phone(text) is None:
         conditions.append(Customer.phone.like("%" + digits))
-    if viewer.store_ids is not None:
-        query = query.where(Customer.home_store_id.in_(viewer.store_ids or [-1]))
+    query = query.where(store_scope(viewer).where(Customer.home_store_code))
     more = session.scalars(
         query.where(or_(*conditions)).order_by(Customer.customer_id).limit(limit)
     ).all()

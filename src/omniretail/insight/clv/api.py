@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from omniretail.insight.clv import serving
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.auth.scope import store_scope
 
 router = APIRouter(tags=["models"])
 
@@ -20,7 +21,7 @@ def get_customer_scores(customer_id: str, principal: ApiPrincipal, db: DbSession
     principal.require("read")
     return serving.customer_scores(
         customer_id=customer_id,
-        store_codes=serving.visible_store_codes(db, principal.store_ids),
+        store_codes=store_scope(principal).codes(),
     )
 
 

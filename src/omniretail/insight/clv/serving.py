@@ -7,11 +7,7 @@ import math
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from omniretail.insight.clv.tables import MODELS_TABLE, REPLENISHMENT_TABLE, SCORES_TABLE
-from omniretail.omnichannel.store.models import Store
 from omniretail.platform.engine import open_published
 from omniretail.platform.engine.duckdb import DuckDBEngine
 from omniretail.platform.errors import NotFound
@@ -32,13 +28,6 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list):
         return [_clean(v) for v in value]
     return value
-
-
-def visible_store_codes(session: Session, store_ids: list[int] | None) -> list[str] | None:
-    """Store codes a principal limited to some stores may see (None: every store)."""
-    if store_ids is None:
-        return None
-    return list(session.scalars(select(Store.code).where(Store.id.in_(store_ids))))
 
 
 def customer_scores(*, customer_id: str, store_codes: list[str] | None = None) -> dict[str, Any]:

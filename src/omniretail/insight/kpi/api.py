@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query
 
 from omniretail.insight.basket import service as basket
 from omniretail.insight.kpi import service
-from omniretail.insight.segment.scope import store_codes_for
 from omniretail.insight.segment.service import run_on_published
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.auth.scope import store_scope
 
 router = APIRouter(prefix="/kpis", tags=["kpis"])
 
@@ -26,7 +26,7 @@ def report(
 ) -> list[dict[str, Any]]:
     """KPIs per day/week/month × dimensions with 环比 (prev) and 同比 (yoy) growth."""
     principal.require("read")
-    codes = store_codes_for(db, principal)
+    codes = store_scope(principal).codes()
     rows: list[dict[str, Any]] = run_on_published(
         lambda e: service.kpi_report(e, grain=grain, by=by, start=start, end=end, store_codes=codes)
     )

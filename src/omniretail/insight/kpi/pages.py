@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from omniretail.insight.kpi import dashboard
 from omniretail.insight.segment.errors import NoPublishedSnapshot
-from omniretail.insight.segment.scope import store_codes_for
 from omniretail.insight.segment.service import run_on_published
 from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.platform.auth.scope import store_scope
 from omniretail.web.console import ConsoleUser
 from omniretail.web.render import render
 
@@ -22,7 +22,7 @@ router = APIRouter(tags=["console"])
 
 @router.get("/dashboards", response_class=HTMLResponse)
 def dashboards_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
-    codes = store_codes_for(db, principal_from_user(user))
+    codes = store_scope(principal_from_user(user)).codes()
     data: dict[str, Any] | None = None
     missing = None
     try:
@@ -34,7 +34,7 @@ def dashboards_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLR
 
 @router.get("/dashboards/{chart}.csv")
 def chart_csv(chart: str, user: ConsoleUser, db: DbSession) -> Response:
-    codes = store_codes_for(db, principal_from_user(user))
+    codes = store_scope(principal_from_user(user)).codes()
     rows: list[dict[str, Any]] = run_on_published(
         lambda e: dashboard.chart_rows(e, chart, store_codes=codes)
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from omniretail.insight.kpi.sql import DIMENSIONS, GRAINS, report_sql
 from omniretail.insight.segment.errors import require_tables
+from omniretail.platform.auth.scope import StoreScope
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import InvalidInput
 
@@ -54,10 +55,10 @@ def kpi_report(
         coupon_stores=store_codes,
     )
     if store_codes is not None:
-        codes = ", ".join("'" + c.replace("'", "''") + "'" for c in store_codes) or "''"
+        scope = StoreScope.of_codes(store_codes)
         sql = sql.replace(
             "FROM ins_order_facts o LEFT JOIN dim_store s",
-            f"FROM (SELECT * FROM ins_order_facts WHERE store_code IN ({codes})) o "
+            f"FROM (SELECT * FROM ins_order_facts WHERE {scope.sql('store_code')}) o "
             "LEFT JOIN dim_store s",
         )
     return engine.fetch_rows(sql)

@@ -21,6 +21,8 @@ channel, so it counts for the member's home store and no channel (an empty chann
 
 from __future__ import annotations
 
+from omniretail.platform.auth.scope import StoreScope
+
 GRAINS = {"day": "1 DAY", "week": "7 DAY", "month": "1 MONTH"}
 DIMENSIONS = {"store": "store_code", "channel": "channel_code", "region": "region"}
 MEASURES = (
@@ -151,8 +153,7 @@ def report_sql(
     claim_cols = "".join(f"{k} AS {c}" for k, c in zip(claim_keys, cols, strict=True))
     claim_where = ""
     if coupon_stores is not None:
-        codes = ", ".join("'" + c.replace("'", "''") + "'" for c in coupon_stores) or "''"
-        claim_where += f" AND e.store_code IN ({codes})"
+        claim_where += f" AND {StoreScope.of_codes(coupon_stores).sql('e.store_code')}"
 
     def same(alias: str) -> str:
         return "".join(f" AND {alias}.{c} IS NOT DISTINCT FROM b.{c}" for c in cols)

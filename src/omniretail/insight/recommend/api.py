@@ -22,8 +22,8 @@ from omniretail.insight.recommend.schemas import (
     NewProduct,
     NewProductCustomers,
 )
-from omniretail.insight.segment.scope import store_codes_for
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession, in_one_hop
+from omniretail.platform.auth.scope import store_scope
 
 router = APIRouter(tags=["recommendations"])
 
@@ -31,7 +31,9 @@ router = APIRouter(tags=["recommendations"])
 async def read_scope(request: Request) -> list[str] | None:
     """A ``read`` caller's store codes (None: every store): authentication as ``ApiPrincipal``
     (session cookie or API key) and the scope lookup in one worker-thread hop."""
-    return await in_one_hop(request, "read", store_codes_for, read_only=True)
+    return await in_one_hop(
+        request, "read", lambda _db, principal: store_scope(principal).codes(), read_only=True
+    )
 
 
 ReadScope = Annotated[list[str] | None, Depends(read_scope)]
@@ -62,7 +64,7 @@ def likely_customers(
     store-limited users, the n most likely among their stores' customers."""
     principal.require("read")
     return LikelyCustomers.model_validate(
-        service.likely_customers(sku=sku, n=n, store_codes=store_codes_for(db, principal))
+        service.likely_customers(sku=sku, n=n, store_codes=store_scope(principal).codes())
     )
 
 
@@ -90,6 +92,6 @@ def new_product_customers(
     result = service.customers_for_new_product(
         attributes=product.model_dump(exclude_none=True),
         n=n,
-        store_codes=store_codes_for(db, principal),
+        store_codes=store_scope(principal).codes(),
     )
     return NewProductCustomers.model_validate(result)

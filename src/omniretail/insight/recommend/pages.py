@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from omniretail.insight.recommend import service
-from omniretail.insight.segment.scope import store_codes_for
 from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.errors import DomainError
 from omniretail.web.console import ConsoleUser
 from omniretail.web.csrf import CsrfProtected
@@ -90,7 +90,7 @@ def new_product(
         return _page(request, form=form, form_error="name")
     try:
         result = service.customers_for_new_product(
-            attributes=attrs, n=n, store_codes=store_codes_for(db, principal_from_user(user))
+            attributes=attrs, n=n, store_codes=store_scope(principal_from_user(user)).codes()
         )
     except DomainError as exc:
         return _page(request, form=form, form_error=exc.detail)

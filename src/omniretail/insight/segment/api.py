@@ -17,9 +17,9 @@ from omniretail.insight.segment.schemas import (
     SegmentRead,
     SnapshotRead,
 )
-from omniretail.insight.segment.scope import store_codes_for
 from omniretail.insight.tag.service import dormant_members
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.auth.scope import store_scope
 
 router = APIRouter(prefix="/segments", tags=["segments"])
 
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/segments", tags=["segments"])
 def preview(body: SegmentPreview, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
     """Count a rule on the published snapshot, with breakdown by store/region/channel/tier."""
     principal.require("read")
-    codes = store_codes_for(db, principal)
+    codes = store_scope(principal).codes()
     result: dict[str, Any] = service.run_on_published(
         lambda e: service.count_segment(e, body.rule, store_codes=codes, breakdown=body.breakdown)
     )
@@ -39,7 +39,7 @@ def preview(body: SegmentPreview, db: DbSession, principal: ApiPrincipal) -> dic
 def dormant(db: DbSession, principal: ApiPrincipal, limit: int = 200) -> list[dict[str, Any]]:
     """Dormant members for reactivation, most valuable first."""
     principal.require("read")
-    codes = store_codes_for(db, principal)
+    codes = store_scope(principal).codes()
     rows: list[dict[str, Any]] = service.run_on_published(
         lambda e: dormant_members(e, store_codes=codes, limit=min(limit, 5000))
     )
@@ -49,7 +49,7 @@ def dormant(db: DbSession, principal: ApiPrincipal, limit: int = 200) -> list[di
 @router.get("", response_model=list[SegmentRead])
 def list_segments(db: DbSession, principal: ApiPrincipal) -> list[Any]:
     principal.require("read")
-    return list(service.list_segments(db, store_codes=store_codes_for(db, principal)))
+    return list(service.list_segments(db, store_codes=store_scope(principal).codes()))
 
 
 @router.post("", response_model=SegmentRead, status_code=201)
@@ -61,7 +61,7 @@ def create(body: SegmentCreate, db: DbSession, principal: ApiPrincipal) -> Any:
         rule=body.rule,
         description=body.description,
         refresh=body.refresh,
-        store_codes=store_codes_for(db, principal),
+        store_codes=store_scope(principal).codes(),
         created_by=principal.name,
     )
 
@@ -92,7 +92,7 @@ def export_csv(segment_id: int, db: DbSession, principal: ApiPrincipal) -> Respo
     """Current members of a saved segment as CSV (from the published snapshot)."""
     principal.require("read")
     seg = _visible(db, principal, segment_id)
-    codes = store_codes_for(db, principal)
+    codes = store_scope(principal).codes()
     scope = codes if codes is not None else seg.store_codes
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "members.csv"
@@ -109,7 +109,7 @@ def export_csv(segment_id: int, db: DbSession, principal: ApiPrincipal) -> Respo
 
 def _visible(db: DbSession, principal: ApiPrincipal, segment_id: int) -> Any:
     seg = service.get_segment(db, segment_id)
-    codes = store_codes_for(db, principal)
+    codes = store_scope(principal).codes()
     if codes is not None and not (seg.store_codes and set(seg.store_codes) <= set(codes)):
         raise SegmentNotFound(f"segment {segment_id} does not exist", field="segment_id")
     return seg

@@ -10,10 +10,10 @@ from fastapi.responses import HTMLResponse
 from omniretail.insight.segment import service
 from omniretail.insight.segment.errors import NoPublishedSnapshot, require_tables
 from omniretail.insight.segment.rules import OPS
-from omniretail.insight.segment.scope import store_codes_for
 from omniretail.insight.tag import service as tag_service
 from omniretail.insight.tag.catalogue import FAMILY_NAMES
 from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.web.console import ConsoleUser
 from omniretail.web.render import render
@@ -39,7 +39,7 @@ def _catalogue() -> tuple[list[dict[str, Any]], str | None]:
 @router.get("/segments", response_class=HTMLResponse)
 def builder_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
     tags, missing = _catalogue()
-    codes = store_codes_for(db, principal_from_user(user))
+    codes = store_scope(principal_from_user(user)).codes()
     fields = [
         {
             "id": t["id"],

@@ -24,6 +24,7 @@ from omniretail.insight.segment.errors import (
 )
 from omniretail.insight.segment.models import Segment, SegmentSnapshot
 from omniretail.insight.segment.rules import CompiledRule, compile_rule, score_type
+from omniretail.platform.auth.scope import StoreScope
 from omniretail.platform.config import Settings, get_settings
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine import DuckDBEngine, published_path
@@ -61,12 +62,12 @@ def compile_for(engine: AnalyticsEngine, rule: Any) -> CompiledRule:
 
 
 def _scope(store_codes: Sequence[str] | None) -> str:
-    if store_codes is None:
+    """A customer of the caller's stores: preferred or home store (segments are wider than
+    the home store alone)."""
+    scope = StoreScope.of_codes(store_codes)
+    if scope.all_stores:
         return ""
-    if not store_codes:
-        return " AND false"
-    codes = ", ".join("'" + c.replace("'", "''") + "'" for c in store_codes)
-    return f" AND (t.preferred_store IN ({codes}) OR t.home_store IN ({codes}))"
+    return f" AND ({scope.sql('t.preferred_store')} OR {scope.sql('t.home_store')})"
 
 
 def members_sql(compiled: CompiledRule, store_codes: Sequence[str] | None = None) -> str:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from omniretail.insight.segment import service as segment_service
 from omniretail.insight.segment.errors import NoPublishedSnapshot
 from omniretail.insight.segment.rules import OPS
-from omniretail.insight.segment.scope import store_codes_for
 from omniretail.insight.tag import service as tag_service
 from omniretail.marketing.campaign import report as report_mod
 from omniretail.marketing.campaign import service
@@ -27,6 +26,7 @@ from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon
 from omniretail.marketing.messaging.models import Message
 from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.db import utcnow
 from omniretail.platform.i18n import N_, _
 from omniretail.web.console import ConsoleUser
@@ -241,7 +241,7 @@ def field_messages() -> list[dict[str, str]]:
 
 @router.get("/campaigns/new", response_class=HTMLResponse)
 def wizard_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
-    codes = store_codes_for(db, principal_from_user(user))
+    codes = store_scope(principal_from_user(user)).codes()
     segments = [
         {"id": s.id, "name": s.name, "last_count": s.last_count, "rule": s.rule}
         for s in segment_service.list_segments(db, store_codes=codes)

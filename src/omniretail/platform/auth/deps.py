@@ -12,12 +12,13 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from starlette.concurrency import run_in_threadpool
 
 from omniretail.platform.auth import service
 from omniretail.platform.auth.errors import AuthError, PermissionDenied
 from omniretail.platform.auth.models import User
+from omniretail.platform.auth.scope import store_codes_of
 from omniretail.platform.db import session_factory, session_scope
 
 
@@ -48,6 +49,9 @@ class Principal:
     scopes: list[str] = field(default_factory=list)
     store_ids: list[int] | None = None
     user_id: int | None = None
+    # the codes of ``store_ids`` (None = every store), resolved when the principal is built;
+    # read them through ``platform.auth.scope.store_scope``
+    store_codes: list[str] | None = None
 
     def can(self, scope: str) -> bool:
         return self.role == "admin" or scope in self.scopes or "admin" in self.scopes
@@ -70,13 +74,19 @@ ROLE_SCOPES: dict[str, list[str]] = {
 }
 
 
-def principal_from_user(user: User) -> Principal:
+def principal_from_user(user: User, session: Session | None = None) -> Principal:
+    """The caller a console user is; ``session`` resolves their stores' codes (default: the
+    session ``user`` was loaded in)."""
+    db = session if session is not None else object_session(user)
+    if user.store_ids is not None and db is None:
+        raise RuntimeError("principal_from_user needs a session to resolve the user's stores")
     return Principal(
         name=user.username,
         role=user.role,
         scopes=ROLE_SCOPES.get(user.role, ["read"]),
         store_ids=user.store_ids,
         user_id=user.id,
+        store_codes=None if db is None else store_codes_of(db, user.store_ids),
     )
 
 
@@ -168,6 +178,7 @@ def _session_principal(request: Request, db: Session, user_id: int) -> Principal
         scopes=ROLE_SCOPES.get(row.role, ["read"]),
         store_ids=row.store_ids,
         user_id=user_id,
+        store_codes=store_codes_of(db, row.store_ids),
     )
 
 
@@ -183,6 +194,7 @@ def request_principal(request: Request, db: Session) -> Principal:
         principal,
         scopes=list(principal.scopes),
         store_ids=None if principal.store_ids is None else list(principal.store_ids),
+        store_codes=None if principal.store_codes is None else list(principal.store_codes),
     )
 
 
