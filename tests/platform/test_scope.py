@@ -62,9 +62,11 @@ def test_require_raises_a_403_problem() -> None:
     with pytest.raises(OutOfScope) as caught:
         scope.require("S002")
     err = caught.value
-    assert isinstance(err, PermissionDenied) and isinstance(err, DomainError)
+    assert isinstance(err, PermissionDenied)
+    assert isinstance(err, DomainError)
     problem = err.to_problem(instance="/x")
-    assert problem["status"] == 403 and "S002" in problem["detail"]
+    assert problem["status"] == 403
+    assert "S002" in problem["detail"]
     assert problem["errors"][0]["field"] == "store_code"
     with pytest.raises(OutOfScope, match="no store"):
         scope.require(None)
@@ -101,8 +103,10 @@ def test_principals_resolve_their_store_ids_to_codes(sqlite_session: Session) ->
     )
     db.flush()
     scope = store_scope(principal_from_user(manager))
-    assert not scope.all_stores and scope.store_codes == {"S001"}
-    assert scope.allows("S001") and not scope.allows("S002")
+    assert not scope.all_stores
+    assert scope.store_codes == {"S001"}
+    assert scope.allows("S001")
+    assert not scope.allows("S002")
     assert store_scope(principal_from_user(admin)).all_stores
     # an API key (no store list) sees every store; a principal built without stores sees none
     assert store_scope(Principal(name="apikey:x", role="api")).all_stores
