@@ -1,0 +1,1 @@
+"""Stock: locations, a ledger per (location, SKU), reservations, availability, allocation."""

@@ -1,0 +1,933 @@
+"""The stock ledger: every change of on hand or reserved is a movement, written together with
+the level row it changes, with the level rows locked in id order (``SELECT … FOR UPDATE`` on
+PostgreSQL; on SQLite the first write takes the database's write lock).
+
+Verbs (services flush, the caller commits):
+``receive`` ``sell`` ``return_stock`` ``transfer`` ``adjust`` ``count`` — on hand;
+``reserve`` ``commit`` ``release`` ``cancel`` ``expire_due`` — reservations;
+``verify`` recomputes every level from the ledger (and repairs with ``repair=True``).
+Available = on hand − reserved − safety stock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from omniretail.omnichannel.inventory.errors import (
+    InsufficientStock,
+    InvalidQuantity,
+    ReservationClosed,
+    ReservationMismatch,
+    ReservationNotFound,
+    UnknownLocation,
+    UnknownSku,
+)
+from omniretail.omnichannel.inventory.models import (
+    ChannelPolicy,
+    Reservation,
+    StockItem,
+    StockLevel,
+    StockLocation,
+    StockMovement,
+)
+from omniretail.omnichannel.inventory.schemas import (
+    ChannelPolicyIn,
+    Discrepancy,
+    LevelRead,
+    LocationCreate,
+    LocationRead,
+    MovementRead,
+    ReservationLine,
+    ReservationRead,
+)
+from omniretail.platform.db import utcnow
+from omniretail.platform.keys import normalize_key
+
+__all__ = [
+    "adjust",
+    "cancel",
+    "commit",
+    "count",
+    "expire_due",
+    "get_level",
+    "get_location",
+    "list_levels",
+    "list_locations",
+    "list_movements",
+    "receive",
+    "register_item",
+    "register_location",
+    "release",
+    "reservations",
+    "reserve",
+    "return_stock",
+    "sell",
+    "set_channel_policy",
+    "set_safety_stock",
+    "transfer",
+    "verify",
+]
+
+
+# --- master records -------------------------------------------------------------------------
+
+
+def register_location(session: Session, *, data: LocationCreate) -> LocationRead:
+    """Create or update a stock location (a store or a warehouse) by its code."""
+    row = session.scalar(select(StockLocation).where(StockLocation.code == data.code))
+    if row is None:
+        row = StockLocation(**data.model_dump())
+        session.add(row)
+    else:
+        for name, value in data.model_dump().items():
+            setattr(row, name, value)
+    session.flush()
+    return LocationRead.model_validate(row)
+
+
+def get_location(session: Session, *, code: str) -> LocationRead:
+    return LocationRead.model_validate(_location(session, code))
+
+
+def list_locations(
+    session: Session, *, kind: str | None = None, codes: Iterable[str] | None = None
+) -> list[LocationRead]:
+    q = select(StockLocation).order_by(StockLocation.code)
+    if kind:
+        q = q.where(StockLocation.kind == kind)
+    if codes is not None:
+        q = q.where(StockLocation.code.in_(list(codes)))
+    return [LocationRead.model_validate(r) for r in session.scalars(q)]
+
+
+def register_item(
+    session: Session, *, sku: str, name: str | None = None, safety_stock: int = 0
+) -> int:
+    """Create or update a stock item; returns its id."""
+    row = session.scalar(select(StockItem).where(StockItem.sku == sku))
+    if row is None:
+        row = StockItem(sku=sku, name=name, safety_stock=safety_stock)
+        session.add(row)
+    else:
+        row.name = name or row.name
+        row.safety_stock = safety_stock
+    session.flush()
+    return row.id
+
+
+def set_channel_policy(session: Session, *, data: ChannelPolicyIn) -> None:
+    row = session.scalar(
+        select(ChannelPolicy).where(ChannelPolicy.channel_code == data.channel_code)
+    )
+    if row is None:
+        session.add(ChannelPolicy(**data.model_dump()))
+    else:
+        for name, value in data.model_dump().items():
+            setattr(row, name, value)
+    session.flush()
+
+
+def _location(session: Session, code: str) -> StockLocation:
+    row = session.scalar(select(StockLocation).where(StockLocation.code == code))
+    if row is None or not row.is_active:
+        raise UnknownLocation(code)
+    return row
+
+
+def _item(session: Session, sku: str) -> StockItem:
+    row = session.scalar(select(StockItem).where(StockItem.sku == sku))
+    if row is None:
+        raise UnknownSku(sku)
+    return row
+
+
+def _positive(quantity: int, field: str = "quantity") -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise InvalidQuantity(quantity, field=field)  # type: ignore[arg-type]
+    return quantity
+
+
+# --- levels and locks -----------------------------------------------------------------------
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _level_id(session: Session, location: StockLocation, item: StockItem, *, create: bool) -> int:
+    lid = session.scalar(
+        select(StockLevel.id).where(
+            StockLevel.item_id == item.id, StockLevel.location_id == location.id
+        )
+    )
+    if lid is not None or not create:
+        return lid or 0
+    values = {
+        "location_id": location.id,
+        "item_id": item.id,
+        "on_hand": 0,
+        "reserved": 0,
+        "safety_stock": item.safety_stock,
+        "version": 0,
+        "updated_at": utcnow(),
+    }
+    ins = pg_insert(StockLevel) if _is_pg(session) else sqlite_insert(StockLevel)
+    session.execute(ins.values(**values).on_conflict_do_nothing())
+    return int(
+        session.scalar(
+            select(StockLevel.id).where(
+                StockLevel.item_id == item.id, StockLevel.location_id == location.id
+            )
+        )
+        or 0
+    )
+
+
+def _lock_levels(session: Session, ids: Iterable[int]) -> dict[int, StockLevel]:
+    """Lock level rows in id order and load their current values."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    if not _is_pg(session):
+        # SQLite: the first write takes the database's write lock, so values read after it
+        # are current; the version bump is that write.
+        session.execute(
+            update(StockLevel)
+            .where(StockLevel.id.in_(wanted))
+            .values(version=StockLevel.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+    q = (
+        select(StockLevel)
+        .where(StockLevel.id.in_(wanted))
+        .order_by(StockLevel.id)
+        .execution_options(populate_existing=True)
+    )
+    if _is_pg(session):
+        q = q.with_for_update()
+    return {lv.id: lv for lv in session.scalars(q)}
+
+
+def _available(level: StockLevel) -> int:
+    return level.on_hand - level.reserved - level.safety_stock
+
+
+def _move(
+    session: Session,
+    level: StockLevel,
+    kind: str,
+    *,
+    d_on_hand: int = 0,
+    d_reserved: int = 0,
+    reservation_id: int | None = None,
+    key: str | None = None,
+    ref: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> StockMovement:
+    at = now or utcnow()
+    level.on_hand += d_on_hand
+    level.reserved += d_reserved
+    level.version += 1
+    level.updated_at = at
+    mv = StockMovement(
+        level_id=level.id,
+        kind=kind,
+        d_on_hand=d_on_hand,
+        d_reserved=d_reserved,
+        reservation_id=reservation_id,
+        key=key,
+        ref=ref,
+        note=note,
+        at=at,
+    )
+    session.add(mv)
+    return mv
+
+
+def _seen(session: Session, key: str | None) -> bool:
+    return key is not None and (
+        session.scalar(select(StockMovement.id).where(StockMovement.key == key)) is not None
+    )
+
+
+def _level_read(location: StockLocation, item: StockItem, level: StockLevel | None) -> LevelRead:
+    on_hand = level.on_hand if level else 0
+    reserved = level.reserved if level else 0
+    safety = level.safety_stock if level else item.safety_stock
+    return LevelRead(
+        location=location.code,
+        sku=item.sku,
+        on_hand=on_hand,
+        reserved=reserved,
+        safety_stock=safety,
+        available=on_hand - reserved - safety,
+    )
+
+
+def get_level(session: Session, *, location: str, sku: str) -> LevelRead:
+    loc, item = _location(session, location), _item(session, sku)
+    level = session.scalar(
+        select(StockLevel)
+        .where(StockLevel.item_id == item.id, StockLevel.location_id == loc.id)
+        .execution_options(populate_existing=True)
+    )
+    return _level_read(loc, item, level)
+
+
+def list_levels(
+    session: Session, *, location: str | None = None, sku: str | None = None, limit: int = 500
+) -> list[LevelRead]:
+    q = (
+        select(StockLevel, StockLocation, StockItem)
+        .join(StockLocation, StockLocation.id == StockLevel.location_id)
+        .join(StockItem, StockItem.id == StockLevel.item_id)
+        .order_by(StockLocation.code, StockItem.sku)
+        .limit(limit)
+    )
+    if location:
+        q = q.where(StockLocation.id == _location(session, location).id)
+    if sku:
+        q = q.where(StockItem.id == _item(session, sku).id)
+    return [_level_read(loc, item, lv) for lv, loc, item in session.execute(q)]
+
+
+def list_movements(
+    session: Session,
+    *,
+    location: str | None = None,
+    sku: str | None = None,
+    ref: str | None = None,
+    limit: int = 200,
+) -> list[MovementRead]:
+    q = (
+        select(StockMovement, StockLocation.code, StockItem.sku)
+        .join(StockLevel, StockLevel.id == StockMovement.level_id)
+        .join(StockLocation, StockLocation.id == StockLevel.location_id)
+        .join(StockItem, StockItem.id == StockLevel.item_id)
+        .order_by(StockMovement.id.desc())
+        .limit(limit)
+    )
+    if location:
+        q = q.where(StockLocation.code == location)
+    if sku:
+        q = q.where(StockItem.sku == sku)
+    if ref:
+        q = q.where(StockMovement.ref == ref)
+    return [
+        MovementRead(
+            id=mv.id,
+            location=code,
+            sku=s,
+            kind=mv.kind,
+            d_on_hand=mv.d_on_hand,
+            d_reserved=mv.d_reserved,
+            ref=mv.ref,
+            note=mv.note,
+            at=mv.at,
+        )
+        for mv, code, s in session.execute(q)
+    ]
+
+
+# --- on-hand verbs --------------------------------------------------------------------------
+
+
+def _on_hand_change(
+    session: Session,
+    *,
+    location: str,
+    sku: str,
+    kind: str,
+    delta: int,
+    key: str | None,
+    ref: str | None,
+    note: str | None,
+    now: datetime | None,
+    respect_reserved: bool = True,
+) -> LevelRead:
+    loc, item = _location(session, location), _item(session, sku)
+    k = normalize_key(key) if key else None
+    lid = _level_id(session, loc, item, create=True)
+    level = _lock_levels(session, [lid])[lid]
+    if _seen(session, k):  # a retry: already applied
+        return _level_read(loc, item, level)
+    if delta < 0:
+        floor = level.reserved if respect_reserved else 0
+        if level.on_hand + delta < floor:
+            raise InsufficientStock(
+                location=location, sku=sku, requested=-delta, available=level.on_hand - floor
+            )
+    _move(session, level, kind, d_on_hand=delta, key=k, ref=ref, note=note, now=now)
+    session.flush()
+    return _level_read(loc, item, level)
+
+
+def receive(
+    session: Session,
+    *,
+    location: str,
+    sku: str,
+    quantity: int,
+    key: str | None = None,
+    ref: str | None = None,
+    now: datetime | None = None,
+) -> LevelRead:
+    """Goods received (a delivery from a supplier or the warehouse)."""
+    return _on_hand_change(
+        session,
+        location=location,
+        sku=sku,
+        kind="receipt",
+        delta=_positive(quantity),
+        key=key,
+        ref=ref,
+        note=None,
+        now=now,
+    )
+
+
+def sell(
+    session: Session,
+    *,
+    location: str,
+    sku: str,
+    quantity: int,
+    key: str | None = None,
+    ref: str | None = None,
+    now: datetime | None = None,
+) -> LevelRead:
+    """A sale over the counter (POS): takes unreserved stock only, so it never oversells a hold."""
+    return _on_hand_change(
+        session,
+        location=location,
+        sku=sku,
+        kind="sale",
+        delta=-_positive(quantity),
+        key=key,
+        ref=ref,
+        note=None,
+        now=now,
+    )
+
+
+def return_stock(
+    session: Session,
+    *,
+    location: str,
+    sku: str,
+    quantity: int,
+    key: str | None = None,
+    ref: str | None = None,
+    now: datetime | None = None,
+) -> LevelRead:
+    """Returned goods put back on the shelf (sellable) at ``location``."""
+    return _on_hand_change(
+        session,
+        location=location,
+        sku=sku,
+        kind="return",
+        delta=_positive(quantity),
+        key=key,
+        ref=ref,
+        note=None,
+        now=now,
+    )
+
+
+def adjust(
+    session: Session,
+    *,
+    location: str,
+    sku: str,
+    delta: int,
+    reason: str,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> LevelRead:
+    """A manual correction (damage, shrinkage, found goods) by ``delta`` units."""
+    if delta == 0:
+        raise InvalidQuantity(delta, field="delta")
+    return _on_hand_change(
+        session,
+        location=location,
+        sku=sku,
+        kind="adjust",
+        delta=delta,
+        key=key,
+        ref=None,
+        note=reason,
+        now=now,
+        respect_reserved=False,
+    )
+
+
+def count(
+    session: Session,
+    *,
+    location: str,
+    sku: str,
+    counted: int,
+    key: str | None = None,
+    ref: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """A stock count: on hand becomes ``counted`` through a count movement; returns the delta.
+
+    A count may fall below the reserved units (available turns negative: a shortage the
+    fulfilment of those reservations will meet when it commits)."""
+    if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
+        raise InvalidQuantity(counted, field="counted")
+    loc, item = _location(session, location), _item(session, sku)
+    k = normalize_key(key) if key else None
+    lid = _level_id(session, loc, item, create=True)
+    level = _lock_levels(session, [lid])[lid]
+    if _seen(session, k):
+        return 0
+    delta = counted - level.on_hand
+    if delta:
+        _move(session, level, "count", d_on_hand=delta, key=k, ref=ref, now=now)
+        session.flush()
+    return delta
+
+
+def transfer(
+    session: Session,
+    *,
+    from_location: str,
+    to_location: str,
+    sku: str,
+    quantity: int,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> tuple[LevelRead, LevelRead]:
+    """Move units between two locations (two movements in one transaction)."""
+    _positive(quantity)
+    src, dst, item = (
+        _location(session, from_location),
+        _location(session, to_location),
+        _item(session, sku),
+    )
+    if src.id == dst.id:
+        raise UnknownLocation(to_location)
+    k = normalize_key(key) if key else None
+    ids = [_level_id(session, src, item, create=True), _level_id(session, dst, item, create=True)]
+    levels = _lock_levels(session, ids)
+    a, b = levels[ids[0]], levels[ids[1]]
+    if not _seen(session, f"{k}:out" if k else None):
+        if a.on_hand - quantity < a.reserved:
+            raise InsufficientStock(
+                location=from_location,
+                sku=sku,
+                requested=quantity,
+                available=a.on_hand - a.reserved,
+            )
+        ref = f"transfer:{k}" if k else None
+        _move(
+            session,
+            a,
+            "transfer_out",
+            d_on_hand=-quantity,
+            key=f"{k}:out" if k else None,
+            ref=ref,
+            note=to_location,
+            now=now,
+        )
+        _move(
+            session,
+            b,
+            "transfer_in",
+            d_on_hand=quantity,
+            key=f"{k}:in" if k else None,
+            ref=ref,
+            note=from_location,
+            now=now,
+        )
+        session.flush()
+    return _level_read(src, item, a), _level_read(dst, item, b)
+
+
+def set_safety_stock(session: Session, *, location: str, sku: str, safety_stock: int) -> LevelRead:
+    if safety_stock < 0:
+        raise InvalidQuantity(safety_stock, field="safety_stock")
+    loc, item = _location(session, location), _item(session, sku)
+    lid = _level_id(session, loc, item, create=True)
+    level = _lock_levels(session, [lid])[lid]
+    level.safety_stock = safety_stock
+    session.flush()
+    return _level_read(loc, item, level)
+
+
+# --- reservations ---------------------------------------------------------------------------
+
+
+def _reservation_reads(session: Session, rows: Sequence[Reservation]) -> list[ReservationRead]:
+    if not rows:
+        return []
+    info = {
+        lid: (code, sku)
+        for lid, code, sku in session.execute(
+            select(StockLevel.id, StockLocation.code, StockItem.sku)
+            .join(StockLocation, StockLocation.id == StockLevel.location_id)
+            .join(StockItem, StockItem.id == StockLevel.item_id)
+            .where(StockLevel.id.in_({r.level_id for r in rows}))
+        )
+    }
+    return [
+        ReservationRead(
+            key=r.group_key,
+            line_no=r.line_no,
+            location=info[r.level_id][0],
+            sku=info[r.level_id][1],
+            quantity=r.quantity,
+            kind=r.kind,
+            status=r.status,
+            expires_at=r.expires_at,
+            ref=r.ref,
+        )
+        for r in rows
+    ]
+
+
+def reservations(session: Session, *, key: str) -> list[ReservationRead]:
+    rows = session.scalars(
+        select(Reservation)
+        .where(Reservation.group_key == normalize_key(key))
+        .order_by(Reservation.line_no)
+        .execution_options(populate_existing=True)
+    ).all()
+    return _reservation_reads(session, rows)
+
+
+def reserve(
+    session: Session,
+    *,
+    key: str,
+    lines: Sequence[ReservationLine],
+    kind: str = "order",
+    ttl: timedelta | None = None,
+    expires_at: datetime | None = None,
+    ref: str | None = None,
+    now: datetime | None = None,
+) -> list[ReservationRead]:
+    """Hold units for ``key`` (all lines or none). A retry with the same key and lines returns
+    the first result; with different lines it is refused."""
+    k = normalize_key(key)
+    if not lines:
+        raise InvalidQuantity(0, field="lines")
+    at = now or utcnow()
+    until = expires_at or (at + ttl if ttl else None)
+    resolved: list[tuple[ReservationLine, StockLocation, StockItem, int]] = []
+    for i, line in enumerate(lines):
+        _positive(line.quantity, field=f"lines[{i}].quantity")
+        loc, item = _location(session, line.location), _item(session, line.sku)
+        resolved.append((line, loc, item, _level_id(session, loc, item, create=False)))
+
+    def replay() -> list[ReservationRead] | None:
+        existing = session.scalars(
+            select(Reservation)
+            .where(Reservation.group_key == k)
+            .order_by(Reservation.line_no)
+            .execution_options(populate_existing=True)
+        ).all()
+        if not existing:
+            return None
+        reads = _reservation_reads(session, existing)
+        want = [(ln.location, ln.sku, ln.quantity) for ln, *_ in resolved]
+        if [(r.location, r.sku, r.quantity) for r in reads] != want:
+            raise ReservationMismatch(key)
+        return reads
+
+    if (first := replay()) is not None:
+        return first
+    levels = _lock_levels(session, [lid for *_, lid in resolved if lid])
+    if (first := replay()) is not None:  # a concurrent retry won the locks first
+        return first
+    need: dict[int, int] = defaultdict(int)
+    for line, _loc, _item_row, lid in resolved:
+        need[lid] += line.quantity
+    for line, _loc, _item_row, lid in resolved:
+        avail = _available(levels[lid]) if lid else 0
+        if need[lid] > avail:
+            raise InsufficientStock(
+                location=line.location, sku=line.sku, requested=need[lid], available=max(avail, 0)
+            )
+    rows = []
+    for i, (line, _loc, _item_row, lid) in enumerate(resolved):
+        row = Reservation(
+            group_key=k,
+            line_no=i,
+            level_id=lid,
+            quantity=line.quantity,
+            kind=kind,
+            status="active",
+            expires_at=until,
+            ref=ref,
+            created_at=at,
+        )
+        session.add(row)
+        session.flush()
+        _move(
+            session,
+            levels[lid],
+            "reserve",
+            d_reserved=line.quantity,
+            reservation_id=row.id,
+            ref=ref,
+            now=at,
+        )
+        rows.append(row)
+    session.flush()
+    return _reservation_reads(session, rows)
+
+
+def _lock_reservations(
+    session: Session, key: str, line_nos: Sequence[int] | None
+) -> list[Reservation]:
+    q = (
+        select(Reservation)
+        .where(Reservation.group_key == normalize_key(key))
+        .order_by(Reservation.id)
+        .execution_options(populate_existing=True)
+    )
+    if line_nos is not None:
+        q = q.where(Reservation.line_no.in_(list(line_nos)))
+    if _is_pg(session):
+        q = q.with_for_update()
+    else:  # take SQLite's write lock before reading
+        session.execute(
+            update(Reservation)
+            .where(Reservation.group_key == normalize_key(key))
+            .values(line_no=Reservation.line_no)
+            .execution_options(synchronize_session=False)
+        )
+    rows = list(session.scalars(q))
+    if not rows:
+        raise ReservationNotFound(key)
+    return rows
+
+
+def commit(
+    session: Session,
+    *,
+    key: str,
+    line_nos: Sequence[int] | None = None,
+    ref: str | None = None,
+    now: datetime | None = None,
+) -> list[ReservationRead]:
+    """The held units leave: on hand and reserved both fall. Idempotent; refused for a hold
+    that expired, was released or cancelled, or whose stock a count found missing."""
+    at = now or utcnow()
+    rows = _lock_reservations(session, key, line_nos)
+    for r in rows:
+        if r.status == "active" and r.expires_at is not None and _aware(r.expires_at) <= at:
+            raise ReservationClosed(key, "expired", "commit")
+        if r.status == "expired" or (
+            line_nos is not None and r.status != "active" and r.status != "committed"
+        ):
+            raise ReservationClosed(key, r.status, "commit")
+    if not any(r.status in ("active", "committed") for r in rows):
+        raise ReservationClosed(key, rows[0].status, "commit")
+    todo = [r for r in rows if r.status == "active"]
+    levels = _lock_levels(session, [r.level_id for r in todo])
+    take: dict[int, int] = defaultdict(int)
+    for r in todo:
+        take[r.level_id] += r.quantity
+    for lid, qty in take.items():
+        if levels[lid].on_hand < qty:
+            read = _reservation_reads(session, [r for r in todo if r.level_id == lid])[0]
+            raise InsufficientStock(
+                location=read.location,
+                sku=read.sku,
+                requested=qty,
+                available=levels[lid].on_hand,
+            )
+    for r in todo:
+        _move(
+            session,
+            levels[r.level_id],
+            "commit",
+            d_on_hand=-r.quantity,
+            d_reserved=-r.quantity,
+            reservation_id=r.id,
+            ref=ref or r.ref,
+            now=at,
+        )
+        r.status, r.closed_at = "committed", at
+    session.flush()
+    return _reservation_reads(session, rows)
+
+
+def _close(
+    session: Session,
+    key: str,
+    *,
+    line_nos: Sequence[int] | None,
+    action: str,
+    now: datetime | None,
+) -> list[ReservationRead]:
+    at = now or utcnow()
+    rows = _lock_reservations(session, key, line_nos)
+    active = [r for r in rows if r.status == "active"]
+    restock = [r for r in rows if r.status == "committed"] if action == "cancel" else []
+    levels = _lock_levels(session, [r.level_id for r in active + restock])
+    for r in active:
+        _move(
+            session,
+            levels[r.level_id],
+            "release" if action != "expire" else "expire",
+            d_reserved=-r.quantity,
+            reservation_id=r.id,
+            ref=r.ref,
+            now=at,
+        )
+        r.status = (
+            "expired" if action == "expire" else ("cancelled" if action == "cancel" else "released")
+        )
+        r.closed_at = at
+    for r in restock:  # cancelled after it left: back on the shelf, once (status guards it)
+        _move(
+            session,
+            levels[r.level_id],
+            "restock",
+            d_on_hand=r.quantity,
+            reservation_id=r.id,
+            ref=r.ref,
+            now=at,
+        )
+        r.status, r.closed_at = "cancelled", at
+    session.flush()
+    return _reservation_reads(session, rows)
+
+
+def release(
+    session: Session,
+    *,
+    key: str,
+    line_nos: Sequence[int] | None = None,
+    now: datetime | None = None,
+) -> list[ReservationRead]:
+    """Give held units back to available. Idempotent: closed lines are left as they are."""
+    return _close(session, key, line_nos=line_nos, action="release", now=now)
+
+
+def cancel(
+    session: Session,
+    *,
+    key: str,
+    line_nos: Sequence[int] | None = None,
+    now: datetime | None = None,
+) -> list[ReservationRead]:
+    """Cancel an order's stock: active holds are released, committed units restocked —
+    exactly once (a cancelled line is never restocked again)."""
+    return _close(session, key, line_nos=line_nos, action="cancel", now=now)
+
+
+def expire_due(session: Session, *, now: datetime | None = None, limit: int = 1000) -> int:
+    """Expire active holds whose time is up; returns how many lines expired. Idempotent, and
+    safe beside a concurrent commit (rows another transaction holds are skipped)."""
+    at = now or utcnow()
+    q = (
+        select(Reservation)
+        .where(
+            Reservation.status == "active",
+            Reservation.expires_at.is_not(None),
+            Reservation.expires_at <= at,
+        )
+        .order_by(Reservation.id)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    if _is_pg(session):
+        q = q.with_for_update(skip_locked=True)
+    rows = list(session.scalars(q))
+    if not rows:
+        return 0
+    levels = _lock_levels(session, [r.level_id for r in rows])
+    n = 0
+    for r in rows:
+        session.refresh(r)
+        if r.status != "active":
+            continue
+        _move(
+            session,
+            levels[r.level_id],
+            "expire",
+            d_reserved=-r.quantity,
+            reservation_id=r.id,
+            ref=r.ref,
+            now=at,
+        )
+        r.status, r.closed_at = "expired", at
+        n += 1
+    session.flush()
+    return n
+
+
+def _aware(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+def verify(session: Session, *, repair: bool = False) -> list[Discrepancy]:
+    """Every level whose on hand or reserved differs from its ledger, or whose reserved differs
+    from its open reservations. With ``repair`` the level takes the ledger's values."""
+    ledger = (
+        select(
+            StockMovement.level_id.label("level_id"),
+            func.sum(StockMovement.d_on_hand).label("oh"),
+            func.sum(StockMovement.d_reserved).label("rs"),
+        )
+        .group_by(StockMovement.level_id)
+        .subquery()
+    )
+    held = (
+        select(Reservation.level_id.label("level_id"), func.sum(Reservation.quantity).label("q"))
+        .where(Reservation.status == "active")
+        .group_by(Reservation.level_id)
+        .subquery()
+    )
+    oh = func.coalesce(ledger.c.oh, 0)
+    rs = func.coalesce(ledger.c.rs, 0)
+    hq = func.coalesce(held.c.q, 0)
+    q = (
+        select(StockLevel, StockLocation.code, StockItem.sku, oh, rs, hq)
+        .join(StockLocation, StockLocation.id == StockLevel.location_id)
+        .join(StockItem, StockItem.id == StockLevel.item_id)
+        .outerjoin(ledger, ledger.c.level_id == StockLevel.id)
+        .outerjoin(held, held.c.level_id == StockLevel.id)
+        .where(
+            (StockLevel.on_hand != oh) | (StockLevel.reserved != rs) | (StockLevel.reserved != hq)
+        )
+        .execution_options(populate_existing=True)
+    )
+    found = []
+    for level, code, sku, l_oh, l_rs, h in session.execute(q):
+        found.append(
+            Discrepancy(
+                location=code,
+                sku=sku,
+                on_hand=level.on_hand,
+                ledger_on_hand=int(l_oh),
+                reserved=level.reserved,
+                ledger_reserved=int(l_rs),
+                open_reservations=int(h),
+            )
+        )
+        if repair:
+            locked = _lock_levels(session, [level.id])[level.id]
+            locked.on_hand, locked.reserved = int(l_oh), int(l_rs)
+    if repair:
+        session.flush()
+    return found

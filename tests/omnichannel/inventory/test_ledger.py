@@ -1,0 +1,158 @@
+"""The stock ledger on SQLite and PostgreSQL: every verb keeps the level equal to its ledger,
+refuses bad input with a specific error and applies nothing of a refused request."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from omniretail.omnichannel.inventory import service as inv
+from omniretail.omnichannel.inventory.errors import (
+    InsufficientStock,
+    InvalidQuantity,
+    ReservationClosed,
+    ReservationMismatch,
+    ReservationNotFound,
+    UnknownLocation,
+    UnknownSku,
+)
+from omniretail.omnichannel.inventory.schemas import ReservationLine as L
+from tests.omnichannel.inventory.factories import world
+
+T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+def level(session: Session, loc: str = "S1", sku: str = "SKU1") -> tuple[int, int, int]:
+    lv = inv.get_level(session, location=loc, sku=sku)
+    return lv.on_hand, lv.reserved, lv.available
+
+
+def test_receive_sell_return_count_keep_the_ledger(session: Session) -> None:
+    world(session)
+    inv.sell(session, location="S1", sku="SKU1", quantity=3, key="pos:1")
+    inv.sell(session, location="S1", sku="SKU1", quantity=3, key="POS:1 ")  # retry, same key
+    assert level(session) == (7, 0, 7)
+    inv.return_stock(session, location="S1", sku="SKU1", quantity=1, key="rma:1")
+    assert inv.count(session, location="S1", sku="SKU1", counted=5, key="count:1") == -3
+    assert level(session) == (5, 0, 5)
+    inv.transfer(session, from_location="W1", to_location="S1", sku="SKU1", quantity=4, key="t1")
+    inv.transfer(session, from_location="W1", to_location="S1", sku="SKU1", quantity=4, key="t1")
+    assert level(session) == (9, 0, 9)
+    assert level(session, "W1") == (6, 0, 6)
+    inv.set_safety_stock(session, location="S1", sku="SKU1", safety_stock=2)
+    assert level(session) == (9, 0, 7)
+    kinds = [m.kind for m in inv.list_movements(session, location="S1", sku="SKU1")]
+    assert kinds == ["transfer_in", "count", "return", "sale", "receipt"]
+    assert inv.verify(session) == []
+
+
+def test_bad_input_names_the_problem(session: Session) -> None:
+    world(session)
+    with pytest.raises(UnknownSku) as e:
+        inv.receive(session, location="S1", sku="NOPE", quantity=1)
+    assert e.value.field == "sku"
+    assert "NOPE" in e.value.message_zh
+    with pytest.raises(UnknownLocation) as e2:
+        inv.receive(session, location="S9", sku="SKU1", quantity=1)
+    assert e2.value.field == "location"
+    assert "S9" in e2.value.message_zh
+    with pytest.raises(InvalidQuantity):
+        inv.receive(session, location="S1", sku="SKU1", quantity=0)
+    with pytest.raises(InsufficientStock) as e3:
+        inv.sell(session, location="S1", sku="SKU1", quantity=11)
+    assert e3.value.extra["available"] == 10
+    assert "可用库存不足" in e3.value.message_zh
+    # a two-line hold where the second line cannot be met holds nothing at all
+    with pytest.raises(InsufficientStock) as e4:
+        inv.reserve(
+            session,
+            key="o1",
+            lines=[
+                L(location="S1", sku="SKU1", quantity=2),
+                L(location="S2", sku="SKU2", quantity=11),
+            ],
+        )
+    assert e4.value.extra["sku"] == "SKU2"
+    assert e4.value.extra["location"] == "S2"
+    session.rollback()
+    assert level(session) == (10, 0, 10)
+    assert inv.reservations(session, key="o1") == []
+    with pytest.raises(ReservationNotFound):
+        inv.commit(session, key="nothing")
+
+
+def test_reservation_lifecycle(session: Session) -> None:
+    world(session)
+    lines = [L(location="S1", sku="SKU1", quantity=4), L(location="S1", sku="SKU2", quantity=1)]
+    inv.reserve(session, key="order:1", lines=lines, ttl=timedelta(minutes=15), now=T0)
+    assert inv.reserve(session, key="order:1", lines=lines, now=T0)[0].status == "active"
+    with pytest.raises(ReservationMismatch):
+        inv.reserve(session, key="order:1", lines=lines[:1], now=T0)
+    assert level(session) == (10, 4, 6)
+    with pytest.raises(InsufficientStock):  # 6 available, not 7
+        inv.reserve(session, key="order:2", lines=[L(location="S1", sku="SKU1", quantity=7)])
+    inv.commit(session, key="order:1", now=T0 + timedelta(minutes=5))
+    inv.commit(session, key="order:1", now=T0 + timedelta(minutes=5))  # idempotent
+    assert level(session) == (6, 0, 6)
+    inv.cancel(session, key="order:1")
+    inv.cancel(session, key="order:1")  # restocks exactly once
+    assert level(session) == (10, 0, 10)
+    with pytest.raises(ReservationClosed):
+        inv.commit(session, key="order:1")
+    assert inv.verify(session) == []
+
+
+def test_holds_expire_once_and_cannot_be_committed_late(session: Session) -> None:
+    world(session)
+    inv.reserve(
+        session,
+        key="cart:9",
+        lines=[L(location="S2", sku="SKU1", quantity=3)],
+        kind="checkout",
+        ttl=timedelta(minutes=15),
+        now=T0,
+    )
+    assert inv.expire_due(session, now=T0 + timedelta(minutes=14)) == 0
+    with pytest.raises(ReservationClosed) as e:
+        inv.commit(session, key="cart:9", now=T0 + timedelta(minutes=16))
+    assert "过期" in e.value.message_zh
+    assert inv.expire_due(session, now=T0 + timedelta(minutes=16)) == 1
+    assert inv.expire_due(session, now=T0 + timedelta(minutes=17)) == 0
+    inv.release(session, key="cart:9")  # releasing an expired hold changes nothing
+    assert level(session, "S2") == (10, 0, 10)
+    assert inv.reservations(session, key="cart:9")[0].status == "expired"
+    assert inv.verify(session) == []
+
+
+def test_partial_release_and_short_stock_on_commit(session: Session) -> None:
+    world(session)
+    inv.reserve(
+        session,
+        key="o5",
+        lines=[L(location="S1", sku="SKU1", quantity=2), L(location="S1", sku="SKU2", quantity=2)],
+    )
+    # a count finds SKU2 short: commit refuses it, the store releases that line
+    inv.count(session, location="S1", sku="SKU2", counted=1)
+    assert level(session, "S1", "SKU2") == (1, 2, -1)
+    with pytest.raises(InsufficientStock):
+        inv.commit(session, key="o5")
+    inv.release(session, key="o5", line_nos=[1])
+    inv.commit(session, key="o5")
+    assert [r.status for r in inv.reservations(session, key="o5")] == ["committed", "released"]
+    assert level(session, "S1", "SKU1") == (8, 0, 8)
+    assert level(session, "S1", "SKU2") == (1, 0, 1)
+    assert inv.verify(session) == []
+
+
+def test_verify_finds_and_repairs_drift(session: Session) -> None:
+    from sqlalchemy import text
+
+    world(session)
+    session.execute(text("UPDATE inv_level SET on_hand = on_hand + 5 WHERE id = 1"))
+    found = inv.verify(session)
+    assert len(found) == 1
+    assert found[0].on_hand - found[0].ledger_on_hand == 5
+    inv.verify(session, repair=True)
+    assert inv.verify(session) == []
