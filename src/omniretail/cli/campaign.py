@@ -152,11 +152,9 @@ def run_due(
     Idempotent: call it from cron as often as you like (e.g. every 15 minutes)."""
     from datetime import datetime
 
-    from omniretail.insight.segment.service import run_on_published
-    from omniretail.marketing.campaign.journeys import run_due_journeys
-    from omniretail.marketing.campaign.schedule import run_due_campaigns
+    from omniretail.marketing.campaign.schedule import run_due as tick
     from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
-    from omniretail.platform.db import session_factory, session_scope
+    from omniretail.platform.db import session_factory
 
     now = None
     if at:
@@ -165,12 +163,8 @@ def run_due(
         except ValueError as exc:
             raise typer.BadParameter(f"not an ISO 8601 time: {at!r}", param_hint="--at") from exc
         now = now if now.tzinfo else now.replace(tzinfo=SCHEDULE_TZ)
-    campaigns = run_on_published(lambda eng: run_due_campaigns(session_factory(), eng, now=now))
-    with session_scope() as s:
-        journeys = run_on_published(
-            lambda eng: run_due_journeys(s, eng, today=now.date() if now else None)
-        )
-    _echo({"campaigns": campaigns, "journeys": journeys})
+    t = tick(session_factory(), now=now)
+    _echo({"campaigns": t.campaigns, "journeys": t.journeys})
 
 
 @app.command("run-journeys")

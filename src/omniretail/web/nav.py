@@ -140,6 +140,16 @@ SECTIONS: tuple[NavSection, ...] = (
         N_("System"),
         (
             NavItem(
+                "jobs",
+                N_("Jobs"),
+                "/jobs",
+                "clock",
+                N_(
+                    "Timed work of every domain: schedule, last and next run, duration and "
+                    "failures."
+                ),
+            ),
+            NavItem(
                 "settings",
                 N_("Settings"),
                 "/settings",

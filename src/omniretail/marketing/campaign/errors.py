@@ -13,3 +13,9 @@ class CampaignStateError(Conflict):
 
 class CampaignInvalid(InvalidInput):
     title = "Invalid campaign"
+
+
+class CampaignRunsFailed(Conflict):
+    """Some due runs could not launch (each is audited; the others launched)."""
+
+    title = "Some campaign runs failed"

@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import calendar
 import math
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from omniretail.marketing.campaign.errors import CampaignRunsFailed
 from omniretail.marketing.campaign.models import Campaign, CampaignRun
 from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
 from omniretail.marketing.campaign.service import launch_campaign
@@ -235,3 +237,56 @@ def run_due_campaigns(
             out.pop("timing", None)
             results.append(out)
     return results
+
+
+@dataclass
+class CampaignTick:
+    """One scheduler tick: scheduled/recurring runs launched or failed, journeys run."""
+
+    campaigns: list[dict[str, Any]] = field(default_factory=list)
+    journeys: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        return [c for c in self.campaigns if "error" in c]
+
+    @property
+    def launched(self) -> list[dict[str, Any]]:
+        return [c for c in self.campaigns if "error" not in c] + self.journeys
+
+    def raise_failures(self) -> None:
+        if self.failures:
+            raise CampaignRunsFailed(
+                "; ".join(f"{f['campaign']}: {f['error']}" for f in self.failures),
+                field="campaign",
+            )
+
+
+def run_due(factory: sessionmaker[Session], *, now: datetime | None = None) -> CampaignTick:
+    """The scheduler's tick (``omniretail campaign run-due``, the ``campaign.run_due`` job):
+    due scheduled and recurring runs, then today's step of each journey (its own
+    transaction). The published snapshot is opened only when some campaign is watched."""
+    from omniretail.insight.segment.service import run_on_published
+    from omniretail.marketing.campaign.journeys import run_due_journeys
+
+    with factory() as s:
+        watched = s.scalar(
+            select(Campaign.id)
+            .where(
+                or_(
+                    Campaign.kind.in_(SCHEDULED_KINDS) & Campaign.status.in_(WATCHED),
+                    (Campaign.kind == "journey") & Campaign.status.in_(("draft", "running")),
+                )
+            )
+            .limit(1)
+        )
+    if watched is None:
+        return CampaignTick()
+    tick = CampaignTick()
+    tick.campaigns = run_on_published(lambda eng: run_due_campaigns(factory, eng, now=now))
+    today = (
+        now.astimezone(SCHEDULE_TZ).date() if now and now.tzinfo else (now.date() if now else None)
+    )
+    with factory() as s, s.begin():
+        tick.journeys = run_on_published(lambda eng: run_due_journeys(s, eng, today=today))
+    return tick

@@ -1,0 +1,63 @@
+"""任务 Jobs: every timed job with its schedule, last and next run, duration and failures;
+administrators can run a job now (it runs after the response, under the same lease)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from omniretail.platform.auth.deps import DbSession
+from omniretail.platform.auth.errors import PermissionDenied
+from omniretail.platform.jobs import runner, service
+from omniretail.platform.jobs.errors import JobBusy
+from omniretail.platform.jobs.schedule import CRON_TZ
+from omniretail.web.console import ConsoleUser
+from omniretail.web.csrf import CsrfProtected
+from omniretail.web.render import render
+
+router = APIRouter(tags=["console"])
+
+
+def _when(at: datetime | None) -> str:
+    """A time as the stores read it (chain time zone)."""
+    return at.astimezone(CRON_TZ).strftime("%Y-%m-%d %H:%M:%S") if at else "—"
+
+
+@router.get("/jobs", response_class=HTMLResponse)
+def jobs_page(
+    request: Request, user: ConsoleUser, db: DbSession, show: str | None = None
+) -> Response:
+    jobs = service.list_jobs(db)
+    history = service.recent_runs(db, name=show) if show and show in {j.name for j in jobs} else []
+    return render(
+        request,
+        "jobs/list.html",
+        {
+            "jobs": jobs,
+            "is_admin": user.role == "admin",
+            "show": show,
+            "history": history,
+            "started": request.query_params.get("started"),
+            "busy": request.query_params.get("busy"),
+            "when": _when,
+        },
+    )
+
+
+@router.post("/jobs/{name}/run", dependencies=[CsrfProtected])
+def run_now(
+    name: str, request: Request, user: ConsoleUser, db: DbSession, tasks: BackgroundTasks
+) -> Response:
+    """Run a job now (administrators): claimed and run after the response is sent."""
+    if user.role != "admin":
+        raise PermissionDenied("只有管理员可以立即运行任务")
+    try:
+        runner.request_run(db, name=name, actor=user.username)
+    except JobBusy:
+        return RedirectResponse(f"/jobs?busy={name}", status_code=303)
+    tasks.add_task(
+        runner.run_due, only=[name], runner=f"console:{user.username}:{runner.runner_id()}"
+    )
+    return RedirectResponse(f"/jobs?started={name}&show={name}", status_code=303)

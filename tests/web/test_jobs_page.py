@@ -1,0 +1,64 @@
+"""任务 Jobs page and ``/api/v1/jobs``: every timed job listed; admins run one now."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import ANALYST, csrf_from, login
+
+
+def test_jobs_page_lists_every_timed_job_in_chinese(admin_console: TestClient) -> None:
+    r = admin_console.get("/jobs")
+    assert r.status_code == 200
+    for name, title in [
+        ("coupon.expire", "优惠券过期"),
+        ("messaging.dispatch", "消息发送"),
+        ("campaign.run_due", "定时活动与旅程"),
+        ("promotion.team_buy_close", "拼团到期关闭"),
+        ("loyalty.points_expire", "积分过期"),
+    ]:
+        assert f'data-job="{name}"' in r.text
+        assert title in r.text
+    assert "尚未运行" in r.text
+    assert 'href="/jobs"' in r.text
+
+
+def test_admin_runs_a_job_now_and_sees_the_outcome(admin_console: TestClient) -> None:
+    token = csrf_from(admin_console.get("/jobs").text)
+    r = admin_console.post(
+        "/jobs/coupon.expire/run", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert "started=coupon.expire" in r.headers["location"]
+    page = admin_console.get(r.headers["location"])  # the background run has finished
+    row = page.text.split('data-job="coupon.expire"')[1].split("</tr>")[0]
+    assert "成功" in row
+    assert 'data-testid="job-history"' in page.text
+    assert "手动" in page.text
+    api = admin_console.get("/api/v1/jobs").json()
+    job = {j["name"]: j for j in api}["coupon.expire"]
+    assert job["runs"] == 1
+    assert job["last_outcome"] == "ok"
+    assert job["title"]
+
+
+def test_only_admins_run_jobs(console: TestClient) -> None:
+    login(console, *ANALYST)
+    page = console.get("/jobs")
+    assert page.status_code == 200
+    assert "run-coupon.expire" not in page.text
+    r = console.post("/jobs/coupon.expire/run", data={"csrf_token": csrf_from(page.text)})
+    assert r.status_code == 403
+    assert console.post("/api/v1/jobs/coupon.expire/run").status_code == 403
+
+
+def test_api_runs_a_job_and_names_an_unknown_one(admin_console: TestClient) -> None:
+    r = admin_console.post("/api/v1/jobs/promotion.team_buy_close/run")
+    assert r.status_code == 200, r.text
+    assert [o["name"] for o in r.json()["ran"]] == ["promotion.team_buy_close"]
+    runs = admin_console.get("/api/v1/jobs/promotion.team_buy_close/runs").json()
+    assert runs[0]["outcome"] == "ok"
+    assert runs[0]["trigger"] == "manual"
+    bad = admin_console.get("/api/v1/jobs/no.such/runs")
+    assert bad.status_code == 404
+    assert bad.json()["errors"][0]["field"] == "name"
