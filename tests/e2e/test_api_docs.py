@@ -15,9 +15,11 @@ def test_api_docs_render_without_internet(console_page, live_server, screenshot)
     foreign: list[str] = []
     page.on(
         "request",
-        lambda r: foreign.append(r.url)
-        if urlparse(r.url).scheme in ("http", "https") and urlparse(r.url).netloc != own
-        else None,
+        lambda r: (
+            foreign.append(r.url)
+            if urlparse(r.url).scheme in ("http", "https") and urlparse(r.url).netloc != own
+            else None
+        ),
     )
     page.goto("/api/v1/docs")
     # Swagger UI has rendered the spec: the title and an operation of the health route

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omniretail.web import nav
+from omniretail.platform.console import nav
 from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.browser

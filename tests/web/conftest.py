@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from omniretail.platform import db
+from omniretail.platform.console import nav
 from omniretail.platform.engine import published_path
-from omniretail.web import nav
 from tests.web.seed import Seed, make_seed, write_snapshot
 
 ADMIN = ("admin", "admin-pass-1")

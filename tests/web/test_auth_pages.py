@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omniretail.web.console import safe_next
+from omniretail.platform.console.session import safe_next
 from tests.web.conftest import ADMIN, ANALYST, csrf_from, login
 
 

@@ -10,7 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from omniretail.platform import i18n
-from omniretail.web.templating import template_dirs
+from omniretail.platform.console.templating import template_dirs
 from tests.web.conftest import ADMIN, csrf_from, login
 
 PACKAGE = Path(i18n.__file__).resolve().parent.parent

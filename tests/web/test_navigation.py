@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from omniretail.web import nav
+from omniretail.platform.console import nav
 from tests.web.conftest import ADMIN, coming_soon_areas, login
 
 
@@ -37,12 +37,12 @@ def test_shell_alone_serves_a_placeholder_for_every_area(console) -> None:
     from fastapi import FastAPI
     from starlette.middleware.sessions import SessionMiddleware
 
-    from omniretail.web import console as console_module
+    from omniretail.platform.console import handlers as console_handlers
     from omniretail.web import pages
 
     shell = FastAPI()
     shell.add_middleware(SessionMiddleware, secret_key="test-only-secret-key-0123456789abcdef")
-    console_module.install(shell)
+    console_handlers.install(shell)
     shell.include_router(pages.router)
     with TestClient(shell, headers={"accept": "text/html"}) as client:
         assert login(client, *ADMIN).status_code == 303

@@ -197,21 +197,6 @@ def test_page_renders_kpis_and_chart_containers(admin_console, published) -> Non
     assert 'class="current" data-days="30"' in page
 
 
-@pytest.mark.parametrize(
-    ("raw", "name"),
-    [
-        ("广东省", "广东"),
-        ("内蒙古自治区", "内蒙古"),
-        ("新疆维吾尔自治区", "新疆"),
-        ("香港特别行政区", "香港"),
-        ("北京市", "北京"),
-        ("北京", "北京"),
-    ],
-)
-def test_map_names(raw: str, name: str) -> None:
-    assert overview.map_name(raw) == name
-
-
 def test_snapshot_with_no_paid_orders(admin_console, home) -> None:
     seed = make_seed(customers=5)
     for o in seed.orders:

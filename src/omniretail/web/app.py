@@ -12,8 +12,9 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from omniretail import __version__
 from omniretail.platform.config import get_settings
+from omniretail.platform.console import handlers as console_handlers
 from omniretail.platform.registry import modules_named
-from omniretail.web import console, problems
+from omniretail.web import problems
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -37,7 +38,7 @@ def create_app() -> FastAPI:
         https_only=False,
     )
     problems.install(app)
-    console.install(app)  # console: login redirects, expired forms
+    console_handlers.install(app)  # console: login redirects, expired forms
 
     api = APIRouter(prefix="/api/v1")
 

@@ -13,6 +13,7 @@ from typing import Any
 from omniretail.platform.config import Settings
 from omniretail.platform.engine import open_published
 from omniretail.platform.engine.duckdb import DuckDBEngine
+from omniretail.platform.geo import map_name
 from omniretail.web.schemas import (
     ChannelSlice,
     DayPoint,
@@ -27,28 +28,9 @@ DEFAULT_DAYS = 90
 NOTHING_PUBLISHED = "nothing published yet: run `omniretail pipeline run`"
 NO_ORDERS = "the published snapshot has no orders table yet: run `omniretail pipeline run`"
 
-_PROVINCE_SUFFIXES = (
-    "维吾尔自治区",
-    "壮族自治区",
-    "回族自治区",
-    "特别行政区",
-    "自治区",
-    "省",
-    "市",
-)
-
 
 def clamp_days(days: int) -> int:
     return days if days in DAY_OPTIONS else DEFAULT_DAYS
-
-
-def map_name(province: str) -> str:
-    """``广东省`` → ``广东``, ``广西壮族自治区`` → ``广西``: the names on the ECharts China map."""
-    name = province.strip()
-    for suffix in _PROVINCE_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix) + 1:
-            return name[: -len(suffix)]
-    return name
 
 
 def _pct_change(now: float, before: float) -> float | None:

@@ -15,16 +15,13 @@ from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.errors import AuthError
 from omniretail.platform.auth.models import User
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.console import nav
+from omniretail.platform.console.csrf import CsrfProtected, rotate_csrf_token
+from omniretail.platform.console.locale import request_locale, set_locale_cookie
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import ConsoleUser, safe_next
 from omniretail.platform.i18n import N_
-from omniretail.web import nav, overview, settings
-from omniretail.web.console import (
-    ConsoleUser,
-    request_locale,
-    safe_next,
-    set_locale_cookie,
-)
-from omniretail.web.csrf import CsrfProtected, rotate_csrf_token
-from omniretail.web.render import render
+from omniretail.web import overview, settings
 
 router = APIRouter(tags=["console"])
 

@@ -13,12 +13,12 @@ from omniretail.platform.auth import service as auth_service
 from omniretail.platform.auth.deps import DbSession
 from omniretail.platform.auth.models import ROLES, User
 from omniretail.platform.auth.service import API_KEY_SCOPES
+from omniretail.platform.console.csrf import CsrfProtected
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.errors import DomainError
 from omniretail.platform.i18n import N_
 from omniretail.web import accounts
-from omniretail.web.console import ConsoleUser
-from omniretail.web.csrf import CsrfProtected
-from omniretail.web.render import render
 
 router = APIRouter()
 

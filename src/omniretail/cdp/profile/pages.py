@@ -12,9 +12,9 @@ from omniretail.cdp.identity.errors import CustomerNotResolved
 from omniretail.cdp.profile import service
 from omniretail.cdp.profile.config import CHAIN_TZ
 from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.engine import open_published
-from omniretail.web.console import ConsoleUser
-from omniretail.web.render import render
 
 router = APIRouter(tags=["console"])
 

@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import phonenumbers
 
+from omniretail.platform.geo import short_province
+
 MASKED = re.compile(r"^\+?(?:86)?(1\d{2})[\*xX]{4}(\d{4})$")
 # only the last four digits known: "*******5678", "手机尾号5678", "尾号5678"
 MASKED_TAIL = re.compile(r"^(?:\*{7}|(?:手机)?尾号)(\d{4})$")
@@ -74,16 +76,9 @@ def clean_place(value: str) -> str:
     return collapse_spaces(t2s(fullwidth(value)))
 
 
-PROVINCE_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "省", "市")
-
-
 def canonical_province(value: str) -> str:
     """``广东省`` → ``广东``, ``广西壮族自治区`` → ``广西``, ``上海市`` → ``上海``."""
-    v = clean_place(value)
-    for suffix in PROVINCE_SUFFIXES:
-        if v.endswith(suffix) and len(v) > len(suffix) + 1:
-            return v[: -len(suffix)]
-    return v
+    return short_province(clean_place(value))
 
 
 def canonical_city(value: str) -> str:

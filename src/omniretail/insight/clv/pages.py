@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from omniretail.insight.clv import serving
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.errors import NotFound
-from omniretail.web.console import ConsoleUser
-from omniretail.web.render import render
 
 router = APIRouter(tags=["console"])
 

@@ -11,7 +11,7 @@ from omniretail.insight.kpi import service
 from omniretail.insight.segment.errors import require_tables
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import NotFound
-from omniretail.web.overview import map_name
+from omniretail.platform.geo import map_name
 
 CHARTS = ("monthly", "channels", "regions", "provinces", "network", "cohorts")
 

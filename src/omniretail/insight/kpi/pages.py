@@ -14,8 +14,8 @@ from omniretail.insight.segment.errors import NoPublishedSnapshot
 from omniretail.insight.segment.service import run_on_published
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
-from omniretail.web.console import ConsoleUser
-from omniretail.web.render import render
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import ConsoleUser
 
 router = APIRouter(tags=["console"])
 

@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse
 from omniretail.insight.recommend import service
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.console.csrf import CsrfProtected
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.errors import DomainError
-from omniretail.web.console import ConsoleUser
-from omniretail.web.csrf import CsrfProtected
-from omniretail.web.render import render
 
 router = APIRouter(tags=["console"])
 

@@ -14,9 +14,9 @@ from omniretail.insight.tag import service as tag_service
 from omniretail.insight.tag.catalogue import FAMILY_NAMES
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.engine.base import AnalyticsEngine
-from omniretail.web.console import ConsoleUser
-from omniretail.web.render import render
 
 router = APIRouter(tags=["console"])
 

@@ -27,10 +27,10 @@ from omniretail.marketing.coupon.models import Coupon
 from omniretail.marketing.messaging.models import Message
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.db import utcnow
 from omniretail.platform.i18n import N_, _
-from omniretail.web.console import ConsoleUser
-from omniretail.web.render import render
 
 router = APIRouter(tags=["console"])
 

@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from omniretail.marketing.coupon import service
 from omniretail.marketing.coupon.schemas import TemplateCreate
 from omniretail.platform.auth.deps import DbSession
+from omniretail.platform.console.csrf import CsrfProtected
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.errors import DomainError
-from omniretail.web.console import ConsoleUser
-from omniretail.web.csrf import CsrfProtected
-from omniretail.web.render import render
 
 router = APIRouter(tags=["console"])
 

@@ -8,8 +8,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from omniretail.marketing.loyalty import service
 from omniretail.marketing.loyalty.errors import LoyaltyNotFound
 from omniretail.platform.auth.deps import DbSession
-from omniretail.web.console import ConsoleUser
-from omniretail.web.render import render
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import ConsoleUser
 
 router = APIRouter(tags=["console"])
 

@@ -1,32 +1,30 @@
-"""Console sessions: who is logged in, where to send those who are not, which language.
-
-- ``ConsoleUser`` (a dependency) returns the logged-in user of a console page; an anonymous
-  visitor is redirected to ``/login?next=<the page>`` instead of getting a JSON 401.
-- :func:`request_locale` picks the language: the ``omniretail_lang`` cookie, else the user's
-  saved preference, else the configured default (zh-CN).
-- :func:`install` adds the exception handlers the console needs (called by the app factory).
-"""
+"""The exception handlers the console needs (installed by the app factory): anonymous visitors
+of a console page go to the login page, an expired form and a domain error are explained on a
+page; API clients keep problem+json."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from omniretail.platform import i18n
-from omniretail.platform.auth.deps import DbSession, get_current_user
-from omniretail.platform.auth.errors import AuthError
 from omniretail.platform.auth.models import User
+from omniretail.platform.console.csrf import CsrfFailed
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import (
+    ConsoleIdentity,
+    LoginRequired,
+    login_url,
+    safe_next,
+)
+from omniretail.platform.db import session_factory
 from omniretail.platform.errors import DomainError
 from omniretail.platform.i18n import N_
-from omniretail.web.csrf import CsrfFailed
 
 # Titles of the platform's errors, marked so the error page can show them translated.
 ERROR_TITLES = (
@@ -37,92 +35,6 @@ ERROR_TITLES = (
     N_("Conflict"),
     N_("Invalid input"),
 )
-
-LANG_COOKIE = "omniretail_lang"
-LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
-
-
-@dataclass(frozen=True)
-class ConsoleIdentity:
-    """What pages and templates show about the logged-in user; a plain copy, so it stays
-    readable after the request's database session has ended (e.g. in an error page)."""
-
-    id: int
-    username: str
-    display_name: str | None
-    role: str
-    store_ids: list[int] | None
-    locale: str | None
-    last_login_at: datetime | None
-
-    @classmethod
-    def of(cls, user: User) -> ConsoleIdentity:
-        return cls(
-            id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            role=user.role,
-            store_ids=list(user.store_ids) if user.store_ids is not None else None,
-            locale=user.locale,
-            last_login_at=user.last_login_at,
-        )
-
-
-class LoginRequired(Exception):
-    """Raised by :func:`console_user` for an anonymous visitor of a console page."""
-
-    def __init__(self, next_url: str) -> None:
-        super().__init__(next_url)
-        self.next_url = next_url
-
-
-def safe_next(value: str | None, default: str = "/") -> str:
-    """A local path to return to after login; anything else (other hosts, ``//x``) → default."""
-    if not value:
-        return default
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
-        return default
-    if "\\" in value or any(ord(c) < 32 for c in value):
-        return default
-    return value
-
-
-def login_url(next_url: str | None = None) -> str:
-    target = safe_next(next_url, default="")
-    if not target or target == "/":
-        return "/login"
-    return "/login?next=" + quote(target, safe="/")
-
-
-def console_user(request: Request, db: DbSession) -> User:
-    """The logged-in user of a console page (a :class:`ConsoleIdentity` copy is kept on
-    ``request.state.user`` for templates)."""
-    try:
-        user = get_current_user(request, db)
-    except AuthError:
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(path) from None
-    request.state.user = ConsoleIdentity.of(user)
-    return user
-
-
-ConsoleUser = Annotated[User, Depends(console_user)]
-
-
-def request_locale(request: Request) -> str:
-    cookie = i18n.normalize_locale(request.cookies.get(LANG_COOKIE))
-    if cookie:
-        return cookie
-    user = getattr(request.state, "user", None)
-    preferred = i18n.normalize_locale(getattr(user, "locale", None))
-    return preferred or i18n.default_locale()
-
-
-def set_locale_cookie(response: Response, locale: str) -> None:
-    response.set_cookie(
-        LANG_COOKIE, locale, max_age=LANG_COOKIE_MAX_AGE, samesite="lax", httponly=False
-    )
 
 
 def _wants_html(request: Request) -> bool:
@@ -204,8 +116,6 @@ def _identify(request: Request) -> None:
     user_id = request.session.get("user_id")
     if user_id is None:
         return
-    from omniretail.platform.db import session_factory
-
     with session_factory()() as db:
         user = db.get(User, user_id)
         if user is not None and user.is_active:
@@ -215,8 +125,6 @@ def _identify(request: Request) -> None:
 def _error_page(
     request: Request, status: int, title: str, detail: str, back: str = "/"
 ) -> HTMLResponse:
-    from omniretail.web.render import render
-
     _identify(request)
     return render(
         request,

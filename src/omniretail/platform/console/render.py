@@ -3,8 +3,8 @@
 It adds what every page needs (the user and role, the navigation, the language, the CSRF
 token, static URLs) and renders the template in the request's language::
 
-    from omniretail.web.console import ConsoleUser
-    from omniretail.web.render import render
+    from omniretail.platform.console.render import render
+    from omniretail.platform.console.session import ConsoleUser
 
     @router.get("/coupons")
     def coupons_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
@@ -14,7 +14,6 @@ token, static URLs) and renders the template in the request's language::
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -23,12 +22,13 @@ from markupsafe import Markup
 
 from omniretail import __version__
 from omniretail.platform import i18n
-from omniretail.web import nav
-from omniretail.web.console import request_locale
-from omniretail.web.csrf import FORM_FIELD, csrf_token
-from omniretail.web.templating import environment
+from omniretail.platform.console import nav
+from omniretail.platform.console.csrf import FORM_FIELD, csrf_token
+from omniretail.platform.console.locale import request_locale
+from omniretail.platform.console.templating import PACKAGE_ROOT, environment
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+# The console's built assets (npm run build) are served by the web shell from web/static.
+STATIC_DIR = PACKAGE_ROOT / "web" / "static"
 
 
 @lru_cache(maxsize=256)

@@ -1,7 +1,9 @@
-"""The console's Jinja2 environment: one loader over the web templates and every domain's.
+"""The console's Jinja2 environment: one loader over the web shell's templates and every
+domain's.
 
-Templates are looked up, in order, in ``omniretail/web/templates`` and then in each
-``omniretail/<domain...>/templates`` folder (sorted by path). A domain keeps its templates in
+Templates are looked up, in order, in ``omniretail/web/templates`` (the shell: ``base.html``,
+``_macros.html``, ``error.html``) and then in each ``omniretail/<domain...>/templates`` folder
+(sorted by path). A domain keeps its templates in
 a sub-folder named after itself to avoid clashes, e.g.
 ``marketing/coupon/templates/coupon/list.html`` is rendered as ``"coupon/list.html"`` and
 starts with ``{% extends "base.html" %}``. A test checks that no two folders define the same
@@ -17,9 +19,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from omniretail.platform import i18n
 
-WEB_DIR = Path(__file__).resolve().parent
-WEB_TEMPLATES = WEB_DIR / "templates"
-PACKAGE_ROOT = WEB_DIR.parent
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # src/omniretail
+WEB_TEMPLATES = PACKAGE_ROOT / "web" / "templates"
 
 
 def template_dirs() -> list[Path]:
