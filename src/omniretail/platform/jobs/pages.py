@@ -10,12 +10,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from omniretail.platform.auth.deps import DbSession
 from omniretail.platform.auth.errors import PermissionDenied
+from omniretail.platform.console.csrf import CsrfProtected
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.jobs import runner, service
 from omniretail.platform.jobs.errors import JobBusy
 from omniretail.platform.jobs.schedule import CRON_TZ
-from omniretail.web.console import ConsoleUser
-from omniretail.web.csrf import CsrfProtected
-from omniretail.web.render import render
 
 router = APIRouter(tags=["console"])
 
