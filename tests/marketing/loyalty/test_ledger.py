@@ -233,6 +233,8 @@ def test_account_view_and_entries(session: Session) -> None:
     assert len(view.buckets) == 1
     entries = service.entries(session, customer_id=C)
     assert [e.kind for e in entries] == ["earn"]
-    assert session.scalar(select(PointsEntry.idempotency_key)) == "earn:pos:A"
+    assert (
+        session.scalar(select(PointsEntry.idempotency_key)) == "earn:pos:a"
+    )  # normalised (platform.keys)
     with pytest.raises(LoyaltyNotFound):
         service.account_view(session, customer_id="NOBODY")

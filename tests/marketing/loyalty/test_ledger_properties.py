@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from omniretail.marketing.loyalty import ledger
 from omniretail.marketing.loyalty.errors import InsufficientPoints, PointsInvalid
 from omniretail.platform.db import create_all, make_engine
+from omniretail.platform.keys import idempotency_key
 
 C = "C000000777"
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -176,7 +177,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         self.s.commit()
         if points > 0:
-            entry_key = f"e{ledger._find(self.s, f'adjust:A{self.n}').id}"  # type: ignore[union-attr]
+            entry_key = f"e{ledger._find(self.s, idempotency_key('adjust', f'A{self.n}')).id}"  # type: ignore[union-attr]
             self.buckets.append(ModelBucket(entry_key, self.now + timedelta(days=365), points))
         else:
             self._expire()
@@ -208,7 +209,7 @@ class LedgerMachine(RuleBasedStateMachine):
         due = target - order.due
         order.due = target
         self._expire()
-        earn_key = f"e{ledger._find(self.s, f'earn:pos:{order.order_id}').id}"  # type: ignore[union-attr]
+        earn_key = f"e{ledger._find(self.s, idempotency_key('earn', 'pos', order.order_id)).id}"  # type: ignore[union-attr]
         taken = self._take(due, first=earn_key)
         assert -r.points == taken
         assert r.shortfall == due - taken

@@ -10,6 +10,8 @@ key (default: the order id) finds a retried request's ledger row and replays its
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -31,6 +33,7 @@ from omniretail.marketing.coupon.models import Coupon, CouponRedemption, CouponT
 from omniretail.marketing.coupon.rules import Outcome, PricedLine, compute, place_reason
 from omniretail.marketing.coupon.schemas import RedemptionResult, Validation
 from omniretail.platform.db import utcnow
+from omniretail.platform.keys import normalize_key
 
 
 def _aware(dt: datetime | None) -> datetime | None:
@@ -208,6 +211,50 @@ def _replay(row: LedgerFacts, status: str) -> RedemptionResult:
     )
 
 
+def request_fingerprint(order_id: str, basket: Basket) -> str:
+    """What makes two redemption requests the same: the order (its id normalised) and the
+    whole basket (customer, store, channel, region, lines, shipping), amounts compared as
+    numbers. A retry must match it; the same key with another request is a conflict."""
+    canon = {
+        "order_id": normalize_key(order_id),
+        "customer_id": basket.customer_id,
+        "store_code": basket.store_code,
+        "channel_code": basket.channel_code,
+        "region_code": basket.region_code,
+        "shipping_fee": str(basket.shipping_fee.normalize()),
+        "lines": [
+            [
+                ln.sku,
+                ln.quantity,
+                str(ln.unit_price.normalize()),
+                ln.category_code,
+                ln.team_buy_group_id,
+            ]
+            for ln in basket.lines
+        ],
+    }
+    return hashlib.sha256(json.dumps(canon, sort_keys=True).encode()).hexdigest()
+
+
+def _replay_same(
+    row: LedgerFacts, status: str, order_id: str, fingerprint: str
+) -> RedemptionResult:
+    """The stored answer of the first request, when this one is the same request retried."""
+    stored = row.result.get("request")
+    same = (
+        stored == fingerprint
+        if stored is not None  # rows written before fingerprints: the order id decides
+        else normalize_key(row.order_id or "") == normalize_key(order_id)
+    )
+    if not same:
+        raise error_for(
+            "duplicate_request",
+            "this idempotency key was used by another request (order, customer or basket differ)",
+            field="order_id",
+        )
+    return _replay(row, status)
+
+
 _existing = lookup.existing
 
 
@@ -227,15 +274,14 @@ def redeem(
     coupons; without them the coupon is computed on the basket at list prices.
     """
     now = now or utcnow()
-    key = idempotency_key or order_id
+    key = normalize_key(idempotency_key or order_id)
+    fingerprint = request_fingerprint(order_id, basket)
     coupon, template, done = _load(session, code, kind="redeem", key=key)
     if done is None and coupon.status != "issued":
         # the row lock may have waited for a concurrent request: look again with a fresh read
         done = _existing(session, coupon.id, "redeem", key)
     if done is not None:
-        if done.order_id != order_id:
-            raise error_for("duplicate_request", field="order_id")
-        return _replay(done, coupon.status)
+        return _replay_same(done, coupon.status, order_id, fingerprint)
     outcome = _evaluate(session, coupon, template, basket, now, lines)
     result = RedemptionResult(
         code=coupon.code,
@@ -259,16 +305,20 @@ def redeem(
             "store_code": basket.store_code,
             "channel_code": basket.channel_code,
             "discount": outcome.discount + outcome.shipping_off,
-            "result": result.model_dump(mode="json", exclude={"coupon_status", "replayed"}),
+            "result": result.model_dump(mode="json", exclude={"coupon_status", "replayed"})
+            | {"request": fingerprint},
         },
         limited=template.redeem_limit is not None,
         at=now,
     )
-    if refused == "already_used":
+    if refused in ("already_used", "replay"):
         # a concurrent request won; if it was this very request retried, replay its answer
         done = _existing(session, coupon.id, "redeem", key)
-        if done is not None and done.order_id == order_id:
-            return _replay(done, "redeemed")
+        if done is not None:
+            status = "redeemed" if refused == "already_used" else coupon.status
+            return _replay_same(done, status, order_id, fingerprint)
+        if refused == "replay":
+            raise error_for("duplicate_request", "the request was applied concurrently")
     if refused:
         raise error_for(refused)
     lookup.forget(session, coupon.id, template.id)
@@ -281,9 +331,12 @@ def reverse(
     """The order was returned: record a negative ledger row and restore the coupon per its rules
     (back to usable when ``restore_on_return`` and still valid, else expired or void)."""
     now = now or utcnow()
-    coupon, template, done = _load(session, code, kind="reverse", key=return_id)
-    if done is None and coupon.status != "redeemed":
-        done = _existing(session, coupon.id, "reverse", return_id)
+    key = normalize_key(return_id)
+    coupon, template, done = _load(session, code, kind="reverse", key=key)
+    if done is None:
+        # the row lock may have waited for this very reversal retried (and the coupon been
+        # redeemed again since): a fresh read finds its committed row
+        done = _existing(session, coupon.id, "reverse", key)
     if done is not None:
         return _replay(done, coupon.status)
     if coupon.status != "redeemed":
@@ -335,7 +388,7 @@ def reverse(
             template_id=template.id,
             customer_id=coupon.customer_id,
             kind="reverse",
-            idempotency_key=return_id,
+            idempotency_key=key,
             order_id=last.order_id,
             store_code=last.store_code,
             channel_code=last.channel_code,

@@ -25,6 +25,7 @@ from omniretail.marketing.loyalty.errors import (
 from omniretail.marketing.loyalty.models import LoyaltyAccount, PointsAllocation, PointsEntry
 from omniretail.marketing.loyalty.schemas import PointsResult
 from omniretail.platform.db import utcnow
+from omniretail.platform.keys import idempotency_key
 
 POINTS_PER_YUAN = Decimal("1")  # base earn rate before tier and birthday multipliers
 EXPIRY_DAYS = 365  # a bucket lives this long after the purchase that earned it
@@ -201,7 +202,7 @@ def expire_account(session: Session, account: LoyaltyAccount, now: datetime) -> 
                 account,
                 kind="expire",
                 points=-b.remaining,
-                key=f"expire:{b.entry_id}",
+                key=idempotency_key("expire", b.entry_id),
                 occurred_at=b.expires_at,
                 now=now,
                 related=b.entry_id,
@@ -231,7 +232,7 @@ def earn_points(
     if amount <= 0:
         raise PointsInvalid("an order earns points only for a positive amount", field="amount")
     account = lock_account(session, customer_id)
-    key = f"earn:{source}:{order_id}"
+    key = idempotency_key("earn", source, order_id)
     done = _find(session, key)
     if done is not None:
         if done.amount is not None and Decimal(done.amount) != amount:
@@ -266,7 +267,7 @@ def redeem_points(
     if points <= 0:
         raise PointsInvalid("points to redeem must be positive", field="points")
     account = lock_account(session, customer_id)
-    key = f"redeem:{ref}"
+    key = idempotency_key("redeem", ref)
     done = _find(session, key)
     if done is not None:
         if done.points != -points:
@@ -307,7 +308,7 @@ def adjust_points(
     if points == 0:
         raise PointsInvalid("an adjustment moves at least one point", field="points")
     account = lock_account(session, customer_id)
-    key = f"adjust:{ref}"
+    key = idempotency_key("adjust", ref)
     done = _find(session, key)
     if done is not None:
         if done.points != points:
@@ -358,11 +359,11 @@ def reverse_earn(
     """
     now = now or utcnow()
     account = lock_account(session, customer_id)
-    key = f"reverse:{source}:{order_id}:{return_id}"
+    key = idempotency_key("reverse", source, order_id, return_id)
     done = _find(session, key)
     if done is not None:
         return _result(account, done, replayed=True, shortfall=_shortfall(done))
-    earn = _find(session, f"earn:{source}:{order_id}")
+    earn = _find(session, idempotency_key("earn", source, order_id))
     if earn is None or earn.account_id != account.id:
         raise LoyaltyNotFound(
             f"order {order_id} from {source} earned no points for {customer_id}",
@@ -442,11 +443,11 @@ def refund_redemption(
     """
     now = now or utcnow()
     account = lock_account(session, customer_id)
-    key = f"refund:{ref}:{return_id}"
+    key = idempotency_key("refund", ref, return_id)
     done = _find(session, key)
     if done is not None:
         return _result(account, done, replayed=True)
-    spent = _find(session, f"redeem:{ref}")
+    spent = _find(session, idempotency_key("redeem", ref))
     if spent is None or spent.account_id != account.id:
         raise LoyaltyNotFound(f"no points redemption {ref} for {customer_id}", field="ref")
     already = session.scalar(

@@ -51,7 +51,7 @@ class LoyaltyAccount(TimestampMixin, Base):
 class PointsEntry(Base):
     """One movement of points. ``idempotency_key`` makes each business event count once:
     ``earn:<source>:<order_id>``, ``redeem:<ref>``, ``reverse:<source>:<order_id>:<return_id>``,
-    ``adjust:<ref>``, ``expire:<bucket id>``."""
+    ``adjust:<ref>``, ``expire:<bucket id>``, each part normalised by ``platform.keys``."""
 
     __tablename__ = "points_entry"
     __table_args__ = (
