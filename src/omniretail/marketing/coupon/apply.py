@@ -18,11 +18,11 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    insert,
     literal_column,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from omniretail.marketing.coupon.lookup import COUPON, LEDGER, TEMPLATE
@@ -52,7 +52,20 @@ _UNMARK = (
     .where(_C.id == bindparam("p_coupon_id"))
     .values(status="issued", redeemed_at=None, order_id=None)
 )
-_APPEND = insert(LEDGER).values({f: bindparam(f"p_{f}") for f in _LEDGER_FIELDS})
+_KEY = ["coupon_id", "kind", "idempotency_key"]
+# a retry of a request that won meanwhile (the row lock waited, then a reversal restored the
+# coupon) must not fail on the ledger's unique key: the row is not written and the caller
+# replays the stored answer
+_APPEND = (
+    sqlite.insert(LEDGER)
+    .values({f: bindparam(f"p_{f}") for f in _LEDGER_FIELDS})
+    .on_conflict_do_nothing(index_elements=_KEY)
+)
+_UNCOUNT = (
+    update(TEMPLATE)
+    .where(_T.id == bindparam("p_template_id"))
+    .values(redeemed_count=_T.redeemed_count - 1)
+)
 _TAKE_BACK = delete(LEDGER).where(
     _L.coupon_id == bindparam("p_coupon_id"),
     _L.kind == "redeem",
@@ -93,7 +106,13 @@ def _one_statement() -> Any:
     )
     values = select(*(bindparam(f"p_{f}", type_=_L[f].type).label(f) for f in _LEDGER_FIELDS))
     values = values.select_from(counted)
-    entry = insert(LEDGER).from_select(list(_LEDGER_FIELDS), values).returning(_L.id).cte("entry")
+    entry = (
+        postgresql.insert(LEDGER)
+        .from_select(list(_LEDGER_FIELDS), values)
+        .on_conflict_do_nothing(index_elements=_KEY)
+        .returning(_L.id)
+        .cte("entry")
+    )
     return select(
         select(func.count()).select_from(moved).scalar_subquery(),
         select(func.count()).select_from(counted).scalar_subquery(),
@@ -108,7 +127,9 @@ def record_redemption(
     session: Session, *, ledger_row: dict[str, Any], limited: bool, at: datetime
 ) -> str | None:
     """Apply the redemption described by ``ledger_row``; returns None, or why nothing was
-    applied: ``already_used`` (the coupon is no longer issued) or ``limit_reached``."""
+    applied: ``already_used`` (the coupon is no longer issued), ``limit_reached``, or
+    ``replay`` (a ledger row with this idempotency key exists: the request was applied
+    before, its answer is to be replayed)."""
     # every parameter is named p_*: a key named like a column would be added to an UPDATE's SET
     params = {f"p_{k}": v for k, v in ledger_row.items()} | {"p_at": at}
     if session.get_bind().dialect.name == "postgresql":
@@ -118,11 +139,16 @@ def record_redemption(
         if not counted:
             session.execute(_UNMARK, params)  # nothing else was written
             return "limit_reached"
-        assert entered == 1
+        if not entered:
+            session.execute(_UNMARK, params)
+            session.execute(_UNCOUNT, params)
+            return "replay"
         return None
     if not session.execute(_MARK, params).rowcount:  # type: ignore[attr-defined]
         return "already_used"
-    session.execute(_APPEND, params)
+    if not session.execute(_APPEND, params).rowcount:  # type: ignore[attr-defined]
+        session.execute(_UNMARK, params)
+        return "replay"
     if not session.execute(_COUNT_LIMITED if limited else _COUNT, params).rowcount:  # type: ignore[attr-defined]
         session.execute(_TAKE_BACK, params)
         session.execute(_UNMARK, params)
