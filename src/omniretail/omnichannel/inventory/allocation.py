@@ -200,6 +200,7 @@ def allocate(
     radius_km: float | None = None,
     kind: str | None = None,
     exclude: Sequence[str] = (),
+    prefer: str | None = None,
 ) -> AllocationResult:
     """Choose locations for ``lines`` ((sku, quantity), …) and explain the choice."""
     policy = channel_policy(session, channel)
@@ -223,7 +224,7 @@ def allocate(
                 policy=policy,
                 lat=lat,
                 lng=lng,
-                radius_km=radius if strat == "nearest" else None,
+                radius_km=radius,
                 kind=kind,
             )
             if c.available > 0 and c.loc.code not in exclude
@@ -231,7 +232,7 @@ def allocate(
         for sku in need
     }
     if strat == "fewest_splits":
-        parts, reasons = _fewest_splits(need, cands)
+        parts, reasons = _fewest_splits(need, cands, prefer)
     else:
         parts, reasons = _greedy(need, cands, strat)
     got: dict[str, int] = {}
@@ -308,7 +309,7 @@ def _greedy(
 
 
 def _fewest_splits(
-    need: dict[str, int], cands: dict[str, list[_Cand]]
+    need: dict[str, int], cands: dict[str, list[_Cand]], prefer: str | None = None
 ) -> tuple[list[AllocationPart], list[tuple[str, str]]]:
     """Greedy set cover: the location that covers the most remaining units first (ties: nearest,
     then priority); a single location that covers the whole order always wins."""
@@ -332,6 +333,7 @@ def _fewest_splits(
             scored,
             key=lambda t: (
                 -t[0],
+                t[1] != prefer,
                 next(iter(by_loc[t[1]].values())).km or 0.0,
                 next(iter(by_loc[t[1]].values())).loc.priority,
                 t[1],

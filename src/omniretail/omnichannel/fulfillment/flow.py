@@ -1,0 +1,142 @@
+"""One state machine for every fulfilment mode, with its legal transitions spelled out.
+
+门店自提 (pickup): placed → allocated → picking → ready_for_pickup → picked_up; a pickup not
+collected within its hold → cancelled (no_show). Ship from store and 同城配送 (delivery):
+picking → packed → awaiting_rider → rider_assigned → rider_at_store → in_delivery → delivered,
+the rider states following WeChat 即时配送's order_status (101 → 102 → 201 → 202/301 → 302);
+a delivery that fails before the rider has the goods goes back to packed (dispatch again or
+cancel); one that fails on the way goes returning → returned (401) and is cancelled.
+"""
+
+from __future__ import annotations
+
+from statemachine import State, StateMachine
+from statemachine.exceptions import TransitionNotAllowed
+
+from omniretail.omnichannel.fulfillment.errors import IllegalTransition
+
+STATE_ZH = {
+    "placed": "已下单",
+    "allocated": "已分配",
+    "picking": "拣货中",
+    "ready_for_pickup": "待自提",
+    "picked_up": "已自提",
+    "packed": "已打包待发",
+    "awaiting_rider": "待骑手接单",
+    "rider_assigned": "骑手已接单",
+    "rider_at_store": "骑手已到店",
+    "in_delivery": "配送中",
+    "delivered": "已送达",
+    "returning": "退回门店中",
+    "cancelled": "已取消",
+}
+STATE_EN = {
+    "placed": "placed",
+    "allocated": "allocated",
+    "picking": "picking",
+    "ready_for_pickup": "ready for pickup",
+    "picked_up": "picked up",
+    "packed": "packed",
+    "awaiting_rider": "awaiting a rider",
+    "rider_assigned": "rider assigned",
+    "rider_at_store": "rider at the store",
+    "in_delivery": "out for delivery",
+    "delivered": "delivered",
+    "returning": "returning to the store",
+    "cancelled": "cancelled",
+}
+EVENT_ZH = {
+    "allocate": "分配门店",
+    "start_picking": "开始拣货",
+    "mark_ready": "备货完成",
+    "hand_over": "交付顾客",
+    "no_show": "逾期未取",
+    "pack": "打包",
+    "dispatch": "呼叫骑手",
+    "rider_accepts": "骑手接单",
+    "rider_arrives": "骑手到店",
+    "rider_picks_up": "骑手取货",
+    "deliver": "送达",
+    "delivery_aborted": "配送取消",
+    "start_return": "退回门店",
+    "returned_to_store": "退回入库",
+    "cancel": "取消",
+}
+FINAL = {"picked_up", "delivered", "cancelled"}
+MODES = {"pickup": "门店自提", "ship_from_store": "门店发货", "same_city": "同城配送"}
+
+
+class FulfilmentFlow(StateMachine):  # type: ignore[misc]
+    placed = State(initial=True)
+    allocated = State()
+    picking = State()
+    ready_for_pickup = State()
+    picked_up = State(final=True)
+    packed = State()
+    awaiting_rider = State()
+    rider_assigned = State()
+    rider_at_store = State()
+    in_delivery = State()
+    delivered = State(final=True)
+    returning = State()
+    cancelled = State(final=True)
+
+    allocate = placed.to(allocated)
+    start_picking = allocated.to(picking)
+    mark_ready = picking.to(ready_for_pickup, cond="is_pickup")
+    hand_over = ready_for_pickup.to(picked_up)
+    no_show = ready_for_pickup.to(cancelled)
+    pack = picking.to(packed, unless="is_pickup")
+    dispatch = packed.to(awaiting_rider)
+    rider_accepts = awaiting_rider.to(rider_assigned)
+    rider_arrives = rider_assigned.to(rider_at_store)
+    rider_picks_up = (
+        awaiting_rider.to(in_delivery)
+        | rider_assigned.to(in_delivery)
+        | rider_at_store.to(in_delivery)
+    )
+    deliver = in_delivery.to(delivered)
+    delivery_aborted = (
+        awaiting_rider.to(packed) | rider_assigned.to(packed) | rider_at_store.to(packed)
+    )
+    start_return = in_delivery.to(returning)
+    returned_to_store = returning.to(cancelled)
+    cancel = (
+        placed.to(cancelled)
+        | allocated.to(cancelled)
+        | picking.to(cancelled)
+        | ready_for_pickup.to(cancelled)
+        | packed.to(cancelled)
+    )
+
+    def __init__(self, mode: str, state: str) -> None:
+        self.mode = mode
+        super().__init__(start_value=state)
+
+    def is_pickup(self) -> bool:
+        return self.mode == "pickup"
+
+
+def next_state(mode: str, state: str, event: str) -> str:
+    """The state ``event`` leads to from ``state``, or IllegalTransition naming both."""
+    flow = FulfilmentFlow(mode, state)
+    try:
+        flow.send(event)
+    except TransitionNotAllowed:
+        raise IllegalTransition(state=state, event=event) from None
+    except AttributeError:
+        raise IllegalTransition(state=state, event=event) from None
+    return str(flow.current_state_value)
+
+
+def allowed_events(mode: str, state: str) -> list[str]:
+    flow = FulfilmentFlow(mode, state)
+    return [e.id for e in flow.allowed_events if _possible(mode, state, e.id)]
+
+
+def _possible(mode: str, state: str, event: str) -> bool:
+    try:
+        next_state(mode, state, event)
+    except IllegalTransition:
+        return False
+    return True

@@ -1,0 +1,267 @@
+"""Buy anywhere, return anywhere: a return (RMA) restocks the good units at the receiving store,
+records the refund to the original tender (not processed here), and asks the registered return
+hooks to reverse points and coupons through their own ledgers.
+
+What may be returned is kept per order line (``ful_returnable``: sold, returned); a return
+raises ``returned`` with one conditional update per line, and the database refuses
+``returned > sold`` too, so concurrent returns can never exceed what was sold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from omniretail.omnichannel.fulfillment.errors import ReturnExceedsSold, ReturnRejected
+from omniretail.omnichannel.fulfillment.hooks import (
+    ReturnContext,
+    ReturnedLine,
+    return_hooks,
+    timeline_sinks,
+)
+from omniretail.omnichannel.fulfillment.models import (
+    ReturnableLine,
+    ReturnAuthorization,
+    ReturnLine,
+)
+from omniretail.omnichannel.fulfillment.schemas import ReturnCreate, ReturnRead
+from omniretail.omnichannel.inventory import service as inventory
+from omniretail.platform.db import utcnow
+from omniretail.platform.keys import idempotency_key
+
+REASONS = {
+    "quality": "质量问题",
+    "wrong_item": "发错商品",
+    "damaged_in_transit": "运输破损",
+    "not_as_described": "与描述不符",
+    "changed_mind": "不想要了",
+    "expired": "临期/过期",
+    "other": "其他",
+}
+
+
+def record_sale(
+    session: Session,
+    *,
+    order_ref: str,
+    channel: str,
+    customer_id: str | None,
+    tender: str | None,
+    lines: Sequence[tuple[str, str, int, int]],
+) -> None:
+    """Make an order's lines returnable: (line ref, sku, quantity, unit price in fen). A line
+    already recorded keeps its first values (idempotent); several fulfilments of one line add up
+    through distinct line refs."""
+    pg = session.get_bind().dialect.name == "postgresql"
+    for line_ref, sku, qty, price in lines:
+        ins = (pg_insert if pg else sqlite_insert)(ReturnableLine).values(
+            order_ref=order_ref,
+            line_ref=line_ref,
+            channel=channel,
+            customer_id=customer_id,
+            tender=tender,
+            sku=sku,
+            sold=qty,
+            returned=0,
+            unit_price_fen=price,
+        )
+        session.execute(ins.on_conflict_do_nothing())
+    session.flush()
+
+
+def returnable(session: Session, *, order_ref: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(ReturnableLine)
+        .where(ReturnableLine.order_ref == order_ref)
+        .order_by(ReturnableLine.line_ref)
+    )
+    return [
+        {
+            "line_ref": r.line_ref,
+            "sku": r.sku,
+            "sold": r.sold,
+            "returned": r.returned,
+            "unit_price_fen": r.unit_price_fen,
+        }
+        for r in rows
+    ]
+
+
+def _read(row: ReturnAuthorization) -> ReturnRead:
+    return ReturnRead.model_validate(row)
+
+
+def create_return(
+    session: Session, *, data: ReturnCreate, now: datetime | None = None, actor: str | None = None
+) -> ReturnRead:
+    at = now or utcnow()
+    key = idempotency_key("rma", data.key)
+    done = session.scalar(select(ReturnAuthorization).where(ReturnAuthorization.key == key))
+    if done is not None:
+        return _read(done)
+    store = inventory.get_location(session, code=data.receiving_store)
+    wanted: dict[str, int] = {}
+    for i, ln in enumerate(data.lines):
+        if ln.damaged > ln.quantity:
+            raise ReturnRejected(
+                f"第 {i + 1} 行：破损数量 {ln.damaged} 大于退货数量 {ln.quantity}",
+                f"line {i + 1}: {ln.damaged} damaged is more than the {ln.quantity} returned",
+                field=f"lines[{i}].damaged",
+            )
+        if ln.reason not in REASONS:
+            raise ReturnRejected(
+                f"第 {i + 1} 行：未知的退货原因 {ln.reason}",
+                f"line {i + 1}: unknown return reason {ln.reason!r}",
+                field=f"lines[{i}].reason",
+            )
+        wanted[ln.line_ref] = wanted.get(ln.line_ref, 0) + ln.quantity
+    rows = {
+        r.line_ref: r
+        for r in session.scalars(
+            select(ReturnableLine)
+            .where(
+                ReturnableLine.order_ref == data.order_ref,
+                ReturnableLine.line_ref.in_(list(wanted)),
+            )
+            .order_by(ReturnableLine.id)
+            .execution_options(populate_existing=True)
+        )
+    }
+    for line_ref in wanted:
+        if line_ref not in rows:
+            raise ReturnRejected(
+                f"订单 {data.order_ref} 没有已售出的商品行 {line_ref}",
+                f"order {data.order_ref} has no sold line {line_ref!r}",
+                field="lines",
+            )
+    # raise 'returned' line by line in id order; a line that would exceed 'sold' is refused and
+    # the caller's rollback undoes the lines before it
+    for line_ref in sorted(wanted, key=lambda r: rows[r].id):
+        qty = wanted[line_ref]
+        res = session.execute(
+            update(ReturnableLine)
+            .where(
+                ReturnableLine.id == rows[line_ref].id,
+                ReturnableLine.returned + qty <= ReturnableLine.sold,
+            )
+            .values(returned=ReturnableLine.returned + qty)
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            fresh = session.get(ReturnableLine, rows[line_ref].id, populate_existing=True)
+            assert fresh is not None
+            raise ReturnExceedsSold(
+                line_ref=line_ref,
+                sku=fresh.sku,
+                sold=fresh.sold,
+                returned=fresh.returned,
+                requested=qty,
+            )
+    first = next(iter(rows.values()))
+    rma = ReturnAuthorization(
+        key=key,
+        order_ref=data.order_ref,
+        customer_id=first.customer_id,
+        channel=data.channel,
+        receiving_store=store.code,
+        status="received",
+        tender=first.tender,
+        created_at=at,
+    )
+    session.add(rma)
+    session.flush()
+    returned: list[ReturnedLine] = []
+    for ln in data.lines:
+        src = rows[ln.line_ref]
+        refund = ln.quantity * src.unit_price_fen
+        session.add(
+            ReturnLine(
+                return_id=rma.id,
+                line_ref=ln.line_ref,
+                sku=src.sku,
+                quantity=ln.quantity,
+                damaged=ln.damaged,
+                reason=ln.reason,
+                refund_fen=refund,
+            )
+        )
+        good = ln.quantity - ln.damaged
+        if good:
+            inventory.return_stock(
+                session,
+                location=store.code,
+                sku=src.sku,
+                quantity=good,
+                key=f"{key}:{ln.line_ref}:{len(returned)}",
+                ref=f"rma:{rma.id}",
+                now=at,
+            )
+        returned.append(
+            ReturnedLine(line_ref=ln.line_ref, sku=src.sku, quantity=ln.quantity, refund_fen=refund)
+        )
+    rma.refund_fen = sum(r.refund_fen for r in returned)
+    total = int(
+        session.scalar(
+            select(
+                func.coalesce(func.sum(ReturnableLine.sold * ReturnableLine.unit_price_fen), 0)
+            ).where(ReturnableLine.order_ref == data.order_ref)
+        )
+        or 0
+    )
+    ctx = ReturnContext(
+        return_key=key,
+        order_ref=data.order_ref,
+        customer_id=first.customer_id,
+        channel=data.channel,
+        store_code=store.code,
+        lines=tuple(returned),
+        refund_fen=rma.refund_fen,
+        order_total_fen=total,
+    )
+    rma.reversals = {hook.name: hook(session, ctx) for hook in return_hooks()}
+    rma.status = "refunded" if rma.refund_fen else "received"
+    session.flush()
+    if first.customer_id:
+        event: dict[str, Any] = {
+            "type": "track",
+            "userId": first.customer_id,
+            "event": "order_returned",
+            "messageId": f"return:{rma.id}",
+            "timestamp": at.isoformat(),
+            "properties": {
+                "order_id": data.order_ref,
+                "return_id": rma.id,
+                "refund_fen": rma.refund_fen,
+                "store_code": store.code,
+                "bought_in": first.channel,
+                "returned_in": data.channel,
+            },
+            "context": {"channel": data.channel, "store_code": store.code},
+        }
+        for sink in timeline_sinks():
+            sink(session, event)
+    return _read(rma)
+
+
+def get_return(session: Session, *, return_id: int) -> ReturnRead:
+    row = session.get(ReturnAuthorization, return_id)
+    if row is None:
+        raise ReturnRejected(
+            f"退货单 {return_id} 不存在", f"no return {return_id}", field="return_id"
+        )
+    return _read(row)
+
+
+def list_returns(
+    session: Session, *, store_codes: Sequence[str] | None = None, limit: int = 100
+) -> list[ReturnRead]:
+    q = select(ReturnAuthorization).order_by(ReturnAuthorization.id.desc()).limit(limit)
+    if store_codes is not None:
+        q = q.where(ReturnAuthorization.receiving_store.in_(list(store_codes)))
+    return [_read(r) for r in session.scalars(q)]

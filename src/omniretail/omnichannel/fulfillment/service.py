@@ -1,0 +1,722 @@
+"""Fulfilment verbs: place (allocate + reserve), move through the state machine, report a
+shortage (reallocate or refund), cancel (release or restock once), expire uncollected pickups.
+
+Every state change locks the fulfilment row, checks the transition against ``flow``, writes a
+``ful_event`` and hands a track event to the timeline sinks. Services flush; callers commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from omniretail.omnichannel.fulfillment import flow
+from omniretail.omnichannel.fulfillment.errors import (
+    FulfilmentNotFound,
+    InvalidFulfilment,
+    NotAllocatable,
+    OutOfRange,
+)
+from omniretail.omnichannel.fulfillment.hooks import timeline_sinks
+from omniretail.omnichannel.fulfillment.models import (
+    Delivery,
+    Fulfilment,
+    FulfilmentEvent,
+    FulfilmentLine,
+    PickupCode,
+)
+from omniretail.omnichannel.fulfillment.schemas import (
+    DeliveryRead,
+    EventRead,
+    FulfilmentCreate,
+    FulfilmentRead,
+    LineRead,
+)
+from omniretail.omnichannel.inventory import allocation
+from omniretail.omnichannel.inventory import service as inventory
+from omniretail.omnichannel.inventory.errors import InsufficientStock
+from omniretail.omnichannel.inventory.schemas import AllocationPart, ReservationLine
+from omniretail.platform.db import utcnow
+from omniretail.platform.keys import idempotency_key
+
+PICKUP_RADIUS_KM = 10.0
+DELIVERY_RADIUS_KM = 10.0
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _row(session: Session, fulfilment_id: int) -> Fulfilment:
+    row = session.get(Fulfilment, fulfilment_id, populate_existing=True)
+    if row is None:
+        raise FulfilmentNotFound(fulfilment_id)
+    return row
+
+
+def _lines(session: Session, fulfilment_id: int) -> list[FulfilmentLine]:
+    return list(
+        session.scalars(
+            select(FulfilmentLine)
+            .where(FulfilmentLine.fulfilment_id == fulfilment_id)
+            .order_by(FulfilmentLine.line_no)
+        )
+    )
+
+
+def read(session: Session, row: Fulfilment) -> FulfilmentRead:
+    d = session.scalar(select(Delivery).where(Delivery.fulfilment_id == row.id))
+    return FulfilmentRead(
+        id=row.id,
+        order_ref=row.order_ref,
+        channel=row.channel,
+        customer_id=row.customer_id,
+        mode=row.mode,
+        store_code=row.store_code,
+        state=row.state,
+        state_zh=flow.STATE_ZH[row.state],
+        allocation_zh=row.allocation_zh,
+        allocation_en=row.allocation_en,
+        hold_until=row.hold_until,
+        placed_at=row.placed_at,
+        ready_at=row.ready_at,
+        completed_at=row.completed_at,
+        cancelled_at=row.cancelled_at,
+        cancel_reason=row.cancel_reason,
+        refund_fen=row.refund_fen,
+        parent_id=row.parent_id,
+        lines=[LineRead.model_validate(ln) for ln in _lines(session, row.id)],
+        allowed=flow.allowed_events(row.mode, row.state),
+        delivery=DeliveryRead.model_validate(d) if d else None,
+    )
+
+
+def get(session: Session, *, fulfilment_id: int) -> FulfilmentRead:
+    return read(session, _row(session, fulfilment_id))
+
+
+def for_order(session: Session, *, channel: str, order_ref: str) -> list[FulfilmentRead]:
+    rows = session.scalars(
+        select(Fulfilment)
+        .where(Fulfilment.channel == channel, Fulfilment.order_ref == order_ref)
+        .order_by(Fulfilment.id)
+    )
+    return [read(session, r) for r in rows]
+
+
+def list_fulfilments(
+    session: Session,
+    *,
+    store_codes: Sequence[str] | None = None,
+    state: str | None = None,
+    mode: str | None = None,
+    limit: int = 200,
+) -> list[FulfilmentRead]:
+    """Newest first; ``store_codes`` None means every store (HQ)."""
+    q = select(Fulfilment).order_by(Fulfilment.id.desc()).limit(limit)
+    if store_codes is not None:
+        q = q.where(Fulfilment.store_code.in_(list(store_codes)))
+    if state:
+        q = q.where(Fulfilment.state == state)
+    if mode:
+        q = q.where(Fulfilment.mode == mode)
+    return [read(session, r) for r in session.scalars(q)]
+
+
+def history(session: Session, *, fulfilment_id: int) -> list[EventRead]:
+    rows = session.scalars(
+        select(FulfilmentEvent)
+        .where(FulfilmentEvent.fulfilment_id == fulfilment_id)
+        .order_by(FulfilmentEvent.id)
+    )
+    return [EventRead.model_validate(r) for r in rows]
+
+
+# --- locking and transitions -----------------------------------------------------------------
+
+
+def lock(session: Session, fulfilment_id: int) -> Fulfilment:
+    """Lock the fulfilment row (PostgreSQL: FOR UPDATE; SQLite: the write lock) and reload it."""
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.scalar(
+            select(Fulfilment)
+            .where(Fulfilment.id == fulfilment_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    else:
+        session.execute(
+            update(Fulfilment)
+            .where(Fulfilment.id == fulfilment_id)
+            .values(version=Fulfilment.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        row = session.get(Fulfilment, fulfilment_id, populate_existing=True)
+    if row is None:
+        raise FulfilmentNotFound(fulfilment_id)
+    return row
+
+
+def transition(
+    session: Session,
+    row: Fulfilment,
+    event: str,
+    *,
+    actor: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Move a locked fulfilment by ``event`` (IllegalTransition if the flow forbids it)."""
+    at = now or utcnow()
+    before = row.state
+    row.state = flow.next_state(row.mode, before, event)
+    ev = FulfilmentEvent(
+        fulfilment_id=row.id,
+        event=event,
+        from_state=before,
+        to_state=row.state,
+        actor=actor,
+        note=note,
+        at=at,
+    )
+    session.add(ev)
+    session.flush()
+    _publish(session, row, ev)
+    return row.state
+
+
+def _publish(session: Session, row: Fulfilment, ev: FulfilmentEvent) -> None:
+    if not row.customer_id:
+        return
+    event: dict[str, Any] = {
+        "type": "track",
+        "userId": row.customer_id,
+        "event": f"fulfilment_{ev.to_state}",
+        "messageId": f"fulfilment:{row.id}:{ev.id}",
+        "timestamp": ev.at.isoformat(),
+        "properties": {
+            "order_id": row.order_ref,
+            "fulfilment_id": row.id,
+            "mode": row.mode,
+            "state": ev.to_state,
+            "state_zh": flow.STATE_ZH[ev.to_state],
+            "event": ev.event,
+            "store_code": row.store_code,
+            "note": ev.note,
+        },
+        "context": {"channel": row.channel, "store_code": row.store_code},
+    }
+    for sink in timeline_sinks():
+        sink(session, event)
+
+
+# --- placing ----------------------------------------------------------------------------------
+
+
+def place(
+    session: Session, *, data: FulfilmentCreate, now: datetime | None = None
+) -> list[FulfilmentRead]:
+    """Allocate an online order to locations, reserve the stock and create one fulfilment per
+    location (idempotent on channel + order number). Units no location can supply are
+    recorded as refunded on the first fulfilment; an order nothing can be allocated to is
+    refused (NotAllocatable) and nothing is written."""
+    at = now or utcnow()
+    key = idempotency_key(data.channel, data.order_ref)
+    existing = session.scalars(
+        select(Fulfilment)
+        .where(Fulfilment.order_ref == data.order_ref, Fulfilment.channel == data.channel)
+        .order_by(Fulfilment.id)
+    ).all()
+    if existing:
+        return [read(session, r) for r in existing]
+    _check(data)
+    for attempt in range(3):
+        result = _allocate(session, data)
+        if not result.parts:
+            raise NotAllocatable(
+                "所有可用门店/仓库都没有该订单的库存：" + result.explanation_zh,
+                "no location can supply this order: " + result.explanation_en,
+                field="lines",
+            )
+        try:
+            rows = _create(
+                session, data, key, result.parts, result.explanation_zh, result.explanation_en, at
+            )
+        except InsufficientStock:
+            if attempt == 2:
+                raise
+            continue  # a concurrent order took the units: allocate again
+        _refund_missing(session, rows[0], data, result.missing, at)
+        return [read(session, r) for r in rows]
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check(data: FulfilmentCreate) -> None:
+    if data.mode == "same_city" and data.address is None:
+        raise InvalidFulfilment(
+            "同城配送需要收货地址（经纬度）",
+            "same-city delivery needs the delivery address (coordinates)",
+            field="address",
+        )
+    if data.mode == "pickup" and data.pickup_store is None and data.address is None:
+        raise InvalidFulfilment(
+            "门店自提需要选择门店或提供位置",
+            "pickup needs a chosen store or the customer's position",
+            field="pickup_store",
+        )
+
+
+def _allocate(session: Session, data: FulfilmentCreate) -> Any:
+    lines = [(ln.sku, ln.quantity) for ln in data.lines]
+    pos = data.address
+    if data.mode == "pickup":
+        if data.pickup_store is not None:
+            store = inventory.get_location(session, code=data.pickup_store)
+            if not store.pickup:
+                raise InvalidFulfilment(
+                    f"{store.name} 不提供门店自提",
+                    f"{store.name} does not offer pickup",
+                    field="pickup_store",
+                )
+            lat, lng = store.latitude, store.longitude
+        else:
+            assert pos is not None
+            lat, lng = pos.latitude, pos.longitude
+        # one store with everything, nearest first; the chosen store wins when it has it all
+        return allocation.allocate(
+            session,
+            lines=lines,
+            channel=data.channel,
+            strategy="fewest_splits",
+            lat=lat,
+            lng=lng,
+            radius_km=PICKUP_RADIUS_KM,
+            kind="store",
+            prefer=data.pickup_store,
+        )
+    if data.mode == "same_city":
+        assert pos is not None
+        res = allocation.allocate(
+            session,
+            lines=lines,
+            channel=data.channel,
+            strategy="fewest_splits",
+            lat=pos.latitude,
+            lng=pos.longitude,
+            radius_km=DELIVERY_RADIUS_KM,
+            kind="store",
+        )
+        if not res.parts:
+            raise OutOfRange(
+                f"收货地址 {DELIVERY_RADIUS_KM:.0f} 公里内没有有货的门店",
+                f"no store with stock within {DELIVERY_RADIUS_KM:.0f} km of the address",
+                field="address",
+            )
+        return res
+    return allocation.allocate(session, lines=lines, channel=data.channel)
+
+
+def _create(
+    session: Session,
+    data: FulfilmentCreate,
+    key: str,
+    parts: Sequence[AllocationPart],
+    why_zh: str,
+    why_en: str,
+    at: datetime,
+) -> list[Fulfilment]:
+    by_loc: dict[str, list[AllocationPart]] = {}
+    for p in parts:
+        by_loc.setdefault(p.location, []).append(p)
+    rows: list[Fulfilment] = []
+    reserved: list[str] = []
+    try:
+        for i, (code, loc_parts) in enumerate(by_loc.items()):
+            loc = inventory.get_location(session, code=code)
+            row = Fulfilment(
+                key=key if i == 0 else f"{key}:{i}",
+                order_ref=data.order_ref,
+                order_id=data.order_id,
+                channel=data.channel,
+                customer_id=data.customer_id,
+                mode=data.mode,
+                store_code=code,
+                region=loc.region,
+                state="placed",
+                address=data.address.model_dump() if data.address else None,
+                tender=data.tender,
+                allocation_zh=why_zh,
+                allocation_en=why_en,
+                placed_at=at,
+                parent_id=rows[0].id if rows else None,
+            )
+            session.add(row)
+            session.flush()
+            _event(session, row, "place", None, "placed", at=at)
+            prices = {ln.sku: ln for ln in data.lines}
+            for n, p in enumerate(loc_parts):
+                rkey = f"ful:{row.id}:{n}"
+                src = prices[p.sku]
+                session.add(
+                    FulfilmentLine(
+                        fulfilment_id=row.id,
+                        line_no=n,
+                        line_ref=src.line_ref,
+                        sku=p.sku,
+                        quantity=p.quantity,
+                        unit_price_fen=src.unit_price_fen,
+                        reservation_key=rkey,
+                    )
+                )
+                inventory.reserve(
+                    session,
+                    key=rkey,
+                    lines=[ReservationLine(location=code, sku=p.sku, quantity=p.quantity)],
+                    kind="pickup" if data.mode == "pickup" else "order",
+                    ref=f"order:{data.order_ref}",
+                    now=at,
+                )
+                reserved.append(rkey)
+            row.allocated_at = at
+            transition(session, row, "allocate", note=why_zh, now=at)
+            rows.append(row)
+    except InsufficientStock:
+        for rkey in reserved:
+            inventory.release(session, key=rkey, now=at)
+        for row in rows:
+            row.state, row.cancelled_at, row.cancel_reason = "cancelled", at, "reallocated"
+        session.flush()
+        for row in rows:  # free the idempotency keys for the next attempt
+            row.key = f"{row.key}:void{row.id}"
+        session.flush()
+        raise
+    session.flush()
+    return rows
+
+
+def _event(
+    session: Session,
+    row: Fulfilment,
+    event: str,
+    before: str | None,
+    after: str,
+    *,
+    at: datetime,
+    actor: str | None = None,
+    note: str | None = None,
+) -> None:
+    ev = FulfilmentEvent(
+        fulfilment_id=row.id,
+        event=event,
+        from_state=before,
+        to_state=after,
+        actor=actor,
+        note=note,
+        at=at,
+    )
+    session.add(ev)
+    session.flush()
+    _publish(session, row, ev)
+
+
+def _refund_missing(
+    session: Session, row: Fulfilment, data: FulfilmentCreate, missing: dict[str, int], at: datetime
+) -> None:
+    if not missing:
+        return
+    total = 0
+    for sku, qty in missing.items():
+        price = next(ln.unit_price_fen for ln in data.lines if ln.sku == sku)
+        total += price * qty
+    row.refund_fen += total
+    _event(
+        session,
+        row,
+        "refund_missing",
+        row.state,
+        row.state,
+        at=at,
+        note="缺货退款：" + "，".join(f"{s} × {q}" for s, q in missing.items()),
+    )
+
+
+# --- store work -------------------------------------------------------------------------------
+
+
+def start_picking(
+    session: Session, *, fulfilment_id: int, actor: str | None = None, now: datetime | None = None
+) -> FulfilmentRead:
+    row = lock(session, fulfilment_id)
+    transition(session, row, "start_picking", actor=actor, now=now)
+    return read(session, row)
+
+
+def mark_ready(
+    session: Session,
+    *,
+    fulfilment_id: int,
+    actor: str | None = None,
+    hold_days: int = 3,
+    now: datetime | None = None,
+) -> FulfilmentRead:
+    """Picked and waiting at the counter: the hold starts and a pickup code is issued."""
+    from omniretail.omnichannel.fulfillment import codes
+
+    at = now or utcnow()
+    row = lock(session, fulfilment_id)
+    transition(session, row, "mark_ready", actor=actor, now=at)
+    row.ready_at = at
+    row.hold_until = at + timedelta(days=hold_days)
+    codes.issue(session, row, now=at)
+    session.flush()
+    return read(session, row)
+
+
+def pack(
+    session: Session, *, fulfilment_id: int, actor: str | None = None, now: datetime | None = None
+) -> FulfilmentRead:
+    row = lock(session, fulfilment_id)
+    at = now or utcnow()
+    transition(session, row, "pack", actor=actor, now=at)
+    row.ready_at = at
+    return read(session, row)
+
+
+def report_shortage(
+    session: Session,
+    *,
+    fulfilment_id: int,
+    line_no: int,
+    missing: int,
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> list[FulfilmentRead]:
+    """While picking, ``missing`` units of a line are not on the shelf: the store's stock is
+    corrected, the line keeps what is there, and the missing units go to another store nearby
+    (a new fulfilment) or, if none has them, are refunded. Returns the affected fulfilments."""
+    at = now or utcnow()
+    row = lock(session, fulfilment_id)
+    if row.state not in ("allocated", "picking"):
+        from omniretail.omnichannel.fulfillment.errors import IllegalTransition
+
+        raise IllegalTransition(state=row.state, event="report_shortage")
+    line = next((ln for ln in _lines(session, row.id) if ln.line_no == line_no), None)
+    if line is None or missing <= 0 or missing > line.quantity:
+        raise InvalidFulfilment(
+            f"缺货数量无效：第 {line_no} 行最多 {line.quantity if line else 0} 件",
+            f"invalid shortage: line {line_no} has {line.quantity if line else 0} units",
+            field="missing",
+        )
+    assert row.store_code is not None
+    assert line.reservation_key is not None
+    inventory.release(session, key=line.reservation_key, now=at)
+    level = inventory.get_level(session, location=row.store_code, sku=line.sku)
+    keep = line.quantity - missing
+    # the shelf has fewer than the system thought: a count of what is really there
+    inventory.count(
+        session,
+        location=row.store_code,
+        sku=line.sku,
+        counted=max(level.on_hand - missing, 0),
+        ref=f"shortage:{row.id}",
+        now=at,
+    )
+    line.quantity, line.short_qty = keep, line.short_qty + missing
+    if keep:
+        line.reservation_key = f"ful:{row.id}:{line_no}:k{line.short_qty}"
+        inventory.reserve(
+            session,
+            key=line.reservation_key,
+            lines=[ReservationLine(location=row.store_code, sku=line.sku, quantity=keep)],
+            ref=f"order:{row.order_ref}",
+            now=at,
+        )
+    _event(
+        session,
+        row,
+        "report_shortage",
+        row.state,
+        row.state,
+        at=at,
+        actor=actor,
+        note=f"{line.sku} 缺 {missing} 件",
+    )
+    out = [row]
+    other = _reallocate(session, row, line, missing, at)
+    if other is not None:
+        out.append(other)
+    else:
+        line.refunded_qty += missing
+        row.refund_fen += missing * line.unit_price_fen
+        _event(
+            session,
+            row,
+            "refund_missing",
+            row.state,
+            row.state,
+            at=at,
+            note=f"附近门店均无货，退款 {line.sku} × {missing}",
+        )
+    if all(ln.quantity == 0 for ln in _lines(session, row.id)):
+        _cancel_locked(session, row, reason="unavailable", actor=actor, now=at)
+    session.flush()
+    return [read(session, r) for r in out]
+
+
+def _reallocate(
+    session: Session, row: Fulfilment, line: FulfilmentLine, qty: int, at: datetime
+) -> Fulfilment | None:
+    assert row.store_code is not None
+    here = inventory.get_location(session, code=row.store_code)
+    addr = row.address or {}
+    lat = float(addr.get("latitude", here.latitude or 0.0))  # type: ignore[arg-type]
+    lng = float(addr.get("longitude", here.longitude or 0.0))  # type: ignore[arg-type]
+    res = allocation.allocate(
+        session,
+        lines=[(line.sku, qty)],
+        channel=row.channel,
+        strategy="fewest_splits",
+        lat=lat,
+        lng=lng,
+        radius_km=PICKUP_RADIUS_KM,
+        kind="store",
+        exclude=[row.store_code],
+    )
+    if not res.complete or len({p.location for p in res.parts}) != 1:
+        return None
+    code = res.parts[0].location
+    n = (
+        session.scalar(
+            select(Fulfilment.id)
+            .where(Fulfilment.parent_id == row.id)
+            .order_by(Fulfilment.id.desc())
+        )
+        or 0
+    )
+    new = Fulfilment(
+        key=f"{row.key}:r{row.id}:{line.line_no}:{n}",
+        order_ref=row.order_ref,
+        order_id=row.order_id,
+        channel=row.channel,
+        customer_id=row.customer_id,
+        mode=row.mode,
+        store_code=code,
+        region=inventory.get_location(session, code=code).region,
+        state="placed",
+        address=row.address,
+        tender=row.tender,
+        parent_id=row.id,
+        allocation_zh=f"{row.store_code} 缺货，改由其他门店备货：" + res.explanation_zh,
+        allocation_en=f"{row.store_code} was short; reallocated: " + res.explanation_en,
+        placed_at=at,
+    )
+    session.add(new)
+    session.flush()
+    _event(session, new, "place", None, "placed", at=at, note=new.allocation_zh)
+    rkey = f"ful:{new.id}:0"
+    session.add(
+        FulfilmentLine(
+            fulfilment_id=new.id,
+            line_no=0,
+            line_ref=line.line_ref,
+            sku=line.sku,
+            quantity=qty,
+            unit_price_fen=line.unit_price_fen,
+            reservation_key=rkey,
+        )
+    )
+    inventory.reserve(
+        session,
+        key=rkey,
+        lines=[ReservationLine(location=code, sku=line.sku, quantity=qty)],
+        ref=f"order:{row.order_ref}",
+        now=at,
+    )
+    new.allocated_at = at
+    transition(session, new, "allocate", note=new.allocation_zh, now=at)
+    return new
+
+
+# --- cancelling -------------------------------------------------------------------------------
+
+
+def cancel(
+    session: Session,
+    *,
+    fulfilment_id: int,
+    reason: str = "customer",
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> FulfilmentRead:
+    """Cancel: held stock is released, stock that already left is restocked — once."""
+    row = lock(session, fulfilment_id)
+    _cancel_locked(session, row, reason=reason, actor=actor, now=now)
+    return read(session, row)
+
+
+def _cancel_locked(
+    session: Session,
+    row: Fulfilment,
+    *,
+    reason: str,
+    actor: str | None,
+    now: datetime | None,
+    event: str = "cancel",
+) -> None:
+    at = now or utcnow()
+    transition(session, row, event, actor=actor, note=reason, now=at)
+    _restock(session, row, at)
+    row.cancelled_at, row.cancel_reason = at, reason
+    row.refund_fen = sum(
+        ln.quantity * ln.unit_price_fen + ln.refunded_qty * ln.unit_price_fen
+        for ln in _lines(session, row.id)
+    )
+    session.execute(
+        update(PickupCode)
+        .where(PickupCode.fulfilment_id == row.id, PickupCode.active.is_(True))
+        .values(active=False, voided_at=at)
+    )
+    session.flush()
+
+
+def _restock(session: Session, row: Fulfilment, at: datetime) -> None:
+    for ln in _lines(session, row.id):
+        if ln.reservation_key:
+            inventory.cancel(session, key=ln.reservation_key, now=at)
+
+
+def expire_uncollected(session: Session, *, now: datetime | None = None, limit: int = 500) -> int:
+    """Pickups not collected within their hold: cancelled and their stock released, once."""
+    at = now or utcnow()
+    ids = session.scalars(
+        select(Fulfilment.id)
+        .where(Fulfilment.state == "ready_for_pickup", Fulfilment.hold_until <= at)
+        .order_by(Fulfilment.id)
+        .limit(limit)
+    ).all()
+    n = 0
+    for fid in ids:
+        row = lock(session, fid)
+        if row.state != "ready_for_pickup":  # collected or cancelled meanwhile
+            continue
+        _cancel_locked(session, row, reason="no_show", actor="system", now=at, event="no_show")
+        n += 1
+    return n
+
+
+def commit_stock(session: Session, row: Fulfilment, at: datetime) -> None:
+    """The goods left the store (handed over or taken by the rider)."""
+    for ln in _lines(session, row.id):
+        if ln.reservation_key and ln.quantity:
+            inventory.commit(session, key=ln.reservation_key, ref=f"order:{row.order_ref}", now=at)
+
+
+def sold_lines(session: Session, row: Fulfilment) -> list[tuple[str, str, int, int]]:
+    return [
+        (ln.line_ref, ln.sku, ln.quantity, ln.unit_price_fen)
+        for ln in _lines(session, row.id)
+        if ln.quantity
+    ]
