@@ -15,7 +15,6 @@ Endpoints: ``POST /orders`` (idempotent on ``shop_order_id``), ``GET /orders/{wa
 from __future__ import annotations
 
 import hashlib
-import math
 import socket
 import threading
 import time
@@ -30,6 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from omniretail.platform.geo import haversine_km
+
 RIDERS = [
     ("张师傅", "13800000001"),
     ("李师傅", "13800000002"),
@@ -38,13 +39,6 @@ RIDERS = [
     ("陈师傅", "13800000005"),
 ]
 MINUTES_PER_KM = 2.5
-
-
-def _km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
 @dataclass
@@ -90,7 +84,9 @@ class RiderSim:
                 return 200, self.view(self.orders[self.by_shop_order[key]])
             try:
                 s, r = body["sender"], body["receiver"]
-                km = _km(float(s["lat"]), float(s["lng"]), float(r["lat"]), float(r["lng"]))
+                km = haversine_km(
+                    float(s["lat"]), float(s["lng"]), float(r["lat"]), float(r["lng"])
+                )
             except (KeyError, TypeError, ValueError):
                 return 400, {"resultcode": 40001, "resultmsg": "发件或收件坐标缺失或无效"}
             service = str(body.get("service", "same_city"))

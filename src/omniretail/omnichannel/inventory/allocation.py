@@ -31,8 +31,7 @@ from omniretail.omnichannel.inventory.schemas import (
     Availability,
     StockAtLocation,
 )
-
-EARTH_KM = 6371.0088
+from omniretail.platform.geo import haversine_km
 
 STRATEGY_ZH = {
     "priority": "按优先级",
@@ -40,13 +39,6 @@ STRATEGY_ZH = {
     "nearest": "距离最近优先",
     "fewest_splits": "最少拆单",
 }
-
-
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 @dataclass(frozen=True)
