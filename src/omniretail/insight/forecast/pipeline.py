@@ -1,0 +1,317 @@
+"""Pipeline step ``insight.forecast`` (order 620): store × SKU demand forecasts for the console.
+
+Feature building is engine-neutral SQL (weekly and day-of-week demand per store × SKU from
+``orders`` / ``order_lines`` with ``dim_store`` and ``dim_product``); the models run in Python
+on the arrays. Writes to the snapshot:
+
+- ``fc_weekly``: the next ``HORIZON_WEEKS`` ISO weeks at every level — ``store_sku``,
+  ``city_sku``, ``region_sku``, ``sku``, ``store_category``, ``city_category``,
+  ``region_category``, ``category`` — with ``forecast`` (mean) and quantiles ``p50``, ``p90``,
+  ``p95``; coherent (see :mod:`hierarchy`);
+- ``fc_daily``: store × SKU for the next ``HORIZON_DAYS`` days: the week's forecast spread by
+  the store's day-of-week shares, with quantiles;
+- ``fc_backtest``: the same forecast made ``HORIZON_WEEKS`` weeks earlier beside what sold
+  (the forecast-vs-actual page), and ``fc_accuracy``: WAPE, bias and RMSSE per level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from omniretail.insight.forecast import hierarchy, quantiles
+from omniretail.insight.forecast.evaluation import scaled_errors
+from omniretail.insight.forecast.methods import Array, Method, catalogue
+from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.pipeline import PipelineContext, step
+
+HORIZON_WEEKS = 8
+HORIZON_DAYS = 14
+HISTORY_WEEKS = 52
+METHOD = "croston_sba"
+QUANTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95}
+TABLES = ("orders", "order_lines", "dim_store", "dim_product")
+
+
+def lines_sql(engine: AnalyticsEngine) -> str:
+    """Store demand lines with their store's city/region and product's category."""
+    cols = set(engine.fetch_arrow("SELECT * FROM order_lines LIMIT 0").schema.names)
+    kind = "coalesce(l.line_kind, 'sale') = 'sale' AND " if "line_kind" in cols else ""
+    return f"""
+SELECT o.store_code, l.sku, o.ordered_at, CAST(l.quantity AS DOUBLE) AS quantity,
+       coalesce(s.city, '?') AS city, coalesce(s.region, '?') AS region,
+       coalesce(p.category_code, '?') AS category_code
+FROM order_lines l
+JOIN orders o ON o.source = l.source AND o.order_id = l.order_id
+JOIN dim_store s ON s.store_code = o.store_code
+LEFT JOIN dim_product p ON p.sku = l.sku
+WHERE {kind}coalesce(o.status, 'paid') = 'paid' AND l.quantity > 0 AND l.sku IS NOT NULL
+  AND o.ordered_at IS NOT NULL
+"""
+
+
+@dataclass
+class Demand:
+    geo: hierarchy.Geography
+    skus: list[str]
+    category: dict[str, str]
+    first_week: date
+    values: Array  # stores × skus × weeks
+    dow_share: Array  # stores × 7 (Monday first)
+
+
+def load_demand(engine: AnalyticsEngine, *, end_week: date, weeks: int) -> Demand | None:
+    """Weekly demand per store × SKU for ``weeks`` weeks before ``end_week`` (exclusive)."""
+    start = end_week - timedelta(weeks=weeks)
+    engine.materialize(
+        "__fc_lines",
+        f"SELECT *, CAST(date_trunc('week', ordered_at) AS DATE) AS week FROM "
+        f"({lines_sql(engine)}) x WHERE CAST(ordered_at AS DATE) >= DATE '{start}' "
+        f"AND CAST(ordered_at AS DATE) < DATE '{end_week}'",
+        scratch=True,
+    )
+    t = engine.fetch_arrow(
+        "SELECT store_code, sku, week, sum(quantity) AS qty FROM __fc_lines GROUP BY ALL"
+    )
+    if t.num_rows == 0:
+        return None
+    stores = engine.fetch_rows(
+        "SELECT store_code, any_value(city) AS city, any_value(region) AS region "
+        "FROM __fc_lines GROUP BY store_code ORDER BY store_code"
+    )
+    cats = engine.fetch_rows(
+        "SELECT sku, any_value(category_code) AS c FROM __fc_lines GROUP BY sku ORDER BY sku"
+    )
+    dow = engine.fetch_rows(
+        "SELECT store_code, CAST(isodow(ordered_at) AS INTEGER) AS d, sum(quantity) AS q "
+        "FROM __fc_lines GROUP BY ALL"
+    )
+    geo = hierarchy.Geography(
+        stores=[r["store_code"] for r in stores],
+        city=[r["city"] for r in stores],
+        region=[r["region"] for r in stores],
+    )
+    skus = [r["sku"] for r in cats]
+    s_pos = {s: i for i, s in enumerate(geo.stores)}
+    k_pos = {s: i for i, s in enumerate(skus)}
+    values = np.zeros((len(geo.stores), len(skus), weeks))
+    si = np.array([s_pos[s] for s in t.column("store_code").to_pylist()])
+    ki = np.array([k_pos[s] for s in t.column("sku").to_pylist()])
+    wi = np.array([(w - start).days // 7 for w in t.column("week").to_pylist()])
+    np.add.at(values, (si, ki, wi), np.asarray(t.column("qty").to_numpy(), dtype=np.float64))
+    share = np.full((len(geo.stores), 7), 1.0)
+    for r in dow:
+        share[s_pos[r["store_code"]], r["d"] - 1] += float(r["q"])
+    share /= share.sum(axis=1, keepdims=True)
+    return Demand(geo, skus, {r["sku"]: r["c"] for r in cats}, start, values, share)
+
+
+def coherent_forecasts(d: Demand, method: Method, h: int) -> list[hierarchy.TreeForecast]:
+    out = []
+    for k, sku in enumerate(d.skus):
+        hist = d.values[:, k, :]
+        idx = np.flatnonzero(hist.sum(axis=1) > 0)
+        if len(idx) == 0:
+            continue
+        out.append(hierarchy.reconcile_sku(sku, d.geo, idx, hist[idx], method, h))
+    return out
+
+
+Key = tuple[str, str | None, str | None, str | None, str | None, str]
+
+
+def level_rows(d: Demand, trees: list[hierarchy.TreeForecast]) -> tuple[list[Key], Array, Array]:
+    """Every node of every level: keys (level, store, city, region, sku, category), the
+    coherent mean forecasts (nodes × horizon) and the nodes' histories (nodes × weeks)."""
+    keys: list[Key] = []
+    means: list[Array] = []
+    hists: list[Array] = []
+    cat_mean: dict[Key, Array] = {}
+    cat_hist: dict[Key, Array] = {}
+    for tf in trees:
+        cat = d.category.get(tf.sku, "?")
+        nodes: list[tuple[str, str | None, str | None, str | None]] = [("", None, None, None)]
+        nodes += [("region_", None, None, r) for r in tf.regions]
+        nodes += [("city_", None, c, d.geo.region[d.geo.city.index(c)]) for c in tf.cities]
+        nodes += [("store_", d.geo.stores[i], d.geo.city[i], d.geo.region[i]) for i in tf.store_idx]
+        for row, (prefix, store, city, region) in enumerate(nodes):
+            keys.append((prefix + "sku", store, city, region, tf.sku, cat))
+            ck: Key = (prefix + "category", store, city, region, None, cat)
+            if ck in cat_mean:
+                cat_mean[ck] = cat_mean[ck] + tf.mean[row]
+                cat_hist[ck] = cat_hist[ck] + tf.history[row]
+            else:
+                cat_mean[ck] = tf.mean[row].copy()
+                cat_hist[ck] = tf.history[row].copy()
+        means.append(tf.mean)
+        hists.append(tf.history)
+    keys += list(cat_mean)
+    means.append(np.vstack(list(cat_mean.values())))
+    hists.append(np.vstack(list(cat_hist.values())))
+    return keys, np.vstack(means), np.vstack(hists)
+
+
+def forecast_table(keys: list[Key], mean: Array, hist: Array, first: date) -> pa.Table:
+    """Long table: one row per node × week ahead, with NB quantiles."""
+    n, h = mean.shape
+    k = quantiles.dispersion(hist)
+    cols: dict[str, Any] = {
+        name: np.repeat(np.array([key[j] for key in keys], dtype=object), h)
+        for j, name in enumerate(("level", "store_code", "city", "region", "sku", "category_code"))
+    }
+    cols["week_start"] = np.tile(np.array([first + timedelta(weeks=s) for s in range(h)]), n)
+    cols["step"] = np.tile(np.arange(1, h + 1, dtype=np.int32), n)
+    cols["forecast"] = np.round(mean.ravel(), 4)
+    kk = np.repeat(k, h)
+    for name, q in QUANTILES.items():
+        cols[name] = quantiles.nb_quantile(mean.ravel(), kk, q)
+    return pa.table({c: pa.array(list(v)) if v.dtype == object else v for c, v in cols.items()})
+
+
+def daily_table(d: Demand, keys: list[Key], mean: Array, hist: Array, first_day: date) -> pa.Table:
+    """store × SKU per day: the week's mean spread by the store's day-of-week shares."""
+    rows = [i for i, key in enumerate(keys) if key[0] == "store_sku"]
+    k = quantiles.dispersion(hist[rows]) * (1 / 7)  # a day is 1/7 of a week's NB
+    s_pos = {s: i for i, s in enumerate(d.geo.stores)}
+    out: dict[str, list[Any]] = {c: [] for c in ("store_code", "sku", "day")}
+    means: list[float] = []
+    ks: list[float] = []
+    for r, row in enumerate(rows):
+        store, sku = keys[row][1], keys[row][4]
+        share = d.dow_share[s_pos[str(store)]]
+        for day_n in range(HORIZON_DAYS):
+            day = first_day + timedelta(days=day_n)
+            week = min((day - first_day).days // 7, mean.shape[1] - 1)
+            out["store_code"].append(store)
+            out["sku"].append(sku)
+            out["day"].append(day)
+            means.append(float(mean[row, week] * share[day.weekday()]))
+            ks.append(float(k[r]))
+    m = np.array(means)
+    cols: dict[str, Any] = {**out, "forecast": np.round(m, 4)}
+    for name, q in QUANTILES.items():
+        cols[name] = quantiles.nb_quantile(m, np.array(ks), q)
+    return pa.table(cols)
+
+
+def _last_complete_week(engine: AnalyticsEngine) -> date | None:
+    last: date | None = engine.scalar(
+        "SELECT CAST(max(o.ordered_at) AS DATE) FROM orders o WHERE o.store_code IS NOT NULL"
+    )
+    if last is None:
+        return None
+    monday = last - timedelta(days=last.weekday())
+    return monday + timedelta(weeks=1) if last.weekday() == 6 else monday
+
+
+def run_forecasts(
+    engine: AnalyticsEngine, *, method_name: str = METHOD, history_weeks: int = HISTORY_WEEKS
+) -> dict[str, Any]:
+    if not all(engine.table_exists(t) for t in TABLES):
+        return {"skipped": "no orders, order lines, stores or products yet"}
+    end = _last_complete_week(engine)
+    if end is None:
+        return {"skipped": "no store orders"}
+    method = catalogue(52)[method_name]
+    h = HORIZON_WEEKS
+    # the forecast for the coming weeks
+    d = load_demand(engine, end_week=end, weeks=history_weeks)
+    if d is None:
+        return {"skipped": "no store demand in the history window"}
+    keys, mean, hist = level_rows(d, coherent_forecasts(d, method, h))
+    engine.register_arrow("__fc_weekly", forecast_table(keys, mean, hist, end), scratch=True)
+    engine.materialize("fc_weekly", "SELECT * FROM __fc_weekly")
+    engine.register_arrow("__fc_daily", daily_table(d, keys, mean, hist, end), scratch=True)
+    engine.materialize("fc_daily", "SELECT * FROM __fc_daily")
+    # the same forecast made h weeks earlier, against what sold
+    cut = end - timedelta(weeks=h)
+    past = load_demand(engine, end_week=cut, weeks=history_weeks)
+    back = 0
+    if past is not None:
+        bkeys, bmean, bhist = level_rows(past, coherent_forecasts(past, method, h))
+        actual = _actuals(engine, past, bkeys, cut, h)
+        back = _write_backtest(engine, bkeys, bmean, bhist, actual, cut)
+    engine.execute("DROP TABLE IF EXISTS __fc_lines")
+    return {
+        "method": method_name,
+        "forecast_from": end.isoformat(),
+        "nodes": len(keys),
+        "store_sku_series": sum(1 for k in keys if k[0] == "store_sku"),
+        "backtest_rows": back,
+    }
+
+
+def _actuals(engine: AnalyticsEngine, d: Demand, keys: list[Key], cut: date, h: int) -> Array:
+    """Sold quantity of every node in the ``h`` weeks from ``cut``."""
+    fut = load_demand(engine, end_week=cut + timedelta(weeks=h), weeks=h)
+    out = np.zeros((len(keys), h))
+    if fut is None:
+        return out
+    s_pos = {s: i for i, s in enumerate(fut.geo.stores)}
+    k_pos = {s: i for i, s in enumerate(fut.skus)}
+    for row, (level, store, city, region, sku, cat) in enumerate(keys):
+        sel_k = (
+            [k_pos[sku]]
+            if sku is not None and sku in k_pos
+            else [k_pos[s] for s in fut.skus if fut.category.get(s) == cat]
+            if sku is None
+            else []
+        )
+        if not sel_k:
+            continue
+        if store is not None:
+            sel_s = [s_pos[store]] if store in s_pos else []
+        elif city is not None and level.startswith("city"):
+            sel_s = [i for i, c in enumerate(fut.geo.city) if c == city]
+        elif region is not None and level.startswith("region"):
+            sel_s = [i for i, r in enumerate(fut.geo.region) if r == region]
+        else:
+            sel_s = list(range(len(fut.geo.stores)))
+        if sel_s:
+            out[row] = fut.values[np.ix_(sel_s, sel_k)].sum(axis=(0, 1))
+    return out
+
+
+def _write_backtest(
+    engine: AnalyticsEngine, keys: list[Key], mean: Array, hist: Array, actual: Array, cut: date
+) -> int:
+    table = forecast_table(keys, mean, hist, cut)
+    table = table.append_column("actual", pa.array(actual.ravel()))
+    engine.register_arrow("__fc_back", table, scratch=True)
+    engine.materialize("fc_backtest", "SELECT * FROM __fc_back")
+    r, _ = scaled_errors(mean, hist, actual)
+    per_level: dict[str, list[float]] = {}
+    for key, v in zip(keys, r, strict=True):
+        if np.isfinite(v):
+            per_level.setdefault(key[0], []).append(float(v))
+    engine.register_arrow(
+        "__fc_rmsse",
+        pa.table(
+            {
+                "level": list(per_level),
+                "rmsse": [float(np.mean(v)) for v in per_level.values()],
+            }
+        ),
+        scratch=True,
+    )
+    engine.materialize(
+        "fc_accuracy",
+        """SELECT b.level, count(*) AS rows, sum(actual) AS actual, sum(forecast) AS forecast,
+                  sum(abs(actual - forecast)) / nullif(sum(actual), 0) AS wape,
+                  (sum(forecast) - sum(actual)) / nullif(sum(actual), 0) AS bias,
+                  avg(CASE WHEN actual <= p90 THEN 1.0 ELSE 0.0 END) AS p90_coverage,
+                  any_value(r.rmsse) AS rmsse
+           FROM __fc_back b LEFT JOIN __fc_rmsse r ON r.level = b.level
+           GROUP BY b.level ORDER BY b.level""",
+    )
+    return int(table.num_rows)
+
+
+@step("insight.forecast", order=620)
+def forecast_step(ctx: PipelineContext) -> dict[str, Any]:
+    """Store × SKU demand forecasts (weekly, daily, quantiles), coherent up the hierarchies."""
+    return run_forecasts(ctx.engine)

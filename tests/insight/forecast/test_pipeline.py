@@ -1,0 +1,82 @@
+"""The forecast step on the small deterministic world: coherent levels, sane quantiles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pytest
+
+from omniretail.insight.forecast.pipeline import HORIZON_DAYS, HORIZON_WEEKS, run_forecasts
+from omniretail.platform.engine.duckdb import DuckDBEngine
+
+
+@pytest.fixture(scope="module")
+def engine(small_world: dict[str, pa.Table]) -> Iterator[DuckDBEngine]:
+    eng = DuckDBEngine()
+    for name, table in small_world.items():
+        eng.register_arrow(name, table)
+    out = run_forecasts(eng)
+    assert out["store_sku_series"] > 0
+    yield eng
+    eng.close()
+
+
+def test_every_level_adds_up(engine: DuckDBEngine) -> None:
+    totals = engine.fetch_rows(
+        "SELECT level, step, sum(forecast) AS f FROM fc_weekly GROUP BY ALL ORDER BY ALL"
+    )
+    by_step: dict[int, set[float]] = {}
+    for r in totals:
+        by_step.setdefault(r["step"], set()).add(round(r["f"], 2))
+    assert sorted(by_step) == list(range(1, HORIZON_WEEKS + 1))
+    assert all(len(v) == 1 for v in by_step.values())  # 8 levels, one total per week
+    # a city is the sum of its stores, SKU by SKU
+    bad = engine.scalar(
+        """SELECT count(*) FROM (
+             SELECT c.sku, c.city, c.step, c.forecast, sum(s.forecast) AS stores
+             FROM fc_weekly c JOIN fc_weekly s ON s.level = 'store_sku' AND s.sku = c.sku
+               AND s.city = c.city AND s.step = c.step
+             WHERE c.level = 'city_sku' GROUP BY ALL) x
+           WHERE abs(forecast - stores) > 1e-3"""
+    )
+    assert bad == 0
+
+
+def test_quantiles_are_ordered_and_daily_matches_weekly(engine: DuckDBEngine) -> None:
+    assert (
+        engine.scalar("SELECT count(*) FROM fc_weekly WHERE NOT (p50 <= p90 AND p90 <= p95)") == 0
+    )
+    assert engine.scalar("SELECT count(*) FROM fc_weekly WHERE forecast < 0") == 0
+    days = engine.scalar("SELECT count(DISTINCT day) FROM fc_daily")
+    assert days == HORIZON_DAYS
+    week1 = engine.fetch_rows(
+        """SELECT sum(d.forecast) AS daily, (SELECT sum(forecast) FROM fc_weekly
+             WHERE level = 'store_sku' AND step = 1) AS weekly
+           FROM fc_daily d WHERE d.day < (SELECT min(day) + 7 FROM fc_daily)"""
+    )[0]
+    assert week1["daily"] == pytest.approx(week1["weekly"], rel=1e-3)
+
+
+def test_backtest_and_accuracy_per_level(engine: DuckDBEngine) -> None:
+    levels = {r["level"]: r for r in engine.fetch_rows("SELECT * FROM fc_accuracy")}
+    assert set(levels) == {
+        "store_sku",
+        "city_sku",
+        "region_sku",
+        "sku",
+        "store_category",
+        "city_category",
+        "region_category",
+        "category",
+    }
+    # series new in the test weeks count at the levels that existed (a city, a category) only
+    assert levels["store_sku"]["actual"] > 0
+    assert levels["category"]["actual"] >= levels["store_sku"]["actual"]
+    assert levels["city_sku"]["actual"] >= levels["store_sku"]["actual"]
+    assert all(0 <= r["p90_coverage"] <= 1 for r in levels.values())
+
+
+def test_without_tables_the_step_skips() -> None:
+    with DuckDBEngine() as eng:
+        assert "skipped" in run_forecasts(eng)
