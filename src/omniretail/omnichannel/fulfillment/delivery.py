@@ -182,6 +182,10 @@ def register_provider(provider: DeliveryProvider) -> None:
     _providers[provider.name] = provider
 
 
+def configured(name: str = "rider") -> bool:
+    return name in _providers or bool(os.environ.get("OMNIRETAIL_RIDER_URL"))
+
+
 def provider(name: str = "rider") -> DeliveryProvider:
     if name not in _providers:
         url = os.environ.get("OMNIRETAIL_RIDER_URL")

@@ -720,3 +720,37 @@ def sold_lines(session: Session, row: Fulfilment) -> list[tuple[str, str, int, i
         for ln in _lines(session, row.id)
         if ln.quantity
     ]
+
+
+def remind_pickups(
+    session: Session, *, now: datetime | None = None, within: timedelta = timedelta(days=1)
+) -> int:
+    """Pickups whose hold ends within ``within`` get one reminder (a timeline event and, where
+    messaging is set up, a message)."""
+    at = now or utcnow()
+    ids = session.scalars(
+        select(Fulfilment.id).where(
+            Fulfilment.state == "ready_for_pickup",
+            Fulfilment.reminded_at.is_(None),
+            Fulfilment.hold_until <= at + within,
+            Fulfilment.hold_until > at,
+        )
+    ).all()
+    n = 0
+    for fid in ids:
+        row = lock(session, fid)
+        if row.state != "ready_for_pickup" or row.reminded_at is not None:
+            continue
+        row.reminded_at = at
+        _event(
+            session,
+            row,
+            "remind",
+            row.state,
+            row.state,
+            at=at,
+            actor="system",
+            note="提醒顾客尽快到店自提",
+        )
+        n += 1
+    return n

@@ -60,6 +60,7 @@ __all__ = [
     "get_location",
     "list_levels",
     "list_locations",
+    "scope_store_of",
     "list_movements",
     "receive",
     "register_item",
@@ -94,6 +95,13 @@ def register_location(session: Session, *, data: LocationCreate) -> LocationRead
 
 def get_location(session: Session, *, code: str) -> LocationRead:
     return LocationRead.model_validate(_location(session, code))
+
+
+def scope_store_of(session: Session, *, code: str) -> str | None:
+    """The store a location belongs to for visibility: its store code (a warehouse: None,
+    visible to chain-wide users only)."""
+    loc = _location(session, code)
+    return loc.store_code or (loc.code if loc.kind == "store" else None)
 
 
 def list_locations(
