@@ -64,23 +64,29 @@ def users_create(
     username: str = typer.Option(..., "--username", "-u"),
     role: str = typer.Option("marketer", help="admin, marketer, store_manager, clerk or analyst"),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
-    store: list[int] = typer.Option(
-        [], "--store", help="Store id a store manager/clerk may see (repeat)."
+    store: list[str] = typer.Option(
+        [], "--store", help="Store code a store manager/clerk may see, e.g. S0001 (repeat)."
     ),
     display_name: str | None = typer.Option(None),
 ) -> None:
     """Create a console user."""
+    from omniretail.omnichannel.store import service as store_service
+    from omniretail.omnichannel.store.errors import UnknownStore
     from omniretail.platform.auth import service
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        ids = store_service.store_ids_by_code(s, codes=store)
+        missing = [c for c in store if c not in ids]
+        if missing:
+            raise UnknownStore(missing[0], field="store")
         user = service.create_user(
             s,
             username=username,
             password=password,
             role=role,
             display_name=display_name,
-            store_ids=store or None,
+            store_ids=[ids[c] for c in store] or None,
         )
         typer.echo(json.dumps({"id": user.id, "username": user.username, "role": user.role}))
 

@@ -1,7 +1,9 @@
 """``omniretail demo``: what ``make demo`` runs — a complete local instance from nothing.
 
 init the stores → generate the demo world (once) → import every channel's export →
-run the pipeline and publish → create (or reset) the demo admin → serve the console.
+run the pipeline and publish (master data included: stores, channels, products, staff) →
+create (or reset) the demo admin and a store manager of the busiest direct store → serve the
+console.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 
 def demo(
@@ -72,17 +75,60 @@ def demo(
         auth_service.ensure_user(
             session, username="admin", password=password, role="admin", display_name="演示管理员"
         )
+        manager = _demo_store_manager(session)
     url = f"http://{host}:{port}/"
-    login = {"url": url, "username": "admin", "password": password}
+    login: dict[str, object] = {"url": url, "username": "admin", "password": password}
     console.print("\n[bold green]The demo is ready.[/] 演示环境已就绪。")
     console.print(
         f"  console 控制台: {url}\n  username 用户名: admin\n  password 密码:   {password}"
     )
+    if manager is not None:
+        login["store_manager"] = manager
+        console.print(
+            f"  store manager 店长 ({manager['store_code']} {manager['store_name']}): "
+            f"{manager['username']} / {manager['password']}"
+        )
     console.print(json.dumps(login, ensure_ascii=False))
     if serve:
         from omniretail.cli.core import serve as serve_cmd
 
         serve_cmd(host=host, port=port, workers=1)
+
+
+def _demo_store_manager(session: Session) -> dict[str, str] | None:
+    """A store manager of the direct store with the most customers (``manager``), so the
+    store-scoped console can be tried at once; None when no store has customers."""
+    from omniretail.cdp.profile import service as profile_service
+    from omniretail.omnichannel.staff import service as staff_service
+    from omniretail.omnichannel.store import service as store_service
+    from omniretail.platform.auth import service as auth_service
+
+    per_store = profile_service.customers_by_home_store(session)
+    codes = {i: c for c, i in store_service.store_ids_by_code(session).items()}
+    direct = {s.code for s in store_service.list_stores(session, kind="direct")}
+    ranked = sorted(
+        ((n, -sid) for sid, n in per_store.items() if codes.get(sid) in direct), reverse=True
+    )
+    if not ranked:
+        return None
+    store_id = -ranked[0][1]
+    store = store_service.get_store(session, code=codes[store_id])
+    managers = staff_service.list_staff(session, store_code=store.code, role="manager")
+    password = secrets.token_urlsafe(12)
+    auth_service.ensure_user(
+        session,
+        username="manager",
+        password=password,
+        role="store_manager",
+        display_name=managers[0].name if managers else f"{store.name}店长",
+        store_ids=[store_id],
+    )
+    return {
+        "username": "manager",
+        "password": password,
+        "store_code": store.code,
+        "store_name": store.name,
+    }
 
 
 def register(app: typer.Typer) -> None:

@@ -84,6 +84,17 @@ DESCRIPTORS = ("", "手撕", "精选", "每日", "独立小包装", "罐装", "�
 BRANDS = ("良品铺子", "良品铺子", "良品铺子", "良品铺子", "良品小食仙", "良品铺子·高端", "良品飞扬")
 
 N_SKUS = 2000
+PACK_SIZE = (48, 30, 24, 20, 16, 10, 6)  # units per case, by spec (SPECS)
+
+
+def ean13(skus: np.ndarray) -> list[str]:
+    """EAN-13 barcodes with the chain's (made-up) company prefix 69012 and the SKU number."""
+    out: list[str] = []
+    for sku in skus:
+        body = f"69012{int(sku) % 10_000_000:07d}"
+        total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+        out.append(body + str((10 - total % 10) % 10))
+    return out
 
 
 @dataclass(frozen=True)
@@ -210,6 +221,9 @@ def build_products(rng: np.random.Generator) -> pa.Table:
                 np.int16
             ),
             "is_new": is_new,
+            "barcode": ean13(skus),
+            "pack_size": np.array([PACK_SIZE[s] for s in spec[order]], np.int16),
+            "unit": np.where(spec[order] == len(SPECS) - 1, "盒", "袋"),
             "_top": top[order].astype(np.int8),
             "_flavor": flavor[order].astype(np.int8),
             "_launch_day": launch_offset[order].astype(np.int32),

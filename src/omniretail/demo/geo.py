@@ -76,6 +76,14 @@ OPENING_HOURS = {
     "community": "08:00-22:00",
     "transport_hub": "06:30-23:00",
 }
+# typical sales floor (m²) of a store type
+STORE_TYPE_AREA = {
+    "flagship": 260.0,
+    "mall": 90.0,
+    "street": 75.0,
+    "community": 55.0,
+    "transport_hub": 40.0,
+}
 # relative traffic of a store type (how many customers call it home)
 STORE_TYPE_TRAFFIC = {
     "flagship": 2.5,
@@ -165,6 +173,12 @@ def build_stores(rng: np.random.Generator, scale: float) -> pa.Table:
     opened = np.datetime64("2024-10-01") - opened_days.astype("timedelta64[D]")
     mt = scrambled_ids(n, 8, salt=int(rng.integers(1 << 30)))
     el = scrambled_ids(n, 9, salt=int(rng.integers(1 << 30)))
+    # drawn after everything above, so the columns before them are those of earlier worlds:
+    # about one store in five is a franchisee's (never a flagship); sales floor by format
+    franchise = (rng.random(n) < 0.22) & (types != 0)
+    area = np.round(
+        np.array([STORE_TYPE_AREA[STORE_TYPES[t]] for t in types]) * rng.lognormal(0, 0.2, n)
+    )
     return pa.table(
         {
             "store_code": codes,
@@ -182,6 +196,8 @@ def build_stores(rng: np.random.Generator, scale: float) -> pa.Table:
             "opened_on": opened.astype(str),
             "meituan_poi_id": [str(x) for x in mt],
             "eleme_shop_id": [f"E{x}" for x in el],
+            "store_kind": np.where(franchise, "加盟", "直营"),
+            "area_m2": area,
             # internal columns (dropped from the export)
             "_city_idx": city_idx.astype(np.int32),
             "_traffic": np.array([STORE_TYPE_TRAFFIC[STORE_TYPES[t]] for t in types]),

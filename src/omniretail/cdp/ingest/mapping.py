@@ -52,6 +52,7 @@ EntityKind = Literal[
     "store",
     "channel",
     "product",
+    "category",
     "staff",
 ]
 

@@ -27,7 +27,7 @@ from sqlalchemy.types import TypeEngine
 
 from omniretail.cdp.profile.config import CHAIN_TZ
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
-from omniretail.omnichannel.store.models import Store
+from omniretail.omnichannel.store import service as store_service
 from omniretail.platform.config import Settings
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
@@ -191,7 +191,7 @@ def _customer_rows(engine: AnalyticsEngine) -> str:
 def publish_customers(
     engine: AnalyticsEngine, settings: Settings, session: Session
 ) -> dict[str, int]:
-    stores = session.execute(select(Store.code, Store.id)).all()
+    stores = list(store_service.store_ids_by_code(session).items())
     engine.register_arrow(
         "_pub_stores",
         pa.table(

@@ -293,3 +293,13 @@ def count_customers(session: Session) -> int:
         )
         or 0
     )
+
+
+def customers_by_home_store(session: Session) -> dict[int, int]:
+    """Active customers per home store id (stores without customers are absent)."""
+    rows = session.execute(
+        select(Customer.home_store_id, func.count())
+        .where(Customer.status == "active", Customer.home_store_id.is_not(None))
+        .group_by(Customer.home_store_id)
+    ).all()
+    return {int(sid): int(n) for sid, n in rows if sid is not None}

@@ -143,7 +143,7 @@ STORE = EntityTable(
     {
         "store_code": "VARCHAR",
         "name": "VARCHAR",
-        "store_type": "VARCHAR",
+        "store_type": "VARCHAR",  # the format: street, mall, community ...
         "province": "VARCHAR",
         "city": "VARCHAR",
         "region": "VARCHAR",
@@ -151,6 +151,11 @@ STORE = EntityTable(
         "longitude": "DOUBLE",
         "opened_on": "DATE",
         "phone": "VARCHAR",
+        "store_kind": "VARCHAR",  # direct, franchise, warehouse, pickup_point
+        "district": "VARCHAR",
+        "address": "VARCHAR",
+        "opening_hours": "VARCHAR",  # HH:MM-HH:MM every day, or a JSON {weekday: hours}
+        "area_m2": "DOUBLE",
         "meituan_poi_id": "VARCHAR",  # platform shop ids, to resolve delivery orders' stores
         "eleme_shop_id": "VARCHAR",
     },
@@ -164,9 +169,10 @@ CHANNEL = EntityTable(
         "channel_code": "VARCHAR",
         "name": "VARCHAR",
         "name_en": "VARCHAR",
-        "kind": "VARCHAR",
+        "kind": "VARCHAR",  # online, offline, platform
         "domain": "VARCHAR",
         "platform": "VARCHAR",
+        "store_code": "VARCHAR",  # the store a store's own channel belongs to
     },
     ("channel_code",),
     grouped=True,
@@ -185,14 +191,37 @@ PRODUCT = EntityTable(
         "price": "DECIMAL(12,2)",
         "launch_date": "DATE",
         "replenish_days": "INTEGER",
+        "barcode": "VARCHAR",
+        "pack_size": "INTEGER",
+        "unit": "VARCHAR",
     },
     ("sku",),
     grouped=True,
 )
 
+CATEGORY = EntityTable(
+    "dim_category",
+    {
+        "category_code": "VARCHAR",
+        "name": "VARCHAR",
+        "name_en": "VARCHAR",
+        "parent_code": "VARCHAR",
+        "replenish_days": "INTEGER",
+    },
+    ("category_code",),
+    grouped=True,
+)
+
 STAFF = EntityTable(
     "dim_staff",
-    {"staff_code": "VARCHAR", "name": "VARCHAR", "store_code": "VARCHAR"},
+    {
+        "staff_code": "VARCHAR",
+        "name": "VARCHAR",
+        "store_code": "VARCHAR",
+        "role": "VARCHAR",  # manager, cashier, clerk, leader, other
+        "wecom_userid": "VARCHAR",
+        "phone": "VARCHAR",
+    },
     ("staff_code",),
     grouped=True,
 )
@@ -207,7 +236,8 @@ ENTITY_TABLES: dict[str, EntityTable] = {
     "store": STORE,
     "channel": CHANNEL,
     "product": PRODUCT,
+    "category": CATEGORY,
     "staff": STAFF,
 }
 
-MASTER_KINDS = frozenset({"store", "channel", "product", "staff"})
+MASTER_KINDS = frozenset({"store", "channel", "product", "category", "staff"})

@@ -106,13 +106,18 @@ def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, d
         "  AND s.home_store_code = i.home_store_code AND s.phone = i.phone"
         " LEFT JOIN quality_city_province cp ON i.province IS NULL AND cp.city = i.city",
     )
-    # delivery platforms name the shop by their own id ("meituan:<poi id>", "eleme:<shop id>")
+    # delivery platforms name the shop by their own id ("meituan:<poi id>", "eleme:<shop id>");
+    # an order whose channel has no master row is a finding (unknown_channel), never "offline"
     engine.materialize(
         "std_orders",
-        "SELECT o.* REPLACE (coalesce(m.store_code, e.store_code, o.store_code) AS store_code) "
+        "SELECT o.* REPLACE (coalesce(m.store_code, e.store_code, o.store_code) AS store_code,"
+        " CASE WHEN c.channel_code IS NULL"
+        "  THEN list_append(coalesce(o.fixes, []), 'unknown_channel')"
+        "  ELSE o.fixes END AS fixes) "
         "FROM std_orders o "
         "LEFT JOIN dim_store m ON o.store_code = 'meituan:' || m.meituan_poi_id "
-        "LEFT JOIN dim_store e ON o.store_code = 'eleme:' || e.eleme_shop_id",
+        "LEFT JOIN dim_store e ON o.store_code = 'eleme:' || e.eleme_shop_id "
+        "LEFT JOIN dim_channel c ON c.channel_code = o.channel_code",
     )
     out: dict[str, dict[str, int]] = {}
     for row in engine.fetch_rows(
@@ -127,6 +132,11 @@ def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, d
         if row["filled"]:
             extra["filled:province"] = int(row["filled"])
         out[str(row["source"])] = extra
+    for row in engine.fetch_rows(
+        "SELECT source, count(*) AS n FROM std_orders "
+        "WHERE list_contains(fixes, 'unknown_channel') GROUP BY source"
+    ):
+        out.setdefault(str(row["source"]), {})["unknown_channel"] = int(row["n"])
     return out
 
 

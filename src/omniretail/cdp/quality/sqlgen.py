@@ -41,6 +41,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "store": ("store_code",),
     "channel": ("channel_code",),
     "product": ("sku",),
+    "category": ("category_code",),
     "staff": ("staff_code",),
 }
 

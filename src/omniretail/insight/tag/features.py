@@ -7,7 +7,10 @@ stage reads the contract tables (``customers``, ``orders``, ``order_lines``, ``e
 - ``ins_as_of``: the reference day of the run (the day of the latest order or event), so
   that results depend on the data and never on the wall clock;
 - ``ins_order_facts``: one row per order (members' and anonymous) with its line totals
-  (maintained incrementally; the KPIs read it too);
+  (maintained incrementally; the KPIs read it too). ``online`` is true for the chain's online
+  channels and third-party platforms, false for offline ones, and NULL for a channel code with
+  no ``dim_channel`` row (counted as the finding ``unknown_channel`` by standardize): such an
+  order is neither an online nor an offline order;
 - ``ins_customer_sku_day``: partial aggregates per customer × SKU × day (incremental, append);
 - ``ins_customer_sku``: per customer × SKU with the product's category, brand and flavour;
 - ``ins_customer_category_day``: distinct category × day × customer of paid purchases, sorted
@@ -76,7 +79,7 @@ SELECT o.customer_id, o.source, o.order_id, o.channel_code, o.store_code, o.stat
        CAST(coalesce(lt.units, 0) AS BIGINT) AS units,
        CAST(coalesce(lt.lines, 0) AS BIGINT) AS lines,
        CAST(coalesce(lt.skus, 0) AS BIGINT) AS skus,
-       coalesce(c.kind = 'online', false) AS online
+       c.kind IN ('online', 'platform') AS online
 FROM orders o
 LEFT JOIN line_totals lt ON lt.source = o.source AND lt.order_id = o.order_id
 LEFT JOIN dim_channel c ON c.channel_code = o.channel_code

@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from omniretail.marketing.coupon.basket import Basket
 from omniretail.marketing.coupon.rules import PricedLine
-from omniretail.omnichannel.product.models import Category, Product
-from omniretail.omnichannel.store.models import City, Region, Store
+from omniretail.omnichannel.product import service as product_service
+from omniretail.omnichannel.store import service as store_service
 
 
 def store_region(session: Session, store_code: str | None) -> str | None:
     if store_code is None:
         return None
-    row = session.execute(
-        select(Region.code)
-        .join(City, City.region_id == Region.id)
-        .join(Store, Store.city_id == City.id)
-        .where(Store.code == store_code)
-    ).first()
-    return row[0] if row else None
+    found = store_service.list_stores(session, codes=[store_code], active_only=False)
+    return found[0].region if found else None
 
 
 def sku_categories(session: Session, skus: set[str]) -> dict[str, set[str]]:
     """SKU -> its category code and the parent's, so a scope on 饮品 covers 咖啡 under it."""
-    if not skus:
-        return {}
-    parent = aliased(Category)
-    rows = session.execute(
-        select(Product.sku, Category.code, parent.code)
-        .join(Category, Category.id == Product.category_id)
-        .outerjoin(parent, parent.id == Category.parent_id)
-        .where(Product.sku.in_(skus))
-    ).all()
-    out: dict[str, set[str]] = {}
-    for sku, cat, par in rows:
-        out[sku] = {c for c in (cat, par) if c}
-    return out
+    return product_service.sku_categories(session, skus=skus)
 
 
 def priced_lines(

@@ -1,4 +1,4 @@
-"""Regions, cities, stores and the staff (clerks) who work in them."""
+"""Regions, cities and stores (门店, warehouses, pickup points): the chain's locations."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from omniretail.platform.db import Base, TimestampMixin
+
+# What a location is to the chain (the issue's "type"): a store the chain runs itself, a
+# franchisee's store, a warehouse (stock, no customers) or a pickup point (collection only).
+STORE_KINDS = ("direct", "franchise", "warehouse", "pickup_point")
 
 
 class Region(Base):
@@ -35,31 +39,22 @@ class Store(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(
+        String(16), default="direct", server_default="direct", index=True
+    )  # STORE_KINDS
     store_type: Mapped[str] = mapped_column(
         String(32)
-    )  # street, mall, transport_hub, community, flagship
-    city_id: Mapped[int] = mapped_column(ForeignKey("city.id"), index=True)
+    )  # the format: street, mall, transport_hub, community, flagship
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("city.id"), index=True)
+    district: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(String(256))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     opening_hours: Mapped[dict[str, str] | None] = mapped_column(
         JSON
     )  # {"mon": "09:00-22:00", ...}
+    area_m2: Mapped[float | None] = mapped_column(Float)  # sales floor area
     phone: Mapped[str | None] = mapped_column(String(32))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     opened_on: Mapped[str | None] = mapped_column(String(10))
-    city: Mapped[City] = relationship()
-
-
-class Staff(TimestampMixin, Base):
-    """A clerk or manager; clerks do 1:1 guidance through WeCom."""
-
-    __tablename__ = "staff"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(32), default="clerk")  # clerk, manager
-    store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"), index=True)
-    wecom_userid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    store: Mapped[Store | None] = relationship()
+    city: Mapped[City | None] = relationship()

@@ -63,16 +63,29 @@ def create_user(
 
 
 def ensure_user(
-    session: Session, *, username: str, password: str, role: str, display_name: str | None = None
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    store_ids: list[int] | None = None,
 ) -> User:
-    """Create the user, or reset its password and role if it exists (``omniretail demo``)."""
+    """Create the user, or reset its password, role and stores if it exists (``omniretail
+    demo``)."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         return create_user(
-            session, username=username, password=password, role=role, display_name=display_name
+            session,
+            username=username,
+            password=password,
+            role=role,
+            display_name=display_name,
+            store_ids=store_ids,
         )
     user.password_hash = hash_secret(password)
     user.role = role
+    user.store_ids = store_ids
     user.is_active = True
     session.flush()
     return user

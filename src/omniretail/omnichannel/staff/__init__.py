@@ -1,0 +1,1 @@
+"""omniretail.omnichannel.staff: store managers, cashiers and shopping guides (导购)."""

@@ -1,0 +1,72 @@
+"""A fresh demo instance (``omniretail demo``) has stores, channels, products and staff in the
+operational store, and its store manager sees the store's customers with no manual step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from omniretail.cdp.profile.models import Customer
+from omniretail.cli.main import app
+from omniretail.omnichannel.channel import service as channel_service
+from omniretail.omnichannel.product import service as product_service
+from omniretail.omnichannel.staff import service as staff_service
+from omniretail.omnichannel.store import service as store_service
+from omniretail.platform.db import session_scope
+
+
+@pytest.mark.slow
+def test_demo_instance_has_master_data_and_a_working_store_manager(
+    home: Path, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from omniretail.web.app import create_app
+
+    r = CliRunner().invoke(
+        app,
+        ["demo", "--scale", "0.01", "--seed", "7", "--world", str(tmp_path / "w"), "--no-serve"],
+    )
+    assert r.exit_code == 0, r.output
+    login = json.loads(r.output[r.output.rindex('{"url"') :].replace("\n", ""))
+    manager = login["store_manager"]
+
+    with session_scope() as s:
+        stores = store_service.list_stores(s)
+        assert len(stores) >= 20
+        assert {x.kind for x in stores} == {"direct", "franchise"}
+        assert all(x.latitude and x.city and x.region and x.opening_hours for x in stores)
+        channels = {c.code: c for c in channel_service.list_channels(s)}
+        assert len(channels) == 15
+        assert (channels["pos"].kind, channels["miniprogram"].kind, channels["tmall"].kind) == (
+            "offline",
+            "online",
+            "platform",
+        )
+        staff = staff_service.list_staff(s, store_code=manager["store_code"])
+        assert {x.role for x in staff} >= {"manager", "cashier"}
+        assert all(x.wecom_userid for x in staff)
+        assert len(product_service.list_products(s, limit=5000)) == 2000
+        assert all(p.barcode and p.category_code for p in product_service.list_products(s))
+        ids = store_service.store_ids_by_code(s)
+        mine = s.scalars(
+            select(Customer.customer_id).where(Customer.home_store_id == ids[manager["store_code"]])
+        ).all()
+        other = s.scalars(
+            select(Customer.customer_id).where(Customer.home_store_id != ids[manager["store_code"]])
+        ).first()
+    assert mine, "the demo store manager's store has customers"
+    assert other is not None
+
+    with TestClient(create_app()) as c:
+        r2 = c.post(
+            "/api/v1/auth/login",
+            json={"username": manager["username"], "password": manager["password"]},
+        )
+        assert r2.status_code == 200, r2.text
+        assert c.get(f"/api/v1/customers/{mine[0]}").status_code == 200
+        assert c.get(f"/api/v1/customers/{other}").status_code in (403, 404)
