@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from omniretail.platform import export
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
 from omniretail.web import overview
@@ -44,14 +43,9 @@ def export_chart_csv(
 ) -> Response:
     """One chart's data as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
     data = _load(principal, db, days)
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    writer = csv.DictWriter(buf, fieldnames=list(overview.CSV_COLUMNS[chart]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(overview.chart_rows(data, chart))
     suffix = f"{data.period_start}_{data.period_end}" if data.available else "empty"
-    return Response(
-        buf.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="overview-{chart}-{suffix}.csv"'},
+    return export.csv_response(  # type: ignore[no-any-return]
+        overview.chart_rows(data, chart),
+        columns=overview.CSV_COLUMNS[chart],
+        filename=f"overview-{chart}-{suffix}.csv",
     )

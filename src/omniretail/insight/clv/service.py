@@ -18,6 +18,7 @@ from omniretail.insight.clv.gammagamma import GammaGammaModel
 from omniretail.insight.clv.paretonbd import ParetoNBDModel
 from omniretail.insight.clv.summary import SummarySpec, period_days, summary_sql
 from omniretail.insight.clv.transactions import load_file, standardize
+from omniretail.platform import export
 from omniretail.platform.engine.base import AnalyticsEngine
 
 MODELS: dict[str, type[BetaGeoModel] | type[ParetoNBDModel]] = {
@@ -183,7 +184,6 @@ def write_per_customer(
     predicted: FloatArray | None,
     average_value: FloatArray | None,
 ) -> None:
-    import pyarrow.csv as pacsv
 
     cols: dict[str, Any] = {
         "customer_id": summary.customer_id,
@@ -197,5 +197,4 @@ def write_per_customer(
         cols["holdout_actual"] = summary.holdout_frequency
     if average_value is not None:
         cols["expected_average_value"] = average_value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pacsv.write_csv(pa.table(cols), path)
+    export.write_arrow_csv(pa.table(cols), path)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from omniretail.insight.kpi import dashboard
 from omniretail.insight.segment.errors import NoPublishedSnapshot
 from omniretail.insight.segment.service import run_on_published
+from omniretail.platform import export
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.console.render import render
@@ -38,14 +37,4 @@ def chart_csv(chart: str, user: ConsoleUser, db: DbSession) -> Response:
     rows: list[dict[str, Any]] = run_on_published(
         lambda e: dashboard.chart_rows(e, chart, store_codes=codes)
     )
-    buf = io.StringIO()
-    if rows:
-        fields = list(dict.fromkeys(k for r in rows for k in r))
-        writer = csv.DictWriter(buf, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    return Response(
-        content="\ufeff" + buf.getvalue(),  # BOM so Excel opens Chinese text as UTF-8
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{chart}.csv"'},
-    )
+    return export.csv_response(rows, filename=f"{chart}.csv")  # type: ignore[no-any-return]

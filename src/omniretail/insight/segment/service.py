@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pyarrow.csv as pacsv
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from omniretail.insight.segment.errors import (
 )
 from omniretail.insight.segment.models import Segment, SegmentSnapshot
 from omniretail.insight.segment.rules import CompiledRule, compile_rule, score_type
+from omniretail.platform import export
 from omniretail.platform.auth.scope import StoreScope
 from omniretail.platform.config import Settings, get_settings
 from omniretail.platform.db import utcnow
@@ -156,9 +156,7 @@ def export_members_csv(
         f"SELECT {cols} FROM {compiled.from_sql()} WHERE {compiled.where}"
         f"{_scope(store_codes)} ORDER BY t.customer_id"
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pacsv.write_csv(table, str(path))
-    return int(table.num_rows)
+    return export.write_arrow_csv(table, path)
 
 
 # -- the published snapshot for request handlers ----------------------------------------

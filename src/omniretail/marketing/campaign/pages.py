@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +23,7 @@ from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon
 from omniretail.marketing.messaging.models import Message
+from omniretail.platform import export
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.console.render import render
@@ -386,12 +385,6 @@ def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 def report_csv(code: str, user: ConsoleUser, db: DbSession) -> Response:
     service.get_campaign(db, code=code)
     report, _missing = _report(db, code)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    writer.writerows(report_rows(report))
-    return Response(
-        "\ufeff" + buf.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="campaign-{code}.csv"'},
+    return export.csv_response(  # type: ignore[no-any-return]
+        report_rows(report), columns=CSV_COLUMNS, filename=f"campaign-{code}.csv"
     )
