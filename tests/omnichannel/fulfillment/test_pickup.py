@@ -205,3 +205,17 @@ def test_rate_limit_and_reissue(session: Session) -> None:
         now=T0 + timedelta(minutes=10, seconds=1),
     )
     assert ok.ok
+
+
+def test_state_changes_reach_the_event_inbox(session: Session) -> None:
+    """The CDP's registered sink puts every change on the events path (Customer 360)."""
+    from sqlalchemy import text
+
+    world(session)
+    [f] = ful.place(session, data=order(ref="WX5", pickup_store="S1"), now=T0)
+    ful.start_picking(session, fulfilment_id=f.id, now=T0)
+    rows = session.execute(text("SELECT source, payload FROM event_inbox ORDER BY id")).all()
+    assert [r[0] for r in rows] == ["miniprogram"] * 3
+    assert '"fulfilment_picking"' in rows[-1][1]
+    ful.place(session, data=order(ref="WX5", pickup_store="S1"), now=T0)  # replay: no new event
+    assert session.execute(text("SELECT count(*) FROM event_inbox")).scalar() == 3

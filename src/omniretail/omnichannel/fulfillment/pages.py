@@ -1,0 +1,317 @@
+"""Store console for fulfilment (works on a phone): orders by state, a pick list, verify a
+pickup code or scan its QR (a scanner types the QR's content), hand over; the HQ view of the
+fulfilment KPIs per store and region; stock levels and availability. A store user sees only
+their stores."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from omniretail.omnichannel.fulfillment import codes, delivery, flow, kpi, service
+from omniretail.omnichannel.fulfillment.errors import FulfilmentError
+from omniretail.omnichannel.inventory import allocation
+from omniretail.omnichannel.inventory import service as inventory
+from omniretail.omnichannel.inventory.errors import InventoryError
+from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.platform.auth.scope import StoreScope, store_scope
+from omniretail.platform.console.csrf import CsrfProtected
+from omniretail.platform.console.locale import request_locale
+from omniretail.platform.console.render import render
+from omniretail.platform.console.session import ConsoleUser
+from omniretail.platform.errors import DomainError
+from omniretail.platform.jobs.schedule import CRON_TZ
+
+router = APIRouter(tags=["console"])
+BASE = "/omnichannel/fulfilment"
+STATE_ORDER = [
+    "allocated",
+    "picking",
+    "ready_for_pickup",
+    "packed",
+    "awaiting_rider",
+    "rider_assigned",
+    "rider_at_store",
+    "in_delivery",
+    "returning",
+    "placed",
+    "picked_up",
+    "delivered",
+    "cancelled",
+]
+
+
+def _scope(user: Any, db: DbSession) -> StoreScope:
+    return store_scope(principal_from_user(user, db))
+
+
+def _stores(db: DbSession, scope: StoreScope) -> list[Any]:
+    return [loc for loc in inventory.list_locations(db, kind="store") if scope.allows(loc.code)]
+
+
+def _when(at: datetime | None) -> str:
+    return at.astimezone(CRON_TZ).strftime("%m-%d %H:%M") if at else "—"
+
+
+def _message(request: Request, err: DomainError) -> str:
+    zh = getattr(err, "message_zh", None) or err.extra.get("message_zh")
+    return str(zh) if zh and request_locale(request).startswith("zh") else err.detail
+
+
+def _ctx(request: Request, **kw: Any) -> dict[str, Any]:
+    zh = request_locale(request).startswith("zh")
+    return {
+        "when": _when,
+        "state_label": (lambda s: flow.STATE_ZH.get(s, s))
+        if zh
+        else (lambda s: flow.STATE_EN.get(s, s)),
+        "event_label": (lambda e: flow.EVENT_ZH.get(e, e))
+        if zh
+        else (lambda e: e.replace("_", " ")),
+        "mode_label": (lambda m: flow.MODES.get(m, m)) if zh else (lambda m: m.replace("_", " ")),
+        "delivery_label": lambda c: delivery.STATUS_ZH.get(c, str(c)),
+        "zh": zh,
+        "base": BASE,
+        **kw,
+    }
+
+
+@router.get(BASE, response_class=HTMLResponse)
+def orders(
+    request: Request,
+    user: ConsoleUser,
+    db: DbSession,
+    store: str | None = None,
+    state: str | None = None,
+) -> Response:
+    scope = _scope(user, db)
+    stores = _stores(db, scope)
+    if store is not None:
+        scope.require(store)
+    codes_ = [store] if store else scope.codes()
+    every = service.list_fulfilments(db, store_codes=codes_, limit=500)
+    counts = Counter(f.state for f in every)
+    shown = [f for f in every if state is None or f.state == state]
+    tabs = [s for s in STATE_ORDER if counts.get(s)]
+    return render(
+        request,
+        "fulfilment/orders.html",
+        _ctx(
+            request,
+            stores=stores,
+            store=store,
+            state=state,
+            counts=counts,
+            tabs=tabs,
+            fulfilments=shown[:100],
+        ),
+    )
+
+
+@router.get(BASE + "/picklist", response_class=HTMLResponse)
+def picklist(request: Request, user: ConsoleUser, db: DbSession, store: str) -> Response:
+    """Everything to pick in a store now (allocated and picking orders), by SKU."""
+    _scope(user, db).require(store)
+    todo = [
+        f
+        for f in service.list_fulfilments(db, store_codes=[store], limit=500)
+        if f.state in ("allocated", "picking")
+    ]
+    by_sku: Counter[str] = Counter()
+    for f in todo:
+        for ln in f.lines:
+            by_sku[ln.sku] += ln.quantity
+    return render(
+        request,
+        "fulfilment/picklist.html",
+        _ctx(request, store=store, orders=todo, by_sku=sorted(by_sku.items())),
+    )
+
+
+@router.get(BASE + "/verify", response_class=HTMLResponse)
+def verify_form(
+    request: Request, user: ConsoleUser, db: DbSession, store: str | None = None
+) -> Response:
+    scope = _scope(user, db)
+    stores = _stores(db, scope)
+    return render(
+        request,
+        "fulfilment/verify.html",
+        _ctx(
+            request,
+            stores=stores,
+            store=store or (stores[0].code if stores else None),
+            result=None,
+            error=None,
+            terminal=f"web-{user.username}",
+        ),
+    )
+
+
+@router.post(BASE + "/verify", response_class=HTMLResponse, dependencies=[CsrfProtected])
+def verify(
+    request: Request,
+    user: ConsoleUser,
+    db: DbSession,
+    store: Annotated[str, Form()],
+    code: Annotated[str, Form()],
+    terminal: Annotated[str, Form()],
+) -> Response:
+    scope = _scope(user, db)
+    scope.require(store)
+    result, error = None, None
+    try:
+        out = codes.verify(db, store_code=store, code=code, terminal=terminal, staff=user.username)
+        if out.ok:
+            assert out.fulfilment_id is not None
+            result = service.get(db, fulfilment_id=out.fulfilment_id)
+        else:
+            db.commit()  # the failed attempt counts towards the terminal's limit
+            out.raise_for_failure()
+    except (FulfilmentError, InventoryError) as e:
+        error = _message(request, e)
+    return render(
+        request,
+        "fulfilment/verify.html",
+        _ctx(
+            request,
+            stores=_stores(db, scope),
+            store=store,
+            result=result,
+            error=error,
+            terminal=terminal,
+        ),
+        status_code=200 if error is None else 422,
+    )
+
+
+@router.get(BASE + "/kpi", response_class=HTMLResponse)
+def kpis(request: Request, user: ConsoleUser, db: DbSession) -> Response:
+    scope = _scope(user, db)
+    return render(
+        request,
+        "fulfilment/kpi.html",
+        _ctx(
+            request,
+            by_store=kpi.kpis(db, by="store", store_codes=scope.codes()),
+            by_region=kpi.kpis(db, by="region", store_codes=scope.codes()),
+        ),
+    )
+
+
+@router.get(BASE + "/{fulfilment_id}", response_class=HTMLResponse)
+def detail(
+    request: Request, fulfilment_id: int, user: ConsoleUser, db: DbSession, error: str | None = None
+) -> Response:
+    f = service.get(db, fulfilment_id=fulfilment_id)
+    _scope(user, db).require(f.store_code)
+    code = codes.current(db, fulfilment_id=f.id) if f.state == "ready_for_pickup" else None
+    return render(
+        request,
+        "fulfilment/detail.html",
+        _ctx(
+            request,
+            f=f,
+            code=code,
+            history=service.history(db, fulfilment_id=f.id),
+            error=error,
+            actions=[e for e in f.allowed if e in STAFF_EVENTS],
+        ),
+    )
+
+
+STAFF_EVENTS = ("start_picking", "mark_ready", "pack", "dispatch", "cancel")
+
+
+@router.post(BASE + "/{fulfilment_id}/do/{event}", dependencies=[CsrfProtected])
+def act(
+    request: Request, fulfilment_id: int, event: str, user: ConsoleUser, db: DbSession
+) -> Response:
+    f = service.get(db, fulfilment_id=fulfilment_id)
+    _scope(user, db).require(f.store_code)
+    try:
+        if event == "start_picking":
+            service.start_picking(db, fulfilment_id=f.id, actor=user.username)
+        elif event == "mark_ready":
+            service.mark_ready(db, fulfilment_id=f.id, actor=user.username)
+        elif event == "pack":
+            service.pack(db, fulfilment_id=f.id, actor=user.username)
+        elif event == "dispatch":
+            delivery.dispatch(db, fulfilment_id=f.id, actor=user.username)
+        elif event == "cancel":
+            service.cancel(db, fulfilment_id=f.id, reason="store", actor=user.username)
+        elif event == "reissue":
+            codes.reissue(db, fulfilment_id=f.id)
+        else:
+            return RedirectResponse(f"{BASE}/{f.id}", status_code=303)
+    except (FulfilmentError, InventoryError) as e:
+        db.rollback()
+        return detail(request, f.id, user, db, error=_message(request, e))
+    return RedirectResponse(f"{BASE}/{f.id}", status_code=303)
+
+
+@router.post(BASE + "/{fulfilment_id}/shortage", dependencies=[CsrfProtected])
+def shortage(
+    request: Request,
+    fulfilment_id: int,
+    user: ConsoleUser,
+    db: DbSession,
+    line_no: Annotated[int, Form()],
+    missing: Annotated[int, Form()],
+) -> Response:
+    f = service.get(db, fulfilment_id=fulfilment_id)
+    _scope(user, db).require(f.store_code)
+    try:
+        service.report_shortage(
+            db, fulfilment_id=f.id, line_no=line_no, missing=missing, actor=user.username
+        )
+    except (FulfilmentError, InventoryError) as e:
+        db.rollback()
+        return detail(request, f.id, user, db, error=_message(request, e))
+    return RedirectResponse(f"{BASE}/{f.id}", status_code=303)
+
+
+@router.get("/omnichannel/stock", response_class=HTMLResponse)
+def stock(
+    request: Request,
+    user: ConsoleUser,
+    db: DbSession,
+    store: str | None = None,
+    sku: str | None = None,
+) -> Response:
+    scope = _scope(user, db)
+    stores = _stores(db, scope)
+    store = store or (stores[0].code if stores else None)
+    levels, movements, avail, error = [], [], None, None
+    try:
+        if store:
+            scope.require(store)
+            levels = inventory.list_levels(db, location=store, sku=sku or None, limit=200)
+            movements = inventory.list_movements(db, location=store, sku=sku or None, limit=30)
+        if sku:
+            avail = allocation.availability(db, sku=sku)
+            avail.locations = [
+                a
+                for a in avail.locations
+                if scope.allows(inventory.scope_store_of(db, code=a.location))
+            ]
+    except InventoryError as e:
+        error = _message(request, e)
+    return render(
+        request,
+        "fulfilment/stock.html",
+        _ctx(
+            request,
+            stores=stores,
+            store=store,
+            sku=sku or "",
+            levels=levels,
+            movements=movements,
+            avail=avail,
+            error=error,
+        ),
+    )

@@ -1,0 +1,106 @@
+"""The store console (zh first): orders by state, detail with actions, verify a code or its
+QR content, the HQ KPIs, stock; a store user only sees their store."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from omniretail.omnichannel.fulfillment import codes
+from omniretail.omnichannel.fulfillment import service as ful
+from omniretail.omnichannel.fulfillment.schemas import FulfilmentCreate, OrderLineIn
+from omniretail.platform import db
+from tests.omnichannel.inventory.factories import world
+from tests.web.conftest import csrf_from
+
+
+def _order(ref: str, store: str) -> FulfilmentCreate:
+    return FulfilmentCreate(
+        order_ref=ref,
+        channel="miniprogram",
+        customer_id="C1",
+        mode="pickup",
+        pickup_store=store,
+        lines=[OrderLineIn(line_ref=f"{ref}-1", sku="SKU1", quantity=1)],
+    )
+
+
+def test_store_console_pickup(client: Any) -> None:
+    with db.session_scope() as s:
+        world(s)
+        [f] = ful.place(s, data=_order("WX1", "S1"))
+        ful.place(s, data=_order("WX2", "S2"))
+    page = client.get("/omnichannel/fulfilment?store=S1")
+    assert page.status_code == 200
+    assert "门店履约" in page.text
+    assert 'data-state="allocated"' in page.text
+    detail = client.get(f"/omnichannel/fulfilment/{f.id}")
+    token = csrf_from(detail.text)
+    assert "拣货单" in detail.text
+    for event in ("start_picking", "mark_ready"):
+        r = client.post(
+            f"/omnichannel/fulfilment/{f.id}/do/{event}",
+            data={"csrf_token": token},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+    again = client.post(
+        f"/omnichannel/fulfilment/{f.id}/do/start_picking", data={"csrf_token": token}
+    )
+    assert "不能执行" in again.text
+    detail = client.get(f"/omnichannel/fulfilment/{f.id}").text
+    code = re.search(r'data-testid="pickup-code">(\d{8})<', detail)
+    assert code is not None
+    assert "<svg" in detail
+    wrong = client.post(
+        "/omnichannel/fulfilment/verify",
+        data={"csrf_token": token, "store": "S1", "code": "11112222", "terminal": "pad-1"},
+    )
+    assert wrong.status_code == 422
+    assert "提货码错误" in wrong.text
+    ok = client.post(
+        "/omnichannel/fulfilment/verify",
+        data={
+            "csrf_token": token,
+            "store": "S1",
+            "terminal": "pad-1",
+            "code": codes.qr_content("S1", code.group(1)),
+        },
+    )
+    assert ok.status_code == 200
+    assert 'data-testid="handed-over"' in ok.text
+    kpi = client.get("/omnichannel/fulfilment/kpi").text
+    assert "自提率" in kpi
+    assert "100.0%" in kpi
+    stock = client.get("/omnichannel/stock?store=S1&sku=SKU1")
+    assert stock.status_code == 200
+    assert 'data-testid="availability"' in stock.text
+    assert client.get("/omnichannel/fulfilment/picklist?store=S2").status_code == 200
+
+
+def test_store_user_sees_only_their_store(client: Any) -> None:
+    from omniretail.omnichannel.store.models import City, Store
+    from omniretail.platform.auth import service as auth
+
+    with db.session_scope() as s:
+        world(s)
+        city = City(code="310000", name="上海", province="上海")
+        s.add(city)
+        s.flush()
+        store = Store(code="S1", name="门店A", store_type="street", city_id=city.id)
+        s.add(store)
+        s.flush()
+        auth.create_user(
+            s, username="clerk", password="clerk-pass-1", role="clerk", store_ids=[store.id]
+        )
+        [mine] = ful.place(s, data=_order("WX1", "S1"))
+        [other] = ful.place(s, data=_order("WX2", "S2"))
+    client.post("/api/v1/auth/logout")
+    r = client.post("/api/v1/auth/login", json={"username": "clerk", "password": "clerk-pass-1"})
+    assert r.status_code == 200
+    assert client.get(f"/omnichannel/fulfilment/{mine.id}").status_code == 200
+    assert client.get(f"/omnichannel/fulfilment/{other.id}").status_code == 403
+    listing = client.get("/omnichannel/fulfilment").text
+    assert "WX1" in listing
+    assert "WX2" not in listing
+    assert client.get(f"/api/v1/fulfilments/{other.id}").status_code == 403
