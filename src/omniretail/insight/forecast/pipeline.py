@@ -192,7 +192,7 @@ def daily_table(d: Demand, keys: list[Key], mean: Array, hist: Array, first_day:
             means.append(float(mean[row, week] * share[day.weekday()]))
             ks.append(float(k[r]))
     m = np.array(means)
-    cols: dict[str, Any] = {**out, "forecast": np.round(m, 4)}
+    cols: dict[str, Any] = {**out, "forecast": np.round(m, 4), "nb_size": np.array(ks)}
     for name, q in QUANTILES.items():
         cols[name] = quantiles.nb_quantile(m, np.array(ks), q)
     return pa.table(cols)

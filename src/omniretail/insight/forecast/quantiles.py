@@ -46,6 +46,6 @@ def nb_quantile(mean: Array, k: Array, q: float) -> Array:
     return out
 
 
-def sum_quantile(mean_per_period: Array, k: Array, periods: float, q: float) -> Array:
+def sum_quantile(mean_per_period: Array, k: Array, periods: Array | float, q: float) -> Array:
     """Quantile of demand summed over ``periods`` periods (fractional allowed)."""
     return nb_quantile(mean_per_period * periods, np.asarray(k) * periods, q)
