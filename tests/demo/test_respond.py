@@ -36,10 +36,10 @@ from omniretail.marketing.campaign.schemas import CampaignCreate
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon, CouponRedemption
 from omniretail.marketing.coupon.schemas import TemplateCreate
-from omniretail.marketing.messaging import config as mconfig
-from omniretail.marketing.messaging import service as messaging
 from omniretail.platform import config, db, migrate
 from omniretail.platform.db import utcnow
+from omniretail.platform.messaging import config as mconfig
+from omniretail.platform.messaging import service as messaging
 from tests.demo.instance import AFTER_RESPONSE, BUILD_STEPS, run_pipeline
 
 

@@ -72,8 +72,8 @@ def launch(code: str) -> None:
 @app.command("dispatch")
 def dispatch(limit: int = typer.Option(1000, help="Messages to send in this run.")) -> None:
     """Send due messages from the outbox through the channel adapters."""
-    from omniretail.marketing.messaging import service
     from omniretail.platform.db import session_factory
+    from omniretail.platform.messaging import service
 
     r = service.dispatch(session_factory(), limit=limit)
     _echo(

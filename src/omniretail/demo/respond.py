@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omniretail.cdp.ingest import service as ingest_service
@@ -47,12 +47,12 @@ from omniretail.marketing.coupon import redemption
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.basket import Basket, BasketLine
 from omniretail.marketing.coupon.models import Coupon
-from omniretail.marketing.messaging.models import Message
 from omniretail.platform import audit
 from omniretail.platform.auth.models import AuditLog
 from omniretail.platform.config import Settings, get_settings
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import Conflict, InvalidInput
+from omniretail.platform.messaging import service as messaging
 
 ACTION = "demo.respond"
 # The campaign report's window is [launch, launch + window_days) in local wall-clock time, the
@@ -136,16 +136,8 @@ def _members(session: Session, c: Campaign) -> dict[str, Member]:
 
 
 def _reach_and_offers(session: Session, c: Campaign, members: dict[str, Member]) -> None:
-    queued = session.scalar(
-        select(func.count()).select_from(Message).where(Message.campaign_id == c.id)
-    )
-    sent = set(
-        session.scalars(
-            select(Message.customer_id).where(
-                Message.campaign_id == c.id, Message.status.in_(("sent", "delivered"))
-            )
-        )
-    )
+    queued = sum(messaging.status_counts(session, campaign_id=c.id).values())
+    sent = messaging.reached_customers(session, campaign_id=c.id)
     if queued and not sent:
         raise MessagesNotSent(
             f"none of campaign {c.code!r}'s messages has been sent yet: run "

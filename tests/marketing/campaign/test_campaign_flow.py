@@ -19,11 +19,11 @@ from omniretail.marketing.campaign.errors import CampaignInvalid, CampaignStateE
 from omniretail.marketing.campaign.models import CampaignMember
 from omniretail.marketing.campaign.schemas import CampaignCreate
 from omniretail.marketing.coupon.models import Coupon
-from omniretail.marketing.messaging import config as mconfig
-from omniretail.marketing.messaging import service as messaging
-from omniretail.marketing.messaging.models import Message
 from omniretail.platform import db, migrate
 from omniretail.platform.engine import DuckDBEngine, publish_snapshot, work_path
+from omniretail.platform.messaging import config as mconfig
+from omniretail.platform.messaging import service as messaging
+from omniretail.platform.messaging.models import Message
 from tests.marketing.campaign.conftest import publish_with_template
 from tests.receivers import Inbox, smtp_server, webhook_receiver
 
@@ -108,7 +108,7 @@ def test_launch_delivers_measures_and_is_idempotent(instance: Session, smtp, web
     got, _ = webhook
     assert len(inbox.mails) == sum(m.channel == "email" for m in queued)
     assert len(got) == sum(m.channel == "webhook" for m in queued)
-    assert all(g["link"].startswith("http") and "/r/REACT-1:1:" in g["link"] for g in got)
+    assert all(g["link"].startswith("http") and "/r/react-1:1:" in g["link"] for g in got)
 
     # a retried launch adds nothing; a dispatch finds nothing left to send
     service.get_campaign(s, code="REACT-1").status = "completed"

@@ -20,9 +20,9 @@ from omniretail.marketing.campaign.stats import mean_effect, proportion_effect
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon
 from omniretail.marketing.coupon.schemas import TemplateCreate
-from omniretail.marketing.messaging.models import Message, MessageEvent
 from omniretail.platform import db
 from omniretail.platform.engine.duckdb import DuckDBEngine
+from omniretail.platform.messaging.models import Message, MessageEvent
 from tests.marketing.campaign.conftest import publish_with_template
 
 RUN1 = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
@@ -78,7 +78,8 @@ def _recurring(s: Session) -> Campaign:
     for run, ids in sent.items():
         for i, cid in enumerate(ids):
             m = Message(
-                key=f"RR:{run}:{cid}", campaign_id=c.id, customer_id=cid, channel="sms",
+                key=f"rr:{run}:{cid}", campaign_id=c.id, customer_id=cid, channel="sms",
+                origin_kind="campaign", origin_ref=f"RR:{run}", purpose="marketing",
                 recipient="+8613800000000", payload={}, status="sent", due_at=RUN1,
             )  # fmt: skip
             s.add(m)

@@ -23,9 +23,9 @@ from omniretail.marketing.campaign.models import CampaignMember, CampaignRun
 from omniretail.marketing.campaign.schedule import due_run, run_due_campaigns
 from omniretail.marketing.campaign.schemas import CampaignCreate
 from omniretail.marketing.coupon.models import Coupon
-from omniretail.marketing.messaging.models import Message
 from omniretail.platform import db, migrate
 from omniretail.platform.auth.models import AuditLog
+from omniretail.platform.messaging.models import Message
 from tests.marketing.campaign.conftest import publish_with_template
 
 T0 = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, outside quiet hours
@@ -125,9 +125,11 @@ def test_recurring_runs_each_get_their_own_run_holdout_and_coupons(s: Session) -
         assert per_run[(run, "holdout")] == pytest.approx(0.2 * n, abs=6)
     assert count(s, Coupon, Coupon.campaign_id == "WEEKLY:1") == r1[0]["treatment"]
     assert count(s, Coupon, Coupon.campaign_id == "WEEKLY:2") == r2[0]["treatment"]
-    keys = set(s.scalars(select(Message.key)))
-    assert any(k.startswith("WEEKLY:1:") for k in keys)
-    assert any(k.startswith("WEEKLY:2:") for k in keys)
+    refs = set(s.scalars(select(Message.origin_ref)))
+    assert {"WEEKLY:1", "WEEKLY:2"} <= refs
+    keys = set(s.scalars(select(Message.key)))  # idempotency keys are normalised (case folded)
+    assert any(k.startswith("weekly:1:") for k in keys)
+    assert any(k.startswith("weekly:2:") for k in keys)
 
 
 def test_recurring_runs_respect_contact_pressure_and_reentry(s: Session) -> None:

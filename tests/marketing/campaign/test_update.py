@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from omniretail.marketing.messaging.models import Message
 from omniretail.platform import db
 from omniretail.platform.auth.models import AuditLog
+from omniretail.platform.messaging.models import Message
 from tests.marketing.campaign.conftest import publish_with_template
 
 BASE = "/api/v1/campaigns"

@@ -22,7 +22,6 @@ from omniretail.marketing.campaign.schedule import next_run
 from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon
-from omniretail.marketing.messaging.models import Message
 from omniretail.platform import export
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
@@ -30,6 +29,7 @@ from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.db import utcnow
 from omniretail.platform.i18n import N_, _
+from omniretail.platform.messaging import service as messaging
 
 router = APIRouter(tags=["console"])
 
@@ -142,13 +142,8 @@ def _list_numbers(db: Session) -> dict[int, dict[str, int]]:
         )
     ):
         out.setdefault(int(cid), {})[arm] = int(n)
-    for mid, n in db.execute(
-        select(Message.campaign_id, func.count())
-        .where(Message.status.in_(("sent", "delivered")))
-        .group_by(Message.campaign_id)
-    ):
-        if mid is not None:
-            out.setdefault(int(mid), {})["sent"] = int(n)
+    for mid, n in messaging.sent_by_campaign(db).items():
+        out.setdefault(mid, {})["sent"] = n
     codes = {row.code: row.id for row in db.execute(select(Campaign.code, Campaign.id))}
     for code, n in db.execute(
         select(Coupon.campaign_id, func.count())

@@ -12,9 +12,24 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from omniretail.platform.messaging.policy import (  # the rules live with messaging
+    PressurePolicy,
+    next_send_time,
+    pressure_verdict,
+)
+
+__all__ = [
+    "ADDRESS_FOR",
+    "CONSENT_FOR",
+    "Assignment",
+    "PressurePolicy",
+    "assign_arms",
+    "choose_channel",
+    "next_send_time",
+    "pressure_verdict",
+]
 
 # Where a member will see a message, by the sales/contact channel they are most active in.
 MESSAGE_CHANNEL_FOR = {
@@ -112,39 +127,3 @@ def choose_channel(profile: dict[str, Any], channels: Sequence[str]) -> tuple[st
             continue
         return ch, "preferred" if ch == preferred else "fallback"
     return None, ",".join(reasons) or "no channel"
-
-
-@dataclass(frozen=True)
-class PressurePolicy:
-    """Contact-pressure rules shared by every campaign."""
-
-    max_per_week: int = 3  # marketing messages per member in 7 days, all channels
-    max_per_channel_per_day: int = 1
-    quiet_start: time = time(21, 0)
-    quiet_end: time = time(9, 0)
-    timezone: str = "Asia/Shanghai"
-
-
-def next_send_time(now: datetime, policy: PressurePolicy) -> datetime:
-    """Move a send out of quiet hours (local time) to the next allowed moment."""
-    tz = ZoneInfo(policy.timezone)
-    local = now.astimezone(tz)
-    t = local.timetz().replace(tzinfo=None)
-    if policy.quiet_start <= t or t < policy.quiet_end:
-        day = local.date() if t < policy.quiet_end else local.date() + timedelta(days=1)
-        local = datetime.combine(day, policy.quiet_end, tzinfo=tz)
-    return local.astimezone(now.tzinfo)
-
-
-def pressure_verdict(
-    *,
-    week_count: int,
-    channel_today: int,
-    policy: PressurePolicy,
-) -> str | None:
-    """Why a member may not get another message now (None = allowed)."""
-    if week_count >= policy.max_per_week:
-        return f"frequency cap: {policy.max_per_week} messages in 7 days"
-    if channel_today >= policy.max_per_channel_per_day:
-        return f"frequency cap: {policy.max_per_channel_per_day} per channel per day"
-    return None

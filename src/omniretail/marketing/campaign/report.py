@@ -29,8 +29,8 @@ from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
 from omniretail.marketing.campaign.service import get_campaign
 from omniretail.marketing.campaign.stats import mean_effect, proportion_effect
 from omniretail.marketing.coupon.models import Coupon, CouponRedemption
-from omniretail.marketing.messaging.models import Message, MessageEvent
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.messaging import service as messaging
 
 
 def _of_campaign(code: str) -> Any:
@@ -156,25 +156,11 @@ def run_breakdown(
         treat, hold = arms[n]
         start = starts[n]
         end = next((starts[k] for k in numbers[i + 1 :] if starts[k] is not None), None)
-        prefix = f"{c.code}:{n}:%"
-        sent = session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .where(
-                Message.campaign_id == c.id,
-                Message.key.like(prefix),
-                Message.status.in_(("sent", "delivered")),
-            )
-        )
-        delivered = session.scalar(
-            select(func.count())
-            .select_from(MessageEvent)
-            .join(Message, Message.id == MessageEvent.message_id)
-            .where(
-                Message.campaign_id == c.id,
-                Message.key.like(prefix),
-                MessageEvent.kind == "delivered",
-            )
+        run_ref = f"{c.code}:{n}"
+        statuses = messaging.status_counts(session, campaign_id=c.id, origin_ref=run_ref)
+        sent = statuses.get("sent", 0) + statuses.get("delivered", 0)
+        delivered = messaging.event_counts(session, campaign_id=c.id, origin_ref=run_ref).get(
+            "delivered", 0
         )
         redeemed = session.scalar(
             select(func.count())
@@ -235,21 +221,8 @@ def campaign_report(
     members = list(first.values())
     treat = [m.customer_id for m in members if m.arm == "treatment"]
     hold = [m.customer_id for m in members if m.arm == "holdout"]
-    status_counts = dict(
-        session.execute(
-            select(Message.status, func.count())
-            .where(Message.campaign_id == c.id)
-            .group_by(Message.status)
-        ).all()
-    )
-    event_counts = dict(
-        session.execute(
-            select(MessageEvent.kind, func.count())
-            .join(Message, Message.id == MessageEvent.message_id)
-            .where(Message.campaign_id == c.id)
-            .group_by(MessageEvent.kind)
-        ).all()
-    )
+    status_counts = messaging.status_counts(session, campaign_id=c.id)
+    event_counts = messaging.event_counts(session, campaign_id=c.id)
     issued = (
         session.scalar(select(func.count()).select_from(Coupon).where(_of_campaign(c.code))) or 0
     )

@@ -13,7 +13,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from omniretail.marketing.campaign import audience as audience_mod
@@ -32,13 +32,13 @@ from omniretail.marketing.campaign.models import (
 )
 from omniretail.marketing.campaign.schemas import CampaignCreate, CampaignUpdate, Schedule
 from omniretail.marketing.coupon import service as coupon_service
-from omniretail.marketing.messaging import service as messaging
-from omniretail.marketing.messaging.config import get_messaging_settings
-from omniretail.marketing.messaging.models import Message
 from omniretail.platform import audit, bulk
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import NotFound
+from omniretail.platform.keys import idempotency_key
+from omniretail.platform.messaging import service as messaging
+from omniretail.platform.messaging.schemas import MessageRequest, Origin
 
 
 def _check_templates(session: Session, codes: list[str | None]) -> None:
@@ -251,13 +251,7 @@ def cancel_campaign(session: Session, *, code: str, actor: str = "system") -> Ca
         raise CampaignStateError(
             f"campaign {code!r} is already {c.status}", field="status", state=c.status
         )
-    res = session.execute(
-        update(Message)
-        .where(Message.campaign_id == c.id, Message.status == "queued")
-        .values(status="suppressed", error=f"campaign {c.code} cancelled")
-        .execution_options(synchronize_session=False)
-    )
-    withdrawn = int(getattr(res, "rowcount", 0) or 0)
+    withdrawn = messaging.withdraw(session, campaign_id=c.id, reason=f"campaign {c.code} cancelled")
     before = c.status
     c.status = "cancelled"
     session.flush()
@@ -434,11 +428,11 @@ def launch_campaign(
     week, day = messaging.recent_counts(session, treated_ids, now=now)
     del treated_ids
     due = planning.next_send_time(now, policy)
-    click_base = get_messaging_settings().click_base_url
+    origin = Origin(kind="journey" if c.kind == "journey" else "campaign", ref=f"{code}:{run}")
     template_of = {v.get("name"): v.get("offer_template") or c.offer_template for v in variants}
     content_of = {name: _content(c, name) for name in [None, *template_of]}
     members: list[dict[str, Any]] = []
-    messages: list[dict[str, Any]] = []
+    messages: list[MessageRequest] = []
     suppressed: Counter[str] = Counter()
     to_offer: dict[str | None, list[str]] = {}
     n_treated = 0
@@ -478,27 +472,22 @@ def launch_campaign(
         )
         if a.arm == "treatment" and channel and not why:
             content = content_of.get(a.variant) or content_of[None]
-            key = f"{campaign_code}:{run}:{cid}"
             messages.append(
-                {
-                    "key": key,
-                    "campaign_id": campaign_id,
-                    "customer_id": cid,
-                    "channel": channel,
-                    "recipient": str(p.get(planning.ADDRESS_FOR.get(channel, "customer_id"))),
-                    "payload": {
-                        "title": content.get("title", c.name),
-                        "body": content.get("body", c.name),
-                        "link": f"{click_base}/r/{key}",  # tracked; redirects to content.link
-                        "target": content.get("link"),
-                        "extra": {"variant": a.variant},
-                    },
-                    "priority": priority,
-                    "status": "queued",
-                    "due_at": due,
-                    "attempts": 0,
-                    "created_at": now,
-                }
+                MessageRequest(
+                    customer_id=cid,
+                    channel=channel,
+                    recipient=str(p.get(planning.ADDRESS_FOR.get(channel, "customer_id"))),
+                    subject=content.get("title", c.name),
+                    body=content.get("body") or c.name,
+                    link=content.get("link"),  # where the tracked /r/{key} link redirects
+                    origin=origin,
+                    purpose="marketing",
+                    idempotency_key=idempotency_key(campaign_code, run, cid),
+                    priority=priority,
+                    due_at=due,
+                    campaign_id=campaign_id,
+                    extra={"variant": a.variant},
+                )
             )
     del by_id
     w1, c1 = time.perf_counter(), time.process_time()
@@ -517,7 +506,7 @@ def launch_campaign(
             coupons["issued"] += res.issued
             coupons["already_issued"] += res.already_issued
             coupons["refused"] += res.refused
-    queued = messaging.enqueue(session, messages)
+    queued = messaging.enqueue_many(session, messages, now=now)
     del messages
     c.status = "running"
     c.launched_at = c.launched_at or now

@@ -13,9 +13,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-from omniretail.marketing.messaging import service as messaging
-from omniretail.marketing.messaging.models import Message
 from omniretail.platform import bulk
+from omniretail.platform.messaging import outbox
+from omniretail.platform.messaging import service as messaging
+from omniretail.platform.messaging.models import Message
 
 NOW = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
 N = 2 * bulk.CHUNK + 1  # more than two IN lists' worth
@@ -66,7 +67,7 @@ def test_enqueue_writes_new_keys_once_with_defaults(
     rows = _rows(N)
     for r in rows:
         del r["status"]  # left to the column default
-    assert messaging.enqueue(session, rows) == N
+    assert outbox.write_rows(session, rows) == N
     session.commit()
     # on PostgreSQL the rows go by COPY and the key lookup is one statement
     assert statements.count("INSERT") == (0 if _is_pg(session) else 3)
@@ -82,30 +83,30 @@ def test_enqueue_writes_new_keys_once_with_defaults(
         assert (m.status, m.attempts, m.sent_at, m.error) == ("queued", 0, None, None)
         assert m.created_at is not None
     # a retry adds none; a batch of old and new keys adds (and counts) only the new ones
-    assert messaging.enqueue(session, rows) == 0
-    assert messaging.enqueue(session, rows[:10] + _rows(7, start=N)) == 7
+    assert outbox.write_rows(session, rows) == 0
+    assert outbox.write_rows(session, rows[:10] + _rows(7, start=N)) == 7
     session.commit()
     assert session.scalar(select(func.count()).select_from(Message)) == N + 7
-    assert messaging.enqueue(session, []) == 0
+    assert outbox.write_rows(session, []) == 0
 
 
 def test_a_new_key_twice_is_an_integrity_error_and_a_rollback_leaves_nothing(
     session: Session,
 ) -> None:
-    messaging.enqueue(session, _rows(3))
+    outbox.write_rows(session, _rows(3))
     session.commit()
     # an existing key twice is skipped twice, as before
-    assert messaging.enqueue(session, _rows(3) + _rows(3)) == 0
+    assert outbox.write_rows(session, _rows(3) + _rows(3)) == 0
     with pytest.raises(IntegrityError):
-        messaging.enqueue(session, _rows(5, start=10) + _rows(1, start=12))
+        outbox.write_rows(session, _rows(5, start=10) + _rows(1, start=12))
     session.rollback()
     # the first row's keys name the columns: a later row without one of them is refused
     rows = _rows(2, start=20)
     del rows[1]["recipient"]
     with pytest.raises(StatementError, match="'recipient', in parameter group 1"):
-        messaging.enqueue(session, rows)
+        outbox.write_rows(session, rows)
     session.rollback()
-    messaging.enqueue(session, _rows(100, start=100))
+    outbox.write_rows(session, _rows(100, start=100))
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Message)) == 3
 
@@ -117,7 +118,7 @@ def test_recent_counts_and_preemption_over_many_customers(
     rows[5]["due_at"] = NOW - timedelta(days=8)  # out of the week
     rows[6]["status"] = "failed"  # not live
     rows += _rows(N, prefix="L")  # a second message per customer
-    messaging.enqueue(session, rows)
+    outbox.write_rows(session, rows)
     session.commit()
     ids = [f"C{i:06d}" for i in range(0, N + 50)]  # 50 customers with no messages
     statements.clear()

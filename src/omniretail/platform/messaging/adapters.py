@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from omniretail.marketing.messaging.config import MessagingSettings
+from omniretail.platform.messaging.config import MessagingSettings
 
 
 class SendError(Exception):

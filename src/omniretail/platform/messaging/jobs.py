@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from omniretail.marketing.messaging import service
 from omniretail.platform.i18n import N_
 from omniretail.platform.jobs import JobContext, job
+from omniretail.platform.messaging import service
 
 BATCH = 500
 BUDGET_S = 300.0  # then leave the rest to the next tick (other jobs wait behind this one)
