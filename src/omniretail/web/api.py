@@ -17,7 +17,11 @@ router = APIRouter(prefix="/overview", tags=["overview"])
 
 Days = Annotated[
     int,
-    Query(description="period length in days, ending on the last day with orders (0 = all)"),
+    Query(
+        ge=0,
+        le=3660,
+        description="period length in days, ending on the last day with orders (0 = all)",
+    ),
 ]
 Chart = Literal["sales_by_day", "by_channel", "by_province", "stores"]
 

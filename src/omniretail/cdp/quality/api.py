@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from omniretail.cdp.quality import service
 from omniretail.cdp.quality.schemas import QuarantineFix, QuarantineRead
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.bounds import DB_ID_MAX, DbId
 
 router = APIRouter(prefix="/quality", tags=["quality"])
 
@@ -28,8 +29,8 @@ def quarantine_list(
     source: str | None = None,
     status: str | None = None,
     reason: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=DB_ID_MAX),
 ) -> list[QuarantineRead]:
     principal.require("admin")
     recs = service.list_quarantine(
@@ -39,14 +40,14 @@ def quarantine_list(
 
 
 @router.get("/quarantine/{record_id}", summary="One quarantined record")
-def quarantine_show(record_id: int, db: DbSession, principal: ApiPrincipal) -> QuarantineRead:
+def quarantine_show(record_id: DbId, db: DbSession, principal: ApiPrincipal) -> QuarantineRead:
     principal.require("admin")
     return QuarantineRead(**service.record_dict(service.get_record(db, record_id=record_id)))
 
 
 @router.patch("/quarantine/{record_id}", summary="Fix a quarantined raw row (then reprocess)")
 def quarantine_fix(
-    record_id: int, body: QuarantineFix, db: DbSession, principal: ApiPrincipal
+    record_id: DbId, body: QuarantineFix, db: DbSession, principal: ApiPrincipal
 ) -> QuarantineRead:
     principal.require("admin")
     rec = service.fix_record(

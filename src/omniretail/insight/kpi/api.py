@@ -43,7 +43,7 @@ def summary(principal: ApiPrincipal, marketing_cost: float | None = None) -> dic
 
 
 @router.get("/cohorts")
-def cohorts(principal: ApiPrincipal, months: int = 12) -> list[dict[str, Any]]:
+def cohorts(principal: ApiPrincipal, months: int = Query(12, ge=1, le=120)) -> list[dict[str, Any]]:
     principal.require("read")
     rows: list[dict[str, Any]] = run_on_published(lambda e: service.cohorts(e, months=months))
     return rows
@@ -58,7 +58,10 @@ def provinces(principal: ApiPrincipal) -> list[dict[str, Any]]:
 
 @router.get("/basket")
 def basket_rules(
-    principal: ApiPrincipal, level: str = "category", by: str = "lift", limit: int = 50
+    principal: ApiPrincipal,
+    level: str = "category",
+    by: str = "lift",
+    limit: int = Query(50, ge=1, le=500),
 ) -> list[dict[str, Any]]:
     principal.require("read")
     rows: list[dict[str, Any]] = run_on_published(

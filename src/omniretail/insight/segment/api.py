@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from omniretail.insight.segment import service
@@ -20,6 +20,7 @@ from omniretail.insight.segment.schemas import (
 from omniretail.insight.tag.service import dormant_members
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.bounds import DbId
 
 router = APIRouter(prefix="/segments", tags=["segments"])
 
@@ -36,7 +37,9 @@ def preview(body: SegmentPreview, db: DbSession, principal: ApiPrincipal) -> dic
 
 
 @router.get("/dormant")
-def dormant(db: DbSession, principal: ApiPrincipal, limit: int = 200) -> list[dict[str, Any]]:
+def dormant(
+    db: DbSession, principal: ApiPrincipal, limit: int = Query(200, ge=1, le=5000)
+) -> list[dict[str, Any]]:
     """Dormant members for reactivation, most valuable first."""
     principal.require("read")
     codes = store_scope(principal).codes()
@@ -67,13 +70,13 @@ def create(body: SegmentCreate, db: DbSession, principal: ApiPrincipal) -> Any:
 
 
 @router.get("/{segment_id}", response_model=SegmentRead)
-def read(segment_id: int, db: DbSession, principal: ApiPrincipal) -> Any:
+def read(segment_id: DbId, db: DbSession, principal: ApiPrincipal) -> Any:
     principal.require("read")
     return _visible(db, principal, segment_id)
 
 
 @router.delete("/{segment_id}", status_code=204)
-def delete(segment_id: int, db: DbSession, principal: ApiPrincipal) -> Response:
+def delete(segment_id: DbId, db: DbSession, principal: ApiPrincipal) -> Response:
     principal.require("write")
     _visible(db, principal, segment_id)
     service.delete_segment(db, segment_id)
@@ -81,14 +84,14 @@ def delete(segment_id: int, db: DbSession, principal: ApiPrincipal) -> Response:
 
 
 @router.get("/{segment_id}/snapshots", response_model=list[SnapshotRead])
-def snapshots(segment_id: int, db: DbSession, principal: ApiPrincipal) -> list[Any]:
+def snapshots(segment_id: DbId, db: DbSession, principal: ApiPrincipal) -> list[Any]:
     principal.require("read")
     _visible(db, principal, segment_id)
     return list(service.snapshots(db, segment_id))
 
 
 @router.get("/{segment_id}/export.csv")
-def export_csv(segment_id: int, db: DbSession, principal: ApiPrincipal) -> Response:
+def export_csv(segment_id: DbId, db: DbSession, principal: ApiPrincipal) -> Response:
     """Current members of a saved segment as CSV (from the published snapshot)."""
     principal.require("read")
     seg = _visible(db, principal, segment_id)

@@ -15,7 +15,7 @@ SCHEDULE_TZ = ZoneInfo(PressurePolicy().timezone)  # a time without offset is lo
 
 class Variant(BaseModel):
     name: str = Field(min_length=1, max_length=32)
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = Field(default=1.0, gt=0, le=1000)
     offer_template: str | None = None
     content: dict[str, Any] | None = None
 

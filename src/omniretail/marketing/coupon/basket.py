@@ -6,13 +6,17 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from omniretail.platform.bounds import DB_ID_MAX
+
 
 class BasketLine(BaseModel):
     sku: str = Field(min_length=1, max_length=32)
     quantity: int = Field(gt=0, le=10_000)
     unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
     category_code: str | None = None  # looked up from the product table when missing
-    team_buy_group_id: int | None = None  # the line is bought as part of a 拼团 group
+    team_buy_group_id: int | None = Field(
+        default=None, ge=1, le=DB_ID_MAX
+    )  # the line is bought as part of a 拼团 group
 
 
 class Basket(BaseModel):

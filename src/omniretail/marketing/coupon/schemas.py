@@ -6,9 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from omniretail.marketing.coupon.basket import Basket
+from omniretail.platform.bounds import Instant
+
+MAX_COUNT = 1_000_000_000  # coupons of one template
 
 Kind = Literal["percent_off", "amount_off", "spend_save", "free_gift", "free_shipping", "exchange"]
 
@@ -36,17 +39,17 @@ class TemplateCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = Field(min_length=1, max_length=128)
-    name_en: str | None = None
+    name_en: str | None = Field(default=None, max_length=128)
     kind: Kind
     rules: dict[str, Any] = {}
     scope: Scope = Scope()
     min_spend: Decimal = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=2)
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    valid_from: Instant | None = None
+    valid_until: Instant | None = None
     valid_days: int | None = Field(default=None, gt=0, le=3650)
-    total_limit: int | None = Field(default=None, gt=0)
-    per_customer_limit: int | None = Field(default=None, gt=0)
-    redeem_limit: int | None = Field(default=None, gt=0)
+    total_limit: int | None = Field(default=None, gt=0, le=MAX_COUNT)
+    per_customer_limit: int | None = Field(default=None, gt=0, le=10_000)
+    redeem_limit: int | None = Field(default=None, gt=0, le=MAX_COUNT)
     exclusive: bool = False
     stack_group: str | None = None
     stack_with_promotions: bool = True

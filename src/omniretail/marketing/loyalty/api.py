@@ -23,6 +23,7 @@ from omniretail.marketing.loyalty.schemas import (
     TierRead,
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.bounds import DB_ID_MAX, BusinessDate
 
 router = APIRouter(prefix="/loyalty", tags=["loyalty"])
 
@@ -121,7 +122,7 @@ def entries(
     db: DbSession,
     who: ApiPrincipal,
     limit: int = Query(200, gt=0, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=DB_ID_MAX),
 ) -> list[Any]:
     who.require("read")
     return committed(db, service.entries(db, customer_id=customer_id, limit=limit, offset=offset))
@@ -141,7 +142,7 @@ def review_tiers(db: DbSession, who: ApiPrincipal) -> dict[str, int]:
 
 @router.post("/jobs/birthday-coupons", response_model=list[BatchResult])
 def birthday_coupons(
-    db: DbSession, who: ApiPrincipal, today: date | None = None
+    db: DbSession, who: ApiPrincipal, today: BusinessDate | None = None
 ) -> list[BatchResult]:
     who.require("write")
     day = today or date.today()  # noqa: DTZ011

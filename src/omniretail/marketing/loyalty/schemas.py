@@ -6,7 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from omniretail.platform.bounds import PastInstant
+
+MAX_POINTS = 100_000_000  # one movement of points; a balance of 10^8 points is ¥1M of spend
 
 
 class EntryRead(BaseModel):
@@ -39,18 +43,18 @@ class EarnIn(BaseModel):
     source: str = Field(min_length=1, max_length=32, description="channel code, e.g. pos")
     order_id: str = Field(min_length=1, max_length=64)
     amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
-    occurred_at: AwareDatetime
+    occurred_at: PastInstant
 
 
 class RedeemIn(BaseModel):
     customer_id: str = Field(min_length=1, max_length=32)
-    points: int = Field(gt=0)
+    points: int = Field(gt=0, le=MAX_POINTS)
     ref: str = Field(min_length=1, max_length=96, description="redemption id (idempotency key)")
 
 
 class AdjustIn(BaseModel):
     customer_id: str = Field(min_length=1, max_length=32)
-    points: int
+    points: int = Field(ge=-MAX_POINTS, le=MAX_POINTS, description="not 0")
     ref: str = Field(min_length=1, max_length=96)
     note: str = Field(min_length=1, max_length=256)
 
@@ -66,15 +70,19 @@ class ReverseIn(BaseModel):
 class TierCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=16)
-    name: str
-    name_en: str | None = None
-    rank: int = Field(ge=0)
-    min_points: int = Field(default=0, ge=0)
-    min_spend: Decimal | None = Field(default=None, ge=0)
-    window_days: int = Field(default=365, gt=0)
-    earn_multiplier: Decimal = Field(default=Decimal("1"), gt=0)
-    birthday_multiplier: Decimal = Field(default=Decimal("2"), ge=1)
-    birthday_coupon_template: str | None = None
+    name: str = Field(min_length=1, max_length=64)
+    name_en: str | None = Field(default=None, max_length=64)
+    rank: int = Field(ge=0, le=100)
+    min_points: int = Field(default=0, ge=0, le=MAX_POINTS)
+    min_spend: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    window_days: int = Field(default=365, gt=0, le=3660, description="at most ten years")
+    earn_multiplier: Decimal = Field(
+        default=Decimal("1"), gt=0, le=100, max_digits=6, decimal_places=2
+    )
+    birthday_multiplier: Decimal = Field(
+        default=Decimal("2"), ge=1, le=100, max_digits=6, decimal_places=2
+    )
+    birthday_coupon_template: str | None = Field(default=None, max_length=64)
     benefits: list[Any] = []
 
 

@@ -20,6 +20,7 @@ from omniretail.marketing.promotion.schemas import (
     TeamRead,
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.bounds import DbId
 from omniretail.platform.db import utcnow
 
 router = APIRouter(prefix="/promotions", tags=["promotions"])
@@ -65,7 +66,7 @@ def close_expired(db: DbSession, who: ApiPrincipal) -> dict[str, int]:
 
 
 @router.post("/teams/{group_id}/members", response_model=TeamRead)
-def join_team(group_id: int, body: TeamOpenIn, db: DbSession, who: ApiPrincipal) -> Any:
+def join_team(group_id: DbId, body: TeamOpenIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
     return committed(
         db,

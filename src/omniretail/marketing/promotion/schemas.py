@@ -6,10 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from omniretail.marketing.coupon.basket import Basket
 from omniretail.marketing.coupon.schemas import Scope
+from omniretail.platform.bounds import Instant
 
 
 class PromotionCreate(BaseModel):
@@ -20,10 +21,10 @@ class PromotionCreate(BaseModel):
     kind: Literal["flash_sale", "bundle", "team_buy", "holiday"]
     rules: dict[str, Any]
     scope: Scope = Scope()
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    priority: int = 0
-    stock_cap: int | None = Field(default=None, gt=0)
+    starts_at: Instant
+    ends_at: Instant
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    stock_cap: int | None = Field(default=None, gt=0, le=100_000_000)
     stack_with_coupons: bool = True
 
     @model_validator(mode="after")

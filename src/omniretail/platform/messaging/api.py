@@ -3,10 +3,11 @@ click redirect (``GET /r/{key}``) and dispatching the outbox on demand."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
 
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.bounds import DbId
 from omniretail.platform.db import session_factory
 from omniretail.platform.messaging import service
 from omniretail.platform.messaging.schemas import (
@@ -36,7 +37,7 @@ def by_key(key: str, db: DbSession, principal: ApiPrincipal) -> MessageRead:
 
 @router.post("/{message_id}/events", response_model=ReceiptRead)
 def receipt(
-    message_id: int, body: ReceiptIn, db: DbSession, principal: ApiPrincipal
+    message_id: DbId, body: ReceiptIn, db: DbSession, principal: ApiPrincipal
 ) -> ReceiptRead:
     principal.require("write")
     created = service.record_event(db, message_id=message_id, kind=body.kind, detail=body.detail)
@@ -44,7 +45,7 @@ def receipt(
 
 
 @router.post("/dispatch", response_model=DispatchRead)
-def dispatch(principal: ApiPrincipal, limit: int = 500) -> DispatchRead:
+def dispatch(principal: ApiPrincipal, limit: int = Query(500, ge=1, le=10_000)) -> DispatchRead:
     principal.require("write")
     r = service.dispatch(session_factory(), limit=limit)
     return DispatchRead(
