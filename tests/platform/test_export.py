@@ -53,3 +53,11 @@ def test_arrow_tables_are_neutralised_for_bulk_csv(tmp_path: Path) -> None:
     rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert [r["tag"] for r in rows] == ["'=1+2", "-7", "ok"]
     assert [r["v"] for r in rows] == ["-1", "2", "3"]
+
+
+def test_appended_rows_are_neutralised(tmp_path: Path) -> None:
+    out = tmp_path / "messages.csv"
+    export.append_csv_row(out, ["key", "body"], ["k1", "=1+2"])
+    export.append_csv_row(out, ["key", "body"], ["k2", "hello"])
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert [r["body"] for r in rows] == ["'=1+2", "hello"]

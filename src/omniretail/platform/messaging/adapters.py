@@ -7,7 +7,6 @@ recognised downstream too.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import json
@@ -22,6 +21,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from omniretail.platform import export
 from omniretail.platform.messaging.config import MessagingSettings
 
 
@@ -349,12 +349,9 @@ class FileExportAdapter(ChannelAdapter):
         )
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"messages-{time.strftime('%Y%m%d')}.csv"
-        new = not path.exists()
-        with path.open("a", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            if new:
-                w.writerow(["message_key", "customer_id", "recipient", "title", "body", "link"])
-            w.writerow(
-                [msg.key, msg.customer_id, msg.recipient, msg.title, msg.body, msg.link or ""]
-            )
+        export.append_csv_row(  # message text is neutralised like every export
+            path,
+            ["message_key", "customer_id", "recipient", "title", "body", "link"],
+            [msg.key, msg.customer_id, msg.recipient, msg.title, msg.body, msg.link or ""],
+        )
         return f"{path.name}:{msg.key}"
