@@ -8,6 +8,7 @@ console.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -70,6 +71,9 @@ def demo(
         engine.close()
     publish_snapshot(settings)
 
+    console.print("building stock and fulfilment (rider service on loopback) …")
+    console.print(f"  {_operations(seed)}")
+
     password = secrets.token_urlsafe(12)
     with session_scope() as session:
         auth_service.ensure_user(
@@ -93,6 +97,24 @@ def demo(
         from omniretail.cli.core import serve as serve_cmd
 
         serve_cmd(host=host, port=port, workers=1)
+
+
+def _operations(seed: int) -> dict[str, int]:
+    """Stock levels and movements, online orders in every fulfilment mode, returns; the
+    simulated rider service runs on loopback for this process (the console's deliveries)."""
+    from omniretail.demo import operations
+    from omniretail.omnichannel.fulfillment import rider
+    from omniretail.platform.db import session_scope
+
+    url = os.environ.get("OMNIRETAIL_RIDER_URL")
+    if not url:
+        url = _RIDER.enter_context(rider.running())
+        os.environ["OMNIRETAIL_RIDER_URL"] = url
+    with session_scope() as session:
+        return operations.build(session, seed=seed, rider_url=url)
+
+
+_RIDER = contextlib.ExitStack()  # the rider service lives as long as the demo process
 
 
 def _demo_store_manager(session: Session) -> dict[str, str] | None:

@@ -303,3 +303,15 @@ def customers_by_home_store(session: Session) -> dict[int, int]:
         .group_by(Customer.home_store_id)
     ).all()
     return {int(sid): int(n) for sid, n in rows if sid is not None}
+
+
+def sample_customer_ids(session: Session, *, limit: int = 100) -> list[str]:
+    """The first ``limit`` active customers' ids (demo data and smoke checks)."""
+    return list(
+        session.scalars(
+            select(Customer.customer_id)
+            .where(Customer.status == "active")
+            .order_by(Customer.id)
+            .limit(limit)
+        )
+    )

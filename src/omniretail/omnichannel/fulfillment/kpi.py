@@ -1,6 +1,7 @@
-"""Fulfilment KPIs per store and per region: pickup rate (collected / pickups made ready),
-no-show rate (not collected within the hold / made ready), median minutes from order to ready,
-and on-time delivery (delivered by the promised time / delivered)."""
+"""Fulfilment KPIs per store and per region: pickup rate (collected / pickups whose outcome is
+known: collected or not collected within the hold), no-show rate (not collected / the same),
+median minutes from order to ready, and on-time delivery (delivered by the promised time /
+delivered)."""
 
 from __future__ import annotations
 
@@ -60,8 +61,8 @@ def kpis(
             pickups=a.pickups,
             picked_up=a.picked_up,
             no_shows=a.no_shows,
-            pickup_rate=round(a.picked_up / a.ready, 4) if a.ready else None,
-            no_show_rate=round(a.no_shows / a.ready, 4) if a.ready else None,
+            pickup_rate=round(a.picked_up / a.decided, 4) if a.decided else None,
+            no_show_rate=round(a.no_shows / a.decided, 4) if a.decided else None,
             median_minutes_to_ready=round(statistics.median(a.minutes), 1) if a.minutes else None,
             deliveries=a.deliveries,
             delivered=a.delivered,
@@ -82,3 +83,8 @@ class _Acc:
     delivered: int = 0
     on_time: int = 0
     minutes: list[float] = field(default_factory=list)
+
+    @property
+    def decided(self) -> int:
+        """Pickups whose outcome is known: collected or not collected within the hold."""
+        return self.picked_up + self.no_shows

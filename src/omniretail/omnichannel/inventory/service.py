@@ -47,6 +47,7 @@ from omniretail.omnichannel.inventory.schemas import (
     ReservationLine,
     ReservationRead,
 )
+from omniretail.omnichannel.store.schemas import StoreRead
 from omniretail.platform.db import utcnow
 from omniretail.platform.keys import normalize_key
 
@@ -63,6 +64,7 @@ __all__ = [
     "scope_store_of",
     "list_movements",
     "receive",
+    "receive_many",
     "register_item",
     "register_location",
     "release",
@@ -70,6 +72,7 @@ __all__ = [
     "reserve",
     "return_stock",
     "sell",
+    "sync_locations",
     "set_channel_policy",
     "set_safety_stock",
     "transfer",
@@ -144,6 +147,8 @@ def set_channel_policy(session: Session, *, data: ChannelPolicyIn) -> None:
 
 def _location(session: Session, code: str) -> StockLocation:
     row = session.scalar(select(StockLocation).where(StockLocation.code == code))
+    if row is None:
+        row = _location_from_master(session, code)
     if row is None or not row.is_active:
         raise UnknownLocation(code)
     return row
@@ -152,8 +157,76 @@ def _location(session: Session, code: str) -> StockLocation:
 def _item(session: Session, sku: str) -> StockItem:
     row = session.scalar(select(StockItem).where(StockItem.sku == sku))
     if row is None:
-        raise UnknownSku(sku)
+        from omniretail.omnichannel.product import service as product_service
+        from omniretail.omnichannel.product.errors import UnknownProduct
+
+        try:
+            product = product_service.get_product(session, sku=sku)
+        except UnknownProduct:
+            raise UnknownSku(sku) from None
+        register_item(session, sku=product.sku, name=product.name)
+        row = session.scalar(select(StockItem).where(StockItem.sku == sku))
+        assert row is not None
     return row
+
+
+def location_from_store(store: StoreRead) -> LocationCreate:
+    """The stock location of a store, warehouse or pickup point of the store master."""
+    return LocationCreate(
+        code=store.code,
+        name=store.name,
+        kind="warehouse" if store.kind == "warehouse" else "store",
+        store_code=store.code,
+        region=store.region,
+        city=store.city,
+        latitude=store.latitude,
+        longitude=store.longitude,
+        franchise=store.kind == "franchise",
+        pickup=store.kind != "warehouse",
+        priority=10 if store.kind == "warehouse" else 100,
+        is_active=store.is_active,
+    )
+
+
+def _location_from_master(session: Session, code: str) -> StockLocation | None:
+    from omniretail.omnichannel.store import service as store_service
+    from omniretail.omnichannel.store.errors import UnknownStore
+
+    try:
+        store = store_service.get_store(session, code=code)
+    except UnknownStore:
+        return None
+    register_location(session, data=location_from_store(store))
+    return session.scalar(select(StockLocation).where(StockLocation.code == code))
+
+
+def sync_locations(session: Session) -> int:
+    """Every store, warehouse and pickup point of the store master as a stock location
+    (names, places and kinds refreshed; priorities and radii kept); returns how many."""
+    from omniretail.omnichannel.store import service as store_service
+
+    n = 0
+    for store in store_service.list_stores(session, active_only=False):
+        data = location_from_store(store)
+        row = session.scalar(select(StockLocation).where(StockLocation.code == store.code))
+        if row is None:
+            session.add(StockLocation(**data.model_dump()))
+        else:
+            for name in (
+                "name",
+                "kind",
+                "store_code",
+                "region",
+                "city",
+                "latitude",
+                "longitude",
+                "franchise",
+                "is_active",
+            ):
+                setattr(row, name, getattr(data, name))
+        n += 1
+    session.flush()
+    return n
 
 
 def _positive(quantity: int, field: str = "quantity") -> int:
@@ -400,6 +473,29 @@ def receive(
         note=None,
         now=now,
     )
+
+
+def receive_many(
+    session: Session,
+    *,
+    rows: Sequence[tuple[str, str, int]],
+    ref: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Receive many (location, SKU, quantity) at once — an initial load or a delivery note:
+    the same receipt movements as :func:`receive`, with every level locked in one statement."""
+    at = now or utcnow()
+    locs = {r[0]: _location(session, r[0]) for r in rows}
+    items = {r[1]: _item(session, r[1]) for r in rows}
+    ids = {}
+    for loc_code, sku, qty in rows:
+        _positive(qty)
+        ids[(loc_code, sku)] = _level_id(session, locs[loc_code], items[sku], create=True)
+    levels = _lock_levels(session, ids.values())
+    for loc_code, sku, qty in rows:
+        _move(session, levels[ids[(loc_code, sku)]], "receipt", d_on_hand=qty, ref=ref, now=at)
+    session.flush()
+    return len(rows)
 
 
 def sell(

@@ -1,0 +1,276 @@
+"""Stock and fulfilment of the demo world, built in the operational store after the pipeline:
+stock levels and movements per store and warehouse, online orders in every fulfilment mode and
+state (some not collected, some partly unavailable, some returned in another channel), and
+deliveries through the simulated rider service, so the console pages show real states.
+
+Everything goes through the services (the ledger stays equal to its levels), at fixed seeds."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session
+
+from omniretail.cdp.profile import service as profile_service
+from omniretail.omnichannel.fulfillment import codes, delivery, returns
+from omniretail.omnichannel.fulfillment import service as ful
+from omniretail.omnichannel.fulfillment.errors import FulfilmentError
+from omniretail.omnichannel.fulfillment.schemas import (
+    Address,
+    FulfilmentCreate,
+    OrderLineIn,
+    ReturnCreate,
+    ReturnLineIn,
+)
+from omniretail.omnichannel.inventory import service as inventory
+from omniretail.omnichannel.inventory.errors import InventoryError
+from omniretail.omnichannel.product import service as product_service
+from omniretail.platform.db import utcnow
+
+N_SKUS = 30
+
+
+def build(
+    session: Session,
+    *,
+    seed: int = 42,
+    rider_url: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    rng = random.Random(seed)
+    at = now or utcnow()
+    if ful.list_fulfilments(session, limit=1):
+        return {}  # built already (the demo re-runs)
+    inventory.sync_locations(session)
+    locs = [loc for loc in inventory.list_locations(session) if loc.latitude is not None]
+    stores = [loc for loc in locs if loc.kind == "store" and loc.pickup]
+    houses = [loc for loc in locs if loc.kind == "warehouse"]
+    products = product_service.list_products(session, limit=N_SKUS)
+    if not stores or not products:
+        return {}
+    skus = [p.sku for p in products]
+    price = {p.sku: p.price_fen for p in products}
+    # stock: warehouses deep, stores a few of each (some out of stock)
+    rows = [(w.code, sku, rng.randint(150, 400)) for w in houses for sku in skus]
+    for s in stores:
+        for sku in skus:
+            q = rng.choice([0, 0, 2, 3, 5, 8, 12, 20])
+            if q:
+                rows.append((s.code, sku, q))
+    inventory.receive_many(session, rows=rows, ref="demo:opening", now=at - timedelta(days=7))
+    stats: dict[str, int] = {"stock_rows": len(rows)}
+    for i in range(min(300, len(stores) * 2)):  # counter sales and a few transfers
+        s, sku = rng.choice(stores), rng.choice(skus)
+        try:
+            inventory.sell(
+                session,
+                location=s.code,
+                sku=sku,
+                quantity=1,
+                key=f"demo:pos:{i}",
+                now=at - timedelta(hours=rng.randint(1, 140)),
+            )
+        except InventoryError:
+            continue
+    for i in range(min(20, len(houses) * 20)):
+        w, s, sku = rng.choice(houses), rng.choice(stores), rng.choice(skus)
+        inventory.transfer(
+            session,
+            from_location=w.code,
+            to_location=s.code,
+            sku=sku,
+            quantity=rng.randint(5, 15),
+            key=f"demo:transfer:{i}",
+            now=at - timedelta(days=rng.randint(1, 6)),
+        )
+    customers = profile_service.sample_customer_ids(session, limit=200) or [
+        f"DEMO{i:04d}" for i in range(200)
+    ]
+    n = 0
+
+    def place(mode: str, store: Any, minutes_ago: int, lines: int = 2, **kw: Any) -> Any:
+        nonlocal n
+        n += 1
+        stocked = [
+            sku
+            for sku in skus
+            if inventory.get_level(session, location=store.code, sku=sku).available > 2
+        ]
+        chosen = rng.sample(stocked or skus, k=min(lines, len(stocked or skus)))
+        data = FulfilmentCreate(
+            order_ref=f"WX{at:%y%m%d}{n:04d}",
+            channel="miniprogram",
+            customer_id=rng.choice(customers),
+            mode=mode,
+            tender="wechat",
+            lines=[
+                OrderLineIn(
+                    line_ref=f"{n}-{i}",
+                    sku=sku,
+                    quantity=rng.randint(1, 2),
+                    unit_price_fen=price[sku],
+                )
+                for i, sku in enumerate(chosen)
+            ],
+            address=Address(
+                latitude=store.latitude + rng.uniform(-0.02, 0.02),
+                longitude=store.longitude + rng.uniform(-0.02, 0.02),
+                text="演示地址",
+            ),
+            **kw,
+        )
+        try:
+            return ful.place(session, data=data, now=at - timedelta(minutes=minutes_ago))[0]
+        except (FulfilmentError, InventoryError):
+            return None
+
+    def advance(f: Any, steps: list[str], minutes_ago: int) -> None:
+        t = at - timedelta(minutes=minutes_ago)
+        for step in steps:
+            if step == "start_picking":
+                ful.start_picking(session, fulfilment_id=f.id, actor="demo", now=t)
+            elif step == "mark_ready":
+                ful.mark_ready(session, fulfilment_id=f.id, actor="demo", now=t)
+            elif step == "pack":
+                ful.pack(session, fulfilment_id=f.id, actor="demo", now=t)
+            t += timedelta(minutes=rng.randint(8, 35))
+
+    pickups = [
+        place("pickup", rng.choice(stores), rng.randint(30, 600), pickup_store=None)
+        for _ in range(48)
+    ]
+    pickups = [f for f in pickups if f is not None]
+    picked: list[Any] = []
+    for i, f in enumerate(pickups):
+        kind = i % 8
+        if kind in (0, 1):
+            continue  # allocated, waiting for the store
+        if kind == 2:
+            advance(f, ["start_picking"], 40)
+        elif kind in (3, 4):
+            advance(f, ["start_picking", "mark_ready"], 120)
+        elif kind in (5, 6):
+            advance(f, ["start_picking", "mark_ready"], 300)
+            code = codes.current(session, fulfilment_id=f.id)
+            if (
+                code is not None
+                and codes.verify(
+                    session,
+                    store_code=f.store_code,
+                    code=code.code,
+                    terminal="demo-pad",
+                    staff="demo",
+                    now=at - timedelta(minutes=rng.randint(10, 100)),
+                ).ok
+            ):
+                picked.append(f)
+        else:  # made ready four days ago, never collected
+            ful.start_picking(session, fulfilment_id=f.id, now=at - timedelta(days=4, hours=1))
+            ful.mark_ready(session, fulfilment_id=f.id, now=at - timedelta(days=4))
+    stats["no_shows"] = ful.expire_uncollected(session, now=at)
+    short = 0
+    for f in pickups[1::8][:4]:  # partly unavailable: reallocated or refunded
+        ful.start_picking(session, fulfilment_id=f.id, now=at - timedelta(minutes=20))
+        try:
+            ful.report_shortage(
+                session,
+                fulfilment_id=f.id,
+                line_no=0,
+                missing=1,
+                actor="demo",
+                now=at - timedelta(minutes=15),
+            )
+            short += 1
+        except (FulfilmentError, InventoryError):
+            continue
+    stats.update(pickups=len(pickups), picked_up=len(picked), shortages=short)
+    # returns in another channel: bought on Tmall, returned in a store; a pickup returned
+    # at a different store than it was collected in
+    for i in range(6):
+        s = rng.choice(stores)
+        sku = rng.choice(skus)
+        ref = f"TM{at:%y%m%d}{i:04d}"
+        returns.record_sale(
+            session,
+            order_ref=ref,
+            channel="tmall",
+            customer_id=rng.choice(customers),
+            tender="alipay",
+            lines=[(f"{ref}-1", sku, 2, price[sku])],
+        )
+        if i % 2 == 0:
+            returns.create_return(
+                session,
+                data=ReturnCreate(
+                    key=f"demo-rma-tm-{i}",
+                    order_ref=ref,
+                    channel="pos",
+                    receiving_store=s.code,
+                    lines=[
+                        ReturnLineIn(
+                            line_ref=f"{ref}-1", quantity=1, damaged=i % 4 // 2, reason="quality"
+                        )
+                    ],
+                ),
+                now=at - timedelta(hours=i),
+            )
+    for i, f in enumerate(picked[:3]):
+        other = rng.choice([s for s in stores if s.code != f.store_code] or stores)
+        ln = f.lines[0]
+        returns.create_return(
+            session,
+            data=ReturnCreate(
+                key=f"demo-rma-{f.id}",
+                order_ref=f.order_ref,
+                channel="pos",
+                receiving_store=other.code,
+                lines=[ReturnLineIn(line_ref=ln.line_ref, quantity=1, reason="changed_mind")],
+            ),
+            now=at - timedelta(minutes=30 + i),
+        )
+    stats["returns"] = len(returns.list_returns(session))
+    if rider_url:
+        stats.update(_deliveries(session, rng, stores, place, advance, rider_url, at))
+    return stats
+
+
+def _deliveries(
+    session: Session,
+    rng: random.Random,
+    stores: list[Any],
+    place: Any,
+    advance: Any,
+    rider_url: str,
+    at: datetime,
+) -> dict[str, int]:
+    """Same-city orders dispatched in three waves on the rider service's clock: delivered,
+    on the way, waiting for a rider; one refused by the customer and brought back."""
+    out = {"deliveries": 0}
+    waves = [(55, 40), (15, 13), (2, 2)]  # (dispatched minutes ago, then advance the sim)
+    for w, (ago, step) in enumerate(waves):
+        for i in range(5):
+            f = place("same_city", rng.choice(stores), ago + 30)
+            if f is None:
+                continue
+            advance(f, ["start_picking", "pack"], ago + 20)
+            try:
+                delivery.dispatch(
+                    session, fulfilment_id=f.id, actor="demo", now=at - timedelta(minutes=ago)
+                )
+            except FulfilmentError:
+                continue
+            out["deliveries"] += 1
+            if w == 1 and i == 0:
+                out["refused_waybill_fulfilment"] = f.id
+        httpx.post(f"{rider_url}/sim/clock", json={"minutes": step}).raise_for_status()
+    fid = out.pop("refused_waybill_fulfilment", None)
+    delivery.track(session)
+    if fid is not None:
+        d = ful.get(session, fulfilment_id=fid).delivery
+        if d is not None and d.waybill_id and 202 <= d.status < 302:
+            httpx.post(f"{rider_url}/orders/{d.waybill_id}/cancel")  # 303: coming back
+            delivery.track(session)
+    return out
