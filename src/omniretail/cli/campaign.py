@@ -104,11 +104,44 @@ def aa_test(
     audience: int = typer.Option(5000, help="Members per campaign."),
     holdout: float = typer.Option(0.10, help="Holdout share."),
     seed: int = typer.Option(7),
+    base_rate: float = typer.Option(
+        None,
+        "--base-rate",
+        help="Conversion probability of the simulated members (e.g. 0.003); "
+        "default: the demo world's gamma-Poisson purchase model (~12%).",
+    ),
+    revenue: str = typer.Option(
+        "lognormal", help="Buyers' spend distribution with --base-rate: lognormal, gamma, pareto."
+    ),
+    revenue_mean: float = typer.Option(100.0, help="Mean spend of a buyer."),
+    revenue_shape: float = typer.Option(
+        1.0, help="Tail: lognormal σ of the log, gamma shape k, or Pareto α (> 1)."
+    ),
 ) -> None:
-    """A/A test: share of no-effect campaigns the report flags as significant (expect ~5%)."""
+    """A/A test: share of no-effect campaigns the report flags as significant (expect ~5%).
+
+    share_flagged / share_flagged_revenue count the campaigns that reached a verdict; those
+    whose arms were too small are reported as share_inconclusive ("not enough data")."""
     from omniretail.marketing.campaign.stats import aa_test as run
 
-    _echo(run(campaigns=campaigns, audience=audience, holdout_share=holdout, seed=seed))
+    if revenue not in ("lognormal", "gamma", "pareto"):
+        raise typer.BadParameter(
+            "revenue must be lognormal, gamma or pareto", param_hint="--revenue"
+        )
+    try:
+        out = run(
+            campaigns=campaigns,
+            audience=audience,
+            holdout_share=holdout,
+            seed=seed,
+            base_rate=base_rate,
+            revenue=revenue,  # type: ignore[arg-type]
+            revenue_mean=revenue_mean,
+            revenue_shape=revenue_shape,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    _echo(out)
 
 
 def _state_change(verb: str, code: str) -> None:

@@ -334,10 +334,14 @@ CSV_COLUMNS = (
     "conversion_ci_low",
     "conversion_ci_high",
     "conversion_p_value",
+    "conversion_mde",
+    "conversion_verdict",
     "revenue_per_member_lift",
     "revenue_per_member_ci_low",
     "revenue_per_member_ci_high",
     "revenue_per_member_p_value",
+    "revenue_per_member_mde",
+    "revenue_per_member_verdict",
     "incremental_revenue",
 )
 
@@ -366,10 +370,14 @@ def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "conversion_ci_low": conv.get("ci_low"),
                 "conversion_ci_high": conv.get("ci_high"),
                 "conversion_p_value": conv.get("p_value"),
+                "conversion_mde": conv.get("mde"),
+                "conversion_verdict": conv.get("verdict"),
                 "revenue_per_member_lift": rev.get("lift"),
                 "revenue_per_member_ci_low": rev.get("ci_low"),
                 "revenue_per_member_ci_high": rev.get("ci_high"),
                 "revenue_per_member_p_value": rev.get("p_value"),
+                "revenue_per_member_mde": rev.get("mde"),
+                "revenue_per_member_verdict": rev.get("verdict"),
                 "incremental_revenue": b.get("incremental_revenue"),
             }
         )
