@@ -36,7 +36,7 @@ from omniretail.insight.recommend.evaluate import catalog_from_interactions, eva
 
 REPO = Path(__file__).resolve().parents[1]
 UCI = REPO.parent / "shared" / "data" / "online_retail_II_sample.xlsx"
-ALL = ["popularity", "itemknn", "sar", "als", "bpr", "content", "hybrid", "two_tower"]
+ALL = ["popularity", "itemknn", "sar", "als", "ease", "content", "hybrid", "two_tower"]
 SKIP: set[str] = set()
 ML_PARAMS: dict[str, dict[str, Any]] = {
     "als": {"binary": True, "factors": 32, "alpha": 5.0, "regularization": 0.1},

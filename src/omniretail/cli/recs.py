@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
+import yaml
 
 NAME = "recs"
 app = typer.Typer(help="Product recommendations (商品推荐).", no_args_is_help=True)
@@ -37,14 +39,25 @@ def evaluate(
     ),
     seed: int = typer.Option(42, "--seed"),
     sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet (default: all)."),
+    param: list[str] = typer.Option(
+        [],
+        "--param",
+        "-p",
+        help="Algorithm parameter ALGO.NAME=VALUE (repeat), e.g. -p als.factors=32 "
+        "-p als.binary=true -p ease.l2=500; see `recs algorithms` for each one's parameters.",
+    ),
 ) -> None:
-    """Split, fit each algorithm, print MAP, nDCG@k, precision@k, recall@k, coverage, timings."""
+    """Split, fit each algorithm, print MAP, nDCG@k, precision@k, recall@k, coverage, timings.
+
+    Reports how many test customers and rows were scored; customers with no training history
+    (time split) are scored separately with the popularity fallback (cold_start)."""
     from rich.console import Console
 
     from omniretail.insight.recommend.evaluate import catalog_from_interactions
     from omniretail.insight.recommend.evaluate import evaluate as run
     from omniretail.insight.recommend.io import read_table
 
+    params = parse_params(param)
     frame = read_table(interactions, sheet=sheet)
     items = catalog_from_interactions(
         frame, item_col=item_col, text_col=item_text_col, category_col=item_category_col
@@ -64,17 +77,31 @@ def evaluate(
             items=items,
             remove_seen=not keep_seen,
             seed=seed,
+            params=params,
             on_algorithm=lambda name: status.update(f"fitting and ranking: {name}"),
         )
     _echo(report)
 
 
+def parse_params(pairs: list[str]) -> dict[str, dict[str, Any]]:
+    """``als.factors=32`` → {"als": {"factors": 32}}; values parsed as YAML scalars."""
+    out: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        algo, dot, name = key.strip().partition(".")
+        if not sep or not dot or not algo or not name:
+            raise typer.BadParameter(f"{pair!r}: expected ALGO.NAME=VALUE", param_hint="--param")
+        value = yaml.safe_load(raw) if raw.strip() else None
+        out.setdefault(algo, {})[name] = value
+    return out
+
+
 @app.command("algorithms")
 def algorithms() -> None:
-    """List the available recommenders."""
-    from omniretail.insight.recommend import available
+    """List the available recommenders and their parameters."""
+    from omniretail.insight.recommend import available, create
 
-    _echo(available())
+    _echo({name: " ".join((type(create(name)).__doc__ or "").split()) for name in available()})
 
 
 @app.command("customer")

@@ -197,13 +197,13 @@ class TestSAR(RecommenderContract):
     algorithm = "sar"
 
 
+class TestEASE(RecommenderContract):
+    algorithm = "ease"
+    params = {"l2": 50.0}
+
+
 class TestALS(RecommenderContract):
     algorithm = "als"
-
-
-class TestBPR(RecommenderContract):
-    algorithm = "bpr"
-    params = {"num_threads": 1}  # one thread: SGD order, hence the result, is reproducible
 
 
 class TestHybrid(RecommenderContract):

@@ -298,6 +298,7 @@ _ALGORITHM_MODULES = (
     "content",
     "itemknn",
     "sar",
+    "ease",
     "factorization",
     "hybrid",
     "deep",

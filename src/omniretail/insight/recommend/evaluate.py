@@ -21,7 +21,7 @@ from omniretail.insight.recommend.interactions import Interactions
 from omniretail.insight.recommend.metrics import catalog_coverage, ranking_metrics
 from omniretail.insight.recommend.split import stratified_split, time_split
 
-DEFAULT_ALGORITHMS = ("popularity", "itemknn", "sar", "als", "bpr", "content", "hybrid")
+DEFAULT_ALGORITHMS = ("popularity", "itemknn", "sar", "als", "ease", "content", "hybrid")
 
 
 def catalog_from_interactions(
@@ -93,16 +93,31 @@ def evaluate(
     )
     seen_pairs = set(zip(train[user_col].astype(str), train[item_col].astype(str), strict=True))
     relevant: dict[str, set[str]] = {}
+    cold: dict[str, set[str]] = {}  # test customers with no training history at all
+    rows_scored = rows_cold = rows_repeat = 0
     for u, i in zip(test[user_col].astype(str), test[item_col].astype(str), strict=True):
-        if u not in train_inter.user_index or (remove_seen and (u, i) in seen_pairs):
-            continue
-        relevant.setdefault(u, set()).add(i)
+        if u not in train_inter.user_index:
+            cold.setdefault(u, set()).add(i)
+            rows_cold += 1
+        elif remove_seen and (u, i) in seen_pairs:
+            rows_repeat += 1
+        else:
+            relevant.setdefault(u, set()).add(i)
+            rows_scored += 1
     test_users = sorted(relevant)
     codes = np.array([train_inter.user_index[u] for u in test_users], dtype=np.int64)
+    all_test_users = set(test[user_col].astype(str))
 
     names = list(algorithms) if algorithms else [a for a in DEFAULT_ALGORITHMS if a in available()]
     if items is None:
         names = [n for n in names if not create(n).needs_items]
+    stray = sorted(set(params or {}) - set(names))
+    if stray:
+        raise InvalidInteractions(
+            f"parameters given for {', '.join(stray)}, which is not evaluated "
+            f"(evaluating {', '.join(names)})",
+            field="params",
+        )
     results: dict[str, Any] = {}
     for name in names:
         if on_algorithm:
@@ -119,6 +134,7 @@ def evaluate(
         }
         m = ranking_metrics(recs, relevant, k)
         results[name] = {
+            "params": dict(model.params),
             "map": round(m["map"], 6),
             "map_at_k": round(m["map_at_k"], 6),
             f"ndcg@{k}": round(m["ndcg"], 6),
@@ -127,6 +143,22 @@ def evaluate(
             "coverage": round(catalog_coverage(recs, model.n_items), 6),
             "train_seconds": round(t1 - t0, 4),
             "inference_seconds": round(t2 - t1, 4),
+        }
+    cold_start = None
+    if cold:
+        # Customers first seen in the test period: every model serves them the most popular
+        # products of the training data (the contract's fallback); scored on their own.
+        order = np.argsort(-np.asarray(train_inter.seen.sum(axis=0)).ravel(), kind="stable")
+        popular = [str(train_inter.items[j]) for j in order[:k]]
+        cm = ranking_metrics(dict.fromkeys(cold, popular), cold, k)
+        cold_start = {
+            "users": len(cold),
+            "rows": rows_cold,
+            "fallback": "popularity",
+            "map_at_k": round(cm["map_at_k"], 6),
+            f"ndcg@{k}": round(cm["ndcg"], 6),
+            f"precision@{k}": round(cm["precision"], 6),
+            f"recall@{k}": round(cm["recall"], 6),
         }
     return {
         "protocol": {
@@ -146,6 +178,18 @@ def evaluate(
             "users": train_inter.n_users,
             "items": train_inter.n_items,
             "test_users": len(test_users),
+            "test_users_in_test_period": len(all_test_users),
+            "test_rows_scored": rows_scored,
+            "test_rows_of_cold_users": rows_cold,
+            "test_rows_bought_in_training": rows_repeat if remove_seen else 0,
+            "scored": (
+                f"{len(test_users)} of {len(all_test_users)} test customers, "
+                f"{rows_scored} of {len(test)} test rows; {len(cold)} customers "
+                f"({rows_cold} rows) had no training history (scored separately in "
+                "cold_start)"
+                + (f", {rows_repeat} rows repeat a training purchase" if remove_seen else "")
+            ),
         },
+        "cold_start": cold_start,
         "results": results,
     }

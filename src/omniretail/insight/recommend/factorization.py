@@ -1,12 +1,15 @@
 """Matrix factorization for implicit feedback with the ``implicit`` library (矩阵分解).
 
-- ``als``: weighted ALS (Hu, Koren & Volinsky 2008). Confidence ``c_ui = 1 + α·r_ui`` on the
+``als``: weighted ALS (Hu, Koren & Volinsky 2008). Confidence ``c_ui = 1 + α·r_ui`` on the
   (optionally BM25-weighted) purchase matrix; minimizes
   ``Σ_ui c_ui (p_ui − x_uᵀ y_i)² + λ(Σ‖x_u‖² + Σ‖y_i‖²)`` with p_ui = [r_ui > 0].
-- ``bpr``: Bayesian Personalized Ranking (Rendle et al. 2009), SGD on
-  ``Σ ln σ(x_uᵀ y_i − x_uᵀ y_j) − λ‖Θ‖²`` over (bought i, not bought j) pairs.
 
-Both run on the CPU with ``num_threads`` (default 1: reproducible, and the machine is shared)
+BPR through ``implicit`` was dropped: on MovieLens-100k it reached nDCG@10 0.314 (0.295 with
+cornac's published settings: 200 factors, learning rate 0.01, λ 0.001, 100 iterations) where
+cornac's BPR reaches 0.405–0.442 on the same split; ``ease`` (0.487) and ``als`` (0.428) cover
+its role.
+
+It runs on the CPU with ``num_threads`` (default 1: reproducible, and the machine is shared)
 and BLAS limited to one thread while fitting, as ``implicit`` recommends.
 """
 
@@ -79,17 +82,3 @@ class ALSRecommender(_Factorization):
         from implicit.cpu.als import AlternatingLeastSquares
 
         return AlternatingLeastSquares(alpha=float(self.params.get("alpha", 5.0)), **self._common())
-
-
-@register("bpr")
-class BPRRecommender(_Factorization):
-    """Params: factors (64), learning_rate (0.01), regularization (0.01), iterations (100)."""
-
-    def _model(self) -> Any:
-        from implicit.cpu.bpr import BayesianPersonalizedRanking
-
-        common = self._common()
-        common["iterations"] = int(self.params.get("iterations", 100))
-        return BayesianPersonalizedRanking(
-            learning_rate=float(self.params.get("learning_rate", 0.01)), **common
-        )

@@ -98,4 +98,5 @@ def recommendations(ctx: PipelineContext) -> dict[str, Any]:
         "recommendations": len(out.customer_recommendations),
         "products_with_likely_customers": int(out.likely_customers["sku"].nunique()),
         "algorithm": out.model.name,
+        "selection": out.selection,
     }

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omniretail.insight.recommend.base import BATCH_USERS, Recommender, create
+from omniretail.insight.recommend.base import BATCH_USERS, Recommender, available, create
 from omniretail.insight.recommend.evaluate import evaluate
 from omniretail.insight.recommend.filters import BusinessRules
 from omniretail.insight.recommend.interactions import Interactions
@@ -36,8 +36,17 @@ class RecsConfig:
     recent_days: float = 90.0
     excluded_categories: Sequence[str] = ()
     evaluate: bool = True
-    evaluate_algorithms: Sequence[str] = ("popularity", "itemknn", "als", "content", "hybrid")
+    evaluate_algorithms: Sequence[str] = (
+        "popularity",
+        "itemknn",
+        "als",
+        "ease",
+        "content",
+        "hybrid",
+    )
     max_evaluation_rows: int = 2_000_000
+    serve_winner: bool = True  # serve the evaluation's best nDCG@10 instead of ``algorithm``
+    min_test_customers: int = 20  # fewer scored test customers: keep ``algorithm``
 
 
 @dataclass
@@ -47,6 +56,7 @@ class RecsOutputs:
     likely_customers: pd.DataFrame
     metrics: pd.DataFrame
     evaluation: dict[str, Any] | None
+    selection: dict[str, Any] = field(default_factory=dict)
 
 
 def top_users_per_item(model: Recommender, n: int, *, exclude_owners: bool = True) -> pd.DataFrame:
@@ -98,8 +108,12 @@ def build_outputs(
     interactions = Interactions.from_frame(
         purchases, user_col="customer_id", item_col="sku", time_col="ordered_at"
     )
-    progress(f"fitting {cfg.algorithm} on {len(interactions)} purchases")
-    model = create(cfg.algorithm, **cfg.params).fit(interactions, products)
+    evaluation, metrics = _evaluation(purchases, products, interactions, cfg, progress)
+    selection = choose_algorithm(evaluation, cfg)
+    algorithm = selection["algorithm"]
+    params = cfg.params if algorithm == cfg.algorithm else {}
+    progress(f"fitting {algorithm} on {len(interactions)} purchases ({selection['reason']})")
+    model = create(algorithm, **params).fit(interactions, products)
     rules = BusinessRules.build(
         products=products,
         history=interactions,
@@ -112,35 +126,98 @@ def build_outputs(
     users = [*interactions.users.tolist(), POPULAR_KEY]  # "*": the list for new customers
     recs = model.recommend(users, cfg.top_n, exclude_seen=False, candidates=rules)
     recs = recs.rename(columns={"user_id": "customer_id", "item_id": "sku"})
-    recs["algorithm"] = cfg.algorithm
+    recs["algorithm"] = algorithm
     recs = recs.sort_values(["customer_id", "rank"], ignore_index=True)
     progress("finding likely customers for every product")
     likely = top_users_per_item(model, cfg.likely_customers)
+    if not metrics.empty:
+        served = pd.DataFrame(
+            [
+                {"algorithm": a, "metric": "served", "value": float(a == algorithm)}
+                for a in metrics["algorithm"].unique()
+            ]
+        )
+        metrics = pd.concat([metrics, served], ignore_index=True)
+    return RecsOutputs(model, recs, likely, metrics, evaluation, selection)
+
+
+def _evaluation(
+    purchases: pd.DataFrame,
+    products: pd.DataFrame | None,
+    interactions: Interactions,
+    cfg: RecsConfig,
+    progress: Callable[[str], None],
+) -> tuple[dict[str, Any] | None, pd.DataFrame]:
     evaluation = None
     metrics = pd.DataFrame(columns=["algorithm", "metric", "value"])
-    if cfg.evaluate and len(purchases) <= cfg.max_evaluation_rows:
-        progress("evaluating algorithms on a time split")
-        try:
-            evaluation = evaluate(
-                purchases,
-                user_col="customer_id",
-                item_col="sku",
-                time_col="ordered_at",
-                split="time",
-                test_ratio=0.2,
-                k=10,
-                algorithms=list(cfg.evaluate_algorithms),
-                items=products,
-            )
-        except Exception as exc:  # the serving tables matter more than the report
-            log.warning("recommendation evaluation skipped: %s", exc)
-            evaluation = {"error": str(exc)}
-        if evaluation and "results" in evaluation:
-            metrics = pd.DataFrame(
-                [
-                    {"algorithm": algo, "metric": name, "value": float(value)}
-                    for algo, values in evaluation["results"].items()
-                    for name, value in values.items()
-                ]
-            )
-    return RecsOutputs(model, recs, likely, metrics, evaluation)
+    if not cfg.evaluate or len(purchases) > cfg.max_evaluation_rows:
+        return evaluation, metrics
+    from omniretail.insight.recommend.ease import MAX_ITEMS
+
+    algorithms = [
+        a
+        for a in cfg.evaluate_algorithms
+        if a in available() and (a != "ease" or interactions.n_items <= MAX_ITEMS)
+    ]
+    progress("evaluating algorithms on a time split")
+    try:
+        evaluation = evaluate(
+            purchases,
+            user_col="customer_id",
+            item_col="sku",
+            time_col="ordered_at",
+            split="time",
+            test_ratio=0.2,
+            k=10,
+            algorithms=algorithms,
+            items=products,
+            params={cfg.algorithm: cfg.params}
+            if cfg.params and cfg.algorithm in algorithms
+            else None,
+        )
+    except Exception as exc:  # the serving tables matter more than the report
+        log.warning("recommendation evaluation skipped: %s", exc)
+        evaluation = {"error": str(exc)}
+    if evaluation and "results" in evaluation:
+        metrics = pd.DataFrame(
+            [
+                {"algorithm": algo, "metric": name, "value": float(value)}
+                for algo, values in evaluation["results"].items()
+                for name, value in values.items()
+                if isinstance(value, int | float) and not isinstance(value, bool)
+            ]
+        )
+    return evaluation, metrics
+
+
+def choose_algorithm(evaluation: dict[str, Any] | None, cfg: RecsConfig) -> dict[str, Any]:
+    """The algorithm to serve: the best nDCG@10 of the time-split evaluation just run (ties: the
+    configured algorithm, then the order of ``evaluate_algorithms``), else ``cfg.algorithm``."""
+    default = {"algorithm": cfg.algorithm, "metric": "ndcg@10", "value": None}
+    if not cfg.serve_winner:
+        return {**default, "reason": "configured (serve_winner off)"}
+    if not evaluation or "results" not in evaluation or not evaluation["results"]:
+        return {**default, "reason": "configured (no evaluation)"}
+    scored = int(evaluation["data"]["test_users"])
+    if scored < cfg.min_test_customers:
+        return {
+            **default,
+            "reason": f"configured (only {scored} test customers scored, "
+            f"fewer than {cfg.min_test_customers})",
+        }
+    results = evaluation["results"]
+    order = [cfg.algorithm, *cfg.evaluate_algorithms]
+    best = max(
+        results,
+        key=lambda a: (results[a]["ndcg@10"], -order.index(a) if a in order else -len(order)),
+    )
+    return {
+        "algorithm": best,
+        "metric": "ndcg@10",
+        "value": float(results[best]["ndcg@10"]),
+        "reason": f"best nDCG@10 of the time-split evaluation ({results[best]['ndcg@10']:.4f}, "
+        f"{scored} test customers)",
+        "ranking": {
+            a: results[a]["ndcg@10"] for a in sorted(results, key=lambda a: -results[a]["ndcg@10"])
+        },
+    }
