@@ -1,0 +1,2 @@
+"""omniretail.care: customer service — the desk (inbox, tickets, SLA), the FAQ assistant and
+crisis alerts. Sits above marketing; independent of operations."""

@@ -1,0 +1,1 @@
+"""omniretail.care.alerts: negative-mention count cube, spike detection, crisis tickets."""

@@ -1,0 +1,1 @@
+"""omniretail.care.assistant: the Chinese FAQ bot with transactional answers."""

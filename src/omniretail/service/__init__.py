@@ -1,1 +1,0 @@
-"""omniretail.service."""
