@@ -56,15 +56,9 @@ def test_cli_writes_one_row_per_input_row_in_order(home: Path, tmp_path: Path) -
         got = pd.read_csv(out, keep_default_na=False)
         assert got["id"].tolist() == list(range(len(texts)))
         assert set(got["label"]) <= {0, 1}
-        assert (
-            got["label"].tolist()[0] == 1
-        )
-        assert (
-            got["label"].tolist()[3] == 0
-        )
-        assert (
-            got["label"].tolist()[4] == 0
-        )
+        assert got["label"].tolist()[0] == 1
+        assert got["label"].tolist()[3] == 0
+        assert got["label"].tolist()[4] == 0
         assert got["has_text"].tolist() == [True, False, False, True, True, True]
         assert got["score"].tolist()[1] == 0.5
 

@@ -754,3 +754,14 @@ def remind_pickups(
         )
         n += 1
     return n
+
+
+def for_customer(session: Session, *, customer_id: str, limit: int = 5) -> list[FulfilmentRead]:
+    """The customer's own fulfilments, newest first (the service assistant answers from these)."""
+    rows = session.scalars(
+        select(Fulfilment)
+        .where(Fulfilment.customer_id == customer_id)
+        .order_by(Fulfilment.id.desc())
+        .limit(limit)
+    )
+    return [read(session, r) for r in rows]
