@@ -307,7 +307,7 @@ def forecast_vs_actual(
     actual = float(err["a"] or 0)
     return {
         "levels": levels,
-        "keys": keys,
+        "options": keys,
         "weeks": weeks,
         "wape": float(err["ae"]) / actual if actual else None,
         "bias": (float(err["f"]) - actual) / actual if actual else None,
