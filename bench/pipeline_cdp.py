@@ -40,6 +40,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from identity_ceiling import recall_ceiling, with_ceiling  # noqa: E402
+
 EXE = Path(sys.executable).parent / "omniretail"
 
 
@@ -122,7 +126,10 @@ def one_run(world: Path, work: Path, per_step: bool) -> dict[str, Any]:
         },
         "baseline_read_all_landed_s": round(base, 2),
         "precision": quality["precision"],
-        "recall": quality["recall"],
+        # recall beside the ceiling of the world's evidence (bench/identity_ceiling.py)
+        **with_ceiling(
+            quality["recall"], recall_ceiling(home / "analytics" / "work.duckdb", world)
+        ),
     }
 
 

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import phonenumbers
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from omniretail.platform.errors import InvalidInput
 
@@ -24,11 +24,34 @@ Method = Literal["exact", "jaro_winkler", "levenshtein", "email", "date"]
 Clean = Literal["strip", "lower", "simplified", "phone", "digits", "no_spaces"]
 
 
+DateTolerance = Literal["day_month_swap", "one_digit"]
+
+
 class ComparisonSpec(BaseModel):
     column: str
     method: Method = "exact"
     thresholds: list[float] = Field(default_factory=list)
     term_frequency: bool = False
+    swap_with: str | None = Field(
+        None,
+        description="Another column whose value may have been entered in this one (given name ↔ "
+        "surname): a level for `column` = other's `swap_with` and the other way round.",
+    )
+    tolerance: list[DateTolerance] = Field(
+        default_factory=list,
+        description="method date only, dates as YYYYMMDD (clean with `digits`): day_month_swap "
+        "(day and month transposed), one_digit (one digit wrong or two adjacent swapped).",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ComparisonSpec:
+        if self.tolerance and self.method != "date":
+            raise ValueError(f"{self.column}: tolerance applies to method date only")
+        if self.swap_with == self.column:
+            raise ValueError(f"{self.column}: swap_with must name another column")
+        if self.swap_with and self.method == "email":
+            raise ValueError(f"{self.column}: swap_with does not apply to method email")
+        return self
 
 
 class TrainingSpec(BaseModel):
@@ -119,7 +142,11 @@ def prepare(frame: pd.DataFrame, cfg: LinkConfig, name: str) -> pd.DataFrame:
     import opencc
 
     frame = frame.copy()
-    needed = {c.column for c in cfg.comparisons} | {c for r in cfg.blocking for c in r}
+    needed = (
+        {c.column for c in cfg.comparisons}
+        | {c.swap_with for c in cfg.comparisons if c.swap_with}
+        | {c for r in cfg.blocking for c in r}
+    )
     missing = sorted(c for c in needed if c not in frame.columns)
     if missing:
         raise InvalidInput(f"{name} has no column {missing[0]!r}", field=missing[0])
@@ -145,6 +172,8 @@ def _comparison(spec: ComparisonSpec) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
+    if spec.swap_with or spec.tolerance:
+        return _levelled_comparison(spec)
     if spec.method == "exact":
         return cl.ExactMatch(spec.column).configure(term_frequency_adjustments=spec.term_frequency)
     if spec.method == "jaro_winkler":
@@ -161,6 +190,66 @@ def _comparison(spec: ComparisonSpec) -> Any:
             cll.ElseLevel(),
         ],
     )
+
+
+def _quoted(column: str, side: str) -> str:
+    return '"' + f"{column}_{side}".replace('"', '""') + '"'
+
+
+def _levelled_comparison(spec: ComparisonSpec) -> Any:
+    """The comparison's levels, most to least similar: null, exact, swapped with another column
+    (``swap_with``), the date tolerances, the method's fuzzy thresholds, else."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    col = spec.column
+    levels: list[Any] = [
+        cll.NullLevel(col),
+        cll.ExactMatchLevel(col, term_frequency_adjustments=spec.term_frequency),
+    ]
+    if spec.swap_with:
+        other = spec.swap_with
+        cl_, cr, ol, or_ = (
+            _quoted(col, "l"),
+            _quoted(col, "r"),
+            _quoted(other, "l"),
+            _quoted(other, "r"),
+        )
+        fuzzy = (spec.thresholds or [0.9])[0] if spec.method == "jaro_winkler" else 0.9
+        levels += [
+            cll.ColumnsReversedLevel(col, other, symmetrical=True),
+            cll.CustomLevel(
+                f"jaro_winkler_similarity({cl_}, {or_}) >= {fuzzy}"
+                f" AND jaro_winkler_similarity({ol}, {cr}) >= {fuzzy}",
+                label_for_charts=f"{col} and {other} swapped, with a typo",
+                base_dialect_str="duckdb",
+            ),
+            cll.CustomLevel(
+                f"{cl_} = {or_} OR {ol} = {cr}",
+                label_for_charts=f"{col} equals the other record's {other}",
+                base_dialect_str="duckdb",
+            ),
+        ]
+    if "day_month_swap" in spec.tolerance:
+        left, right = _quoted(col, "l"), _quoted(col, "r")
+        levels.append(
+            cll.CustomLevel(
+                f"length({left}) = 8 AND length({right}) = 8"
+                f" AND substr({left}, 1, 4) = substr({right}, 1, 4)"
+                f" AND substr({left}, 5, 2) = substr({right}, 7, 2)"
+                f" AND substr({left}, 7, 2) = substr({right}, 5, 2)",
+                label_for_charts="day and month transposed",
+                base_dialect_str="duckdb",
+            )
+        )
+    if "one_digit" in spec.tolerance:
+        levels.append(cll.DamerauLevenshteinLevel(col, 1))
+    if spec.method == "jaro_winkler":
+        levels += [cll.JaroWinklerLevel(col, t) for t in spec.thresholds or [0.9, 0.7]]
+    elif spec.method == "levenshtein":
+        levels += [cll.LevenshteinLevel(col, int(t)) for t in spec.thresholds or [1, 2]]
+    levels.append(cll.ElseLevel())
+    return cl.CustomComparison(output_column_name=col, comparison_levels=levels)
 
 
 def link_files(cfg: LinkConfig, left: Path, right: Path | None, out: Path) -> dict[str, Any]:
