@@ -137,3 +137,24 @@ def tune(
         else:
             lo = mid
     return best
+
+
+def stock_at_fill(
+    run: Callable[[float], SimResult], lo: float, hi: float, target_fill: float, steps: int = 12
+) -> tuple[float, SimResult, SimResult]:
+    """Average stock of a policy family at exactly ``target_fill``: bisection for the two
+    parameters around it, then linear interpolation between them (a rule with whole-unit
+    levels rarely lands on a given fill rate)."""
+    below, above = run(lo), run(hi)
+    if above.fill_rate < target_fill or below.fill_rate >= target_fill:
+        edge = above if above.fill_rate < target_fill else below
+        return edge.average_stock, below, above
+    for _ in range(steps):
+        mid = run((below.parameter + above.parameter) / 2)
+        if mid.fill_rate >= target_fill:
+            above = mid
+        else:
+            below = mid
+    span = above.fill_rate - below.fill_rate
+    w = (target_fill - below.fill_rate) / span if span > 0 else 1.0
+    return below.average_stock + w * (above.average_stock - below.average_stock), below, above
