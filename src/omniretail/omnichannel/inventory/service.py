@@ -728,11 +728,10 @@ def reserve(
         raise InvalidQuantity(0, field="lines")
     at = now or utcnow()
     until = expires_at or (at + ttl if ttl else None)
-    resolved: list[tuple[ReservationLine, StockLocation, StockItem, int]] = []
     for i, line in enumerate(lines):
         _positive(line.quantity, field=f"lines[{i}].quantity")
-        loc, item = _location(session, line.location), _item(session, line.sku)
-        resolved.append((line, loc, item, _level_id(session, loc, item, create=False)))
+    ids = _level_ids(session, [(ln.location, ln.sku) for ln in lines])
+    resolved = [(ln, ids[(ln.location, ln.sku)]) for ln in lines]
 
     def replay() -> list[ReservationRead] | None:
         existing = session.scalars(
@@ -744,28 +743,25 @@ def reserve(
         if not existing:
             return None
         reads = _reservation_reads(session, existing)
-        want = [(ln.location, ln.sku, ln.quantity) for ln, *_ in resolved]
+        want = [(ln.location, ln.sku, ln.quantity) for ln, _ in resolved]
         if [(r.location, r.sku, r.quantity) for r in reads] != want:
             raise ReservationMismatch(key)
         return reads
 
-    if (first := replay()) is not None:
-        return first
-    levels = _lock_levels(session, [lid for *_, lid in resolved if lid])
-    if (first := replay()) is not None:  # a concurrent retry won the locks first
+    levels = _lock_levels(session, [lid for _, lid in resolved if lid])
+    if (first := replay()) is not None:  # a retry (or a concurrent one that won the locks)
         return first
     need: dict[int, int] = defaultdict(int)
-    for line, _loc, _item_row, lid in resolved:
+    for line, lid in resolved:
         need[lid] += line.quantity
-    for line, _loc, _item_row, lid in resolved:
+    for line, lid in resolved:
         avail = _available(levels[lid]) if lid else 0
         if need[lid] > avail:
             raise InsufficientStock(
                 location=line.location, sku=line.sku, requested=need[lid], available=max(avail, 0)
             )
-    rows = []
-    for i, (line, _loc, _item_row, lid) in enumerate(resolved):
-        row = Reservation(
+    rows = [
+        Reservation(
             group_key=k,
             line_no=i,
             level_id=lid,
@@ -776,27 +772,71 @@ def reserve(
             ref=ref,
             created_at=at,
         )
-        session.add(row)
-        session.flush()
+        for i, (line, lid) in enumerate(resolved)
+    ]
+    session.add_all(rows)
+    session.flush()  # one batched insert: the rows get their ids
+    for row in rows:
         _move(
             session,
-            levels[lid],
+            levels[row.level_id],
             "reserve",
-            d_reserved=line.quantity,
+            d_reserved=row.quantity,
             reservation_id=row.id,
             ref=ref,
             now=at,
         )
-        rows.append(row)
     session.flush()
-    return _reservation_reads(session, rows)
+    return [
+        ReservationRead(
+            key=k,
+            line_no=r.line_no,
+            location=line.location,
+            sku=line.sku,
+            quantity=r.quantity,
+            kind=r.kind,
+            status=r.status,
+            expires_at=r.expires_at,
+            ref=r.ref,
+        )
+        for r, (line, _) in zip(rows, resolved, strict=True)
+    ]
+
+
+def _level_ids(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Level ids of (location, SKU) pairs in one query; a pair without a level row is checked
+    (unknown location or SKU raise) and maps to 0 (nothing there)."""
+    from sqlalchemy import tuple_
+
+    found = {
+        (code, sku): lid
+        for code, sku, lid in session.execute(
+            select(StockLocation.code, StockItem.sku, StockLevel.id)
+            .join(StockLevel, StockLevel.location_id == StockLocation.id)
+            .join(StockItem, StockItem.id == StockLevel.item_id)
+            .where(
+                tuple_(StockLocation.code, StockItem.sku).in_(sorted(set(pairs))),
+                StockLocation.is_active.is_(True),
+            )
+        )
+    }
+    for code, sku in pairs:
+        if (code, sku) not in found:
+            loc, item = _location(session, code), _item(session, sku)
+            found[(code, sku)] = _level_id(session, loc, item, create=False)
+    return found
 
 
 def _lock_reservations(
     session: Session, key: str, line_nos: Sequence[int] | None
-) -> list[Reservation]:
+) -> tuple[list[Reservation], dict[int, tuple[str, str]]]:
+    """The key's reservation rows, locked (PostgreSQL: FOR UPDATE OF inv_reservation), with
+    each level's (location, SKU)."""
     q = (
-        select(Reservation)
+        select(Reservation, StockLocation.code, StockItem.sku)
+        .join(StockLevel, StockLevel.id == Reservation.level_id)
+        .join(StockLocation, StockLocation.id == StockLevel.location_id)
+        .join(StockItem, StockItem.id == StockLevel.item_id)
         .where(Reservation.group_key == normalize_key(key))
         .order_by(Reservation.id)
         .execution_options(populate_existing=True)
@@ -804,7 +844,7 @@ def _lock_reservations(
     if line_nos is not None:
         q = q.where(Reservation.line_no.in_(list(line_nos)))
     if _is_pg(session):
-        q = q.with_for_update()
+        q = q.with_for_update(of=Reservation)
     else:  # take SQLite's write lock before reading
         session.execute(
             update(Reservation)
@@ -812,10 +852,31 @@ def _lock_reservations(
             .values(line_no=Reservation.line_no)
             .execution_options(synchronize_session=False)
         )
-    rows = list(session.scalars(q))
+    rows: list[Reservation] = []
+    info: dict[int, tuple[str, str]] = {}
+    for r, code, sku in session.execute(q):
+        rows.append(r)
+        info[r.level_id] = (code, sku)
     if not rows:
         raise ReservationNotFound(key)
-    return rows
+    return rows, info
+
+
+def _reads(rows: Sequence[Reservation], info: dict[int, tuple[str, str]]) -> list[ReservationRead]:
+    return [
+        ReservationRead(
+            key=r.group_key,
+            line_no=r.line_no,
+            location=info[r.level_id][0],
+            sku=info[r.level_id][1],
+            quantity=r.quantity,
+            kind=r.kind,
+            status=r.status,
+            expires_at=r.expires_at,
+            ref=r.ref,
+        )
+        for r in rows
+    ]
 
 
 def commit(
@@ -829,7 +890,7 @@ def commit(
     """The held units leave: on hand and reserved both fall. Idempotent; refused for a hold
     that expired, was released or cancelled, or whose stock a count found missing."""
     at = now or utcnow()
-    rows = _lock_reservations(session, key, line_nos)
+    rows, info = _lock_reservations(session, key, line_nos)
     for r in rows:
         if r.status == "active" and r.expires_at is not None and _aware(r.expires_at) <= at:
             raise ReservationClosed(key, "expired", "commit")
@@ -846,10 +907,9 @@ def commit(
         take[r.level_id] += r.quantity
     for lid, qty in take.items():
         if levels[lid].on_hand < qty:
-            read = _reservation_reads(session, [r for r in todo if r.level_id == lid])[0]
             raise InsufficientStock(
-                location=read.location,
-                sku=read.sku,
+                location=info[lid][0],
+                sku=info[lid][1],
                 requested=qty,
                 available=levels[lid].on_hand,
             )
@@ -866,7 +926,7 @@ def commit(
         )
         r.status, r.closed_at = "committed", at
     session.flush()
-    return _reservation_reads(session, rows)
+    return _reads(rows, info)
 
 
 def _close(
@@ -878,7 +938,7 @@ def _close(
     now: datetime | None,
 ) -> list[ReservationRead]:
     at = now or utcnow()
-    rows = _lock_reservations(session, key, line_nos)
+    rows, info = _lock_reservations(session, key, line_nos)
     active = [r for r in rows if r.status == "active"]
     restock = [r for r in rows if r.status == "committed"] if action == "cancel" else []
     levels = _lock_levels(session, [r.level_id for r in active + restock])
@@ -908,7 +968,7 @@ def _close(
         )
         r.status, r.closed_at = "cancelled", at
     session.flush()
-    return _reservation_reads(session, rows)
+    return _reads(rows, info)
 
 
 def release(
