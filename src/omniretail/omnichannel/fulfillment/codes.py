@@ -33,6 +33,7 @@ from omniretail.omnichannel.fulfillment.models import (
     VerifyAttempt,
     VerifyTerminal,
 )
+from omniretail.omnichannel.fulfillment.notify import notify, when
 from omniretail.omnichannel.fulfillment.schemas import PickupCodeRead
 from omniretail.platform.db import utcnow
 
@@ -116,7 +117,17 @@ def reissue(session: Session, *, fulfilment_id: int, now: datetime | None = None
     row = service.lock(session, fulfilment_id)
     if row.state != "ready_for_pickup":
         raise IllegalTransition(state=row.state, event="reissue_code")
-    return _read(issue(session, row, now=now))
+    code = issue(session, row, now=now)
+    notify(
+        session,
+        row,
+        "pickup_ready",
+        moment=f"pickup_ready:{code.code}",
+        store=service.store_name(session, row),
+        code=code.code,
+        until=when(row.hold_until),
+    )
+    return _read(code)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from omniretail.omnichannel.fulfillment import service
 from omniretail.omnichannel.fulfillment.errors import InvalidFulfilment, OutOfRange
 from omniretail.omnichannel.fulfillment.models import Delivery, Fulfilment
+from omniretail.omnichannel.fulfillment.notify import notify, when
 from omniretail.omnichannel.fulfillment.returns import record_sale
 from omniretail.omnichannel.fulfillment.schemas import FulfilmentRead
 from omniretail.omnichannel.inventory import service as inventory
@@ -262,10 +263,18 @@ def apply_status(
     d.rider_name = status.rider_name or d.rider_name
     d.rider_phone = status.rider_phone or d.rider_phone
     note = f"{status.status} {STATUS_ZH.get(status.status, '')}"
+    before = row.state
     if status.status in ABORTED:
         if row.state in ("awaiting_rider", "rider_assigned", "rider_at_store"):
             service.transition(
                 session, row, "delivery_aborted", actor="provider", note=note, now=at
+            )
+            notify(
+                session,
+                row,
+                "delivery_problem",
+                moment=f"problem:{d.waybill_id}",
+                reason=STATUS_ZH.get(status.status, str(status.status)),
             )
         session.flush()
         return service.read(session, row)
@@ -287,6 +296,7 @@ def apply_status(
     target = TARGET.get(status.status)
     if target is not None:
         _walk(session, row, target, note, at)
+    _tell(session, row, d, before)
     if row.state == "delivered" and d.delivered_at is None:
         d.delivered_at = at
         d.on_time = d.promised_at is None or at <= _aware(d.promised_at)
@@ -301,6 +311,19 @@ def apply_status(
         )
     session.flush()
     return service.read(session, row)
+
+
+def _tell(session: Session, row: Fulfilment, d: Delivery, before: str) -> None:
+    """The customer hears when a rider took the order, has the goods, and delivered."""
+    if row.state == before:
+        return
+    rider = d.rider_name or "骑手"
+    if row.state in ("rider_assigned", "rider_at_store") and before == "awaiting_rider":
+        notify(session, row, "rider_assigned", store=service.store_name(session, row), rider=rider)
+    if row.state in ("in_delivery", "delivered") and before not in ("in_delivery", "delivered"):
+        notify(session, row, "rider_on_the_way", rider=rider, eta=when(d.promised_at))
+    if row.state == "delivered":
+        notify(session, row, "delivered")
 
 
 def _walk(session: Session, row: Fulfilment, target: str, note: str, at: datetime) -> None:

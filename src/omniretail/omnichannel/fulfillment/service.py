@@ -29,6 +29,7 @@ from omniretail.omnichannel.fulfillment.models import (
     FulfilmentLine,
     PickupCode,
 )
+from omniretail.omnichannel.fulfillment.notify import REASON_ZH, notify, when
 from omniretail.omnichannel.fulfillment.schemas import (
     DeliveryRead,
     EventRead,
@@ -470,8 +471,17 @@ def mark_ready(
     transition(session, row, "mark_ready", actor=actor, now=at)
     row.ready_at = at
     row.hold_until = at + timedelta(days=hold_days)
-    codes.issue(session, row, now=at)
+    code = codes.issue(session, row, now=at)
     session.flush()
+    notify(
+        session,
+        row,
+        "pickup_ready",
+        moment=f"pickup_ready:{code.code}",
+        store=store_name(session, row),
+        code=code.code,
+        until=when(row.hold_until),
+    )
     return read(session, row)
 
 
@@ -560,6 +570,15 @@ def report_shortage(
             at=at,
             note=f"附近门店均无货，退款 {line.sku} × {missing}",
         )
+        if keep or any(ln.quantity for ln in _lines(session, row.id)):
+            notify(
+                session,
+                row,
+                "partly_refunded",
+                moment=f"refund:{line_no}:{line.short_qty}",
+                store=store_name(session, row),
+                refund=f"{missing * line.unit_price_fen / 100:.2f}",
+            )
     if all(ln.quantity == 0 for ln in _lines(session, row.id)):
         _cancel_locked(session, row, reason="unavailable", actor=actor, now=at)
     session.flush()
@@ -680,6 +699,14 @@ def _cancel_locked(
         .values(active=False, voided_at=at)
     )
     session.flush()
+    notify(
+        session,
+        row,
+        "order_cancelled",
+        store=store_name(session, row),
+        reason=REASON_ZH.get(reason, reason),
+        refund=f"{row.refund_fen / 100:.2f}",
+    )
 
 
 def _restock(session: Session, row: Fulfilment, at: datetime) -> None:
@@ -752,6 +779,13 @@ def remind_pickups(
             actor="system",
             note="提醒顾客尽快到店自提",
         )
+        notify(
+            session,
+            row,
+            "pickup_reminder",
+            store=store_name(session, row),
+            until=when(row.hold_until),
+        )
         n += 1
     return n
 
@@ -765,3 +799,9 @@ def for_customer(session: Session, *, customer_id: str, limit: int = 5) -> list[
         .limit(limit)
     )
     return [read(session, r) for r in rows]
+
+
+def store_name(session: Session, row: Fulfilment) -> str:
+    if row.store_code is None:
+        return ""
+    return inventory.get_location(session, code=row.store_code).name
