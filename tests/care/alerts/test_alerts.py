@@ -1,0 +1,108 @@
+"""Spike detection and crisis tickets (the detector alone, then through the store)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session
+
+from omniretail.care.alerts import service
+from omniretail.care.alerts.detect import HOURS_PER_WEEK, DetectorConfig, detect, mean_3sigma
+from omniretail.platform.errors import InvalidInput
+
+MONDAY = datetime(2026, 10, 5, tzinfo=UTC)
+
+
+def stream(rng: np.random.Generator, weeks: int, rate: float) -> np.ndarray:
+    h = np.arange(weeks * HOURS_PER_WEEK) % 24
+    lam = rate * np.where((h >= 8) & (h <= 22), 1.6, 0.2)
+    return rng.poisson(lam)
+
+
+def test_a_spike_is_found_within_three_hours_and_quiet_streams_stay_quiet() -> None:
+    rng = np.random.default_rng(1)
+    counts = np.vstack([stream(rng, 8, 0.5) for _ in range(20)])
+    quiet = detect(counts)
+    assert len(quiet) <= 1  # 20 store-topics × 8 weeks
+    start = 6 * HOURS_PER_WEEK + 10  # a Sunday-week morning, after 4 weeks of history
+    counts[3, start : start + 6] += rng.poisson(4 * 0.5 * 1.6, size=6)  # ≈ 5× for six hours
+    alerts = [a for a in detect(counts) if a.key == 3 and a.opened >= start]
+    assert alerts
+    assert alerts[0].opened - start <= 3  # ≈ 0.8 mentions an hour: a few hours to be sure
+    assert alerts[0].closed is not None  # hysteresis lets it close after the spike
+
+
+def test_low_counts_do_not_alert_where_mean_3sigma_does() -> None:
+    rng = np.random.default_rng(2)
+    counts = np.vstack([stream(rng, 8, 0.05) for _ in range(20)])  # about one mention a day
+    assert len(detect(counts)) == 0  # minimum count and Poisson tails
+    assert len(mean_3sigma(counts)) > 20  # a single mention is "3σ" on a near-zero series
+
+
+def test_cooldown_limits_repeated_alerts() -> None:
+    rng = np.random.default_rng(3)
+    counts = np.vstack([stream(rng, 6, 1.0)])
+    base = 5 * HOURS_PER_WEEK
+    for k in range(4):  # four bursts two hours apart
+        counts[0, base + 4 * k] += 12
+    cfg = DetectorConfig(cooldown_h=24)
+    assert len([a for a in detect(counts, cfg) if a.opened >= base]) == 1
+
+
+def _background(session: Session, hours: int, rng: np.random.Generator) -> None:
+    mentions = []
+    for t in range(hours):
+        at = MONDAY + timedelta(hours=t)
+        for i in range(rng.poisson(0.6 if 8 <= at.hour <= 22 else 0.1)):
+            mentions.append(
+                service.MentionIn(
+                    "review", f"r{t}-{i}", "delivery", "meituan", at, "S1", "上海", "送太慢了"
+                )
+            )
+    service.record_mentions(session, mentions)
+
+
+def test_spike_opens_one_crisis_ticket_with_playbook_and_sla(session: Session) -> None:
+    rng = np.random.default_rng(4)
+    hours = 5 * HOURS_PER_WEEK
+    _background(session, hours, rng)
+    spike_at = MONDAY + timedelta(hours=hours - 3)
+    spike = [
+        service.MentionIn(
+            "review",
+            f"spike-{i}",
+            "delivery",
+            "meituan",
+            spike_at + timedelta(minutes=i),
+            "S1",
+            "上海",
+        )
+        for i in range(15)
+    ]
+    assert service.record_mentions(session, spike) == 15
+    assert service.record_mentions(session, spike) == 0  # replay
+    now = MONDAY + timedelta(hours=hours)
+    tickets = service.scan(session, now=now)
+    stores = [t for t in tickets if t.scope == "store" and t.channel == "*"]
+    assert stores, [t.key for t in tickets]
+    t = stores[0]
+    assert (t.unit, t.topic, t.playbook, t.owner_team) == (
+        "S1",
+        "delivery",
+        "delivery",
+        "fulfilment",
+    )
+    assert t.sla_due_at == now + timedelta(hours=2)
+    assert t.count >= 10
+    assert service.scan(session, now=now) == []  # idempotent
+    assert {x.id for x in service.open_tickets(session)} >= {t.id}
+
+
+def test_naive_time_is_refused(session: Session) -> None:
+    with pytest.raises(InvalidInput):
+        service.record_mentions(
+            session,
+            [service.MentionIn("review", "x", "taste", "tmall", datetime(2026, 1, 1))],  # noqa: DTZ001
+        )
