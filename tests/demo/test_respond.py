@@ -31,6 +31,7 @@ from omniretail.demo.respond import (
 from omniretail.insight.segment.service import run_on_published
 from omniretail.marketing.campaign import service as campaign_service
 from omniretail.marketing.campaign.errors import CampaignNotFound
+from omniretail.marketing.campaign.launch import launch_campaign
 from omniretail.marketing.campaign.report import campaign_report
 from omniretail.marketing.campaign.schemas import CampaignCreate
 from omniretail.marketing.coupon import service as coupon_service
@@ -95,10 +96,10 @@ def template_home(tmp_path_factory: pytest.TempPathFactory, world_dir: Path) -> 
             campaign_service.create_campaign(s, data=_campaign("DORM"))
             campaign_service.create_campaign(s, data=_campaign("UNSENT"))
             campaign_service.create_campaign(s, data=_campaign("DRAFT"))
-            run_on_published(lambda e: campaign_service.launch_campaign(s, e, code="DORM"))
+            run_on_published(lambda e: launch_campaign(s, e, code="DORM"))
         messaging.dispatch(db.session_factory(), now=utcnow() + timedelta(days=1), limit=100_000)
         with db.session_scope() as s:  # launched after the dispatch: its messages wait
-            run_on_published(lambda e: campaign_service.launch_campaign(s, e, code="UNSENT"))
+            run_on_published(lambda e: launch_campaign(s, e, code="UNSENT"))
         db.reset_engine()
         yield home
     config.reset_settings()
@@ -157,7 +158,7 @@ def test_response_flows_back_and_the_report_recovers_the_true_effect(instance: S
     assert rows["paid"] == pytest.approx(out["revenue"], abs=0.01)
     assert rows["with_coupon"] == out["coupons_redeemed"]
 
-    rep = run_on_published(lambda e: campaign_report(s, e, code="DORM"))
+    rep = run_on_published(lambda e: campaign_report(s, e, code="DORM")).as_json()
     overall = rep["overall"]
     assert rep["coupons_redeemed"] == out["coupons_redeemed"]
     assert rep["coupon_cost"] == pytest.approx(out["coupon_discount"])

@@ -125,7 +125,9 @@ def _run_journeys() -> list[dict[str, Any]]:
     from omniretail.platform import db
 
     with db.session_scope() as s:
-        out: list[dict[str, Any]] = run_on_published(lambda e: run_due_journeys(s, e))
+        out: list[dict[str, Any]] = [
+            j.as_json() for j in run_on_published(lambda e: run_due_journeys(s, e))
+        ]
     return out
 
 

@@ -14,6 +14,15 @@ app = typer.Typer(help="Campaigns and journeys (营销活动).", no_args_is_help
 
 
 def _echo(data: Any) -> None:
+    from pydantic import BaseModel
+
+    if isinstance(data, BaseModel):  # typed results: the JSON the API returns
+        data = data.model_dump(mode="json", exclude_unset=True)
+    elif isinstance(data, list):
+        data = [
+            d.model_dump(mode="json", exclude_unset=True) if isinstance(d, BaseModel) else d
+            for d in data
+        ]
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 

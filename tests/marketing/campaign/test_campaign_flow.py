@@ -16,6 +16,7 @@ from omniretail.insight.segment.service import run_on_published
 from omniretail.marketing.campaign import report as report_mod
 from omniretail.marketing.campaign import service
 from omniretail.marketing.campaign.errors import CampaignInvalid, CampaignStateError
+from omniretail.marketing.campaign.launch import launch_campaign
 from omniretail.marketing.campaign.models import CampaignMember
 from omniretail.marketing.campaign.schemas import CampaignCreate
 from omniretail.marketing.coupon.models import Coupon
@@ -86,7 +87,7 @@ def test_launch_delivers_measures_and_is_idempotent(instance: Session, smtp, web
     risks = run_on_published(lambda e: service.assess_risks(s, e, code="REACT-1"))
     assert risks["ok"]
     assert risks["audience"] > 100
-    out = run_on_published(lambda e: service.launch_campaign(s, e, code="REACT-1"))
+    out = run_on_published(lambda e: launch_campaign(s, e, code="REACT-1")).as_json()
     s.commit()
     assert out["holdout"] == pytest.approx(0.2 * out["audience"], abs=6)
     assert out["coupons"]["issued"] == out["treatment"]
@@ -114,9 +115,9 @@ def test_launch_delivers_measures_and_is_idempotent(instance: Session, smtp, web
     service.get_campaign(s, code="REACT-1").status = "completed"
     s.flush()
     with pytest.raises(CampaignStateError):
-        run_on_published(lambda e: service.launch_campaign(s, e, code="REACT-1"))
+        run_on_published(lambda e: launch_campaign(s, e, code="REACT-1"))
     s.rollback()
-    again = run_on_published(lambda e: service.launch_campaign(s, e, code="REACT-1"))
+    again = run_on_published(lambda e: launch_campaign(s, e, code="REACT-1")).as_json()
     s.commit()
     assert again["messages_queued"] == 0
     assert again["coupons"]["issued"] == 0
@@ -128,7 +129,7 @@ def test_launch_delivers_measures_and_is_idempotent(instance: Session, smtp, web
     assert messaging.record_event(s, message_id=first.id, kind="delivered")
     assert not messaging.record_event(s, message_id=first.id, kind="delivered")
     s.commit()
-    rep = run_on_published(lambda e: report_mod.campaign_report(s, e, code="REACT-1"))
+    rep = run_on_published(lambda e: report_mod.campaign_report(s, e, code="REACT-1")).as_json()
     assert rep["sent"] == len(queued)
     assert rep["delivered"] == 1
     assert rep["coupons_issued"] == out["treatment"]
@@ -153,7 +154,7 @@ def test_bad_campaigns_get_clear_errors(instance: Session) -> None:
     service.create_campaign(instance, data=_campaign(code="X3", budget="5"))
     instance.flush()
     with pytest.raises(CampaignInvalid, match="exceeds the budget"):
-        run_on_published(lambda e: service.launch_campaign(instance, e, code="X3"))
+        run_on_published(lambda e: launch_campaign(instance, e, code="X3"))
 
 
 def test_failed_sends_are_retried_then_given_up(
@@ -165,7 +166,7 @@ def test_failed_sends_are_retried_then_given_up(
     service.create_campaign(
         instance, data=_campaign(code="R1", channels=["webhook"], offer_template=None)
     )
-    out = run_on_published(lambda e: service.launch_campaign(instance, e, code="R1"))
+    out = run_on_published(lambda e: launch_campaign(instance, e, code="R1")).as_json()
     instance.commit()
     t = out_time(out)
     r1 = messaging.dispatch(db.session_factory(), now=t, limit=10_000)
@@ -199,27 +200,33 @@ def test_birthday_journey_runs_daily_without_reentry(instance: Session) -> None:
     s.commit()
     # a plain launch of a journey would message the whole audience without the trigger
     with pytest.raises(CampaignInvalid, match="journey"):
-        run_on_published(lambda e: service.launch_campaign(s, e, code="BDAY"))
+        run_on_published(lambda e: launch_campaign(s, e, code="BDAY"))
     s.rollback()
-    day1 = run_on_published(lambda e: run_journey(s, e, code="BDAY", today=date(2026, 11, 1)))
+    day1 = run_on_published(
+        lambda e: run_journey(s, e, code="BDAY", today=date(2026, 11, 1))
+    ).as_json()
     s.commit()
     assert day1["audience"] > 0
-    same_day = run_on_published(lambda e: run_journey(s, e, code="BDAY", today=date(2026, 11, 1)))
+    same_day = run_on_published(
+        lambda e: run_journey(s, e, code="BDAY", today=date(2026, 11, 1))
+    ).as_json()
     s.commit()
     assert same_day["messages_queued"] == 0
     assert same_day["coupons"]["issued"] == 0
-    next_day = run_on_published(lambda e: run_journey(s, e, code="BDAY", today=date(2026, 11, 2)))
+    next_day = run_on_published(
+        lambda e: run_journey(s, e, code="BDAY", today=date(2026, 11, 2))
+    ).as_json()
     s.commit()
     assert next_day["audience"] == 0  # the same members may not re-enter within the year
     members = s.scalar(select(func.count()).select_from(CampaignMember))
     assert members == day1["audience"]
-    rep = run_on_published(lambda e: report_mod.campaign_report(s, e, code="BDAY"))
+    rep = run_on_published(lambda e: report_mod.campaign_report(s, e, code="BDAY")).as_json()
     assert rep["coupons_issued"] == day1["treatment"]
     from omniretail.marketing.campaign.journeys import run_due_journeys
 
     daily = run_on_published(lambda e: run_due_journeys(s, e, today=date(2026, 11, 3)))
-    assert [r["campaign"] for r in daily] == ["BDAY"]
-    assert daily[0]["audience"] == 0
+    assert [r.campaign for r in daily] == ["BDAY"]
+    assert daily[0].audience == 0
 
 
 def test_every_trigger_rule_compiles_on_the_tag_catalogue(instance: Session) -> None:
@@ -264,9 +271,9 @@ def test_launching_a_journey_starts_it_on_its_trigger(instance: Session) -> None
         ),
     )  # fmt: skip
     s.commit()
-    first = run_on_published(lambda e: launch(s, e, code="BDAY-L", actor="test"))
+    first = run_on_published(lambda e: launch(s, e, code="BDAY-L", actor="test")).as_json()
     s.commit()
-    again = run_on_published(lambda e: launch(s, e, code="BDAY-L", actor="test"))
+    again = run_on_published(lambda e: launch(s, e, code="BDAY-L", actor="test")).as_json()
     s.commit()
     assert "audience" in first
     assert again["messages_queued"] == 0

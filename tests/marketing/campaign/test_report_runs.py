@@ -116,7 +116,7 @@ def test_each_run_is_reported_in_its_own_window_against_its_own_holdout(
         ("T29", "2026-03-12 12:00:00", 99.0),  # after run 2's 7-day window
     ]
     _orders(engine, run1 + run2 + outside)
-    report = campaign_report(s, engine, code="RR")
+    report = campaign_report(s, engine, code="RR").as_json()
     engine.close()
 
     runs = report["runs"]
@@ -151,7 +151,7 @@ def test_each_run_is_reported_in_its_own_window_against_its_own_holdout(
 
 def test_a_run_without_a_snapshot_still_has_its_counts(sqlite_session: Session) -> None:
     _recurring(sqlite_session)
-    report = campaign_report(sqlite_session, None, code="RR")
+    report = campaign_report(sqlite_session, None, code="RR").as_json()
     r1 = report["runs"][0]
     assert (r1["audience"], r1["sent"], r1["coupons_redeemed"]) == (60, 30, 7)
     assert r1["converted"] == 0

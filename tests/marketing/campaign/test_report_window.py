@@ -57,7 +57,7 @@ def test_a_stores_effect_is_measured_against_that_stores_holdout(sqlite_session)
         "CREATE TABLE orders AS SELECT customer_id, TIMESTAMP '2026-03-02 10:00:00' AS ordered_at,"
         f" 25.0 AS paid_amount, 'paid' AS status FROM (VALUES {buyers}) b(customer_id)"
     )
-    report = campaign_report(s, engine, code="ST")
+    report = campaign_report(s, engine, code="ST").as_json()
     engine.close()
     a = report["by_store_code"]["A"]
     assert (a["members"], a["holdout"]) == (4, 4)

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from omniretail.cli.main import app
 from omniretail.insight.segment.service import run_on_published
 from omniretail.marketing.campaign import service
+from omniretail.marketing.campaign.launch import launch_campaign
 from omniretail.marketing.campaign.models import CampaignMember, CampaignRun
 from omniretail.marketing.campaign.schedule import due_run, run_due_campaigns
 from omniretail.marketing.campaign.schemas import CampaignCreate
@@ -93,7 +94,7 @@ def test_a_one_off_campaign_launches_once_when_its_time_comes(s: Session) -> Non
 
 def test_a_campaign_launched_by_hand_is_not_launched_again_by_the_scheduler(s: Session) -> None:
     _create(s, "HAND", schedule={"at": "2026-07-02T10:00:00+08:00"})
-    run_on_published(lambda e: service.launch_campaign(s, e, code="HAND", now=T0))
+    run_on_published(lambda e: launch_campaign(s, e, code="HAND", now=T0))
     s.commit()
     sent = count(s, Message)
     assert tick(T0 + timedelta(days=2)) == []

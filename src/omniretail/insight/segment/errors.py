@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from omniretail.platform.engine.base import AnalyticsEngine
-from omniretail.platform.errors import Conflict, DomainError, NotFound
+from omniretail.platform.errors import Conflict, DomainError, InvalidInput, NotFound
 
 RUN_PIPELINE = "run `omniretail pipeline run` first"
 
@@ -14,6 +14,12 @@ class SegmentNotFound(NotFound):
 
 class SegmentNameTaken(Conflict):
     title = "Segment name taken"
+
+
+class AudienceInvalid(InvalidInput):
+    """An audience that names no way to find its members (or one this snapshot cannot read)."""
+
+    title = "Invalid audience"
 
 
 class NoPublishedSnapshot(DomainError):

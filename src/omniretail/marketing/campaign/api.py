@@ -9,7 +9,13 @@ from fastapi import APIRouter
 from omniretail.insight.segment.service import run_on_published
 from omniretail.marketing.campaign import report as report_mod
 from omniretail.marketing.campaign import service
-from omniretail.marketing.campaign.schemas import CampaignCreate, CampaignRead, CampaignUpdate
+from omniretail.marketing.campaign.schemas import (
+    CampaignCreate,
+    CampaignRead,
+    CampaignReport,
+    CampaignUpdate,
+    LaunchSummary,
+)
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -68,35 +74,33 @@ def risks(code: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
     return out
 
 
-@router.post("/{code}/launch")
-def launch(code: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+@router.post("/{code}/launch", response_model=LaunchSummary, response_model_exclude_none=True)
+def launch(code: str, db: DbSession, principal: ApiPrincipal) -> LaunchSummary:
     """Launch a campaign; for a journey, start it: run today's step on its trigger (the daily
     job runs the following days)."""
     from omniretail.marketing.campaign.journeys import launch as start
 
     principal.require("write")
-    out: dict[str, Any] = run_on_published(
+    out: LaunchSummary = run_on_published(
         lambda eng: start(db, eng, code=code, actor=principal.name)
     )
     return out
 
 
-@router.get("/{code}/report")
-def report(code: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+@router.get("/{code}/report", response_model=CampaignReport, response_model_exclude_unset=True)
+def report(code: str, db: DbSession, principal: ApiPrincipal) -> CampaignReport:
     principal.require("read")
-    out: dict[str, Any] = run_on_published(
+    out: CampaignReport = run_on_published(
         lambda eng: report_mod.campaign_report(db, eng, code=code)
     )
     return out
 
 
-@router.post("/{code}/run-journey")
-def run_journey(code: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+@router.post("/{code}/run-journey", response_model=LaunchSummary, response_model_exclude_none=True)
+def run_journey(code: str, db: DbSession, principal: ApiPrincipal) -> LaunchSummary:
     """Run today's step of a journey (idempotent within a day)."""
     from omniretail.marketing.campaign.journeys import run_journey as run
 
     principal.require("write")
-    out: dict[str, Any] = run_on_published(
-        lambda eng: run(db, eng, code=code, actor=principal.name)
-    )
+    out: LaunchSummary = run_on_published(lambda eng: run(db, eng, code=code, actor=principal.name))
     return out

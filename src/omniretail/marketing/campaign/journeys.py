@@ -22,7 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omniretail.marketing.campaign.errors import CampaignInvalid
-from omniretail.marketing.campaign.service import get_campaign, launch_campaign
+from omniretail.marketing.campaign.launch import launch_campaign
+from omniretail.marketing.campaign.schemas import LaunchSummary
+from omniretail.marketing.campaign.service import get_campaign
 from omniretail.marketing.coupon.models import Coupon
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
@@ -62,7 +64,7 @@ def run_journey(
     today: date | None = None,
     actor: str = "journey",
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> LaunchSummary:
     """Run one day of a journey; running the same day again adds nobody."""
     c = get_campaign(session, code=code)
     if c.kind != "journey" or not c.trigger:
@@ -88,14 +90,12 @@ def run_journey(
         audience=audience,
         reentry_days=reentry,
     )
-    out["run"] = today.isoformat()
-    out["trigger"] = c.trigger
-    return out
+    return out.model_copy(update={"run": today.isoformat(), "trigger": c.trigger})
 
 
 def run_due_journeys(
     session: Session, engine: AnalyticsEngine, *, today: date | None = None
-) -> list[dict[str, Any]]:
+) -> list[LaunchSummary]:
     """Run today's step of every journey that is a draft or running (the daily job)."""
     from omniretail.marketing.campaign.service import list_campaigns
 
@@ -106,7 +106,7 @@ def run_due_journeys(
     ]
 
 
-def launch(session: Session, engine: AnalyticsEngine, *, code: str, actor: str) -> dict[str, Any]:
+def launch(session: Session, engine: AnalyticsEngine, *, code: str, actor: str) -> LaunchSummary:
     """Launch a campaign (the API's, console's and CLI's "Launch"). A journey is started by
     running today's step on its trigger; the daily job runs the following days."""
     if get_campaign(session, code=code).kind == "journey":

@@ -19,7 +19,7 @@ from omniretail.marketing.campaign import service
 from omniretail.marketing.campaign.models import GOALS, TRIGGERS, Campaign, CampaignMember
 from omniretail.marketing.campaign.planning import MESSAGE_CHANNELS
 from omniretail.marketing.campaign.schedule import next_run
-from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
+from omniretail.marketing.campaign.schemas import SCHEDULE_TZ, CampaignReport
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon
 from omniretail.platform import export
@@ -269,14 +269,15 @@ def wizard_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLRespo
 
 
 def _report(db: Session, code: str) -> tuple[dict[str, Any], str | None]:
-    """The campaign report on the published snapshot; without one, the operational part only."""
+    """The campaign report (as its JSON) on the published snapshot; without one, the
+    operational part only."""
     try:
-        out: dict[str, Any] = segment_service.run_on_published(
+        out: CampaignReport = segment_service.run_on_published(
             lambda eng: report_mod.campaign_report(db, eng, code=code)
         )
-        return out, None
+        return out.as_json(), None
     except NoPublishedSnapshot as exc:
-        return report_mod.campaign_report(db, None, code=code), exc.detail
+        return report_mod.campaign_report(db, None, code=code).as_json(), exc.detail
 
 
 @router.get("/campaigns/{code}", response_class=HTMLResponse)

@@ -9,10 +9,11 @@ members — those with the smallest hash — are held out.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
 
 from omniretail.platform.messaging.policy import (  # the rules live with messaging
     PressurePolicy,
@@ -24,10 +25,15 @@ __all__ = [
     "ADDRESS_FOR",
     "CONSENT_FOR",
     "Assignment",
+    "LaunchOutput",
+    "LaunchPlan",
+    "MemberPlan",
+    "MessageOutput",
     "PressurePolicy",
     "assign_arms",
     "choose_channel",
     "next_send_time",
+    "plan_launch",
     "pressure_verdict",
 ]
 
@@ -127,3 +133,114 @@ def choose_channel(profile: dict[str, Any], channels: Sequence[str]) -> tuple[st
             continue
         return ch, "preferred" if ch == preferred else "fallback"
     return None, ",".join(reasons) or "no channel"
+
+
+# -- the launch plan: pure data in, a typed plan out ---------------------------------------
+@dataclass(frozen=True)
+class MemberPlan:
+    """A member of this run: arm, variant, stratum, the channel used (a reached treatment
+    member only) and why a treatment member got nothing (``suppressed``)."""
+
+    customer_id: str
+    arm: str
+    variant: str | None
+    stratum: str
+    channel: str | None
+    store_code: str | None
+    suppressed: str | None
+
+
+@dataclass(frozen=True)
+class MessageOutput:
+    """A message to queue for a treatment member (content comes from the variant)."""
+
+    kind: ClassVar[str] = "message"
+    customer_id: str
+    channel: str
+    recipient: str
+    variant: str | None
+
+
+# What a plan asks the queue step to produce. A clerk task (1:1 outreach by the member's
+# shopping guide) joins this union as another frozen dataclass with its own ``kind``.
+LaunchOutput = MessageOutput
+
+
+@dataclass
+class LaunchPlan:
+    run: int
+    send_at: datetime
+    audience: int
+    treatment: int
+    members: list[MemberPlan] = field(default_factory=list)  # new in this run (not a retry)
+    outputs: list[LaunchOutput] = field(default_factory=list)
+    offers: dict[str, list[str]] = field(default_factory=dict)  # coupon template -> members
+    suppressed: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def holdout(self) -> int:
+        return self.audience - self.treatment
+
+
+def plan_launch(
+    *,
+    run: int,
+    arms: Sequence[Assignment],
+    profiles: Mapping[str, tuple[dict[str, Any], tuple[str | None, str]]],
+    already: set[str],
+    week: Mapping[str, int],
+    day: Mapping[tuple[str, str], int],
+    template_of: Mapping[str | None, str | None],
+    default_template: str | None,
+    policy: PressurePolicy,
+    now: datetime,
+) -> LaunchPlan:
+    """The pure plan step: arms (already assigned), channel choices, contact pressure (the
+    marketing caps counted in ``week``/``day``) → who gets which output and offer.
+
+    ``profiles``: customer id → (audience profile, (channel, reason)); ``already``: members
+    of this run recorded by an earlier, retried launch (they get no new member row)."""
+    plan = LaunchPlan(run=run, send_at=next_send_time(now, policy), audience=len(arms), treatment=0)
+    for a in arms:
+        cid = a.customer_id
+        p, (channel, reason) = profiles[cid]
+        why: str | None = None
+        if a.arm == "treatment":
+            plan.treatment += 1
+            if channel is None:
+                why = f"unreachable ({reason})"
+            else:
+                why = pressure_verdict(
+                    week_count=week.get(cid, 0),
+                    channel_today=day.get((cid, channel), 0),
+                    policy=policy,
+                )
+            if why:
+                plan.suppressed[why.split(" (")[0].split(":")[0]] += 1
+            template = template_of.get(a.variant, default_template)
+            if template:
+                plan.offers.setdefault(template, []).append(cid)
+        if cid in already:
+            continue
+        reached = a.arm == "treatment" and channel is not None and not why
+        plan.members.append(
+            MemberPlan(
+                customer_id=cid,
+                arm=a.arm,
+                variant=a.variant,
+                stratum=a.stratum,
+                channel=channel if reached else None,
+                store_code=p.get("preferred_store"),
+                suppressed=why[:64] if why else None,  # the column holds 64
+            )
+        )
+        if reached and channel is not None:
+            plan.outputs.append(
+                MessageOutput(
+                    customer_id=cid,
+                    channel=channel,
+                    recipient=str(p.get(ADDRESS_FOR.get(channel, "customer_id"))),
+                    variant=a.variant,
+                )
+            )
+    return plan

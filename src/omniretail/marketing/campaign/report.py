@@ -25,7 +25,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from omniretail.marketing.campaign.models import Campaign, CampaignMember, CampaignRun
-from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
+from omniretail.marketing.campaign.schemas import SCHEDULE_TZ, CampaignReport
 from omniretail.marketing.campaign.service import get_campaign
 from omniretail.marketing.campaign.stats import mean_effect, proportion_effect
 from omniretail.marketing.coupon.models import Coupon, CouponRedemption
@@ -196,7 +196,7 @@ def run_breakdown(
 
 def campaign_report(
     session: Session, engine: AnalyticsEngine | None, *, code: str
-) -> dict[str, Any]:
+) -> CampaignReport:
     c = get_campaign(session, code=code)
     member_runs = list(
         session.execute(
@@ -285,4 +285,4 @@ def campaign_report(
             for k, ids in sorted(groups.items())
         }
     report["runs"] = run_breakdown(session, engine, c, member_runs) if c.kind != "journey" else []
-    return report
+    return CampaignReport.model_validate(report)

@@ -34,9 +34,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from omniretail.marketing.campaign.errors import CampaignRunsFailed
+from omniretail.marketing.campaign.launch import launch_campaign
 from omniretail.marketing.campaign.models import Campaign, CampaignRun
 from omniretail.marketing.campaign.schemas import SCHEDULE_TZ
-from omniretail.marketing.campaign.service import launch_campaign
 from omniretail.platform import audit
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
@@ -187,8 +187,9 @@ def _run_one(
     out = launch_campaign(
         s, engine, code=code, actor=actor, now=now, run=run, reentry_days=_reentry_runs(c, run)
     )
-    out["scheduled_for"] = at.isoformat()
-    return out
+    return out.model_copy(update={"scheduled_for": at}).model_dump(
+        mode="json", exclude={"timing"}, exclude_none=True
+    )
 
 
 def run_due_campaigns(
@@ -234,7 +235,6 @@ def run_due_campaigns(
             results.append(failure)
             continue
         if out is not None:
-            out.pop("timing", None)
             results.append(out)
     return results
 
@@ -288,5 +288,6 @@ def run_due(factory: sessionmaker[Session], *, now: datetime | None = None) -> C
         now.astimezone(SCHEDULE_TZ).date() if now and now.tzinfo else (now.date() if now else None)
     )
     with factory() as s, s.begin():
-        tick.journeys = run_on_published(lambda eng: run_due_journeys(s, eng, today=today))
+        summaries = run_on_published(lambda eng: run_due_journeys(s, eng, today=today))
+    tick.journeys = [j.model_dump(mode="json", exclude_none=True) for j in summaries]
     return tick

@@ -167,3 +167,110 @@ class CampaignRead(BaseModel):
     variants: list[dict[str, Any]] = Field(default_factory=list)
     stratify_by: str | None = None
     window_days: int = 14
+
+
+class CouponCounts(BaseModel):
+    issued: int = 0  # new coupons in this launch
+    already_issued: int = 0  # members who had the coupon (a retried launch)
+    refused: int = 0  # over a limit or the budget
+
+
+class LaunchTiming(BaseModel):
+    plan_seconds: float
+    plan_cpu_seconds: float
+    queue_seconds: float
+    queue_cpu_seconds: float
+
+
+class LaunchSummary(BaseModel):
+    """What a launch (or a journey's day) did: the split, the messages queued, the members
+    suppressed by reason, the coupons; ``run`` is the run number (a journey: its day)."""
+
+    campaign: str
+    run: int | str
+    audience: int
+    treatment: int
+    holdout: int
+    messages_queued: int
+    suppressed: dict[str, int]
+    coupons: CouponCounts
+    send_at: datetime
+    scheduled_for: datetime | None = None  # a scheduled run: when it was due
+    trigger: str | None = None  # a journey: its trigger
+    timing: LaunchTiming | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class EffectEstimate(BaseModel):
+    """Treatment against holdout: the difference with its 95% interval (stats.Effect)."""
+
+    treatment: float
+    control: float
+    lift: float
+    ci_low: float
+    ci_high: float
+    relative_lift: float | None
+    p_value: float
+    significant: bool
+
+
+class EffectBlock(BaseModel):
+    """A group's outcome; the effect fields only when both arms are large enough (absent, not
+    null, in the JSON)."""
+
+    members: int
+    holdout: int
+    converted: int
+    revenue: float
+    conversion: float | None
+    conversion_effect: EffectEstimate | None = None
+    revenue_per_member_effect: EffectEstimate | None = None
+    incremental_conversions: float | None = None
+    incremental_revenue: float | None = None
+    incremental_revenue_ci: list[float] | None = None
+
+
+class RunReport(EffectBlock):
+    run: int
+    scheduled_for: str | None
+    launched_at: str | None
+    window_end: str | None
+    audience: int
+    sent: int
+    delivered: int
+    coupons_redeemed: int
+
+
+class CampaignReport(BaseModel):
+    """Reach, engagement, coupons and the incremental effect against the holdout: overall,
+    by variant, channel and store, and per run. Serialise with ``exclude_unset`` (JSON keeps
+    the shape: effect fields are absent where they could not be estimated)."""
+
+    campaign: str
+    name: str
+    status: str
+    launched_at: str | None
+    window_days: int
+    audience: int
+    treatment: int
+    holdout: int
+    suppressed: int
+    messages: dict[str, int]
+    sent: int
+    delivered: int
+    opened: int
+    clicked: int
+    coupons_issued: int
+    coupons_redeemed: int
+    coupon_cost: float
+    overall: EffectBlock
+    roi: float | None
+    by_variant: dict[str, EffectBlock]
+    by_channel: dict[str, EffectBlock]
+    by_store_code: dict[str, EffectBlock]
+    runs: list[RunReport]
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)

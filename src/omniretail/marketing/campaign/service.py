@@ -6,17 +6,15 @@ customer) and messages (by key) are never created twice, so a retried launch is 
 
 from __future__ import annotations
 
-import time
-from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from operator import attrgetter
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omniretail.marketing.campaign import audience as audience_mod
+from omniretail.insight.segment import audience as audience_mod
+from omniretail.insight.segment.errors import AudienceInvalid
 from omniretail.marketing.campaign import planning
 from omniretail.marketing.campaign.errors import (
     CampaignInvalid,
@@ -25,20 +23,48 @@ from omniretail.marketing.campaign.errors import (
 )
 from omniretail.marketing.campaign.models import (
     EDITABLE,
-    LAUNCHABLE,
     Campaign,
-    CampaignMember,
-    CampaignRun,
 )
 from omniretail.marketing.campaign.schemas import CampaignCreate, CampaignUpdate, Schedule
 from omniretail.marketing.coupon import service as coupon_service
-from omniretail.platform import audit, bulk
+from omniretail.platform import audit
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import NotFound
-from omniretail.platform.keys import idempotency_key
 from omniretail.platform.messaging import service as messaging
-from omniretail.platform.messaging.schemas import MessageRequest, Origin
+
+
+def audience_rule(session: Session, audience: dict[str, Any]) -> dict[str, Any] | None:
+    """The audience's segment rule (insight resolves audiences); a bad one names the field."""
+    try:
+        return audience_mod.audience_rule(session, audience)
+    except AudienceInvalid as exc:
+        raise CampaignInvalid(exc.detail, field="audience") from exc
+
+
+def member_profiles(
+    engine: AnalyticsEngine,
+    session: Session,
+    audience: dict[str, Any],
+    stratify_by: str | None,
+    *,
+    extra_rule: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Each audience member's profile for planning (insight's audience resolution); a model
+    audience (``likely_fans_of``) is first turned into customer ids by the recommenders."""
+    if "likely_fans_of" in audience and "customer_ids" not in audience:
+        from omniretail.insight.recommend import service as recs
+
+        found = recs.likely_customers(
+            sku=str(audience["likely_fans_of"]), n=int(audience.get("n", 1000))
+        )
+        audience = {"customer_ids": [str(c["customer_id"]) for c in found.get("customers", [])]}
+    try:
+        return audience_mod.member_profiles(
+            engine, session, audience, stratify_by, extra_rule=extra_rule
+        )
+    except AudienceInvalid as exc:
+        raise CampaignInvalid(exc.detail, field="audience") from exc
 
 
 def _check_templates(session: Session, codes: list[str | None]) -> None:
@@ -106,7 +132,7 @@ def create_campaign(
 ) -> Campaign:
     if session.scalar(select(Campaign.id).where(Campaign.code == data.code)):
         raise CampaignInvalid(f"a campaign with code {data.code!r} already exists", field="code")
-    audience_mod.audience_rule(session, data.audience)  # validates the audience's form
+    audience_rule(session, data.audience)  # validates the audience's form
     _check_templates(session, [data.offer_template, *(v.offer_template for v in data.variants)])
     schedule = _schedule_json(data.schedule)
     _check_kind(data.kind, data.trigger, schedule, now)
@@ -174,7 +200,7 @@ def update_campaign(
     if not changes:
         return c
     if "audience" in changes:
-        audience_mod.audience_rule(session, changes["audience"])
+        audience_rule(session, changes["audience"])
     variants = changes.get("variants", c.variants or [])
     offer = changes.get("offer_template", c.offer_template)
     if "offer_template" in changes or "variants" in changes:
@@ -286,7 +312,7 @@ def _offer_value(session: Session, c: Campaign) -> Decimal:
 Choice = tuple[str | None, str]  # (channel or None, why)
 
 
-def _record_risks(
+def record_risks(
     session: Session, c: Campaign, profiles: list[dict[str, Any]], choices: list[Choice]
 ) -> dict[str, Any]:
     n = len(profiles)
@@ -324,229 +350,8 @@ def _record_risks(
 def assess_risks(session: Session, engine: AnalyticsEngine, *, code: str) -> dict[str, Any]:
     """Checks before launch: audience size, consent coverage, coupon liability against budget."""
     c = get_campaign(session, code=code)
-    profiles = audience_mod.member_profiles(engine, session, c.audience, c.stratify_by)
+    profiles = member_profiles(engine, session, c.audience, c.stratify_by)
     channels = list(c.channels)
-    return _record_risks(
+    return record_risks(
         session, c, profiles, [planning.choose_channel(p, channels) for p in profiles]
     )
-
-
-def _content(c: Campaign, variant: str | None) -> dict[str, Any]:
-    content = dict(c.content or {})
-    for v in c.variants or []:
-        if v.get("name") == variant and v.get("content"):
-            content.update(v["content"])
-    return content
-
-
-def launch_campaign(
-    session: Session,
-    engine: AnalyticsEngine,
-    *,
-    code: str,
-    actor: str = "system",
-    now: datetime | None = None,
-    policy: planning.PressurePolicy | None = None,
-    run: int = 1,
-    extra_rule: dict[str, Any] | None = None,
-    audience: dict[str, Any] | None = None,
-    reentry_days: int | None = None,
-) -> dict[str, Any]:
-    """Snapshot the audience, split off the holdout, issue offers and queue the messages.
-
-    A journey calls this once per run (``run`` = day number) with its trigger condition as
-    ``extra_rule``; members who entered within ``reentry_days`` runs are left out. A recurring
-    campaign's scheduler calls it with the run number; each run is its own stratified split of
-    that run's audience, coupons of run N belong to ``CODE:N``.
-
-    Written for a million members: the audience is read once (the risk check reuses it), each
-    member's channel is chosen once, and members, coupons and messages go to the store as
-    Core ``executemany`` batches in customer order (no ORM object per row). The summary's
-    ``timing`` separates planning (audience → arms → channels → pressure) from queueing."""
-    now = now or utcnow()
-    if now.tzinfo is not None:  # stored as UTC: SQLite keeps the wall clock, drops the offset
-        now = now.astimezone(UTC)
-    policy = policy or planning.PressurePolicy()
-    w0, c0 = time.perf_counter(), time.process_time()
-    c = get_campaign(session, code=code)
-    if c.status not in LAUNCHABLE:
-        raise CampaignStateError(
-            f"campaign {code!r} is {c.status}; only a draft, scheduled or running campaign can "
-            "be launched",
-            field="status",
-        )
-    if c.kind == "journey" and extra_rule is None:
-        raise CampaignInvalid(
-            f"campaign {code!r} is a journey: it runs every day on its trigger "
-            "(run-journey, or `omniretail campaign run-due` from cron); a plain launch would "
-            "message its whole audience without the trigger",
-            field="kind",
-        )
-    channels = list(c.channels)
-    profiles = audience_mod.member_profiles(
-        engine, session, audience or c.audience, c.stratify_by, extra_rule=extra_rule
-    )
-    choices = [planning.choose_channel(p, channels) for p in profiles]
-    if c.kind != "journey":
-        risks = _record_risks(session, c, profiles, choices)
-        if not risks["ok"]:
-            raise CampaignInvalid(
-                "cannot launch: " + "; ".join(risks["problems"]), field="audience", risks=risks
-            )
-    by_id = {str(p["customer_id"]): (p, ch) for p, ch in zip(profiles, choices, strict=True)}
-    del profiles, choices
-    if reentry_days:
-        recent = set(
-            session.scalars(
-                select(CampaignMember.customer_id).where(
-                    CampaignMember.campaign_id == c.id,
-                    CampaignMember.run > run - reentry_days,
-                    CampaignMember.run != run,
-                )
-            )
-        )
-        by_id = {k: v for k, v in by_id.items() if k not in recent}
-    variants: list[dict[str, Any]] = list(c.variants or [])
-    arms = planning.assign_arms(
-        list(by_id),
-        [p.get("stratum") for p, _ in by_id.values()],
-        campaign_code=c.code,
-        holdout_share=c.holdout_share,
-        variants=variants,
-    )
-    arms.sort(key=attrgetter("customer_id"))  # index-friendly insert order
-    campaign_id, campaign_code, priority = c.id, c.code, c.priority
-    already = set(
-        session.scalars(
-            select(CampaignMember.customer_id).where(
-                CampaignMember.campaign_id == campaign_id, CampaignMember.run == run
-            )
-        )
-    )
-    treated_ids = [a.customer_id for a in arms if a.arm == "treatment"]
-    messaging.preempt_lower_priority(session, treated_ids, priority=priority, now=now, by=code)
-    week, day = messaging.recent_counts(session, treated_ids, now=now)
-    del treated_ids
-    due = planning.next_send_time(now, policy)
-    origin = Origin(kind="journey" if c.kind == "journey" else "campaign", ref=f"{code}:{run}")
-    template_of = {v.get("name"): v.get("offer_template") or c.offer_template for v in variants}
-    content_of = {name: _content(c, name) for name in [None, *template_of]}
-    members: list[dict[str, Any]] = []
-    messages: list[MessageRequest] = []
-    suppressed: Counter[str] = Counter()
-    to_offer: dict[str | None, list[str]] = {}
-    n_treated = 0
-    for a in arms:
-        cid = a.customer_id
-        p, (channel, reason) = by_id[cid]
-        why: str | None = None
-        if a.arm == "treatment":
-            n_treated += 1
-            if channel is None:
-                why = f"unreachable ({reason})"
-            else:
-                why = planning.pressure_verdict(
-                    week_count=week.get(cid, 0),
-                    channel_today=day.get((cid, channel), 0),
-                    policy=policy,
-                )
-            if why:
-                suppressed[why.split(" (")[0].split(":")[0]] += 1
-            template = template_of.get(a.variant, c.offer_template)
-            if template:
-                to_offer.setdefault(template, []).append(cid)
-        if cid in already:
-            continue
-        members.append(
-            {
-                "campaign_id": campaign_id,
-                "customer_id": cid,
-                "arm": a.arm,
-                "variant": a.variant,
-                "stratum": a.stratum,
-                "channel": channel if not why and a.arm == "treatment" else None,
-                "store_code": p.get("preferred_store"),
-                "suppressed": why[:64] if why else None,  # the column holds 64
-                "run": run,
-            }
-        )
-        if a.arm == "treatment" and channel and not why:
-            content = content_of.get(a.variant) or content_of[None]
-            messages.append(
-                MessageRequest(
-                    customer_id=cid,
-                    channel=channel,
-                    recipient=str(p.get(planning.ADDRESS_FOR.get(channel, "customer_id"))),
-                    subject=content.get("title", c.name),
-                    body=content.get("body") or c.name,
-                    link=content.get("link"),  # where the tracked /r/{key} link redirects
-                    origin=origin,
-                    purpose="marketing",
-                    idempotency_key=idempotency_key(campaign_code, run, cid),
-                    priority=priority,
-                    due_at=due,
-                    campaign_id=campaign_id,
-                    extra={"variant": a.variant},
-                )
-            )
-    del by_id
-    w1, c1 = time.perf_counter(), time.process_time()
-    bulk.insert_rows(session, cast(Table, CampaignMember.__table__), members)  # COPY on PG
-    del members
-    coupons = {"issued": 0, "already_issued": 0, "refused": 0}
-    for template, ids in to_offer.items():
-        if template:
-            res = coupon_service.issue_batch(
-                session,
-                campaign_id=code if c.kind == "once" else f"{code}:{run}",
-                customer_ids=ids,
-                template=template,
-                now=now,
-            )
-            coupons["issued"] += res.issued
-            coupons["already_issued"] += res.already_issued
-            coupons["refused"] += res.refused
-    queued = messaging.enqueue_many(session, messages, now=now)
-    del messages
-    c.status = "running"
-    c.launched_at = c.launched_at or now
-    if c.kind != "journey":
-        _record_run(session, c, run=run, now=now)
-    session.flush()
-    summary: dict[str, Any] = {
-        "campaign": code,
-        "run": run,
-        "audience": len(arms),
-        "treatment": n_treated,
-        "holdout": len(arms) - n_treated,
-        "messages_queued": queued,
-        "suppressed": dict(suppressed),
-        "coupons": coupons,
-        "send_at": due.isoformat(),
-    }
-    audit.record(
-        session,
-        actor=actor,
-        action="campaign.launch",
-        object_type="campaign",
-        object_id=code,
-        detail=dict(summary),
-    )
-    w2, c2 = time.perf_counter(), time.process_time()
-    summary["timing"] = {
-        "plan_seconds": round(w1 - w0, 3),
-        "plan_cpu_seconds": round(c1 - c0, 3),
-        "queue_seconds": round(w2 - w1, 3),
-        "queue_cpu_seconds": round(c2 - c1, 3),
-    }
-    return summary
-
-
-def _record_run(session: Session, c: Campaign, *, run: int, now: datetime) -> None:
-    """Remember that run ``run`` was launched (a unique row: the scheduler never repeats it)."""
-    if session.scalar(
-        select(CampaignRun.id).where(CampaignRun.campaign_id == c.id, CampaignRun.run == run)
-    ):
-        return
-    session.add(CampaignRun(campaign_id=c.id, run=run, launched_at=now))
-    session.flush()

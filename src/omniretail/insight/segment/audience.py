@@ -1,8 +1,11 @@
-"""Resolve a campaign's audience and each member's contact profile from the published snapshot.
+"""Audience resolution (insight): who is in an audience, and each member's contact profile
+(channel use, consent, addresses, stratum) from the published snapshot. Campaigns, journeys and
+later clerk tasks plan on these rows.
 
 Audiences: a saved segment (``{"segment_id": 3}``), an inline rule (``{"rule": {...}}``, the
-segment builder's JSON) or a model-based audience (``{"likely_fans_of": "SKU", "n": 5000}``:
-the customers most likely to like a new product, from the recommendation models).
+segment builder's JSON) or a list of customers (``{"customer_ids": [...]}``). A model-based
+audience (``{"likely_fans_of": "SKU", "n": 5000}``: the customers most likely to like a new
+product) is turned into customer ids by the caller through the recommendation service.
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from omniretail.insight.segment import service as segment_service
-from omniretail.insight.segment.errors import NoPublishedSnapshot
-from omniretail.marketing.campaign.errors import CampaignInvalid
+from omniretail.insight.segment.errors import AudienceInvalid, NoPublishedSnapshot
 from omniretail.platform.engine.base import AnalyticsEngine
 
 PROFILE_COLUMNS = (
@@ -36,7 +38,7 @@ def audience_rule(session: Session, audience: dict[str, Any]) -> dict[str, Any] 
         return dict(audience["rule"])
     if "likely_fans_of" in audience or "customer_ids" in audience:
         return None
-    raise CampaignInvalid(
+    raise AudienceInvalid(
         "audience needs one of segment_id, rule, likely_fans_of or customer_ids", field="audience"
     )
 
@@ -45,17 +47,15 @@ def _ids_sql(engine: AnalyticsEngine, rule: dict[str, Any] | None, audience: dic
     if rule is not None:
         compiled = segment_service.compile_for(engine, rule)
         return segment_service.members_sql(compiled)
-    if "customer_ids" in audience:
-        ids = [str(i) for i in audience["customer_ids"]]
-    else:
-        from omniretail.insight.recommend import service as recs
-
-        sku = str(audience["likely_fans_of"])
-        found = recs.likely_customers(sku=sku, n=int(audience.get("n", 1000)))
-        ids = [str(c["customer_id"]) for c in found.get("customers", [])]
+    if "customer_ids" not in audience:  # a model audience is resolved to ids by its caller
+        raise AudienceInvalid(
+            "a model audience (likely_fans_of) must be resolved to customer_ids first",
+            field="audience",
+        )
+    ids = [str(i) for i in audience["customer_ids"]]
     con = getattr(engine, "con", None)
     if con is None:
-        raise CampaignInvalid("model audiences need the DuckDB snapshot", field="audience")
+        raise AudienceInvalid("model audiences need the DuckDB snapshot", field="audience")
     con.register("campaign_fans", pa.table({"customer_id": pa.array(ids, pa.string())}))
     return "SELECT customer_id FROM campaign_fans"
 
