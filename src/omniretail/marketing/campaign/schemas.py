@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -206,6 +206,8 @@ class LaunchSummary(BaseModel):
 class EffectEstimate(BaseModel):
     """Treatment against holdout: the difference with its 95% interval (stats.Effect)."""
 
+    model_config = ConfigDict(extra="forbid")  # a new key must be declared here
+
     treatment: float
     control: float
     lift: float
@@ -214,11 +216,17 @@ class EffectEstimate(BaseModel):
     relative_lift: float | None
     p_value: float
     significant: bool
+    mde: float | None = None  # minimum detectable absolute effect (80% power)
+    verdict: Literal["lift", "drop", "no_effect", "insufficient"] = "no_effect"
+    verdict_text: str = ""
+    method: str = ""
 
 
 class EffectBlock(BaseModel):
     """A group's outcome; the effect fields only when both arms are large enough (absent, not
     null, in the JSON)."""
+
+    model_config = ConfigDict(extra="forbid")  # a new key must be declared here
 
     members: int
     holdout: int
@@ -247,6 +255,8 @@ class CampaignReport(BaseModel):
     """Reach, engagement, coupons and the incremental effect against the holdout: overall,
     by variant, channel and store, and per run. Serialise with ``exclude_unset`` (JSON keeps
     the shape: effect fields are absent where they could not be estimated)."""
+
+    model_config = ConfigDict(extra="forbid")  # a new key must be declared here
 
     campaign: str
     name: str
