@@ -163,3 +163,31 @@ def test_bad_requests_name_the_field(customers: Session) -> None:
             idempotency_key="k",
         )  # fmt: skip
     assert s.scalar(select(Message.id)) is None  # nothing half-written
+
+
+def test_api_queues_a_typed_message_and_replays_it(client) -> None:  # type: ignore[no-untyped-def]
+    from omniretail.platform import db
+
+    with db.session_scope() as s:
+        s.add(Customer(customer_id="C9", phone="+8613800000009", sources=["pos"]))
+    body = {
+        "customer_id": "C9",
+        "channel": None,
+        "template": "test_pickup_ready",
+        "params": {"order": "7", "store": "静安店"},
+        "origin": {"kind": "fulfilment", "ref": "order:7"},
+        "purpose": "transactional",
+        "idempotency_key": "fulfilment:7:ready",
+    }
+    first = client.post("/api/v1/messages", json=body)
+    assert first.status_code == 200, first.text
+    got = first.json()
+    assert (got["channel"], got["recipient"], got["status"]) == ("sms", "+8613800000009", "queued")
+    again = client.post("/api/v1/messages", json={**body, "idempotency_key": "FULFILMENT:7:READY"})
+    assert again.json()["id"] == got["id"]
+    assert client.get("/api/v1/messages/by-key/Fulfilment:7:Ready").json()["id"] == got["id"]
+    bad = client.post("/api/v1/messages", json={**body, "origin": {"kind": "pigeon"}})
+    assert bad.status_code == 422
+    missing = client.post("/api/v1/messages", json={**body, "idempotency_key": "k2", "params": {}})
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "params.order"
