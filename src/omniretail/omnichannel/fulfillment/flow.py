@@ -61,6 +61,11 @@ EVENT_ZH = {
     "start_return": "退回门店",
     "returned_to_store": "退回入库",
     "cancel": "取消",
+    "place": "下单",
+    "report_shortage": "报告缺货",
+    "refund_missing": "缺货退款",
+    "remind": "提醒取货",
+    "reissue_code": "重新发码",
 }
 FINAL = {"picked_up", "delivered", "cancelled"}
 MODES = {"pickup": "门店自提", "ship_from_store": "门店发货", "same_city": "同城配送"}

@@ -16,6 +16,8 @@ from omniretail.omnichannel.inventory.schemas import (
     Availability,
     Discrepancy,
     LevelRead,
+    LocationCreate,
+    LocationRead,
     MovementRead,
     ReservationLine,
     ReservationRead,
@@ -66,6 +68,33 @@ def _scope_locations(principal: ApiPrincipal, db: DbSession, codes: list[str]) -
     scope = store_scope(principal)
     for code in codes:
         scope.require(service.scope_store_of(db, code=code), field="location")
+
+
+class ItemIn(BaseModel):
+    sku: str = Field(min_length=1, max_length=32)
+    name: str | None = Field(default=None, max_length=128)
+    safety_stock: int = Field(default=0, ge=0)
+
+
+@router.get("/locations", response_model=list[LocationRead])
+def locations(db: DbSession, principal: ApiPrincipal) -> list[LocationRead]:
+    principal.require("read")
+    scope = store_scope(principal)
+    return [loc for loc in service.list_locations(db) if scope.allows(loc.store_code or loc.code)]
+
+
+@router.put("/locations", response_model=LocationRead)
+def put_location(data: LocationCreate, db: DbSession, principal: ApiPrincipal) -> LocationRead:
+    """Create or update a stock location (a warehouse, or a store's allocation settings)."""
+    principal.require("admin")
+    return service.register_location(db, data=data)
+
+
+@router.put("/items", response_model=ItemIn)
+def put_item(data: ItemIn, db: DbSession, principal: ApiPrincipal) -> ItemIn:
+    principal.require("admin")
+    service.register_item(db, sku=data.sku, name=data.name, safety_stock=data.safety_stock)
+    return data
 
 
 @router.get("/levels", response_model=list[LevelRead])
