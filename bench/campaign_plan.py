@@ -13,7 +13,7 @@ Run: ``.venv/bin/python bench/campaign_plan.py [--customers 1000000] [--runs 3]
    loopback started like ``tests/pgserver.py``): creates a spend-50-save-10 coupon template
    and a campaign to every member (email, SMS, WeChat, app push in fallback order, 10%
    stratified holdout, two A/B variants) and launches it through
-   ``campaign.service.launch_campaign`` — the same code the API, the CLI and the scheduler
+   ``campaign.launch.launch_campaign`` — the same code the API, the CLI and the scheduler
    call — then commits.
    *planning* = the audience snapshot, the risk check, holdout and variant assignment and the
    channel choice (``launch_campaign``'s own timer ``plan_seconds``); *queueing* = everything
@@ -159,6 +159,7 @@ def launch_once() -> dict[str, Any]:
 
     from omniretail.insight.segment.service import run_on_published
     from omniretail.marketing.campaign import service
+    from omniretail.marketing.campaign.launch import launch_campaign
     from omniretail.platform.db import session_factory
 
     with session_factory()() as s:
@@ -172,8 +173,8 @@ def launch_once() -> dict[str, Any]:
         b0 = _backend_cpu(pid)
         w0, c0 = time.perf_counter(), _cpu()
         out = run_on_published(
-            lambda eng: service.launch_campaign(s, eng, code="BENCH-1M", actor="bench", now=NOW)
-        )
+            lambda eng: launch_campaign(s, eng, code="BENCH-1M", actor="bench", now=NOW)
+        ).as_json()
         s.commit()
         w1, c1 = time.perf_counter(), _cpu()
         b1 = _backend_cpu(pid)
