@@ -199,7 +199,7 @@ def test_refusals_name_the_problem(instance: Session, monkeypatch: pytest.Monkey
     with pytest.raises(NotADemoInstance, match="world"):
         _respond(s, world=Path("no-such-world"))
     monkeypatch.setenv("OMNIRETAIL_DEMO", "0")
-    monkeypatch.setenv("OMNIRETAIL_SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("OMNIRETAIL_SECRET_KEY", "q8Vd3-Zr1Lx0nP4tY7uK2wE9sB6mJ5cH-test")
     config.get_settings.cache_clear()
     with pytest.raises(NotADemoInstance, match="not a demo instance"):
         _respond(s)

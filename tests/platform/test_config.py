@@ -22,7 +22,7 @@ def test_short_secret_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_home_isolates_everything(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("OMNIRETAIL_HOME", str(tmp_path))
-    monkeypatch.setenv("OMNIRETAIL_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("OMNIRETAIL_SECRET_KEY", "q8Vd3-Zr1Lx0nP4tY7uK2wE9sB6mJ5cH-test")
     monkeypatch.delenv("OMNIRETAIL_DATABASE_URL", raising=False)
     s = Settings()
     assert s.sqlalchemy_url == f"sqlite:///{tmp_path / 'omniretail.db'}"

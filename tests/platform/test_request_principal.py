@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from omniretail.platform import db, migrate
-from omniretail.platform.auth import deps, service
+from omniretail.platform.auth import deps, service, sessions
 from omniretail.platform.auth.errors import AuthError
 from omniretail.platform.auth.models import ApiKey, User
 
@@ -30,6 +30,14 @@ def _request(*, user_id: int | None = None, key: str | None = None) -> Request:
     )
 
 
+def _signed_in(store: Session, user: User) -> Request:
+    """A request carrying the cookie of a live server-side session of ``user``."""
+    req = _request()
+    sessions.start(store, req, user)
+    store.commit()
+    return req
+
+
 @pytest.fixture
 def store(home: Path) -> Session:
     migrate.upgrade()
@@ -47,9 +55,10 @@ def test_same_principal_as_get_principal(store: Session) -> None:
     )
     _, plain = service.create_api_key(store, name="pos", scopes=["read", "write"])
     store.commit()
-    for req in (_request(user_id=user.id), _request(key=plain)):
+    as_user = _signed_in(store, user)
+    for req in (as_user, _request(key=plain)):
         assert deps.request_principal(req, store) == deps.get_principal(req, store)
-    fast = deps.request_principal(_request(user_id=user.id), store)
+    fast = deps.request_principal(as_user, store)
     assert (fast.name, fast.role, fast.store_ids, fast.user_id) == (
         "sm",
         "store_manager",
@@ -57,7 +66,7 @@ def test_same_principal_as_get_principal(store: Session) -> None:
         user.id,
     )
     fast.scopes.append("admin")  # each call gets its own copy
-    assert not deps.request_principal(_request(user_id=user.id), store).can("admin")
+    assert not deps.request_principal(as_user, store).can("admin")
 
 
 def test_bad_credentials_are_401(store: Session) -> None:
@@ -65,7 +74,7 @@ def test_bad_credentials_are_401(store: Session) -> None:
     store.commit()
     for req in (
         _request(),
-        _request(user_id=999),
+        _request(user_id=999),  # a cookie without a server-side session
         _request(key=plain + "x"),
         _request(key="nonsense"),
     ):
@@ -79,7 +88,7 @@ def test_deactivation_and_revocation_take_effect_after_the_ttl(
     user = service.create_user(store, username="m", password="pass-word-1", role="marketer")
     key, plain = service.create_api_key(store, name="pos", scopes=["read"])
     store.commit()
-    as_user, as_key = _request(user_id=user.id), _request(key=plain)
+    as_user, as_key = _signed_in(store, user), _request(key=plain)
     deps.request_principal(as_user, store)
     deps.request_principal(as_key, store)
     store.get(User, user.id).is_active = False  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ isolates an instance.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -40,6 +41,13 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str | None = None
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     session_max_age: int = 12 * 3600
+    # behind HTTPS: the session cookie gets the Secure flag and every answer HSTS
+    secure_cookies: bool = False
+    # login throttling: failures per account / per client address within the window lock
+    # that account / address for login_lock_seconds
+    login_account_limit: int = Field(default=5, ge=1)
+    login_address_limit: int = Field(default=30, ge=1)
+    login_lock_seconds: int = Field(default=900, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -53,6 +61,12 @@ class Settings(BaseSettings):
             )
         if not self.demo and len(self.secret_key) < 32:
             raise ValueError("OMNIRETAIL_SECRET_KEY must be at least 32 characters long")
+        weak = None if self.demo else secret_weakness(self.secret_key)
+        if weak:
+            raise ValueError(
+                f"OMNIRETAIL_SECRET_KEY is not random enough ({weak}); set a random value "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
         return self
 
     # -- derived locations -------------------------------------------------------------
@@ -85,6 +99,28 @@ class Settings(BaseSettings):
             self.exports_dir,
         ):
             d.mkdir(parents=True, exist_ok=True)
+
+
+MIN_SECRET_BITS = 100
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Why ``secret`` is guessable, or None. Its characters' Shannon entropy must add up to
+    MIN_SECRET_BITS (36 × 'a' has 0 bits, a 32-character hex token ~120), with at least 10
+    distinct characters, and it must not be a short pattern repeated."""
+    n = len(secret)
+    counts: dict[str, int] = {}
+    for ch in secret:
+        counts[ch] = counts.get(ch, 0) + 1
+    bits = -sum(c * math.log2(c / n) for c in counts.values()) if n else 0.0
+    if len(counts) < 10:
+        return f"only {len(counts)} distinct characters"
+    for period in range(1, n // 2 + 1):
+        if n % period == 0 and secret[:period] * (n // period) == secret:
+            return f"a {period}-character pattern repeated"
+    if bits < MIN_SECRET_BITS:
+        return f"about {bits:.0f} bits of entropy, {MIN_SECRET_BITS} needed"
+    return None
 
 
 def _instance_secret(home: Path) -> str:

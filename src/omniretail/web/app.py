@@ -15,6 +15,7 @@ from omniretail.platform.config import get_settings
 from omniretail.platform.console import handlers as console_handlers
 from omniretail.platform.registry import modules_named
 from omniretail.web import problems
+from omniretail.web.headers import SecurityHeaders
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -35,8 +36,9 @@ def create_app() -> FastAPI:
         session_cookie="omniretail_session",
         max_age=settings.session_max_age,
         same_site="lax",
-        https_only=False,
+        https_only=settings.secure_cookies,  # OMNIRETAIL_SECURE_COOKIES=1 behind HTTPS
     )
+    app.add_middleware(SecurityHeaders, hsts_always=settings.secure_cookies)
     problems.install(app)
     console_handlers.install(app)  # console: login redirects, expired forms
 

@@ -10,11 +10,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from omniretail.platform import i18n
-from omniretail.platform.auth import service as auth_service
-from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.platform.auth import sessions
+from omniretail.platform.auth.deps import DbSession, forget_session, principal_from_user
 from omniretail.platform.auth.errors import AuthError
+from omniretail.platform.auth.login import sign_in
 from omniretail.platform.auth.models import User
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.auth.throttle import TooManyAttempts
 from omniretail.platform.console import nav
 from omniretail.platform.console.csrf import CsrfProtected, rotate_csrf_token
 from omniretail.platform.console.locale import request_locale, set_locale_cookie
@@ -27,11 +29,12 @@ router = APIRouter(tags=["console"])
 
 WRONG_LOGIN = N_("Wrong username or password.")
 MISSING_LOGIN = N_("Enter your username and password.")
+TOO_MANY = N_("Too many failed logins. Try again in a few minutes.")
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, db: DbSession, next: str | None = None) -> Response:
-    user_id = request.session.get("user_id")
+    user_id = sessions.current_user_id(request, db)
     if user_id is not None and (user := db.get(User, user_id)) is not None and user.is_active:
         return RedirectResponse(safe_next(next), status_code=303)
     return render(request, "login.html", {"next": safe_next(next, default="")})
@@ -54,7 +57,15 @@ def login_submit(
             status_code=400,
         )
     try:
-        user = auth_service.authenticate(db, username=username, password=password)
+        user = sign_in(db, request, username=username, password=password)
+    except TooManyAttempts as exc:
+        return render(
+            request,
+            "login.html",
+            {"error": TOO_MANY, "username": username, "next": safe_next(next, default="")},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     except AuthError:
         return render(
             request,
@@ -63,9 +74,7 @@ def login_submit(
             status_code=400,
         )
     locale_cookie = request.cookies.get("omniretail_lang")
-    request.session.clear()  # a new session for the new login (no fixation)
-    request.session["user_id"] = user.id
-    rotate_csrf_token(request)
+    rotate_csrf_token(request)  # sign_in started a new session (no fixation)
     response = RedirectResponse(safe_next(next), status_code=303)
     preferred = i18n.normalize_locale(user.locale)
     if preferred and not locale_cookie:
@@ -74,8 +83,11 @@ def login_submit(
 
 
 @router.post("/logout", dependencies=[CsrfProtected])
-def logout(request: Request) -> Response:
-    request.session.clear()
+def logout(request: Request, db: DbSession) -> Response:
+    key = sessions.session_key(request)
+    sessions.end(request, db)
+    if key:
+        forget_session(key)
     return RedirectResponse("/login", status_code=303)
 
 
@@ -87,7 +99,7 @@ def switch_language(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     chosen = i18n.normalize_locale(locale) or request_locale(request)
-    user_id = request.session.get("user_id")
+    user_id = sessions.current_user_id(request, db)
     if user_id is not None and (user := db.get(User, user_id)) is not None:
         user.locale = chosen  # remembered for the next login on another browser
     response = RedirectResponse(safe_next(next), status_code=303)

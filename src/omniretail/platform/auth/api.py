@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from omniretail.platform.auth import service
-from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.auth import sessions
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession, forget_session
+from omniretail.platform.auth.login import sign_in
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 class LoginIn(BaseModel):
-    username: str
-    password: str
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
 
 
 class PrincipalOut(BaseModel):
@@ -25,8 +26,7 @@ class PrincipalOut(BaseModel):
 
 @router.post("/login", response_model=PrincipalOut)
 def login(body: LoginIn, request: Request, db: DbSession) -> PrincipalOut:
-    user = service.authenticate(db, username=body.username, password=body.password)
-    request.session["user_id"] = user.id
+    user = sign_in(db, request, username=body.username, password=body.password)
     from omniretail.platform.auth.deps import principal_from_user
 
     p = principal_from_user(user)
@@ -34,8 +34,11 @@ def login(body: LoginIn, request: Request, db: DbSession) -> PrincipalOut:
 
 
 @router.post("/logout", status_code=204)
-def logout(request: Request) -> None:
-    request.session.clear()
+def logout(request: Request, db: DbSession) -> None:
+    key = sessions.session_key(request)
+    sessions.end(request, db)
+    if key:
+        forget_session(key)
 
 
 @router.get("/me", response_model=PrincipalOut)

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, object_session
 from starlette.concurrency import run_in_threadpool
 
-from omniretail.platform.auth import service
+from omniretail.platform.auth import service, sessions
 from omniretail.platform.auth.errors import AuthError, PermissionDenied
 from omniretail.platform.auth.models import User
 from omniretail.platform.auth.scope import store_codes_of
@@ -91,9 +91,10 @@ def principal_from_user(user: User, session: Session | None = None) -> Principal
 
 
 def get_current_user(request: Request, db: DbSession) -> User:
-    user_id = request.session.get("user_id") if "session" in request.scope else None
+    had_session = "session" in request.scope and request.session.get("user_id") is not None
+    user_id = sessions.current_user_id(request, db)
     if user_id is None:
-        raise AuthError("log in first")
+        raise AuthError("your session has ended; log in again" if had_session else "log in first")
     user = db.get(User, user_id)
     if user is None or not user.is_active:
         request.session.clear()
@@ -137,6 +138,12 @@ _MAX_CACHED = 10_000
 _verified: dict[tuple[object, ...], tuple[float, Principal]] = {}
 
 
+def forget_session(session_key: str) -> None:
+    """Drop the cached verification of one console session (at logout, in this process)."""
+    for key in [k for k in _verified if k[1:] == ("session", session_key)]:
+        _verified.pop(key, None)
+
+
 def forget_verified_callers() -> None:
     """Drop every cached verification (tests; after revoking a key or deactivating a user when
     the change must not wait for PRINCIPAL_TTL in this process)."""
@@ -155,11 +162,11 @@ def _verify(request: Request, db: Session) -> Principal:
         key: tuple[object, ...] = (store, "key", hashlib.sha256(token.encode()).digest())
         principal = _cached(key) or _key_principal(db, token)
     else:
-        user_id = request.session.get("user_id") if "session" in request.scope else None
-        if user_id is None:
+        sid = sessions.session_key(request)
+        if sid is None or request.session.get("user_id") is None:
             raise AuthError("log in first")
-        key = (store, "user", user_id)
-        principal = _cached(key) or _session_principal(request, db, user_id)
+        key = (store, "session", sid)
+        principal = _cached(key) or _session_principal(request, db)
     if key not in _verified or _verified[key][1] is not principal:  # verified just now
         if len(_verified) >= _MAX_CACHED:
             _verified.clear()
@@ -167,7 +174,10 @@ def _verify(request: Request, db: Session) -> Principal:
     return principal
 
 
-def _session_principal(request: Request, db: Session, user_id: int) -> Principal:
+def _session_principal(request: Request, db: Session) -> Principal:
+    user_id = sessions.current_user_id(request, db)
+    if user_id is None:
+        raise AuthError("your session has ended; log in again")
     row = db.execute(_SESSION_USER, {"user_id": user_id}).first()
     if row is None or not row.is_active:
         request.session.clear()

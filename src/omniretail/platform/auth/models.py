@@ -51,3 +51,28 @@ class AuditLog(Base):
     object_id: Mapped[str] = mapped_column(String(64), index=True)
     detail: Mapped[dict[str, object] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AuthSession(Base):
+    """A console login, kept on the server: the signed cookie carries only the session's
+    random id, so logging out (or an admin ending it) revokes it for good, whatever happens to
+    the cookie. Only the SHA-256 of the id is stored."""
+
+    __tablename__ = "auth_session"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginThrottle(Base):
+    """Failed logins of one account (``user:<name>``) or one client address (``addr:<ip>``)
+    in the current window, and until when further attempts are refused."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

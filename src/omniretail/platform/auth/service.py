@@ -91,9 +91,21 @@ def ensure_user(
     return user
 
 
+_timing_hash: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """An argon2 hash to verify against when the user does not exist, so an unknown username
+    costs the same time as a wrong password (no enumeration by timing)."""
+    if not _timing_hash:
+        _timing_hash.append(hash_secret(secrets.token_urlsafe(16)))
+    return _timing_hash[0]
+
+
 def authenticate(session: Session, *, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active or not verify_secret(user.password_hash, password):
+    ok = verify_secret(user.password_hash if user is not None else _dummy_hash(), password)
+    if user is None or not ok or not user.is_active:
         raise AuthError("wrong username or password")
     user.last_login_at = utcnow()
     session.flush()

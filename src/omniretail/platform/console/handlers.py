@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from omniretail.platform.auth import sessions
 from omniretail.platform.auth.models import User
 from omniretail.platform.console.csrf import CsrfFailed
 from omniretail.platform.console.render import render
@@ -113,11 +114,11 @@ def _identify(request: Request) -> None:
     """Put the session's user on ``request.state`` for a page rendered outside a route."""
     if getattr(request.state, "user", None) is not None or "session" not in request.scope:
         return
-    user_id = request.session.get("user_id")
-    if user_id is None:
+    if request.session.get("user_id") is None:
         return
     with session_factory()() as db:
-        user = db.get(User, user_id)
+        user_id = sessions.current_user_id(request, db)
+        user = db.get(User, user_id) if user_id is not None else None
         if user is not None and user.is_active:
             request.state.user = ConsoleIdentity.of(user)
 
