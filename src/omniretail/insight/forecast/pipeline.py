@@ -132,11 +132,12 @@ def level_rows(d: Demand, trees: list[hierarchy.TreeForecast]) -> tuple[list[Key
     hists: list[Array] = []
     cat_mean: dict[Key, Array] = {}
     cat_hist: dict[Key, Array] = {}
+    region_of = dict(zip(d.geo.city, d.geo.region, strict=True))
     for tf in trees:
         cat = d.category.get(tf.sku, "?")
         nodes: list[tuple[str, str | None, str | None, str | None]] = [("", None, None, None)]
         nodes += [("region_", None, None, r) for r in tf.regions]
-        nodes += [("city_", None, c, d.geo.region[d.geo.city.index(c)]) for c in tf.cities]
+        nodes += [("city_", None, c, region_of[c]) for c in tf.cities]
         nodes += [("store_", d.geo.stores[i], d.geo.city[i], d.geo.region[i]) for i in tf.store_idx]
         for row, (prefix, store, city, region) in enumerate(nodes):
             keys.append((prefix + "sku", store, city, region, tf.sku, cat))
@@ -174,27 +175,24 @@ def forecast_table(keys: list[Key], mean: Array, hist: Array, first: date) -> pa
 
 def daily_table(d: Demand, keys: list[Key], mean: Array, hist: Array, first_day: date) -> pa.Table:
     """store × SKU per day: the week's mean spread by the store's day-of-week shares."""
-    rows = [i for i, key in enumerate(keys) if key[0] == "store_sku"]
-    k = quantiles.dispersion(hist[rows]) * (1 / 7)  # a day is 1/7 of a week's NB
+    rows = np.array([i for i, key in enumerate(keys) if key[0] == "store_sku"], dtype=np.int64)
     s_pos = {s: i for i, s in enumerate(d.geo.stores)}
-    out: dict[str, list[Any]] = {c: [] for c in ("store_code", "sku", "day")}
-    means: list[float] = []
-    ks: list[float] = []
-    for r, row in enumerate(rows):
-        store, sku = keys[row][1], keys[row][4]
-        share = d.dow_share[s_pos[str(store)]]
-        for day_n in range(HORIZON_DAYS):
-            day = first_day + timedelta(days=day_n)
-            week = min((day - first_day).days // 7, mean.shape[1] - 1)
-            out["store_code"].append(store)
-            out["sku"].append(sku)
-            out["day"].append(day)
-            means.append(float(mean[row, week] * share[day.weekday()]))
-            ks.append(float(k[r]))
-    m = np.array(means)
-    cols: dict[str, Any] = {**out, "forecast": np.round(m, 4), "nb_size": np.array(ks)}
+    store_idx = np.array([s_pos[str(keys[i][1])] for i in rows], dtype=np.int64)
+    days = [first_day + timedelta(days=n) for n in range(HORIZON_DAYS)]
+    week = np.minimum(np.arange(HORIZON_DAYS) // 7, mean.shape[1] - 1)
+    weekday = np.array([day.weekday() for day in days])
+    m = mean[rows][:, week] * d.dow_share[store_idx][:, weekday]  # rows × days
+    k = np.repeat(quantiles.dispersion(hist[rows]) / 7, HORIZON_DAYS)  # a day: 1/7 of a week
+    flat = m.ravel()
+    cols: dict[str, Any] = {
+        "store_code": pa.array(np.repeat([keys[i][1] for i in rows], HORIZON_DAYS).tolist()),
+        "sku": pa.array(np.repeat([keys[i][4] for i in rows], HORIZON_DAYS).tolist()),
+        "day": pa.array(np.tile(np.array(days, dtype="datetime64[D]"), len(rows))),
+        "forecast": np.round(flat, 4),
+        "nb_size": k,
+    }
     for name, q in QUANTILES.items():
-        cols[name] = quantiles.nb_quantile(m, np.array(ks), q)
+        cols[name] = quantiles.nb_quantile(flat, k, q)
     return pa.table(cols)
 
 
@@ -246,33 +244,59 @@ def run_forecasts(
 
 
 def _actuals(engine: AnalyticsEngine, d: Demand, keys: list[Key], cut: date, h: int) -> Array:
-    """Sold quantity of every node in the ``h`` weeks from ``cut``."""
+    """Sold quantity of every node in the ``h`` weeks from ``cut`` (0 where nothing sold)."""
     fut = load_demand(engine, end_week=cut + timedelta(weeks=h), weeks=h)
     out = np.zeros((len(keys), h))
     if fut is None:
         return out
-    s_pos = {s: i for i, s in enumerate(fut.geo.stores)}
+    geo = fut.geo
+    cities, city_of = np.unique(np.array(geo.city, dtype=object), return_inverse=True)
+    regions, region_of = np.unique(np.array(geo.region, dtype=object), return_inverse=True)
+    cats, cat_of = np.unique(
+        np.array([fut.category.get(s, "?") for s in fut.skus], dtype=object), return_inverse=True
+    )
+    v = fut.values  # stores × skus × weeks
+    by_city = np.zeros((len(cities), v.shape[1], h))
+    np.add.at(by_city, city_of, v)
+    by_region = np.zeros((len(regions), v.shape[1], h))
+    np.add.at(by_region, region_of, v)
+    by_sku = v.sum(axis=0)
+
+    one_hot = np.zeros((v.shape[1], len(cats)))
+    one_hot[np.arange(v.shape[1]), cat_of] = 1.0
+
+    def per_cat(a: Array) -> Array:  # (..., skus, h) -> (..., cats, h)
+        out: Array = np.einsum("...kh,kc->...ch", a, one_hot)
+        return out
+
+    tables = {
+        "store": (v, {c: i for i, c in enumerate(geo.stores)}),
+        "city": (by_city, {c: i for i, c in enumerate(cities)}),
+        "region": (by_region, {c: i for i, c in enumerate(regions)}),
+    }
+    cat_tables = {name: per_cat(t) for name, (t, _) in tables.items()}
+    by_cat = per_cat(by_sku)
     k_pos = {s: i for i, s in enumerate(fut.skus)}
+    c_pos = {c: i for i, c in enumerate(cats)}
     for row, (level, store, city, region, sku, cat) in enumerate(keys):
-        sel_k = (
-            [k_pos[sku]]
-            if sku is not None and sku in k_pos
-            else [k_pos[s] for s in fut.skus if fut.category.get(s) == cat]
-            if sku is None
-            else []
-        )
-        if not sel_k:
-            continue
-        if store is not None:
-            sel_s = [s_pos[store]] if store in s_pos else []
-        elif city is not None and level.startswith("city"):
-            sel_s = [i for i, c in enumerate(fut.geo.city) if c == city]
-        elif region is not None and level.startswith("region"):
-            sel_s = [i for i, r in enumerate(fut.geo.region) if r == region]
-        else:
-            sel_s = list(range(len(fut.geo.stores)))
-        if sel_s:
-            out[row] = fut.values[np.ix_(sel_s, sel_k)].sum(axis=(0, 1))
+        place = level.split("_")[0] if "_" in level else ""
+        where = {"store": store, "city": city, "region": region}.get(place)
+        if sku is not None:
+            if sku not in k_pos:
+                continue
+            if place:
+                table, pos = tables[place]
+                if where in pos:
+                    out[row] = table[pos[where], k_pos[sku]]
+            else:
+                out[row] = by_sku[k_pos[sku]]
+        elif cat in c_pos:
+            if place:
+                _, pos = tables[place]
+                if where in pos:
+                    out[row] = cat_tables[place][pos[where], c_pos[cat]]
+            else:
+                out[row] = by_cat[c_pos[cat]]
     return out
 
 
