@@ -157,10 +157,10 @@ def prepare_store(url: str) -> None:
 def launch_once() -> dict[str, Any]:
     from sqlalchemy import text
 
-    from omniretail.insight.segment.service import run_on_published
     from omniretail.marketing.campaign import service
     from omniretail.marketing.campaign.launch import launch_campaign
     from omniretail.platform.db import session_factory
+    from omniretail.platform.engine.snapshot import run_on_published
 
     with session_factory()() as s:
         service.create_campaign(s, data=campaign_data(), actor="bench")

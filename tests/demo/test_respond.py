@@ -28,7 +28,6 @@ from omniretail.demo.respond import (
     RespondInvalid,
     respond_to_campaign,
 )
-from omniretail.insight.segment.service import run_on_published
 from omniretail.marketing.campaign import service as campaign_service
 from omniretail.marketing.campaign.errors import CampaignNotFound
 from omniretail.marketing.campaign.launch import launch_campaign
@@ -39,6 +38,7 @@ from omniretail.marketing.coupon.models import Coupon, CouponRedemption
 from omniretail.marketing.coupon.schemas import TemplateCreate
 from omniretail.platform import config, db, migrate
 from omniretail.platform.db import utcnow
+from omniretail.platform.engine.snapshot import run_on_published
 from omniretail.platform.messaging import config as mconfig
 from omniretail.platform.messaging import service as messaging
 from tests.demo.instance import AFTER_RESPONSE, BUILD_STEPS, run_pipeline

@@ -120,9 +120,9 @@ def _queued(code: str) -> int:
 
 
 def _run_journeys() -> list[dict[str, Any]]:
-    from omniretail.insight.segment.service import run_on_published
     from omniretail.marketing.campaign.journeys import run_due_journeys
     from omniretail.platform import db
+    from omniretail.platform.engine.snapshot import run_on_published
 
     with db.session_scope() as s:
         out: list[dict[str, Any]] = [

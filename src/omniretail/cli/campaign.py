@@ -58,9 +58,9 @@ def list_cmd() -> None:
 @app.command("risks")
 def risks(code: str) -> None:
     """Check audience size, consent coverage and coupon liability before launch."""
-    from omniretail.insight.segment.service import run_on_published
     from omniretail.marketing.campaign import service
     from omniretail.platform.db import session_scope
+    from omniretail.platform.engine.snapshot import run_on_published
 
     with session_scope() as s:
         _echo(run_on_published(lambda eng: service.assess_risks(s, eng, code=code)))
@@ -70,9 +70,9 @@ def risks(code: str) -> None:
 def launch(code: str) -> None:
     """Snapshot the audience, split the holdout, issue coupons and queue the messages (a
     journey: run today's step on its trigger)."""
-    from omniretail.insight.segment.service import run_on_published
     from omniretail.marketing.campaign.journeys import launch as start
     from omniretail.platform.db import session_scope
+    from omniretail.platform.engine.snapshot import run_on_published
 
     with session_scope() as s:
         _echo(run_on_published(lambda eng: start(s, eng, code=code, actor="cli")))
@@ -99,9 +99,9 @@ def dispatch(limit: int = typer.Option(1000, help="Messages to send in this run.
 @app.command("report")
 def report(code: str) -> None:
     """Reach, engagement, coupons and the incremental effect versus the holdout (JSON)."""
-    from omniretail.insight.segment.service import run_on_published
     from omniretail.marketing.campaign.report import campaign_report
     from omniretail.platform.db import session_scope
+    from omniretail.platform.engine.snapshot import run_on_published
 
     with session_scope() as s:
         _echo(run_on_published(lambda eng: campaign_report(s, eng, code=code)))
@@ -214,9 +214,9 @@ def run_journeys(day: str = typer.Option(None, help="Run as of this day (YYYY-MM
     """Run today's step of every running or draft journey (schedule this daily)."""
     from datetime import date
 
-    from omniretail.insight.segment.service import run_on_published
     from omniretail.marketing.campaign.journeys import run_due_journeys
     from omniretail.platform.db import session_scope
+    from omniretail.platform.engine.snapshot import run_on_published
 
     today = date.fromisoformat(day) if day else None
     with session_scope() as s:

@@ -21,8 +21,8 @@ def demo_respond(
 ) -> None:
     """Play a campaign's response in the demo (演示：模拟活动响应); then run the pipeline."""
     from omniretail.demo.respond import respond_to_campaign
-    from omniretail.insight.segment.service import run_on_published
     from omniretail.platform.db import session_scope
+    from omniretail.platform.engine.snapshot import run_on_published
 
     with session_scope() as s:
         out = run_on_published(

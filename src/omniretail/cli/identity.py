@@ -44,7 +44,7 @@ def explain(
 ) -> None:
     """Why are these records one customer: records, links and the chains between them."""
     from omniretail.cdp.identity import explain as explain_mod
-    from omniretail.cdp.identity.service import published_engine
+    from omniretail.platform.engine.snapshot import published_engine
 
     engine = published_engine()
     try:
@@ -66,8 +66,9 @@ def merge(
     """Declare two customers one person (must-link, honoured by every later run)."""
     from omniretail.cdp.identity import service
     from omniretail.platform.db import session_scope
+    from omniretail.platform.engine.snapshot import published_engine
 
-    engine = service.published_engine()
+    engine = published_engine()
     try:
         with session_scope() as s:
             _print(
@@ -94,8 +95,9 @@ def unmerge(
     """Split records off a customer (cannot-link, honoured by every later run)."""
     from omniretail.cdp.identity import service
     from omniretail.platform.db import session_scope
+    from omniretail.platform.engine.snapshot import published_engine
 
-    engine = service.published_engine()
+    engine = published_engine()
     try:
         with session_scope() as s:
             _print(
@@ -131,8 +133,8 @@ def evaluate(
 ) -> None:
     """Pairwise precision, recall and F1 of the resolved customers against the truth (JSON)."""
     from omniretail.cdp.identity.evaluate import evaluate as run_eval
-    from omniretail.cdp.identity.service import published_engine
     from omniretail.platform.engine import DuckDBEngine, work_path
+    from omniretail.platform.engine.snapshot import published_engine
 
     engine = DuckDBEngine(work_path(), read_only=True) if work else published_engine()
     try:

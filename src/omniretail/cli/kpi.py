@@ -19,11 +19,9 @@ def report(
 ) -> None:
     """KPIs per period with growth vs the previous period and last year (JSON lines)."""
     from omniretail.insight.kpi import service
-    from omniretail.platform.engine import open_published
+    from omniretail.platform.engine import published_engine
 
-    engine = open_published()
-    if engine is None:
-        raise typer.BadParameter("no published snapshot: run `omniretail pipeline run` first")
+    engine = published_engine()
     try:
         for row in service.kpi_report(engine, grain=grain, by=by, start=start, end=end):
             typer.echo(json.dumps(row, ensure_ascii=False, default=str))
@@ -37,11 +35,9 @@ def summary(
 ) -> None:
     """Headline KPIs: sales, CLTV, repurchase rate, NPS, coupon rates, CAC."""
     from omniretail.insight.kpi import service
-    from omniretail.platform.engine import open_published
+    from omniretail.platform.engine import published_engine
 
-    engine = open_published()
-    if engine is None:
-        raise typer.BadParameter("no published snapshot: run `omniretail pipeline run` first")
+    engine = published_engine()
     try:
         out = service.summary(engine, marketing_cost=marketing_cost)
     finally:

@@ -66,11 +66,9 @@ def docs(out: Path = typer.Option(Path("docs/tags.md"), "--out")) -> None:
 def dormant(limit: int = typer.Option(100, help="How many members.")) -> None:
     """Dormant members for reactivation, most valuable first (JSON lines)."""
     from omniretail.insight.tag.service import dormant_members
-    from omniretail.platform.engine import open_published
+    from omniretail.platform.engine import published_engine
 
-    engine = open_published()
-    if engine is None:
-        raise typer.BadParameter("no published snapshot: run `omniretail pipeline run` first")
+    engine = published_engine()
     try:
         for row in dormant_members(engine, limit=limit):
             typer.echo(json.dumps(row, ensure_ascii=False, default=str))

@@ -14,6 +14,7 @@ from omniretail.platform import migrate
 from omniretail.platform.auth.models import AuditLog
 from omniretail.platform.db import session_scope
 from omniretail.platform.engine import open_published, publish_snapshot
+from omniretail.platform.engine.snapshot import published_engine
 from tests.cdp.identity.factories import identity_map, record, run_steps
 
 ROWS = [
@@ -40,7 +41,7 @@ def test_merge_is_audited_applied_and_honoured(store: Path) -> None:
     ids = _run(ROWS)
     keep, other = ids["pos:M1"], ids["miniprogram:o1"]
     assert keep != other
-    engine = service.published_engine()
+    engine = published_engine()
     with session_scope() as s:
         out = service.merge_customers(
             s, engine, customer_id=keep, other_customer_id=other, actor="ops", reason="同一人"
@@ -59,7 +60,7 @@ def test_merge_is_audited_applied_and_honoured(store: Path) -> None:
         "manual",
         "deterministic:unionid",
     )
-    engine = service.published_engine()
+    engine = published_engine()
     try:
         found = explain.explain(engine, keep, record_a="pos:M1", record_b="wecom:w1")
     finally:
@@ -89,7 +90,7 @@ def _map_rules() -> list[dict]:
 def test_unmerge_splits_at_next_run_and_stays_split(store: Path) -> None:
     ids = _run(ROWS)
     customer = ids["pos:M1"]
-    engine = service.published_engine()
+    engine = published_engine()
     with session_scope() as s:
         out = service.unmerge_records(
             s,
@@ -115,14 +116,14 @@ def test_unmerge_splits_at_next_run_and_stays_split(store: Path) -> None:
 
 def test_merge_after_unmerge_lifts_the_cannot_link(store: Path) -> None:
     ids = _run(ROWS)
-    engine = service.published_engine()
+    engine = published_engine()
     with session_scope() as s:
         service.unmerge_records(
             s, engine, customer_id=ids["pos:M1"], record_keys=["app:A1"], actor="ops", reason="x"
         )
     engine.close()
     split = _run()
-    engine = service.published_engine()
+    engine = published_engine()
     with session_scope() as s:
         out = service.merge_customers(
             s,
@@ -140,7 +141,7 @@ def test_merge_after_unmerge_lifts_the_cannot_link(store: Path) -> None:
 
 def test_bad_manual_decisions_are_refused(store: Path) -> None:
     ids = _run(ROWS)
-    engine = service.published_engine()
+    engine = published_engine()
     try:
         with session_scope() as s:
             with pytest.raises(InvalidMerge, match="itself"):

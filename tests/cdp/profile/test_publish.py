@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
 
-from omniretail.cdp.profile.config import CHAIN_TZ
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
 from omniretail.cdp.profile.service import local_time
 from omniretail.omnichannel.store.models import City, Store
 from omniretail.platform import db
+from omniretail.platform.timezone import CHAIN_TZ
 from tests.cdp.identity.factories import record, run_steps
 
 PEOPLE = [

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from omniretail.insight.segment.service import run_on_published
 from omniretail.marketing.campaign import report as report_mod
 from omniretail.marketing.campaign import service
 from omniretail.marketing.campaign.errors import CampaignInvalid, CampaignStateError
@@ -22,6 +21,7 @@ from omniretail.marketing.campaign.schemas import CampaignCreate
 from omniretail.marketing.coupon.models import Coupon
 from omniretail.platform import db, migrate
 from omniretail.platform.engine import DuckDBEngine, publish_snapshot, work_path
+from omniretail.platform.engine.snapshot import run_on_published
 from omniretail.platform.messaging import config as mconfig
 from omniretail.platform.messaging import service as messaging
 from omniretail.platform.messaging.models import Message
@@ -245,7 +245,7 @@ def test_every_trigger_rule_compiles_on_the_tag_catalogue(instance: Session) -> 
 
 
 def test_a_snapshot_without_tags_is_a_clear_error(home: Path) -> None:
-    from omniretail.insight.segment.errors import NoPublishedSnapshot
+    from omniretail.platform.engine.snapshot import NoPublishedSnapshot
 
     migrate.upgrade()
     DuckDBEngine(work_path()).close()

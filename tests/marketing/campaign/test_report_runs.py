@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from omniretail.insight.segment.service import run_on_published
 from omniretail.marketing.campaign.models import Campaign, CampaignMember, CampaignRun
 from omniretail.marketing.campaign.report import campaign_report
 from omniretail.marketing.campaign.schedule import run_due_campaigns
@@ -22,6 +21,7 @@ from omniretail.marketing.coupon.models import Coupon
 from omniretail.marketing.coupon.schemas import TemplateCreate
 from omniretail.platform import db
 from omniretail.platform.engine.duckdb import DuckDBEngine
+from omniretail.platform.engine.snapshot import run_on_published
 from omniretail.platform.messaging.models import Message, MessageEvent
 from tests.marketing.campaign.conftest import publish_with_template
 

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from omniretail.cli.main import app
-from omniretail.insight.segment.service import run_on_published
 from omniretail.marketing.campaign import service
 from omniretail.marketing.campaign.launch import launch_campaign
 from omniretail.marketing.campaign.models import CampaignMember, CampaignRun
@@ -26,6 +25,7 @@ from omniretail.marketing.campaign.schemas import CampaignCreate
 from omniretail.marketing.coupon.models import Coupon
 from omniretail.platform import db, migrate
 from omniretail.platform.auth.models import AuditLog
+from omniretail.platform.engine.snapshot import run_on_published
 from omniretail.platform.messaging.models import Message
 from tests.marketing.campaign.conftest import publish_with_template
 

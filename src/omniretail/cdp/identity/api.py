@@ -12,6 +12,7 @@ from omniretail.cdp.identity import service
 from omniretail.cdp.profile import masking
 from omniretail.cdp.profile.service import get_visible_customer
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.engine.snapshot import published_engine
 
 router = APIRouter(prefix="/identity", tags=["identity"])
 
@@ -39,7 +40,7 @@ def explain(
     """Why are these records one customer: its records, links and the chains between them."""
     principal.require("read")
     customer = get_visible_customer(db, principal, identifier)
-    engine = service.published_engine()
+    engine = published_engine()
     try:
         found = explain_mod.explain(engine, customer.customer_id, record_a=a, record_b=b)
     finally:
@@ -59,7 +60,7 @@ def merge(body: MergeIn, db: DbSession, principal: ApiPrincipal) -> dict[str, An
     principal.require("write")
     get_visible_customer(db, principal, body.customer_id)
     get_visible_customer(db, principal, body.other_customer_id)
-    engine = service.published_engine()
+    engine = published_engine()
     try:
         return service.merge_customers(
             db,
@@ -78,7 +79,7 @@ def unmerge(body: UnmergeIn, db: DbSession, principal: ApiPrincipal) -> dict[str
     """Split records off a customer (cannot-links honoured by every later run; audited)."""
     principal.require("write")
     get_visible_customer(db, principal, body.customer_id)
-    engine = service.published_engine()
+    engine = published_engine()
     try:
         return service.unmerge_records(
             db,

@@ -16,10 +16,7 @@ import pyarrow as pa
 
 from omniretail.cdp.identity.config import IdentityConfig
 from omniretail.platform.engine.base import AnalyticsEngine
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+from omniretail.platform.engine.dialect import string
 
 
 @dataclass
@@ -32,7 +29,7 @@ class _Group:
 
 def conflicting_clusters(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str) -> int:
     """``_idr_conflicts(cluster)``: clusters of ``labels(node, cluster)`` that are in conflict."""
-    kinds = ", ".join(_lit(k) for k in cfg.conflicting_kinds) or "NULL"
+    kinds = ", ".join(string(k) for k in cfg.conflicting_kinds) or "NULL"
     names_differ = (
         "count(DISTINCT r.name_norm) > 1" if cfg.conflicts_need_different_names else "TRUE"
     )
@@ -59,7 +56,7 @@ def conflicting_clusters(engine: AnalyticsEngine, cfg: IdentityConfig, labels: s
 def split_conflicts(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str, edges: str) -> int:
     """Relabel the conflicting clusters of ``labels`` in place; refused links go to
     ``_idr_refused(left_node, right_node, reason)``. Returns the number of refused links."""
-    kinds = ", ".join(_lit(k) for k in cfg.conflicting_kinds) or "NULL"
+    kinds = ", ".join(string(k) for k in cfg.conflicting_kinds) or "NULL"
     nodes = engine.fetch_rows(
         f"SELECT l.node, l.cluster FROM {labels} l JOIN _idr_conflicts USING (cluster)"
     )

@@ -9,10 +9,6 @@ class CustomerNotResolved(NotFound):
     title = "Customer not found"
 
 
-class SnapshotMissing(NotFound):
-    title = "No analytics snapshot"
-
-
 class InvalidMerge(InvalidInput):
     title = "Invalid merge"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from omniretail.cdp.identity.config import IdentityConfig
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.dialect import string
 
 SOURCE_TABLE = "std_identity_records"
 
@@ -38,10 +39,6 @@ RECORD_COLUMNS = (
     "registered_at",
     "observed_at",
 )
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def available_columns(engine: AnalyticsEngine, table: str = SOURCE_TABLE) -> set[str]:
@@ -91,7 +88,7 @@ def prepare_records(engine: AnalyticsEngine, columns: set[str]) -> int:
 
 def _rules_values(cfg: IdentityConfig, kinds: list[str]) -> str:
     rows = [
-        f"({_lit(k)}, {float(r.weight)}, {int(r.max_records)}, {int(r.max_names)},"
+        f"({string(k)}, {float(r.weight)}, {int(r.max_records)}, {int(r.max_names)},"
         f" {int(r.max_records_per_source)}, {int(r.max_names_per_source)})"
         for k, r in cfg.identifiers.items()
         if k in kinds
@@ -105,7 +102,7 @@ def _rules_values(cfg: IdentityConfig, kinds: list[str]) -> str:
 
 def _source_limits(cfg: IdentityConfig, kinds: list[str]) -> str:
     rows = [
-        f"({_lit(k)}, {_lit(src)}, {int(n)})"
+        f"({string(k)}, {string(src)}, {int(n)})"
         for k, r in cfg.identifiers.items()
         if k in kinds
         for src, n in r.max_records_in_source.items()
@@ -122,9 +119,9 @@ def _blocked_condition(cfg: IdentityConfig, kind: str) -> str:
     parts: list[str] = []
     values = cfg.blocked_values.get(kind, [])
     if values:
-        parts.append("value IN (" + ", ".join(_lit(v) for v in values) + ")")
+        parts.append("value IN (" + ", ".join(string(v) for v in values) + ")")
     for pattern in cfg.blocked_patterns.get(kind, []):
-        parts.append(f"lower(value) LIKE {_lit(pattern.lower())}")
+        parts.append(f"lower(value) LIKE {string(pattern.lower())}")
     return " OR ".join(parts) if parts else "FALSE"
 
 
@@ -136,11 +133,11 @@ def build_values(engine: AnalyticsEngine, cfg: IdentityConfig) -> list[str]:
         rule = cfg.identifiers[kind]
         value = f"source || ':' || {kind}" if rule.scope == "source" else kind
         selects.append(
-            f"SELECT node, source, {_lit(kind)} AS kind, {value} AS value"
+            f"SELECT node, source, {string(kind)} AS kind, {value} AS value"
             f" FROM _idr_records WHERE {kind} IS NOT NULL"
         )
     engine.materialize("_idr_values_all", " UNION ALL ".join(selects), scratch=True)
-    blocked = " OR ".join(f"(kind = {_lit(k)} AND ({_blocked_condition(cfg, k)}))" for k in kinds)
+    blocked = " OR ".join(f"(kind = {string(k)} AND ({_blocked_condition(cfg, k)}))" for k in kinds)
     engine.materialize(
         "_idr_value_stats",
         f"""
@@ -249,7 +246,7 @@ def build_source_links(engine: AnalyticsEngine, cfg: IdentityConfig) -> int:
         )
         return 0
     overrides = " ".join(
-        f"WHEN {_lit(t)} THEN {float(w)}" for t, w in cfg.link_type_weights.items()
+        f"WHEN {string(t)} THEN {float(w)}" for t, w in cfg.link_type_weights.items()
     )
     weight = (
         f"CASE l.link_type {overrides} ELSE {float(cfg.link_weight)} END"

@@ -14,11 +14,11 @@ from typing import Any, Literal
 
 import duckdb
 import pandas as pd
-import phonenumbers
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from omniretail.platform.errors import InvalidInput
+from omniretail.platform.phone import normalize_phone
 
 Method = Literal["exact", "jaro_winkler", "levenshtein", "email", "date"]
 Clean = Literal["strip", "lower", "simplified", "phone", "digits", "no_spaces"]
@@ -128,13 +128,10 @@ def _clean_value(value: Any, steps: list[str], t2s: Any) -> Any:
         elif step == "simplified":
             text = t2s.convert(text)
         elif step == "phone":
-            try:
-                parsed = phonenumbers.parse(text, "CN")
-            except phonenumbers.NumberParseException:
+            phone = normalize_phone(text)
+            if phone is None:
                 return None
-            if not phonenumbers.is_valid_number(parsed):
-                return None
-            text = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            text = phone
     return text or None
 
 

@@ -17,20 +17,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from omniretail.cdp.identity.constraints import CANNOT_LINK, MUST_LINK
-from omniretail.cdp.identity.errors import CustomerNotResolved, InvalidMerge, SnapshotMissing
+from omniretail.cdp.identity.errors import CustomerNotResolved, InvalidMerge
 from omniretail.cdp.identity.models import IdentityConstraint
 from omniretail.platform import audit
-from omniretail.platform.engine import open_published
 from omniretail.platform.engine.base import AnalyticsEngine
 
 MAX_UNMERGE_PAIRS = 10_000
-
-
-def published_engine() -> AnalyticsEngine:
-    engine = open_published()
-    if engine is None:
-        raise SnapshotMissing("no analytics snapshot yet: run `omniretail pipeline run` first")
-    return engine
 
 
 def _records(engine: AnalyticsEngine, customer_id: str) -> list[str]:

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from omniretail.cdp.ingest.errors import ImportFileError
 from omniretail.cdp.ingest.mapping import FileOptions
+from omniretail.platform.engine.dialect import string
 
 UTF8_NAMES = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
 META_COLUMNS = ("_source", "_batch_id", "_file", "_row", "_loaded_at", "_sheet", "_sheet_row")
@@ -34,10 +35,6 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _transcode_to_utf8(path: Path, encoding: str) -> Path:
@@ -69,10 +66,10 @@ def _read_csv(path: Path, opts: FileOptions) -> pa.Table:
     src = path if enc in UTF8_NAMES else _transcode_to_utf8(path, opts.encoding)
     try:
         con = duckdb.connect()
-        nulls = "[" + ", ".join(_sql_str(v) for v in opts.null_values) + "]"
+        nulls = "[" + ", ".join(string(v) for v in opts.null_values) + "]"
         rel = con.sql(
-            f"SELECT * FROM read_csv({_sql_str(str(src))}, all_varchar = true, "
-            f"delim = {_sql_str(opts.delimiter)}, quote = {_sql_str(opts.quote)}, "
+            f"SELECT * FROM read_csv({string(str(src))}, all_varchar = true, "
+            f"delim = {string(opts.delimiter)}, quote = {string(opts.quote)}, "
             f"header = {str(opts.header).lower()}, skip = {opts.skip_rows}, "
             f"nullstr = {nulls}, strict_mode = false)"
         )
@@ -150,7 +147,7 @@ def _read_json(path: Path, newline_delimited: bool) -> pa.Table:
     try:
         con = duckdb.connect()
         table: pa.Table = con.sql(
-            f"SELECT * FROM read_json({_sql_str(str(path))}, format = '{fmt}', "
+            f"SELECT * FROM read_json({string(str(path))}, format = '{fmt}', "
             "sample_size = -1, union_by_name = true)"
         ).to_arrow_table()
         con.close()
@@ -180,8 +177,8 @@ def land_file(
     tmp = dest.with_suffix(".parquet.tmp")
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     meta = (
-        f"{_sql_str(source)} AS _source, {_sql_str(batch_id)} AS _batch_id, "
-        f"{_sql_str(path.name)} AS _file, "
+        f"{string(source)} AS _source, {string(batch_id)} AS _batch_id, "
+        f"{string(path.name)} AS _file, "
         f"TIMESTAMP '{loaded_at.isoformat(sep=' ')}' AS _loaded_at"
     )
     con = duckdb.connect()
@@ -192,14 +189,14 @@ def land_file(
                 con.execute(
                     f"COPY (SELECT * EXCLUDE (file_row_number), {meta}, "
                     f"file_row_number + 1 AS _row "
-                    f"FROM read_parquet({_sql_str(str(path))}, file_row_number = true)) "
-                    f"TO {_sql_str(str(tmp))} (FORMAT PARQUET)"
+                    f"FROM read_parquet({string(str(path))}, file_row_number = true)) "
+                    f"TO {string(str(tmp))} (FORMAT PARQUET)"
                 )
             except duckdb.Error as exc:
                 raise ImportFileError(
                     f"cannot read {path.name} as Parquet: {exc}", field="file"
                 ) from exc
-            row = con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(str(tmp))})").fetchone()
+            row = con.execute(f"SELECT count(*) FROM read_parquet({string(str(tmp))})").fetchone()
             rows = int(row[0]) if row else 0
         else:
             table = read_file(path, fmt, opts)
@@ -213,7 +210,7 @@ def land_file(
             table = table.append_column("_row", pa.array(range(1, table.num_rows + 1), pa.int64()))
             con.register("__raw", table)
             con.execute(
-                f"COPY (SELECT *, {meta} FROM __raw) TO {_sql_str(str(tmp))} (FORMAT PARQUET)"
+                f"COPY (SELECT *, {meta} FROM __raw) TO {string(str(tmp))} (FORMAT PARQUET)"
             )
             rows = table.num_rows
     finally:

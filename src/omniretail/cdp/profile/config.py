@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, Field
@@ -29,10 +28,6 @@ from omniretail.platform.config import Settings, get_settings
 from omniretail.platform.errors import InvalidInput
 
 Rule = Literal["trust", "recent", "earliest", "latest"]
-
-# The chain's local time zone. Import mappings convert source times to it and the analytics
-# store keeps wall-clock times without offset in it; the Customer 360 shows times in it.
-CHAIN_TZ = ZoneInfo("Asia/Shanghai")
 
 DEFAULT_RANKING = [
     "app",

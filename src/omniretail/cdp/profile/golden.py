@@ -14,6 +14,7 @@ from __future__ import annotations
 from omniretail.cdp.consent.rules import CHANNELS, consent_aggregates, consent_events_sql
 from omniretail.cdp.profile.config import ProfileConfig
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.dialect import string
 
 ATTRIBUTES = (
     "name",
@@ -30,15 +31,11 @@ ATTRIBUTES = (
 TYPES = {"birthday": "DATE", "registered_at": "TIMESTAMP"}
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _trust(cfg: ProfileConfig, attribute: str) -> str:
     ranking = cfg.ranking_for(attribute)
     if not ranking:
         return "0"
-    whens = " ".join(f"WHEN {_lit(src)} THEN {len(ranking) - i}" for i, src in enumerate(ranking))
+    whens = " ".join(f"WHEN {string(src)} THEN {len(ranking) - i}" for i, src in enumerate(ranking))
     return f"(CASE source {whens} ELSE 0 END)"
 
 
@@ -85,7 +82,7 @@ def build_customers(engine: AnalyticsEngine, cfg: ProfileConfig) -> int:
     for attr in ATTRIBUTES:
         value, source = _pick(cfg, attr)
         values.append(f"{value} AS {attr}")
-        sources.append(f"{_lit(attr)}, {source}")
+        sources.append(f"{string(attr)}, {source}")
     engine.materialize(
         "customers",
         f"""

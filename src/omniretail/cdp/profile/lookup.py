@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from omniretail.cdp.identity.errors import CustomerNotResolved
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.phone import normalize_phone
 
 CUSTOMER_ID = re.compile(r"^C\d{9}$")
 ID_COLUMNS = (
@@ -23,20 +23,6 @@ ID_COLUMNS = (
     "email",
     "source_record_id",
 )
-
-
-def normalize_phone(text: str) -> str | None:
-    """E.164 for anything that parses as a valid phone number (CN by default)."""
-    cleaned = text.strip().translate({i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)})
-    if sum(ch.isdigit() for ch in cleaned) < 7:
-        return None
-    try:
-        parsed = phonenumbers.parse(cleaned, "CN")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
 def find_customer(session: Session, identifier: str) -> Customer:

@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse
 
 from omniretail.cdp.identity.errors import CustomerNotResolved
 from omniretail.cdp.profile import service
-from omniretail.cdp.profile.config import CHAIN_TZ
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.engine import open_published
+from omniretail.platform.timezone import CHAIN_TZ
 
 router = APIRouter(tags=["console"])
 

@@ -25,12 +25,12 @@ from sqlalchemy import FromClause, bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from omniretail.cdp.profile.config import CHAIN_TZ
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
 from omniretail.omnichannel.store import service as store_service
 from omniretail.platform.config import Settings
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.timezone import CHAIN_TZ
 
 # SQLite page cache while bulk-loading (KiB, as a negative cache_size): the indexes of
 # customer_identity and customer stay in memory instead of being spilled and re-read.

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from omniretail.cdp.identity.errors import CustomerNotResolved
 from omniretail.cdp.profile import masking
-from omniretail.cdp.profile.config import CHAIN_TZ
-from omniretail.cdp.profile.lookup import find_customer, normalize_phone
+from omniretail.cdp.profile.lookup import find_customer
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.engine import open_published
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.phone import normalize_phone
+from omniretail.platform.timezone import from_wall_clock
 
 
 class Viewer(Protocol):
@@ -50,9 +51,7 @@ def local_time(value: Any) -> datetime | None:
     PostgreSQL) is converted."""
     if not isinstance(value, datetime):
         return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=CHAIN_TZ)
-    return value.astimezone(CHAIN_TZ)
+    return from_wall_clock(value)
 
 
 def customer_summary(customer: Customer, viewer: Viewer) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from typing import Any
 
 from omniretail.cdp.quality.contract import ENTITY_TABLES, MASTER_KINDS, EntityTable
 from omniretail.cdp.quality.junk import JunkConfig
-from omniretail.cdp.quality.sqlgen import q
 from omniretail.cdp.quality.standardize import SourceResult
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.dialect import ident as q
 
 
 def _typed_select(table: EntityTable, name: str, have: set[str], part: int) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
 
 from omniretail.cdp.ingest.expressions import to_sql
 from omniretail.cdp.ingest.mapping import PYTHON_TRANSFORMS, EntitySpec, FieldSpec
+from omniretail.platform.engine.dialect import ident as q
+from omniretail.platform.engine.dialect import literal as lit
 
 TRUE_WORDS = ("1", "true", "t", "yes", "y", "是", "同意", "opt_in", "optin", "subscribed", "on")
 FALSE_WORDS = (
@@ -44,22 +44,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "category": ("category_code",),
     "staff": ("staff_code",),
 }
-
-
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, dict | list):
-        value = json.dumps(value, ensure_ascii=False)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def col(ref: str, field: str, suffix: str = "") -> str:

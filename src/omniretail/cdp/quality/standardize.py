@@ -33,12 +33,12 @@ from omniretail.cdp.quality.sqlgen import (
     col,
     convert_sql,
     input_sql,
-    lit,
     mapped_sql,
     needs_python,
-    q,
 )
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.dialect import ident as q
+from omniretail.platform.engine.dialect import literal as lit
 
 LINEAGE = ("_batch_id", "_file", "_row", "_loaded_at")
 

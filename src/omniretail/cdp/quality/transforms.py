@@ -12,27 +12,11 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-import phonenumbers
-
 from omniretail.platform.geo import short_province
-
-MASKED = re.compile(r"^\+?(?:86)?(1\d{2})[\*xX]{4}(\d{4})$")
-# only the last four digits known: "*******5678", "手机尾号5678", "尾号5678"
-MASKED_TAIL = re.compile(r"^(?:\*{7}|(?:手机)?尾号)(\d{4})$")
-
-
-def normalize_masked(value: str) -> str | None:
-    """A masked phone in the contract's form: ``138****5678`` or ``*******5678``."""
-    v = _PHONE_JUNK_CHARS.sub("", fullwidth(value))
-    m = MASKED.match(v)
-    if m:
-        return f"{m.group(1)}****{m.group(2)}"
-    t = MASKED_TAIL.match(v)
-    return f"*******{t.group(1)}" if t else None
-
+from omniretail.platform.phone import normalize_masked as normalize_masked
+from omniretail.platform.phone import parse_phone
 
 _SPACES = re.compile(r"\s+")
-_PHONE_JUNK_CHARS = re.compile(r"[\s\-\(\)\.·]")
 
 
 @lru_cache(maxsize=1)
@@ -89,37 +73,13 @@ def canonical_city(value: str) -> str:
     return v
 
 
-@lru_cache(maxsize=1 << 18)
 def clean_phone(value: str, region: str = "CN") -> tuple[str | None, str | None, str | None]:
-    """A raw phone → (E.164 or None, masked form or None, fix label or None).
-
-    Masked numbers (``138****5678``) are partial identifiers: kept in ``phone_masked``.
-    Numbers that do not validate are not guessed at: they become null, labelled
-    ``phone_invalid``. Cached: the same phone arrives from many sources, and parsing and
-    validating it (phonenumbers) is the costly part of the Python pass.
-    """
-    raw = fullwidth(value).strip()
-    compact = _PHONE_JUNK_CHARS.sub("", raw)
-    masked = normalize_masked(compact)
-    if masked is not None:
-        return None, masked, "phone_masked"
-    if not compact:
-        return None, None, "phone_invalid"
-    try:
-        num = phonenumbers.parse(compact, region)
-    except phonenumbers.NumberParseException:
-        return None, None, "phone_invalid"
-    if not phonenumbers.is_valid_number(num):
-        return None, None, "phone_invalid"
-    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-    return e164, None, (None if e164 == value else "phone_e164")
-
-
-def mask_phone(e164: str) -> str | None:
-    """``+8613812345678`` → ``138****5678`` (Chinese mobiles), for the masked identifier."""
-    if e164.startswith("+86") and len(e164) == 14:
-        return f"{e164[3:6]}****{e164[-4:]}"
-    return None
+    """A raw phone → (E.164 or None, masked form or None, fix label or None), by the one
+    phone rule (``platform.phone``). Masked numbers (``138****5678``) are partial identifiers:
+    kept in ``phone_masked``. Numbers that do not validate are not guessed at: they become
+    null, labelled ``phone_invalid``."""
+    parsed = parse_phone(value, region)
+    return parsed.e164, parsed.masked, parsed.fix
 
 
 TRANSFORMS: dict[str, Callable[[str], str]] = {

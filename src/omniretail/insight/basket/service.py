@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from omniretail.insight.segment.errors import require_tables
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.snapshot import require_tables
 from omniretail.platform.errors import InvalidInput
 
 _ORDER = {"lift": "lift", "support": "support", "confidence": "confidence"}

@@ -8,16 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from omniretail.insight.clv.tables import MODELS_TABLE, REPLENISHMENT_TABLE, SCORES_TABLE
-from omniretail.platform.engine import open_published
-from omniretail.platform.engine.duckdb import DuckDBEngine
+from omniretail.platform.engine.snapshot import published_engine
 from omniretail.platform.errors import NotFound
-
-
-def _published() -> DuckDBEngine:
-    engine = open_published()
-    if engine is None:
-        raise NotFound("no published analytics snapshot yet; run `omniretail pipeline run`")
-    return engine
 
 
 def _clean(value: Any) -> Any:
@@ -36,7 +28,7 @@ def customer_scores(*, customer_id: str, store_codes: list[str] | None = None) -
     With ``store_codes`` (a store-limited user), only customers whose home store is one of
     them are found; others look absent.
     """
-    with _published() as engine:
+    with published_engine() as engine:
         if not engine.table_exists(SCORES_TABLE):
             raise NotFound("customer scores have not been computed yet", field="customer_id")
         rows = engine.fetch_rows(
@@ -69,7 +61,7 @@ def customer_scores(*, customer_id: str, store_codes: list[str] | None = None) -
 
 def model_report(*, model: str) -> dict[str, Any]:
     """The latest report (parameters, metrics, calibration) of ``clv`` or ``churn``."""
-    with _published() as engine:
+    with published_engine() as engine:
         if not engine.table_exists(MODELS_TABLE):
             raise NotFound("the models have not been fitted yet", field="model")
         rows = engine.fetch_rows(

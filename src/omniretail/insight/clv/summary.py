@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from omniretail.insight.clv.errors import SummaryInvalid
+from omniretail.platform.engine.dialect import date_literal, ident
 
 PERIOD_DAYS = {"day": 1, "week": 7}
 
@@ -32,14 +33,6 @@ def period_days(period: str) -> int:
         raise SummaryInvalid(
             f"unknown period {period!r}; choose one of {sorted(PERIOD_DAYS)}", field="period"
         ) from None
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(d: date) -> str:
-    return f"DATE '{d.isoformat()}'"
 
 
 @dataclass(frozen=True)
@@ -58,17 +51,17 @@ class SummarySpec:
 def purchase_days_sql(spec: SummarySpec) -> str:
     """One row per customer and purchase day with the day's spend (rows without a customer,
     a date or with a negative amount (a return) are not purchases)."""
-    amount = f"CAST({_ident(spec.amount_col)} AS DOUBLE)" if spec.amount_col else "NULL::DOUBLE"
+    amount = f"CAST({ident(spec.amount_col)} AS DOUBLE)" if spec.amount_col else "NULL::DOUBLE"
     where = [
-        f"{_ident(spec.customer_col)} IS NOT NULL",
-        f"{_ident(spec.date_col)} IS NOT NULL",
+        f"{ident(spec.customer_col)} IS NOT NULL",
+        f"{ident(spec.date_col)} IS NOT NULL",
     ]
     if spec.amount_col:
-        where.append(f"CAST({_ident(spec.amount_col)} AS DOUBLE) >= 0")
+        where.append(f"CAST({ident(spec.amount_col)} AS DOUBLE) >= 0")
     return (
-        f"SELECT CAST({_ident(spec.customer_col)} AS VARCHAR) AS customer_id, "
-        f"CAST({_ident(spec.date_col)} AS DATE) AS purchase_day, SUM({amount}) AS spend "
-        f"FROM {_ident(spec.source)} WHERE {' AND '.join(where)} GROUP BY 1, 2"
+        f"SELECT CAST({ident(spec.customer_col)} AS VARCHAR) AS customer_id, "
+        f"CAST({ident(spec.date_col)} AS DATE) AS purchase_day, SUM({amount}) AS spend "
+        f"FROM {ident(spec.source)} WHERE {' AND '.join(where)} GROUP BY 1, 2"
     )
 
 
@@ -77,8 +70,8 @@ def summary_sql(spec: SummarySpec) -> str:
     if spec.calibration_end is None:
         raise SummaryInvalid("a calibration end date is needed", field="calibration_end")
     days = period_days(spec.period)
-    cal = _lit(spec.calibration_end)
-    hold = _lit(spec.holdout_end) if spec.holdout_end else None
+    cal = date_literal(spec.calibration_end)
+    hold = date_literal(spec.holdout_end) if spec.holdout_end else None
     holdout_cols = (
         f", COUNT(*) FILTER (WHERE d.purchase_day > {cal} AND d.purchase_day <= {hold}) "
         "AS holdout_frequency, "

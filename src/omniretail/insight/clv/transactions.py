@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from omniretail.insight.clv.errors import TransactionsInvalid
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.dialect import ident, string
 
 DATE_FORMATS = [
     "%Y%m%d",
@@ -27,14 +28,6 @@ DATE_FORMATS = [
     "%m/%d/%Y",
     "%d.%m.%Y",
 ]
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _read_excel(path: Path) -> pa.Table:
@@ -60,9 +53,9 @@ def load_file(engine: AnalyticsEngine, path: Path, name: str) -> None:
     if suffix in (".xlsx", ".xlsm", ".xls"):
         engine.register_arrow(name, _read_excel(path))
     elif suffix == ".parquet":
-        engine.materialize(name, f"SELECT * FROM read_parquet({_sql_str(str(path))})")
+        engine.materialize(name, f"SELECT * FROM read_parquet({string(str(path))})")
     elif suffix in (".csv", ".tsv", ".txt", ".gz"):
-        engine.materialize(name, f"SELECT * FROM read_csv({_sql_str(str(path))}, sample_size = -1)")
+        engine.materialize(name, f"SELECT * FROM read_csv({string(str(path))}, sample_size = -1)")
     else:
         raise TransactionsInvalid(
             f"cannot read {path.name}: use CSV, Parquet or XLSX", field="transactions"
@@ -70,17 +63,17 @@ def load_file(engine: AnalyticsEngine, path: Path, name: str) -> None:
 
 
 def column_types(engine: AnalyticsEngine, table: str) -> dict[str, str]:
-    rows = engine.fetch_rows(f"DESCRIBE {_q(table)}")
+    rows = engine.fetch_rows(f"DESCRIBE {ident(table)}")
     return {str(r["column_name"]): str(r["column_type"]).upper() for r in rows}
 
 
 def _date_expr(column: str, col_type: str) -> str:
-    col = _q(column)
+    col = ident(column)
     if col_type.startswith(("DATE", "TIMESTAMP")):
         return f"CAST({col} AS TIMESTAMP)"
     if any(k in col_type for k in ("INT", "DECIMAL", "DOUBLE")):
         return f"try_strptime(CAST(CAST({col} AS BIGINT) AS VARCHAR), '%Y%m%d')"
-    formats = "[" + ", ".join(_sql_str(f) for f in DATE_FORMATS) + "]"
+    formats = "[" + ", ".join(string(f) for f in DATE_FORMATS) + "]"
     return (
         f"COALESCE(try_cast({col} AS TIMESTAMP), "
         f"try_strptime(trim(CAST({col} AS VARCHAR)), {formats}))"
@@ -114,15 +107,15 @@ def standardize(
         raise TransactionsInvalid("--quantity-col needs --amount-col", field="quantity_col")
     amount = "NULL::DOUBLE"
     if amount_col:
-        amount = f"try_cast({_q(amount_col)} AS DOUBLE)"
+        amount = f"try_cast({ident(amount_col)} AS DOUBLE)"
         if quantity_col:
-            amount = f"{amount} * try_cast({_q(quantity_col)} AS DOUBLE)"
-    customer = f"NULLIF(trim(CAST({_q(customer_col)} AS VARCHAR)), '')"
-    staging = _q(f"{target}_all")
+            amount = f"{amount} * try_cast({ident(quantity_col)} AS DOUBLE)"
+    customer = f"NULLIF(trim(CAST({ident(customer_col)} AS VARCHAR)), '')"
+    staging = ident(f"{target}_all")
     engine.materialize(
         f"{target}_all",
         f"SELECT {customer} AS customer_id, {_date_expr(date_col, types[date_col])} "
-        f"AS purchased_at, {amount} AS amount FROM {_q(raw)}",
+        f"AS purchased_at, {amount} AS amount FROM {ident(raw)}",
     )
     reasons = engine.fetch_rows(
         f"""SELECT
@@ -146,7 +139,7 @@ def standardize(
         keep += " AND amount >= 0"  # zero: a free purchase still counts; negative: a return
     engine.materialize(target, f"SELECT * FROM {staging} WHERE {keep}")
     engine.execute(f"DROP TABLE {staging}")
-    used = int(engine.scalar(f"SELECT count(*) FROM {_q(target)}"))
+    used = int(engine.scalar(f"SELECT count(*) FROM {ident(target)}"))
     return {
         "rows": int(reasons["rows"]),
         "purchase_rows": used,

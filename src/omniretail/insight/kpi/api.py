@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query
 
 from omniretail.insight.basket import service as basket
 from omniretail.insight.kpi import service
-from omniretail.insight.segment.service import run_on_published
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.engine.snapshot import run_on_published
 
 router = APIRouter(prefix="/kpis", tags=["kpis"])
 

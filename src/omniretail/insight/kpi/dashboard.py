@@ -8,8 +8,8 @@ from typing import Any
 
 from omniretail.insight.basket import service as basket
 from omniretail.insight.kpi import service
-from omniretail.insight.segment.errors import require_tables
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.snapshot import require_tables
 from omniretail.platform.errors import NotFound
 from omniretail.platform.geo import map_name
 

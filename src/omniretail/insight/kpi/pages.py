@@ -8,13 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from omniretail.insight.kpi import dashboard
-from omniretail.insight.segment.errors import NoPublishedSnapshot
-from omniretail.insight.segment.service import run_on_published
 from omniretail.platform import export
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
+from omniretail.platform.engine.snapshot import NoPublishedSnapshot, run_on_published
 
 router = APIRouter(tags=["console"])
 

@@ -6,9 +6,9 @@ from datetime import date
 from typing import Any
 
 from omniretail.insight.kpi.sql import DIMENSIONS, GRAINS, report_sql
-from omniretail.insight.segment.errors import require_tables
 from omniretail.platform.auth.scope import StoreScope
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.snapshot import require_tables
 from omniretail.platform.errors import InvalidInput
 
 

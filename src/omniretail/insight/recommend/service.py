@@ -20,6 +20,7 @@ from omniretail.insight.recommend import model_store
 from omniretail.insight.recommend.errors import RecommendationsNotReady, UnknownItem
 from omniretail.platform.config import Settings
 from omniretail.platform.engine import published_path
+from omniretail.platform.engine.snapshot import RUN_PIPELINE, NoPublishedSnapshot
 from omniretail.platform.errors import NotFound
 
 POPULAR_KEY = "*"  # customer_recommendations rows for customers with no history yet
@@ -184,9 +185,7 @@ def snapshot(settings: Settings | None = None) -> _Snapshot:
     """The serving view of the published snapshot, reloaded when a new one is published."""
     stamp = _stamp(settings)
     if stamp is None:
-        raise RecommendationsNotReady(
-            "no published snapshot yet; run `omniretail pipeline run`", field="snapshot"
-        )
+        raise NoPublishedSnapshot(f"no analytics snapshot is published yet: {RUN_PIPELINE}")
     path = stamp[0]
     if _current and _current[0].stamp == stamp:
         return _current[0]

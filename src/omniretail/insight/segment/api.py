@@ -21,6 +21,7 @@ from omniretail.insight.tag.service import dormant_members
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.bounds import DbId
+from omniretail.platform.engine.snapshot import run_on_published
 
 router = APIRouter(prefix="/segments", tags=["segments"])
 
@@ -30,7 +31,7 @@ def preview(body: SegmentPreview, db: DbSession, principal: ApiPrincipal) -> dic
     """Count a rule on the published snapshot, with breakdown by store/region/channel/tier."""
     principal.require("read")
     codes = store_scope(principal).codes()
-    result: dict[str, Any] = service.run_on_published(
+    result: dict[str, Any] = run_on_published(
         lambda e: service.count_segment(e, body.rule, store_codes=codes, breakdown=body.breakdown)
     )
     return result
@@ -43,7 +44,7 @@ def dormant(
     """Dormant members for reactivation, most valuable first."""
     principal.require("read")
     codes = store_scope(principal).codes()
-    rows: list[dict[str, Any]] = service.run_on_published(
+    rows: list[dict[str, Any]] = run_on_published(
         lambda e: dormant_members(e, store_codes=codes, limit=min(limit, 5000))
     )
     return rows
@@ -99,9 +100,7 @@ def export_csv(segment_id: DbId, db: DbSession, principal: ApiPrincipal) -> Resp
     scope = codes if codes is not None else seg.store_codes
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "members.csv"
-        service.run_on_published(
-            lambda e: service.export_members_csv(e, seg.rule, out, store_codes=scope)
-        )
+        run_on_published(lambda e: service.export_members_csv(e, seg.rule, out, store_codes=scope))
         data = out.read_bytes()
     return Response(
         content=data,

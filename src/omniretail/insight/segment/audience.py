@@ -16,8 +16,9 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from omniretail.insight.segment import service as segment_service
-from omniretail.insight.segment.errors import AudienceInvalid, NoPublishedSnapshot
+from omniretail.insight.segment.errors import AudienceInvalid
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.snapshot import NoPublishedSnapshot
 
 PROFILE_COLUMNS = (
     "most_active_channel",

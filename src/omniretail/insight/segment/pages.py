@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from omniretail.insight.segment import service
-from omniretail.insight.segment.errors import NoPublishedSnapshot, require_tables
 from omniretail.insight.segment.rules import OPS
 from omniretail.insight.tag import service as tag_service
 from omniretail.insight.tag.catalogue import FAMILY_NAMES
@@ -17,6 +16,11 @@ from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.snapshot import (
+    NoPublishedSnapshot,
+    require_tables,
+    run_on_published,
+)
 
 router = APIRouter(tags=["console"])
 
@@ -30,7 +34,7 @@ def _catalogue() -> tuple[list[dict[str, Any]], str | None]:
     """The catalogue with coverage, or without it and the reason (no snapshot, or a snapshot
     published before the tag steps ran)."""
     try:
-        rows: list[dict[str, Any]] = service.run_on_published(_with_tags)
+        rows: list[dict[str, Any]] = run_on_published(_with_tags)
         return rows, None
     except NoPublishedSnapshot as exc:
         return tag_service.catalogue(None), exc.detail

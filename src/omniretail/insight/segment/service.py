@@ -6,7 +6,6 @@ DuckDB snapshot (read-only), so it never waits for a running pipeline.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -15,20 +14,19 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from omniretail.insight.segment.errors import (
-    NoPublishedSnapshot,
-    SegmentNameTaken,
-    SegmentNotFound,
-    require_tables,
-)
+from omniretail.insight.segment.errors import SegmentNameTaken, SegmentNotFound
 from omniretail.insight.segment.models import Segment, SegmentSnapshot
 from omniretail.insight.segment.rules import CompiledRule, compile_rule, score_type
 from omniretail.platform import export
 from omniretail.platform.auth.scope import StoreScope
-from omniretail.platform.config import Settings, get_settings
 from omniretail.platform.db import utcnow
-from omniretail.platform.engine import DuckDBEngine, published_path
+from omniretail.platform.engine import published_path
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.snapshot import (
+    NoPublishedSnapshot,
+    require_tables,
+    run_on_published,
+)
 from omniretail.platform.errors import InvalidInput
 
 BREAKDOWNS: dict[str, str] = {
@@ -157,43 +155,6 @@ def export_members_csv(
         f"{_scope(store_codes)} ORDER BY t.customer_id"
     )
     return export.write_arrow_csv(table, path)
-
-
-# -- the published snapshot for request handlers ----------------------------------------
-class PublishedSnapshot(DuckDBEngine):
-    """The published snapshot, read-only: its tables never change while it is open, so which
-    tables exist is looked up once (a catalog query costs ~20 ms of wall time under load, and
-    a count preview asks about half a dozen tables)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, read_only=True)
-        self._exists: dict[str, bool] = {}
-
-    def table_exists(self, name: str) -> bool:
-        if name not in self._exists:
-            self._exists[name] = super().table_exists(name)
-        return self._exists[name]
-
-
-_lock = threading.Lock()
-_cached: dict[str, tuple[float, DuckDBEngine]] = {}
-
-
-def run_on_published(fn: Any, settings: Settings | None = None) -> Any:
-    """Call ``fn(engine)`` on the published snapshot (one cached read-only connection)."""
-    settings = settings or get_settings()
-    path = published_path(settings)
-    if not path.exists():
-        raise NoPublishedSnapshot("no published analytics snapshot yet: run the pipeline first")
-    mtime = path.stat().st_mtime
-    with _lock:
-        hit = _cached.get(str(path))
-        if hit is None or hit[0] != mtime:
-            if hit is not None:
-                hit[1].close()
-            _cached[str(path)] = (mtime, PublishedSnapshot(path))
-            hit = _cached[str(path)]
-        return fn(hit[1])
 
 
 # -- saved segments (operational store) ---------------------------------------------------

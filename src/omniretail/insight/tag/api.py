@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from omniretail.insight.segment.service import run_on_published
 from omniretail.insight.tag import service
 from omniretail.platform.auth.deps import ApiPrincipal
 from omniretail.platform.engine import open_published
+from omniretail.platform.engine.snapshot import run_on_published
 
 router = APIRouter(prefix="/tags", tags=["tags"])
 

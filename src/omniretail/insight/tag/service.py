@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from omniretail.insight.segment.errors import require_tables
 from omniretail.insight.tag.catalogue import FAMILY_NAMES, REFRESH_NAMES, all_tags, get_tag
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.snapshot import require_tables
 from omniretail.platform.errors import InvalidInput, NotFound
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from omniretail.insight.segment.service import run_on_published
 from omniretail.marketing.campaign import report as report_mod
 from omniretail.marketing.campaign import service
 from omniretail.marketing.campaign.schemas import (
@@ -17,6 +16,7 @@ from omniretail.marketing.campaign.schemas import (
     LaunchSummary,
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.engine.snapshot import run_on_published
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 

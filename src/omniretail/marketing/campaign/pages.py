@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omniretail.insight.segment import service as segment_service
-from omniretail.insight.segment.errors import NoPublishedSnapshot
 from omniretail.insight.segment.rules import OPS
 from omniretail.insight.tag import service as tag_service
 from omniretail.marketing.campaign import report as report_mod
@@ -28,6 +27,7 @@ from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.db import utcnow
+from omniretail.platform.engine.snapshot import NoPublishedSnapshot, run_on_published
 from omniretail.platform.i18n import N_, _
 from omniretail.platform.messaging import service as messaging
 
@@ -272,7 +272,7 @@ def _report(db: Session, code: str) -> tuple[dict[str, Any], str | None]:
     """The campaign report (as its JSON) on the published snapshot; without one, the
     operational part only."""
     try:
-        out: CampaignReport = segment_service.run_on_published(
+        out: CampaignReport = run_on_published(
             lambda eng: report_mod.campaign_report(db, eng, code=code)
         )
         return out.as_json(), None

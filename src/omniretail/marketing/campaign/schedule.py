@@ -266,8 +266,8 @@ def run_due(factory: sessionmaker[Session], *, now: datetime | None = None) -> C
     """The scheduler's tick (``omniretail campaign run-due``, the ``campaign.run_due`` job):
     due scheduled and recurring runs, then today's step of each journey (its own
     transaction). The published snapshot is opened only when some campaign is watched."""
-    from omniretail.insight.segment.service import run_on_published
     from omniretail.marketing.campaign.journeys import run_due_journeys
+    from omniretail.platform.engine.snapshot import run_on_published
 
     with factory() as s:
         watched = s.scalar(

@@ -29,8 +29,8 @@ from omniretail.marketing.coupon.schemas import (
     ValidateIn,
     Validation,
 )
-from omniretail.marketing.coupon.sql import committed
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession, SignedIn, in_one_hop
+from omniretail.platform.writes import committed
 
 router = APIRouter(prefix="/coupons", tags=["coupons"])
 

@@ -14,7 +14,7 @@ It reads the coupon rows only (no lock, no write): validate and redeem are not t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -22,11 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from omniretail.cdp.profile.config import CHAIN_TZ
 from omniretail.marketing.coupon.models import Coupon, CouponTemplate
 from omniretail.platform.db import session_scope
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.pipeline import PipelineContext, step
+from omniretail.platform.timezone import to_wall_clock
 
 TABLE = "mkt_coupons"
 CHUNK = 100_000
@@ -47,10 +47,7 @@ SCHEMA = pa.schema(
 
 def local_time(value: datetime | None) -> datetime | None:
     """An instant of the operational store (UTC; naive on SQLite) as local wall-clock time."""
-    if value is None:
-        return None
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(CHAIN_TZ).replace(tzinfo=None)
+    return None if value is None else to_wall_clock(value)
 
 
 def export_coupons(session: Session, engine: AnalyticsEngine) -> int:

@@ -21,9 +21,9 @@ from omniretail.marketing.coupon.errors import IssueLimitReached, TemplateError,
 from omniretail.marketing.coupon.models import Coupon, CouponClaimCount, CouponTemplate
 from omniretail.marketing.coupon.rules import check_rules
 from omniretail.marketing.coupon.schemas import BatchResult, TemplateCreate
-from omniretail.marketing.coupon.sql import chunks, insert_ignore
 from omniretail.platform import bulk
 from omniretail.platform.db import utcnow
+from omniretail.platform.writes import chunks, insert_ignore
 
 
 def create_template(session: Session, *, data: TemplateCreate) -> CouponTemplate:

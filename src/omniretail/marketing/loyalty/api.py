@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from omniretail.marketing.coupon.schemas import BatchResult
-from omniretail.marketing.coupon.sql import committed
 from omniretail.marketing.loyalty import ledger, service
 from omniretail.marketing.loyalty.schemas import (
     AccountRead,
@@ -24,6 +23,7 @@ from omniretail.marketing.loyalty.schemas import (
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.bounds import DB_ID_MAX, BusinessDate
+from omniretail.platform.writes import committed
 
 router = APIRouter(prefix="/loyalty", tags=["loyalty"])
 

@@ -15,7 +15,6 @@ from decimal import ROUND_DOWN, Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from omniretail.marketing.coupon.sql import insert_ignore
 from omniretail.marketing.loyalty.errors import (
     InsufficientPoints,
     LoyaltyNotFound,
@@ -26,6 +25,7 @@ from omniretail.marketing.loyalty.models import LoyaltyAccount, PointsAllocation
 from omniretail.marketing.loyalty.schemas import PointsResult
 from omniretail.platform.db import utcnow
 from omniretail.platform.keys import idempotency_key
+from omniretail.platform.writes import insert_ignore
 
 POINTS_PER_YUAN = Decimal("1")  # base earn rate before tier and birthday multipliers
 EXPIRY_DAYS = 365  # a bucket lives this long after the purchase that earned it

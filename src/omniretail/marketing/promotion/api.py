@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from omniretail.marketing.coupon.sql import committed
 from omniretail.marketing.promotion import pricing, service
 from omniretail.marketing.promotion.schemas import (
     AllocateIn,
@@ -22,6 +21,7 @@ from omniretail.marketing.promotion.schemas import (
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.bounds import DbId
 from omniretail.platform.db import utcnow
+from omniretail.platform.writes import committed
 
 router = APIRouter(prefix="/promotions", tags=["promotions"])
 

@@ -2,7 +2,7 @@
 
 Layout under ``$OMNIRETAIL_HOME/analytics``: the pipeline writes ``work.duckdb`` and
 publishes it atomically as ``published.duckdb``; readers (console previews, API) open the
-published snapshot read-only, so a running pipeline never blocks them.
+published snapshot read-only (``engine.snapshot``), so a running pipeline never blocks them.
 """
 
 from __future__ import annotations
@@ -14,25 +14,31 @@ from pathlib import Path
 from omniretail.platform.config import Settings, get_settings
 from omniretail.platform.engine.base import CANONICAL_DIALECT, AnalyticsEngine
 from omniretail.platform.engine.duckdb import DuckDBEngine
+from omniretail.platform.engine.snapshot import (
+    NoPublishedSnapshot,
+    open_published,
+    published_engine,
+    published_path,
+    run_on_published,
+)
 
 __all__ = [
     "CANONICAL_DIALECT",
     "AnalyticsEngine",
     "DuckDBEngine",
+    "NoPublishedSnapshot",
     "open_engine",
     "open_published",
     "publish_snapshot",
+    "published_engine",
     "published_path",
+    "run_on_published",
     "work_path",
 ]
 
 
 def work_path(settings: Settings | None = None) -> Path:
     return (settings or get_settings()).analytics_dir / "work.duckdb"
-
-
-def published_path(settings: Settings | None = None) -> Path:
-    return (settings or get_settings()).analytics_dir / "published.duckdb"
 
 
 def open_engine(name: str | None = None, settings: Settings | None = None) -> AnalyticsEngine:
@@ -64,11 +70,3 @@ def publish_snapshot(settings: Settings | None = None) -> Path:
     shutil.copyfile(src, tmp)
     os.replace(tmp, dst)
     return dst
-
-
-def open_published(settings: Settings | None = None) -> DuckDBEngine | None:
-    """Open the published snapshot read-only, or ``None`` when nothing is published yet."""
-    path = published_path(settings)
-    if not path.exists():
-        return None
-    return DuckDBEngine(path, read_only=True)

@@ -10,10 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from omniretail.platform.engine.base import AnalyticsEngine
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+from omniretail.platform.engine.dialect import ident
 
 
 class DuckDBEngine(AnalyticsEngine):
@@ -48,13 +45,13 @@ class DuckDBEngine(AnalyticsEngine):
 
     def materialize(self, name: str, sql: str, *, scratch: bool = False) -> None:
         kind = "TEMP TABLE" if scratch else "TABLE"
-        self.con.execute(f"CREATE OR REPLACE {kind} {_quote(name)} AS {sql}")
+        self.con.execute(f"CREATE OR REPLACE {kind} {ident(name)} AS {sql}")
 
     def register_arrow(self, name: str, table: pa.Table, *, scratch: bool = False) -> None:
         kind = "TEMP TABLE" if scratch else "TABLE"
         self._arrow_refs[name] = table
         self.con.register(f"__arrow_{name}", table)
-        self.con.execute(f"CREATE OR REPLACE {kind} {_quote(name)} AS SELECT * FROM __arrow_{name}")
+        self.con.execute(f"CREATE OR REPLACE {kind} {ident(name)} AS SELECT * FROM __arrow_{name}")
         self.con.unregister(f"__arrow_{name}")
         del self._arrow_refs[name]
 
@@ -64,7 +61,7 @@ class DuckDBEngine(AnalyticsEngine):
         else:
             source = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
         self.con.execute(
-            f"CREATE OR REPLACE VIEW {_quote(name)} AS "
+            f"CREATE OR REPLACE VIEW {ident(name)} AS "
             f"SELECT * FROM read_parquet({source}, union_by_name = true)"
         )
 

@@ -1,4 +1,5 @@
-"""Small dialect-aware statements shared by the offers services (SQLite and PostgreSQL)."""
+"""Small write helpers for the operational store (SQLite and PostgreSQL): insert-ignore,
+chunking for parameter limits, committing at an API boundary."""
 
 from __future__ import annotations
 
