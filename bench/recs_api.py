@@ -59,7 +59,7 @@ PASSWORD = "bench-pass-123"  # noqa: S105 - a throwaway user of a temporary inst
 def build_instance(home: Path, world: Path | None) -> list[str]:
     os.environ["OMNIRETAIL_HOME"] = str(home)
     os.environ["OMNIRETAIL_DEMO"] = "1"
-    from omniretail.insight.uplift.demo import purchase_history
+    from omniretail.demo.uplift_eval import purchase_history
     from omniretail.platform import config, db, migrate, pipeline
     from omniretail.platform.auth import service
     from omniretail.platform.engine import open_engine, publish_snapshot

@@ -95,7 +95,7 @@ def uci(runs: int) -> dict[str, Any] | None:
 
 
 def demo_world(runs: int, world: Path | None) -> dict[str, Any]:
-    from omniretail.insight.uplift.demo import purchase_history
+    from omniretail.demo.uplift_eval import purchase_history
 
     tmp = None
     if world is None:

@@ -9,7 +9,7 @@ exact expected incremental revenue of the coupons sent by each policy (T-learner
 cross-fitted X-learner, lift learner, purchase propensity, random, oracle), Qini coefficients,
 the limits the truth sets (ranking by the true purchase probability; a model fitted on the true
 effects with the same features), CPU seconds, and the medians over seeds. See
-``omniretail.insight.uplift.demo`` for the protocol.
+``omniretail.demo.uplift_eval`` for the protocol.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from omniretail.insight.uplift.demo import customer_features, evaluate_demo_world, purchase_history
+from omniretail.demo.uplift_eval import customer_features, evaluate_demo_world, purchase_history
 
 
 def main() -> None:

@@ -64,7 +64,7 @@ def merge(
     actor: str = typer.Option("cli", "--actor", help="Who decides."),
 ) -> None:
     """Declare two customers one person (must-link, honoured by every later run)."""
-    from omniretail.cdp.identity import service
+    from omniretail.cdp.profile import service
     from omniretail.platform.db import session_scope
     from omniretail.platform.engine.snapshot import published_engine
 

@@ -259,7 +259,7 @@ def reprocess(publish: bool = typer.Option(False, help="Publish the snapshot aft
         out["events_drained"] = drained
     finally:
         eng.close()
-    if publish and eng.name == "duckdb":
+    if publish and eng.publishes_snapshot:
         publish_snapshot(settings)
     _echo_json(out)
 

@@ -45,7 +45,7 @@ def run(
             progress.update(task, description="done", completed=len(results))
     finally:
         eng.close()
-    if publish and eng.name == "duckdb":
+    if publish and eng.publishes_snapshot:
         publish_snapshot(settings)
     typer.echo(json.dumps(results, ensure_ascii=False, default=str))
 

@@ -72,6 +72,6 @@ def demo(
     seed: int = typer.Option(42, "--seed"),
 ) -> None:
     """Targeting by uplift vs by purchase propensity on the demo world's true effects."""
-    from omniretail.insight.uplift.demo import evaluate_demo_world
+    from omniretail.demo.uplift_eval import evaluate_demo_world
 
     _echo(evaluate_demo_world(world, budget=budget, offer_value=offer_value, base=base, seed=seed))

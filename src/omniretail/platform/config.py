@@ -9,6 +9,7 @@ isolates an instance.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -142,9 +143,17 @@ def get_settings() -> Settings:
     return Settings()
 
 
+_on_reset: list[Callable[[], None]] = []
+
+
+def on_reset(callback: Callable[[], None]) -> None:
+    """Call ``callback`` whenever the settings are reset (``db`` drops its engine then)."""
+    if callback not in _on_reset:
+        _on_reset.append(callback)
+
+
 def reset_settings() -> None:
     """Forget cached settings (tests and the CLI call this after changing the environment)."""
     get_settings.cache_clear()
-    from omniretail.platform import db
-
-    db.reset_engine()
+    for callback in _on_reset:
+        callback()

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from omniretail.platform.config import get_settings, on_reset
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -68,8 +70,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def get_engine() -> Engine:
     global _engine, _factory
     if _engine is None:
-        from omniretail.platform.config import get_settings
-
         settings = get_settings()
         settings.ensure_dirs()
         _engine = make_engine(settings.sqlalchemy_url)
@@ -83,6 +83,9 @@ def reset_engine() -> None:
         _engine.dispose()
     _engine = None
     _factory = None
+
+
+on_reset(reset_engine)
 
 
 def session_factory() -> sessionmaker[Session]:

@@ -151,7 +151,7 @@ def _aggregate(q: _Query, start: date, end: date) -> None:
         "SELECT day, channel_code, sum(paid) AS sales, count(*) AS orders FROM o GROUP BY ALL",
         [*q.scope_params, _midnight(start), _midnight(end + timedelta(days=1))],
     )
-    q.engine.con.register(_AGG, agg)
+    q.engine.register_arrow_view(_AGG, agg)
 
 
 def _sales_by_day(q: _Query, start: date, end: date) -> list[DayPoint]:

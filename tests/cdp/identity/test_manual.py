@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from omniretail.cdp.identity import explain, service
 from omniretail.cdp.identity.errors import InvalidMerge
+from omniretail.cdp.profile import service as profile_service
 from omniretail.cdp.profile.models import Customer
 from omniretail.platform import migrate
 from omniretail.platform.auth.models import AuditLog
@@ -43,7 +44,7 @@ def test_merge_is_audited_applied_and_honoured(store: Path) -> None:
     assert keep != other
     engine = published_engine()
     with session_scope() as s:
-        out = service.merge_customers(
+        out = profile_service.merge_customers(
             s, engine, customer_id=keep, other_customer_id=other, actor="ops", reason="同一人"
         )
     engine.close()
@@ -125,7 +126,7 @@ def test_merge_after_unmerge_lifts_the_cannot_link(store: Path) -> None:
     split = _run()
     engine = published_engine()
     with session_scope() as s:
-        out = service.merge_customers(
+        out = profile_service.merge_customers(
             s,
             engine,
             customer_id=split["pos:M1"],
@@ -145,7 +146,7 @@ def test_bad_manual_decisions_are_refused(store: Path) -> None:
     try:
         with session_scope() as s:
             with pytest.raises(InvalidMerge, match="itself"):
-                service.merge_customers(
+                profile_service.merge_customers(
                     s,
                     engine,
                     customer_id=ids["pos:M1"],
@@ -172,7 +173,7 @@ def test_bad_manual_decisions_are_refused(store: Path) -> None:
                     reason="r",
                 )
             with pytest.raises(InvalidMerge, match="reason"):
-                service.merge_customers(
+                profile_service.merge_customers(
                     s,
                     engine,
                     customer_id=ids["pos:M1"],

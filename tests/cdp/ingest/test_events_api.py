@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from omniretail.cdp.ingest import events
-from omniretail.cdp.ingest.models import EventInbox
-from omniretail.cdp.quality.models import QuarantineRecord
+from omniretail.cdp.ingest.models import EventInbox, QuarantineRecord
 from omniretail.platform.auth import service as auth
 from omniretail.platform.db import session_scope
 from tests.cdp.quality.helpers import standardize

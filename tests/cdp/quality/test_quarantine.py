@@ -7,8 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from omniretail.cdp.ingest.models import QuarantineRecord
 from omniretail.cdp.quality import service
-from omniretail.cdp.quality.models import QuarantineRecord
 from omniretail.platform.db import session_scope
 from tests.cdp.quality.helpers import import_text, standardize
 

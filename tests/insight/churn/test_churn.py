@@ -11,7 +11,7 @@ from omniretail.insight.churn import service
 from omniretail.insight.churn.factors import PHRASES, describe
 from omniretail.insight.churn.features import BASE_FEATURES, ORDERS_PURCHASES_SQL, features_sql
 from omniretail.insight.churn.model import evaluate
-from omniretail.insight.clv.errors import SummaryInvalid
+from omniretail.insight.history.errors import SummaryInvalid
 from omniretail.platform.engine.duckdb import DuckDBEngine
 from tests.insight.churn.synthetic import END, history, load
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from omniretail.insight.clv.bgnbd import BetaGeoModel
-from omniretail.insight.clv.errors import ModelNotFitted, SummaryInvalid
 from omniretail.insight.clv.gammagamma import GammaGammaModel
 from omniretail.insight.clv.paretonbd import ParetoNBDModel
+from omniretail.insight.history.errors import ModelNotFitted, SummaryInvalid
 
 
 @pytest.mark.parametrize(

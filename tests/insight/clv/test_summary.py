@@ -7,9 +7,9 @@ from datetime import date
 import pyarrow as pa
 import pytest
 
-from omniretail.insight.clv.errors import SummaryInvalid
 from omniretail.insight.clv.service import summarize
 from omniretail.insight.clv.summary import SummarySpec, summary_sql
+from omniretail.insight.history.errors import SummaryInvalid
 from omniretail.platform.engine.duckdb import DuckDBEngine
 
 ROWS = [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from omniretail.insight.uplift.demo import customer_features, purchase_history
+from omniretail.demo.uplift_eval import customer_features, purchase_history
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def test_features_come_from_the_exports(world: Path) -> None:
 
 
 def test_targeting_report_against_the_truth(world: Path) -> None:
-    from omniretail.insight.uplift.demo import evaluate_demo_world
+    from omniretail.demo.uplift_eval import evaluate_demo_world
 
     report = evaluate_demo_world(world, budget=0.2)
     policies = report["policies"]

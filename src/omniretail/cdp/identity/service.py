@@ -10,10 +10,11 @@ Services flush; the caller commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import product
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from omniretail.cdp.identity.constraints import CANNOT_LINK, MUST_LINK
@@ -62,8 +63,12 @@ def merge_customers(
     other_customer_id: str,
     actor: str,
     reason: str,
+    move_identities: Callable[[Session, str, str], int],
 ) -> dict[str, Any]:
-    """Declare two customers one person; ``customer_id`` survives."""
+    """Declare two customers one person; ``customer_id`` survives. ``move_identities(session,
+    customer_id, other_customer_id)`` applies the merge to the published customers at once
+    (the profile's: ``cdp.profile.service.merge_customers`` passes it) and returns how many
+    identities it moved."""
     if customer_id == other_customer_id:
         raise InvalidMerge("a customer cannot be merged with itself", field="other_customer_id")
     if not reason.strip():
@@ -81,7 +86,7 @@ def merge_customers(
     )
     session.add(constraint)
     session.flush()
-    moved = _apply_merge_to_store(session, customer_id, other_customer_id)
+    moved = move_identities(session, customer_id, other_customer_id)
     audit.record(
         session,
         actor=actor,
@@ -106,24 +111,6 @@ def merge_customers(
         "identities_moved": moved,
         "takes_full_effect": "next pipeline run",
     }
-
-
-def _apply_merge_to_store(session: Session, customer_id: str, other_customer_id: str) -> int:
-    from omniretail.cdp.profile.models import Customer, CustomerIdentity
-
-    keep = session.scalar(select(Customer).where(Customer.customer_id == customer_id))
-    gone = session.scalar(select(Customer).where(Customer.customer_id == other_customer_id))
-    if keep is None or gone is None:
-        return 0
-    result = session.execute(
-        update(CustomerIdentity)
-        .where(CustomerIdentity.customer_pk == gone.id)
-        .values(customer_pk=keep.id)
-    )
-    gone.status = "merged"
-    gone.merged_into = customer_id
-    session.flush()
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def unmerge_records(

@@ -22,8 +22,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
 from omniretail.cdp.ingest.errors import BodyTooLarge, EventRejected
-from omniretail.cdp.ingest.models import EventInbox, EventSourceStats
-from omniretail.cdp.quality.models import QuarantineRecord
+from omniretail.cdp.ingest.models import EventInbox, EventSourceStats, QuarantineRecord
 from omniretail.platform.auth import service as auth_service
 from omniretail.platform.auth.errors import AuthError, PermissionDenied
 from omniretail.platform.db import utcnow

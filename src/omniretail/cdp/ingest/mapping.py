@@ -163,7 +163,7 @@ class EntitySpec(_Strict):
 
     @model_validator(mode="after")
     def _keys(self) -> EntitySpec:
-        from omniretail.cdp.quality.contract import ENTITY_TABLES
+        from omniretail.cdp.ingest.contract import ENTITY_TABLES
 
         table = ENTITY_TABLES[self.kind]
         unknown = sorted(set(self.fields) - set(table.columns) - {"record_key"})

@@ -1,4 +1,5 @@
-"""Operational-store tables of ingest: landing batches and the durable event inbox."""
+"""Operational-store tables of ingest: landing batches, the durable event inbox and the
+quarantine of rejected records (events refused at intake, rows refused by standardize)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,31 @@ class EventSourceStats(Base):
     duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
     quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+QUARANTINE_STATUSES = ("open", "fixed", "reprocessed")
+
+
+class QuarantineRecord(Base):
+    """A rejected record: where it came from, why, and the raw row (editable, then reprocessed).
+
+    ``(source, batch_id, row)`` is unique, so re-running the standardize step never
+    double counts a rejected row.
+    """
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("source", "batch_id", "row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    batch_id: Mapped[str] = mapped_column(String(64))
+    file: Mapped[str] = mapped_column(String(512))
+    row: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(128), index=True)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

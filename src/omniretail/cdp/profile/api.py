@@ -6,13 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from omniretail.cdp.profile import service
+from omniretail.cdp.profile import identity_api, service
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = APIRouter()  # /customers (below) and /identity (identity_api)
+customers = APIRouter(prefix="/customers", tags=["customers"])
 
 
-@router.get("")
+@customers.get("")
 def search_customers(
     db: DbSession,
     principal: ApiPrincipal,
@@ -25,7 +26,7 @@ def search_customers(
     return {"q": q, "count": len(items), "items": items}
 
 
-@router.get("/{identifier}")
+@customers.get("/{identifier}")
 def get_customer(identifier: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
     """The Customer 360 profile, by our customer id or any identifier (phone in any format,
     openid, unionid, member card, platform buyer id, ``source:record id``)."""
@@ -33,7 +34,7 @@ def get_customer(identifier: str, db: DbSession, principal: ApiPrincipal) -> dic
     return service.get_profile(db, principal, identifier)
 
 
-@router.get("/{identifier}/timeline")
+@customers.get("/{identifier}/timeline")
 def get_timeline(
     identifier: str,
     db: DbSession,
@@ -44,3 +45,7 @@ def get_timeline(
     """Orders, events and reviews across channels, newest first."""
     principal.require("read")
     return service.timeline(db, principal, identifier, page=page, size=size)
+
+
+router.include_router(customers)
+router.include_router(identity_api.router)

@@ -13,9 +13,10 @@ import contextlib
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from omniretail.cdp.identity import service as identity_service
 from omniretail.cdp.identity.errors import CustomerNotResolved
 from omniretail.cdp.profile import masking
 from omniretail.cdp.profile.lookup import find_customer
@@ -313,4 +314,44 @@ def sample_customer_ids(session: Session, *, limit: int = 100) -> list[str]:
             .order_by(Customer.id)
             .limit(limit)
         )
+    )
+
+
+def apply_merge(session: Session, customer_id: str, other_customer_id: str) -> int:
+    """Move ``other_customer_id``'s identities to ``customer_id`` and mark it merged (the
+    published customers, at once; the next pipeline run rebuilds them the same way)."""
+    keep = session.scalar(select(Customer).where(Customer.customer_id == customer_id))
+    gone = session.scalar(select(Customer).where(Customer.customer_id == other_customer_id))
+    if keep is None or gone is None:
+        return 0
+    result = session.execute(
+        update(CustomerIdentity)
+        .where(CustomerIdentity.customer_pk == gone.id)
+        .values(customer_pk=keep.id)
+    )
+    gone.status = "merged"
+    gone.merged_into = customer_id
+    session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def merge_customers(
+    session: Session,
+    engine: AnalyticsEngine,
+    *,
+    customer_id: str,
+    other_customer_id: str,
+    actor: str,
+    reason: str,
+) -> dict[str, Any]:
+    """Declare two customers one person (identity's must-link, audited) and apply it to the
+    published customers at once; ``customer_id`` survives."""
+    return identity_service.merge_customers(
+        session,
+        engine,
+        customer_id=customer_id,
+        other_customer_id=other_customer_id,
+        actor=actor,
+        reason=reason,
+        move_identities=apply_merge,
     )

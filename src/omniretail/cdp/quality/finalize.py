@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omniretail.cdp.quality.contract import ENTITY_TABLES, MASTER_KINDS, EntityTable
+from omniretail.cdp.ingest.contract import ENTITY_TABLES, MASTER_KINDS, EntityTable
 from omniretail.cdp.quality.junk import JunkConfig
 from omniretail.cdp.quality.standardize import SourceResult
 from omniretail.platform.engine.base import AnalyticsEngine

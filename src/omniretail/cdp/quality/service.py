@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from omniretail.cdp.ingest.models import LandingBatch
+from omniretail.cdp.ingest.models import QUARANTINE_STATUSES, LandingBatch, QuarantineRecord
 from omniretail.cdp.quality.errors import QuarantineNotFound
-from omniretail.cdp.quality.models import QUARANTINE_STATUSES, QualityStats, QuarantineRecord
+from omniretail.cdp.quality.models import QualityStats
 from omniretail.cdp.quality.standardize import Override, SourceResult
 from omniretail.platform.db import utcnow
 from omniretail.platform.errors import InvalidInput

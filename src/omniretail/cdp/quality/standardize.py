@@ -21,10 +21,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from omniretail.cdp.ingest.contract import ENTITY_TABLES
 from omniretail.cdp.ingest.mapping import EntitySpec, FieldSpec, Mapping
 from omniretail.cdp.ingest.readers import META_COLUMNS
 from omniretail.cdp.quality import transforms as tx
-from omniretail.cdp.quality.contract import ENTITY_TABLES
 from omniretail.cdp.quality.junk import JunkConfig
 from omniretail.cdp.quality.sqlgen import (
     EMAIL_PATTERN,

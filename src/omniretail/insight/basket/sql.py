@@ -12,7 +12,7 @@ orders, so an incremental run counts only the orders paid since the last run and
 
 from __future__ import annotations
 
-from omniretail.insight.kpi.sql import r6
+from omniretail.platform.engine.dialect import r6
 
 MAX_ITEMS = 20  # orders with more distinct SKUs are not baskets (bulk/catering orders)
 MIN_ORDERS = {"category": 3, "sku": 5}

@@ -18,7 +18,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from omniretail.insight.churn.factors import describe
-from omniretail.insight.clv.errors import ModelNotFitted, SummaryInvalid
+from omniretail.insight.history.errors import ModelNotFitted, SummaryInvalid
 
 LOG_FEATURES = {
     "days_since_last_purchase",

@@ -11,7 +11,7 @@ import pandas as pd
 
 from omniretail.insight.churn.features import feature_names, features_sql
 from omniretail.insight.churn.model import ChurnRiskModel, evaluate
-from omniretail.insight.clv.errors import SummaryInvalid
+from omniretail.insight.history.errors import SummaryInvalid
 from omniretail.platform.engine.base import AnalyticsEngine
 
 
@@ -101,7 +101,7 @@ def evaluate_file(
 ) -> dict[str, Any]:
     """The churn report for a transaction file, with the riskiest customers and their factors."""
     from omniretail.insight.churn.features import TRANSACTIONS_PURCHASES_SQL
-    from omniretail.insight.clv.transactions import load_file, standardize
+    from omniretail.insight.history.transactions import load_file, standardize
     from omniretail.platform.engine.duckdb import DuckDBEngine
 
     if horizon_days < 1:

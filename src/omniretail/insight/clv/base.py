@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize
 
-from omniretail.insight.clv.errors import ModelNotFitted, SummaryInvalid
+from omniretail.insight.history.errors import ModelNotFitted, SummaryInvalid
 
 FloatArray = npt.NDArray[np.float64]
 Objective = Callable[[FloatArray], tuple[float, FloatArray]]

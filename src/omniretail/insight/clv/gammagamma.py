@@ -15,7 +15,7 @@ import numpy.typing as npt
 from scipy import special
 
 from omniretail.insight.clv.base import FittedModel, FloatArray, as_array, fit_log_params
-from omniretail.insight.clv.errors import SummaryInvalid
+from omniretail.insight.history.errors import SummaryInvalid
 
 
 def _check(frequency: npt.ArrayLike, monetary: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:

@@ -24,10 +24,10 @@ import pyarrow as pa
 
 from omniretail.insight.churn import service as churn_service
 from omniretail.insight.churn.features import ORDERS_PURCHASES_SQL
-from omniretail.insight.clv.errors import SummaryInvalid
 from omniretail.insight.clv.scoring import score_orders
 from omniretail.insight.clv.tables import MODELS_TABLE, SCORES_TABLE
 from omniretail.insight.forecast import replenishment
+from omniretail.insight.history.errors import SummaryInvalid
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.pipeline import PipelineContext, step
 

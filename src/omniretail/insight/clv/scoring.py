@@ -15,10 +15,10 @@ import pandas as pd
 
 from omniretail.insight.clv import evaluation
 from omniretail.insight.clv.bgnbd import BetaGeoModel
-from omniretail.insight.clv.errors import SummaryInvalid
 from omniretail.insight.clv.gammagamma import GammaGammaModel
 from omniretail.insight.clv.service import CustomerSummary, summarize
 from omniretail.insight.clv.summary import SummarySpec
+from omniretail.insight.history.errors import SummaryInvalid
 from omniretail.platform.engine.base import AnalyticsEngine
 
 HORIZONS = (90, 180, 365)

@@ -13,11 +13,11 @@ import pyarrow as pa
 from omniretail.insight.clv import evaluation
 from omniretail.insight.clv.base import FloatArray
 from omniretail.insight.clv.bgnbd import BetaGeoModel
-from omniretail.insight.clv.errors import SummaryInvalid, TransactionsInvalid
 from omniretail.insight.clv.gammagamma import GammaGammaModel
 from omniretail.insight.clv.paretonbd import ParetoNBDModel
 from omniretail.insight.clv.summary import SummarySpec, period_days, summary_sql
-from omniretail.insight.clv.transactions import load_file, standardize
+from omniretail.insight.history.errors import SummaryInvalid, TransactionsInvalid
+from omniretail.insight.history.transactions import load_file, standardize
 from omniretail.platform import export
 from omniretail.platform.engine.base import AnalyticsEngine
 

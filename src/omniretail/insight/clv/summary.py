@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from omniretail.insight.clv.errors import SummaryInvalid
+from omniretail.insight.history.errors import SummaryInvalid
 from omniretail.platform.engine.dialect import date_literal, ident
 
 PERIOD_DAYS = {"day": 1, "week": 7}

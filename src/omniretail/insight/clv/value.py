@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from omniretail.insight.clv.base import FloatArray, as_array
-from omniretail.insight.clv.errors import SummaryInvalid
+from omniretail.insight.history.errors import SummaryInvalid
 
 
 class TransactionModel(Protocol):

@@ -22,6 +22,7 @@ channel, so it counts for the member's home store and no channel (an empty chann
 from __future__ import annotations
 
 from omniretail.platform.auth.scope import StoreScope
+from omniretail.platform.engine.dialect import r6
 
 GRAINS = {"day": "1 DAY", "week": "7 DAY", "month": "1 MONTH"}
 DIMENSIONS = {"store": "store_code", "channel": "channel_code", "region": "region"}
@@ -41,11 +42,6 @@ MEASURES = (
     "coupon_members",
     "coupon_redemption_rate",
 )
-
-
-def r6(expr: str) -> str:
-    """Round half up to 6 decimals identically on every engine."""
-    return f"floor(CAST({expr} AS DOUBLE) * 1000000 + 0.5) / 1000000"
 
 
 def _ratio(num: str, den: str) -> str:

@@ -22,6 +22,8 @@ class AnalyticsEngine(ABC):
     """A handful of methods every engine implements."""
 
     name: str = "abstract"
+    # the pipeline's results on this engine are a file ``publish_snapshot`` can copy for readers
+    publishes_snapshot: bool = False
 
     @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
@@ -65,6 +67,16 @@ class AnalyticsEngine(ABC):
         if rows.num_rows == 0:
             return None
         return rows.column(0)[0].as_py()
+
+    def register_arrow_view(self, name: str, table: pa.Table) -> None:
+        """Make a small Arrow table (a request's intermediate result) queryable under ``name``
+        on this connection only, without copying it into storage; replaces an earlier one."""
+        raise NotImplementedError(f"the {self.name} engine cannot register Arrow views")
+
+    def splink_api(self) -> Any:
+        """Splink's database API bound to this engine's connection or session, so Splink's
+        inputs and outputs are this engine's tables."""
+        raise NotImplementedError(f"Splink has no adapter for the {self.name!r} engine")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""

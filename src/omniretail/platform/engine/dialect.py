@@ -48,3 +48,9 @@ def in_list(column_sql: str, values: Iterable[Any]) -> str:
     """``column IN (v1, v2)``; ``FALSE`` for no values (``IN ()`` is not SQL)."""
     items = [literal(v) for v in values]
     return f"{column_sql} IN ({', '.join(items)})" if items else "FALSE"
+
+
+def r6(expr: str) -> str:
+    """Round half up to 6 decimals identically on every engine (DuckDB's and Spark's
+    ``round`` differ on halves)."""
+    return f"floor(CAST({expr} AS DOUBLE) * 1000000 + 0.5) / 1000000"

@@ -15,6 +15,7 @@ from omniretail.platform.engine.dialect import ident
 
 class DuckDBEngine(AnalyticsEngine):
     name = "duckdb"
+    publishes_snapshot = True
 
     def __init__(
         self,
@@ -54,6 +55,14 @@ class DuckDBEngine(AnalyticsEngine):
         self.con.execute(f"CREATE OR REPLACE {kind} {ident(name)} AS SELECT * FROM __arrow_{name}")
         self.con.unregister(f"__arrow_{name}")
         del self._arrow_refs[name]
+
+    def register_arrow_view(self, name: str, table: pa.Table) -> None:
+        self.con.register(name, table)
+
+    def splink_api(self) -> Any:
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(self.con)
 
     def register_parquet(self, name: str, paths: Sequence[Path] | Path | str) -> None:
         if isinstance(paths, str | Path):

@@ -154,6 +154,14 @@ class SparkEngine(AnalyticsEngine):
         else:
             self._persist(name, df)
 
+    def register_arrow_view(self, name: str, table: pa.Table) -> None:
+        self._bind(name, self.spark.createDataFrame(table))
+
+    def splink_api(self) -> Any:
+        from splink import SparkAPI
+
+        return SparkAPI(spark_session=self.spark)  # type: ignore[no-untyped-call]
+
     def register_parquet(self, name: str, paths: Sequence[Path] | Path | str) -> None:
         files = [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
         df = self.spark.read.option("mergeSchema", "true").parquet(*files)

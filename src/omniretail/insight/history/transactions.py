@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from omniretail.insight.clv.errors import TransactionsInvalid
+from omniretail.insight.history.errors import TransactionsInvalid
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.engine.dialect import ident, string
 

@@ -1,4 +1,4 @@
-"""Errors of the lifetime-value models."""
+"""Errors of the models fitted on purchase histories (lifetime value, churn)."""
 
 from __future__ import annotations
 

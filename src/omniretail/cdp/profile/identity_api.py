@@ -1,4 +1,7 @@
-"""``/api/v1/identity``: explanation of merges, manual merge and unmerge, constraints."""
+"""``/api/v1/identity``: explanation of merges, manual merge and unmerge, constraints.
+
+Served by the profile (mounted by ``cdp/profile/api.py``): every route first finds the
+customer the caller may see (the profile's lookup and store scope), then asks identity."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pydantic import BaseModel, Field
 from omniretail.cdp.identity import explain as explain_mod
 from omniretail.cdp.identity import service
 from omniretail.cdp.profile import masking
+from omniretail.cdp.profile import service as profile_service
 from omniretail.cdp.profile.service import get_visible_customer
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.engine.snapshot import published_engine
@@ -62,7 +66,7 @@ def merge(body: MergeIn, db: DbSession, principal: ApiPrincipal) -> dict[str, An
     get_visible_customer(db, principal, body.other_customer_id)
     engine = published_engine()
     try:
-        return service.merge_customers(
+        return profile_service.merge_customers(
             db,
             engine,
             customer_id=body.customer_id,
