@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import BaseModel
 
 NAME = "identity"
 app = typer.Typer(
@@ -15,6 +16,8 @@ app = typer.Typer(
 
 
 def _print(data: Any) -> None:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json", by_alias=True)
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 

@@ -66,13 +66,14 @@ def test_merge_is_audited_applied_and_honoured(store: Path) -> None:
         found = explain.explain(engine, keep, record_a="pos:M1", record_b="wecom:w1")
     finally:
         engine.close()
-    [chain] = found["chains"]
-    rules = [link["rule"] for link in chain["links"]]
+    [chain] = found.chains
+    rules = [link.rule for link in chain.links]
     assert "manual" in rules
-    assert chain["links"][0]["from"] == "pos:M1"
-    assert chain["links"][-1]["to"] == "wecom:w1"
-    manual = next(link for link in chain["links"] if link["rule"] == "manual")
-    assert manual["evidence"]["by"] == "ops"
+    assert chain.links[0].from_key == "pos:M1"
+    assert chain.links[-1].to_key == "wecom:w1"
+    manual = next(link for link in chain.links if link.rule == "manual")
+    assert manual.evidence is not None
+    assert manual.evidence["by"] == "ops"
     assert manual["evidence"]["reason"] == "同一人"
     with session_scope() as s:
         gone = s.scalar(select(Customer).where(Customer.customer_id == other))

@@ -62,7 +62,7 @@ def test_without_orders_the_step_skips() -> None:
 
 
 def test_api_serves_published_scores(client) -> None:  # type: ignore[no-untyped-def]
-    assert client.get("/api/v1/models/clv").status_code == 404
+    assert client.get("/api/v1/models/clv").status_code == 503  # no snapshot yet
     empty = client.get("/models/clv")
     assert empty.status_code == 200
     assert 'data-testid="empty-state"' in empty.text

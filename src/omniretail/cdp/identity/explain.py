@@ -11,6 +11,7 @@ from collections import deque
 from typing import Any
 
 from omniretail.cdp.identity.errors import CustomerNotResolved
+from omniretail.cdp.identity.schemas import Chain, CustomerCluster, Explanation
 from omniretail.platform.engine.base import AnalyticsEngine
 
 
@@ -19,7 +20,7 @@ def customer_of_record(engine: AnalyticsEngine, record_key: str) -> str | None:
     return str(value) if value is not None else None
 
 
-def cluster(engine: AnalyticsEngine, customer_id: str) -> dict[str, Any]:
+def cluster(engine: AnalyticsEngine, customer_id: str) -> CustomerCluster:
     """Records and links of one customer."""
     records = engine.fetch_rows(
         "SELECT record_key, source, cluster_rule FROM identity_map WHERE customer_id = ?"
@@ -35,7 +36,9 @@ def cluster(engine: AnalyticsEngine, customer_id: str) -> dict[str, Any]:
     )
     for edge in edges:
         edge["evidence"] = json.loads(edge["evidence"]) if edge["evidence"] else None
-    return {"customer_id": customer_id, "records": records, "edges": edges}
+    return CustomerCluster.model_validate(
+        {"customer_id": customer_id, "records": records, "edges": edges}
+    )
 
 
 def path(edges: list[dict[str, Any]], start: str, goal: str) -> list[dict[str, Any]]:
@@ -77,11 +80,11 @@ def explain(
     *,
     record_a: str | None = None,
     record_b: str | None = None,
-) -> dict[str, Any]:
+) -> Explanation:
     """The customer's records and links; with two records, the chain of links between them
     (by default from the first record to each other record)."""
     found = cluster(engine, customer_id)
-    keys = [r["record_key"] for r in found["records"]]
+    keys = [r.record_key for r in found.records]
     for key in (record_a, record_b):
         if key is not None and key not in keys:
             raise CustomerNotResolved(
@@ -89,7 +92,13 @@ def explain(
             )
     start = record_a or keys[0]
     goals = [record_b] if record_b else [k for k in keys if k != start]
-    found["chains"] = [
-        {"from": start, "to": goal, "links": path(found["edges"], start, goal)} for goal in goals
-    ]
-    return found
+    edges = [e.model_dump() for e in found.edges]
+    return Explanation(
+        customer_id=found.customer_id,
+        records=found.records,
+        edges=found.edges,
+        chains=[
+            Chain.model_validate({"from": start, "to": goal, "links": path(edges, start, goal)})
+            for goal in goals
+        ],
+    )

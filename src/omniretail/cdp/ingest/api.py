@@ -17,11 +17,14 @@ from fastapi.responses import JSONResponse
 from omniretail.cdp.ingest import events
 from omniretail.cdp.ingest import service as ingest_service
 from omniretail.cdp.ingest.errors import BodyTooLarge
+from omniretail.cdp.ingest.schemas import BatchRead, EventAck, SourceStats
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.db import get_engine, session_factory
 
 root_router = APIRouter(tags=["tracking"])
 router = APIRouter(prefix="/ingest", tags=["ingest"])
+# the tracking calls answer with a prebuilt JSONResponse (fast path); documented as EventAck
+ACK: dict[int | str, dict[str, Any]] = {200: {"model": EventAck}}
 
 
 def _header_write_key(request: Request) -> str | None:
@@ -93,61 +96,69 @@ async def _handle(request: Request, kind: str) -> JSONResponse:
     )
 
 
-@root_router.post("/v1/batch", summary="Segment batch: many events in one request")
+@root_router.post("/v1/batch", summary="Segment batch: many events in one request", responses=ACK)
 async def batch(request: Request) -> JSONResponse:
     return await _handle(request, "batch")
 
 
-@root_router.post("/v1/identify", summary="Segment identify: who the user is (traits)")
+@root_router.post(
+    "/v1/identify", summary="Segment identify: who the user is (traits)", responses=ACK
+)
 async def identify(request: Request) -> JSONResponse:
     return await _handle(request, "identify")
 
 
-@root_router.post("/v1/track", summary="Segment track: something the user did")
+@root_router.post("/v1/track", summary="Segment track: something the user did", responses=ACK)
 async def track(request: Request) -> JSONResponse:
     return await _handle(request, "track")
 
 
-@root_router.post("/v1/page", summary="Segment page view")
+@root_router.post("/v1/page", summary="Segment page view", responses=ACK)
 async def page(request: Request) -> JSONResponse:
     return await _handle(request, "page")
 
 
-@root_router.post("/v1/screen", summary="Segment screen view (apps)")
+@root_router.post("/v1/screen", summary="Segment screen view (apps)", responses=ACK)
 async def screen(request: Request) -> JSONResponse:
     return await _handle(request, "screen")
 
 
-@root_router.post("/v1/alias", summary="Segment alias: link a previous id to a user id")
+@root_router.post(
+    "/v1/alias", summary="Segment alias: link a previous id to a user id", responses=ACK
+)
 async def alias(request: Request) -> JSONResponse:
     return await _handle(request, "alias")
 
 
-@root_router.post("/v1/group", summary="Segment group (stored, not interpreted)")
+@root_router.post("/v1/group", summary="Segment group (stored, not interpreted)", responses=ACK)
 async def group(request: Request) -> JSONResponse:
     return await _handle(request, "group")
 
 
-@router.get("/stats", summary="Per event source: received, accepted, duplicates, quarantined")
-def ingest_stats(db: DbSession, principal: ApiPrincipal) -> list[dict[str, Any]]:
+@router.get(
+    "/stats",
+    summary="Per event source: received, accepted, duplicates, quarantined",
+    response_model=list[SourceStats],
+)
+def ingest_stats(db: DbSession, principal: ApiPrincipal) -> list[SourceStats]:
     principal.require("read")
-    return events.stats(db)
+    return [SourceStats.model_validate(row) for row in events.stats(db)]
 
 
-@router.get("/batches", summary="Landing batches")
+@router.get("/batches", summary="Landing batches", response_model=list[BatchRead])
 def landing_batches(
     db: DbSession, principal: ApiPrincipal, source: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[BatchRead]:
     principal.require("read")
     return [
-        {
-            "batch_id": b.batch_id,
-            "source": b.source,
-            "file": b.file,
-            "rows": b.rows,
-            "sha256": b.sha256,
-            "status": b.status,
-            "loaded_at": b.loaded_at,
-        }
+        BatchRead(
+            batch_id=b.batch_id,
+            source=b.source,
+            file=b.file,
+            rows=b.rows,
+            sha256=b.sha256,
+            status=b.status,
+            loaded_at=b.loaded_at,
+        )
         for b in ingest_service.batches(db, source=source)
     ]

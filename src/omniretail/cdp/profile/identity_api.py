@@ -5,13 +5,12 @@ customer the caller may see (the profile's lookup and store scope), then asks id
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from omniretail.cdp.identity import explain as explain_mod
 from omniretail.cdp.identity import service
+from omniretail.cdp.identity.schemas import ConstraintList, Explanation, MergeResult, UnmergeResult
 from omniretail.cdp.profile import masking
 from omniretail.cdp.profile import service as profile_service
 from omniretail.cdp.profile.service import get_visible_customer
@@ -33,14 +32,14 @@ class UnmergeIn(BaseModel):
     reason: str = Field(..., min_length=1, max_length=500)
 
 
-@router.get("/explain/{identifier}")
+@router.get("/explain/{identifier}", response_model=Explanation)
 def explain(
     identifier: str,
     db: DbSession,
     principal: ApiPrincipal,
     a: str | None = Query(None, description="Record key to start the chain from."),
     b: str | None = Query(None, description="Record key to end the chain at."),
-) -> dict[str, Any]:
+) -> Explanation:
     """Why are these records one customer: its records, links and the chains between them."""
     principal.require("read")
     customer = get_visible_customer(db, principal, identifier)
@@ -50,58 +49,62 @@ def explain(
     finally:
         engine.close()
     if not principal.sees_personal_data:
-        for edge in found["edges"]:
-            edge["evidence"] = masking.mask_evidence(edge["evidence"])
-        for chain in found["chains"]:
-            for link in chain["links"]:
-                link["evidence"] = masking.mask_evidence(link["evidence"])
+        for edge in found.edges:
+            edge.evidence = masking.mask_evidence(edge.evidence)
+        for chain in found.chains:
+            for link in chain.links:
+                link.evidence = masking.mask_evidence(link.evidence)
     return found
 
 
-@router.post("/merge")
-def merge(body: MergeIn, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+@router.post("/merge", response_model=MergeResult)
+def merge(body: MergeIn, db: DbSession, principal: ApiPrincipal) -> MergeResult:
     """Declare two customers one person (must-link honoured by every later run; audited)."""
     principal.require("write")
     get_visible_customer(db, principal, body.customer_id)
     get_visible_customer(db, principal, body.other_customer_id)
     engine = published_engine()
     try:
-        return profile_service.merge_customers(
-            db,
-            engine,
-            customer_id=body.customer_id,
-            other_customer_id=body.other_customer_id,
-            actor=principal.name,
-            reason=body.reason,
+        return MergeResult.model_validate(
+            profile_service.merge_customers(
+                db,
+                engine,
+                customer_id=body.customer_id,
+                other_customer_id=body.other_customer_id,
+                actor=principal.name,
+                reason=body.reason,
+            )
         )
     finally:
         engine.close()
 
 
-@router.post("/unmerge")
-def unmerge(body: UnmergeIn, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+@router.post("/unmerge", response_model=UnmergeResult)
+def unmerge(body: UnmergeIn, db: DbSession, principal: ApiPrincipal) -> UnmergeResult:
     """Split records off a customer (cannot-links honoured by every later run; audited)."""
     principal.require("write")
     get_visible_customer(db, principal, body.customer_id)
     engine = published_engine()
     try:
-        return service.unmerge_records(
-            db,
-            engine,
-            customer_id=body.customer_id,
-            record_keys=body.record_keys,
-            actor=principal.name,
-            reason=body.reason,
+        return UnmergeResult.model_validate(
+            service.unmerge_records(
+                db,
+                engine,
+                customer_id=body.customer_id,
+                record_keys=body.record_keys,
+                actor=principal.name,
+                reason=body.reason,
+            )
         )
     finally:
         engine.close()
 
 
-@router.get("/constraints")
+@router.get("/constraints", response_model=ConstraintList)
 def constraints(
     db: DbSession, principal: ApiPrincipal, include_inactive: bool = False
-) -> dict[str, Any]:
+) -> ConstraintList:
     """Manual must-link / cannot-link decisions."""
     principal.require("read")
     items = service.list_constraints(db, include_inactive=include_inactive)
-    return {"count": len(items), "items": items}
+    return ConstraintList.model_validate({"count": len(items), "items": items})

@@ -85,7 +85,7 @@ def customer_page(
 ) -> HTMLResponse:
     principal = principal_from_user(user)
     try:
-        profile = service.get_profile(db, principal, identifier)
+        profile = service.get_profile(db, principal, identifier).model_dump(by_alias=True)
     except CustomerNotResolved as exc:
         return render(
             request,
@@ -100,7 +100,7 @@ def customer_page(
             status_code=404,
         )
     customer_id = profile["customer"]["customer_id"]
-    timeline = service.timeline(db, principal, customer_id, page=page, size=30)
+    timeline = service.timeline(db, principal, customer_id, page=page, size=30).model_dump()
     return render(
         request,
         "profile/customer.html",

@@ -18,9 +18,12 @@ from sqlalchemy.orm import Session
 
 from omniretail.cdp.identity import service as identity_service
 from omniretail.cdp.identity.errors import CustomerNotResolved
+from omniretail.cdp.identity.explain import cluster
+from omniretail.cdp.identity.schemas import CustomerCluster
 from omniretail.cdp.profile import masking
 from omniretail.cdp.profile.lookup import find_customer
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
+from omniretail.cdp.profile.schemas import CustomerProfile, Timeline
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.engine import open_published
 from omniretail.platform.engine.base import AnalyticsEngine
@@ -143,17 +146,15 @@ def _snapshot_facts(engine: AnalyticsEngine, customer_id: str) -> dict[str, Any]
     return out
 
 
-def _explanation(engine: AnalyticsEngine, customer_id: str, viewer: Viewer) -> dict[str, Any]:
-    from omniretail.cdp.identity.explain import cluster
-
+def _explanation(engine: AnalyticsEngine, customer_id: str, viewer: Viewer) -> CustomerCluster:
     found = cluster(engine, customer_id)
     if not viewer.sees_personal_data:
-        for edge in found["edges"]:
-            edge["evidence"] = masking.mask_evidence(edge["evidence"])
+        for edge in found.edges:
+            edge.evidence = masking.mask_evidence(edge.evidence)
     return found
 
 
-def get_profile(session: Session, viewer: Viewer, identifier: str) -> dict[str, Any]:
+def get_profile(session: Session, viewer: Viewer, identifier: str) -> CustomerProfile:
     customer = get_visible_customer(session, viewer, identifier)
     identities = session.scalars(
         select(CustomerIdentity)
@@ -197,7 +198,7 @@ def get_profile(session: Session, viewer: Viewer, identifier: str) -> dict[str, 
                     profile["explanation"] = None
         finally:
             engine.close()
-    return profile
+    return CustomerProfile.model_validate(profile)
 
 
 def timeline(
@@ -207,7 +208,7 @@ def timeline(
     *,
     page: int = 1,
     size: int = 50,
-) -> dict[str, Any]:
+) -> Timeline:
     """Events and orders across channels, newest first, paged."""
     customer = get_visible_customer(session, viewer, identifier)
     engine = open_published()
@@ -248,13 +249,15 @@ def timeline(
                 items = [{k: _iso(v) for k, v in r.items()} for r in rows]
         finally:
             engine.close()
-    return {
-        "customer_id": customer.customer_id,
-        "page": page,
-        "size": size,
-        "total": total,
-        "items": items,
-    }
+    return Timeline.model_validate(
+        {
+            "customer_id": customer.customer_id,
+            "page": page,
+            "size": size,
+            "total": total,
+            "items": items,
+        }
+    )
 
 
 def search(session: Session, viewer: Viewer, q: str, *, limit: int = 20) -> list[dict[str, Any]]:

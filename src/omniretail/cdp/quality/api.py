@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query
 
 from omniretail.cdp.quality import service
-from omniretail.cdp.quality.schemas import QuarantineFix, QuarantineRead
+from omniretail.cdp.quality.schemas import QuarantineFix, QuarantineRead, SourceQuality
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.bounds import DB_ID_MAX, DbId
 
 router = APIRouter(prefix="/quality", tags=["quality"])
 
 
-@router.get("/report", summary="Per source: rows read, accepted, fixed, filled, quarantined")
+@router.get(
+    "/report",
+    summary="Per source: rows read, accepted, fixed, filled, quarantined",
+    response_model=list[SourceQuality],
+)
 def quality_report(
     db: DbSession, principal: ApiPrincipal, source: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[SourceQuality]:
     principal.require("read")
-    return service.report(db, source=source)
+    return [SourceQuality.model_validate(r) for r in service.report(db, source=source)]
 
 
 @router.get("/quarantine", summary="Quarantined records (raw rows hold personal data)")

@@ -26,3 +26,22 @@ class QuarantineFix(BaseModel):
     raw: dict[str, Any] | None = None
     set_values: dict[str, Any] | None = Field(default=None, alias="set")
     note: str | None = None
+
+
+class SourceQuality(BaseModel):
+    """One source's latest standardize run (or, before one ran, only what landed)."""
+
+    source: str
+    rows_landed: int
+    status: str | None = Field(None, description="'not standardized yet' before the first run")
+    rows_read: int | None = None
+    accepted: int | None = None
+    fixed: int | None = None
+    filled: int | None = None
+    duplicates: int | None = None
+    quarantined: int | None = None
+    quarantine_open: int | None = None
+    quarantined_by_reason: dict[str, int] | None = None
+    fixes_by_rule: dict[str, int] | None = None
+    classified: dict[str, Any] | None = None
+    computed_at: str | None = None

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from omniretail.insight.clv import serving
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
+from omniretail.platform.engine.snapshot import NoPublishedSnapshot
 from omniretail.platform.errors import NotFound
 
 router = APIRouter(tags=["console"])
@@ -18,7 +19,7 @@ router = APIRouter(tags=["console"])
 def _report(model: str) -> tuple[dict[str, Any] | None, str | None]:
     try:
         return serving.model_report(model=model), None
-    except NotFound as exc:
+    except (NotFound, NoPublishedSnapshot) as exc:
         return None, exc.detail
 
 

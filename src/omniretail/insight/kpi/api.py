@@ -8,6 +8,14 @@ from fastapi import APIRouter, Query
 
 from omniretail.insight.basket import service as basket
 from omniretail.insight.kpi import service
+from omniretail.insight.kpi.schemas import (
+    BasketNetwork,
+    BasketPair,
+    CohortRow,
+    KpiRow,
+    KpiSummary,
+    ProvinceRow,
+)
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.engine.snapshot import run_on_published
@@ -15,7 +23,7 @@ from omniretail.platform.engine.snapshot import run_on_published
 router = APIRouter(prefix="/kpis", tags=["kpis"])
 
 
-@router.get("")
+@router.get("", response_model=list[KpiRow])
 def report(
     db: DbSession,
     principal: ApiPrincipal,
@@ -23,55 +31,55 @@ def report(
     by: list[str] = Query(default=[]),
     start: str | None = None,
     end: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[KpiRow]:
     """KPIs per day/week/month × dimensions with 环比 (prev) and 同比 (yoy) growth."""
     principal.require("read")
     codes = store_scope(principal).codes()
     rows: list[dict[str, Any]] = run_on_published(
         lambda e: service.kpi_report(e, grain=grain, by=by, start=start, end=end, store_codes=codes)
     )
-    return rows
+    return [KpiRow.model_validate(r) for r in rows]
 
 
-@router.get("/summary")
-def summary(principal: ApiPrincipal, marketing_cost: float | None = None) -> dict[str, Any]:
+@router.get("/summary", response_model=KpiSummary)
+def summary(principal: ApiPrincipal, marketing_cost: float | None = None) -> KpiSummary:
     principal.require("read")
     out: dict[str, Any] = run_on_published(
         lambda e: service.summary(e, marketing_cost=marketing_cost)
     )
-    return out
+    return KpiSummary.model_validate(out)
 
 
-@router.get("/cohorts")
-def cohorts(principal: ApiPrincipal, months: int = Query(12, ge=1, le=120)) -> list[dict[str, Any]]:
+@router.get("/cohorts", response_model=list[CohortRow])
+def cohorts(principal: ApiPrincipal, months: int = Query(12, ge=1, le=120)) -> list[CohortRow]:
     principal.require("read")
     rows: list[dict[str, Any]] = run_on_published(lambda e: service.cohorts(e, months=months))
-    return rows
+    return [CohortRow.model_validate(r) for r in rows]
 
 
-@router.get("/provinces")
-def provinces(principal: ApiPrincipal) -> list[dict[str, Any]]:
+@router.get("/provinces", response_model=list[ProvinceRow])
+def provinces(principal: ApiPrincipal) -> list[ProvinceRow]:
     principal.require("read")
     rows: list[dict[str, Any]] = run_on_published(service.provinces)
-    return rows
+    return [ProvinceRow.model_validate(r) for r in rows]
 
 
-@router.get("/basket")
+@router.get("/basket", response_model=list[BasketPair])
 def basket_rules(
     principal: ApiPrincipal,
     level: str = "category",
     by: str = "lift",
     limit: int = Query(50, ge=1, le=500),
-) -> list[dict[str, Any]]:
+) -> list[BasketPair]:
     principal.require("read")
     rows: list[dict[str, Any]] = run_on_published(
         lambda e: basket.top_pairs(e, level=level, by=by, limit=min(limit, 500))
     )
-    return rows
+    return [BasketPair.model_validate(r) for r in rows]
 
 
-@router.get("/basket/network")
-def basket_network(principal: ApiPrincipal) -> dict[str, Any]:
+@router.get("/basket/network", response_model=BasketNetwork)
+def basket_network(principal: ApiPrincipal) -> BasketNetwork:
     principal.require("read")
     out: dict[str, Any] = run_on_published(basket.category_network)
-    return out
+    return BasketNetwork.model_validate(out)

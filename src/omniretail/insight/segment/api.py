@@ -12,6 +12,8 @@ from fastapi.responses import Response
 from omniretail.insight.segment import service
 from omniretail.insight.segment.errors import SegmentNotFound
 from omniretail.insight.segment.schemas import (
+    DormantMember,
+    SegmentCount,
     SegmentCreate,
     SegmentPreview,
     SegmentRead,
@@ -26,28 +28,28 @@ from omniretail.platform.engine.snapshot import run_on_published
 router = APIRouter(prefix="/segments", tags=["segments"])
 
 
-@router.post("/preview")
-def preview(body: SegmentPreview, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+@router.post("/preview", response_model=SegmentCount)
+def preview(body: SegmentPreview, db: DbSession, principal: ApiPrincipal) -> SegmentCount:
     """Count a rule on the published snapshot, with breakdown by store/region/channel/tier."""
     principal.require("read")
     codes = store_scope(principal).codes()
     result: dict[str, Any] = run_on_published(
         lambda e: service.count_segment(e, body.rule, store_codes=codes, breakdown=body.breakdown)
     )
-    return result
+    return SegmentCount.model_validate(result)
 
 
-@router.get("/dormant")
+@router.get("/dormant", response_model=list[DormantMember])
 def dormant(
     db: DbSession, principal: ApiPrincipal, limit: int = Query(200, ge=1, le=5000)
-) -> list[dict[str, Any]]:
+) -> list[DormantMember]:
     """Dormant members for reactivation, most valuable first."""
     principal.require("read")
     codes = store_scope(principal).codes()
     rows: list[dict[str, Any]] = run_on_published(
         lambda e: dormant_members(e, store_codes=codes, limit=min(limit, 5000))
     )
-    return rows
+    return [DormantMember.model_validate(r) for r in rows]
 
 
 @router.get("", response_model=list[SegmentRead])
@@ -91,7 +93,11 @@ def snapshots(segment_id: DbId, db: DbSession, principal: ApiPrincipal) -> list[
     return list(service.snapshots(db, segment_id))
 
 
-@router.get("/{segment_id}/export.csv")
+@router.get(
+    "/{segment_id}/export.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "customer ids, one a line"}},
+)
 def export_csv(segment_id: DbId, db: DbSession, principal: ApiPrincipal) -> Response:
     """Current members of a saved segment as CSV (from the published snapshot)."""
     principal.require("read")

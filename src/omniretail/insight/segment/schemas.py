@@ -39,3 +39,33 @@ class SnapshotRead(BaseModel):
     as_of: date | None
     member_count: int
     engine: str
+
+
+class BreakdownGroup(BaseModel):
+    key: Any = Field(description="the store, region, channel or tier ('unknown' when missing)")
+    count: int
+
+
+class SegmentCount(BaseModel):
+    """How many customers a rule matches on the published snapshot (and, asked for, by store,
+    region, channel and tier)."""
+
+    count: int
+    conditions: Any = Field(description="the rule's conditions as compiled")
+    as_of: str | None = None
+    breakdown: dict[str, list[BreakdownGroup]] | None = None
+
+
+class DormantMember(BaseModel):
+    customer_id: str
+    rfm_group: str | None = None
+    sales_total: float | None = None
+    orders_total: int | None = None
+    days_since_last_order: int | None = None
+    overdue_ratio: float | None = None
+    top_category: str | None = None
+    preferred_store: str | None = None
+    home_store: str | None = None
+    most_active_channel: str | None = None
+    consent_sms: bool | None = None
+    consent_wechat: bool | None = None

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from omniretail.insight.tag import service
+from omniretail.insight.tag.schemas import CustomerTags, TagRead
 from omniretail.platform.auth.deps import ApiPrincipal
 from omniretail.platform.engine import open_published
 from omniretail.platform.engine.snapshot import run_on_published
@@ -14,21 +15,21 @@ from omniretail.platform.engine.snapshot import run_on_published
 router = APIRouter(prefix="/tags", tags=["tags"])
 
 
-@router.get("")
-def catalogue(principal: ApiPrincipal) -> list[dict[str, Any]]:
+@router.get("", response_model=list[TagRead])
+def catalogue(principal: ApiPrincipal) -> list[TagRead]:
     """Every tag: id, zh/en names, family, type, definition, refresh policy, coverage."""
     principal.require("read")
     engine = open_published()
     try:
-        return service.catalogue(engine)
+        return [TagRead.model_validate(t) for t in service.catalogue(engine)]
     finally:
         if engine is not None:
             engine.close()
 
 
-@router.get("/customers/{customer_id}")
-def customer(customer_id: str, principal: ApiPrincipal) -> dict[str, Any]:
+@router.get("/customers/{customer_id}", response_model=CustomerTags)
+def customer(customer_id: str, principal: ApiPrincipal) -> CustomerTags:
     """One customer's tags grouped by family (for the Customer 360 page)."""
     principal.require("read")
     result: dict[str, Any] = run_on_published(lambda e: service.customer_tags(e, customer_id))
-    return result
+    return CustomerTags.model_validate(result)

@@ -21,6 +21,7 @@ from omniretail.marketing.coupon.schemas import (
     CouponRead,
     IssueBatchIn,
     IssueIn,
+    Liability,
     RedeemIn,
     RedemptionResult,
     ReverseIn,
@@ -74,10 +75,10 @@ def set_status(code: str, body: StatusIn, db: DbSession, who: ApiPrincipal) -> A
     return committed(db, service.set_template_status(db, code=code, status=body.status))
 
 
-@router.get("/templates/{code}/liability")
-def liability(code: str, db: DbSession, who: ApiPrincipal) -> dict[str, Any]:
+@router.get("/templates/{code}/liability", response_model=Liability)
+def liability(code: str, db: DbSession, who: ApiPrincipal) -> Liability:
     who.require("read")
-    return committed(db, service.liability(db, template_code=code))
+    return committed(db, Liability.model_validate(service.liability(db, template_code=code)))
 
 
 @router.post("/issue", response_model=CouponRead, status_code=201)

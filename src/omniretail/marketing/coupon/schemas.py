@@ -166,3 +166,16 @@ class RedemptionResult(BaseModel):
     coupon_status: str
     line_discounts: dict[int, Decimal] = {}  # basket line index -> part of the discount
     replayed: bool = False  # True when this is the stored answer to a retried request
+
+
+class Liability(BaseModel):
+    """What a template's coupons commit the chain to (money as decimal strings)."""
+
+    template_code: str
+    issued: int
+    redeemed: int
+    outstanding: int
+    face_value: str
+    outstanding_value: str
+    budget: str | None = None
+    budget_left: str | None = None
