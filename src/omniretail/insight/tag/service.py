@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from omniretail.insight.tag.catalogue import FAMILY_NAMES, REFRESH_NAMES, all_tags, get_tag
+from omniretail.platform.auth.scope import StoreScope
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.engine.snapshot import require_tables
 from omniretail.platform.errors import InvalidInput, NotFound
@@ -64,9 +65,9 @@ def dormant_members(
     """Dormant members for reactivation (沉睡会员唤醒), most valuable first."""
     require_tables(engine, "customer_tags")
     scope = ""
-    if store_codes is not None:
-        codes = ", ".join("'" + c.replace("'", "''") + "'" for c in store_codes) or "''"
-        scope = f" AND (preferred_store IN ({codes}) OR home_store IN ({codes}))"
+    visible = StoreScope.of_codes(store_codes)
+    if not visible.all_stores:  # the segments' rule: preferred or home store
+        scope = f" AND ({visible.sql('preferred_store')} OR {visible.sql('home_store')})"
     return engine.fetch_rows(
         "SELECT customer_id, rfm_group, sales_total, orders_total, days_since_last_order, "
         "overdue_ratio, top_category, preferred_store, home_store, most_active_channel, "
