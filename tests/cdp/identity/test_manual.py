@@ -74,7 +74,7 @@ def test_merge_is_audited_applied_and_honoured(store: Path) -> None:
     manual = next(link for link in chain.links if link.rule == "manual")
     assert manual.evidence is not None
     assert manual.evidence["by"] == "ops"
-    assert manual["evidence"]["reason"] == "同一人"
+    assert manual.evidence["reason"] == "同一人"
     with session_scope() as s:
         gone = s.scalar(select(Customer).where(Customer.customer_id == other))
         assert gone.status == "merged"
