@@ -13,8 +13,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/campaigns/{code}/launch"): "campaign launch split (plan/queue, typed)",
     ("GET", "/api/v1/campaigns/{code}/report"): "campaign launch split (plan/queue, typed)",
     ("POST", "/api/v1/campaigns/{code}/run-journey"): "campaign launch split (plan/queue, typed)",
-    ("POST", "/api/v1/messages/{message_id}/events"): "messaging moves to platform (typed)",
-    ("POST", "/api/v1/messages/dispatch"): "messaging moves to platform (typed)",
 }
 
 

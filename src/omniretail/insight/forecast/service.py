@@ -79,7 +79,7 @@ def evaluate_source(
 def _store_forecasts(store_code: str, start: date | None, days: int) -> tuple[date, dict[str, Any]]:
     """Per SKU of the store: (mean demand over ``days`` days from ``start``, NB size per day)
     from the published ``fc_daily``."""
-    from omniretail.insight.segment.errors import NoPublishedSnapshot
+    from omniretail.platform.engine.snapshot import NoPublishedSnapshot
 
     eng = open_published()
     if eng is None or not eng.table_exists("fc_daily"):
