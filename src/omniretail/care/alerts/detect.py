@@ -31,7 +31,7 @@ HOURS_PER_WEEK = 168
 class DetectorConfig:
     weeks: int = 4
     windows: tuple[int, ...] = (1, 3, 6, 12)
-    open_score: float = 4.5
+    open_score: float = 3.5
     close_score: float = 2.0
     min_count: int = 3
     min_ratio: float = 2.0
