@@ -82,15 +82,9 @@ def test_bot_then_handover_then_agent(session: Session) -> None:
         )
     service.rate(session, ticket_id=ticket.id, score=5)
     rows = report.ticket_rows(session, now=MON_10 + timedelta(hours=2))
-    assert (
-        rows[0]["first_response_met"] is True
-    )
-    assert (
-        rows[0]["resolution_met"] is True
-    )
-    assert (
-        rows[0]["csat"] == 5
-    )
+    assert rows[0]["first_response_met"] is True
+    assert rows[0]["resolution_met"] is True
+    assert rows[0]["csat"] == 5
     by_agent = report.sla_summary(rows, by="owner")
     assert by_agent[0]["owner"] == "agent1"
     assert by_agent[0]["sla_met_pct"] == 100.0
@@ -156,15 +150,9 @@ def test_email_through_a_real_smtp_server(session: Session, store_engine: object
         controller.stop()
     with factory() as s:
         conv = s.scalar(select(Conversation).where(Conversation.channel == "email"))
-        assert (
-            conv is not None
-        )
-        assert (
-            conv.external_id == "someone@example.com"
-        )
-        assert (
-            conv.state == "queued"
-        )
+        assert conv is not None
+        assert conv.external_id == "someone@example.com"
+        assert conv.state == "queued"
         ticket = s.scalar(select(Ticket).where(Ticket.conversation_id == conv.id))
         assert ticket is not None
         assert ticket.subject == "发票开错了"

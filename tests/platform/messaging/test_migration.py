@@ -46,8 +46,7 @@ def test_existing_messages_get_origin_and_normalised_keys(
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT key, origin_kind, origin_ref, purpose, campaign_id FROM message"
-                " ORDER BY id"
+                "SELECT key, origin_kind, origin_ref, purpose, campaign_id FROM message ORDER BY id"
             )
         ).all()
     engine.dispose()
