@@ -160,3 +160,27 @@ def test_unknown_customer_is_a_problem_naming_the_field(api) -> None:
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"][0]["field"] == "id"
+
+
+def test_platform_ids_and_member_cards_are_masked_for_roles_without_personal_data(api) -> None:
+    """Security review finding 10: WeChat unionid, WeCom external user id and member card
+    numbers were shown in full to roles without personal-data access."""
+    raw = {"unionid": "u1", "wecom_external_userid": "w1", "member_id": "M1"}
+    analyst = world.login("ana", "analyst-pass-1")
+    body = analyst.get("/api/v1/customers/13811110001").json()
+    shown = {(i["kind"], i["value"]) for i in body["identities"]}
+    for kind, value in raw.items():
+        assert any(k == kind for k, _ in shown), kind
+        assert (kind, value) not in shown, kind
+    evidence = [e["evidence"] for e in body["explanation"]["edges"] if e["evidence"]]
+    assert not [e for e in evidence if e.get("kind") in raw and e.get("value") == raw[e["kind"]]]
+    explained = analyst.get("/api/v1/identity/explain/M1").json()
+    for edge in explained["edges"]:
+        ev = edge["evidence"] or {}
+        assert ev.get("value") != raw.get(ev.get("kind", ""), object()), edge
+    # a role with personal-data access still sees them
+    manager = world.login("mgr1", "manager-pass-1")
+    full = {
+        (i["kind"], i["value"]) for i in manager.get("/api/v1/customers/M1").json()["identities"]
+    }
+    assert ("unionid", "u1") in full
