@@ -9,10 +9,12 @@ their leading zeros), Parquet and JSON with their own types. Each landed row get
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -61,28 +63,75 @@ def _transcode_to_utf8(path: Path, encoding: str) -> Path:
     return Path(tmp)
 
 
-def _read_csv(path: Path, opts: FileOptions) -> pa.Table:
+MAX_LINE_BYTES = 2 * 1024 * 1024  # a longer CSV record is quarantined, not loaded
+
+
+@dataclass
+class Reject:
+    """A record of the file that could not be read, quarantined with its reason."""
+
+    row: int  # position among the file's records (as ``_row``)
+    reason: str
+    line: str
+
+
+def _header(src: Path, opts: FileOptions) -> list[str]:
+    """The column names, parsed with the same dialect (RFC 4180) as the rows."""
+    with src.open("r", encoding="utf-8-sig", newline="") as f:
+        for _ in range(opts.skip_rows):
+            f.readline()
+        first = f.readline(MAX_LINE_BYTES)
+    cells = next(csv.reader([first], delimiter=opts.delimiter, quotechar=opts.quote), [])
+    if not opts.header:
+        return [f"column{i}" for i in range(len(cells))]
+    names: list[str] = []
+    for i, raw in enumerate(cells):
+        name = raw.strip() or f"column{i}"
+        while name in names:
+            name += "_1"
+        names.append(name)
+    return names
+
+
+def _read_csv(path: Path, opts: FileOptions) -> tuple[pa.Table, list[Reject]]:
+    """Parse deterministically — the dialect is the mapping's (delimiter, quote, RFC 4180
+    doubled quotes as the escape), never a sniffer's guess — and quarantine the records that
+    cannot be read (a ragged row, a record over 2 MiB) instead of rejecting the file."""
     enc = opts.encoding.lower()
     src = path if enc in UTF8_NAMES else _transcode_to_utf8(path, opts.encoding)
     try:
+        names = _header(src, opts)
+        if not names:
+            return pa.table({}), []
+        columns = "{" + ", ".join(f"{string(n)}: 'VARCHAR'" for n in names) + "}"
         con = duckdb.connect()
         nulls = "[" + ", ".join(string(v) for v in opts.null_values) + "]"
         rel = con.sql(
-            f"SELECT * FROM read_csv({string(str(src))}, all_varchar = true, "
-            f"delim = {string(opts.delimiter)}, quote = {string(opts.quote)}, "
+            f"SELECT * FROM read_csv({string(str(src))}, auto_detect = false, "
+            f"columns = {columns}, delim = {string(opts.delimiter)}, "
+            f"quote = {string(opts.quote)}, escape = {string(opts.quote)}, "
             f"header = {str(opts.header).lower()}, skip = {opts.skip_rows}, "
-            f"nullstr = {nulls}, strict_mode = false)"
+            f"nullstr = {nulls}, strict_mode = true, max_line_size = {MAX_LINE_BYTES}, "
+            "ignore_errors = true, store_rejects = true, "
+            "rejects_table = '__rejects', rejects_scan = '__reject_scans')"
         )
         table: pa.Table = rel.to_arrow_table()
+        first_data_line = 1 + opts.skip_rows + (1 if opts.header else 0)
+        rejects: dict[int, Reject] = {}
+        for line, etype, message, text in con.execute(
+            "SELECT line, error_type, error_message, csv_line FROM __rejects ORDER BY line"
+        ).fetchall():
+            row = int(line) - first_data_line + 1
+            if row not in rejects:
+                reason = "unreadable_row:" + str(etype).lower().replace(" ", "_")
+                rejects[row] = Reject(row, reason, f"{message}: {str(text or '')[:500]}")
         con.close()
     except duckdb.Error as exc:
         raise ImportFileError(f"cannot read {path.name} as CSV: {exc}", field="file") from exc
     finally:
         if src != path:
             src.unlink(missing_ok=True)
-    if table.num_columns and table.column_names[0].startswith("\ufeff"):
-        table = table.rename_columns([table.column_names[0][1:], *table.column_names[1:]])
-    return table
+    return table, sorted(rejects.values(), key=lambda r: r.row)
 
 
 def _cell_text(v: Any) -> str | None:
@@ -157,9 +206,19 @@ def _read_json(path: Path, newline_delimited: bool) -> pa.Table:
 
 
 def read_file(path: Path, fmt: str, opts: FileOptions) -> pa.Table:
-    """Read a whole export into Arrow (row order kept)."""
+    """Read a whole export into Arrow (row order kept; unreadable CSV records left out)."""
+    return read_file_with_rejects(path, fmt, opts)[0]
+
+
+def read_file_with_rejects(
+    path: Path, fmt: str, opts: FileOptions
+) -> tuple[pa.Table, list[Reject]]:
     if fmt == "csv":
         return _read_csv(path, opts)
+    return _read_other(path, fmt, opts), []
+
+
+def _read_other(path: Path, fmt: str, opts: FileOptions) -> pa.Table:
     if fmt == "xlsx":
         return _read_xlsx(path, opts)
     if fmt in ("jsonl", "json"):
@@ -173,6 +232,15 @@ def land_file(
     path: Path, fmt: str, opts: FileOptions, *, source: str, batch_id: str, dest: Path
 ) -> int:
     """Write the file's rows plus lineage columns to ``dest`` (atomically); returns rows."""
+    return land_file_with_rejects(path, fmt, opts, source=source, batch_id=batch_id, dest=dest)[0]
+
+
+def land_file_with_rejects(
+    path: Path, fmt: str, opts: FileOptions, *, source: str, batch_id: str, dest: Path
+) -> tuple[int, list[Reject]]:
+    """As ``land_file``, also returning the records that could not be read (to quarantine);
+    the landed rows keep their position in the file as ``_row``."""
+    rejects: list[Reject] = []
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_suffix(".parquet.tmp")
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -199,7 +267,7 @@ def land_file(
             row = con.execute(f"SELECT count(*) FROM read_parquet({string(str(tmp))})").fetchone()
             rows = int(row[0]) if row else 0
         else:
-            table = read_file(path, fmt, opts)
+            table, rejects = read_file_with_rejects(path, fmt, opts)
             clash = [
                 c
                 for c in table.column_names
@@ -207,7 +275,11 @@ def land_file(
             ]
             if clash:
                 raise ImportFileError(f"{path.name}: column {clash[0]!r} is reserved", field="file")
-            table = table.append_column("_row", pa.array(range(1, table.num_rows + 1), pa.int64()))
+            skipped = {r.row for r in rejects}
+            positions = [
+                i for i in range(1, table.num_rows + len(skipped) + 1) if i not in skipped
+            ][: table.num_rows]
+            table = table.append_column("_row", pa.array(positions, pa.int64()))
             con.register("__raw", table)
             con.execute(
                 f"COPY (SELECT *, {meta} FROM __raw) TO {string(str(tmp))} (FORMAT PARQUET)"
@@ -216,4 +288,4 @@ def land_file(
     finally:
         con.close()
     os.replace(tmp, dest)
-    return rows
+    return rows, rejects

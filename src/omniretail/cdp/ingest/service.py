@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from omniretail.cdp.ingest.errors import ImportFileError, MappingError
 from omniretail.cdp.ingest.mapping import Mapping, load_mapping, parse_mapping
-from omniretail.cdp.ingest.models import LandingBatch
-from omniretail.cdp.ingest.readers import land_file, sha256_of
+from omniretail.cdp.ingest.models import LandingBatch, QuarantineRecord
+from omniretail.cdp.ingest.readers import land_file_with_rejects, sha256_of
 from omniretail.platform.config import get_settings
 from omniretail.platform.db import utcnow
 
@@ -35,6 +35,7 @@ class ImportResult:
     status: str  # landed | already_imported
     batch_id: str
     rows: int
+    quarantined: int = 0  # records of the file that could not be read (in the quarantine)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,9 +81,21 @@ def import_files(
             continue
         batch_id = new_batch_id()
         dest = settings.landing_dir / name / f"{batch_id}.parquet"
-        rows = land_file(
+        rows, rejects = land_file_with_rejects(
             path, mapping.format, mapping.options, source=name, batch_id=batch_id, dest=dest
         )
+        for r in rejects:
+            session.add(
+                QuarantineRecord(
+                    source=name,
+                    batch_id=batch_id,
+                    file=path.name,
+                    row=r.row,
+                    reason=r.reason[:128],
+                    raw={"line": r.line},
+                    status="open",
+                )
+            )
         session.add(
             LandingBatch(
                 batch_id=batch_id,
@@ -96,7 +109,9 @@ def import_files(
             )
         )
         session.flush()
-        results.append(ImportResult(name, path.name, "landed", batch_id, rows))
+        results.append(
+            ImportResult(name, path.name, "landed", batch_id, rows, quarantined=len(rejects))
+        )
     return results
 
 
