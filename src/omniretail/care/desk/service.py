@@ -319,3 +319,43 @@ def watch_sla(session: Session, *, now: datetime, warn_share: float = 0.8) -> di
             warned += 1
     session.flush()
     return {"warned": warned, "escalated": escalated}
+
+
+@dataclass
+class QueueRow:
+    ticket: Ticket
+    conversation_state: str | None
+    channel: str | None
+    due: datetime
+    remaining_bh: float  # business hours to the next due time (negative: breached)
+
+
+def queue(session: Session, *, now: datetime, limit: int = 200) -> list[QueueRow]:
+    """Open and pending tickets, the most urgent clock first."""
+    rows = session.execute(
+        select(Ticket, Conversation.state, Conversation.channel)
+        .outerjoin(Conversation, Conversation.id == Ticket.conversation_id)
+        .where(Ticket.status.in_(("open", "pending")))
+        .limit(limit)
+    ).all()
+    out = []
+    for ticket, state, channel in rows:
+        due = (
+            ticket.first_response_due
+            if ticket.first_responded_at is None
+            else ticket.resolution_due
+        )
+        due = due if due.tzinfo else due.replace(tzinfo=now.tzinfo)
+        left = HOURS.seconds_between(now, due) if due > now else -HOURS.seconds_between(due, now)
+        out.append(QueueRow(ticket, state, channel, due, round(left / 3600, 2)))
+    out.sort(key=lambda r: r.remaining_bh)
+    return out
+
+
+def conversation_counts(session: Session) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(Conversation.state, func.count()).group_by(Conversation.state)
+    ).all()
+    return {str(state): int(n) for state, n in rows}

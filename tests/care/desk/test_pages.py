@@ -1,0 +1,64 @@
+"""The console's 客服 page: the queue with SLA clocks, crisis tickets, text masked by role."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from omniretail.care.alerts.models import CrisisTicket
+from omniretail.care.desk import service
+from omniretail.platform import db
+from tests.web.conftest import ADMIN, ANALYST, admin_console, console, login, password_hashes
+
+__all__ = ["admin_console", "console", "password_hashes"]  # fixtures used here
+
+
+def _seed() -> None:
+    now = datetime.now(UTC)
+    with db.session_scope() as s:
+        service.receive(
+            s,
+            service.Inbound(
+                "wecom",
+                "kf:C1",
+                "我要转人工，订单少了一瓶酱油",
+                now,
+                customer_id="C1",
+                channel_msg_id="p1",
+            ),
+        )
+        t = service.open_ticket(
+            s, subject="退款没到账", now=now - timedelta(days=10), priority="high"
+        )
+        t.team = "after-sales"
+        s.add(
+            CrisisTicket(
+                key="store|S1|delivery|*", scope="store", unit="S1", topic="delivery", channel="*",
+                opened_hour=now.replace(minute=0, second=0, microsecond=0), count=15, expected=1.2,
+                window_h=3, score=9.1, playbook="delivery", owner_team="fulfilment",
+                sla_due_at=now + timedelta(hours=2),
+            )
+        )  # fmt: skip
+
+
+def test_agent_sees_the_queue_and_crises(admin_console: TestClient) -> None:
+    _seed()
+    page = admin_console.get("/service").text
+    assert "data-coming-soon" not in page
+    assert "我要转人工" in page
+    assert "排队中" in page
+    assert "微信客服" in page
+    assert 'data-breached="1"' in page  # the ten-day-old high-priority ticket
+    assert "物流/配送" in page
+    assert "fulfilment" in page
+    assert "after-sales" in page
+
+
+def test_analyst_does_not_see_conversation_text(console: TestClient) -> None:
+    _seed()
+    assert login(console, *ANALYST).status_code == 303  # type: ignore[attr-defined]
+    page = console.get("/service").text
+    assert "我要转人工" not in page
+    assert "无权查看" in page
+    _ = ADMIN
