@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Write docs/data-model.md from the SQLAlchemy models (operational store) and the data contract.
 
 Run: .venv/bin/python scripts/gen_data_model.py  (tests/test_docs.py checks it is current)
@@ -25,6 +26,24 @@ tables are specified in [data-contract.md](data-contract.md).
 """
 
 
+ORDER_TRUTH = """## Which order record is the truth, per channel
+
+An order exists once as the truth and reaches analytics (`orders`, `order_lines`) through the
+landing path either way, so insight sees one order history.
+
+| channel | the truth | how it reaches analytics |
+|---|---|---|
+| orders created through omniretail's API: mini-program (`miniprogram`), app (`app`), clerks (`wecom`), group-buy (`groupbuy`), a POS integrated through `POST /api/v1/orders` | the operational store's `sales_order` (+ `sales_order_line`, `sales_order_tender`, `sales_order_status`), owned by `omnichannel.order` | step `ingest_orders` (95) lands what changed since the last run as source `omniretail_orders` (mapping `omniretail_orders`); the channel's own export of the same orders must not be imported as well |
+| POS without the integration (`pos`) | the POS's export (`pos/sales.csv` in the demo) | bulk import with its mapping |
+| third-party platforms (`tmall`, `jd`, `douyin`, `kuaishou`, `meituan`, `eleme`, `dianping`) | the platform's order export | bulk import with its mapping; the platform is the system of record, omniretail never writes these orders |
+| corporate orders and gift cards (`enterprise`, `giftcard`) | the workbooks the back office keeps | bulk import |
+
+An order's channel must exist in the master data (`dim_channel`, published as `channel`): an
+unknown channel code is the quality finding `unknown_channel`, never silently offline.
+
+"""
+
+
 def render() -> str:
     import_all_models()
     by_domain: dict[str, list[type]] = defaultdict(list)
@@ -32,7 +51,7 @@ def render() -> str:
         cls = mapper.class_
         domain = cls.__module__.removeprefix("omniretail.").removesuffix(".models")
         by_domain[domain].append(cls)
-    lines = [HEADER, "## Operational store\n"]
+    lines = [HEADER, ORDER_TRUTH, "## Operational store\n"]
     for domain in sorted(by_domain):
         lines.append(f"### {domain}\n")
         for cls in sorted(by_domain[domain], key=lambda c: c.__tablename__):

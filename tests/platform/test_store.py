@@ -10,13 +10,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from omniretail.omnichannel.channel.models import Channel
-from omniretail.omnichannel.order.models import Order, OrderLine
 from omniretail.omnichannel.product.models import Category, Product
 from omniretail.omnichannel.store.models import City, Region, Store
 from omniretail.platform import migrate
 from omniretail.platform.auth import service
 from omniretail.platform.auth.errors import AuthError
-from omniretail.platform.db import Base, import_all_models, utcnow
+from omniretail.platform.db import Base, import_all_models
 from omniretail.platform.errors import Conflict, InvalidInput
 
 
@@ -53,30 +52,13 @@ def test_retail_world_round_trip(session: Session) -> None:
         sku="SKU1", name="每日坚果", category=cat, flavor="原味", price=Decimal("59.90")
     )
     session.add_all([store, pos, product])
-    session.flush()
-    order = Order(
-        external_id="POS-1",
-        channel_id=pos.id,
-        store_id=store.id,
-        ordered_at=utcnow(),
-        gross_amount=Decimal("119.80"),
-        paid_amount=Decimal("119.80"),
-    )
-    order.lines.append(
-        OrderLine(
-            product_id=product.id,
-            sku="SKU1",
-            quantity=2,
-            unit_price=Decimal("59.90"),
-            amount=Decimal("119.80"),
-        )
-    )
-    session.add(order)
     session.commit()
-    got = session.scalar(select(Order).where(Order.external_id == "POS-1"))
+    got = session.scalar(select(Product).where(Product.sku == "SKU1"))
     assert got is not None
-    assert got.lines[0].amount == Decimal("119.80")
-    assert got.paid_amount == Decimal("119.80")
+    assert got.category is not None
+    assert got.category.code == "nuts"
+    assert got.price == Decimal("59.90")
+    assert session.scalar(select(Store.kind).where(Store.code == "S001")) == "direct"
 
 
 def test_users_and_api_keys(session: Session) -> None:

@@ -115,3 +115,13 @@ def drain_inbox(ctx: PipelineContext) -> dict[str, Any]:
 def ingest_events(ctx: PipelineContext) -> dict[str, Any]:
     """Drain the events API inbox into landing Parquet (then ``standardize`` reads it)."""
     return drain_inbox(ctx)
+
+
+@step("ingest_orders", order=95)
+def ingest_orders(ctx: PipelineContext) -> dict[str, Any]:
+    """Land omniretail's own orders changed since the last run (then ``standardize`` reads
+    them like any channel export)."""
+    from omniretail.cdp.ingest.orders import drain_orders
+
+    with session_scope() as s:
+        return drain_orders(s)

@@ -358,3 +358,22 @@ def merge_customers(
         reason=reason,
         move_identities=apply_merge,
     )
+
+
+def identifiers_of(
+    session: Session, *, customer_ids: list[str], kinds: tuple[str, ...] = ("phone", "unionid")
+) -> dict[str, dict[str, str]]:
+    """One identifier of each kind per customer (the lowest value, so the pick is stable):
+    what an operational order that names only a customer id is linked with in analytics."""
+    out: dict[str, dict[str, str]] = {}
+    ids = sorted(set(customer_ids))
+    for i in range(0, len(ids), 5000):
+        rows = session.execute(
+            select(Customer.customer_id, CustomerIdentity.kind, func.min(CustomerIdentity.value))
+            .join(CustomerIdentity, CustomerIdentity.customer_pk == Customer.id)
+            .where(Customer.customer_id.in_(ids[i : i + 5000]), CustomerIdentity.kind.in_(kinds))
+            .group_by(Customer.customer_id, CustomerIdentity.kind)
+        ).all()
+        for cid, kind, value in rows:
+            out.setdefault(cid, {})[kind] = value
+    return out

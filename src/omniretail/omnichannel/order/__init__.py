@@ -1,1 +1,2 @@
-"""omniretail.omnichannel.order."""
+"""omniretail.omnichannel.order: operational orders, the basket and the checkout's pricing
+interface."""
