@@ -13,8 +13,7 @@ from omniretail.omnichannel.store import service as store_service
 def store_region(session: Session, store_code: str | None) -> str | None:
     if store_code is None:
         return None
-    found = store_service.list_stores(session, codes=[store_code], active_only=False)
-    return found[0].region if found else None
+    return store_service.store_region(session, code=store_code)
 
 
 def sku_categories(session: Session, skus: set[str]) -> dict[str, set[str]]:

@@ -16,8 +16,7 @@ from omniretail.omnichannel.common import UpsertResult
 from omniretail.omnichannel.store.errors import UnknownStore
 from omniretail.omnichannel.store.models import City, Region, Store
 from omniretail.omnichannel.store.schemas import StoreCreate, StoreRead
-
-EARTH_RADIUS_KM = 6371.0088
+from omniretail.platform.geo import haversine_km
 
 
 def _query() -> Select[Store]:
@@ -76,12 +75,15 @@ def list_stores(
     return [to_read(s) for s in session.scalars(q).unique()]
 
 
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance in km."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+def store_region(session: Session, *, code: str) -> str | None:
+    """The region code of a store (None for an unknown store or one without a region): one
+    small query, for the checkout's hot path."""
+    return session.scalar(
+        select(Region.code)
+        .join(City, City.region_id == Region.id)
+        .join(Store, Store.city_id == City.id)
+        .where(Store.code == code)
+    )
 
 
 def stores_near(
