@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 from omniretail.cdp.ingest import service as ingest_service
 from omniretail.cdp.ingest.mapping import load_mapping, shipped_mapping
 from omniretail.cdp.profile import service as profile_service
-from omniretail.cdp.profile.config import CHAIN_TZ
 from omniretail.omnichannel.order import service as order_service
 from omniretail.omnichannel.order.schemas import OrderLanding
 from omniretail.platform.config import get_settings
+from omniretail.platform.timezone import CHAIN_TZ
 
 SOURCE = "omniretail_orders"
 # how an operational status counts in analytics: sales are status 'paid' (a fulfilled or partly
