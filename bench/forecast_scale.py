@@ -6,8 +6,9 @@ Synthetic weekly series sized like the demo world's store × SKU demand: 52 week
 negative binomial weekly demand whose means follow a log-normal fitted to the demo world's
 pairs (median ~0.2 units a week, a long tail to ~30) and whose dispersion varies per series.
 The measured work is what the pipeline step does per series: the CrostonSBA forecast 8 weeks
-ahead (statsforecast's model on the NumPy array), the series' NB dispersion and the p50 / p90 /
-p95 quantiles for each week. Chunks of 20,000 series go to ``--workers`` processes.
+ahead (``--method croston_sba_arrays``, the pipeline's: statsforecast's recursion run across
+the chunk at once, equal to it per series; or ``croston_sba``: statsforecast's model called on
+each series' array), the series' NB dispersion and the p50 / p90 / p95 quantiles per week. Chunks of 20,000 series go to ``--workers`` processes.
 
 Baseline in the same run: statsforecast's own front end,
 ``StatsForecast(models=[CrostonSBA()], freq="W-MON", n_jobs=workers).forecast(df=…, h=8)`` on a
@@ -46,13 +47,13 @@ def make_chunk(seed: int, n: int) -> np.ndarray:
     return out
 
 
-def forecast_chunk(args: tuple[int, int]) -> int:
+def forecast_chunk(args: tuple[int, int, str]) -> int:
     from omniretail.insight.forecast import quantiles
     from omniretail.insight.forecast.methods import catalogue
 
-    seed, n = args
+    seed, n, method = args
     y = make_chunk(seed, n)
-    mean = catalogue(52)["croston_sba"](y, H)
+    mean = catalogue(52)[method](y, H)
     k = quantiles.dispersion(y)
     kk = np.repeat(k, H)
     for q in (0.5, 0.9, 0.95):
@@ -60,8 +61,8 @@ def forecast_chunk(args: tuple[int, int]) -> int:
     return n
 
 
-def ours(series: int, workers: int) -> float:
-    jobs = [(1000 + i, min(CHUNK, series - i * CHUNK)) for i in range(-(-series // CHUNK))]
+def ours(series: int, workers: int, method: str) -> float:
+    jobs = [(1000 + i, min(CHUNK, series - i * CHUNK), method) for i in range(-(-series // CHUNK))]
     t0 = time.perf_counter()
     if workers == 1:
         done = sum(forecast_chunk(j) for j in jobs)
@@ -98,16 +99,22 @@ def main() -> None:
     ap.add_argument("--baseline-series", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--method",
+        default="croston_sba_arrays",
+        help="croston_sba_arrays (the pipeline's) or croston_sba (statsforecast per series)",
+    )
     args = ap.parse_args()
     report: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "workers": args.workers,
+        "method": args.method,
         "load_average_at_start": os.getloadavg()[0],
         "ours": {},
     }
     for n in args.series:
-        runs = [ours(n, args.workers) for _ in range(args.runs)]
+        runs = [ours(n, args.workers, args.method) for _ in range(args.runs)]
         med = statistics.median(runs)
         report["ours"][str(n)] = {
             "seconds": [round(r, 1) for r in runs],

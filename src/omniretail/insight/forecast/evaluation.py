@@ -25,23 +25,24 @@ import numpy as np
 
 from omniretail.insight.forecast.errors import TooShortHistory, UnknownMethod
 from omniretail.insight.forecast.methods import BASELINES, Array, Method, catalogue
-from omniretail.insight.forecast.methods import trim_leading_zeros as _trim
 
 
 def scaled_errors(forecast: Array, history: Array, actual: Array) -> tuple[Array, Array]:
-    """Per-series RMSSE and MASE of one window (NaN where the in-sample scale is 0)."""
-    rmsse = np.full(len(history), np.nan)
-    mase = np.full(len(history), np.nan)
-    for i, (f, y, a) in enumerate(zip(forecast, history, actual, strict=True)):
-        d = np.diff(_trim(y))
-        if len(d) == 0:
-            continue
-        s2, s1 = float(np.mean(d**2)), float(np.mean(np.abs(d)))
-        e = a - f
-        if s2 > 0:
-            rmsse[i] = np.sqrt(np.mean(e**2) / s2)
-        if s1 > 0:
-            mase[i] = np.mean(np.abs(e)) / s1
+    """Per-series RMSSE and MASE of one window (NaN where the in-sample scale is 0).
+
+    The scale is the in-sample one-step naive error from each series' first non-zero period
+    (leading zeros trimmed), computed for all series at once."""
+    y = np.asarray(history, dtype=np.float64)
+    d = np.diff(y, axis=1)
+    first = np.where(y.any(axis=1), np.argmax(y != 0, axis=1), 0)
+    keep = np.arange(d.shape[1])[None, :] >= first[:, None]
+    count = keep.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.where(keep, d**2, 0.0).sum(axis=1) / count
+        s1 = np.where(keep, np.abs(d), 0.0).sum(axis=1) / count
+        e = np.asarray(actual, dtype=np.float64) - forecast
+        rmsse = np.where(s2 > 0, np.sqrt(np.mean(e**2, axis=1) / s2), np.nan)
+        mase = np.where(s1 > 0, np.mean(np.abs(e), axis=1) / s1, np.nan)
     return rmsse, mase
 
 

@@ -69,6 +69,37 @@ def window_level(history: Array, horizon: int, *, lookback: int = 52) -> Array:
     return out
 
 
+def croston_sba_arrays(history: Array, horizon: int, *, alpha: float = 0.1) -> Array:
+    """statsforecast's CrostonSBA, the same recursion run across all series at once.
+
+    Per series: simple exponential smoothing (α = 0.1, started at the first value) of the
+    non-zero demand sizes and of the intervals between them (the first counted from the
+    start), forecast = 0.95 × size level / interval level; 0 for a series that never sold.
+    ``tests/insight/forecast/test_methods.py`` checks it equals statsforecast's per series.
+    """
+    y = np.asarray(history, dtype=np.float64)
+    n, periods = y.shape
+    size = np.zeros(n)
+    gap = np.zeros(n)
+    seen = np.zeros(n, dtype=bool)
+    last = np.full(n, -1.0)
+    for t in range(periods):
+        sold = y[:, t] > 0
+        if not sold.any():
+            continue
+        first = sold & ~seen
+        again = sold & seen
+        interval = t - last
+        size[first] = y[first, t]
+        gap[first] = interval[first]
+        size[again] = alpha * y[again, t] + (1 - alpha) * size[again]
+        gap[again] = alpha * interval[again] + (1 - alpha) * gap[again]
+        seen |= sold
+        last[sold] = t
+    mean = np.where(seen, 0.95 * size / np.where(gap > 0, gap, 1.0), 0.0)
+    return np.repeat(mean[:, None], horizon, axis=1)
+
+
 def ensemble(*members: Method) -> Method:
     def run(history: Array, horizon: int) -> Array:
         out: Array = np.mean([m(history, horizon) for m in members], axis=0)
@@ -102,6 +133,7 @@ def catalogue(season_length: int) -> dict[str, Method]:
         "auto_ets": _per_series(_sf("AutoETS", season_length=1)),
         "naive": _per_series(_sf("Naive")),
         "seasonal_naive": _per_series(_sf("SeasonalNaive", season_length=season_length)),
+        "croston_sba_arrays": croston_sba_arrays,
         "window_level": window_level,
         "ensemble_intermittent": ensemble(sba, adida, imapa, tsb),
         "ensemble_sba_window": ensemble(sba, window_level),

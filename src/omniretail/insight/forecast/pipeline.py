@@ -32,7 +32,7 @@ from omniretail.platform.pipeline import PipelineContext, step
 HORIZON_WEEKS = 8
 HORIZON_DAYS = 14
 HISTORY_WEEKS = 52
-METHOD = "croston_sba"
+METHOD = "croston_sba_arrays"  # statsforecast's CrostonSBA, across all series at once
 QUANTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95}
 TABLES = ("orders", "order_lines", "dim_store", "dim_product")
 
