@@ -8,7 +8,8 @@ pairs (median ~0.2 units a week, a long tail to ~30) and whose dispersion varies
 The measured work is what the pipeline step does per series: the CrostonSBA forecast 8 weeks
 ahead (``--method croston_sba_arrays``, the pipeline's: statsforecast's recursion run across
 the chunk at once, equal to it per series; or ``croston_sba``: statsforecast's model called on
-each series' array), the series' NB dispersion and the p50 / p90 / p95 quantiles per week. Chunks of 20,000 series go to ``--workers`` processes.
+each series' array), the series' NB dispersion and the p50 / p90 / p95 quantiles per week.
+Chunks of 20,000 series go to ``--workers`` processes.
 
 Baseline in the same run: statsforecast's own front end,
 ``StatsForecast(models=[CrostonSBA()], freq="W-MON", n_jobs=workers).forecast(df=…, h=8)`` on a
