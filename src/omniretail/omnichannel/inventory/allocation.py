@@ -69,9 +69,22 @@ def channel_policy(session: Session, channel: str | None) -> Policy:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Loc:
+    """The columns of a location allocation needs (plain values: no ORM objects per row)."""
+
+    code: str
+    name: str
+    kind: str
+    franchise: bool
+    priority: int
+    latitude: float | None
+    longitude: float | None
+
+
 @dataclass
 class _Cand:
-    loc: StockLocation
+    loc: _Loc
     on_hand: int
     reserved: int
     available: int
@@ -92,7 +105,18 @@ def _candidates(
     if item_id is None:
         raise UnknownSku(sku)
     q = (
-        select(StockLocation, StockLevel.on_hand, StockLevel.reserved, StockLevel.safety_stock)
+        select(
+            StockLocation.code,
+            StockLocation.name,
+            StockLocation.kind,
+            StockLocation.franchise,
+            StockLocation.priority,
+            StockLocation.latitude,
+            StockLocation.longitude,
+            StockLevel.on_hand,
+            StockLevel.reserved,
+            StockLevel.safety_stock,
+        )
         .join(StockLevel, StockLevel.location_id == StockLocation.id)
         .where(StockLevel.item_id == item_id, StockLocation.is_active.is_(True))
     )
@@ -113,7 +137,19 @@ def _candidates(
             StockLocation.longitude.between(lng - dlng, lng + dlng),
         )
     out = []
-    for loc, on_hand, reserved, safety in session.execute(q):
+    for (
+        code,
+        name,
+        kind_,
+        franchise,
+        priority,
+        la,
+        ln,
+        on_hand,
+        reserved,
+        safety,
+    ) in session.execute(q):
+        loc = _Loc(code, name, kind_, franchise, priority, la, ln)
         km = None
         if lat is not None and lng is not None and loc.latitude is not None:
             km = haversine_km(lat, lng, loc.latitude, loc.longitude or 0.0)
