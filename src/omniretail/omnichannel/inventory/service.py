@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -701,13 +701,29 @@ def _reservation_reads(session: Session, rows: Sequence[Reservation]) -> list[Re
 
 
 def reservations(session: Session, *, key: str) -> list[ReservationRead]:
-    rows = session.scalars(
-        select(Reservation)
-        .where(Reservation.group_key == normalize_key(key))
-        .order_by(Reservation.line_no)
-        .execution_options(populate_existing=True)
-    ).all()
-    return _reservation_reads(session, rows)
+    """The lines held under ``key`` (one query), in line order."""
+    return [
+        ReservationRead(
+            key=r.group_key,
+            line_no=r.line_no,
+            location=code,
+            sku=sku,
+            quantity=r.quantity,
+            kind=r.kind,
+            status=r.status,
+            expires_at=r.expires_at,
+            ref=r.ref,
+        )
+        for r, code, sku in session.execute(
+            select(Reservation, StockLocation.code, StockItem.sku)
+            .join(StockLevel, StockLevel.id == Reservation.level_id)
+            .join(StockLocation, StockLocation.id == StockLevel.location_id)
+            .join(StockItem, StockItem.id == StockLevel.item_id)
+            .where(Reservation.group_key == normalize_key(key))
+            .order_by(Reservation.line_no)
+            .execution_options(populate_existing=True)
+        )
+    ]
 
 
 def reserve(
@@ -748,6 +764,13 @@ def reserve(
             raise ReservationMismatch(key)
         return reads
 
+    if len(resolved) == 1 and resolved[0][1]:
+        fast = _reserve_one(session, k, key, resolved[0][0], resolved[0][1], kind, until, ref, at)
+        if fast is not None:
+            return fast
+        first = replay()
+        assert first is not None
+        return first
     levels = _lock_levels(session, [lid for _, lid in resolved if lid])
     if (first := replay()) is not None:  # a retry (or a concurrent one that won the locks)
         return first
@@ -801,6 +824,179 @@ def reserve(
         )
         for r, (line, _) in zip(rows, resolved, strict=True)
     ]
+
+
+def _reserve_one(
+    session: Session,
+    k: str,
+    key: str,
+    line: ReservationLine,
+    lid: int,
+    kind: str,
+    until: datetime | None,
+    ref: str | None,
+    at: datetime,
+) -> list[ReservationRead] | None:
+    """One line, three statements: insert the reservation (``ON CONFLICT DO NOTHING``: a retry
+    returns None), raise ``reserved`` with a conditional update (the row lock, the
+    availability check and the change in one statement), write the movement. Refused: the
+    inserted reservation is deleted before the error, so nothing is left half-applied."""
+    ins = (pg_insert if _is_pg(session) else sqlite_insert)(Reservation).values(
+        group_key=k,
+        line_no=0,
+        level_id=lid,
+        quantity=line.quantity,
+        kind=kind,
+        status="active",
+        expires_at=until,
+        ref=ref,
+        created_at=at,
+    )
+    rid = session.execute(
+        ins.on_conflict_do_nothing(index_elements=["group_key", "line_no"]).returning(
+            Reservation.id
+        )
+    ).scalar()
+    if rid is None:
+        return None
+    held = session.execute(
+        update(StockLevel)
+        .where(
+            StockLevel.id == lid,
+            StockLevel.on_hand - StockLevel.reserved - StockLevel.safety_stock >= line.quantity,
+        )
+        .values(
+            reserved=StockLevel.reserved + line.quantity,
+            version=StockLevel.version + 1,
+            updated_at=at,
+        )
+        .returning(StockLevel.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    if held is None:
+        session.execute(delete(Reservation).where(Reservation.id == rid))
+        lv = session.execute(
+            select(StockLevel.on_hand - StockLevel.reserved - StockLevel.safety_stock).where(
+                StockLevel.id == lid
+            )
+        ).scalar()
+        raise InsufficientStock(
+            location=line.location,
+            sku=line.sku,
+            requested=line.quantity,
+            available=max(int(lv or 0), 0),
+        )
+    session.execute(
+        insert(StockMovement).values(
+            level_id=lid,
+            kind="reserve",
+            d_on_hand=0,
+            d_reserved=line.quantity,
+            reservation_id=rid,
+            key=None,
+            ref=ref,
+            note=None,
+            at=at,
+        )
+    )
+    return [
+        ReservationRead(
+            key=k,
+            line_no=0,
+            location=line.location,
+            sku=line.sku,
+            quantity=line.quantity,
+            kind=kind,
+            status="active",
+            expires_at=until,
+            ref=ref,
+        )
+    ]
+
+
+def _commit_fast(session: Session, k: str, ref: str | None, at: datetime) -> bool:
+    """Commit every active line of ``k`` with conditional updates (no ORM): the reservation
+    rows first (their locks), then each level in id order (``on_hand >= q``). False — nothing
+    changed — when the slow path must decide (nothing active, a line expired or past its time,
+    a level short: those raise there with the exact reason)."""
+    done = session.execute(
+        update(Reservation)
+        .where(
+            Reservation.group_key == k,
+            Reservation.status == "active",
+            ~select(Reservation.id)
+            .where(Reservation.group_key == k, Reservation.status == "expired")
+            .exists(),
+        )
+        .values(status="committed", closed_at=at)
+        .returning(
+            Reservation.id,
+            Reservation.level_id,
+            Reservation.quantity,
+            Reservation.expires_at,
+            Reservation.ref,
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not done:
+        return False
+
+    def undo(levels_done: list[tuple[int, int]]) -> bool:
+        for lid, q in levels_done:
+            session.execute(
+                update(StockLevel)
+                .where(StockLevel.id == lid)
+                .values(on_hand=StockLevel.on_hand + q, reserved=StockLevel.reserved + q)
+                .execution_options(synchronize_session=False)
+            )
+        session.execute(
+            update(Reservation)
+            .where(Reservation.id.in_([r.id for r in done]))
+            .values(status="active", closed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return False
+
+    if any(r.expires_at is not None and _aware(r.expires_at) <= at for r in done):
+        return undo([])
+    take: dict[int, int] = defaultdict(int)
+    for r in done:
+        take[r.level_id] += r.quantity
+    applied: list[tuple[int, int]] = []
+    for lid in sorted(take):
+        ok = session.execute(
+            update(StockLevel)
+            .where(StockLevel.id == lid, StockLevel.on_hand >= take[lid])
+            .values(
+                on_hand=StockLevel.on_hand - take[lid],
+                reserved=StockLevel.reserved - take[lid],
+                version=StockLevel.version + 1,
+                updated_at=at,
+            )
+            .returning(StockLevel.id)
+            .execution_options(synchronize_session=False)
+        ).scalar()
+        if ok is None:
+            return undo(applied)
+        applied.append((lid, take[lid]))
+    session.execute(
+        insert(StockMovement),
+        [
+            {
+                "level_id": r.level_id,
+                "kind": "commit",
+                "d_on_hand": -r.quantity,
+                "d_reserved": -r.quantity,
+                "reservation_id": r.id,
+                "key": None,
+                "ref": ref or r.ref,
+                "note": None,
+                "at": at,
+            }
+            for r in done
+        ],
+    )
+    return True
 
 
 def _level_ids(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -890,6 +1086,8 @@ def commit(
     """The held units leave: on hand and reserved both fall. Idempotent; refused for a hold
     that expired, was released or cancelled, or whose stock a count found missing."""
     at = now or utcnow()
+    if line_nos is None and _commit_fast(session, normalize_key(key), ref, at):
+        return reservations(session, key=key)
     rows, info = _lock_reservations(session, key, line_nos)
     for r in rows:
         if r.status == "active" and r.expires_at is not None and _aware(r.expires_at) <= at:
