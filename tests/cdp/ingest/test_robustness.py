@@ -91,3 +91,37 @@ def test_truncated_xlsx_is_a_clear_error(sqlite_session: Any, tmp_path: Path) ->
     f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
     with pytest.raises(ImportFileError, match="cannot open m.xlsx"):
         import_text(MAPPING.replace("format: csv", "format: xlsx").replace("ENC", "utf-8"), [f])
+
+
+ORDERS = """
+source: shop
+format: csv
+entities:
+  - kind: order
+    fields:
+      order_id: {column: order}
+      ordered_at: {column: at}
+      status: {column: status}
+      paid_amount: {column: paid}
+"""
+
+
+def test_money_signs_are_validated_by_record_kind(sqlite_session: Any, tmp_path: Path) -> None:
+    from tests.cdp.quality.helpers import standardize
+
+    f = tmp_path / "orders.csv"
+    f.write_text(
+        "order,at,status,paid\n"
+        "O1,2026-01-02 10:00:00,paid,10.00\n"
+        "O2,2026-01-02 11:00:00,paid,-5\n"  # a paid order of -5 is not revenue
+        "O3,2026-01-02 12:00:00,refunded,-5\n"  # a refund may be negative
+    )
+    import_text(ORDERS, [f])
+    eng, _ = standardize()
+    try:
+        ids = [r["order_id"] for r in eng.fetch_rows("SELECT order_id FROM std_orders ORDER BY 1")]
+    finally:
+        eng.close()
+    assert ids == ["O1", "O3"]
+    reasons = {(q.row, q.reason) for q in _quarantined()}
+    assert reasons == {(2, "negative_amount:order.paid_amount")}

@@ -43,6 +43,28 @@ from omniretail.platform.engine.dialect import literal as lit
 LINEAGE = ("_batch_id", "_file", "_row", "_loaded_at")
 
 
+# amounts that can never be negative on a sale: a paid order of -5 is a refund recorded
+# wrongly (or a typo), not revenue; a refund or return carries its own status
+_SALE_AMOUNTS = ("gross_amount", "discount_amount", "paid_amount")
+_SALE_STATUSES = "('paid', 'completed', 'complete', 'done')"
+
+
+def _money_sign_reasons(ref: str, typed: dict[str, str], exists: str) -> list[str]:
+    """Quarantine reasons for an order whose amounts have the wrong sign for its kind."""
+    status = typed.get("status")
+    is_sale = (
+        f"coalesce(lower(CAST({status} AS VARCHAR)), 'paid') IN {_SALE_STATUSES}"
+        if status
+        else "TRUE"
+    )
+    return [
+        f"WHEN {exists} AND {is_sale} AND TRY_CAST({typed[f]} AS DECIMAL(18, 2)) < 0 "
+        f"THEN {lit(f'negative_amount:{ref}.{f}')}"
+        for f in _SALE_AMOUNTS
+        if f in typed
+    ]
+
+
 @dataclass
 class Override:
     batch_id: str
@@ -291,6 +313,7 @@ class SourceStandardizer:
         today = date.today().isoformat()  # noqa: DTZ011 - local calendar date is meant
         for ent in self.m.entities:
             flds = _fields(ent)
+            typed: dict[str, str] = {}
             fix_items: list[str] = []
             exists = q("__when__" + ent.ref)
             if ent.kind == "identity":
@@ -327,10 +350,13 @@ class SourceStandardizer:
                     fix_items.append(f"CASE WHEN {val} IS NULL THEN {lit(f'filled:{fname}')} END")
                     val = f"coalesce({val}, {lit(spec.default)})"
                 sel.append(f"{val} AS {q(c)}")
+                typed[fname] = val
                 if c + "__extra" in types:
                     sel.append(q(c + "__extra"))
             if ent.kind == "identity":
                 reasons.append(self._test_account_reason(ent, exists))
+            if ent.kind == "order":
+                reasons += _money_sign_reasons(ent.ref, typed, exists)
             fixes = "[" + ", ".join(fix_items) + "]" if fix_items else "[]"
             sel.append(
                 f"CASE WHEN {exists} THEN list_filter(CAST({fixes} AS VARCHAR[]), "
