@@ -4,20 +4,15 @@ the customer's order history in analytics has them (SQLite and PostgreSQL stores
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import Engine
 
-from omniretail.cdp.ingest import service as ingest_service
-from omniretail.cdp.ingest.mapping import shipped_mapping
+from omniretail.cdp.quality.models import QualityStats
 from omniretail.omnichannel.order import service
 from omniretail.omnichannel.order.schemas import ReturnIn
 from omniretail.platform import config, pipeline
 from omniretail.platform.db import session_scope
 from omniretail.platform.engine import open_engine
 from tests.omnichannel.factories import order_in, retail_world
-
-DATA = Path(__file__).parent / "data"
 
 
 def _run(*steps: str) -> tuple[dict[str, dict[str, object]], list[dict[str, object]], int]:
@@ -30,7 +25,8 @@ def _run(*steps: str) -> tuple[dict[str, dict[str, object]], list[dict[str, obje
             r.pop("seconds", None)
         orders = engine.fetch_rows(
             "SELECT order_id, customer_id, channel_code, status, CAST(paid_amount AS VARCHAR) AS "
-            "paid FROM orders WHERE source = 'omniretail_orders' ORDER BY order_id"
+            "paid, CAST(ordered_at AS VARCHAR) AS at FROM orders "
+            "WHERE source = 'omniretail_orders' ORDER BY order_id"
         )
         lines = int(
             engine.scalar("SELECT count(*) FROM order_lines WHERE source = 'omniretail_orders'")
@@ -42,16 +38,14 @@ def _run(*steps: str) -> tuple[dict[str, dict[str, object]], list[dict[str, obje
 
 def test_orders_land_like_any_export(store_engine: Engine) -> None:
     with session_scope() as s:
-        ingest_service.import_with_mapping_file(
-            s,
-            source="erp",
-            mapping_path=shipped_mapping("erp_master_channels"),
-            files=[DATA / "erp_channels.csv"],
-        )
         retail_world(s)
         a = service.create_order(
             s,
-            data=order_in(external_id="A", tenders=[{"method": "wechat", "amount_fen": 21970}]),
+            data=order_in(
+                external_id="A",
+                ordered_at="2025-03-01T02:00:00+00:00",
+                tenders=[{"method": "wechat", "amount_fen": 21970}],
+            ),
         )
         service.create_order(
             s,
@@ -71,8 +65,13 @@ def test_orders_land_like_any_export(store_engine: Engine) -> None:
         ("miniprogram:b", "miniprogram", "created", "10.00"),
         ("pos:a", "pos", "paid", "219.70"),
     ]
+    assert orders[1]["at"] == "2025-03-01 10:00:00"  # the chain's wall clock (UTC+8)
     assert all(o["customer_id"] for o in orders)  # resolved through the buyers' identifiers
     assert lines == 3
+    with session_scope() as s:
+        stats = s.get(QualityStats, "omniretail_orders")
+        assert stats is not None
+        assert "unknown_channel" not in (stats.fixes_by_rule or {})  # declared by the orders
 
     with session_scope() as s:
         service.fulfil_order(s, order_id=a.id)

@@ -6,9 +6,10 @@ batch record — a crash before the commit lands nothing and marks nothing, so t
 sends them again; nothing is sent twice once committed.
 
 The first landing of an order carries its lines; later changes (paid, fulfilled, returned ...)
-carry only the order's header, whose latest values win in standardize. An order that names only
-a customer id is linked through that customer's phone/unionid, so identity resolution puts it in
-the customer's history.
+carry only the order's header, whose latest values win in standardize. Every row declares its
+channel (name and kind from the channel master), so an order's channel is never unknown. An order
+that names only a customer id is linked through that customer's phone/unionid, so identity
+resolution puts it in the customer's history.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from sqlalchemy.orm import Session
 from omniretail.cdp.ingest import service as ingest_service
 from omniretail.cdp.ingest.mapping import load_mapping, shipped_mapping
 from omniretail.cdp.profile import service as profile_service
+from omniretail.omnichannel.channel import service as channel_service
+from omniretail.omnichannel.channel.schemas import ChannelRead
 from omniretail.omnichannel.order import service as order_service
 from omniretail.omnichannel.order.schemas import OrderLanding
 from omniretail.platform.config import get_settings
-from omniretail.platform.timezone import CHAIN_TZ
+from omniretail.platform.timezone import to_wall_clock
 
 SOURCE = "omniretail_orders"
 # how an operational status counts in analytics: sales are status 'paid' (a fulfilled or partly
@@ -65,8 +68,9 @@ _TEXT = (
     "line_discount",
     "line_amount",
 )
-SCHEMA = pa.schema([pa.field(c, pa.string()) for c in _TEXT]).insert(
-    17, pa.field("line_no", pa.int32())
+_CHANNEL = ("channel_name", "channel_name_en", "channel_kind", "channel_domain")
+SCHEMA = pa.schema(
+    [pa.field(c, pa.string()) for c in (*_TEXT, *_CHANNEL)] + [pa.field("line_no", pa.int32())]
 )
 
 
@@ -74,7 +78,7 @@ def _yuan(fen: int) -> str:
     return str(Decimal(fen) / 100)
 
 
-def _header(o: OrderLanding, ids: dict[str, str]) -> dict[str, Any]:
+def _header(o: OrderLanding, ids: dict[str, str], channel: ChannelRead | None) -> dict[str, Any]:
     buyer = {k: v for k, v in (o.buyer or {}).items() if v}
     if not buyer and o.customer_id:
         buyer = ids
@@ -90,7 +94,7 @@ def _header(o: OrderLanding, ids: dict[str, str]) -> dict[str, Any]:
         "phone": buyer.get("phone"),
         "unionid": buyer.get("unionid"),
         "openid": buyer.get("openid"),
-        "ordered_at": o.ordered_at.astimezone(CHAIN_TZ).strftime("%Y-%m-%d %H:%M:%S"),
+        "ordered_at": to_wall_clock(o.ordered_at).strftime("%Y-%m-%d %H:%M:%S"),
         "status": ANALYTICS_STATUS[o.status],
         "fulfillment": o.fulfillment,
         "payment_method": payments[0].method if payments else None,
@@ -98,6 +102,11 @@ def _header(o: OrderLanding, ids: dict[str, str]) -> dict[str, Any]:
         "discount_amount": _yuan(o.discount_fen),
         "paid_amount": _yuan(o.total_fen - o.refunded_fen),
         "coupon_code": o.coupon_codes[0] if o.coupon_codes else None,
+        # the order declares its channel (master data), so analytics never finds it unknown
+        "channel_name": channel.name if channel else None,
+        "channel_name_en": channel.name_en if channel else None,
+        "channel_kind": channel.kind if channel else None,
+        "channel_domain": channel.domain if channel else None,
     }
 
 
@@ -108,10 +117,11 @@ def drain_orders(session: Session, *, limit: int = 50_000) -> dict[str, int]:
         return {"orders": 0, "rows": 0, "lines": 0}
     need = [o.customer_id for o in orders if o.customer_id and not o.buyer]
     ids = profile_service.identifiers_of(session, customer_ids=need) if need else {}
+    channels = {c.code: c for c in channel_service.list_channels(session, active_only=False)}
     rows: list[dict[str, Any]] = []
     lines = 0
     for o in orders:
-        head = _header(o, ids.get(o.customer_id or "", {}))
+        head = _header(o, ids.get(o.customer_id or "", {}), channels.get(o.channel_code))
         if o.landed_version > 0:
             rows.append(head)
             continue
