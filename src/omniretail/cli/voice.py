@@ -36,3 +36,33 @@ def analyse(text: str = typer.Argument(..., help="One review.")) -> None:
 
     views = service.analyse_review(text)
     typer.echo(json.dumps([v.__dict__ for v in views], ensure_ascii=False, indent=1))
+
+
+@app.command("report")
+def report(
+    input: Path = typer.Option(..., "--input", help="Reviews: CSV, XLSX, Parquet or JSONL."),  # noqa: A002
+    month: str = typer.Option(..., "--month", help="The month to report, e.g. 2026-11."),
+    out: Path = typer.Option(..., "--out", help="HTML file to write."),
+    text_col: str = typer.Option("content", "--text-col"),
+    id_col: str = typer.Option("review_id", "--id-col"),
+    time_col: str = typer.Option("created_at", "--time-col"),
+    cache: Path | None = typer.Option(None, "--cache", help="Parquet cache of analysed reviews."),
+) -> None:
+    """The monthly customer-experience report as a self-contained HTML file."""
+    import re as _re
+
+    from omniretail.insight.voice import report as monthly
+    from omniretail.insight.voice import service
+    from omniretail.platform.errors import InvalidInput
+
+    if not _re.fullmatch(r"\d{4}-\d{2}", month):
+        raise InvalidInput(f"月份格式应为 YYYY-MM，收到 {month!r}", field="month")
+    frame = service.read_table(input)
+    for col in (text_col, id_col, time_col):
+        if col not in frame.columns:
+            raise InvalidInput(f"文件中没有列 {col!r}", field=col)
+    analysis = monthly.analyse_incremental(frame, id_col=id_col, text_col=text_col, cache=cache)
+    result = monthly.build_report(frame, analysis, month=month, id_col=id_col, time_col=time_col)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(monthly.render_html(result), encoding="utf-8")
+    typer.echo(f"{result.volume} reviews in {month} → {out}")

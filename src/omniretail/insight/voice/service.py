@@ -25,6 +25,7 @@ __all__ = [
 
 READERS = {
     ".csv": "csv",
+    ".jsonl": "jsonl",
     ".xlsx": "excel",
     ".xls": "excel",
     ".parquet": "parquet",
@@ -37,7 +38,7 @@ def read_table(path: Path) -> pd.DataFrame:
     kind = READERS.get(path.suffix.lower())
     if kind is None:
         raise UnreadableTable(
-            f"不支持的文件类型 {path.suffix or '(无扩展名)'}：请用 CSV、XLSX 或 Parquet",
+            f"不支持的文件类型 {path.suffix or '(无扩展名)'}：请用 CSV、XLSX、Parquet 或 JSONL",
             field="input",
         )
     if not path.is_file():
@@ -45,6 +46,8 @@ def read_table(path: Path) -> pd.DataFrame:
     try:
         if kind == "csv":
             return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if kind == "jsonl":
+            return pd.read_json(path, lines=True, dtype=False)
         if kind == "excel":
             return pd.read_excel(path, dtype=str, keep_default_na=False)
         return pd.read_parquet(path)

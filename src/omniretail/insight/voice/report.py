@@ -1,0 +1,214 @@
+"""The monthly customer-experience report: volume, negative share, NPS (where surveys give a
+0–10 score), the top negative aspects and keywords with example sentences, movers against the
+previous month with a two-proportion z-test, and drill-down per SKU, store, channel and region;
+written as one self-contained HTML file a manager can forward.
+
+Incremental: each review's analysis (negative or not, negative aspects and their cue words,
+example sentence) is kept in a Parquet cache keyed by review id; a re-run scores only reviews
+it has not seen."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from omniretail.insight.voice.aspects import ASPECT_LABELS, aspects_of
+from omniretail.insight.voice.errors import MissingTextColumn
+from omniretail.insight.voice.sentiment import score_texts
+from omniretail.insight.voice.text import normalize, sentences
+
+DIMENSIONS = {
+    "sku": "商品 SKU",
+    "store_code": "门店",
+    "platform": "渠道",
+    "channel": "渠道",
+    "region": "区域",
+}
+_DIGITS = re.compile(r"\d{7,}")
+
+
+def mask(text: str) -> str:
+    """Examples leave the system in a forwarded file: long digit runs (phones, orders) masked."""
+    return _DIGITS.sub(lambda m: m.group(0)[:3] + "****", text)
+
+
+def analyse(frame: pd.DataFrame, *, id_col: str, text_col: str) -> pd.DataFrame:
+    """Per review: ``negative`` (review score < 0.5), ``neg_aspects`` ('|'-joined codes of aspects
+    in negative sentences), ``neg_keywords`` and one ``example`` negative sentence per aspect."""
+    ids = frame[id_col].astype(str).tolist()
+    texts = [normalize(t) for t in frame[text_col].fillna("").astype(str)]
+    review_scores = score_texts(texts)
+    owners: list[int] = []
+    sents: list[str] = []
+    for i, t in enumerate(texts):
+        for s in sentences(t):
+            if aspects_of(s):
+                owners.append(i)
+                sents.append(s)
+    sent_scores = score_texts(sents) if sents else np.zeros(0)
+    aspects: list[dict[str, str]] = [{} for _ in texts]
+    keywords: list[dict[str, str]] = [{} for _ in texts]
+    for i, s, p in zip(owners, sents, sent_scores, strict=True):
+        if p >= 0.5:
+            continue
+        for hit in aspects_of(s):
+            aspects[i].setdefault(hit.aspect, s)
+            keywords[i].setdefault(hit.aspect, hit.keyword)
+    return pd.DataFrame(
+        {
+            "review_id": ids,
+            "score": review_scores.round(4),
+            "negative": review_scores < 0.5,
+            "neg_aspects": ["|".join(a) for a in aspects],
+            "neg_keywords": ["|".join(k.values()) for k in keywords],
+            "examples": ["\u241e".join(mask(v) for v in a.values()) for a in aspects],
+        }
+    )
+
+
+def analyse_incremental(
+    frame: pd.DataFrame, *, id_col: str, text_col: str, cache: Path | None
+) -> pd.DataFrame:
+    done = pd.read_parquet(cache) if cache is not None and cache.exists() else None
+    if done is not None:
+        new = frame[~frame[id_col].astype(str).isin(set(done["review_id"]))]
+    else:
+        new = frame
+    fresh = analyse(new, id_col=id_col, text_col=text_col) if len(new) else None
+    parts = [p for p in (done, fresh) if p is not None]
+    result = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else analyse(frame, id_col=id_col, text_col=text_col)
+    )
+    if cache is not None and fresh is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        result.to_parquet(cache, index=False)
+    return result
+
+
+def two_proportion_p(k1: int, n1: int, k0: int, n0: int) -> float:
+    """Two-sided p-value of a difference between k1/n1 and k0/n0 (pooled z-test)."""
+    if n1 == 0 or n0 == 0:
+        return 1.0
+    p = (k1 + k0) / (n1 + n0)
+    se = math.sqrt(p * (1 - p) * (1 / n1 + 1 / n0))
+    if se == 0:
+        return 1.0
+    z = (k1 / n1 - k0 / n0) / se
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+@dataclass
+class MonthlyReport:
+    month: str
+    volume: int
+    negative_share: float
+    previous_volume: int
+    previous_negative_share: float | None
+    nps: float | None
+    aspects: list[dict[str, Any]]
+    keywords: list[tuple[str, int]]
+    drilldown: dict[str, list[dict[str, Any]]]
+
+
+def build_report(
+    frame: pd.DataFrame,
+    analysis: pd.DataFrame,
+    *,
+    month: str,
+    id_col: str = "review_id",
+    time_col: str = "created_at",
+    nps_col: str | None = "nps",
+) -> MonthlyReport:
+    df = frame.copy()
+    df["_id"] = df[id_col].astype(str)
+    df = df.merge(analysis, left_on="_id", right_on="review_id", how="left", suffixes=("", "_a"))
+    df["_month"] = pd.to_datetime(df[time_col], errors="coerce", utc=True).dt.strftime("%Y-%m")
+    prev = (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
+    cur, last = df[df["_month"] == month], df[df["_month"] == prev]
+    if time_col not in frame.columns:
+        raise MissingTextColumn(f"文件中没有时间列 {time_col!r}", field="time_col")
+
+    def aspect_counts(part: pd.DataFrame) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for codes in part["neg_aspects"].fillna(""):
+            for c in filter(None, str(codes).split("|")):
+                out[c] = out.get(c, 0) + 1
+        return out
+
+    now_c, prev_c = aspect_counts(cur), aspect_counts(last)
+    aspects = []
+    for code, label in ASPECT_LABELS.items():
+        k1, k0 = now_c.get(code, 0), prev_c.get(code, 0)
+        if not k1 and not k0:
+            continue
+        examples = [
+            ex
+            for codes, exs in zip(
+                cur["neg_aspects"].fillna(""), cur["examples"].fillna(""), strict=True
+            )
+            for c, ex in zip(str(codes).split("|"), str(exs).split("\u241e"), strict=False)
+            if c == code and ex
+        ][:3]
+        rate = k1 / max(len(cur), 1)
+        rate0 = k0 / max(len(last), 1) if len(last) else None
+        p = two_proportion_p(k1, len(cur), k0, len(last))
+        aspects.append(
+            {
+                "code": code, "label": label, "count": k1, "rate": rate, "previous_rate": rate0,
+                "change": None if rate0 is None else rate - rate0, "p_value": p,
+                "significant": p < 0.05, "examples": examples,
+            }
+        )  # fmt: skip
+    aspects.sort(key=lambda a: -int(str(a["count"])))
+    kw: dict[str, int] = {}
+    for words in cur["neg_keywords"].fillna(""):
+        for w in filter(None, str(words).split("|")):
+            kw[w] = kw.get(w, 0) + 1
+    nps = None
+    if nps_col and nps_col in cur.columns:
+        s = pd.to_numeric(cur[nps_col], errors="coerce").dropna()
+        if len(s):
+            nps = float(100 * ((s >= 9).mean() - (s <= 6).mean()))
+    drill: dict[str, list[dict[str, Any]]] = {}
+    for col in DIMENSIONS:
+        if col not in cur.columns:
+            continue
+        g = cur.groupby(cur[col].fillna("—").astype(str))
+        table = pd.DataFrame({"volume": g.size(), "negative_share": g["negative"].mean()})
+        table = table.sort_values("volume", ascending=False).head(20)
+        drill[col] = [
+            {"key": k, "volume": int(r.volume), "negative_share": float(r.negative_share)}
+            for k, r in table.iterrows()
+        ]
+    return MonthlyReport(
+        month=month,
+        volume=len(cur),
+        negative_share=float(cur["negative"].mean()) if len(cur) else 0.0,
+        previous_volume=len(last),
+        previous_negative_share=float(last["negative"].mean()) if len(last) else None,
+        nps=nps,
+        aspects=aspects,
+        keywords=sorted(kw.items(), key=lambda kv: -kv[1])[:20],
+        drilldown=drill,
+    )
+
+
+def render_html(report: MonthlyReport) -> str:
+    from jinja2 import Environment
+
+    template = (
+        resources.files("omniretail.insight.voice")
+        .joinpath("report_template.html")
+        .read_text(encoding="utf-8")
+    )
+    env = Environment(autoescape=True)
+    return env.from_string(template).render(r=report, dims=DIMENSIONS)
