@@ -20,6 +20,8 @@ __all__ = [
     "DbId",
     "Instant",
     "PastInstant",
+    "UtcDatetime",
+    "as_utc",
     "check_business_date",
     "check_instant",
 ]
@@ -56,6 +58,15 @@ def check_business_date(value: date) -> date:
     return value
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored instant as an aware UTC datetime (SQLite returns them naive, in UTC)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# an instant in a response: always with its offset, in UTC
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 Instant = Annotated[AwareDatetime, AfterValidator(check_instant)]
 PastInstant = Annotated[AwareDatetime, AfterValidator(check_past_instant)]
 BusinessDate = Annotated[date, AfterValidator(check_business_date)]

@@ -77,6 +77,7 @@ def create_app() -> FastAPI:
             swagger_favicon_url="data:,",  # no icon request
         )
 
+    problems.document(app)  # errors in the OpenAPI document as application/problem+json
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

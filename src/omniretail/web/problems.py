@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from omniretail.platform.errors import DomainError
@@ -67,3 +69,85 @@ def install(app: FastAPI) -> None:
                 "instance": str(request.url.path),
             },
         )
+
+
+class ProblemField(BaseModel):
+    field: str
+    message: str
+    type: str | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: every error answer of the API."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemField] | None = None
+
+
+_ERRORS = {
+    "400": "Bad request",
+    "401": "Not authenticated (log in, or send an API key)",
+    "403": "Permission denied or outside the caller's stores",
+    "404": "Not found",
+    "409": "Conflict (state changed, or a retried request differs from the first)",
+    "413": "Body too large",
+    "422": "Invalid input; errors[].field names each field at fault",
+    "429": "Too many attempts; see Retry-After",
+}
+_PUBLIC = {"/api/v1/health", "/api/v1/auth/login"}
+
+
+def document(app: FastAPI) -> None:
+    """Make the OpenAPI document honest about errors: each operation lists the error statuses
+    it can answer (401/403 for authenticated routes, 404 with a path parameter, 422 with any
+    input, 413/429 where they apply), all as ``application/problem+json`` with the Problem
+    schema, instead of FastAPI's ``application/json`` validation error."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem.pop("$defs", {}))
+        schemas["Problem"] = problem
+        ref = {"$ref": "#/components/schemas/Problem"}
+        for path, ops in spec.get("paths", {}).items():
+            for op in ops.values():
+                responses = op.setdefault("responses", {})
+                codes: list[str] = []
+                if path.startswith("/api/v1/") and path not in _PUBLIC:
+                    codes += ["401", "403"]
+                if path.startswith("/v1/"):
+                    codes += ["401", "403", "413"]
+                if "{" in path:
+                    codes.append("404")
+                if op.get("parameters") or op.get("requestBody") or path.startswith("/v1/"):
+                    codes.append("422")
+                if path == "/api/v1/auth/login":
+                    codes += ["401", "429"]
+                for code in codes:
+                    responses.setdefault(code, {"description": _ERRORS[code]})
+                for code, resp in responses.items():
+                    if code[:1] in ("4", "5"):
+                        resp["content"] = {PROBLEM_JSON: {"schema": ref}}
+                        if code in _ERRORS and resp.get("description") == "Validation Error":
+                            resp["description"] = _ERRORS[code]
+        for unused in ("HTTPValidationError", "ValidationError"):
+            text = str(spec["paths"])
+            if f"/{unused}'" not in text:
+                schemas.pop(unused, None)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

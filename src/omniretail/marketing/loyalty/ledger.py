@@ -229,6 +229,7 @@ def earn_points(
 ) -> tuple[LoyaltyAccount, PointsEntry, bool]:
     """Low-level earn (the service adds tier and birthday multipliers). Returns replayed flag."""
     now = now or utcnow()
+    occurred_at = aware(occurred_at).astimezone(UTC)  # stored in UTC on every store
     if amount <= 0:
         raise PointsInvalid("an order earns points only for a positive amount", field="amount")
     account = lock_account(session, customer_id)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from omniretail.platform.bounds import PastInstant
+from omniretail.platform.bounds import PastInstant, UtcDatetime
 
 MAX_POINTS = 100_000_000  # one movement of points; a balance of 10^8 points is ¥1M of spend
 
@@ -21,9 +20,9 @@ class EntryRead(BaseModel):
     source: str | None
     ref: str | None
     amount: Decimal | None
-    occurred_at: datetime
-    expires_at: datetime | None
-    recorded_at: datetime
+    occurred_at: UtcDatetime
+    expires_at: UtcDatetime | None
+    recorded_at: UtcDatetime
     note: str | None
 
 
@@ -94,7 +93,7 @@ class TierRead(TierCreate):
 class AccountRead(BaseModel):
     customer_id: str
     tier_code: str | None
-    tier_since: datetime | None
+    tier_since: UtcDatetime | None
     balance: int
     verified: bool
     buckets: list[dict[str, Any]]
