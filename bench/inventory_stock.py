@@ -1,7 +1,7 @@
 """Benchmark: stock availability across 500 stores and reserve + confirm latency, on PostgreSQL.
 
 Run: ``.venv/bin/python bench/inventory_stock.py [--skus 20000] [--stores 500] [--queries 400]
-[--rate 200] [--seconds 20] [--runs 3]``
+[--rate 50 100 200] [--seconds 20] [--runs 3]``
 
 1. Starts a throw-away PostgreSQL on loopback (``tests/pgserver.py``), migrates it, and loads
    ``--stores`` stores (all within 8 km of one point) × ``--skus`` SKUs of stock levels
@@ -220,7 +220,7 @@ def main() -> None:
     ap.add_argument("--stores", type=int, default=500)
     ap.add_argument("--skus", type=int, default=20000)
     ap.add_argument("--queries", type=int, default=400)
-    ap.add_argument("--rate", type=float, default=200)
+    ap.add_argument("--rate", type=float, nargs="+", default=[200])
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
@@ -247,12 +247,17 @@ def main() -> None:
             "availability": bench_availability(factory, args.skus, args.queries),
             "runs": [],
         }
-        for run in range(args.runs):
-            out["runs"].append(
-                bench_reserve(factory, args.stores, args.skus, args.rate, args.seconds, run)
-            )
+        for rate in args.rate:
+            for run in range(args.runs):
+                r = bench_reserve(
+                    factory, args.stores, args.skus, rate, args.seconds, run + int(rate) * 100
+                )
+                out["runs"].append({"rate": rate, **r})
         out["median_p99_ms"] = {
-            k: statistics.median(r[k]["p99"] for r in out["runs"])
+            f"{k}@{rate:g}": statistics.median(
+                r[k]["p99"] for r in out["runs"] if r["rate"] == rate
+            )
+            for rate in args.rate
             for k in ("reserve_confirm", "baseline_two_updates")
         }
         out["load_after"] = round(os.getloadavg()[0], 1)

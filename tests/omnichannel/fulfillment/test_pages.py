@@ -76,6 +76,11 @@ def test_store_console_pickup(client: Any) -> None:
     assert stock.status_code == 200
     assert 'data-testid="availability"' in stock.text
     assert client.get("/omnichannel/fulfilment/picklist?store=S2").status_code == 200
+    r = client.post(
+        "/omnichannel/fulfilment/track", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert r.headers["location"] == "/omnichannel/fulfilment?tracked=0"
 
 
 def test_store_user_sees_only_their_store(client: Any) -> None:

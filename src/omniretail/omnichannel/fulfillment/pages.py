@@ -189,6 +189,17 @@ def verify(
     )
 
 
+@router.post(BASE + "/track", dependencies=[CsrfProtected])
+def track(request: Request, user: ConsoleUser, db: DbSession) -> Response:
+    """Ask the delivery provider for the state of every open delivery now."""
+    if user.role not in ("admin", "store_manager", "clerk"):
+        from omniretail.platform.auth.errors import PermissionDenied
+
+        raise PermissionDenied("只有门店员工和管理员可以刷新配送状态")
+    changed = delivery.track(db) if delivery.configured() else 0
+    return RedirectResponse(f"{BASE}?tracked={changed}", status_code=303)
+
+
 @router.get(BASE + "/kpi", response_class=HTMLResponse)
 def kpis(request: Request, user: ConsoleUser, db: DbSession) -> Response:
     scope = _scope(user, db)
