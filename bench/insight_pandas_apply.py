@@ -1,4 +1,4 @@
-"""The per-customer order aggregates (``ins_customer_orders``, the same 51 columns) written the
+"""The per-customer order aggregates (``ins_customer_orders``, the same 52 columns) written the
 way tag scripts are most often written in pandas: one function that computes a customer's tags
 from that customer's rows, run with ``groupby(...).apply``; beside it, in the same run and on
 the same Parquet files, the features stage's own SQL and the vectorised pandas of
@@ -59,6 +59,9 @@ def customer_order_tags(o: pd.DataFrame) -> pd.Series:
     out: dict[str, Any] = {
         "returned_orders": int((o.status == "returned").sum()),
         "cancelled_orders": int((o.status == "cancelled").sum()),
+        "returns_total": float(
+            -o.paid_amount[(o.status == "returned") & (o.paid_amount < 0)].sum()
+        ),
     }
     p = o[o.status == "paid"]
     if p.empty:

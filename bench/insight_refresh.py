@@ -91,7 +91,7 @@ def inlined_features_sql() -> str:
 
 
 # -- the per-customer order aggregates the common pandas way ------------------------------
-# ``ins_customer_orders`` (51 columns: counts and sums in windows, first/last day, distinct
+# ``ins_customer_orders`` (52 columns: counts and sums in windows, first/last day, distinct
 # days and months, returned/cancelled, preferred daypart/weekday/payment/fulfilment/channel/
 # store, SKU/category/brand/flavour counts and favourites, new-product units, price index,
 # replenishment cycle) written as an analyst would: read the tables, merge, named
@@ -261,8 +261,11 @@ def pandas_customer_orders(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
     f["returned"] = f.status.eq("returned")
     f["cancelled"] = f.status.eq("cancelled")
+    f["credit"] = -f.paid_amount.where(f.returned & (f.paid_amount < 0), 0)
     anyst = f.groupby("customer_id").agg(
-        returned_orders=("returned", "sum"), cancelled_orders=("cancelled", "sum")
+        returned_orders=("returned", "sum"),
+        cancelled_orders=("cancelled", "sum"),
+        returns_total=("credit", "sum"),
     )
     tops = []
     for key, name in (
@@ -498,7 +501,7 @@ def run(
 
 def customer_orders_inlined_sql() -> str:
     """``ins_customer_orders`` as ONE hand-written query over the contract tables (its inputs
-    as CTEs): the DuckDB baseline of the pandas comparison, same 51 columns."""
+    as CTEs): the DuckDB baseline of the pandas comparison, same 52 columns."""
     body = features.customer_orders_sql().strip()
     assert body.startswith("WITH ")
     return (
@@ -556,7 +559,7 @@ def pandas_baseline(
     memory: str,
     world: Path | None = None,
 ) -> dict[str, Any]:
-    """The per-customer order aggregates (``ins_customer_orders``, 51 columns) computed three
+    """The per-customer order aggregates (``ins_customer_orders``, 52 columns) computed three
     ways over the same Parquet files, interleaved, wall and CPU seconds each: the stage's own
     SQL (order facts, customer x SKU x day, customer x SKU, customer orders: what the features
     step materialises for these columns), the same as one hand-written DuckDB query, and pandas

@@ -114,7 +114,12 @@ SELECT o.order_day AS day, o.store_code, o.channel_code, s.region,
        count(DISTINCT CASE WHEN o.status = 'paid' THEN o.customer_id END) AS buyers,
        count(*) FILTER (WHERE o.status = 'paid' AND o.coupon_code IS NOT NULL) AS coupon_orders,
        count(*) FILTER (WHERE o.status = 'returned') AS returned_orders,
-       count(*) FILTER (WHERE o.status = 'cancelled') AS cancelled_orders
+       count(*) FILTER (WHERE o.status = 'cancelled') AS cancelled_orders,
+       CAST(coalesce(-sum(o.paid_amount) FILTER (WHERE o.status = 'returned'
+                     AND o.paid_amount < 0), 0) AS DECIMAL(18, 2)) AS returns,
+       CAST(coalesce(sum(o.paid_amount) FILTER (WHERE o.status = 'paid'), 0)
+            + coalesce(sum(o.paid_amount) FILTER (WHERE o.status = 'returned'
+                       AND o.paid_amount < 0), 0) AS DECIMAL(18, 2)) AS net_sales
 FROM ins_order_facts o LEFT JOIN dim_store s ON s.store_code = o.store_code
 GROUP BY o.order_day, o.store_code, o.channel_code, s.region
 """

@@ -215,7 +215,12 @@ buy_days AS (
 anyst AS (
   SELECT customer_id,
     count(*) FILTER (WHERE status = 'returned') AS returned_orders,
-    count(*) FILTER (WHERE status = 'cancelled') AS cancelled_orders
+    count(*) FILTER (WHERE status = 'cancelled') AS cancelled_orders,
+    -- credit notes: returns after fulfilment recorded as their own document with negative
+    -- amounts, netted from sales (a returned order that carries its positive amount was never
+    -- counted as paid, so it is not subtracted again); docs/data-contract.md
+    CAST(coalesce(-sum(paid_amount) FILTER (WHERE status = 'returned' AND paid_amount < 0), 0)
+         AS DOUBLE) AS returns_total
   FROM f GROUP BY customer_id
 ),
 {_top("daypart", _DAYPART, "count(*)", "paid")},
@@ -246,7 +251,7 @@ SELECT anyst.customer_id,
   ord.units_total, ord.lines_total, ord.coupon_orders, ord.online_orders, ord.offline_orders,
   ord.delivery_orders, ord.weekend_orders, ord.first_order_day, ord.last_order_day,
   buy_days.purchase_days, buy_days.active_months_12m, ord.channel_count, ord.store_count,
-  anyst.returned_orders, anyst.cancelled_orders,
+  anyst.returned_orders, anyst.cancelled_orders, anyst.returns_total,
   daypart.top_key AS preferred_daypart, weekday.top_key AS preferred_weekday,
   payment.top_key AS preferred_payment, fulfil.top_key AS preferred_fulfillment,
   chan_orders.top_key AS top_order_channel, store_pref.top_key AS store_preference,
@@ -371,6 +376,8 @@ SELECT c.customer_id, a.as_of,
   coalesce(co.store_count, 0) AS store_count,
   coalesce(co.returned_orders, 0) AS returned_orders,
   coalesce(co.cancelled_orders, 0) AS cancelled_orders,
+  coalesce(co.returns_total, 0) AS returns_total,
+  coalesce(co.sales_total, 0) - coalesce(co.returns_total, 0) AS net_sales_total,
   co.preferred_daypart, co.preferred_weekday, co.preferred_payment, co.preferred_fulfillment,
   co.top_order_channel,
   coalesce(chan_active.top_key, co.top_order_channel) AS most_active_channel,

@@ -63,11 +63,11 @@ def rfm_sql(config: RfmConfig | None = None) -> str:
     if cfg.binning == "quantile":
         r = _quantile("recency_days", cfg.bins, descending=True)
         f = _quantile("orders_total", cfg.bins, descending=False)
-        m = _quantile("sales_total", cfg.bins, descending=False)
+        m = _quantile("net_sales_total", cfg.bins, descending=False)
     else:
         r = _fixed("recency_days", cfg.recency_days, below=True)
         f = _fixed("orders_total", cfg.frequency, below=False)
-        m = _fixed("sales_total", cfg.monetary, below=False)
+        m = _fixed("net_sales_total", cfg.monetary, below=False)
     cases = " ".join(
         f"WHEN r_high = {str(k[0]).lower()} AND f_high = {str(k[1]).lower()} "
         f"AND m_high = {str(k[2]).lower()} THEN '{v[0]}'"
@@ -76,7 +76,7 @@ def rfm_sql(config: RfmConfig | None = None) -> str:
     codes = " ".join(f"WHEN '{zh}' THEN '{code}'" for zh, code in GROUPS.values())
     return f"""
 WITH scored AS (
-  SELECT customer_id, recency_days, orders_total AS frequency, sales_total AS monetary,
+  SELECT customer_id, recency_days, orders_total AS frequency, net_sales_total AS monetary,
          {r} AS r_score, {f} AS f_score, {m} AS m_score
   FROM customer_features WHERE orders_total > 0
 ), flagged AS (
