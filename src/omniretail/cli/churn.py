@@ -14,9 +14,22 @@ app = typer.Typer(help="Churn risk (流失风险): time-split evaluation.", no_a
 
 @app.command("evaluate")
 def evaluate(
-    transactions: Path = typer.Option(..., "--transactions", help="CSV, Parquet or XLSX file."),
-    customer_col: str = typer.Option(..., "--customer-col", help="Column with the customer id."),
-    date_col: str = typer.Option(..., "--date-col", help="Column with the purchase date/time."),
+    transactions: Path | None = typer.Option(
+        None, "--transactions", help="CSV, Parquet or XLSX file (or --source)."
+    ),
+    source: str | None = typer.Option(
+        None,
+        "--source",
+        help="An imported source instead of a file: its paid goods lines after the import's "
+        "cleaning (no duplicates, returns, cancellations or postage), ids as text, amounts in "
+        "its currency.",
+    ),
+    customer_col: str | None = typer.Option(
+        None, "--customer-col", help="Column with the customer id (with --transactions)."
+    ),
+    date_col: str | None = typer.Option(
+        None, "--date-col", help="Column with the purchase date/time (with --transactions)."
+    ),
     amount_col: str | None = typer.Option(None, "--amount-col", help="Spend column."),
     quantity_col: str | None = typer.Option(
         None, "--quantity-col", help="Multiply the amount by this column."
@@ -32,6 +45,7 @@ def evaluate(
 
     report = service.evaluate_file(
         path=transactions,
+        source=source,
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,

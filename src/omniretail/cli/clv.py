@@ -17,9 +17,22 @@ app = typer.Typer(
 
 @app.command("fit")
 def fit(
-    transactions: Path = typer.Option(..., "--transactions", help="CSV, Parquet or XLSX file."),
-    customer_col: str = typer.Option(..., "--customer-col", help="Column with the customer id."),
-    date_col: str = typer.Option(..., "--date-col", help="Column with the purchase date/time."),
+    transactions: Path | None = typer.Option(
+        None, "--transactions", help="CSV, Parquet or XLSX file (or --source)."
+    ),
+    source: str | None = typer.Option(
+        None,
+        "--source",
+        help="An imported source instead of a file: its paid goods lines after the import's "
+        "cleaning (no duplicates, returns, cancellations or postage), ids as text, amounts in "
+        "its currency.",
+    ),
+    customer_col: str | None = typer.Option(
+        None, "--customer-col", help="Column with the customer id (with --transactions)."
+    ),
+    date_col: str | None = typer.Option(
+        None, "--date-col", help="Column with the purchase date/time (with --transactions)."
+    ),
     calibration_end: datetime = typer.Option(
         ..., "--calibration-end", formats=["%Y-%m-%d"], help="Last day of the calibration window."
     ),
@@ -41,6 +54,7 @@ def fit(
     cal_end: date = calibration_end.date()
     report = service.fit_transactions(
         path=transactions,
+        source=source,
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,

@@ -19,9 +19,21 @@ def _echo(payload: object) -> None:
 
 @app.command("evaluate")
 def evaluate(
-    interactions: Path = typer.Option(..., "--interactions", help="CSV/TSV/Parquet/XLSX file."),
-    user_col: str = typer.Option(..., "--user-col", help="Column with the customer (user) id."),
-    item_col: str = typer.Option(..., "--item-col", help="Column with the product (item) id."),
+    interactions: Path | None = typer.Option(
+        None, "--interactions", help="CSV/TSV/Parquet/XLSX file (or --source)."
+    ),
+    source: str | None = typer.Option(
+        None,
+        "--source",
+        help="An imported source instead of a file: its paid goods lines after the import's "
+        "cleaning (no duplicates, returns, cancellations or postage), ids as text.",
+    ),
+    user_col: str | None = typer.Option(
+        None, "--user-col", help="Column with the customer (user) id."
+    ),
+    item_col: str | None = typer.Option(
+        None, "--item-col", help="Column with the product (item) id."
+    ),
     time_col: str | None = typer.Option(None, "--time-col", help="Event time (time decay)."),
     rating_col: str | None = typer.Option(None, "--rating-col", help="Weight/rating column."),
     item_text_col: str | None = typer.Option(
@@ -58,7 +70,19 @@ def evaluate(
     from omniretail.insight.recommend.io import read_table
 
     params = parse_params(param)
-    frame = read_table(interactions, sheet=sheet)
+    source_report = None
+    if (interactions is None) == (source is None):
+        raise typer.BadParameter("give --interactions FILE or --source NAME (one of them)")
+    if source is not None:
+        from omniretail.insight.history.transactions import source_lines
+
+        frame, source_report = source_lines(source)
+        user_col, item_col = "customer_id", "sku"
+        time_col = time_col or "purchased_at"
+    elif interactions is not None:
+        frame = read_table(interactions, sheet=sheet)
+    if user_col is None or item_col is None:
+        raise typer.BadParameter("--interactions needs --user-col and --item-col")
     items = catalog_from_interactions(
         frame, item_col=item_col, text_col=item_text_col, category_col=item_category_col
     )
@@ -80,6 +104,8 @@ def evaluate(
             params=params,
             on_algorithm=lambda name: status.update(f"fitting and ranking: {name}"),
         )
+    if source_report is not None:
+        report = {"source": source_report, **report}
     _echo(report)
 
 

@@ -263,3 +263,11 @@ def reprocess_events(session: Session) -> dict[str, int]:
         out["reprocessed"] += 1
     session.flush()
     return out
+
+
+def source_purchases(engine: Any, *, source: str) -> tuple[Any, dict[str, Any]]:
+    """The goods lines of paid orders of one imported source, and what was excluded (see
+    ``cdp.quality.purchases``): for the model commands' ``--source``."""
+    from omniretail.cdp.quality.purchases import source_purchases as run
+
+    return run(engine, source=source)

@@ -46,8 +46,8 @@ PHRASES: dict[str, tuple[Phrase, Phrase]] = {
         lambda v: (f"近一年仅{_n(v)}单", f"only {_n(v)} order(s) in the last year"),
     ),
     "spend_365d": (
-        lambda v: (f"近一年消费¥{v:,.0f}", f"spent ¥{v:,.0f} in the last year"),
-        lambda v: (f"近一年仅消费¥{v:,.0f}", f"spent only ¥{v:,.0f} in the last year"),
+        lambda v: (f"近一年消费¤{v:,.0f}", f"spent ¤{v:,.0f} in the last year"),
+        lambda v: (f"近一年仅消费¤{v:,.0f}", f"spent only ¤{v:,.0f} in the last year"),
     ),
     "overdue_ratio": (
         lambda v: (
@@ -76,12 +76,24 @@ PHRASES: dict[str, tuple[Phrase, Phrase]] = {
 }
 
 
-def describe(feature: str, value: float, *, high: bool) -> tuple[str, str]:
-    """(zh, en) words for a feature whose value pushes churn risk up."""
-    return _describe(feature, round(value, 3), high)
+CURRENCY_SYMBOLS = {"CNY": "¥", "RMB": "¥", "GBP": "£", "USD": "$", "EUR": "€", "HKD": "HK$"}
+
+
+def money_symbol(currency: str | None) -> str:
+    """The sign written before amounts of ``currency`` (ISO code); the code itself if unknown."""
+    code = (currency or "CNY").upper()
+    return CURRENCY_SYMBOLS.get(code, f"{code} ")
+
+
+def describe(
+    feature: str, value: float, *, high: bool, currency: str | None = "CNY"
+) -> tuple[str, str]:
+    """(zh, en) words for a feature whose value pushes churn risk up; money in ``currency``."""
+    return _describe(feature, round(value, 3), high, money_symbol(currency))
 
 
 @lru_cache(maxsize=65536)  # a million customers share far fewer distinct phrases
-def _describe(feature: str, value: float, high: bool) -> tuple[str, str]:
+def _describe(feature: str, value: float, high: bool, symbol: str) -> tuple[str, str]:
     high_phrase, low_phrase = PHRASES[feature]
-    return (high_phrase if high else low_phrase)(value)
+    zh, en = (high_phrase if high else low_phrase)(value)
+    return zh.replace("¤", symbol), en.replace("¤", symbol)

@@ -91,8 +91,11 @@ class ChurnRiskModel:
         out: npt.NDArray[np.float64] = self._z(frame) * self.classifier.coef_[0][None, :]
         return out
 
-    def top_factors(self, frame: pd.DataFrame, k: int = 3) -> list[list[Factor]]:
-        """Up to ``k`` factors raising each customer's risk, strongest first, in words."""
+    def top_factors(
+        self, frame: pd.DataFrame, k: int = 3, *, currency: str | None = "CNY"
+    ) -> list[list[Factor]]:
+        """Up to ``k`` factors raising each customer's risk, strongest first, in words (money
+        in ``currency``)."""
         contrib = self.contributions(frame)
         z = self._z(frame)
         order = np.argsort(-contrib, axis=1)[:, :k]
@@ -104,7 +107,9 @@ class ChurnRiskModel:
                 c = float(contrib[i, j])
                 if c <= 0:
                     break
-                zh, en = describe(self.features[j], float(raw[i, j]), high=bool(z[i, j] > 0))
+                zh, en = describe(
+                    self.features[j], float(raw[i, j]), high=bool(z[i, j] > 0), currency=currency
+                )
                 row.append(Factor(self.features[j], round(c, 4), zh, en))
             out.append(row)
         return out

@@ -35,6 +35,7 @@ def train_and_score(
     horizon_days: int = 90,
     events: str | None = None,
     top_k: int = 3,
+    currency: str | None = "CNY",
 ) -> ChurnResult:
     """Evaluate on a time split, then refit on the latest labelled cutoff and score at ``as_of``.
 
@@ -65,7 +66,7 @@ def train_and_score(
     if current.empty:
         raise SummaryInvalid(f"no customer bought on or before {as_of.isoformat()}", field="orders")
     risk = final.churn_risk(current)
-    factors = final.top_factors(current, k=top_k)
+    factors = final.top_factors(current, k=top_k, currency=currency)
     scores = pd.DataFrame(
         {
             "customer_id": current["customer_id"].astype(str),
@@ -90,44 +91,50 @@ def train_and_score(
 
 def evaluate_file(
     *,
-    path: Path,
-    customer_col: str,
-    date_col: str,
+    path: Path | None = None,
+    customer_col: str | None = None,
+    date_col: str | None = None,
     amount_col: str | None = None,
     quantity_col: str | None = None,
     as_of: date | None = None,
     horizon_days: int = 90,
     top: int = 5,
+    source: str | None = None,
+    currency: str | None = None,
 ) -> dict[str, Any]:
-    """The churn report for a transaction file, with the riskiest customers and their factors."""
+    """The churn report for a transaction file — or an imported ``source`` (its standardized
+    goods lines, see ``cdp.quality.purchases``) — with the riskiest customers and their
+    factors; money in ``currency`` (default: the source's, else CNY)."""
     from omniretail.insight.churn.features import TRANSACTIONS_PURCHASES_SQL
-    from omniretail.insight.history.transactions import load_file, standardize
+    from omniretail.insight.history.transactions import load_transactions
     from omniretail.platform.engine.duckdb import DuckDBEngine
 
     if horizon_days < 1:
         raise SummaryInvalid("the horizon must be at least one day", field="horizon_days")
     with DuckDBEngine() as engine:
-        load_file(engine, path, "transactions_raw")
-        rows = standardize(
+        rows = load_transactions(
             engine,
-            raw="transactions_raw",
-            target="transactions",
+            path=path,
+            source=source,
             customer_col=customer_col,
             date_col=date_col,
             amount_col=amount_col,
             quantity_col=quantity_col,
         )
+        currency = currency or rows.get("currency") or "CNY"
         last = engine.scalar("SELECT CAST(max(purchased_at) AS DATE) FROM transactions")
         result = train_and_score(
             engine,
             purchases_sql=TRANSACTIONS_PURCHASES_SQL,
             as_of=as_of or last,
             horizon_days=horizon_days,
+            currency=currency,
         )
     riskiest = result.scores.sort_values("churn_risk", ascending=False).head(top)
     return {
-        "file": path.name,
+        **({"source": source} if source else {"file": path.name if path else None}),
         "rows": rows,
+        "currency": currency,
         **result.report,
         "riskiest": [
             {

@@ -17,7 +17,7 @@ from omniretail.insight.clv.gammagamma import GammaGammaModel
 from omniretail.insight.clv.paretonbd import ParetoNBDModel
 from omniretail.insight.clv.summary import SummarySpec, period_days, summary_sql
 from omniretail.insight.history.errors import SummaryInvalid, TransactionsInvalid
-from omniretail.insight.history.transactions import load_file, standardize
+from omniretail.insight.history.transactions import load_transactions
 from omniretail.platform import export
 from omniretail.platform.engine.base import AnalyticsEngine
 
@@ -76,32 +76,35 @@ def summarize(engine: AnalyticsEngine, spec: SummarySpec) -> CustomerSummary:
 
 def fit_transactions(
     *,
-    path: Path,
-    customer_col: str,
-    date_col: str,
+    path: Path | None = None,
+    customer_col: str | None = None,
+    date_col: str | None = None,
     calibration_end: date,
     amount_col: str | None = None,
     quantity_col: str | None = None,
     period: str = "week",
     model: str = "bgnbd",
     per_customer_path: Path | None = None,
+    source: str | None = None,
 ) -> dict[str, Any]:
-    """Read a transaction file, summarize it, fit the model(s), report fit and holdout."""
+    """Read a transaction file (or an imported ``source``), summarize it, fit the model(s),
+    report fit and holdout."""
     from omniretail.platform.engine.duckdb import DuckDBEngine
 
     days = period_days(period)
     transaction_model = make_transaction_model(model)
     with DuckDBEngine() as engine:
-        load_file(engine, path, "transactions_raw")
-        rows = standardize(
+        rows = load_transactions(
             engine,
-            raw="transactions_raw",
-            target="transactions",
+            path=path,
+            source=source,
             customer_col=customer_col,
             date_col=date_col,
             amount_col=amount_col,
             quantity_col=quantity_col,
         )
+        if source is not None:
+            amount_col = "amount"
         span = engine.fetch_rows(
             "SELECT CAST(min(purchased_at) AS DATE) AS first, "
             "CAST(max(purchased_at) AS DATE) AS last FROM transactions"
@@ -123,8 +126,9 @@ def fit_transactions(
     report: dict[str, Any] = {
         "model": model,
         "period": period,
-        "file": path.name,
+        **({"source": source} if source else {"file": path.name if path else None}),
         "rows": rows,
+        "currency": rows.get("currency"),
         "first_purchase": str(span["first"]),
         "calibration_end": calibration_end.isoformat(),
         "customers": len(summary.customer_id),

@@ -145,3 +145,63 @@ def standardize(
         "purchase_rows": used,
         "skipped": {k: int(v) for k, v in reasons.items() if k != "rows" and v},
     }
+
+
+def load_transactions(
+    engine: AnalyticsEngine,
+    *,
+    path: Path | None,
+    source: str | None,
+    customer_col: str | None,
+    date_col: str | None,
+    amount_col: str | None = None,
+    quantity_col: str | None = None,
+) -> dict[str, Any]:
+    """Fill table ``transactions`` (customer_id, purchased_at, amount) from a file with the
+    named columns, or from an imported ``source`` (its standardized goods lines of paid orders:
+    the import's cleaning and line classes, ids as text); returns the rows report."""
+    if (path is None) == (source is None):
+        raise TransactionsInvalid("give a transaction file or --source, not both", field="source")
+    if source is not None:
+        frame, report = source_lines(source)
+        engine.register_arrow(
+            "transactions_lines", pa.Table.from_pandas(frame, preserve_index=False)
+        )
+        engine.materialize(
+            "transactions",
+            "SELECT customer_id, purchased_at, amount FROM transactions_lines",
+        )
+        return report
+    if customer_col is None or date_col is None:
+        raise TransactionsInvalid(
+            "a transaction file needs --customer-col and --date-col", field="customer_col"
+        )
+    load_file(engine, path, "transactions_raw")  # type: ignore[arg-type]
+    return standardize(
+        engine,
+        raw="transactions_raw",
+        target="transactions",
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        quantity_col=quantity_col,
+    )
+
+
+def source_lines(source: str) -> tuple[Any, dict[str, Any]]:
+    """(pandas frame, report) of an imported source's paid goods lines, from the published
+    snapshot (see ``cdp.quality.purchases``)."""
+    from omniretail.cdp.quality import service as quality_service
+    from omniretail.platform.engine import open_published
+
+    published = open_published()
+    if published is None:
+        raise TransactionsInvalid(
+            "no analytics snapshot yet: run `omniretail pipeline run` after the import",
+            field="source",
+        )
+    try:
+        lines, report = quality_service.source_purchases(published, source=source)
+    finally:
+        published.close()
+    return lines.to_pandas(), report
