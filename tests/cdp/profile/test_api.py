@@ -184,3 +184,44 @@ def test_platform_ids_and_member_cards_are_masked_for_roles_without_personal_dat
         (i["kind"], i["value"]) for i in manager.get("/api/v1/customers/M1").json()["identities"]
     }
     assert ("unionid", "u1") in full
+
+
+def test_loyalty_reads_and_writes_are_store_scoped(api) -> None:
+    """Security review finding 2 (loyalty part): a store-A manager could read a store-B
+    customer's points account and ledger and earn or adjust points for them."""
+    client, _ = api
+    cid = {
+        m: client.get(f"/api/v1/customers/{m}").json()["customer"]["customer_id"]
+        for m in ("M1", "M2")
+    }
+
+    def earn(c, customer: str, order: str) -> int:  # type: ignore[no-untyped-def]
+        body = {"customer_id": customer, "source": "pos", "order_id": order, "amount": "20",
+                "occurred_at": "2026-03-01T10:00:00+08:00"}  # fmt: skip
+        return int(c.post("/api/v1/loyalty/earn", json=body).status_code)
+
+    assert earn(client, cid["M2"], "SCOPE-1") == 200  # a chain-wide admin
+    manager = world.login("mgr1", "manager-pass-1")  # store S001; M1 is S001's, M2 is S002's
+    assert earn(manager, cid["M1"], "SCOPE-2") == 200
+    assert earn(manager, cid["M2"], "SCOPE-3") == 404
+    assert manager.get(f"/api/v1/loyalty/accounts/{cid['M1']}").status_code == 200
+    for path in (
+        f"/api/v1/loyalty/accounts/{cid['M2']}",
+        f"/api/v1/loyalty/accounts/{cid['M2']}/entries",
+    ):
+        r = manager.get(path)
+        assert r.status_code == 404, (path, r.text)
+    m2 = cid["M2"]
+    for path, body in [
+        ("/api/v1/loyalty/adjust", {"customer_id": m2, "points": 5, "ref": "s-a", "note": "x"}),
+        ("/api/v1/loyalty/redeem", {"customer_id": m2, "points": 1, "ref": "s-r"}),
+        ("/api/v1/loyalty/refund-redemption", {"customer_id": m2, "ref": "s-r", "return_id": "x"}),
+        ("/api/v1/loyalty/reverse", {"customer_id": m2, "source": "pos", "order_id": "SCOPE-1",
+                                     "return_id": "r", "returned_amount": "1"}),
+    ]:  # fmt: skip
+        assert manager.post(path, json=body).status_code in (403, 404), path
+    assert client.get(f"/api/v1/loyalty/accounts/{cid['M2']}").json()["balance"] == 20
+    # the console's member page too
+    assert manager.get(f"/loyalty/members/{cid['M2']}").status_code == 404
+    assert manager.get(f"/loyalty/members/{cid['M1']}").status_code == 200
+    assert client.get(f"/loyalty/members/{cid['M2']}").status_code == 200

@@ -81,6 +81,24 @@ def customer_summary(customer: Customer, viewer: Viewer) -> dict[str, Any]:
     return row if viewer.sees_personal_data else masking.mask_customer(row)
 
 
+def require_visible_customer(
+    session: Session, viewer: Viewer, customer_id: str, *, field: str = "customer_id"
+) -> None:
+    """The one store-visibility check for a route that names a customer by id (loyalty,
+    coupons, tags...): a chain-wide caller may name anyone (even a customer not published
+    yet); a store-scoped caller only a customer of their stores. Otherwise 404, as if the
+    customer did not exist (no fishing for who shops elsewhere)."""
+    scope = store_scope(viewer)
+    if scope.all_stores:
+        return
+    try:
+        customer = find_customer(session, customer_id)
+    except CustomerNotResolved:
+        customer = None
+    if customer is None or not scope.allows(customer.home_store_code):
+        raise CustomerNotResolved(f"no customer known by {customer_id!r}", field=field)
+
+
 def get_visible_customer(session: Session, viewer: Viewer, identifier: str) -> Customer:
     customer = find_customer(session, identifier)
     if not _visible(viewer, customer):  # do not reveal that the customer exists

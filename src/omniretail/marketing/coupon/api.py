@@ -14,8 +14,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
+from omniretail.cdp.profile.service import require_visible_customer
 from omniretail.marketing.coupon import redemption, service
+from omniretail.marketing.coupon.basket import Basket
 from omniretail.marketing.coupon.schemas import (
     BatchResult,
     CouponRead,
@@ -30,7 +33,14 @@ from omniretail.marketing.coupon.schemas import (
     ValidateIn,
     Validation,
 )
-from omniretail.platform.auth.deps import ApiPrincipal, DbSession, SignedIn, in_one_hop
+from omniretail.platform.auth.deps import (
+    ApiPrincipal,
+    DbSession,
+    Principal,
+    SignedIn,
+    in_one_hop,
+)
+from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.writes import committed
 
 router = APIRouter(prefix="/coupons", tags=["coupons"])
@@ -84,6 +94,7 @@ def liability(code: str, db: DbSession, who: ApiPrincipal) -> Liability:
 @router.post("/issue", response_model=CouponRead, status_code=201)
 def issue(body: IssueIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
+    require_visible_customer(db, who, body.customer_id)
     return committed(
         db, service.issue(db, template_code=body.template_code, customer_id=body.customer_id)
     )
@@ -93,6 +104,9 @@ def issue(body: IssueIn, db: DbSession, who: ApiPrincipal) -> Any:
 def issue_batch(body: IssueBatchIn, db: DbSession, who: ApiPrincipal) -> BatchResult:
     """Idempotent by (campaign_id, customer_id): resending the same batch issues nothing twice."""
     who.require("write")
+    if not store_scope(who).all_stores:
+        for i, customer_id in enumerate(body.customer_ids):
+            require_visible_customer(db, who, customer_id, field=f"customer_ids.{i}")
     return committed(
         db,
         service.issue_batch(
@@ -109,6 +123,8 @@ def coupon_center(
     db: DbSession, who: ApiPrincipal, customer_id: str | None = None
 ) -> list[CenterItemOut]:
     who.require("read")
+    if customer_id is not None:
+        require_visible_customer(db, who, customer_id)
     return [
         CenterItemOut(
             template=TemplateRead.model_validate(i.template),
@@ -123,6 +139,7 @@ def coupon_center(
 @router.post("/center/{template_code}/claim", response_model=CouponRead, status_code=201)
 def claim(template_code: str, body: ClaimIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
+    require_visible_customer(db, who, body.customer_id)
     return committed(
         db, service.claim(db, template_code=template_code, customer_id=body.customer_id)
     )
@@ -136,18 +153,19 @@ def customer_coupons(
     status: str | None = None,
 ) -> list[Any]:
     who.require("read")
+    require_visible_customer(db, who, customer_id)
     return list(service.customer_coupons(db, customer_id=customer_id, status=status))
 
 
 @router.post("/validate", response_model=Validation)
 async def validate(body: ValidateIn, request: Request, _: SignedIn) -> Validation:
     """Always 200: ``valid`` false comes with the ``reason`` code and a zh/en detail."""
-    return await in_one_hop(
-        request,
-        "read",
-        lambda db, _: redemption.validate(db, code=body.code, basket=body.basket),
-        read_only=True,
-    )
+
+    def work(db: Session, who: Principal) -> Validation:
+        _visible_basket(db, who, body.basket)
+        return redemption.validate(db, code=body.code, basket=body.basket)
+
+    return await in_one_hop(request, "read", work, read_only=True)
 
 
 @router.post("/redeem", response_model=RedemptionResult)
@@ -159,22 +177,24 @@ async def redeem(
 ) -> RedemptionResult:
     """Exactly once per coupon and idempotency key (the ``Idempotency-Key`` header, else the
     body's ``idempotency_key``, else the order id): a retry gets the same answer."""
-    return await in_one_hop(
-        request,
-        "write",
-        lambda db, _: redemption.redeem(
+
+    def work(db: Session, who: Principal) -> RedemptionResult:
+        _visible_basket(db, who, body.basket)
+        return redemption.redeem(
             db,
             code=body.code,
             order_id=body.order_id,
             basket=body.basket,
             idempotency_key=idempotency_key or body.idempotency_key,
-        ),
-    )
+        )
+
+    return await in_one_hop(request, "write", work)
 
 
 @router.post("/reverse", response_model=RedemptionResult)
 def reverse(body: ReverseIn, db: DbSession, who: ApiPrincipal) -> RedemptionResult:
     who.require("write")
+    _visible_coupon(db, who, body.code)
     return committed(db, redemption.reverse(db, code=body.code, return_id=body.return_id))
 
 
@@ -187,4 +207,20 @@ def expire(db: DbSession, who: ApiPrincipal) -> dict[str, int]:
 @router.get("/{code}", response_model=CouponRead)
 def get_coupon(code: str, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("read")
-    return committed(db, redemption.find_coupon(db, code))
+    return committed(db, _visible_coupon(db, who, code))
+
+
+def _visible_basket(db: Session, who: Principal, basket: Basket) -> None:
+    """A store-scoped caller may use coupons only for customers of their stores."""
+    if basket.customer_id is not None:
+        require_visible_customer(db, who, basket.customer_id, field="basket.customer_id")
+    elif not store_scope(who).all_stores:
+        store_scope(who).require(basket.store_code, field="basket.store_code")
+
+
+def _visible_coupon(db: Session, who: Principal, code: str) -> Any:
+    """The coupon of ``code`` if its owner is visible to the caller (else 404: a code is a
+    bearer instrument, another store's codes are not to be confirmed)."""
+    coupon = redemption.find_coupon(db, code)
+    require_visible_customer(db, who, coupon.customer_id, field="code")
+    return coupon

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from omniretail.cdp.profile.service import require_visible_customer
 from omniretail.marketing.coupon.schemas import BatchResult
 from omniretail.marketing.loyalty import ledger, service
 from omniretail.marketing.loyalty.schemas import (
@@ -50,6 +51,7 @@ def create_tier(body: TierCreate, db: DbSession, who: ApiPrincipal) -> Any:
 def earn(body: EarnIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
     """Once per (source, order_id): an order synced again, or late, earns nothing twice."""
     who.require("write")
+    require_visible_customer(db, who, body.customer_id)
     return committed(
         db,
         service.earn(
@@ -66,6 +68,7 @@ def earn(body: EarnIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
 @router.post("/redeem", response_model=PointsResult)
 def redeem(body: RedeemIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
     who.require("write")
+    require_visible_customer(db, who, body.customer_id)
     return committed(
         db, ledger.redeem_points(db, customer_id=body.customer_id, points=body.points, ref=body.ref)
     )
@@ -74,6 +77,7 @@ def redeem(body: RedeemIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
 @router.post("/adjust", response_model=PointsResult)
 def adjust(body: AdjustIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
     who.require("admin")
+    require_visible_customer(db, who, body.customer_id)
     return committed(
         db,
         ledger.adjust_points(
@@ -86,6 +90,7 @@ def adjust(body: AdjustIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
 def reverse(body: ReverseIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
     """A (partial) return takes back points in proportion to the amount returned."""
     who.require("write")
+    require_visible_customer(db, who, body.customer_id)
     return committed(
         db,
         ledger.reverse_earn(
@@ -102,6 +107,7 @@ def reverse(body: ReverseIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
 @router.post("/refund-redemption", response_model=PointsResult)
 def refund_redemption(body: RefundIn, db: DbSession, who: ApiPrincipal) -> PointsResult:
     who.require("write")
+    require_visible_customer(db, who, body.customer_id)
     return committed(
         db,
         ledger.refund_redemption(
@@ -113,6 +119,7 @@ def refund_redemption(body: RefundIn, db: DbSession, who: ApiPrincipal) -> Point
 @router.get("/accounts/{customer_id}", response_model=AccountRead)
 def account(customer_id: str, db: DbSession, who: ApiPrincipal) -> AccountRead:
     who.require("read")
+    require_visible_customer(db, who, customer_id)
     return committed(db, service.account_view(db, customer_id=customer_id))
 
 
@@ -125,6 +132,7 @@ def entries(
     offset: int = Query(0, ge=0, le=DB_ID_MAX),
 ) -> list[Any]:
     who.require("read")
+    require_visible_customer(db, who, customer_id)
     return committed(db, service.entries(db, customer_id=customer_id, limit=limit, offset=offset))
 
 

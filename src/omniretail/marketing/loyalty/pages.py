@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from omniretail.cdp.profile.service import require_visible_customer
 from omniretail.marketing.loyalty import service
-from omniretail.marketing.loyalty.errors import LoyaltyNotFound
-from omniretail.platform.auth.deps import DbSession
+from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
+from omniretail.platform.errors import NotFound
 
 router = APIRouter(tags=["console"])
 
@@ -30,8 +31,10 @@ def loyalty_page(
 @router.get("/loyalty/members/{customer_id}", response_class=HTMLResponse)
 def member_page(request: Request, user: ConsoleUser, db: DbSession, customer_id: str) -> Response:
     try:
+        # a store user sees only their stores' members (404 as for an unknown member)
+        require_visible_customer(db, principal_from_user(user, db), customer_id)
         account = service.account_view(db, customer_id=customer_id)
-    except LoyaltyNotFound as exc:
+    except NotFound as exc:
         return render(
             request,
             "loyalty/member.html",
