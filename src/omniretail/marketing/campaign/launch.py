@@ -35,7 +35,6 @@ from omniretail.marketing.coupon import service as coupon_service
 from omniretail.platform import audit, bulk
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
-from omniretail.platform.keys import idempotency_key
 from omniretail.platform.messaging import service as messaging
 from omniretail.platform.messaging.schemas import MessageRequest, Origin
 
@@ -101,7 +100,8 @@ def queue_plan(
                         link=content.get("link"),  # where the tracked /r/{key} link redirects
                         origin=origin,
                         purpose="marketing",
-                        idempotency_key=idempotency_key(c.code, plan.run, out.customer_id),
+                        # normalised once, by messaging (platform.keys)
+                        idempotency_key=f"{c.code}:{plan.run}:{out.customer_id}",
                         priority=c.priority,
                         due_at=plan.send_at,
                         campaign_id=c.id,
