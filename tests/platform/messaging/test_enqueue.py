@@ -191,3 +191,39 @@ def test_api_queues_a_typed_message_and_replays_it(client) -> None:  # type: ign
     missing = client.post("/api/v1/messages", json={**body, "idempotency_key": "k2", "params": {}})
     assert missing.status_code == 422
     assert missing.json()["errors"][0]["field"] == "params.order"
+
+
+def test_a_planned_batch_is_queued_once_with_its_contents(customers: Session) -> None:
+    from omniretail.platform.messaging.schemas import (
+        MessageContent,
+        PlannedBatch,
+        PlannedRecipient,
+    )
+
+    s = customers
+    batch = PlannedBatch(
+        origin=Origin(kind="campaign", ref="SPRING:1"),
+        purpose="marketing",
+        due_at=DAY,
+        priority=70,
+        campaign_id=None,
+        contents={
+            "": MessageContent(subject="春季", body="满50减10", extra={"variant": None}),
+            "B": MessageContent(subject="春季B", body="满99减20", link="https://x.cn/b"),
+        },
+    )
+    people = [
+        PlannedRecipient("C1", "email", "a@example.cn", "SPRING:1:C1"),
+        PlannedRecipient("C2", "sms", "+8613800000002", "SPRING:1:C2", content="B"),
+    ]
+    assert messaging.enqueue_planned(s, batch, people, now=DAY) == 2
+    assert messaging.enqueue_planned(s, batch, people, now=DAY) == 0  # a retried launch
+    got = {m.customer_id: m for m in s.scalars(select(Message))}
+    assert got["C2"].key == "spring:1:c2"
+    assert got["C2"].payload["body"] == "满99减20"
+    assert got["C2"].payload["target"] == "https://x.cn/b"
+    assert got["C1"].payload["link"].endswith("/r/spring:1:c1")  # marketing: tracked
+    assert (got["C1"].origin_ref, got["C1"].priority) == ("SPRING:1", 70)
+    with pytest.raises(InvalidInput) as err:
+        messaging.enqueue_planned(s, batch, [PlannedRecipient("C3", "sms", "1", "k", "Z")])
+    assert err.value.field == "contents"

@@ -36,7 +36,12 @@ from omniretail.platform import audit, bulk
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.messaging import service as messaging
-from omniretail.platform.messaging.schemas import MessageRequest, Origin
+from omniretail.platform.messaging.schemas import (
+    MessageContent,
+    Origin,
+    PlannedBatch,
+    PlannedRecipient,
+)
 
 
 def _content(c: Campaign, variant: str | None) -> dict[str, Any]:
@@ -80,35 +85,40 @@ def queue_plan(
         coupons.issued += res.issued
         coupons.already_issued += res.already_issued
         coupons.refused += res.refused
-    origin = Origin(
-        kind="journey" if c.kind == "journey" else "campaign", ref=f"{c.code}:{plan.run}"
+    names: list[str | None] = [None, *(v.get("name") for v in c.variants or [])]
+    batch = PlannedBatch(
+        origin=Origin(
+            kind="journey" if c.kind == "journey" else "campaign", ref=f"{c.code}:{plan.run}"
+        ),
+        purpose="marketing",
+        due_at=plan.send_at,
+        priority=c.priority,
+        campaign_id=c.id,
+        contents={
+            name or "": MessageContent(
+                subject=content.get("title", c.name),
+                body=content.get("body") or c.name,
+                link=content.get("link"),  # where the tracked /r/{key} link redirects
+                extra={"variant": name},
+            )
+            for name in names
+            for content in [_content(c, name)]
+        },
     )
-    contents = {v.get("name"): _content(c, v.get("name")) for v in c.variants or []}
-    contents[None] = _content(c, None)
-    messages: list[MessageRequest] = []
+    recipients: list[PlannedRecipient] = []
     for out in plan.outputs:
         match out:
             case planning.MessageOutput():
-                content = contents.get(out.variant) or contents[None]
-                messages.append(
-                    MessageRequest(
+                recipients.append(
+                    PlannedRecipient(
                         customer_id=out.customer_id,
                         channel=out.channel,
                         recipient=out.recipient,
-                        subject=content.get("title", c.name),
-                        body=content.get("body") or c.name,
-                        link=content.get("link"),  # where the tracked /r/{key} link redirects
-                        origin=origin,
-                        purpose="marketing",
-                        # normalised once, by messaging (platform.keys)
                         idempotency_key=f"{c.code}:{plan.run}:{out.customer_id}",
-                        priority=c.priority,
-                        due_at=plan.send_at,
-                        campaign_id=c.id,
-                        extra={"variant": out.variant},
+                        content=out.variant or "",
                     )
                 )
-    queued = messaging.enqueue_many(session, messages, now=now)
+    queued = messaging.enqueue_planned(session, batch, recipients, now=now)
     return queued, coupons
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -53,6 +54,40 @@ class MessageRequest(BaseModel):
         if not self.template and not self.body:
             raise ValueError("a message needs a template or a body")
         return self
+
+
+class MessageContent(BaseModel):
+    """What a planned batch's recipients read (one per variant of a campaign)."""
+
+    subject: str
+    body: str = Field(min_length=1)
+    link: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class PlannedBatch(BaseModel):
+    """A batch of messages from a planner that already applied the rules of their purpose
+    (campaigns: consent and addresses from the audience, caps counted with
+    ``messaging.recent_counts``, quiet hours with ``policy.next_send_time``): validated once,
+    for a million recipients."""
+
+    origin: Origin
+    purpose: Purpose
+    due_at: datetime
+    priority: int = 50
+    campaign_id: int | None = None
+    contents: dict[str, MessageContent]  # by content key ("" = the default content)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRecipient:
+    """One recipient of a :class:`PlannedBatch` (a light record: a batch has millions)."""
+
+    customer_id: str
+    channel: str
+    recipient: str
+    idempotency_key: str  # normalised by messaging
+    content: str = ""  # the key of the batch's content this recipient reads
 
 
 class MessageRead(BaseModel):

@@ -44,7 +44,12 @@ from omniretail.platform.messaging.config import MessagingSettings, get_messagin
 from omniretail.platform.messaging.contacts import CustomerContacts, contacts_for
 from omniretail.platform.messaging.models import Message, MessageEvent
 from omniretail.platform.messaging.outbox import write_rows
-from omniretail.platform.messaging.schemas import MessageRead, MessageRequest
+from omniretail.platform.messaging.schemas import (
+    MessageRead,
+    MessageRequest,
+    PlannedBatch,
+    PlannedRecipient,
+)
 
 EVENT_KINDS = ("delivered", "opened", "clicked", "bounced", "failed", "unsubscribed")
 LIVE = ("queued", "sending", "sent", "delivered")
@@ -213,6 +218,62 @@ def enqueue_many(
                 error=None,
                 click_base=click_base,
             )
+        )
+    return write_rows(session, rows)
+
+
+def enqueue_planned(
+    session: Session,
+    batch: PlannedBatch,
+    recipients: Sequence[PlannedRecipient],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Queue a planned batch (the bulk path of campaigns: the batch is validated once, each
+    recipient is a light record). Returns how many were new; keys already queued are skipped."""
+    now = _utc(now or utcnow())
+    click_base = get_messaging_settings().click_base_url
+    due = _utc(batch.due_at)
+    track = batch.purpose == "marketing"
+    unknown = {r.content for r in recipients} - set(batch.contents)
+    if unknown:
+        raise InvalidInput(
+            f"recipients read contents the batch does not have: {sorted(unknown)}",
+            field="contents",
+        )
+    contents = {k: c.model_dump() for k, c in batch.contents.items()}
+    base = {
+        "origin_kind": batch.origin.kind,
+        "origin_ref": batch.origin.ref,
+        "purpose": batch.purpose,
+        "template": None,
+        "campaign_id": batch.campaign_id,
+        "priority": batch.priority,
+        "status": "queued",
+        "due_at": due,
+        "attempts": 0,
+        "created_at": now,
+        "error": None,
+    }
+    rows = []
+    for r in recipients:
+        c = contents[r.content]
+        key = normalize_key(r.idempotency_key)
+        rows.append(
+            {
+                "key": key,
+                "customer_id": r.customer_id,
+                "channel": r.channel,
+                "recipient": r.recipient,
+                "payload": {
+                    "title": c["subject"],
+                    "body": c["body"],
+                    "link": f"{click_base}/r/{key}" if track or c["link"] else None,
+                    "target": c["link"],
+                    "extra": c["extra"],
+                },
+                **base,
+            }
         )
     return write_rows(session, rows)
 
