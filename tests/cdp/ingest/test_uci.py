@@ -64,8 +64,7 @@ def test_uci_export_imports_with_every_row_accounted_for(sqlite_session: Any) ->
     assert rep["rows_read"] == rep["accepted"] + rep["duplicates"] + rep["quarantined"]
     assert rep["duplicates"] == 515
     assert (
-        rep["classified"]["invoice_kind"]["credit_note"]
-        + rep["classified"]["invoice_kind"]["sale"]
+        rep["classified"]["invoice_kind"]["credit_note"] + rep["classified"]["invoice_kind"]["sale"]
         == rep["accepted"]
     )
     assert rep["classified"]["line_class"]["adjustment"] == kinds["adjustment"]

@@ -16,11 +16,20 @@ from omniretail.insight.kpi.schemas import (
     KpiSummary,
     ProvinceRow,
 )
-from omniretail.platform.auth.deps import ApiPrincipal, DbSession
-from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession, Principal
+from omniretail.platform.auth.scope import OutOfScope, store_scope
 from omniretail.platform.engine.snapshot import run_on_published
 
 router = APIRouter(prefix="/kpis", tags=["kpis"])
+
+
+def _chain_wide_only(principal: Principal) -> None:
+    """Summary, cohorts, provinces and basket rules are precomputed for the whole chain: a
+    caller scoped to some stores may not see them (their stores' KPIs are at ``/kpis``)."""
+    if not store_scope(principal).all_stores:
+        raise OutOfScope(
+            "this is a chain-wide figure; your KPIs by store are at /api/v1/kpis", field=None
+        )
 
 
 @router.get("", response_model=list[KpiRow])
@@ -44,6 +53,7 @@ def report(
 @router.get("/summary", response_model=KpiSummary)
 def summary(principal: ApiPrincipal, marketing_cost: float | None = None) -> KpiSummary:
     principal.require("read")
+    _chain_wide_only(principal)
     out: dict[str, Any] = run_on_published(
         lambda e: service.summary(e, marketing_cost=marketing_cost)
     )
@@ -53,6 +63,7 @@ def summary(principal: ApiPrincipal, marketing_cost: float | None = None) -> Kpi
 @router.get("/cohorts", response_model=list[CohortRow])
 def cohorts(principal: ApiPrincipal, months: int = Query(12, ge=1, le=120)) -> list[CohortRow]:
     principal.require("read")
+    _chain_wide_only(principal)
     rows: list[dict[str, Any]] = run_on_published(lambda e: service.cohorts(e, months=months))
     return [CohortRow.model_validate(r) for r in rows]
 
@@ -60,6 +71,7 @@ def cohorts(principal: ApiPrincipal, months: int = Query(12, ge=1, le=120)) -> l
 @router.get("/provinces", response_model=list[ProvinceRow])
 def provinces(principal: ApiPrincipal) -> list[ProvinceRow]:
     principal.require("read")
+    _chain_wide_only(principal)
     rows: list[dict[str, Any]] = run_on_published(service.provinces)
     return [ProvinceRow.model_validate(r) for r in rows]
 
@@ -72,6 +84,7 @@ def basket_rules(
     limit: int = Query(50, ge=1, le=500),
 ) -> list[BasketPair]:
     principal.require("read")
+    _chain_wide_only(principal)
     rows: list[dict[str, Any]] = run_on_published(
         lambda e: basket.top_pairs(e, level=level, by=by, limit=min(limit, 500))
     )
