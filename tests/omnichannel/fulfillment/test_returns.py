@@ -4,7 +4,7 @@ tender, reversals through the registered hooks, never more returned than sold.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -67,7 +67,8 @@ def test_return_in_another_store(session: Session, points: PointsHook) -> None:
         now=T0,
     )
     assert (rma.receiving_store, rma.tender, rma.refund_fen) == ("S2", "alipay", 2400)
-    assert rma.reversals == {"test_points": {"points_reversed": 24}}
+    assert rma.reversals is not None
+    assert rma.reversals["test_points"] == {"points_reversed": 24}
     assert points.calls[0].order_total_fen == 4100
     assert inv.get_level(session, location="S2", sku="SKU1").on_hand == 11  # 1 good unit back
     again = returns.create_return(
@@ -139,3 +140,80 @@ def test_bad_returns(session: Session) -> None:
                 lines=[ReturnLineIn(line_ref="TM100-1", quantity=1)],
             ),
         )
+
+
+def test_marketing_reverses_points_and_restores_coupons(session: Session) -> None:
+    """The return hook marketing registers: points taken back in proportion, the coupon used
+    on the order restored once the whole order is back."""
+    from decimal import Decimal
+
+    from omniretail.marketing.coupon import redemption
+    from omniretail.marketing.coupon import service as coupons
+    from omniretail.marketing.loyalty import service as loyalty
+    from tests.marketing.coupon.factories import basket, template
+
+    world(session)
+    now = datetime.now(UTC)
+    earned = loyalty.earn(
+        session,
+        customer_id="C9",
+        source="tmall",
+        order_id="TM300",
+        amount=Decimal("110.00"),
+        occurred_at=now,
+    )
+    assert earned.points > 0
+    template(
+        session,
+        code="T10",
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=30),
+    )
+    coupon = coupons.issue(session, template_code="T10", customer_id="C9")
+    redemption.redeem(
+        session,
+        code=coupon.code,
+        order_id="TM300",
+        basket=basket("C9", lines=[("SKU1", 2, "60.00", "BEV")], channel="tmall"),
+    )
+    returns.record_sale(
+        session,
+        order_ref="TM300",
+        channel="tmall",
+        customer_id="C9",
+        tender="alipay",
+        lines=[("TM300-1", "SKU1", 2, 5500)],
+    )
+    first = returns.create_return(
+        session,
+        data=ReturnCreate(
+            key="R-TM300-a",
+            order_ref="TM300",
+            channel="pos",
+            receiving_store="S1",
+            lines=[ReturnLineIn(line_ref="TM300-1", quantity=1)],
+        ),
+        now=now,
+    )
+    assert first.reversals is not None
+    m = first.reversals["marketing"]
+    assert m["points_reversed"] == earned.points // 2
+    assert m["coupons_reversed"] == []  # half the order is still kept
+    second = returns.create_return(
+        session,
+        data=ReturnCreate(
+            key="R-TM300-b",
+            order_ref="TM300",
+            channel="pos",
+            receiving_store="S2",
+            lines=[ReturnLineIn(line_ref="TM300-1", quantity=1)],
+        ),
+        now=now,
+    )
+    assert second.reversals is not None
+    assert second.reversals["marketing"]["coupons_reversed"] == [coupon.code]
+    assert (
+        first.reversals["marketing"]["points_reversed"]
+        + second.reversals["marketing"]["points_reversed"]
+        == earned.points
+    )

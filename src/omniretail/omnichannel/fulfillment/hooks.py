@@ -36,6 +36,8 @@ class ReturnContext:
     lines: tuple[ReturnedLine, ...]
     refund_fen: int
     order_total_fen: int  # what the returned lines' order paid in total (for proportions)
+    bought_channel: str = ""  # where the order was bought (the points' source)
+    fully_returned: bool = False  # every unit of the order has now come back
 
 
 class TimelineSink(Protocol):

@@ -214,6 +214,14 @@ def create_return(
         )
         or 0
     )
+    left = session.scalar(
+        select(func.count())
+        .select_from(ReturnableLine)
+        .where(
+            ReturnableLine.order_ref == data.order_ref,
+            ReturnableLine.returned < ReturnableLine.sold,
+        )
+    )
     ctx = ReturnContext(
         return_key=key,
         order_ref=data.order_ref,
@@ -223,6 +231,8 @@ def create_return(
         lines=tuple(returned),
         refund_fen=rma.refund_fen,
         order_total_fen=total,
+        bought_channel=first.channel,
+        fully_returned=not left,
     )
     rma.reversals = {hook.name: hook(session, ctx) for hook in return_hooks()}
     rma.status = "refunded" if rma.refund_fen else "received"
