@@ -4,7 +4,7 @@ with 10% new reviews; extrapolates to 6 million reviews a month on two processes
 
 Reviews are the corpus's own texts with demo-like columns (SKU, store, channel, month).
 
-    python bench/voice_report.py [--n 20000]
+    OMNIRETAIL_HOME=/tmp/h OMNIRETAIL_DEMO=1 python bench/voice_report.py [--n 20000]
 """
 
 from __future__ import annotations

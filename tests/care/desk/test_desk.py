@@ -168,3 +168,16 @@ def test_bad_input_is_named(session: Session) -> None:
     with pytest.raises(BadTicketInput):
         service.open_ticket(session, subject=" ", now=MON_10)
     _ = UTC
+
+
+def test_clocks_survive_a_round_trip_through_the_store(session: Session) -> None:
+    """SQLite returns stored instants without their zone: they are UTC, read back as UTC."""
+    t = service.open_ticket(session, subject="换货进度", now=MON_10)
+    session.commit()
+    session.expire_all()
+    [row] = [r for r in service.queue(session, now=MON_10) if r.ticket.id == t.id]
+    assert row.remaining_bh == 4.0
+    assert service.watch_sla(session, now=MON_10 + timedelta(hours=1)) == {
+        "warned": 0,
+        "escalated": 0,
+    }

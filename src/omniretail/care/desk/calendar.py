@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 CHAIN_TZ = ZoneInfo("Asia/Shanghai")  # until platform/timezone.py lands (CONTEXT interface 7)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Aware UTC; a naive value (SQLite returns stored instants naive) is read as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def is_workday(day: date) -> bool:
@@ -42,6 +47,8 @@ class BusinessHours:
         self, start: datetime, end: datetime, pauses: Sequence[tuple[datetime, datetime]] = ()
     ) -> float:
         """Business seconds in [start, end), minus paused intervals."""
+        start, end = as_utc(start), as_utc(end)
+        pauses = [(as_utc(a), as_utc(b)) for a, b in pauses]
         if end <= start:
             return 0.0
         total = 0.0
@@ -61,7 +68,8 @@ class BusinessHours:
         return max(total, 0.0)
 
     def add(self, start: datetime, seconds: float) -> datetime:
-        """The instant ``seconds`` of business time after ``start``."""
+        """The instant ``seconds`` of business time after ``start`` (aware, UTC)."""
+        start = as_utc(start)
         left = seconds
         day = start.astimezone(CHAIN_TZ).date()
         for _ in range(3660):  # ten years of days at most
@@ -71,7 +79,7 @@ class BusinessHours:
                 if hi > a:
                     span = (hi - a).total_seconds()
                     if left <= span:
-                        return a + timedelta(seconds=left)
+                        return as_utc(a + timedelta(seconds=left))
                     left -= span
             day += timedelta(days=1)
         raise ValueError("SLA target beyond ten years")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omniretail.care.assistant import service as assistant
-from omniretail.care.desk.calendar import BusinessHours
+from omniretail.care.desk.calendar import BusinessHours, as_utc
 from omniretail.care.desk.errors import (
     BadTicketInput,
     ConversationClosed,
@@ -71,6 +71,7 @@ def receive(session: Session, msg: Inbound) -> tuple[Conversation, Ticket | None
         raise BadTicketInput(f"未知渠道 {msg.channel!r}", field="channel")
     if msg.at.tzinfo is None:
         raise BadTicketInput("消息时间必须带时区", field="at")
+    msg.at = as_utc(msg.at)
     if msg.channel_msg_id and session.scalar(
         select(DeskMessage.id).where(DeskMessage.channel_msg_id == msg.channel_msg_id)
     ):
@@ -147,6 +148,7 @@ def open_ticket(
     order_ref: str | None = None,
     return_ref: str | None = None,
 ) -> Ticket:
+    now = as_utc(now)
     if priority not in PRIORITIES:
         raise BadTicketInput(f"未知优先级 {priority!r}", field="priority")
     if not subject.strip():
@@ -195,6 +197,7 @@ def take(session: Session, *, ticket_id: int, agent: str, team: str | None = Non
 def reply(session: Session, *, ticket_id: int, agent: str, body: str, now: datetime) -> DeskMessage:
     """An agent's reply: sent through platform messaging (purpose transactional, origin ticket),
     stamps the first response and sets the next-response clock."""
+    now = as_utc(now)
     if not body.strip():
         raise BadTicketInput("回复内容不能为空", field="body")
     ticket = get_ticket(session, ticket_id=ticket_id)
@@ -204,7 +207,7 @@ def reply(session: Session, *, ticket_id: int, agent: str, body: str, now: datet
             raise ConversationClosed(
                 "会话已关闭，不能再回复；请新建工单联系客户", field="ticket_id"
             )
-        if conv.channel == "wecom" and conv.window_until and now > conv.window_until:
+        if conv.channel == "wecom" and conv.window_until and now > as_utc(conv.window_until):
             raise ReplyWindowExpired(
                 "已超过微信客服 48 小时回复窗口，请改用短信或电话联系", field="ticket_id"
             )
@@ -242,6 +245,7 @@ def reply(session: Session, *, ticket_id: int, agent: str, body: str, now: datet
 
 def pause(session: Session, *, ticket_id: int, reason: str, now: datetime) -> Ticket:
     """Waiting on the customer or a third party: the SLA clocks stop until resumed."""
+    now = as_utc(now)
     if reason not in ("customer", "third_party"):
         raise BadTicketInput("暂停原因只能是等待客户或等待第三方", field="reason")
     ticket = get_ticket(session, ticket_id=ticket_id)
@@ -253,6 +257,7 @@ def pause(session: Session, *, ticket_id: int, reason: str, now: datetime) -> Ti
 
 
 def resume(session: Session, *, ticket_id: int, now: datetime) -> Ticket:
+    now = as_utc(now)
     ticket = get_ticket(session, ticket_id=ticket_id)
     if ticket.status != "pending" or ticket.paused_at is None:
         return ticket
@@ -274,6 +279,7 @@ def resume(session: Session, *, ticket_id: int, now: datetime) -> Ticket:
 def resolve(
     session: Session, *, ticket_id: int, now: datetime, close_conversation: bool = True
 ) -> Ticket:
+    now = as_utc(now)
     ticket = get_ticket(session, ticket_id=ticket_id)
     if ticket.status == "pending":
         resume(session, ticket_id=ticket_id, now=now)
@@ -302,13 +308,14 @@ def rate(session: Session, *, ticket_id: int, score: int, comment: str | None = 
 def watch_sla(session: Session, *, now: datetime, warn_share: float = 0.8) -> dict[str, int]:
     """Breach warnings (80% of the first-response or resolution time used) and escalation on
     breach (priority up one step, team lead)."""
+    now = as_utc(now)
     warned = escalated = 0
     rows = session.scalars(select(Ticket).where(Ticket.status == "open")).all()
     for t in rows:
         due = t.first_response_due if t.first_responded_at is None else t.resolution_due
         total = HOURS.seconds_between(t.created_at, due)
         used = HOURS.seconds_between(t.created_at, now) - t.paused_business_s
-        if t.escalated_at is None and now >= due:
+        if t.escalated_at is None and now >= as_utc(due):
             t.escalated_at = now
             i = PRIORITIES.index(t.priority)
             t.priority = PRIORITIES[max(i - 1, 0)]
@@ -332,6 +339,7 @@ class QueueRow:
 
 def queue(session: Session, *, now: datetime, limit: int = 200) -> list[QueueRow]:
     """Open and pending tickets, the most urgent clock first."""
+    now = as_utc(now)
     rows = session.execute(
         select(Ticket, Conversation.state, Conversation.channel)
         .outerjoin(Conversation, Conversation.id == Ticket.conversation_id)
