@@ -108,3 +108,30 @@ def test_naive_time_is_refused(session: Session) -> None:
             session,
             [service.MentionIn("review", "x", "taste", "tmall", datetime(2026, 1, 1))],  # noqa: DTZ001
         )
+
+
+def test_mentions_from_analysed_reviews(session: Session) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "review_id": ["r1", "r2"],
+            "created_at": ["2026-11-05T10:20:00+08:00", "2026-11-05 11:00:00"],
+            "platform": ["meituan", "jd"],
+            "store_code": ["S1", None],
+        }
+    )
+    analysis = pd.DataFrame(
+        {
+            "review_id": ["r1", "r2"],
+            "neg_aspects": ["delivery|packaging", ""],
+            "examples": ["送太慢了\u241e盒子破了", ""],
+        }
+    )
+    found = service.mentions_from_reviews(frame, analysis)
+    assert [(m.topic, m.channel, m.store_code, m.text) for m in found] == [
+        ("delivery", "meituan", "S1", "送太慢了"),
+        ("packaging", "meituan", "S1", "盒子破了"),
+    ]
+    assert service.record_mentions(session, found) == 2
+    assert service.record_mentions(session, found) == 0

@@ -8,6 +8,7 @@ import smtplib
 import socket
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -181,3 +182,23 @@ def test_clocks_survive_a_round_trip_through_the_store(session: Session) -> None
         "warned": 0,
         "escalated": 0,
     }
+
+
+def test_cli_export_and_sla(store_engine: object, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from omniretail.cli.main import app
+    from omniretail.platform import db
+
+    with db.session_scope() as s:
+        t = service.open_ticket(s, subject="=HYPERLINK(1)", now=MON_10, store_code="S1")
+        service.take(s, ticket_id=t.id, agent="agent1")
+    out = tmp_path / "tickets.csv"
+    r = CliRunner().invoke(app, ["desk", "export", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    text = out.read_text("utf-8-sig")
+    assert "ticket_id" in text
+    assert "'=HYPERLINK(1)" in text
+    r = CliRunner().invoke(app, ["desk", "sla", "--by", "owner"])
+    assert r.exit_code == 0
+    assert '"agent1"' in r.output

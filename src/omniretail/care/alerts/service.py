@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
@@ -166,3 +167,52 @@ def open_tickets(session: Session, *, limit: int = 100) -> Sequence[CrisisTicket
         .order_by(CrisisTicket.id.desc())
         .limit(limit)
     ).all()
+
+
+def _text(value: Any) -> str | None:
+    """A cell as text; None for empty, None or NaN."""
+    if value is None or value != value or str(value).strip() == "":  # NaN != NaN
+        return None
+    return str(value)
+
+
+def mentions_from_reviews(
+    frame: Any,
+    analysis: Any,
+    *,
+    id_col: str = "review_id",
+    time_col: str = "created_at",
+    channel_col: str = "platform",
+    store_col: str = "store_code",
+    city_col: str = "city",
+) -> list[MentionIn]:
+    """Negative mentions from analysed reviews (``insight.voice.report.analyse``): one per
+    review and aspect found in a negative sentence, at the review's time, channel and store."""
+    import pandas as pd
+
+    df = frame.copy()
+    df["_id"] = df[id_col].astype(str)
+    df = df.merge(analysis, left_on="_id", right_on="review_id", how="inner", suffixes=("", "_a"))
+    out: list[MentionIn] = []
+    for rec in df.to_dict("records"):
+        codes = [c for c in str(rec.get("neg_aspects") or "").split("|") if c]
+        if not codes:
+            continue
+        at = pd.Timestamp(rec[time_col])
+        if at.tzinfo is None:
+            at = at.tz_localize("Asia/Shanghai")  # the chain's local time
+        examples = str(rec.get("examples") or "").split("\u241e")
+        for i, code in enumerate(codes):
+            out.append(
+                MentionIn(
+                    source="review",
+                    source_ref=str(rec["_id"]),
+                    topic=code,
+                    channel=str(rec.get(channel_col) or "unknown"),
+                    at=at.to_pydatetime(),
+                    store_code=_text(rec.get(store_col)),
+                    city=_text(rec.get(city_col)),
+                    text=examples[i] if i < len(examples) else None,
+                )
+            )
+    return out
