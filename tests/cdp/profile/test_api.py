@@ -225,3 +225,13 @@ def test_loyalty_reads_and_writes_are_store_scoped(api) -> None:
     assert manager.get(f"/loyalty/members/{cid['M2']}").status_code == 404
     assert manager.get(f"/loyalty/members/{cid['M1']}").status_code == 200
     assert client.get(f"/loyalty/members/{cid['M2']}").status_code == 200
+
+
+def test_a_clerk_created_without_a_store_sees_no_customer(api) -> None:
+    from omniretail.platform.auth import service as auth
+
+    with db.session_scope() as s:
+        auth.create_user(s, username="clerk0", password="clerk-pass-1", role="clerk")
+    clerk = world.login("clerk0", "clerk-pass-1")
+    assert clerk.get("/api/v1/customers/M1").status_code == 404
+    assert clerk.get("/api/v1/customers?q=张").json()["count"] == 0

@@ -74,6 +74,12 @@ ROLE_SCOPES: dict[str, list[str]] = {
 }
 
 
+def _storeless_clerk(role: str, store_ids: list[int] | None) -> bool:
+    """A clerk works for stores; one created without a store sees no store (so no customer),
+    not every store."""
+    return role == "clerk" and not store_ids
+
+
 def principal_from_user(user: User, session: Session | None = None) -> Principal:
     """The caller a console user is; ``session`` resolves their stores' codes (default: the
     session ``user`` was loaded in)."""
@@ -86,7 +92,11 @@ def principal_from_user(user: User, session: Session | None = None) -> Principal
         scopes=ROLE_SCOPES.get(user.role, ["read"]),
         store_ids=user.store_ids,
         user_id=user.id,
-        store_codes=None if db is None else store_codes_of(db, user.store_ids),
+        store_codes=[]
+        if _storeless_clerk(user.role, user.store_ids)
+        else None
+        if db is None
+        else store_codes_of(db, user.store_ids),
     )
 
 
@@ -188,7 +198,9 @@ def _session_principal(request: Request, db: Session) -> Principal:
         scopes=ROLE_SCOPES.get(row.role, ["read"]),
         store_ids=row.store_ids,
         user_id=user_id,
-        store_codes=store_codes_of(db, row.store_ids),
+        store_codes=[]
+        if _storeless_clerk(row.role, row.store_ids)
+        else store_codes_of(db, row.store_ids),
     )
 
 
