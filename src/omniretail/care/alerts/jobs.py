@@ -7,6 +7,6 @@ from omniretail.platform.i18n import N_
 from omniretail.platform.jobs import JobContext, job
 
 
-@job("care.alerts.scan", every="1h", title=N_("舆情预警扫描"))
+@job("care.alerts.scan", every="1h", title=N_("Crisis alert scan"))
 def scan_for_crises(ctx: JobContext) -> int | None:
     return len(service.scan(ctx.session, now=ctx.now))
