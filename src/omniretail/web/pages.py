@@ -1,5 +1,6 @@
 """Console routes of the shell: login, logout, language switch, the overview dashboard and the
-"coming soon" landing page of every area that no domain serves yet."""
+"coming soon" landing page of every area that no domain serves yet, and the 模型 area's hub (the
+model pages live in their insight packages; the hub links them and says whether each is fitted)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from omniretail.platform.console.locale import request_locale, set_locale_cookie
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser, safe_next
 from omniretail.platform.i18n import N_
-from omniretail.web import overview, settings
+from omniretail.web import models_hub, overview, settings
 
 router = APIRouter(tags=["console"])
 
@@ -120,6 +121,11 @@ def overview_page(request: Request, user: ConsoleUser, db: DbSession, days: int 
 
 
 router.include_router(settings.router)
+
+
+@router.get("/models", response_class=HTMLResponse)
+def models_page(request: Request, user: ConsoleUser) -> Response:
+    return render(request, "models.html", {"models": models_hub.model_cards()})
 
 
 def _coming_soon(item: nav.NavItem) -> Callable[..., Response]:
