@@ -235,3 +235,13 @@ def test_a_clerk_created_without_a_store_sees_no_customer(api) -> None:
     clerk = world.login("clerk0", "clerk-pass-1")
     assert clerk.get("/api/v1/customers/M1").status_code == 404
     assert clerk.get("/api/v1/customers?q=张").json()["count"] == 0
+
+
+def test_customer_tags_are_store_scoped(api) -> None:
+    client, _ = api
+    m2 = client.get("/api/v1/customers/M2").json()["customer"]["customer_id"]
+    admin = client.get(f"/api/v1/tags/customers/{m2}")
+    manager = world.login("mgr1", "manager-pass-1").get(f"/api/v1/tags/customers/{m2}")
+    assert admin.status_code != 404, admin.text
+    assert manager.status_code == 404, manager.text
+    assert manager.json()["errors"][0]["field"] == "customer_id"

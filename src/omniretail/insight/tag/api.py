@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from omniretail.cdp.profile.service import require_visible_customer
 from omniretail.insight.tag import service
 from omniretail.insight.tag.schemas import CustomerTags, TagRead
-from omniretail.platform.auth.deps import ApiPrincipal
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.engine import open_published
 from omniretail.platform.engine.snapshot import run_on_published
 
@@ -28,8 +29,10 @@ def catalogue(principal: ApiPrincipal) -> list[TagRead]:
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerTags)
-def customer(customer_id: str, principal: ApiPrincipal) -> CustomerTags:
-    """One customer's tags grouped by family (for the Customer 360 page)."""
+def customer(customer_id: str, principal: ApiPrincipal, db: DbSession) -> CustomerTags:
+    """One customer's tags grouped by family (for the Customer 360 page); store-limited users
+    only for customers of their stores (others are 404, as for an unknown customer)."""
     principal.require("read")
+    require_visible_customer(db, principal, customer_id)
     result: dict[str, Any] = run_on_published(lambda e: service.customer_tags(e, customer_id))
     return CustomerTags.model_validate(result)
