@@ -97,13 +97,24 @@ def apikey_create(
     scope: list[str] = typer.Option(
         ["read"], "--scope", help="read, write, events, admin (repeat)"
     ),
+    store: list[str] = typer.Option(
+        [], "--store", help="store code the key is limited to (repeat); none = every store"
+    ),
 ) -> None:
     """Create an API key; the key is printed once and never shown again."""
+    from omniretail.omnichannel.store import service as store_service
+    from omniretail.omnichannel.store.errors import UnknownStore
     from omniretail.platform.auth import service
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
-        _, plain = service.create_api_key(s, name=name, scopes=scope)
+        ids = store_service.store_ids_by_code(s, codes=store)
+        missing = [c for c in store if c not in ids]
+        if missing:
+            raise UnknownStore(missing[0], field="store")
+        _, plain = service.create_api_key(
+            s, name=name, scopes=scope, store_ids=[ids[c] for c in store] or None
+        )
     typer.echo(plain)
 
 

@@ -245,3 +245,18 @@ def test_customer_tags_are_store_scoped(api) -> None:
     assert admin.status_code != 404, admin.text
     assert manager.status_code == 404, manager.text
     assert manager.json()["errors"][0]["field"] == "customer_id"
+
+
+def test_an_api_key_can_be_limited_to_stores(api) -> None:
+    from fastapi.testclient import TestClient
+
+    from omniretail.omnichannel.store import service as store_service
+    from omniretail.platform.auth import service as auth
+    from omniretail.web.app import create_app
+
+    with db.session_scope() as s:
+        ids = store_service.store_ids_by_code(s, codes=["S001"])
+        _, plain = auth.create_api_key(s, name="pos-s001", scopes=["read"], store_ids=[ids["S001"]])
+    pos = TestClient(create_app(), headers={"x-api-key": plain})
+    assert pos.get("/api/v1/customers/M1").status_code == 200
+    assert pos.get("/api/v1/customers/M2").status_code == 404

@@ -125,7 +125,13 @@ def _api_token(request: Request) -> str | None:
 
 def _key_principal(db: Session, token: str) -> Principal:
     key = service.verify_api_key(db, token)
-    return Principal(name=f"apikey:{key.name}", role="api", scopes=list(key.scopes))
+    return Principal(
+        name=f"apikey:{key.name}",
+        role="api",
+        scopes=list(key.scopes),
+        store_ids=key.store_ids,
+        store_codes=store_codes_of(db, key.store_ids),
+    )
 
 
 def get_principal(request: Request, db: DbSession) -> Principal:

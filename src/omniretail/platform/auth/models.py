@@ -34,6 +34,8 @@ class ApiKey(TimestampMixin, Base):
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     key_hash: Mapped[str] = mapped_column(String(256))
     scopes: Mapped[list[str]] = mapped_column(JSON)
+    # None = every store; else the key (a store's POS, a store app) sees only these stores
+    store_ids: Mapped[list[int] | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

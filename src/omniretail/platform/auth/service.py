@@ -113,7 +113,12 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
 
 
 def create_api_key(
-    session: Session, *, name: str, scopes: list[str], created_by_id: int | None = None
+    session: Session,
+    *,
+    name: str,
+    scopes: list[str],
+    created_by_id: int | None = None,
+    store_ids: list[int] | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the plain key (shown once, never stored)."""
     bad = [s for s in scopes if s not in API_KEY_SCOPES]
@@ -131,6 +136,7 @@ def create_api_key(
         key_hash=_key_digest(plain),
         scopes=scopes,
         created_by_id=created_by_id,
+        store_ids=store_ids,
     )
     session.add(key)
     session.flush()
