@@ -226,6 +226,32 @@ STAFF = EntityTable(
     grouped=True,
 )
 
+TRAFFIC_COUNT = EntityTable(  # a people counter's bucket (insight.traffic checks it against doors)
+    "std_traffic_counts",
+    {
+        "source": "VARCHAR",
+        "store_code": "VARCHAR",
+        "door_code": "VARCHAR",
+        "bucket_start": "TIMESTAMP",  # the store's wall clock (chain time zone)
+        "in_count": "INTEGER",
+        "out_count": "INTEGER",
+        "passers_by": "INTEGER",  # counted outside the door, where the counter can
+    },
+    ("store_code", "door_code", "bucket_start"),
+)
+
+TRAFFIC_DOOR = EntityTable(  # the counters' doors per store (a count from another door is flagged)
+    "dim_traffic_door",
+    {
+        "store_code": "VARCHAR",
+        "door_code": "VARCHAR",
+        "name": "VARCHAR",
+        "counts_passers_by": "BOOLEAN",
+    },
+    ("store_code", "door_code"),
+    grouped=True,
+)
+
 ENTITY_TABLES: dict[str, EntityTable] = {
     "identity": IDENTITY,
     "identity_link": LINK,
@@ -238,6 +264,8 @@ ENTITY_TABLES: dict[str, EntityTable] = {
     "product": PRODUCT,
     "category": CATEGORY,
     "staff": STAFF,
+    "traffic_count": TRAFFIC_COUNT,
+    "traffic_door": TRAFFIC_DOOR,
 }
 
-MASTER_KINDS = frozenset({"store", "channel", "product", "category", "staff"})
+MASTER_KINDS = frozenset({"store", "channel", "product", "category", "staff", "traffic_door"})

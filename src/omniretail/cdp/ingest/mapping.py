@@ -54,6 +54,8 @@ EntityKind = Literal[
     "product",
     "category",
     "staff",
+    "traffic_count",
+    "traffic_door",
 ]
 
 PYTHON_TRANSFORMS = frozenset({"fullwidth", "t2s", "phone"})

@@ -1,0 +1,152 @@
+"""Store traffic tables (step ``insight.traffic``), in SQL that DuckDB and Spark both run.
+
+Inputs: ``std_traffic_counts`` and ``dim_traffic_door`` (the ``people_counter*`` mappings),
+``dim_store`` (area, region), ``ins_order_facts`` (paid in-store orders: not online, with a
+store). Times are the store's wall clock (the chain time zone), as the counters export them.
+
+- ``trf_counter_flags``: a door's (or store's) day of counts that is not used, with the reason:
+  ``unknown_store`` (no such store in the master), ``unknown_door`` (a door the store's
+  counter registry does not list), and per store-day (``door_code`` null; people may come in
+  by one door and leave by another) ``out_exceeds_in``: more people left than came in.
+  Negative or unreadable counts never get this far: the mapping quarantines them.
+- ``trf_hourly``: store × day × hour: visitors (people in), passers-by, in-store tickets,
+  sales (fen), units, member tickets. A store-day with a flagged door has ``counted = false``
+  (its visitors would be short) and no visitors.
+- ``trf_kpi_daily`` / ``trf_kpi_weekly``: the same per day / ISO week, with 进店率, 进店转化率,
+  客单价, 连带率, 坪效.
+- ``trf_findings``: ``counter_stopped`` (a registered door that counted nobody, or stopped
+  counting two hours or more before the store's last sale, on a day the store sold) and
+  ``traffic_without_sales`` (a counted store-day with at least MIN_VISITORS_NO_SALES visitors
+  and no in-store ticket).
+"""
+
+from __future__ import annotations
+
+MIN_VISITORS_NO_SALES = 30
+STOP_GAP_HOURS = 2
+
+COUNTS_SQL = """
+SELECT store_code, door_code, bucket_start, CAST(bucket_start AS DATE) AS day,
+       hour(bucket_start) AS hour, in_count, out_count, passers_by
+FROM std_traffic_counts
+WHERE store_code IS NOT NULL AND door_code IS NOT NULL AND bucket_start IS NOT NULL
+"""
+
+FLAGS_SQL = """
+WITH d AS (
+  SELECT store_code, door_code, day, sum(in_count) AS in_count, sum(out_count) AS out_count
+  FROM trf_counts GROUP BY store_code, door_code, day
+),
+known AS (SELECT DISTINCT store_code FROM dim_store),
+door AS (
+  SELECT d.store_code, d.door_code, d.day, d.in_count, d.out_count,
+         CASE WHEN k.store_code IS NULL THEN 'unknown_store' ELSE 'unknown_door' END AS reason
+  FROM d
+  LEFT JOIN known k ON k.store_code = d.store_code
+  LEFT JOIN dim_traffic_door g ON g.store_code = d.store_code AND g.door_code = d.door_code
+  WHERE k.store_code IS NULL OR g.door_code IS NULL
+),
+store_day AS (
+  SELECT d.store_code, CAST(NULL AS VARCHAR) AS door_code, d.day,
+         sum(d.in_count) AS in_count, sum(d.out_count) AS out_count,
+         'out_exceeds_in' AS reason
+  FROM d JOIN known k ON k.store_code = d.store_code
+  GROUP BY d.store_code, d.day
+  HAVING sum(d.out_count) > sum(d.in_count)
+)
+SELECT * FROM door UNION ALL SELECT * FROM store_day
+"""
+
+SALES_HOURLY_SQL = """
+SELECT store_code, order_day AS day, order_hour AS hour,
+       count(*) AS orders,
+       CAST(round(sum(paid_amount) * 100) AS BIGINT) AS sales_fen,
+       CAST(sum(units) AS BIGINT) AS units,
+       sum(CASE WHEN customer_id IS NOT NULL THEN 1 ELSE 0 END) AS member_orders
+FROM ins_order_facts
+WHERE status = 'paid' AND NOT online AND store_code IS NOT NULL
+GROUP BY store_code, order_day, order_hour
+"""
+
+HOURLY_SQL = """
+WITH bad AS (SELECT DISTINCT store_code, day FROM trf_counter_flags),
+known AS (SELECT DISTINCT store_code FROM dim_store),
+t AS (
+  SELECT c.store_code, c.day, c.hour, sum(c.in_count) AS visitors,
+         sum(c.passers_by) AS passers_by
+  FROM trf_counts c JOIN known k ON k.store_code = c.store_code
+  LEFT JOIN bad b ON b.store_code = c.store_code AND b.day = c.day
+  WHERE b.store_code IS NULL
+  GROUP BY c.store_code, c.day, c.hour
+),
+counted AS (SELECT DISTINCT store_code, day FROM t)
+SELECT coalesce(t.store_code, x.store_code) AS store_code, coalesce(t.day, x.day) AS day,
+       coalesce(t.hour, x.hour) AS hour,
+       (cd.store_code IS NOT NULL) AS counted,
+       CASE WHEN cd.store_code IS NOT NULL THEN coalesce(t.visitors, 0) END AS visitors,
+       t.passers_by,
+       coalesce(x.orders, 0) AS orders, coalesce(x.sales_fen, 0) AS sales_fen,
+       coalesce(x.units, 0) AS units, coalesce(x.member_orders, 0) AS member_orders
+FROM t FULL OUTER JOIN trf_sales_hourly x
+  ON x.store_code = t.store_code AND x.day = t.day AND x.hour = t.hour
+LEFT JOIN counted cd ON cd.store_code = coalesce(t.store_code, x.store_code)
+  AND cd.day = coalesce(t.day, x.day)
+"""
+
+
+def kpi_sql(period: str) -> str:
+    """KPIs per store × ``period`` (an expression over ``h.day``: the day or its ISO week)."""
+    return f"""
+WITH p AS (
+  SELECT h.store_code, {period} AS period_start,
+         min(CASE WHEN h.counted THEN 1 ELSE 0 END) = 1 AS counted,
+         sum(h.visitors) AS visitors, sum(h.passers_by) AS passers_by,
+         sum(h.orders) AS orders, sum(h.sales_fen) AS sales_fen, sum(h.units) AS units,
+         sum(h.member_orders) AS member_orders
+  FROM trf_hourly h GROUP BY h.store_code, {period}
+)
+SELECT p.store_code, s.region, p.period_start, p.counted,
+       CASE WHEN p.counted THEN p.visitors END AS visitors, p.passers_by,
+       p.orders, p.sales_fen, p.units, p.member_orders,
+       CASE WHEN p.passers_by > 0 AND p.counted
+            THEN CAST(p.visitors AS DOUBLE) / p.passers_by END AS entry_rate,
+       CASE WHEN p.counted AND p.visitors > 0
+            THEN CAST(p.orders AS DOUBLE) / p.visitors END AS conversion,
+       CASE WHEN p.orders > 0 THEN CAST(p.sales_fen AS DOUBLE) / p.orders END AS ticket_fen,
+       CASE WHEN p.orders > 0 THEN CAST(p.units AS DOUBLE) / p.orders END AS units_per_ticket,
+       CASE WHEN s.area_m2 > 0 THEN p.sales_fen / 100.0 / s.area_m2 END AS sales_per_m2
+FROM p LEFT JOIN dim_store s ON s.store_code = p.store_code
+"""
+
+
+KPI_DAILY_SQL = kpi_sql("h.day")
+KPI_WEEKLY_SQL = kpi_sql("CAST(date_trunc('week', h.day) AS DATE)")
+
+FINDINGS_SQL = f"""
+WITH sold AS (
+  SELECT store_code, day, max(hour) AS last_sale_hour FROM trf_hourly
+  WHERE orders > 0 GROUP BY store_code, day
+),
+door_day AS (
+  SELECT store_code, door_code, day, sum(in_count) AS in_count,
+         max(CASE WHEN in_count > 0 THEN hour END) AS last_count_hour
+  FROM trf_counts GROUP BY store_code, door_code, day
+),
+active AS (SELECT DISTINCT store_code, door_code FROM trf_counts)
+SELECT 'counter_stopped' AS kind, s.store_code, g.door_code, s.day,
+       CASE WHEN coalesce(dd.in_count, 0) = 0 THEN 'no_counts'
+            ELSE 'stopped_after_hour_' || CAST(dd.last_count_hour AS VARCHAR) END AS detail
+FROM sold s
+JOIN dim_traffic_door g ON g.store_code = s.store_code
+JOIN active a ON a.store_code = g.store_code AND a.door_code = g.door_code
+LEFT JOIN door_day dd ON dd.store_code = g.store_code AND dd.door_code = g.door_code
+  AND dd.day = s.day
+WHERE coalesce(dd.in_count, 0) = 0
+   OR dd.last_count_hour + {STOP_GAP_HOURS} <= s.last_sale_hour
+UNION ALL
+SELECT 'traffic_without_sales' AS kind, store_code, CAST(NULL AS VARCHAR) AS door_code,
+       period_start AS day,
+       'visitors_' || CAST(visitors AS VARCHAR) AS detail
+FROM trf_kpi_daily
+WHERE counted AND visitors >= {MIN_VISITORS_NO_SALES} AND orders = 0
+"""
