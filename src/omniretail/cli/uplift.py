@@ -24,30 +24,45 @@ def evaluate(
     treatment_col: str = typer.Option(..., "--treatment-col", help="1/true = got the coupon."),
     outcome_col: str = typer.Option(..., "--outcome-col", help="Bought (0/1) or spend."),
     feature_cols: list[str] = typer.Option(
-        [], "--feature-col", "-f", help="Feature column (repeat); default: all numeric columns."
+        [],
+        "--feature-col",
+        "-f",
+        help="Feature column (repeat); default: numeric columns except outcome-like ones.",
     ),
     learners: list[str] = typer.Option(["t_learner", "x_learner"], "--learner"),
     base: str = typer.Option("gbm", "--base", help="Base learner: gbm, forest or linear."),
     test_ratio: float = typer.Option(0.3, "--test-ratio"),
     seed: int = typer.Option(42, "--seed"),
+    repeats: int = typer.Option(
+        5, "--repeats", help="Stratified random splits; Qini/AUUC as mean, spread, each split."
+    ),
+    allow_outcome_like: bool = typer.Option(
+        False,
+        "--allow-outcome-like",
+        help="Accept -f columns whose names look like outcomes (measured before the campaign).",
+    ),
 ) -> None:
-    """Fit uplift learners on a campaign with a holdout group; print Qini and AUUC as JSON."""
+    """Fit uplift learners on a campaign with a holdout group over repeated splits, beside a
+    random and a response-model baseline; print Qini and AUUC as JSON."""
     from omniretail.insight.recommend.io import read_table
     from omniretail.insight.uplift.evaluate import evaluate_campaign
 
     frame = read_table(data)
-    _echo(
-        evaluate_campaign(
-            frame,
-            treatment_col=treatment_col,
-            outcome_col=outcome_col,
-            feature_cols=feature_cols or None,
-            learners=learners,
-            base=base,
-            test_ratio=test_ratio,
-            seed=seed,
-        )
+    report = evaluate_campaign(
+        frame,
+        treatment_col=treatment_col,
+        outcome_col=outcome_col,
+        feature_cols=feature_cols or None,
+        learners=learners,
+        base=base,
+        test_ratio=test_ratio,
+        seed=seed,
+        repeats=repeats,
+        allow_outcome_like=allow_outcome_like,
     )
+    for warning in report["warnings"]:
+        typer.secho(f"WARNING: {warning}", err=True, fg=typer.colors.YELLOW, bold=True)
+    _echo(report)
 
 
 @app.command("synthetic")

@@ -108,6 +108,15 @@ def qini_coefficient(
     return float(np.mean(q / end) - np.mean(random_line / end))
 
 
+def qini_area(y: np.ndarray, treatment: np.ndarray, score: np.ndarray) -> float:
+    """Area between the Qini curve and random targeting, per customer, in outcome units (not
+    normalized by the total effect, so it stays comparable when that total is near zero, as in
+    a campaign without effect where the normalized coefficient swings wildly)."""
+    q = qini_curve(y, treatment, score)
+    random_line = np.linspace(0.0, q[-1], len(q))
+    return float(np.mean(q - random_line)) / max(len(q) - 1, 1)
+
+
 def curve_points(curve: np.ndarray, points: int = 21) -> list[dict[str, float]]:
     """A compact curve for charts: (share of customers targeted, value) at ``points`` steps."""
     n = len(curve) - 1
