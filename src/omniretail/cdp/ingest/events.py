@@ -143,10 +143,86 @@ def events_of(data: Any, kind: str) -> list[Any]:
     return [event]
 
 
+# Biometric data (face images, templates, feature vectors) is never stored: an event carrying
+# a face key anywhere (or, on a face event, an image/template/embedding key) is refused, and its
+# quarantine copy has the values removed. A face-recognition vendor sends its member match only
+# (store, member, time, score).
+BIOMETRIC_KEYS = frozenset(
+    {
+        "face_image",
+        "faceimage",
+        "face_photo",
+        "face_template",
+        "facetemplate",
+        "face_feature",
+        "facefeature",
+        "face_features",
+        "face_embedding",
+        "face_vector",
+        "biometric",
+        "biometrics",
+    }
+)
+FACE_EVENT_KEYS = frozenset(
+    {
+        "image",
+        "image_base64",
+        "image_url",
+        "photo",
+        "template",
+        "embedding",
+        "feature_vector",
+        "features",
+        "snapshot",
+        "vector",
+    }
+)
+REMOVED = "[removed: biometric data is never stored]"
+
+
+def _norm_key(key: Any) -> str:
+    return str(key).strip().lower().replace("-", "_")
+
+
+def _refused_keys(event: Any) -> frozenset[str]:
+    name = event.get("event") if isinstance(event, dict) else None
+    if isinstance(name, str) and "face" in name.lower():
+        return BIOMETRIC_KEYS | FACE_EVENT_KEYS
+    return BIOMETRIC_KEYS
+
+
+def has_biometric(value: Any, keys: frozenset[str] = BIOMETRIC_KEYS, depth: int = 0) -> bool:
+    if depth > 8:
+        return False
+    if isinstance(value, dict):
+        return any(
+            _norm_key(k) in keys or has_biometric(v, keys, depth + 1) for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(has_biometric(v, keys, depth + 1) for v in value)
+    return False
+
+
+def without_biometric(value: Any, keys: frozenset[str] = BIOMETRIC_KEYS, depth: int = 0) -> Any:
+    """A copy with every biometric key's value replaced (for the quarantine record)."""
+    if depth > 8:
+        return REMOVED
+    if isinstance(value, dict):
+        return {
+            k: REMOVED if _norm_key(k) in keys else without_biometric(v, keys, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [without_biometric(v, keys, depth + 1) for v in value]
+    return value
+
+
 def problem_of(event: Any) -> str | None:
     """Why an event cannot be accepted (a quarantine reason), or None."""
     if not isinstance(event, dict):
         return "not_an_object"
+    if has_biometric(event, _refused_keys(event)):
+        return "biometric_data_refused"
     etype = event.get("type")
     if etype not in EVENT_TYPES:
         return "unknown_type"
@@ -214,6 +290,8 @@ def store_events(
         reason = problem_of(event)
         if reason is not None:
             raw = event if isinstance(event, dict) else {"value": event}
+            if reason == "biometric_data_refused":
+                raw = without_biometric(raw, _refused_keys(raw))
             rejected.append(
                 {
                     "source": source,

@@ -12,6 +12,9 @@ TABLES = (
     "trf_counter_flags",
     "trf_sales_hourly",
     "trf_hourly",
+    "trf_visits",
+    "trf_face_refused",
+    "trf_identified",
     "trf_kpi_daily",
     "trf_kpi_weekly",
     "trf_findings",
@@ -30,6 +33,14 @@ def build_traffic(ctx: PipelineContext) -> dict[str, Any]:
     e.materialize("trf_counter_flags", sql.FLAGS_SQL)
     e.materialize("trf_sales_hourly", sql.SALES_HOURLY_SQL)
     e.materialize("trf_hourly", sql.HOURLY_SQL)
+    if e.table_exists("events"):
+        e.materialize("trf_visit_events", sql.VISIT_EVENTS_SQL, scratch=True)
+        e.materialize("trf_face_checked", sql.FACE_CONSENT_SQL, scratch=True)
+        e.materialize("trf_visits", sql.VISITS_SQL)
+        e.materialize("trf_face_refused", sql.FACE_REFUSED_SQL)
+        e.materialize("trf_identified", sql.IDENTIFIED_SQL)
+    else:
+        e.materialize("trf_identified", sql.NO_IDENTIFIED_SQL)
     e.materialize("trf_kpi_daily", sql.KPI_DAILY_SQL)
     e.materialize("trf_kpi_weekly", sql.KPI_WEEKLY_SQL)
     e.materialize("trf_findings", sql.FINDINGS_SQL)
@@ -45,7 +56,13 @@ def build_traffic(ctx: PipelineContext) -> dict[str, Any]:
             "SELECT kind, count(*) AS n FROM trf_findings GROUP BY kind ORDER BY kind"
         )
     }
+    refused = (
+        int(e.scalar("SELECT coalesce(sum(matches), 0) FROM trf_face_refused") or 0)
+        if e.table_exists("trf_face_refused")
+        else 0
+    )
     return {
+        "face_matches_without_consent": refused,
         "store_days": int(e.scalar("SELECT count(*) FROM trf_kpi_daily") or 0),
         "flagged_door_days": flags,
         "findings": findings,

@@ -14,6 +14,11 @@ store). Times are the store's wall clock (the chain time zone), as the counters 
   (its visitors would be short) and no visitors.
 - ``trf_kpi_daily`` / ``trf_kpi_weekly``: the same per day / ISO week, with 进店率, 进店转化率,
   客单价, 连带率, 坪效.
+- ``trf_visits``: identified store visits (a member known by customer id) per store, day and
+  kind, from the unified ``events``: check-ins, WiFi presence, self-checkout sessions, store
+  visits, and face-vendor matches **only** where the member's latest face-recognition consent
+  event at or before the match is a grant (PIPL art. 28-29: separate, explicit consent; a
+  withdrawal ends it). ``trf_face_refused`` keeps the count of matches left out per store-day.
 - ``trf_findings``: ``counter_stopped`` (a registered door that counted nobody, or stopped
   counting two hours or more before the store's last sale, on a day the store sold) and
   ``traffic_without_sales`` (a counted store-day with at least MIN_VISITORS_NO_SALES visitors
@@ -22,6 +27,15 @@ store). Times are the store's wall clock (the chain time zone), as the counters 
 
 from __future__ import annotations
 
+VISIT_TYPES = (
+    "store_visit",  # Store Visited
+    "store_checked_in",  # Store Checked In: mini-program or WeCom 到店签到
+    "wifi_presence_detected",  # WiFi Presence Detected: a WiFi/Bluetooth vendor
+    "self_checkout_started",  # Self Checkout Started
+)
+FACE_MATCH = "face_matched"  # Face Matched: a face-recognition vendor's member match
+FACE_GRANTED = "face_recognition_consent_granted"
+FACE_WITHDRAWN = "face_recognition_consent_withdrawn"
 MIN_VISITORS_NO_SALES = 30
 STOP_GAP_HOURS = 2
 
@@ -94,6 +108,69 @@ LEFT JOIN counted cd ON cd.store_code = coalesce(t.store_code, x.store_code)
 """
 
 
+def _types(types: tuple[str, ...]) -> str:
+    return ", ".join(f"'{t}'" for t in types)
+
+
+VISIT_EVENTS_SQL = f"""
+SELECT e.customer_id, e.store_code, e.occurred_at, CAST(e.occurred_at AS DATE) AS day,
+       e.event_type,
+       row_number() OVER (ORDER BY e.customer_id, e.occurred_at, e.store_code, e.event_type)
+         AS visit_id
+FROM events e
+WHERE e.customer_id IS NOT NULL AND e.store_code IS NOT NULL AND e.occurred_at IS NOT NULL
+  AND e.event_type IN ({_types((*VISIT_TYPES, FACE_MATCH))})
+"""
+
+FACE_CONSENT_SQL = f"""
+WITH m AS (SELECT * FROM trf_visit_events WHERE event_type = '{FACE_MATCH}'),
+c AS (
+  SELECT customer_id, occurred_at, event_type FROM events
+  WHERE customer_id IS NOT NULL AND occurred_at IS NOT NULL
+    AND event_type IN ('{FACE_GRANTED}', '{FACE_WITHDRAWN}')
+),
+r AS (
+  SELECT m.visit_id, c.event_type,
+         row_number() OVER (PARTITION BY m.visit_id ORDER BY c.occurred_at DESC,
+           CASE WHEN c.event_type = '{FACE_WITHDRAWN}' THEN 0 ELSE 1 END) AS rn
+  FROM m JOIN c ON c.customer_id = m.customer_id AND c.occurred_at <= m.occurred_at
+)
+SELECT m.customer_id, m.store_code, m.occurred_at, m.day,
+       CASE WHEN r.event_type = '{FACE_GRANTED}' THEN 1 ELSE 0 END AS consented
+FROM m LEFT JOIN r ON r.visit_id = m.visit_id AND r.rn = 1
+"""
+
+VISITS_SQL = f"""
+SELECT store_code, day, event_type AS kind, count(*) AS events,
+       count(DISTINCT customer_id) AS members
+FROM trf_visit_events WHERE event_type <> '{FACE_MATCH}'
+GROUP BY store_code, day, event_type
+UNION ALL
+SELECT store_code, day, '{FACE_MATCH}' AS kind, count(*) AS events,
+       count(DISTINCT customer_id) AS members
+FROM trf_face_checked WHERE consented = 1
+GROUP BY store_code, day
+"""
+
+FACE_REFUSED_SQL = """
+SELECT store_code, day, count(*) AS matches FROM trf_face_checked
+WHERE consented = 0 GROUP BY store_code, day
+"""
+
+IDENTIFIED_SQL = f"""
+SELECT store_code, day, count(DISTINCT customer_id) AS identified FROM (
+  SELECT store_code, day, customer_id FROM trf_visit_events WHERE event_type <> '{FACE_MATCH}'
+  UNION ALL
+  SELECT store_code, day, customer_id FROM trf_face_checked WHERE consented = 1
+) v GROUP BY store_code, day
+"""
+
+NO_IDENTIFIED_SQL = (
+    "SELECT CAST(NULL AS VARCHAR) AS store_code, CAST(NULL AS DATE) AS day,"
+    " CAST(0 AS BIGINT) AS identified WHERE FALSE"
+)
+
+
 def kpi_sql(period: str) -> str:
     """KPIs per store × ``period`` (an expression over ``h.day``: the day or its ISO week)."""
     return f"""
@@ -104,10 +181,18 @@ WITH p AS (
          sum(h.orders) AS orders, sum(h.sales_fen) AS sales_fen, sum(h.units) AS units,
          sum(h.member_orders) AS member_orders
   FROM trf_hourly h GROUP BY h.store_code, {period}
+),
+i AS (
+  SELECT h.store_code, {period} AS period_start, sum(h.identified) AS identified
+  FROM trf_identified h GROUP BY h.store_code, {period}
 )
 SELECT p.store_code, s.region, p.period_start, p.counted,
        CASE WHEN p.counted THEN p.visitors END AS visitors, p.passers_by,
        p.orders, p.sales_fen, p.units, p.member_orders,
+       coalesce(i.identified, 0) AS identified,
+       CASE WHEN p.counted AND p.visitors > 0
+            THEN least(1.0, CAST(coalesce(i.identified, 0) AS DOUBLE) / p.visitors)
+       END AS identified_share,
        CASE WHEN p.passers_by > 0 AND p.counted
             THEN CAST(p.visitors AS DOUBLE) / p.passers_by END AS entry_rate,
        CASE WHEN p.counted AND p.visitors > 0
@@ -116,6 +201,7 @@ SELECT p.store_code, s.region, p.period_start, p.counted,
        CASE WHEN p.orders > 0 THEN CAST(p.units AS DOUBLE) / p.orders END AS units_per_ticket,
        CASE WHEN s.area_m2 > 0 THEN p.sales_fen / 100.0 / s.area_m2 END AS sales_per_m2
 FROM p LEFT JOIN dim_store s ON s.store_code = p.store_code
+LEFT JOIN i ON i.store_code = p.store_code AND i.period_start = p.period_start
 """
 
 
