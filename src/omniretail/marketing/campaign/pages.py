@@ -68,6 +68,13 @@ STATUS_LABELS = {
     "completed": N_("Completed"),
     "cancelled": N_("Cancelled"),
 }
+FAILURE_LABELS = {
+    "not_configured": N_("Channel not configured"),
+    "no_address": N_("No address on this channel"),
+    "refused": N_("Refused by the provider or recipient"),
+    "unreachable": N_("Provider unreachable"),
+    "other": N_("Other error"),
+}
 REPORT_TABLES = (("by_variant", N_("Variant")), ("by_channel", N_("Channel")))
 REPORT_TABLES_ALL = (*REPORT_TABLES, ("by_store_code", N_("Store")))
 
@@ -304,6 +311,7 @@ def report_page(request: Request, code: str, user: ConsoleUser, db: DbSession) -
             "status_labels": _labels(STATUS_LABELS),
             "channel_labels": _labels(CHANNEL_LABELS),
             "trigger_labels": _labels(TRIGGER_LABELS),
+            "failure_labels": _labels(FAILURE_LABELS),
             "schedule_text": schedule_label(campaign),
             "runs": runs,
             "show_runs": campaign.kind == "recurring" or len(runs) > 1,

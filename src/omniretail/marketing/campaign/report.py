@@ -123,6 +123,16 @@ def effect_block(
     return block
 
 
+def reached_anyone(status_counts: dict[str, int]) -> bool:
+    """False when a campaign (or run) has messages and every one failed or was suppressed:
+    it reached nobody, treatment and holdout were treated alike, and any difference between
+    them is noise that must not be reported as the campaign's effect. Messages still queued
+    may reach someone (the effect is measured as intended-to-treat)."""
+    if not status_counts:
+        return True  # no messages at all (an offer-only campaign): measured as assigned
+    return any(n for k, n in status_counts.items() if k not in ("failed", "suppressed"))
+
+
 def _iso(t: datetime | None) -> str | None:
     if t is None:
         return None
@@ -170,7 +180,9 @@ def run_breakdown(
                 Coupon.status == "redeemed",
             )
         )
-        measured = engine is not None and start is not None
+        # no effect without outcomes (no snapshot, a run never launched) or when no message
+        # of the run reached anyone
+        measured = engine is not None and start is not None and reached_anyone(statuses)
         outcomes = (
             member_outcomes(engine, c, treat + hold, start=start, end=end)
             if engine is not None and start is not None
@@ -187,7 +199,6 @@ def run_breakdown(
                 "sent": int(sent or 0),
                 "delivered": int(delivered or 0),
                 "coupons_redeemed": int(redeemed or 0),
-                # no effect without outcomes (no snapshot, or a run never launched)
                 **effect_block(outcomes, treat, hold, min_arm=MIN_RUN_ARM if measured else _NEVER),
             }
         )
@@ -240,6 +251,20 @@ def campaign_report(
         .where(_of_campaign(c.code))
     ) or Decimal("0")
     sent = sum(v for k, v in status_counts.items() if k in ("sent", "delivered"))
+    delivery = {
+        ch: {
+            "sent": b["statuses"].get("sent", 0) + b["statuses"].get("delivered", 0),
+            "delivered": b["statuses"].get("delivered", 0),
+            "failed": b["statuses"].get("failed", 0),
+            "suppressed": b["statuses"].get("suppressed", 0),
+            "queued": b["statuses"].get("queued", 0) + b["statuses"].get("sending", 0),
+            "failures": b["failures"],
+            "suppressions": b["suppressions"],
+            "examples": b["examples"],
+        }
+        for ch, b in sorted(messaging.channel_outcomes(session, campaign_id=c.id).items())
+    }
+    reached = reached_anyone(status_counts)
     report: dict[str, Any] = {
         "campaign": c.code,
         "name": c.name,
@@ -252,6 +277,9 @@ def campaign_report(
         "suppressed": sum(1 for m in members if m.suppressed),
         "messages": status_counts,
         "sent": sent,
+        "failed": status_counts.get("failed", 0),
+        "reached": reached,
+        "delivery": delivery,
         "delivered": event_counts.get("delivered", 0),
         "opened": event_counts.get("opened", 0),
         "clicked": event_counts.get("clicked", 0),
@@ -259,8 +287,8 @@ def campaign_report(
         "coupons_redeemed": int(redeemed),
         "coupon_cost": float(cost),
     }
-    outcomes = member_outcomes(engine, c, treat + hold) if engine is not None else {}
-    overall = effect_block(outcomes, treat, hold)
+    outcomes = member_outcomes(engine, c, treat + hold) if engine is not None and reached else {}
+    overall = effect_block(outcomes, treat, hold, min_arm=2 if reached else _NEVER)
     report["overall"] = overall
     inc = overall.get("incremental_revenue")
     report["roi"] = (
@@ -281,7 +309,12 @@ def campaign_report(
             if m.arm == "treatment":
                 groups[str(getattr(m, dim) or "none")].append(m.customer_id)
         report[f"by_{dim}"] = {
-            k: effect_block(outcomes, ids, hold_by_store[k] if dim == "store_code" else hold)
+            k: effect_block(
+                outcomes,
+                ids,
+                hold_by_store[k] if dim == "store_code" else hold,
+                min_arm=2 if reached else _NEVER,
+            )
             for k, ids in sorted(groups.items())
         }
     report["runs"] = run_breakdown(session, engine, c, member_runs) if c.kind != "journey" else []

@@ -251,6 +251,23 @@ class RunReport(EffectBlock):
     coupons_redeemed: int
 
 
+class ChannelDelivery(BaseModel):
+    """One channel's messages: sent (including delivered), delivered, failed, suppressed and
+    still queued, with failed and suppressed ones counted by reason (``failure_kind`` codes:
+    not_configured, no_address, refused, unreachable, other) and one example error each."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sent: int
+    delivered: int
+    failed: int
+    suppressed: int
+    queued: int
+    failures: dict[str, int]
+    suppressions: dict[str, int]
+    examples: dict[str, str]
+
+
 class CampaignReport(BaseModel):
     """Reach, engagement, coupons and the incremental effect against the holdout: overall,
     by variant, channel and store, and per run. Serialise with ``exclude_unset`` (JSON keeps
@@ -269,6 +286,9 @@ class CampaignReport(BaseModel):
     suppressed: int
     messages: dict[str, int]
     sent: int
+    failed: int
+    reached: bool
+    delivery: dict[str, ChannelDelivery]
     delivered: int
     opened: int
     clicked: int

@@ -6,6 +6,7 @@ customer) and messages (by key) are never created twice, so a retried launch is 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -31,7 +32,10 @@ from omniretail.platform import audit
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import NotFound
+from omniretail.platform.i18n import _
 from omniretail.platform.messaging import service as messaging
+from omniretail.platform.messaging.adapters import unconfigured_channels
+from omniretail.platform.messaging.config import get_messaging_settings
 
 
 def audience_rule(session: Session, audience: dict[str, Any]) -> dict[str, Any] | None:
@@ -328,6 +332,17 @@ def record_risks(
     coverage = reachable / n if n else 0.0
     if n and coverage < 0.5:
         warnings.append(f"only {coverage:.0%} of the audience consented to the chosen channels")
+    chosen: dict[str, int] = defaultdict(int)
+    for ch, _why in choices:
+        if ch is not None:
+            chosen[ch] += 1
+    unconfigured = unconfigured_channels(list(c.channels), get_messaging_settings())
+    blocked = {ch: missing for ch, missing in unconfigured.items() if chosen.get(ch)}
+    for ch, missing in blocked.items():
+        warnings.append(
+            _("Channel %(channel)s is not configured (%(missing)s): its %(n)s messages will fail")
+            % {"channel": ch, "missing": ", ".join(missing), "n": chosen[ch]}
+        )
     if c.budget is not None and liability > c.budget:
         problems.append(f"coupon liability {liability} exceeds the budget {c.budget}")
     risks = {
@@ -338,6 +353,9 @@ def record_risks(
         "consent_coverage": round(coverage, 4),
         "coupon_liability": str(liability),
         "budget": str(c.budget) if c.budget is not None else None,
+        "unconfigured_channels": {
+            ch: {"members": chosen[ch], "missing": missing} for ch, missing in blocked.items()
+        },
         "problems": problems,
         "warnings": warnings,
         "ok": not problems,

@@ -59,6 +59,11 @@ class ChannelAdapter(ABC):
             self._http = httpx.Client(timeout=self.settings.timeout_seconds)
         return self._http
 
+    def missing_settings(self) -> list[str]:
+        """The settings (environment variables) this channel needs and lacks: a channel with
+        any is not configured and every send on it fails."""
+        return []
+
     @abstractmethod
     def send(self, msg: OutgoingMessage) -> str:
         """Send one message; return the provider's id for it. Raise SendError on failure."""
@@ -70,6 +75,18 @@ _REGISTRY: dict[str, type[ChannelAdapter]] = {}
 def register(cls: type[ChannelAdapter]) -> type[ChannelAdapter]:
     _REGISTRY[cls.name] = cls
     return cls
+
+
+def unconfigured_channels(names: list[str], settings: MessagingSettings) -> dict[str, list[str]]:
+    """Of ``names``, the channels that are not configured, with the settings each lacks
+    (an unknown channel lacks its adapter)."""
+    out: dict[str, list[str]] = {}
+    for name in names:
+        cls = _REGISTRY.get(name)
+        missing = ["adapter"] if cls is None else cls(settings).missing_settings()
+        if missing:
+            out[name] = missing
+    return out
 
 
 def adapter_names() -> list[str]:
@@ -137,6 +154,9 @@ class WebhookAdapter(ChannelAdapter):
 
     name = "webhook"
 
+    def missing_settings(self) -> list[str]:
+        return [] if self.settings.webhook_url else ["OMNIRETAIL_MESSAGING_WEBHOOK_URL"]
+
     def send(self, msg: OutgoingMessage) -> str:
         if not self.settings.webhook_url:
             raise SendError("OMNIRETAIL_MESSAGING_WEBHOOK_URL is not set", retry=False)
@@ -162,6 +182,9 @@ class WebhookAdapter(ChannelAdapter):
 class AppPushAdapter(ChannelAdapter):
     name = "app_push"
 
+    def missing_settings(self) -> list[str]:
+        return [] if self.settings.app_push_url else ["OMNIRETAIL_MESSAGING_APP_PUSH_URL"]
+
     def send(self, msg: OutgoingMessage) -> str:
         if not self.settings.app_push_url:
             raise SendError("OMNIRETAIL_MESSAGING_APP_PUSH_URL is not set", retry=False)
@@ -185,6 +208,9 @@ class SmsAdapter(ChannelAdapter):
     """An SMS provider's HTTP API (JSON: phone, sign, content, client_msg_id; bearer key)."""
 
     name = "sms"
+
+    def missing_settings(self) -> list[str]:
+        return [] if self.settings.sms_url else ["OMNIRETAIL_MESSAGING_SMS_URL"]
 
     def send(self, msg: OutgoingMessage) -> str:
         s = self.settings
@@ -267,6 +293,17 @@ class WeChatSubscribeAdapter(ChannelAdapter):
 
         return _tokens.get(f"wx:{s.wechat_api_base}:{s.wechat_appid}", fetch)
 
+    def missing_settings(self) -> list[str]:
+        s = self.settings
+        return [
+            name
+            for name, value in (
+                ("OMNIRETAIL_MESSAGING_WECHAT_APPID", s.wechat_appid),
+                ("OMNIRETAIL_MESSAGING_WECHAT_SECRET", s.wechat_secret),
+            )
+            if not value
+        ]
+
     def send(self, msg: OutgoingMessage) -> str:
         s = self.settings
         body = {
@@ -312,6 +349,17 @@ class WeComAdapter(ChannelAdapter):
             return str(out["access_token"]), float(out.get("expires_in", 7200))
 
         return _tokens.get(f"wecom:{s.wecom_api_base}:{s.wecom_corpid}", fetch)
+
+    def missing_settings(self) -> list[str]:
+        s = self.settings
+        return [
+            name
+            for name, value in (
+                ("OMNIRETAIL_MESSAGING_WECOM_CORPID", s.wecom_corpid),
+                ("OMNIRETAIL_MESSAGING_WECOM_SECRET", s.wecom_secret),
+            )
+            if not value
+        ]
 
     def send(self, msg: OutgoingMessage) -> str:
         s = self.settings

@@ -502,6 +502,49 @@ def event_counts(
     return {str(k): int(n) for k, n in session.execute(q.group_by(MessageEvent.kind))}
 
 
+FAILURE_KINDS = ("not_configured", "no_address", "refused", "unreachable", "other")
+
+
+def failure_kind(error: str | None) -> str:
+    """What a failed or suppressed message's ``error`` means, as a code the console labels:
+    the channel is not configured, the customer has no address on it, the provider or the
+    recipient refused it, the provider could not be reached, or something else."""
+    text = (error or "").lower()
+    if "is not set" in text or "not configured" in text or "no channel adapter" in text:
+        return "not_configured"
+    if "no-address" in text or "no address" in text:
+        return "no_address"
+    if "refused" in text or "errcode" in text or "http 4" in text:
+        return "refused"
+    if "smtp" in text or "http" in text or "timed out" in text or "connect" in text:
+        return "unreachable"
+    return "other"
+
+
+def channel_outcomes(session: Session, *, campaign_id: int) -> dict[str, dict[str, Any]]:
+    """A campaign's messages per channel: counts by status and, for failed and suppressed
+    ones, counts by ``failure_kind`` with one example error each (one grouped query)."""
+    rows = session.execute(
+        select(Message.channel, Message.status, Message.error, func.count())
+        .where(Message.campaign_id == campaign_id)
+        .group_by(Message.channel, Message.status, Message.error)
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for channel, status, error, n in rows:
+        block = out.setdefault(
+            str(channel),
+            {"statuses": {}, "failures": {}, "suppressions": {}, "examples": {}},
+        )
+        block["statuses"][str(status)] = block["statuses"].get(str(status), 0) + int(n)
+        if status in ("failed", "suppressed"):
+            kind = failure_kind(error)
+            key = "failures" if status == "failed" else "suppressions"
+            block[key][kind] = block[key].get(kind, 0) + int(n)
+            if error:
+                block["examples"].setdefault(kind, str(error)[:200])
+    return out
+
+
 def sent_by_campaign(session: Session) -> dict[int, int]:
     """Messages sent (or delivered) per campaign."""
     rows = session.execute(

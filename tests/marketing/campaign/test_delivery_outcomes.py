@@ -1,0 +1,112 @@
+"""A campaign shows what really happened to its messages: sent / delivered / failed with the
+reason per channel; a campaign that reached nobody reports no effect; the pre-launch check warns
+when a chosen channel is not configured."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from omniretail.marketing.campaign.report import reached_anyone
+from omniretail.platform import db
+from omniretail.platform.messaging import config as mconfig
+from omniretail.platform.messaging import service as messaging
+from omniretail.platform.messaging.adapters import unconfigured_channels
+from omniretail.platform.messaging.config import MessagingSettings
+from tests.marketing.campaign.conftest import publish_with_template
+
+
+def _campaign(client: TestClient, code: str, channels: list[str]) -> dict[str, Any]:
+    body = {
+        "code": code,
+        "name": "渠道未配置的活动",
+        "goal": "repurchase",
+        "audience": {"rule": {"field": "orders_total", "op": "gte", "value": 1}},
+        "offer_template": "FAIL10",
+        "channels": channels,
+        "holdout_share": 0.2,
+    }
+    r = client.post("/api/v1/campaigns", json=body)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+@pytest.fixture
+def no_webhook(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.delenv("OMNIRETAIL_MESSAGING_WEBHOOK_URL", raising=False)
+    mconfig.get_messaging_settings.cache_clear()
+    yield
+    mconfig.get_messaging_settings.cache_clear()
+
+
+def test_a_campaign_whose_channel_is_not_configured(
+    client: TestClient, snapshot_file: Path, no_webhook: Any
+) -> None:
+    publish_with_template(snapshot_file, "FAIL10")
+    _campaign(client, "FAIL-1", ["webhook"])
+
+    # warned before launch, with the member count and the missing setting
+    risks = client.post("/api/v1/campaigns/FAIL-1/risks").json()
+    assert risks["reachable"] > 0
+    assert risks["unconfigured_channels"] == {
+        "webhook": {"members": risks["reachable"], "missing": ["OMNIRETAIL_MESSAGING_WEBHOOK_URL"]}
+    }
+    assert any("OMNIRETAIL_MESSAGING_WEBHOOK_URL" in w for w in risks["warnings"])
+
+    out = client.post("/api/v1/campaigns/FAIL-1/launch")
+    assert out.status_code == 200, out.text
+    send_at = datetime.fromisoformat(out.json()["send_at"]) + timedelta(minutes=1)
+    sent = messaging.dispatch(db.session_factory(), now=send_at, limit=10_000)
+    assert sent.sent == 0
+    assert sent.failed == out.json()["messages_queued"] > 0
+
+    report = client.get("/api/v1/campaigns/FAIL-1/report").json()
+    assert report["sent"] == 0
+    assert report["failed"] == sent.failed
+    assert report["reached"] is False
+    webhook = report["delivery"]["webhook"]
+    assert (webhook["sent"], webhook["failed"]) == (0, sent.failed)
+    assert webhook["failures"] == {"not_configured": sent.failed}
+    assert "OMNIRETAIL_MESSAGING_WEBHOOK_URL" in webhook["examples"]["not_configured"]
+    # reached nobody: no effect anywhere, no ROI
+    assert "conversion_effect" not in report["overall"]
+    assert "incremental_revenue" not in report["overall"]
+    assert report["roi"] is None
+    for key in ("by_variant", "by_channel", "by_store_code"):
+        for block in report[key].values():
+            assert "conversion_effect" not in block, key
+    assert all("conversion_effect" not in run for run in report["runs"])
+
+    page = client.get("/campaigns/FAIL-1", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert 'data-testid="reached-nobody"' in page.text
+    assert "未触达任何会员" in page.text
+    assert 'data-testid="table-delivery"' in page.text
+    assert f'data-failed="{sent.failed}"' in page.text
+    assert 'data-failure="not_configured"' in page.text
+    assert "渠道未配置" in page.text
+    assert 'data-significant="yes"' not in page.text
+
+
+def test_reached_anyone() -> None:
+    assert reached_anyone({}) is True  # no messages (an offer-only campaign)
+    assert reached_anyone({"failed": 3, "suppressed": 2}) is False
+    assert reached_anyone({"failed": 3, "sent": 1}) is True
+    assert reached_anyone({"queued": 5}) is True  # may still reach
+
+
+def test_unconfigured_channels() -> None:
+    bare = MessagingSettings()
+    assert unconfigured_channels(["file", "email"], bare) == {}
+    assert unconfigured_channels(["sms", "wechat"], bare) == {
+        "sms": ["OMNIRETAIL_MESSAGING_SMS_URL"],
+        "wechat": ["OMNIRETAIL_MESSAGING_WECHAT_APPID", "OMNIRETAIL_MESSAGING_WECHAT_SECRET"],
+    }
+    ready = MessagingSettings(
+        sms_url="http://127.0.0.1:1/send", wechat_appid="a", wechat_secret="s"
+    )
+    assert unconfigured_channels(["sms", "wechat"], ready) == {}
