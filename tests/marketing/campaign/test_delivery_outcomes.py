@@ -91,6 +91,9 @@ def test_a_campaign_whose_channel_is_not_configured(
     assert "渠道未配置" in page.text
     assert 'data-significant="yes"' not in page.text
 
+    listing = client.get("/campaigns", headers={"accept": "text/html"})
+    assert f'data-failed="{sent.failed}"' in listing.text  # not just 已发送 0
+
 
 def test_reached_anyone() -> None:
     assert reached_anyone({}) is True  # no messages (an offer-only campaign)

@@ -151,6 +151,8 @@ def _list_numbers(db: Session) -> dict[int, dict[str, int]]:
         out.setdefault(int(cid), {})[arm] = int(n)
     for mid, n in messaging.sent_by_campaign(db).items():
         out.setdefault(mid, {})["sent"] = n
+    for mid, n in messaging.failed_by_campaign(db).items():
+        out.setdefault(mid, {})["failed"] = n
     codes = {row.code: row.id for row in db.execute(select(Campaign.code, Campaign.id))}
     for code, n in db.execute(
         select(Coupon.campaign_id, func.count())
@@ -179,6 +181,7 @@ def list_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLRespons
             "treatment": numbers.get(c.id, {}).get("treatment", 0),
             "holdout": numbers.get(c.id, {}).get("holdout", 0),
             "sent": numbers.get(c.id, {}).get("sent", 0),
+            "failed": numbers.get(c.id, {}).get("failed", 0),
             "coupons": numbers.get(c.id, {}).get("coupons", 0),
         }
         for c in campaigns

@@ -555,6 +555,16 @@ def sent_by_campaign(session: Session) -> dict[int, int]:
     return {int(cid): int(n) for cid, n in rows if cid is not None}
 
 
+def failed_by_campaign(session: Session) -> dict[int, int]:
+    """Messages that failed, per campaign."""
+    rows = session.execute(
+        select(Message.campaign_id, func.count())
+        .where(Message.status == "failed", Message.campaign_id.is_not(None))
+        .group_by(Message.campaign_id)
+    )
+    return {int(cid): int(n) for cid, n in rows if cid is not None}
+
+
 def reached_customers(session: Session, *, campaign_id: int) -> set[str]:
     """Customers a campaign's messages were sent to."""
     return set(
