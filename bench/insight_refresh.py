@@ -36,11 +36,11 @@ import pyarrow as pa
 from bench.insight_world import attach_world, create_world, write_world
 from bench.segment_count import measure as measure_preview
 
-from omniretail.insight.segment import service as segment_service
 from omniretail.insight.tag import features
 from omniretail.platform import pipeline
 from omniretail.platform.config import Settings
 from omniretail.platform.engine.duckdb import DuckDBEngine
+from omniretail.platform.engine.snapshot import PublishedSnapshot
 
 STEPS = [
     "insight.features",
@@ -488,7 +488,7 @@ def run(
         engine.close()
         published = home / "published.duckdb"
         shutil.copyfile(db, published)
-        reader = segment_service.PublishedSnapshot(published)
+        reader = PublishedSnapshot(published)
         report["preview"] = measure_preview(reader, 30)
         reader.close()
         report["peak_rss_mb"] = round(peak_rss_mb(), 0)

@@ -36,6 +36,7 @@ from omniretail.insight.segment.rules import compile_rule
 from omniretail.platform import pipeline
 from omniretail.platform.config import Settings
 from omniretail.platform.engine.duckdb import DuckDBEngine
+from omniretail.platform.engine.snapshot import PublishedSnapshot
 
 RULE: dict[str, Any] = {
     "all": [
@@ -124,7 +125,7 @@ def main() -> None:
             pipeline.run(ctx, only=STEPS)
             engine.close()
             shutil.copyfile(work, published)
-        reader = segment_service.PublishedSnapshot(published)  # as the console opens it
+        reader = PublishedSnapshot(published)  # as the console opens it
         report["members"] = int(reader.scalar("SELECT count(*) FROM customer_tags") or 0)
         for table in ("ins_customer_category_day", "ins_customer_sku_day"):
             report[f"{table}_rows"] = int(reader.scalar(f"SELECT count(*) FROM {table}") or 0)
