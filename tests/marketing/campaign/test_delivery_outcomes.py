@@ -47,6 +47,11 @@ def test_a_campaign_whose_channel_is_not_configured(
     client: TestClient, snapshot_file: Path, no_webhook: Any
 ) -> None:
     publish_with_template(snapshot_file, "FAIL10")
+    from omniretail.omnichannel.store import service as store_service
+    from omniretail.omnichannel.store.schemas import StoreCreate
+
+    with db.session_scope() as s:
+        store_service.create_store(s, data=StoreCreate(code="S0001", name="武汉光谷店"))
     _campaign(client, "FAIL-1", ["webhook"])
 
     # warned before launch, with the member count and the missing setting
@@ -90,6 +95,8 @@ def test_a_campaign_whose_channel_is_not_configured(
     assert 'data-failure="not_configured"' in page.text
     assert "渠道未配置" in page.text
     assert 'data-significant="yes"' not in page.text
+    assert "S0001" in report["by_store_code"]
+    assert "武汉光谷店" in page.text  # the store table names the store
 
     listing = client.get("/campaigns", headers={"accept": "text/html"})
     assert f'data-failed="{sent.failed}"' in listing.text  # not just 已发送 0

@@ -21,6 +21,7 @@ from omniretail.marketing.campaign.schedule import next_run
 from omniretail.marketing.campaign.schemas import SCHEDULE_TZ, CampaignReport
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon
+from omniretail.omnichannel.store import service as store_service
 from omniretail.platform import export
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
@@ -315,6 +316,12 @@ def report_page(request: Request, code: str, user: ConsoleUser, db: DbSession) -
             "channel_labels": _labels(CHANNEL_LABELS),
             "trigger_labels": _labels(TRIGGER_LABELS),
             "failure_labels": _labels(FAILURE_LABELS),
+            "store_names": {
+                st.code: st.name
+                for st in store_service.list_stores(
+                    db, codes=list(report.get("by_store_code", {})), active_only=False
+                )
+            },
             "schedule_text": schedule_label(campaign),
             "runs": runs,
             "show_runs": campaign.kind == "recurring" or len(runs) > 1,

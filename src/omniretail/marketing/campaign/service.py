@@ -340,7 +340,10 @@ def record_risks(
     blocked = {ch: missing for ch, missing in unconfigured.items() if chosen.get(ch)}
     for ch, missing in blocked.items():
         warnings.append(
-            _("Channel %(channel)s is not configured (%(missing)s): its %(n)s messages will fail")
+            _(
+                "Channel %(channel)s is not configured (%(missing)s): "
+                "the %(n)s members it would reach get no message"
+            )
             % {"channel": ch, "missing": ", ".join(missing), "n": chosen[ch]}
         )
     if c.budget is not None and liability > c.budget:
