@@ -44,3 +44,19 @@ def test_unfitted_models_say_so_instead_of_a_number(console: TestClient) -> None
     assert len(statuses) == 5
     assert statuses.count("尚未训练：数据流水线运行时会自动训练。") == 3
     assert statuses.count("按需运行。") == 2
+
+
+def test_errors_reach_a_chinese_user_in_chinese(console: TestClient) -> None:
+    """ "The models have not been fitted yet" and "no snapshot yet" were shown in English."""
+    login(console, *ADMIN)
+    for path in ("/models/clv", "/models/churn"):
+        page = console.get(path).text
+        assert "数据流水线" in page, path
+        assert "have not been fitted" not in page, path
+        assert "snapshot" not in page, path
+    dashboards = console.get("/dashboards").text
+    assert "snapshot" not in dashboards
+    # the API keeps its English detail and adds the caller's language for the console's scripts
+    problem = console.get("/api/v1/models/clv", headers={"accept": "application/json"}).json()
+    assert problem["detail"].isascii()
+    assert "数据流水线" in problem["message"]

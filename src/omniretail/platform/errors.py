@@ -6,16 +6,31 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """Base class for errors a user can act on. ``field`` names the input at fault."""
+    """Base class for errors a user can act on. ``field`` names the input at fault.
+
+    ``detail`` is the English text (API, logs, CLI). ``message`` is an optional catalog message
+    id (marked with ``N_``) with ``%(name)s`` placeholders filled from ``params``: the console
+    shows it in the user's language (``platform.console.render.error_text``).
+    """
 
     status: int = 400
     title: str = "Bad request"
     type_suffix: str = ""
 
-    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        message: str | None = None,
+        params: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        self.message = message
+        self.params = params or {}
         self.extra = extra
 
     @property

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from omniretail.platform.console.render import error_text
 from omniretail.platform.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
@@ -28,7 +29,11 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        response = _problem(exc.status, exc.to_problem(instance=str(request.url.path)))
+        body = exc.to_problem(instance=str(request.url.path))
+        if exc.message is not None:
+            # the same error in the caller's language, for the console's scripts to show
+            body["message"] = error_text(request, exc)
+        response = _problem(exc.status, body)
         retry_after = exc.extra.get("retry_after")
         if isinstance(retry_after, int):
             response.headers["Retry-After"] = str(retry_after)
@@ -85,6 +90,7 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+    message: str | None = None  # the detail in the caller's language, where the error has one
     instance: str | None = None
     errors: list[ProblemField] | None = None
 

@@ -10,6 +10,9 @@ from typing import Any
 from omniretail.insight.clv.tables import MODELS_TABLE, REPLENISHMENT_TABLE, SCORES_TABLE
 from omniretail.platform.engine.snapshot import published_engine
 from omniretail.platform.errors import NotFound
+from omniretail.platform.i18n import N_
+
+NOT_FITTED = N_("The model has not been fitted yet: it is fitted when the data pipeline runs.")
 
 
 def _clean(value: Any) -> Any:
@@ -63,12 +66,12 @@ def model_report(*, model: str) -> dict[str, Any]:
     """The latest report (parameters, metrics, calibration) of ``clv`` or ``churn``."""
     with published_engine() as engine:
         if not engine.table_exists(MODELS_TABLE):
-            raise NotFound("the models have not been fitted yet", field="model")
+            raise NotFound("the models have not been fitted yet", field="model", message=NOT_FITTED)
         rows = engine.fetch_rows(
             f"SELECT as_of, fitted_at, report FROM {MODELS_TABLE} WHERE model = ?", [model]
         )
     if not rows:
-        raise NotFound(f"no report for model {model!r}", field="model")
+        raise NotFound(f"no report for model {model!r}", field="model", message=NOT_FITTED)
     report: dict[str, Any] = json.loads(rows[0]["report"])
     report["fitted_at"] = _clean(rows[0]["fitted_at"])
     return report

@@ -11,7 +11,7 @@ from omniretail.insight.kpi import dashboard
 from omniretail.platform import export
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
-from omniretail.platform.console.render import render
+from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.engine.snapshot import NoPublishedSnapshot, run_on_published
 
@@ -26,7 +26,7 @@ def dashboards_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLR
     try:
         data = run_on_published(lambda e: dashboard.dashboard(e, store_codes=codes))
     except NoPublishedSnapshot as exc:
-        missing = exc.detail
+        missing = error_text(request, exc)
     return render(request, "kpi/dashboards.html", {"data": data, "missing": missing})
 
 

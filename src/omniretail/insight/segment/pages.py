@@ -13,7 +13,7 @@ from omniretail.insight.tag import service as tag_service
 from omniretail.insight.tag.catalogue import FAMILY_NAMES
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
-from omniretail.platform.console.render import render
+from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.engine.snapshot import (
@@ -30,19 +30,19 @@ def _with_tags(engine: AnalyticsEngine) -> list[dict[str, Any]]:
     return tag_service.catalogue(engine)
 
 
-def _catalogue() -> tuple[list[dict[str, Any]], str | None]:
+def _catalogue(request: Request) -> tuple[list[dict[str, Any]], str | None]:
     """The catalogue with coverage, or without it and the reason (no snapshot, or a snapshot
     published before the tag steps ran)."""
     try:
         rows: list[dict[str, Any]] = run_on_published(_with_tags)
         return rows, None
     except NoPublishedSnapshot as exc:
-        return tag_service.catalogue(None), exc.detail
+        return tag_service.catalogue(None), error_text(request, exc)
 
 
 @router.get("/segments", response_class=HTMLResponse)
 def builder_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
-    tags, missing = _catalogue()
+    tags, missing = _catalogue(request)
     codes = store_scope(principal_from_user(user)).codes()
     fields = [
         {
@@ -70,7 +70,7 @@ def builder_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResp
 
 @router.get("/segments/tags", response_class=HTMLResponse)
 def catalogue_page(request: Request, user: ConsoleUser) -> HTMLResponse:
-    tags, missing = _catalogue()
+    tags, missing = _catalogue(request)
     families = {
         fam: {"zh": zh, "en": en, "tags": [t for t in tags if t["family"] == fam]}
         for fam, (zh, en) in FAMILY_NAMES.items()

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from omniretail.platform.auth import sessions
 from omniretail.platform.auth.models import User
 from omniretail.platform.console.csrf import CsrfFailed
-from omniretail.platform.console.render import render
+from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import (
     ConsoleIdentity,
     LoginRequired,
@@ -86,7 +86,7 @@ def install(app: FastAPI) -> None:
                 status_code=exc.status,
                 media_type="application/problem+json",
             )
-        return _error_page(request, exc.status, exc.title, exc.detail)
+        return _error_page(request, exc.status, exc.title, error_text(request, exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

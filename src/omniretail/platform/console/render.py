@@ -26,6 +26,7 @@ from omniretail.platform.console import nav
 from omniretail.platform.console.csrf import FORM_FIELD, csrf_token
 from omniretail.platform.console.locale import request_locale
 from omniretail.platform.console.templating import PACKAGE_ROOT, environment
+from omniretail.platform.errors import DomainError
 
 # The console's built assets (npm run build) are served by the web shell from web/static.
 STATIC_DIR = PACKAGE_ROOT / "web" / "static"
@@ -48,6 +49,15 @@ def icon(name: str, cls: str = "icon") -> Markup:
     return Markup('<svg class="{}" aria-hidden="true"><use href="{}#{}"/></svg>').format(
         cls, static_url("vendor/icons.svg"), name
     )
+
+
+def error_text(request: Request, exc: DomainError) -> str:
+    """A domain error as the console shows it: its catalog ``message`` in the request's
+    language when it has one (filled with its ``params``), else its English ``detail``."""
+    if exc.message is None:
+        return exc.detail
+    with i18n.use_locale(request_locale(request)):
+        return i18n.gettext(exc.message) % exc.params
 
 
 def render(

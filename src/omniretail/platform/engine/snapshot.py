@@ -20,8 +20,16 @@ from omniretail.platform.config import Settings, get_settings
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.engine.duckdb import DuckDBEngine
 from omniretail.platform.errors import DomainError
+from omniretail.platform.i18n import N_
 
 RUN_PIPELINE = "run `omniretail pipeline run` first"
+# What the console shows (translated): the data is not there yet, and what makes it appear.
+NOT_PUBLISHED = N_(
+    "No analytics data has been published yet: it appears after the data pipeline has run."
+)
+NOT_COMPUTED = N_(
+    "This has not been computed yet: it appears after the data pipeline has run again."
+)
 
 T = TypeVar("T")
 
@@ -44,6 +52,7 @@ def require_tables(engine: AnalyticsEngine, *names: str) -> None:
     if missing:
         raise NoPublishedSnapshot(
             f"the analytics snapshot has no {', '.join(missing)} yet: {RUN_PIPELINE}",
+            message=NOT_COMPUTED,
             missing_tables=missing,
         )
 
@@ -76,7 +85,9 @@ def published_engine(settings: Settings | None = None) -> DuckDBEngine:
     :class:`NoPublishedSnapshot` when nothing is published yet."""
     engine = open_published(settings)
     if engine is None:
-        raise NoPublishedSnapshot(f"no analytics snapshot is published yet: {RUN_PIPELINE}")
+        raise NoPublishedSnapshot(
+            f"no analytics snapshot is published yet: {RUN_PIPELINE}", message=NOT_PUBLISHED
+        )
     return engine
 
 
@@ -91,7 +102,9 @@ def run_on_published(fn: Callable[[DuckDBEngine], T], settings: Settings | None 
     settings = settings or get_settings()
     path = published_path(settings)
     if not path.exists():
-        raise NoPublishedSnapshot(f"no analytics snapshot is published yet: {RUN_PIPELINE}")
+        raise NoPublishedSnapshot(
+            f"no analytics snapshot is published yet: {RUN_PIPELINE}", message=NOT_PUBLISHED
+        )
     mtime = path.stat().st_mtime
     with _lock:
         hit = _cached.get(str(path))
