@@ -116,3 +116,31 @@ def sales_change(
             reason = str(exc)
         out.append(GroupChange(key, pb, pc, dec, reason, c["uncounted"]))
     return out
+
+
+def kpis(
+    engine: AnalyticsEngine,
+    *,
+    start: date,
+    end: date,
+    grain: Literal["day", "week"] = "day",
+    stores: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of ``trf_kpi_daily`` / ``trf_kpi_weekly`` in [start, end] (``stores``: the
+    caller's visible stores, None = all)."""
+    table = {"day": "trf_kpi_daily", "week": "trf_kpi_weekly"}[grain]
+    require_tables(engine, table)
+    scope = f" AND {in_list('store_code', stores)}" if stores is not None else ""
+    return engine.fetch_rows(
+        f"SELECT * FROM {table} WHERE period_start BETWEEN {date_literal(start)} "
+        f"AND {date_literal(end)}{scope} ORDER BY store_code, period_start"
+    )
+
+
+def hourly(engine: AnalyticsEngine, *, store: str, start: date, end: date) -> list[dict[str, Any]]:
+    require_tables(engine, "trf_hourly")
+    return engine.fetch_rows(
+        "SELECT store_code, day, hour, counted, visitors, passers_by, orders, sales_fen "
+        f"FROM trf_hourly WHERE {in_list('store_code', [store])} AND day BETWEEN "
+        f"{date_literal(start)} AND {date_literal(end)} ORDER BY day, hour"
+    )
