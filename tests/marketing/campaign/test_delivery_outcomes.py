@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from omniretail.marketing.campaign.report import reached_anyone
+from omniretail.marketing.campaign.report import reached_anyone, roi_with_interval
 from omniretail.platform import db
 from omniretail.platform.messaging import config as mconfig
 from omniretail.platform.messaging import service as messaging
@@ -120,3 +120,12 @@ def test_unconfigured_channels() -> None:
         sms_url="http://127.0.0.1:1/send", wechat_appid="a", wechat_secret="s"
     )
     assert unconfigured_channels(["sms", "wechat"], ready) == {}
+
+
+def test_roi_carries_its_interval() -> None:
+    # ¥1,000 of coupons; incremental revenue ¥10,520 [¥-300, ¥21,000]
+    roi, ci = roi_with_interval(10_520.0, [-300.0, 21_000.0], 1_000.0)
+    assert roi == 9.52
+    assert ci == [-1.3, 20.0]  # anything from losing the whole cost and more to 2,000%
+    assert roi_with_interval(None, None, 1_000.0) == (None, None)  # no effect measured
+    assert roi_with_interval(500.0, [100.0, 900.0], 0.0) == (None, None)  # nothing spent

@@ -133,6 +133,20 @@ def reached_anyone(status_counts: dict[str, int]) -> bool:
     return any(n for k, n in status_counts.items() if k not in ("failed", "suppressed"))
 
 
+def roi_with_interval(
+    incremental: float | None, incremental_ci: list[float] | None, cost: float
+) -> tuple[float | None, list[float] | None]:
+    """ROI = (incremental revenue − cost) / cost, and its 95% interval from the incremental
+    revenue's (the cost is known exactly): a bare ROI hides that the revenue effect may be
+    anywhere in its interval. None without a cost or without a measured effect."""
+    if incremental is None or not cost:
+        return None, None
+    roi = round((incremental - cost) / cost, 4)
+    if incremental_ci is None:
+        return roi, None
+    return roi, [round((v - cost) / cost, 4) for v in incremental_ci]
+
+
 def _iso(t: datetime | None) -> str | None:
     if t is None:
         return None
@@ -291,8 +305,8 @@ def campaign_report(
     overall = effect_block(outcomes, treat, hold, min_arm=2 if reached else _NEVER)
     report["overall"] = overall
     inc = overall.get("incremental_revenue")
-    report["roi"] = (
-        round((inc - float(cost)) / float(cost), 4) if inc is not None and cost else None
+    report["roi"], report["roi_ci"] = roi_with_interval(
+        inc, overall.get("incremental_revenue_ci"), float(cost)
     )
     # Variants are randomised within the treatment arm, so each is compared with the whole
     # holdout. The store is known before assignment for holdout members too, so a store's treated

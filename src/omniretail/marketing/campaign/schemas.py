@@ -297,6 +297,7 @@ class CampaignReport(BaseModel):
     coupon_cost: float
     overall: EffectBlock
     roi: float | None
+    roi_ci: list[float] | None = None  # 95% interval of the ROI (from incremental revenue's)
     by_variant: dict[str, EffectBlock]
     by_channel: dict[str, EffectBlock]
     by_store_code: dict[str, EffectBlock]
