@@ -149,19 +149,6 @@ ALLOWED = {
 }
 
 KNOWN: dict[str, set[str]] = {
-    "/segments": {
-        "AND",
-        "NOT",
-        "category",
-        "churned",
-        "days",
-        "dormant",
-        "growing",
-        "mature",
-        "min_times",
-        "new",
-        "prospect",
-    },
     "/segments/tags": {
         "Age",
         "An",
