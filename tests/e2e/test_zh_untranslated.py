@@ -23,7 +23,7 @@ import pytest
 
 from omniretail.platform.console import nav
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # walks ~20 pages: about a minute
 
 # Visible text nodes outside code-like elements, and every ECharts instance's labels.
 COLLECT_JS = """
