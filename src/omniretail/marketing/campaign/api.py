@@ -12,6 +12,7 @@ from omniretail.marketing.campaign.schemas import (
     CampaignCreate,
     CampaignRead,
     CampaignReport,
+    CampaignRisks,
     CampaignUpdate,
     LaunchSummary,
 )
@@ -67,11 +68,11 @@ def cancel(code: str, db: DbSession, principal: ApiPrincipal) -> Any:
     return service.cancel_campaign(db, code=code, actor=principal.name)
 
 
-@router.post("/{code}/risks")
-def risks(code: str, db: DbSession, principal: ApiPrincipal) -> dict[str, Any]:
+@router.post("/{code}/risks", response_model=CampaignRisks)
+def risks(code: str, db: DbSession, principal: ApiPrincipal) -> CampaignRisks:
     principal.require("read")
     out: dict[str, Any] = run_on_published(lambda eng: service.assess_risks(db, eng, code=code))
-    return out
+    return CampaignRisks.model_validate(out)
 
 
 @router.post("/{code}/launch", response_model=LaunchSummary, response_model_exclude_none=True)

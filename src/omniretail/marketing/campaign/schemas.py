@@ -182,6 +182,28 @@ class LaunchTiming(BaseModel):
     queue_cpu_seconds: float
 
 
+class UnconfiguredChannel(BaseModel):
+    members: int  # members the plan would send a message on this channel
+    missing: list[str]  # the settings the channel lacks
+
+
+class CampaignRisks(BaseModel):
+    """The pre-launch check: audience, consent coverage, coupon liability against budget,
+    channels that are not set up. ``problems`` block the launch; ``warnings`` do not."""
+
+    audience: int
+    treatment: int
+    holdout: int
+    reachable: int
+    consent_coverage: float = Field(ge=0, le=1)
+    coupon_liability: str  # a decimal amount, as text (no float rounding)
+    budget: str | None
+    unconfigured_channels: dict[str, UnconfiguredChannel]
+    problems: list[str]
+    warnings: list[str]
+    ok: bool
+
+
 class LaunchSummary(BaseModel):
     """What a launch (or a journey's day) did: the split, the messages queued, the members
     suppressed by reason, the coupons; ``run`` is the run number (a journey: its day)."""
