@@ -21,6 +21,9 @@ def test_jobs_page_lists_every_timed_job_in_chinese(admin_console: TestClient) -
         assert title in r.text
     assert "尚未运行" in r.text
     assert 'href="/jobs"' in r.text
+    # schedules in words, not raw codes: "10m" and "0 8 * * *"
+    assert "每 10 分钟" in r.text
+    assert "每天 08:00" in r.text
 
 
 def test_admin_runs_a_job_now_and_sees_the_outcome(admin_console: TestClient) -> None:
@@ -62,3 +65,14 @@ def test_api_runs_a_job_and_names_an_unknown_one(admin_console: TestClient) -> N
     bad = admin_console.get("/api/v1/jobs/no.such/runs")
     assert bad.status_code == 404
     assert bad.json()["errors"][0]["field"] == "name"
+
+
+def test_schedules_read_as_words() -> None:
+    from omniretail.platform.jobs.pages import schedule_parts
+
+    assert schedule_parts("15m") == {"kind": "interval", "n": 15, "unit": "m"}
+    assert schedule_parts("90s") == {"kind": "interval", "n": 90, "unit": "s"}
+    assert schedule_parts("1d") == {"kind": "interval", "n": 1, "unit": "d"}
+    assert schedule_parts("0 8 * * *") == {"kind": "daily", "time": "08:00"}
+    assert schedule_parts("30 2 * * *") == {"kind": "daily", "time": "02:30"}
+    assert schedule_parts("*/5 9-18 * * 1-5")["kind"] == "cron"

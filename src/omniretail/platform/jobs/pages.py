@@ -15,7 +15,7 @@ from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.jobs import runner, service
 from omniretail.platform.jobs.errors import JobBusy
-from omniretail.platform.jobs.schedule import CRON_TZ
+from omniretail.platform.jobs.schedule import CRON_TZ, parse_every
 
 router = APIRouter(tags=["console"])
 
@@ -23,6 +23,27 @@ router = APIRouter(tags=["console"])
 def _when(at: datetime | None) -> str:
     """A time as the stores read it (chain time zone)."""
     return at.astimezone(CRON_TZ).strftime("%Y-%m-%d %H:%M:%S") if at else "—"
+
+
+def schedule_parts(every: str) -> dict[str, str | int]:
+    """A schedule in parts the page words in the reader's language: an interval with its unit,
+    a daily time ("0 8 * * *" -> 08:00), or a cron expression shown as it is."""
+    parsed = parse_every(every)
+    if parsed.interval is not None:
+        seconds = int(parsed.interval.total_seconds())
+        for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+            if seconds % size == 0:
+                return {"kind": "interval", "n": seconds // size, "unit": unit}
+        return {"kind": "interval", "n": seconds, "unit": "s"}
+    fields = every.split()
+    if (
+        len(fields) == 5
+        and fields[2:] == ["*", "*", "*"]
+        and fields[0].isdigit()
+        and fields[1].isdigit()
+    ):
+        return {"kind": "daily", "time": f"{int(fields[1]):02d}:{int(fields[0]):02d}"}
+    return {"kind": "cron", "text": every}
 
 
 @router.get("/jobs", response_class=HTMLResponse)
@@ -42,6 +63,7 @@ def jobs_page(
             "started": request.query_params.get("started"),
             "busy": request.query_params.get("busy"),
             "when": _when,
+            "schedule": schedule_parts,
         },
     )
 
