@@ -28,8 +28,7 @@ NOT_PUBLISHED = N_(
     "No analytics data has been published yet: it appears after the data pipeline has run."
 )
 NOT_COMPUTED = N_(
-    "This has not been computed yet (%(tables)s): it appears after the data pipeline has run "
-    "again."
+    "This has not been computed yet: it appears after the data pipeline has run again."
 )
 
 T = TypeVar("T")
@@ -54,7 +53,6 @@ def require_tables(engine: AnalyticsEngine, *names: str) -> None:
         raise NoPublishedSnapshot(
             f"the analytics snapshot has no {', '.join(missing)} yet: {RUN_PIPELINE}",
             message=NOT_COMPUTED,
-            params={"tables": ", ".join(missing)},
             missing_tables=missing,
         )
 
