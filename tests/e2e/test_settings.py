@@ -34,3 +34,5 @@ def test_create_user_and_api_key(logged_in_page, screenshot) -> None:
     page.goto("/settings")
     assert shown not in page.content()
     assert "e2e-pos-import" in page.locator("[data-testid=api-keys]").inner_text()
+    # scopes in the console's language, not the codes 'read'/'events'
+    assert "上报事件" in page.locator("[data-testid=api-keys]").inner_text()

@@ -27,6 +27,14 @@ class AdminOnly(DomainError):
     status = 403
     title = N_("Administrators only")
 
+# What each API key scope lets a machine do, as the console names it (message ids).
+SCOPE_LABELS: dict[str, str] = {
+    "read": N_("Read data"),
+    "write": N_("Change data"),
+    "events": N_("Send events"),
+    "admin": N_("Administer"),
+}
+
 
 def _page(
     request: Request, db: Session, user: User, *, status_code: int = 200, **extra: Any
@@ -35,6 +43,7 @@ def _page(
         "is_admin": user.role == "admin",
         "roles": ROLES,
         "scopes": API_KEY_SCOPES,
+        "scope_labels": SCOPE_LABELS,
         "my_stores": accounts.store_names(db, user.store_ids),
         "created": request.query_params.get("created"),
     }
