@@ -241,3 +241,40 @@ def logged_in_page(console_page, live_server: LiveServer):  # type: ignore[no-un
     console_page.wait_for_url(f"{live_server.url}/")
     console_page.wait_for_load_state("networkidle")  # the overview has drawn its charts
     return console_page
+
+
+@dataclass
+class TaggedInstance:
+    url: str
+    env: dict[str, str]
+
+
+@contextmanager
+def tagged_instance(
+    tmp_path_factory: pytest.TempPathFactory, name: str, *, customers: int = 400
+) -> Iterator[TaggedInstance]:
+    """A fresh instance whose published snapshot has a small world with member tags (so
+    campaigns can launch), served on loopback; no messaging channel is configured."""
+    from bench.insight_world import world_tables
+
+    from omniretail.platform.engine import DuckDBEngine
+    from tests.insight.conftest import load_world, run_insight
+
+    root = tmp_path_factory.mktemp(name)
+    home = root / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIRETAIL_")}
+    env.update({"OMNIRETAIL_HOME": str(home), "OMNIRETAIL_DEMO": "1", "PYTHONUNBUFFERED": "1"})
+    run_cli(env, "init")
+    run_cli(
+        env, "users", "create", "--username", ADMIN[0], "--role", "admin",
+        "--password", ADMIN[1],
+    )  # fmt: skip
+    snapshot = home / "analytics" / "published.duckdb"
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    engine = DuckDBEngine(snapshot)
+    load_world(engine, world_tables(customers=customers))
+    steps = ["insight.features", "insight.rfm", "insight.lifecycle", "insight.tags"]
+    run_insight(engine, root / "insight", steps=steps)
+    engine.close()
+    with serve_console(env, home / "server.log") as url:
+        yield TaggedInstance(url=url, env=env)

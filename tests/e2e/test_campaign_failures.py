@@ -5,57 +5,33 @@ every send fails, and the campaign page shows the failures by channel and reason
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, REPO, admin_page, run_cli, serve_console
+from tests.e2e.conftest import (
+    REPO,
+    TaggedInstance,
+    admin_page,
+    tagged_instance,
+)
 
 pytestmark = pytest.mark.browser
 
 
-@dataclass
-class Instance:
-    url: str
-    env: dict[str, str]
-
-
 @pytest.fixture(scope="module")
-def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TaggedInstance]:
     """An instance with member tags in its snapshot (launches run) and no webhook URL."""
-    from bench.insight_world import world_tables
-
-    from omniretail.platform.engine import DuckDBEngine
-    from tests.insight.conftest import load_world, run_insight
-
-    root = tmp_path_factory.mktemp("failures")
-    home = root / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIRETAIL_")}
-    env.update({"OMNIRETAIL_HOME": str(home), "OMNIRETAIL_DEMO": "1", "PYTHONUNBUFFERED": "1"})
-    run_cli(env, "init")
-    run_cli(
-        env, "users", "create", "--username", ADMIN[0], "--role", "admin",
-        "--password", ADMIN[1],
-    )  # fmt: skip
-    snapshot = home / "analytics" / "published.duckdb"
-    snapshot.parent.mkdir(parents=True, exist_ok=True)
-    engine = DuckDBEngine(snapshot)
-    load_world(engine, world_tables(customers=400))
-    steps = ["insight.features", "insight.rfm", "insight.lifecycle", "insight.tags"]
-    run_insight(engine, root / "insight", steps=steps)
-    engine.close()
-    with serve_console(env, home / "server.log") as url:
-        yield Instance(url=url, env=env)
+    with tagged_instance(tmp_path_factory, "failures") as inst:
+        yield inst
 
 
 @pytest.fixture
-def page(browser, instance: Instance):  # type: ignore[no-untyped-def]
+def page(browser, instance: TaggedInstance):  # type: ignore[no-untyped-def]
     with admin_page(browser, instance.url, timeout=30_000) as p:
         yield p
 
@@ -84,7 +60,7 @@ def _post(page: Any, url: str, body: dict[str, Any] | None = None) -> dict[str, 
     return dict(json.loads(text))
 
 
-def test_failed_sends_are_shown_by_channel(page, instance: Instance, screenshot) -> None:  # type: ignore[no-untyped-def]
+def test_failed_sends_are_shown_by_channel(page, instance: TaggedInstance, screenshot) -> None:  # type: ignore[no-untyped-def]
     code = f"FAIL{int(time.time() * 1000) % 10**9}"
     made = _post(
         page,

@@ -9,56 +9,32 @@ world), so the scheduler's launches really run."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ADMIN, admin_page, run_cli, serve_console
+from tests.e2e.conftest import (
+    TaggedInstance,
+    admin_page,
+    run_cli,
+    tagged_instance,
+)
 
 pytestmark = pytest.mark.browser
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@dataclass
-class Instance:
-    url: str
-    env: dict[str, str]
-
-
 @pytest.fixture(scope="module")
-def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
-    from bench.insight_world import world_tables
-
-    from omniretail.platform.engine import DuckDBEngine
-    from tests.insight.conftest import load_world, run_insight
-
-    root = tmp_path_factory.mktemp("recurring")
-    home = root / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIRETAIL_")}
-    env.update({"OMNIRETAIL_HOME": str(home), "OMNIRETAIL_DEMO": "1", "PYTHONUNBUFFERED": "1"})
-    run_cli(env, "init")
-    run_cli(
-        env, "users", "create", "--username", ADMIN[0], "--role", "admin",
-        "--password", ADMIN[1],
-    )  # fmt: skip
-    snapshot = home / "analytics" / "published.duckdb"
-    snapshot.parent.mkdir(parents=True, exist_ok=True)
-    engine = DuckDBEngine(snapshot)
-    load_world(engine, world_tables(customers=400))
-    steps = ["insight.features", "insight.rfm", "insight.lifecycle", "insight.tags"]
-    run_insight(engine, root / "insight", steps=steps)
-    engine.close()
-    with serve_console(env, home / "server.log") as url:
-        yield Instance(url=url, env=env)
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TaggedInstance]:
+    with tagged_instance(tmp_path_factory, "recurring") as inst:
+        yield inst
 
 
 @pytest.fixture
-def page(browser, instance: Instance):  # type: ignore[no-untyped-def]
+def page(browser, instance: TaggedInstance):  # type: ignore[no-untyped-def]
     with admin_page(browser, instance.url, timeout=30_000) as p:
         yield p
 
@@ -94,7 +70,7 @@ def _review(page) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_a_weekly_campaign_from_the_wizard_runs_and_reports_each_run(  # type: ignore[no-untyped-def]
-    page, instance: Instance, screenshot
+    page, instance: TaggedInstance, screenshot
 ) -> None:
     _to_schedule(page)
     page.check("[data-testid=schedule-recurring]")
@@ -195,7 +171,7 @@ def test_a_weekly_campaign_from_the_wizard_runs_and_reports_each_run(  # type: i
 
 
 def test_a_monthly_campaign_on_the_31st_from_the_wizard(
-    page, instance: Instance, screenshot
+    page, instance: TaggedInstance, screenshot
 ) -> None:  # type: ignore[no-untyped-def]
     from omniretail.marketing.campaign.schedule import run_time
 
@@ -231,7 +207,9 @@ def test_a_monthly_campaign_on_the_31st_from_the_wizard(
     assert "每月 31 号" in page.locator("[data-testid=schedule-text]").inner_text()
 
 
-def test_the_english_console_keeps_the_servers_english_message(page, instance: Instance) -> None:  # type: ignore[no-untyped-def]
+def test_the_english_console_keeps_the_servers_english_message(  # type: ignore[no-untyped-def]
+    page, instance: TaggedInstance
+) -> None:
     page.context.add_cookies([{"name": "omniretail_lang", "value": "en", "url": instance.url}])
     _to_schedule(page, code="EN-E2E", name="English check")
     page.check("[data-testid=schedule-recurring]")
