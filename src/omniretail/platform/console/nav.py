@@ -83,6 +83,16 @@ SECTIONS: tuple[NavSection, ...] = (
                 N_("KPI dashboards by store, channel, region and product category."),
             ),
             NavItem(
+                "traffic",
+                N_("Store traffic"),
+                "/traffic",
+                "footprints",
+                N_(
+                    "Visitors, conversion and ticket by store and hour, and why in-store sales "
+                    "moved."
+                ),
+            ),
+            NavItem(
                 "models",
                 N_("Models"),
                 "/models",
