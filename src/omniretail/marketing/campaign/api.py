@@ -1,10 +1,11 @@
-"""Campaign routes: create, list, read, change, pause/resume/cancel, risks, launch, report."""
+"""Campaign routes: create, list, read, change, delete, pause/resume/cancel, risks, launch,
+report."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from omniretail.marketing.campaign import report as report_mod
 from omniretail.marketing.campaign import service
@@ -46,6 +47,14 @@ def change(code: str, body: CampaignUpdate, db: DbSession, principal: ApiPrincip
     409 when it has been launched."""
     principal.require("write")
     return service.update_campaign(db, code=code, data=body, actor=principal.name)
+
+
+@router.delete("/{code}", status_code=204)
+def delete(code: str, db: DbSession, principal: ApiPrincipal) -> Response:
+    """Delete a campaign that has never been launched. 409 once launched (cancel it)."""
+    principal.require("write")
+    service.delete_campaign(db, code=code, actor=principal.name)
+    return Response(status_code=204)
 
 
 @router.post("/{code}/pause", response_model=CampaignRead)

@@ -35,6 +35,7 @@ from omniretail.marketing.coupon import service as coupon_service
 from omniretail.platform import audit, bulk
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.i18n import N_
 from omniretail.platform.messaging import service as messaging
 from omniretail.platform.messaging.schemas import (
     MessageContent,
@@ -153,6 +154,11 @@ def launch_campaign(
             f"campaign {code!r} is {c.status}; only a draft, scheduled or running campaign can "
             "be launched",
             field="status",
+            message=N_(
+                "Campaign %(code)s cannot be launched now: it is paused, completed or cancelled "
+                "(resume a paused campaign first)"
+            ),
+            params={"code": code},
         )
     if c.kind == "journey" and extra_rule is None:
         raise CampaignInvalid(
@@ -160,6 +166,11 @@ def launch_campaign(
             "(run-journey, or `omniretail campaign run-due` from cron); a plain launch would "
             "message its whole audience without the trigger",
             field="kind",
+            message=N_(
+                "Campaign %(code)s is a journey: it runs every day on its trigger; start it "
+                "with its daily step instead of launching it once"
+            ),
+            params={"code": code},
         )
     # 1. gather
     channels = list(c.channels)
@@ -171,7 +182,12 @@ def launch_campaign(
         risks = record_risks(session, c, profiles, choices)
         if not risks["ok"]:
             raise CampaignInvalid(
-                "cannot launch: " + "; ".join(risks["problems"]), field="audience", risks=risks
+                "cannot launch: " + "; ".join(risks["problems"]),
+                field="audience",
+                risks=risks,
+                message=N_(
+                    "Cannot launch: the pre-launch check found a problem (see the checks below)"
+                ),
             )
     by_id = {str(p["customer_id"]): (p, ch) for p, ch in zip(profiles, choices, strict=True)}
     del profiles, choices

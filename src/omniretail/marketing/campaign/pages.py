@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,20 +16,28 @@ from omniretail.insight.segment.rules import OPS
 from omniretail.insight.tag import service as tag_service
 from omniretail.marketing.campaign import report as report_mod
 from omniretail.marketing.campaign import service
-from omniretail.marketing.campaign.models import GOALS, TRIGGERS, Campaign, CampaignMember
+from omniretail.marketing.campaign.models import (
+    EDITABLE,
+    GOALS,
+    TRIGGERS,
+    Campaign,
+    CampaignMember,
+)
 from omniretail.marketing.campaign.planning import MESSAGE_CHANNELS
 from omniretail.marketing.campaign.schedule import next_run
-from omniretail.marketing.campaign.schemas import SCHEDULE_TZ, CampaignReport
+from omniretail.marketing.campaign.schemas import SCHEDULE_TZ, CampaignRead, CampaignReport
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon
 from omniretail.omnichannel.store import service as store_service
 from omniretail.platform import export
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
-from omniretail.platform.console.render import render
+from omniretail.platform.console.csrf import CsrfProtected
+from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.snapshot import NoPublishedSnapshot, run_on_published
+from omniretail.platform.errors import DomainError
 from omniretail.platform.i18n import N_, _
 from omniretail.platform.messaging import service as messaging
 
@@ -245,7 +254,13 @@ def field_messages() -> list[dict[str, str]]:
 
 
 @router.get("/campaigns/new", response_class=HTMLResponse)
-def wizard_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
+def new_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
+    return wizard_page(request, user, db)
+
+
+def wizard_page(
+    request: Request, user: ConsoleUser, db: DbSession, editing: dict[str, Any] | None = None
+) -> HTMLResponse:
     codes = store_scope(principal_from_user(user)).codes()
     segments = [
         {"id": s.id, "name": s.name, "last_count": s.last_count, "rule": s.rule}
@@ -275,8 +290,32 @@ def wizard_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLRespo
             "trigger_ids": list(TRIGGERS),
             "schedule_tz": str(SCHEDULE_TZ),
             "field_messages": field_messages,  # called while rendering, in the page's language
+            "risk_messages": {m: _(m) for m in service.RISK_MESSAGES},
+            "editing": editing,
         },
     )
+
+
+@router.get("/campaigns/{code}/edit", response_class=HTMLResponse)
+def edit_page(request: Request, code: str, user: ConsoleUser, db: DbSession) -> HTMLResponse:
+    """The wizard on a campaign not launched yet (saved with PATCH, then checked and
+    launchable as a new one); a launched campaign is refused with the reason."""
+    c = service.get_campaign(db, code=code)
+    if c.launched_at is not None or c.status not in EDITABLE:
+        return report_page(
+            request,
+            code,
+            user,
+            db,
+            error=_(
+                "Campaign %(code)s has already been launched or ended: only a campaign that "
+                "has not been launched can be changed"
+            )
+            % {"code": code},
+            status_code=409,
+        )
+    editing = CampaignRead.model_validate(c).model_dump(mode="json")
+    return wizard_page(request, user, db, editing=editing)
 
 
 def _report(db: Session, code: str) -> tuple[dict[str, Any], str | None]:
@@ -291,9 +330,60 @@ def _report(db: Session, code: str) -> tuple[dict[str, Any], str | None]:
         return report_mod.campaign_report(db, None, code=code).as_json(), exc.detail
 
 
+def actions_for(c: Campaign) -> list[str]:
+    """The actions the campaign page offers for a campaign in its state (the services check
+    again): a campaign never launched can be checked, launched, edited and deleted; a running
+    or scheduled one paused (a one-off already sent cannot) and cancelled; a paused one
+    resumed and cancelled."""
+    never = c.launched_at is None
+    out: list[str] = []
+    if never and c.status in ("draft", "scheduled") and c.kind != "journey":
+        out += ["check", "launch"]
+    if never and c.kind == "journey" and c.status == "draft":
+        out += ["check", "launch"]
+    live = c.status in ("scheduled", "running") or (c.status == "draft" and c.kind == "journey")
+    if live and not (c.kind == "once" and c.launched_at is not None):
+        out.append("pause")
+    if c.status == "paused":
+        out.append("resume")
+    if never and c.status in ("draft", "scheduled", "paused"):
+        out += ["edit", "delete"]
+    if c.status not in ("completed", "cancelled") and not (never and c.status == "draft"):
+        out.append("cancel")
+    return out
+
+
+ACTION_DONE = {
+    "check": N_("Checked: see the pre-launch checks below."),
+    "pause": N_("Paused: no new run starts until it is resumed."),
+    "resume": N_("Resumed."),
+    "cancel": N_(
+        "Cancelled: its queued messages were withdrawn; coupons already issued stay valid."
+    ),
+}
+
+
 @router.get("/campaigns/{code}", response_class=HTMLResponse)
-def report_page(request: Request, code: str, user: ConsoleUser, db: DbSession) -> HTMLResponse:
+def report_page(
+    request: Request,
+    code: str,
+    user: ConsoleUser,
+    db: DbSession,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     campaign = service.get_campaign(db, code=code)
+    done = request.query_params.get("done")
+    notice = _(ACTION_DONE[done]) if done in ACTION_DONE else None
+    if done == "launch":
+        q = request.query_params
+        notice = _(
+            "Launched: %(queued)s messages queued, %(coupons)s coupons issued, sending from %(at)s"
+        ) % {
+            "queued": q.get("queued", "0"),
+            "coupons": q.get("coupons", "0"),
+            "at": _local_time(q.get("send_at")),
+        }
     report, missing = _report(db, code)
     segments = {s.id: s.name for s in segment_service.list_segments(db)}
     tables = [
@@ -332,13 +422,83 @@ def report_page(request: Request, code: str, user: ConsoleUser, db: DbSession) -
             ),
             "local_time": _local_time,
             "schedule_tz": str(SCHEDULE_TZ),
+            "actions": actions_for(campaign),
+            "notice": notice,
+            "error": error,
+            "risk_notes": risk_notes(campaign.risks),
         },
+        status_code=status_code,
     )
+
+
+def risk_notes(risks: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The pre-launch check's problems and warnings in the page's language (a check recorded
+    before notes existed keeps its stored text)."""
+    if not risks:
+        return []
+    notes = risks.get("notes")
+    if notes is None:
+        return [{"level": "problem", "text": p} for p in risks.get("problems", [])] + [
+            {"level": "warning", "text": w} for w in risks.get("warnings", [])
+        ]
+    return [{"level": n["level"], "text": _(n["message"]) % n.get("params", {})} for n in notes]
+
+
+@router.post("/campaigns/{code}/{action}", dependencies=[CsrfProtected], response_model=None)
+def campaign_action(
+    request: Request, code: str, action: str, user: ConsoleUser, db: DbSession
+) -> Response:
+    """The campaign page's buttons: check, launch, pause, resume, cancel, delete (each audited
+    by its service; a refusal is shown on the page in the reader's language, nothing done)."""
+    from omniretail.marketing.campaign.journeys import launch as start
+
+    principal = principal_from_user(user)
+    principal.require("write")
+    base = f"/campaigns/{code}"
+    try:
+        if action == "check":
+            run_on_published(lambda eng: service.assess_risks(db, eng, code=code))
+        elif action == "launch":
+            out = run_on_published(lambda eng: start(db, eng, code=code, actor=user.username))
+            db.commit()
+            done = {
+                "done": "launch",
+                "queued": out.messages_queued,
+                "coupons": out.coupons.issued,
+                "send_at": out.send_at.isoformat(),
+            }
+            return RedirectResponse(f"{base}?{urlencode(done)}", status_code=303)
+        elif action == "pause":
+            service.pause_campaign(db, code=code, actor=user.username)
+        elif action == "resume":
+            service.resume_campaign(db, code=code, actor=user.username)
+        elif action == "cancel":
+            service.cancel_campaign(db, code=code, actor=user.username)
+        elif action == "delete":
+            service.delete_campaign(db, code=code, actor=user.username)
+            db.commit()
+            return RedirectResponse(f"/campaigns?deleted={code}", status_code=303)
+        else:
+            return RedirectResponse(base, status_code=303)
+    except DomainError as exc:
+        db.rollback()
+        risks = exc.extra.get("risks")
+        if risks:  # a refused launch keeps its check on the campaign, shown on the page
+            service.get_campaign(db, code=code).risks = risks
+            db.commit()
+        return report_page(
+            request, code, user, db, error=error_text(request, exc), status_code=exc.status
+        )
+    db.commit()
+    return RedirectResponse(f"{base}?done={action}", status_code=303)
 
 
 def _local_time(value: str | None) -> str:
     """An ISO instant of the report as the schedule's local wall-clock time."""
-    return "—" if not value else f"{_local(value):%Y-%m-%d %H:%M}"
+    try:
+        return "—" if not value else f"{_local(value):%Y-%m-%d %H:%M}"
+    except ValueError:
+        return "—"
 
 
 CSV_COLUMNS = (

@@ -187,6 +187,15 @@ class UnconfiguredChannel(BaseModel):
     missing: list[str]  # the settings the channel lacks
 
 
+class RiskNote(BaseModel):
+    """One problem or warning of the pre-launch check as a catalog message id with its
+    parameters, so the console can show it in the reader's language."""
+
+    level: Literal["problem", "warning"]
+    message: str
+    params: dict[str, str | int | float | None] = {}
+
+
 class CampaignRisks(BaseModel):
     """The pre-launch check: audience, consent coverage, coupon liability against budget,
     channels that are not set up. ``problems`` block the launch; ``warnings`` do not."""
@@ -201,6 +210,7 @@ class CampaignRisks(BaseModel):
     unconfigured_channels: dict[str, UnconfiguredChannel]
     problems: list[str]
     warnings: list[str]
+    notes: list[RiskNote] = []
     ok: bool
 
 

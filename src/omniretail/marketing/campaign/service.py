@@ -32,7 +32,7 @@ from omniretail.platform import audit
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import NotFound
-from omniretail.platform.i18n import _
+from omniretail.platform.i18n import N_, _
 from omniretail.platform.messaging import service as messaging
 from omniretail.platform.messaging.adapters import unconfigured_channels
 from omniretail.platform.messaging.config import get_messaging_settings
@@ -190,6 +190,11 @@ def update_campaign(
             "campaign that has not been launched can be changed",
             field="status",
             state=c.status,
+            message=N_(
+                "Campaign %(code)s has already been launched or ended: only a campaign that "
+                "has not been launched can be changed"
+            ),
+            params={"code": code},
         )
     changes: dict[str, Any] = {}
     for name in data.model_fields_set:
@@ -241,7 +246,14 @@ def pause_campaign(session: Session, *, code: str, actor: str = "system") -> Cam
             else "only a scheduled or running campaign, or a journey, can be paused"
         )
         raise CampaignStateError(
-            f"campaign {code!r} is {c.status}: {why}", field="status", state=c.status
+            f"campaign {code!r} is {c.status}: {why}",
+            field="status",
+            state=c.status,
+            message=N_(
+                "Campaign %(code)s cannot be paused: only a scheduled or running campaign, or "
+                "a journey, can be paused (a one-off campaign already sent can be cancelled)"
+            ),
+            params={"code": code},
         )
     c.status = "paused"
     session.flush()
@@ -259,6 +271,8 @@ def resume_campaign(session: Session, *, code: str, actor: str = "system") -> Ca
             f"campaign {code!r} is {c.status}: only a paused campaign can be resumed",
             field="status",
             state=c.status,
+            message=N_("Campaign %(code)s is not paused: only a paused campaign can be resumed"),
+            params={"code": code},
         )
     c.status = "running" if c.launched_at is not None else _resting_status(c)
     session.flush()
@@ -279,7 +293,11 @@ def cancel_campaign(session: Session, *, code: str, actor: str = "system") -> Ca
     c = get_campaign(session, code=code)
     if c.status in ("completed", "cancelled"):
         raise CampaignStateError(
-            f"campaign {code!r} is already {c.status}", field="status", state=c.status
+            f"campaign {code!r} is already {c.status}",
+            field="status",
+            state=c.status,
+            message=N_("Campaign %(code)s has already ended (completed or cancelled)"),
+            params={"code": code},
         )
     withdrawn = messaging.withdraw(session, campaign_id=c.id, reason=f"campaign {c.code} cancelled")
     before = c.status
@@ -296,10 +314,46 @@ def cancel_campaign(session: Session, *, code: str, actor: str = "system") -> Ca
     return c
 
 
+def delete_campaign(session: Session, *, code: str, actor: str = "system") -> None:
+    """Delete a campaign that was never launched (a draft, or a scheduled or paused one whose
+    first run has not started): it has no members, coupons or messages yet. A launched
+    campaign keeps its history; cancel it instead."""
+    c = get_campaign(session, code=code)
+    if c.launched_at is not None or c.status not in EDITABLE:
+        raise CampaignStateError(
+            f"campaign {code!r} is {c.status}"
+            + (f", launched {c.launched_at:%Y-%m-%d %H:%M}" if c.launched_at else "")
+            + ": only a campaign that has never been launched can be deleted; cancel it instead",
+            field="status",
+            state=c.status,
+            message=N_(
+                "Campaign %(code)s has been launched or has ended: its history is kept, so it "
+                "cannot be deleted (cancel it instead)"
+            ),
+            params={"code": code},
+        )
+    detail = {"name": c.name, "status": c.status, "audience": c.audience}
+    session.delete(c)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="campaign.delete",
+        object_type="campaign",
+        object_id=code,
+        detail=detail,
+    )
+
+
 def get_campaign(session: Session, *, code: str) -> Campaign:
     c = session.scalar(select(Campaign).where(Campaign.code == code))
     if c is None:
-        raise CampaignNotFound(f"no campaign {code!r}", field="code")
+        raise CampaignNotFound(
+            f"no campaign {code!r}",
+            field="code",
+            message=N_("No campaign with code %(code)s"),
+            params={"code": code},
+        )
     return c
 
 
@@ -315,6 +369,17 @@ def _offer_value(session: Session, c: Campaign) -> Decimal:
 
 Choice = tuple[str | None, str]  # (channel or None, why)
 
+# The pre-launch check's notes (catalog ids; the console shows them in the reader's language).
+EMPTY_AUDIENCE = N_("the audience is empty")
+SMALL_AUDIENCE = N_("audience of %(n)s is small: the holdout comparison will be imprecise")
+LOW_CONSENT = N_("only %(share)s of the audience consented to the chosen channels")
+UNCONFIGURED = N_(
+    "Channel %(channel)s is not configured (%(missing)s): "
+    "the %(n)s members it would reach get no message"
+)
+OVER_BUDGET = N_("coupon liability %(liability)s exceeds the budget %(budget)s")
+RISK_MESSAGES = (EMPTY_AUDIENCE, SMALL_AUDIENCE, LOW_CONSENT, UNCONFIGURED, OVER_BUDGET)
+
 
 def record_risks(
     session: Session, c: Campaign, profiles: list[dict[str, Any]], choices: list[Choice]
@@ -325,13 +390,19 @@ def record_risks(
     liability = _offer_value(session, c) * treated
     problems: list[str] = []
     warnings: list[str] = []
+    notes: list[dict[str, Any]] = []
+
+    def note(level: str, message: str, **params: Any) -> None:
+        (problems if level == "problem" else warnings).append(message % params)
+        notes.append({"level": level, "message": message, "params": params})
+
     if n == 0:
-        problems.append("the audience is empty")
+        note("problem", EMPTY_AUDIENCE)
     elif n < 200:
-        warnings.append(f"audience of {n} is small: the holdout comparison will be imprecise")
+        note("warning", SMALL_AUDIENCE, n=n)
     coverage = reachable / n if n else 0.0
     if n and coverage < 0.5:
-        warnings.append(f"only {coverage:.0%} of the audience consented to the chosen channels")
+        note("warning", LOW_CONSENT, share=f"{coverage:.0%}")
     chosen: dict[str, int] = defaultdict(int)
     for ch, _why in choices:
         if ch is not None:
@@ -339,15 +410,11 @@ def record_risks(
     unconfigured = unconfigured_channels(list(c.channels), get_messaging_settings())
     blocked = {ch: missing for ch, missing in unconfigured.items() if chosen.get(ch)}
     for ch, missing in blocked.items():
-        warnings.append(
-            _(
-                "Channel %(channel)s is not configured (%(missing)s): "
-                "the %(n)s members it would reach get no message"
-            )
-            % {"channel": ch, "missing": ", ".join(missing), "n": chosen[ch]}
-        )
+        params = {"channel": ch, "missing": ", ".join(missing), "n": chosen[ch]}
+        warnings.append(_(UNCONFIGURED) % params)
+        notes.append({"level": "warning", "message": UNCONFIGURED, "params": params})
     if c.budget is not None and liability > c.budget:
-        problems.append(f"coupon liability {liability} exceeds the budget {c.budget}")
+        note("problem", OVER_BUDGET, liability=str(liability), budget=str(c.budget))
     risks = {
         "audience": n,
         "treatment": treated,
@@ -361,6 +428,7 @@ def record_risks(
         },
         "problems": problems,
         "warnings": warnings,
+        "notes": notes,
         "ok": not problems,
     }
     c.risks = risks
