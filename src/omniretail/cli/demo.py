@@ -73,6 +73,11 @@ def demo(
 
     console.print("building stock and fulfilment (rider service on loopback) …")
     console.print(f"  {_operations(seed)}")
+    console.print("customer service: conversations, tickets, an injected crisis …")
+    with session_scope() as session:
+        from omniretail.demo import care as demo_care
+
+        console.print(f"  {demo_care.build(session, seed=seed)}")
 
     password = secrets.token_urlsafe(12)
     with session_scope() as session:

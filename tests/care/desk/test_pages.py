@@ -51,8 +51,8 @@ def test_agent_sees_the_queue_and_crises(admin_console: TestClient) -> None:
     assert "微信客服" in page
     assert 'data-breached="1"' in page  # the ten-day-old high-priority ticket
     assert "物流/配送" in page
-    assert "fulfilment" in page
-    assert "after-sales" in page
+    assert "履约组" in page  # the owner team in the console's language
+    assert "售后组" in page
 
 
 def test_analyst_does_not_see_conversation_text(console: TestClient) -> None:

@@ -3,17 +3,25 @@ states, crisis tickets from the alerts, and SLA met per team."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from omniretail.care.alerts import service as alerts_service
-from omniretail.care.desk import report, service
+from omniretail.care.assistant import service as assistant
+from omniretail.care.desk import report, service, workspace
+from omniretail.care.desk.errors import TicketNotFound
 from omniretail.care.desk.sla import PRIORITY_ZH
 from omniretail.insight.voice.aspects import ASPECT_LABELS
 from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.platform.auth.errors import PermissionDenied
+from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.console.csrf import CsrfProtected
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.db import utcnow
+from omniretail.platform.errors import DomainError
 
 router = APIRouter(tags=["console"])
 
@@ -34,30 +42,205 @@ CHANNEL_ZH = {
     "review": "评价回复",
 }
 SCOPE_ZH = {"store": "门店", "city": "城市", "national": "全国"}
+DIRECTION_ZH = {"in": "客户", "bot": "机器人", "out": "客服", "note": "内部备注"}
+REASON_ZH = {
+    "answered": "已回答",
+    "handover_requested": "客户要求转人工",
+    "below_threshold": "没有把握，转人工",
+    "empty": "空消息",
+    "no_text": "没有文字",
+    "needs_identity": "需要验证身份",
+    "data_unavailable": "数据不全，转人工",
+}
+TEAMS = ("service", "after-sales", "fulfilment", "store-ops", "quality")
+TEAM_ZH = {
+    "service": "客服组",
+    "after-sales": "售后组",
+    "fulfilment": "履约组",
+    "store-ops": "门店运营",
+    "quality": "品控组",
+    "category": "品类组",
+    "marketing": "市场部",
+    "pr": "公关部",
+    "service-lead": "客服组组长",
+    "after-sales-lead": "售后组组长",
+}
+LABELS: dict[str, Any] = {
+    "state": STATE_ZH,
+    "status": STATUS_ZH,
+    "channel": CHANNEL_ZH,
+    "priority": PRIORITY_ZH,
+    "scope": SCOPE_ZH,
+    "topic": ASPECT_LABELS,
+    "direction": DIRECTION_ZH,
+    "reason": REASON_ZH,
+    "team": TEAM_ZH,
+}
+
+
+def _service_context(user: Any, db: DbSession) -> dict[str, Any]:
+    now = utcnow()
+    rows = service.queue(db, now=now)
+    ticket_rows = report.ticket_rows(db, now=now)
+    return {
+        "queue": rows,
+        "states": service.conversation_counts(db),
+        "crises": alerts_service.open_tickets(db, limit=50),
+        "by_team": report.sla_summary(ticket_rows, by="team"),
+        "breached": sum(r.remaining_bh < 0 for r in rows),
+        "show_text": principal_from_user(user).sees_personal_data,
+        "labels": LABELS,
+        "asked": None,
+    }
 
 
 @router.get("/service", response_class=HTMLResponse)
 def service_page(request: Request, user: ConsoleUser, db: DbSession) -> Response:
+    return render(request, "care/service.html", _service_context(user, db))
+
+
+def _viewer(user: Any, db: DbSession) -> Any:
+    return principal_from_user(user, db)
+
+
+def _visible_ticket(db: DbSession, viewer: Any, ticket_id: int) -> Any:
+    ticket = service.get_ticket(db, ticket_id=ticket_id)
+    scope = store_scope(viewer)
+    if ticket.store_code and not scope.allows(ticket.store_code):
+        raise TicketNotFound(f"工单 {ticket_id} 不存在", field="ticket_id")
+    return ticket
+
+
+@router.get("/service/tickets/{ticket_id}", response_class=HTMLResponse)
+def ticket_page(
+    request: Request, ticket_id: int, user: ConsoleUser, db: DbSession, error: str | None = None
+) -> Response:
+    viewer = _viewer(user, db)
+    _visible_ticket(db, viewer, ticket_id)
+    ws = workspace.load(db, ticket_id=ticket_id, viewer=viewer)
     now = utcnow()
-    rows = service.queue(db, now=now)
-    ticket_rows = report.ticket_rows(db, now=now)
+    row = next(
+        (r for r in service.queue(db, now=now, limit=1000) if r.ticket.id == ticket_id), None
+    )
     return render(
         request,
-        "care/service.html",
+        "care/ticket.html",
         {
-            "queue": rows,
-            "states": service.conversation_counts(db),
-            "crises": alerts_service.open_tickets(db, limit=50),
-            "by_team": report.sla_summary(ticket_rows, by="team"),
-            "breached": sum(r.remaining_bh < 0 for r in rows),
-            "show_text": principal_from_user(user).sees_personal_data,
-            "labels": {
-                "state": STATE_ZH,
-                "status": STATUS_ZH,
-                "channel": CHANNEL_ZH,
-                "priority": PRIORITY_ZH,
-                "scope": SCOPE_ZH,
-                "topic": ASPECT_LABELS,
-            },
+            "ws": ws,
+            "clock": row,
+            "labels": LABELS,
+            "teams": TEAMS,
+            "error": error,
+            "wecom_state": service.WECOM_STATE,
+            "can_write": viewer.can("write"),
         },
     )
+
+
+def _act(request: Request, ticket_id: int, user: Any, db: DbSession, work: Any) -> Response:
+    viewer = _viewer(user, db)
+    if not viewer.can("write"):
+        raise PermissionDenied("this action needs the 'write' permission")
+    _visible_ticket(db, viewer, ticket_id)
+    try:
+        work()
+    except DomainError as e:
+        db.rollback()
+        return ticket_page(request, ticket_id, user, db, error=str(e))
+    return RedirectResponse(f"/service/tickets/{ticket_id}", status_code=303)
+
+
+@router.post("/service/tickets/{ticket_id}/take", dependencies=[CsrfProtected])
+def take(request: Request, ticket_id: int, user: ConsoleUser, db: DbSession) -> Response:
+    return _act(
+        request,
+        ticket_id,
+        user,
+        db,
+        lambda: service.take(db, ticket_id=ticket_id, agent=user.username),
+    )
+
+
+@router.post("/service/tickets/{ticket_id}/reply", dependencies=[CsrfProtected])
+def reply(
+    request: Request,
+    ticket_id: int,
+    user: ConsoleUser,
+    db: DbSession,
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    return _act(
+        request,
+        ticket_id,
+        user,
+        db,
+        lambda: service.reply(
+            db, ticket_id=ticket_id, agent=user.username, body=body, now=utcnow()
+        ),
+    )
+
+
+@router.post("/service/tickets/{ticket_id}/handover", dependencies=[CsrfProtected])
+def hand_over(
+    request: Request,
+    ticket_id: int,
+    user: ConsoleUser,
+    db: DbSession,
+    team: Annotated[str, Form()] = "",
+    agent: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    return _act(
+        request,
+        ticket_id,
+        user,
+        db,
+        lambda: service.hand_over(
+            db,
+            ticket_id=ticket_id,
+            to_team=team.strip() or None,
+            to_agent=agent.strip() or None,
+            note=note,
+            actor=user.username,
+            now=utcnow(),
+        ),
+    )
+
+
+@router.post("/service/tickets/{ticket_id}/close", dependencies=[CsrfProtected])
+def close(request: Request, ticket_id: int, user: ConsoleUser, db: DbSession) -> Response:
+    return _act(
+        request, ticket_id, user, db, lambda: service.resolve(db, ticket_id=ticket_id, now=utcnow())
+    )
+
+
+@router.post("/service/ask", response_class=HTMLResponse, dependencies=[CsrfProtected])
+def ask(
+    request: Request,
+    user: ConsoleUser,
+    db: DbSession,
+    question: Annotated[str, Form()] = "",
+    customer_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Try the bot as a customer would: the answer, the intent and whether it hands over. A
+    customer id answers transactional questions from that customer's data (only a customer the
+    user may see)."""
+    viewer = _viewer(user, db)
+    cid = customer_id.strip() or None
+    error = None
+    if cid is not None:
+        from omniretail.cdp.profile import service as profile_service
+
+        try:
+            profile_service.require_visible_customer(db, viewer, cid)
+        except DomainError:
+            error, cid = f"找不到客户 {cid}", None
+    reply_ = assistant.ask(db, question=question, customer_id=cid) if error is None else None
+    ctx = _service_context(user, db)
+    ctx["asked"] = {
+        "question": question,
+        "customer_id": customer_id,
+        "reply": reply_,
+        "error": error,
+    }
+    return render(request, "care/service.html", ctx)

@@ -27,6 +27,10 @@ from omniretail.platform.keys import idempotency_key
 
 CHANNELS = ("wecom", "miniprogram", "app", "email", "phone", "review")
 WECOM_WINDOW = timedelta(hours=48)
+# WeCom 微信客服 service_state codes (kf/service_state/get): 0 未处理, 1 由智能助手接待,
+# 2 待接入池排队中, 3 由人工接待, 4 已结束/未开始
+WECOM_STATE = {"unhandled": 0, "bot": 1, "queued": 2, "agent": 3, "closed": 4}
+REOPENED_NOTE = "客户在上一会话结束后再次来信，已开启新会话（上一会话 #{previous}）。"
 HOURS = BusinessHours()
 
 
@@ -52,6 +56,15 @@ def _open_conversation(session: Session, msg: Inbound) -> Conversation:
         .order_by(Conversation.id.desc())
     )
     if conv is None:
+        previous = session.scalar(
+            select(Conversation.id)
+            .where(
+                Conversation.channel == msg.channel,
+                Conversation.external_id == msg.external_id,
+                Conversation.state == "closed",
+            )
+            .order_by(Conversation.id.desc())
+        )
         conv = Conversation(
             channel=msg.channel,
             external_id=msg.external_id,
@@ -61,6 +74,18 @@ def _open_conversation(session: Session, msg: Inbound) -> Conversation:
         )
         session.add(conv)
         session.flush()
+        if previous is not None:
+            # a reply to a closed session is never appended to it: it opens a new session,
+            # and the agent sees where it came from
+            session.add(
+                DeskMessage(
+                    conversation_id=conv.id,
+                    direction="note",
+                    author="system",
+                    body=REOPENED_NOTE.format(previous=previous),
+                    at=msg.at,
+                )
+            )
     return conv
 
 
@@ -241,6 +266,59 @@ def reply(session: Session, *, ticket_id: int, agent: str, body: str, now: datet
         conv.state, conv.agent = "agent", agent
     session.flush()
     return msg
+
+
+def hand_over(
+    session: Session,
+    *,
+    ticket_id: int,
+    to_team: str | None,
+    to_agent: str | None,
+    note: str,
+    actor: str,
+    now: datetime,
+) -> Ticket:
+    """Pass a ticket to another agent or team: the session goes back to the queue (or to the
+    named agent), and the reason is kept as an internal note the customer does not see."""
+    now = as_utc(now)
+    if not (to_team or to_agent):
+        raise BadTicketInput("请选择转交的团队或客服", field="to_team")
+    ticket = get_ticket(session, ticket_id=ticket_id)
+    if ticket.status in ("solved", "closed"):
+        raise ConversationClosed("工单已解决，不能转交", field="ticket_id")
+    if to_team:
+        ticket.team = to_team[:32]
+    ticket.owner = to_agent[:64] if to_agent else None
+    conv = session.get(Conversation, ticket.conversation_id) if ticket.conversation_id else None
+    if conv is not None:
+        conv.state, conv.agent = ("agent", to_agent) if to_agent else ("queued", None)
+        target = to_agent or to_team
+        session.add(
+            DeskMessage(
+                conversation_id=conv.id,
+                direction="note",
+                author=actor,
+                body=f"转交给 {target}" + (f"：{note.strip()}" if note.strip() else ""),
+                at=now,
+            )
+        )
+    session.flush()
+    return ticket
+
+
+def get_conversation(session: Session, *, conversation_id: int) -> Conversation | None:
+    return session.get(Conversation, conversation_id)
+
+
+def messages(session: Session, *, conversation_id: int, limit: int = 200) -> list[DeskMessage]:
+    """A session's messages, oldest first (the last ``limit``)."""
+    rows = session.scalars(
+        select(DeskMessage)
+        .where(DeskMessage.conversation_id == conversation_id)
+        .order_by(DeskMessage.at.desc(), DeskMessage.id.desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(rows))
 
 
 def pause(session: Session, *, ticket_id: int, reason: str, now: datetime) -> Ticket:
