@@ -118,3 +118,33 @@ def test_cli_ask_json() -> None:
     body = json.loads(result.output.strip().splitlines()[-1])
     assert set(body) >= {"answer", "intent", "abstained"}
     assert body["abstained"] is False
+
+
+def test_nearest_store_with_stock_from_live_availability(session: Session) -> None:
+    from decimal import Decimal
+
+    from omniretail.omnichannel.product import service as product_service
+    from omniretail.omnichannel.product.schemas import CategoryCreate, ProductCreate
+
+    world(session)
+    product_service.upsert_categories(
+        session, categories=[CategoryCreate(code="NUTS", name="坚果")]
+    )
+    product_service.upsert_products(
+        session,
+        products=[
+            ProductCreate(sku="SKU1", name="每日坚果", category_code="NUTS", price=Decimal("59.9"))
+        ],
+    )
+    place(session, "WX300300", "C1")  # C1 shops near the store that took this order
+    r = service.ask(session, question="附近哪家店有每日坚果", customer_id="C1")
+    assert r.intent == "store.nearest_stock"
+    assert not r.abstained
+    assert r.data["sku"] == "SKU1"
+    assert r.data["stores"]
+    assert all(s["available"] >= 1 for s in r.data["stores"])
+    kms = [s["distance_km"] for s in r.data["stores"]]
+    assert kms == sorted(kms)  # nearest first
+    unnamed = service.ask(session, question="离我最近有货的店", customer_id="C1")
+    assert unnamed.data == {"reason": "no_product"}
+    assert "商品名称" in unnamed.answer

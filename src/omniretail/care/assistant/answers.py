@@ -137,9 +137,96 @@ def my_coupons(session: Session, customer_id: str, question: str) -> DataAnswer:
     return DataAnswer(text + "。", {"coupons": items})
 
 
+SKU_REF = re.compile(r"(?<![0-9A-Za-z])([A-Za-z]{1,6}[-_]?\d{1,10})(?![0-9A-Za-z])")
+
+
+def _product_named(session: Session, question: str) -> Any | None:
+    """The product the question names: a SKU code, or the longest product name in it."""
+    from omniretail.omnichannel.product import service as product_service
+
+    for m in SKU_REF.finditer(question):
+        found = product_service.get_products(session, skus=[m.group(1).upper(), m.group(1)])
+        if found:
+            return next(iter(found.values()))
+    best = None
+    for p in product_service.list_products(session, limit=5000):
+        longer = best is None or len(p.name or "") > len(best.name)
+        if p.name and len(p.name) >= 2 and p.name in question and longer:
+            best = p
+    return best
+
+
+def _customer_position(session: Session, customer_id: str) -> tuple[float, float] | None:
+    """Where the customer shops: their home store's position, else the store of their latest
+    order."""
+    from omniretail.cdp.profile import service as profile_service
+    from omniretail.omnichannel.inventory import service as inventory
+    from omniretail.omnichannel.store import service as store_service
+
+    code = None
+    try:
+        found = profile_service.find_customer(session, customer_id)  # type: ignore[attr-defined]
+        code = found.home_store_code
+    except DomainError:
+        code = None
+    if code:
+        try:
+            store = store_service.get_store(session, code=code)
+            if store.latitude is not None and store.longitude is not None:
+                return store.latitude, store.longitude
+        except DomainError:
+            pass
+    for f in _fulfilments(session, customer_id):
+        if f.store_code:
+            try:
+                loc = inventory.get_location(session, code=f.store_code)
+            except DomainError:
+                continue
+            if loc.latitude is not None and loc.longitude is not None:
+                return loc.latitude, loc.longitude
+    return None
+
+
+NEAREST_RADIUS_KM = 10.0
+
+
 def nearest_stock(session: Session, customer_id: str, question: str) -> DataAnswer:
+    """The nearest stores (within 10 km of where the customer shops) with the named product
+    available now, from the inventory's live availability."""
+    from omniretail.omnichannel.inventory import allocation
+
+    product = _product_named(session, question)
+    if product is None:
+        return DataAnswer(
+            "请告诉我您想买的商品名称或编号，我帮您查附近门店的库存。", {"reason": "no_product"}
+        )
+    where = _customer_position(session, customer_id)
+    if where is None:
+        return DataAnswer(
+            "还不知道您常去的门店，已为您转接人工客服协助查询库存。",
+            {"sku": product.sku},
+            handover=True,
+        )
+    stores = allocation.stores_with_stock_near(
+        session, sku=product.sku, lat=where[0], lng=where[1], radius_km=NEAREST_RADIUS_KM
+    )
+    if not stores:
+        return DataAnswer(
+            f"您附近 {NEAREST_RADIUS_KM:g} 公里内的门店暂时没有「{product.name}」的现货，"
+            "可以线上下单快递到家。",
+            {"sku": product.sku, "stores": []},
+        )
+    top = stores[:3]
+    text = "、".join(f"{s.name}（约 {s.distance_km} 公里，可售 {s.available} 件）" for s in top)
     return DataAnswer(
-        "查询附近门店库存需要知道您想买的商品和您的位置，已为您转接人工客服。", handover=True
+        f"「{product.name}」离您最近有货的门店：{text}。",
+        {
+            "sku": product.sku,
+            "stores": [
+                {"store_code": s.location, "distance_km": s.distance_km, "available": s.available}
+                for s in top
+            ],
+        },
     )
 
 
