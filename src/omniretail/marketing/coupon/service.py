@@ -354,6 +354,22 @@ def expire_due(session: Session, *, now: datetime | None = None) -> int:
     return int(res.rowcount)  # type: ignore[attr-defined]
 
 
+def expiring_holders(session: Session, *, now: datetime, days: int = 3) -> list[str]:
+    """Customers holding an issued coupon that expires within ``days`` (clerk tasks)."""
+    return list(
+        session.scalars(
+            select(Coupon.customer_id)
+            .where(
+                Coupon.status == "issued",
+                Coupon.valid_until.is_not(None),
+                Coupon.valid_until > now,
+                Coupon.valid_until <= now + timedelta(days=days),
+            )
+            .distinct()
+        )
+    )
+
+
 def liability(session: Session, *, template_code: str) -> dict[str, Any]:
     """Outstanding coupons of a template and their face value (for campaign risk checks)."""
     t = get_template(session, code=template_code)
