@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -129,3 +130,69 @@ def test_roi_carries_its_interval() -> None:
     assert ci == [-1.3, 20.0]  # anything from losing the whole cost and more to 2,000%
     assert roi_with_interval(None, None, 1_000.0) == (None, None)  # no effect measured
     assert roi_with_interval(500.0, [100.0, 900.0], 0.0) == (None, None)  # nothing spent
+
+
+def test_a_failed_channel_falls_back_along_the_chosen_order(
+    client: TestClient, snapshot_file: Path, no_webhook: Any
+) -> None:
+    """webhook (not configured) → file: every failed webhook message is sent again on the
+    next chosen channel, once, counted per channel; the campaign reached its members."""
+    publish_with_template(snapshot_file, "FAIL10")
+    _campaign(client, "FALL-1", ["webhook", "file"])
+    out = client.post("/api/v1/campaigns/FALL-1/launch").json()
+    queued = out["messages_queued"]
+    assert queued > 0
+    at = datetime.fromisoformat(out["send_at"]) + timedelta(minutes=1)
+    first = messaging.dispatch(db.session_factory(), now=at, limit=10_000)
+    assert (first.sent, first.failed, first.fallbacks) == (0, queued, queued)
+    second = messaging.dispatch(db.session_factory(), now=at + timedelta(hours=12), limit=10_000)
+    assert (second.sent, second.failed, second.fallbacks) == (queued, 0, 0)
+    third = messaging.dispatch(db.session_factory(), now=at + timedelta(days=1), limit=10_000)
+    assert third.claimed == 0  # nothing sent twice
+
+    report = client.get("/api/v1/campaigns/FALL-1/report").json()
+    webhook, file = report["delivery"]["webhook"], report["delivery"]["file"]
+    assert (webhook["failed"], webhook["fell_back_to"]) == (queued, {"file": queued})
+    assert (file["sent"], file["fallback_in"]) == (queued, queued)
+    assert report["reached"] is True
+    page = client.get("/campaigns/FALL-1", headers={"accept": "text/html"}).text
+    assert 'data-fell-back-to="file"' in page
+    assert "补发" in page
+
+
+def test_fallback_order_keeps_only_reachable_channels() -> None:
+    from omniretail.marketing.campaign.planning import fallback_channels
+
+    profile = {
+        "phone": "13800000000",
+        "consent_sms": True,
+        "openid": "o1",
+        "consent_wechat": False,
+        "email": "a@b.cn",
+        "consent_email": True,
+        "customer_id": "C1",
+    }
+    order = ["wechat", "sms", "webhook", "email"]
+    assert fallback_channels(profile, order, "sms") == (("webhook", "C1"), ("email", "a@b.cn"))
+    assert fallback_channels({"customer_id": "C1"}, ["sms", "file"], "file") == ()
+
+
+def test_quiet_hours_are_explained(client: TestClient, snapshot_file: Path) -> None:
+    """Launched at 22:00 Beijing time: the messages wait for 09:00, and the page says why."""
+    from omniretail.marketing.campaign import service
+    from omniretail.marketing.campaign.launch import launch_campaign
+    from omniretail.marketing.campaign.pages import quiet_hours_note
+    from omniretail.platform.engine.snapshot import run_on_published
+
+    publish_with_template(snapshot_file, "FAIL10")
+    _campaign(client, "QUIET-1", ["file"])
+    evening = datetime(2026, 12, 1, 22, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with db.session_scope() as s:
+        out = run_on_published(lambda eng: launch_campaign(s, eng, code="QUIET-1", now=evening))
+        assert out.send_at.astimezone(ZoneInfo("Asia/Shanghai")).hour == 9
+        c = service.get_campaign(s, code="QUIET-1")
+        note = quiet_hours_note(s, c, now=evening)
+        assert note is not None
+        assert "静默时段" in note
+        assert "2026-12-02 09:00" in note
+        assert quiet_hours_note(s, c, now=out.send_at + timedelta(seconds=1)) is None

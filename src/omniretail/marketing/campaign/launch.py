@@ -117,6 +117,7 @@ def queue_plan(
                         recipient=out.recipient,
                         idempotency_key=f"{c.code}:{plan.run}:{out.customer_id}",
                         content=out.variant or "",
+                        fallback=out.fallback,
                     )
                 )
     queued = messaging.enqueue_planned(session, batch, recipients, now=now)
@@ -234,6 +235,7 @@ def launch_campaign(
         default_template=c.offer_template,
         policy=policy,
         now=now,
+        channels=channels,
     )
     del by_id, arms
     w1, c1 = time.perf_counter(), time.process_time()

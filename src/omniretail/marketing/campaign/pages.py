@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -40,6 +41,7 @@ from omniretail.platform.engine.snapshot import NoPublishedSnapshot, run_on_publ
 from omniretail.platform.errors import DomainError
 from omniretail.platform.i18n import N_, _
 from omniretail.platform.messaging import service as messaging
+from omniretail.platform.messaging.policy import PressurePolicy
 
 router = APIRouter(tags=["console"])
 
@@ -384,6 +386,7 @@ def report_page(
             "coupons": q.get("coupons", "0"),
             "at": _local_time(q.get("send_at")),
         }
+    quiet = quiet_hours_note(db, campaign)
     report, missing = _report(db, code)
     segments = {s.id: s.name for s in segment_service.list_segments(db)}
     tables = [
@@ -426,9 +429,35 @@ def report_page(
             "notice": notice,
             "error": error,
             "risk_notes": risk_notes(campaign.risks),
+            "quiet_note": quiet,
         },
         status_code=status_code,
     )
+
+
+def quiet_hours_note(db: Session, c: Campaign, now: datetime | None = None) -> str | None:
+    """Why queued messages wait: marketing messages are not sent in quiet hours (the policy's
+    local night), so a launch in the evening sends the next morning."""
+    n, first = messaging.waiting(db, campaign_id=c.id)
+    now = now or utcnow()
+    if not n or first is None or first <= now:
+        return None
+    policy = PressurePolicy()
+    local = first.astimezone(ZoneInfo(policy.timezone))
+    if local.time().replace(second=0, microsecond=0) != policy.quiet_end:
+        return _("%(n)s messages wait until %(at)s (their scheduled time).") % {
+            "n": f"{n:,}",
+            "at": f"{local:%Y-%m-%d %H:%M}",
+        }
+    return _(
+        "%(n)s messages wait for the end of quiet hours: marketing messages are not sent "
+        "between %(start)s and %(end)s, so they go out at %(at)s."
+    ) % {
+        "n": f"{n:,}",
+        "start": f"{policy.quiet_start:%H:%M}",
+        "end": f"{policy.quiet_end:%H:%M}",
+        "at": f"{local:%Y-%m-%d %H:%M}",
+    }
 
 
 def risk_notes(risks: dict[str, Any] | None) -> list[dict[str, str]]:

@@ -32,6 +32,7 @@ __all__ = [
     "PressurePolicy",
     "assign_arms",
     "choose_channel",
+    "fallback_channels",
     "next_send_time",
     "plan_launch",
     "pressure_verdict",
@@ -135,6 +136,24 @@ def choose_channel(profile: dict[str, Any], channels: Sequence[str]) -> tuple[st
     return None, ",".join(reasons) or "no channel"
 
 
+def fallback_channels(
+    profile: dict[str, Any], channels: Sequence[str], chosen: str
+) -> tuple[tuple[str, str], ...]:
+    """The channels to fall back on, in the campaign's order, when ``chosen`` fails: the
+    other chosen channels the member consented to and has an address on, with the address."""
+    out = []
+    for ch in channels:
+        if ch == chosen:
+            continue
+        consent_col = CONSENT_FOR.get(ch)
+        if consent_col is not None and profile.get(consent_col) is not True:
+            continue
+        address = profile.get(ADDRESS_FOR.get(ch, "customer_id"))
+        if address:
+            out.append((ch, str(address)))
+    return tuple(out)
+
+
 # -- the launch plan: pure data in, a typed plan out ---------------------------------------
 @dataclass(frozen=True)
 class MemberPlan:
@@ -159,6 +178,7 @@ class MessageOutput:
     channel: str
     recipient: str
     variant: str | None
+    fallback: tuple[tuple[str, str], ...] = ()  # (channel, address) to try next, in order
 
 
 # What a plan asks the queue step to produce. A clerk task (1:1 outreach by the member's
@@ -194,6 +214,7 @@ def plan_launch(
     default_template: str | None,
     policy: PressurePolicy,
     now: datetime,
+    channels: Sequence[str] = (),
 ) -> LaunchPlan:
     """The pure plan step: arms (already assigned), channel choices, contact pressure (the
     marketing caps counted in ``week``/``day``) → who gets which output and offer.
@@ -241,6 +262,7 @@ def plan_launch(
                     channel=channel,
                     recipient=str(p.get(ADDRESS_FOR.get(channel, "customer_id"))),
                     variant=a.variant,
+                    fallback=fallback_channels(p, channels, channel),
                 )
             )
     return plan

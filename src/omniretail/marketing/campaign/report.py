@@ -265,8 +265,11 @@ def campaign_report(
         .where(_of_campaign(c.code))
     ) or Decimal("0")
     sent = sum(v for k, v in status_counts.items() if k in ("sent", "delivered"))
+    fallbacks = messaging.fallback_counts(session, campaign_id=c.id)
     delivery = {
         ch: {
+            "fell_back_to": {to: n for (fr, to), n in fallbacks.items() if fr == ch},
+            "fallback_in": sum(n for (_fr, to), n in fallbacks.items() if to == ch),
             "sent": b["statuses"].get("sent", 0) + b["statuses"].get("delivered", 0),
             "delivered": b["statuses"].get("delivered", 0),
             "failed": b["statuses"].get("failed", 0),

@@ -298,6 +298,9 @@ class ChannelDelivery(BaseModel):
     failures: dict[str, int]
     suppressions: dict[str, int]
     examples: dict[str, str]
+    # failed here and passed on along the campaign's channel order: next channel → messages
+    fell_back_to: dict[str, int] = {}
+    fallback_in: int = 0  # messages this channel carried after another channel failed
 
 
 class CampaignReport(BaseModel):

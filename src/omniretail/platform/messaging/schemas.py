@@ -88,6 +88,8 @@ class PlannedRecipient:
     recipient: str
     idempotency_key: str  # normalised by messaging
     content: str = ""  # the key of the batch's content this recipient reads
+    # (channel, recipient) to try next, in order, when this channel's send fails for good
+    fallback: tuple[tuple[str, str], ...] = ()
 
 
 class MessageRead(BaseModel):

@@ -259,19 +259,22 @@ def enqueue_planned(
     for r in recipients:
         c = contents[r.content]
         key = normalize_key(r.idempotency_key)
+        payload: dict[str, Any] = {
+            "title": c["subject"],
+            "body": c["body"],
+            "link": f"{click_base}/r/{key}" if track or c["link"] else None,
+            "target": c["link"],
+            "extra": c["extra"],
+        }
+        if r.fallback:
+            payload["fallback"] = [{"channel": ch, "recipient": to} for ch, to in r.fallback]
         rows.append(
             {
                 "key": key,
                 "customer_id": r.customer_id,
                 "channel": r.channel,
                 "recipient": r.recipient,
-                "payload": {
-                    "title": c["subject"],
-                    "body": c["body"],
-                    "link": f"{click_base}/r/{key}" if track or c["link"] else None,
-                    "target": c["link"],
-                    "extra": c["extra"],
-                },
+                "payload": payload,
                 **base,
             }
         )
@@ -340,7 +343,48 @@ class DispatchResult:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    fallbacks: int = 0  # failed for good on one channel, queued on the next one
     by_channel: dict[str, int] = field(default_factory=dict)
+
+
+FALLBACK_SEP = "|"  # a fallback message's key: the failed message's key | its channel
+
+
+def _fallback_row(
+    m: Message, error: str, *, now: datetime, click_base: str
+) -> dict[str, Any] | None:
+    """The next channel's message for a message that failed for good, when its sender gave a
+    fallback order (``payload.fallback``): same content, the next channel and address, the
+    rest of the order; a marketing message still waits out quiet hours. Idempotent: its key
+    is the failed message's key and the channel."""
+    p = dict(m.payload or {})
+    order = list(p.get("fallback") or [])
+    if not order:
+        return None
+    nxt, rest = order[0], order[1:]
+    key = f"{m.key}{FALLBACK_SEP}{nxt['channel']}"
+    if p.get("link") and str(p["link"]).endswith(f"/r/{m.key}"):
+        p["link"] = f"{click_base}/r/{key}"
+    p.update(fallback=rest, fallback_from=m.channel, fallback_error=error[:200])
+    due = rules.next_send_time(now, rules.PressurePolicy()) if m.purpose == "marketing" else now
+    return {
+        "key": key,
+        "origin_kind": m.origin_kind,
+        "origin_ref": m.origin_ref,
+        "purpose": m.purpose,
+        "template": m.template,
+        "campaign_id": m.campaign_id,
+        "customer_id": m.customer_id,
+        "channel": str(nxt["channel"]),
+        "recipient": str(nxt["recipient"]),
+        "payload": p,
+        "priority": m.priority,
+        "status": "queued",
+        "due_at": due,
+        "attempts": 0,
+        "created_at": now,
+        "error": None,
+    }
 
 
 def _to_outgoing(m: Message) -> OutgoingMessage:
@@ -433,6 +477,9 @@ def dispatch(
                     .values(status="failed", error=str(err))
                 )
                 result.failed += 1
+                nxt = _fallback_row(m, str(err), now=now, click_base=settings.click_base_url)
+                if nxt is not None and write_rows(s, [nxt]):
+                    result.fallbacks += 1
     return result
 
 
@@ -542,6 +589,30 @@ def channel_outcomes(session: Session, *, campaign_id: int) -> dict[str, dict[st
             block[key][kind] = block[key].get(kind, 0) + int(n)
             if error:
                 block["examples"].setdefault(kind, str(error)[:200])
+    return out
+
+
+def waiting(session: Session, *, campaign_id: int) -> tuple[int, datetime | None]:
+    """A campaign's queued messages and the earliest time one of them is due."""
+    n, first = session.execute(
+        select(func.count(), func.min(Message.due_at)).where(
+            Message.campaign_id == campaign_id, Message.status == "queued"
+        )
+    ).one()
+    return int(n or 0), (_utc(first) if first is not None else None)
+
+
+def fallback_counts(session: Session, *, campaign_id: int) -> dict[tuple[str, str], int]:
+    """A campaign's fallbacks: (failed channel, next channel) → messages passed on."""
+    rows = session.execute(
+        select(Message.channel, Message.payload).where(
+            Message.campaign_id == campaign_id, Message.key.contains(FALLBACK_SEP)
+        )
+    )
+    out: dict[tuple[str, str], int] = {}
+    for channel, payload in rows:
+        pair = (str((payload or {}).get("fallback_from")), str(channel))
+        out[pair] = out.get(pair, 0) + 1
     return out
 
 
