@@ -86,3 +86,37 @@ def test_pickup_over_the_api(client: Any) -> None:
     body = r.json()
     assert (body["adjusted"], len(body["rejected"])) == (1, 2)
     assert client.get("/api/v1/inventory/verify").json() == []
+
+
+def test_an_order_is_fulfilled_over_the_api(client: Any) -> None:
+    from tests.omnichannel.factories import retail_world
+
+    with db.session_scope() as s:
+        retail_world(s)
+    from omniretail.omnichannel.inventory import service as inv
+
+    with db.session_scope() as s:
+        inv.receive(s, location="S2", sku="A1", quantity=5, key="init")
+    order = client.post(
+        "/api/v1/orders",
+        json={
+            "channel_code": "miniprogram",
+            "external_id": "WX-API-1",
+            "origin": "miniprogram",
+            "store_code": "S2",
+            "fulfillment": "pickup",
+            "pricing": "list_price",
+            "lines": [{"sku": "A1", "quantity": 2}],
+            "tenders": [{"method": "wechat", "amount_fen": 11980}],
+        },
+    )
+    assert order.status_code in (200, 201), order.text
+    oid = order.json()["id"]
+    r = client.post(f"/api/v1/fulfilments/from-order/{oid}", json={})
+    assert r.status_code == 200, r.text
+    [f] = r.json()
+    assert (f["store_code"], f["order_ref"], f["mode"]) == ("S2", "WX-API-1", "pickup")
+    missing = client.post("/api/v1/fulfilments/from-order/999999", json={})
+    assert missing.status_code == 404
+    client.post(f"/api/v1/orders/{oid}/cancel", json={"reason": "顾客取消"})
+    assert client.get(f"/api/v1/fulfilments/{f['id']}").json()["state"] == "cancelled"

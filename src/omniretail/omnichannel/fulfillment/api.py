@@ -4,13 +4,14 @@ A caller bound to stores sees and changes only their stores' fulfilments."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from omniretail.omnichannel.fulfillment import codes, delivery, kpi, returns, service
 from omniretail.omnichannel.fulfillment.schemas import (
+    Address,
     EventRead,
     FulfilmentCreate,
     FulfilmentRead,
@@ -20,8 +21,10 @@ from omniretail.omnichannel.fulfillment.schemas import (
     ReturnRead,
     VerifyRequest,
 )
+from omniretail.omnichannel.order import service as order_service
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.bounds import DB_ID_MAX
 
 router = APIRouter(prefix="/fulfilments", tags=["fulfilment"])
 
@@ -47,6 +50,36 @@ def place(data: FulfilmentCreate, db: DbSession, principal: ApiPrincipal) -> lis
     """Allocate and reserve an online order (idempotent on channel + order number)."""
     principal.require("write")
     return service.place(db, data=data)
+
+
+class FromOrderIn(BaseModel):
+    """How to fulfil an operational order; every field is optional (the order says the rest)."""
+
+    mode: Literal["pickup", "ship_from_store", "same_city"] | None = None
+    pickup_store: str | None = Field(default=None, max_length=32)
+    address: Address | None = None
+    hold_days: int = Field(default=3, ge=1, le=30)
+
+
+@router.post("/from-order/{order_id}", response_model=list[FulfilmentRead])
+def place_for_order(
+    order_id: Annotated[int, Path(ge=1, le=DB_ID_MAX)],
+    data: FromOrderIn,
+    db: DbSession,
+    principal: ApiPrincipal,
+) -> list[FulfilmentRead]:
+    """Fulfil an operational order (``/api/v1/orders``): its lines, customer and tender are the
+    order's; when its fulfilments end the order becomes fulfilled or cancelled."""
+    principal.require("write")
+    store_scope(principal).require(order_service.get_order(db, order_id=order_id).store_code)
+    return service.place_for_order(
+        db,
+        order_id=order_id,
+        mode=data.mode,
+        pickup_store=data.pickup_store,
+        address=data.address,
+        hold_days=data.hold_days,
+    )
 
 
 @router.get("", response_model=list[FulfilmentRead])

@@ -32,6 +32,8 @@ from omniretail.omnichannel.fulfillment.models import (
 )
 from omniretail.omnichannel.fulfillment.schemas import ReturnCreate, ReturnRead
 from omniretail.omnichannel.inventory import service as inventory
+from omniretail.omnichannel.order import service as order_service
+from omniretail.omnichannel.order.schemas import ReturnIn, ReturnLineIn
 from omniretail.platform.db import utcnow
 from omniretail.platform.keys import idempotency_key
 
@@ -235,6 +237,7 @@ def create_return(
         fully_returned=not left,
     )
     rma.reversals = {hook.name: hook(session, ctx) for hook in return_hooks()}
+    _return_on_order(session, data, key, first.channel)
     rma.status = "refunded" if rma.refund_fen else "received"
     session.flush()
     if first.customer_id:
@@ -257,6 +260,33 @@ def create_return(
         for sink in timeline_sinks():
             sink(session, event)
     return _read(rma)
+
+
+def _return_on_order(session: Session, data: ReturnCreate, key: str, bought_in: str) -> None:
+    """An RMA of an operational order (``omnichannel.order``, whose line refs are its line
+    numbers) is also the order's return: its status, returned units and refund follow, so the
+    order stays the one record of the sale. The units were restocked here already."""
+    order = order_service.find_order(session, channel_code=bought_in, external_id=data.order_ref)
+    if order is None or order.status not in ("paid", "fulfilled", "partially_returned"):
+        return
+    numbers = {ln.line_no for ln in order.lines}
+    lines = [
+        ReturnLineIn(line_no=int(ln.line_ref), quantity=ln.quantity)
+        for ln in data.lines
+        if ln.line_ref.isdigit() and int(ln.line_ref) in numbers
+    ]
+    if not lines:
+        return
+    order_service.return_order(
+        session,
+        order_id=order.id,
+        data=ReturnIn(
+            lines=lines,
+            reason=",".join(sorted({ln.reason for ln in data.lines}))[:256],
+            idempotency_key=key[-100:],
+        ),
+        via_rma=True,
+    )
 
 
 def get_return(session: Session, *, return_id: int) -> ReturnRead:

@@ -36,11 +36,13 @@ from omniretail.omnichannel.fulfillment.schemas import (
     FulfilmentCreate,
     FulfilmentRead,
     LineRead,
+    OrderLineIn,
 )
 from omniretail.omnichannel.inventory import allocation
 from omniretail.omnichannel.inventory import service as inventory
 from omniretail.omnichannel.inventory.errors import InsufficientStock
 from omniretail.omnichannel.inventory.schemas import AllocationPart, ReservationLine
+from omniretail.omnichannel.order import service as order_service
 from omniretail.platform.db import utcnow
 from omniretail.platform.keys import idempotency_key
 
@@ -186,7 +188,29 @@ def transition(
     session.add(ev)
     session.flush()
     _publish(session, row, ev)
+    if row.order_id is not None and row.state in flow.FINAL:
+        _sync_order(session, row, at, note)
     return row.state
+
+
+def _sync_order(session: Session, row: Fulfilment, at: datetime, note: str | None) -> None:
+    """Reflect a finished fulfilment on its operational order: once every fulfilment of the
+    order is final, the order is fulfilled (something reached the customer) or cancelled
+    (nothing did). An unpaid order handed over stays unpaid: the till records the payment."""
+    assert row.order_id is not None
+    states = session.scalars(
+        select(Fulfilment.state).where(Fulfilment.order_id == row.order_id)
+    ).all()
+    if any(s not in flow.FINAL for s in states):
+        return
+    order = order_service.get_order(session, order_id=row.order_id)
+    if all(s == "cancelled" for s in states):
+        if order.status in ("placed", "paid"):
+            order_service.cancel_order(
+                session, order_id=row.order_id, reason=f"fulfilment:{note or 'cancelled'}"
+            )
+    elif order.status == "paid":
+        order_service.fulfil_order(session, order_id=row.order_id, at=at)
 
 
 def _publish(session: Session, row: Fulfilment, ev: FulfilmentEvent) -> None:
@@ -253,6 +277,72 @@ def place(
         _refund_missing(session, rows[0], data, result.missing, at)
         return [read(session, r) for r in rows]
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+ORDER_MODES = {
+    "pickup": "pickup",
+    "group_pickup": "pickup",
+    "delivery": "same_city",
+    "express": "ship_from_store",
+}
+
+
+def place_for_order(
+    session: Session,
+    *,
+    order_id: int,
+    mode: str | None = None,
+    pickup_store: str | None = None,
+    address: Any = None,
+    hold_days: int = 3,
+    now: datetime | None = None,
+) -> list[FulfilmentRead]:
+    """Fulfil an operational order (``omnichannel.order``): its lines, customer, channel and
+    tender are the order's, so the order stays the one record of what was bought, and the
+    fulfilments' end is reflected on it (fulfilled, or cancelled when none reached the
+    customer). The mode defaults from the order's ``fulfillment`` (pickup → 门店自提 at the
+    order's store unless another is chosen, delivery → 同城配送, express → 门店发货). Idempotent
+    like :func:`place`."""
+
+    order = order_service.get_order(session, order_id=order_id)
+    chosen = mode or ORDER_MODES.get(order.fulfillment)
+    if chosen is None:
+        raise InvalidFulfilment(
+            f"订单 {order.external_id} 是门店现场销售，不需要履约",
+            f"order {order.external_id} was sold over the counter: nothing to fulfil",
+            field="order_id",
+        )
+    if order.status not in ("placed", "paid"):
+        existing = for_order(session, channel=order.channel_code, order_ref=order.external_id)
+        if existing:
+            return existing
+        raise InvalidFulfilment(
+            f"订单 {order.external_id} 状态为 {order.status_label}，不能再安排履约",
+            f"order {order.external_id} is {order.status}: it cannot be fulfilled",
+            field="order_id",
+        )
+    payments = [t for t in order.tenders if t.kind == "payment"]
+    data = FulfilmentCreate(
+        order_ref=order.external_id,
+        channel=order.channel_code,
+        order_id=order.id,
+        customer_id=order.customer_id,
+        mode=chosen,  # type: ignore[arg-type]
+        lines=[
+            OrderLineIn(
+                line_ref=str(ln.line_no),
+                sku=ln.sku,
+                quantity=ln.quantity,
+                unit_price_fen=ln.amount_fen // ln.quantity,
+            )
+            for ln in order.lines
+        ],
+        pickup_store=pickup_store or (order.store_code if chosen == "pickup" else None),
+        address=address,
+        tender=payments[0].method if payments else None,
+        hold_days=hold_days,
+    )
+    return place(session, data=data, now=now)
 
 
 def _check(data: FulfilmentCreate) -> None:

@@ -34,6 +34,7 @@ from omniretail.omnichannel.order.errors import (
     OrderNotFound,
     OrderReplayConflict,
 )
+from omniretail.omnichannel.order.hooks import OrderEvent, ReturnedUnits, emit
 from omniretail.omnichannel.order.models import (
     OrderStatusChange,
     OrderTender,
@@ -220,6 +221,7 @@ def create_order(session: Session, *, data: OrderCreate) -> OrderRead:
             order = _new_order(session, data, channel.code, key, basket, names, priced)
             order.pricing = provider.name if provider is not None else None
             session.flush()
+            emit(session, OrderEvent("created", order))
     except IntegrityError:
         # a concurrent request created it first: answer as a replay
         found = _find(session, channel.code, key)
@@ -419,6 +421,7 @@ def cancel_order(session: Session, *, order_id: int, reason: str | None = None) 
     order = _load(session, order_id, lock=True)
     if order.status == "cancelled":
         return to_read(order)
+    before = order.status
     _change(session, order, "cancelled", reason=reason)
     now = utcnow()
     for t in [t for t in order.tenders if t.kind == "payment"]:
@@ -434,13 +437,17 @@ def cancel_order(session: Session, *, order_id: int, reason: str | None = None) 
     order.refunded_fen = order.paid_fen
     order.cancelled_at = now
     session.flush()
+    emit(session, OrderEvent("cancelled", order, previous_status=before))
     return to_read(order)
 
 
-def return_order(session: Session, *, order_id: int, data: ReturnIn) -> OrderRead:
+def return_order(
+    session: Session, *, order_id: int, data: ReturnIn, via_rma: bool = False
+) -> OrderRead:
     """Return some units of a paid or fulfilled order, refunded pro rata to the line's payable
     amount (to the fen: returning every unit refunds exactly the line). A retry with the same
-    idempotency key returns the order unchanged; more than was sold is refused per line."""
+    idempotency key returns the order unchanged; more than was sold is refused per line.
+    ``via_rma``: the fulfilment's return (RMA) already restocked the units where they came in."""
     order = _load(session, order_id, lock=True)
     key = idempotency_key("return", order.id, data.idempotency_key)
     if session.scalar(select(OrderStatusChange.id).where(OrderStatusChange.idempotency_key == key)):
@@ -472,6 +479,7 @@ def return_order(session: Session, *, order_id: int, data: ReturnIn) -> OrderRea
         ln.returned_qty += qty
         detail.append({"line_no": no, "sku": ln.sku, "quantity": qty, "refund_fen": after - before})
     done = all(ln.returned_qty == ln.quantity for ln in order.lines)
+    before = order.status
     _change(
         session,
         order,
@@ -488,6 +496,17 @@ def return_order(session: Session, *, order_id: int, data: ReturnIn) -> OrderRea
         )
     order.refunded_fen += refund
     session.flush()
+    emit(
+        session,
+        OrderEvent(
+            "returned",
+            order,
+            previous_status=before,
+            returned=tuple(ReturnedUnits(no, by_no[no].sku, qty) for no, qty in asked.items()),
+            key=key,
+            via_rma=via_rma,
+        ),
+    )
     return to_read(order)
 
 
