@@ -66,6 +66,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--campaigns", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument(
+        "--large-campaigns",
+        type=int,
+        default=None,
+        help="campaigns for the 100,000-member cells (default: a quarter of --campaigns)",
+    )
     args = ap.parse_args()
     print(
         "| data | rate | audience | holdout | before: conv / revenue flagged "
@@ -117,7 +123,8 @@ def main() -> None:
                     )
                     return conv, spend
 
-                n = args.campaigns if audience < 100_000 else max(100, args.campaigns // 4)
+                large = args.large_campaigns or max(100, args.campaigns // 4)
+                n = args.campaigns if audience < 100_000 else large
                 _row(
                     "simulated", base, audience, holdout, run(sim, n, audience, holdout, args.seed)
                 )

@@ -18,17 +18,15 @@ from omniretail.cdp.profile import service as profile_service
 from omniretail.omnichannel.fulfillment import codes, delivery, returns
 from omniretail.omnichannel.fulfillment import service as ful
 from omniretail.omnichannel.fulfillment.errors import FulfilmentError
-from omniretail.omnichannel.fulfillment.schemas import (
-    Address,
-    FulfilmentCreate,
-    OrderLineIn,
-    ReturnCreate,
-    ReturnLineIn,
-)
+from omniretail.omnichannel.fulfillment.schemas import Address, ReturnCreate, ReturnLineIn
 from omniretail.omnichannel.inventory import service as inventory
 from omniretail.omnichannel.inventory.errors import InventoryError
+from omniretail.omnichannel.order import service as orders
+from omniretail.omnichannel.order.schemas import OrderCreate, TenderIn
+from omniretail.omnichannel.order.schemas import OrderLineIn as OrderLine
 from omniretail.omnichannel.product import service as product_service
 from omniretail.platform.db import utcnow
+from omniretail.platform.errors import DomainError
 
 N_SKUS = 30
 
@@ -62,18 +60,29 @@ def build(
                 rows.append((s.code, sku, q))
     inventory.receive_many(session, rows=rows, ref="demo:opening", now=at - timedelta(days=7))
     stats: dict[str, int] = {"stock_rows": len(rows)}
-    for i in range(min(300, len(stores) * 2)):  # counter sales and a few transfers
+    customers = profile_service.sample_customer_ids(session, limit=200) or [
+        f"DEMO{i:04d}" for i in range(200)
+    ]
+    for i in range(min(150, len(stores) * 2)):  # counter sales (through POS orders), transfers
         s, sku = rng.choice(stores), rng.choice(skus)
+        qty = rng.randint(1, 2)
         try:
-            inventory.sell(
+            orders.create_order(
                 session,
-                location=s.code,
-                sku=sku,
-                quantity=1,
-                key=f"demo:pos:{i}",
-                now=at - timedelta(hours=rng.randint(1, 140)),
+                data=OrderCreate(
+                    channel_code="pos",
+                    external_id=f"DEMO-POS-{s.code}-{i:04d}",
+                    origin="pos",
+                    store_code=s.code,
+                    customer_id=rng.choice(customers) if i % 2 else None,
+                    fulfillment="in_store",
+                    pricing="list_price",
+                    lines=[OrderLine(sku=sku, quantity=qty)],
+                    tenders=[TenderIn(method="cash", amount_fen=price[sku] * qty)],
+                    ordered_at=at - timedelta(hours=rng.randint(1, 140)),
+                ),
             )
-        except InventoryError:
+        except DomainError:
             continue
     for i in range(min(20, len(houses) * 20)):
         w, s, sku = rng.choice(houses), rng.choice(stores), rng.choice(skus)
@@ -86,9 +95,6 @@ def build(
             key=f"demo:transfer:{i}",
             now=at - timedelta(days=rng.randint(1, 6)),
         )
-    customers = profile_service.sample_customer_ids(session, limit=200) or [
-        f"DEMO{i:04d}" for i in range(200)
-    ]
     n = 0
 
     def place(mode: str, store: Any, minutes_ago: int, lines: int = 2, **kw: Any) -> Any:
@@ -100,31 +106,42 @@ def build(
             if inventory.get_level(session, location=store.code, sku=sku).available > 2
         ]
         chosen = rng.sample(stocked or skus, k=min(lines, len(stocked or skus)))
-        data = FulfilmentCreate(
-            order_ref=f"WX{at:%y%m%d}{n:04d}",
-            channel="miniprogram",
-            customer_id=rng.choice(customers),
-            mode=mode,
-            tender="wechat",
-            lines=[
-                OrderLineIn(
-                    line_ref=f"{n}-{i}",
-                    sku=sku,
-                    quantity=rng.randint(1, 2),
-                    unit_price_fen=price[sku],
-                )
-                for i, sku in enumerate(chosen)
-            ],
-            address=Address(
-                latitude=store.latitude + rng.uniform(-0.02, 0.02),
-                longitude=store.longitude + rng.uniform(-0.02, 0.02),
-                text="演示地址",
-            ),
-            **kw,
-        )
+        qty = {sku: rng.randint(1, 2) for sku in chosen}
+        when = at - timedelta(minutes=minutes_ago)
         try:
-            return ful.place(session, data=data, now=at - timedelta(minutes=minutes_ago))[0]
-        except (FulfilmentError, InventoryError):
+            order = orders.create_order(
+                session,
+                data=OrderCreate(
+                    channel_code="miniprogram",
+                    external_id=f"WX{at:%y%m%d}{n:04d}",
+                    origin="miniprogram",
+                    store_code=store.code,
+                    customer_id=rng.choice(customers),
+                    fulfillment="pickup" if mode == "pickup" else "delivery",
+                    pricing="list_price",
+                    lines=[OrderLine(sku=sku, quantity=q) for sku, q in qty.items()],
+                    tenders=[
+                        TenderIn(
+                            method="wechat",
+                            amount_fen=sum(price[sku] * q for sku, q in qty.items()),
+                        )
+                    ],
+                    ordered_at=when,
+                ),
+            )
+            return ful.place_for_order(
+                session,
+                order_id=order.id,
+                mode=mode,
+                address=Address(
+                    latitude=store.latitude + rng.uniform(-0.02, 0.02),
+                    longitude=store.longitude + rng.uniform(-0.02, 0.02),
+                    text="演示地址",
+                ),
+                now=when,
+                **kw,
+            )[0]
+        except DomainError:
             return None
 
     def advance(f: Any, steps: list[str], minutes_ago: int) -> None:
