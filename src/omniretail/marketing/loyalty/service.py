@@ -256,3 +256,21 @@ def summary(session: Session) -> dict[str, Any]:
         select(func.count(LoyaltyAccount.id), func.coalesce(func.sum(LoyaltyAccount.balance), 0))
     ).one()
     return {"members": int(members), "points_outstanding": int(points)}
+
+
+def award(
+    session: Session,
+    *,
+    customer_id: str,
+    points: int,
+    ref: str,
+    note: str,
+    now: datetime | None = None,
+) -> PointsResult:
+    """Points for something other than an order (a valid referral, a check-in streak), through
+    the ledger as a positive adjustment: once per ``ref`` (a retry returns the first entry)."""
+    if points <= 0:
+        raise PointsInvalid("an award is at least one point", field="points")
+    return ledger.adjust_points(
+        session, customer_id=customer_id, points=points, ref=ref, note=note, now=now
+    )
