@@ -160,6 +160,13 @@ SECTIONS: tuple[NavSection, ...] = (
                 ),
             ),
             NavItem(
+                "privacy",
+                N_("Privacy requests"),
+                "/privacy",
+                "lock",
+                N_("Export or erase everything held about a customer (administrators)."),
+            ),
+            NavItem(
                 "settings",
                 N_("Settings"),
                 "/settings",
