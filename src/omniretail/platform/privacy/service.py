@@ -28,7 +28,7 @@ from omniretail.platform.errors import NotFound
 from omniretail.platform.privacy import files, registry, suppression
 from omniretail.platform.privacy.files import _jsonable
 from omniretail.platform.privacy.registry import TableRule, ValueRule
-from omniretail.platform.privacy.subject import Scrubber, Subject
+from omniretail.platform.privacy.subject import Scrubber, Subject, tombstone
 
 
 class UnknownCustomer(NotFound):
@@ -143,8 +143,8 @@ def _erase_rule(session: Session, rule: TableRule, subject: Subject) -> int:
                 except ValueError:
                     pass
             values[c] = scrub.clean(v)
-            if values[c] is None and not t.c[c].nullable:
-                values[c] = ""
+            if values[c] is None and not t.c[c].nullable:  # a key: unique, not derivable
+                values[c] = subject.tombstones.get(str(row.get(rule.customer_column)), tombstone())
         if rule.via is None:
             old = row[rule.customer_column]
             values[rule.customer_column] = subject.tombstones.get(old, old)
@@ -178,7 +178,7 @@ def _erase_values(session: Session, rule: ValueRule, subject: Subject) -> int:
                 except ValueError:
                     pass
             cleaned = scrub.clean(v)
-            values[c] = "" if cleaned is None and not t.c[c].nullable else cleaned
+            values[c] = tombstone() if cleaned is None and not t.c[c].nullable else cleaned
         session.execute(update(t).where(*where).values(**values))
     return n
 
