@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import ANALYST, csrf_from, login
@@ -76,3 +78,42 @@ def test_schedules_read_as_words() -> None:
     assert schedule_parts("0 8 * * *") == {"kind": "daily", "time": "08:00"}
     assert schedule_parts("30 2 * * *") == {"kind": "daily", "time": "02:30"}
     assert schedule_parts("*/5 9-18 * * 1-5")["kind"] == "cron"
+
+
+def test_jobs_page_shows_the_pipeline_steps_and_how_to_resume(admin_console: TestClient) -> None:
+    """The run log `pipeline run` writes: each step's state and seconds, the failure."""
+    from omniretail.platform import pipeline
+    from omniretail.platform.config import get_settings
+    from omniretail.platform.engine.duckdb import DuckDBEngine
+
+    settings = get_settings()
+    assert "pipeline-run" not in admin_console.get("/jobs").text  # nothing ran yet
+
+    def ok(ctx: pipeline.PipelineContext) -> dict[str, int]:
+        return {"rows": 1}
+
+    def broken(ctx: pipeline.PipelineContext) -> dict[str, int]:
+        raise RuntimeError("out of memory")
+
+    steps = [pipeline.Step("t.first", 1, ok, ""), pipeline.Step("t.second", 2, broken, "")]
+    original = pipeline.discover
+    pipeline.discover = lambda: steps  # type: ignore[assignment]
+    try:
+        engine = DuckDBEngine()
+        ctx = pipeline.PipelineContext(engine=engine, settings=settings)
+        with contextlib.suppress(RuntimeError):
+            pipeline.run(ctx, checkpoint=pipeline.RunLog(pipeline.run_log_path(settings)))
+        engine.close()
+    finally:
+        pipeline.discover = original  # type: ignore[assignment]
+    page = admin_console.get("/jobs").text
+    card = page.split('data-testid="pipeline-run"')[1].split("</section>")[0]
+    assert "数据流水线" in card
+    first = card.split('data-step="t.first"')[1].split("</tr>")[0]
+    second = card.split('data-step="t.second"')[1].split("</tr>")[0]
+    assert "成功" in first
+    assert " s" in first
+    assert "失败" in second
+    assert "RuntimeError: out of memory" in second
+    assert "omniretail pipeline run --resume" in card
+    assert "从中断处继续" in card

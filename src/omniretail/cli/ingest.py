@@ -260,7 +260,7 @@ def reprocess(publish: bool = typer.Option(False, help="Publish the snapshot aft
     finally:
         eng.close()
     if publish and eng.publishes_snapshot:
-        publish_snapshot(settings)
+        publish_snapshot(settings, engine=eng.name)
     _echo_json(out)
 
 

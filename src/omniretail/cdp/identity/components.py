@@ -65,5 +65,5 @@ def connected_components(
             break
     engine.materialize(out, f"SELECT node, cluster FROM {lbl}")
     for t in (und, lbl, nxt):
-        engine.execute(f"DROP TABLE IF EXISTS {t}")
+        engine.drop(t)
     return rounds

@@ -151,7 +151,7 @@ def split_conflicts(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str, e
         scratch=True,
     )
     if engine.table_exists("_idr_refused_all"):
-        engine.execute("INSERT INTO _idr_refused_all SELECT * FROM _idr_refused")
+        engine.append("_idr_refused_all", "SELECT * FROM _idr_refused")
     else:
         engine.materialize("_idr_refused_all", "SELECT * FROM _idr_refused", scratch=True)
     engine.materialize(
@@ -159,7 +159,7 @@ def split_conflicts(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str, e
         f"SELECT l.node, coalesce(x.cluster, l.cluster) AS cluster"
         f" FROM {labels} l LEFT JOIN _idr_relabel x USING (node)",
     )
-    engine.execute("DROP TABLE IF EXISTS _idr_relabel")
+    engine.drop("_idr_relabel")
     return len(refused)
 
 

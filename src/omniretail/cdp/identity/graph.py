@@ -193,8 +193,8 @@ def build_values(engine: AnalyticsEngine, cfg: IdentityConfig) -> list[str]:
         """,
         scratch=True,
     )
-    engine.execute("DROP TABLE IF EXISTS _idr_values_all")
-    engine.execute("DROP TABLE IF EXISTS _idr_value_stats")
+    engine.drop("_idr_values_all")
+    engine.drop("_idr_value_stats")
     return kinds
 
 

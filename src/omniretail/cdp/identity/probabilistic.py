@@ -121,7 +121,7 @@ def _cluster_features(engine: AnalyticsEngine, labels: str) -> None:
         """,
         scratch=True,
     )
-    engine.execute("DROP TABLE IF EXISTS _idr_weak")
+    engine.drop("_idr_weak")
 
 
 def _array_comparison(

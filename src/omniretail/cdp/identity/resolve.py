@@ -169,10 +169,5 @@ def _has_refused(engine: AnalyticsEngine) -> bool:
 
 
 def _cleanup(engine: AnalyticsEngine) -> None:
-    rows = engine.fetch_rows(
-        "SELECT table_name, table_type FROM information_schema.tables"
-        " WHERE starts_with(table_name, '_idr_')"
-    )
-    for row in rows:
-        kind = "VIEW" if row["table_type"] == "VIEW" else "TABLE"
-        engine.execute(f'DROP {kind} IF EXISTS "{row["table_name"]}"')
+    for name in engine.list_tables("_idr_"):
+        engine.drop(name)

@@ -50,7 +50,7 @@ def load_previous(engine: AnalyticsEngine, settings: Settings) -> int:
         engine.materialize(
             "_idr_prev", "SELECT record_key, customer_id FROM _idr_prev_file", scratch=True
         )
-        engine.execute('DROP VIEW IF EXISTS "_idr_prev_file"')
+        engine.drop("_idr_prev_file")
     else:
         engine.materialize(
             "_idr_prev",

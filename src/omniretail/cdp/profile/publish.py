@@ -429,6 +429,6 @@ def save_snapshots(engine: AnalyticsEngine, settings: Settings) -> None:
 
 def cleanup(engine: AnalyticsEngine) -> None:
     for name in ("_pub_stores", "_pub_customers", "_pub_identities", "_pub_store_ids"):
-        engine.execute(f"DROP TABLE IF EXISTS {name}")
+        engine.drop(name)
     for name in ("_pub_prev_customers", "_pub_prev_identities"):
-        engine.execute(f"DROP VIEW IF EXISTS {name}")
+        engine.drop(name)

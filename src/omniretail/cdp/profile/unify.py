@@ -71,4 +71,4 @@ def extend_seen(engine: AnalyticsEngine) -> None:
         ORDER BY c.customer_id
         """,
     )
-    engine.execute("DROP TABLE IF EXISTS _unify_seen")
+    engine.drop("_unify_seen")

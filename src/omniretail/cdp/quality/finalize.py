@@ -3,8 +3,6 @@ need all records at once (shared store phones, province filled from city)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from omniretail.cdp.ingest.contract import ENTITY_TABLES, MASTER_KINDS, EntityTable
 from omniretail.cdp.quality.junk import JunkConfig
 from omniretail.cdp.quality.standardize import SourceResult
@@ -41,7 +39,7 @@ def build_tables(engine: AnalyticsEngine, results: list[SourceResult]) -> dict[s
         parts: list[str] = []
         for r in results:
             for name in r.entity_tables.get(kind, []):
-                have = {row["column_name"] for row in engine.fetch_rows(f"DESCRIBE {q(name)}")}
+                have = set(engine.columns(name))
                 parts.append(_typed_select(table, name, have, len(parts)))
         sql = " UNION ALL ".join(parts) if parts else _empty(table)
         if parts and table.grouped and (len(parts) > 1 or kind in MASTER_KINDS):
@@ -141,10 +139,5 @@ def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, d
 
 
 def drop_work_tables(engine: AnalyticsEngine) -> None:
-    names: list[Any] = engine.fetch_rows(
-        "SELECT table_name, table_type FROM information_schema.tables "
-        "WHERE starts_with(table_name, '__q_')"
-    )
-    for row in names:
-        kind = "VIEW" if row["table_type"] == "VIEW" else "TABLE"
-        engine.execute(f"DROP {kind} IF EXISTS {q(row['table_name'])}")
+    for name in engine.list_tables("__q_"):
+        engine.drop(name)

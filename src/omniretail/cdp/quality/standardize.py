@@ -112,15 +112,10 @@ class SourceStandardizer:
     def _raw(self) -> list[str]:
         landed = f"{self.p}_landed"
         self.e.register_parquet(landed, [Path(p) for p in self.paths])
-        types = {
-            r["column_name"]: r["column_type"] for r in self.e.fetch_rows(f"DESCRIBE {q(landed)}")
-        }
+        types = self.e.columns(landed)
         raw_cols = [c for c in types if c not in META_COLUMNS]
         if not self.overrides:  # a view: the landed Parquet is read where it lies
-            self.e.execute(
-                f"CREATE OR REPLACE VIEW {q(self.p + '_raw')} AS "
-                + self._exploded(f"SELECT * FROM {q(landed)}")
-            )
+            self.e.create_view(self.p + "_raw", self._exploded(f"SELECT * FROM {q(landed)}"))
             return raw_cols + (["_item"] if self.m.explode else [])
         ovr = pa.table(
             {
@@ -154,11 +149,7 @@ class SourceStandardizer:
         """One row per list element (an empty or missing list keeps its row, item null)."""
         if self.m.explode is None:
             return sql
-        c, alias = q(self.m.explode.column), q(self.m.explode.as_)
-        return (
-            f"SELECT *, unnest(CASE WHEN len({c}) > 0 THEN {c} ELSE [NULL] END) AS {alias}, "
-            f"unnest(range(1, greatest(coalesce(len({c}), 0), 1) + 1)) AS _item FROM ({sql}) x"
-        )
+        return self.e.explode(sql, self.m.explode.column, self.m.explode.as_, "_item")
 
     def _stage1(self, raw_cols: list[str]) -> None:
         order = "_loaded_at, _batch_id, _row"
@@ -307,7 +298,7 @@ class SourceStandardizer:
     # -- stage 2: types, standard rules, fixes, reasons ------------------------------------
     def _stage2(self) -> None:
         s1 = f"{self.p}_s1"
-        types = {r["column_name"]: r["column_type"] for r in self.e.fetch_rows(f"DESCRIBE {q(s1)}")}
+        types = self.e.columns(s1)
         sel: list[str] = []
         reasons: list[str] = []
         today = date.today().isoformat()  # noqa: DTZ011 - local calendar date is meant

@@ -38,7 +38,7 @@ def build_basket(ctx: PipelineContext) -> dict[str, Any]:
     else:
         e.materialize("ins_basket_counts", counts_sql())
     for name in ("ins_basket_items", "ins_basket_tx"):
-        e.execute(f"DROP TABLE IF EXISTS {name}")
+        e.drop(name)
     e.materialize(
         _STATE,
         "SELECT coalesce(max(ordered_at), TIMESTAMP '1900-01-01') AS counted_until "

@@ -93,7 +93,7 @@ def score_orders(engine: AnalyticsEngine, as_of: date, *, holdout_days: int = 18
         backtest = _backtest(engine, as_of, holdout_days)
         s = summarize(engine, _spec(as_of))
     finally:
-        engine.execute(f"DROP TABLE IF EXISTS {STAGING}")
+        engine.drop(STAGING)
     model = BetaGeoModel().fit(s.frequency, s.recency, s.T)
     value, spend_report = _average_value(s)
     p_alive = model.probability_alive(s.frequency, s.recency, s.T)

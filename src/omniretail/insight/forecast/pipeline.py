@@ -233,7 +233,7 @@ def run_forecasts(
         bkeys, bmean, bhist = level_rows(past, coherent_forecasts(past, method, h))
         actual = _actuals(engine, past, bkeys, cut, h)
         back = _write_backtest(engine, bkeys, bmean, bhist, actual, cut)
-    engine.execute("DROP TABLE IF EXISTS __fc_lines")
+    engine.drop("__fc_lines")
     return {
         "method": method_name,
         "forecast_from": end.isoformat(),

@@ -63,8 +63,7 @@ def load_file(engine: AnalyticsEngine, path: Path, name: str) -> None:
 
 
 def column_types(engine: AnalyticsEngine, table: str) -> dict[str, str]:
-    rows = engine.fetch_rows(f"DESCRIBE {ident(table)}")
-    return {str(r["column_name"]): str(r["column_type"]).upper() for r in rows}
+    return {c: t.upper() for c, t in engine.columns(table).items()}
 
 
 def _date_expr(column: str, col_type: str) -> str:
@@ -138,7 +137,7 @@ def standardize(
     if amount_col:
         keep += " AND amount >= 0"  # zero: a free purchase still counts; negative: a return
     engine.materialize(target, f"SELECT * FROM {staging} WHERE {keep}")
-    engine.execute(f"DROP TABLE {staging}")
+    engine.drop(staging)
     used = int(engine.scalar(f"SELECT count(*) FROM {ident(target)}"))
     return {
         "rows": int(reasons["rows"]),

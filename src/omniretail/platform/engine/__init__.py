@@ -61,12 +61,21 @@ def open_engine(name: str | None = None, settings: Settings | None = None) -> An
     raise ValueError(f"unknown analytics engine {name!r}; choose 'duckdb' or 'spark'")
 
 
-def publish_snapshot(settings: Settings | None = None) -> Path:
-    """Copy the work database to the published snapshot atomically (rename)."""
+def publish_snapshot(settings: Settings | None = None, *, engine: str = "duckdb") -> Path:
+    """Publish the pipeline's tables for readers, atomically (write aside, then rename).
+
+    ``duckdb``: a copy of the work database. ``spark``: a DuckDB file built from the Spark
+    warehouse's Parquet tables (the readers — console, API — query one local snapshot either
+    way; at scale the warehouse lives on object storage and only serving tables come here)."""
     settings = settings or get_settings()
-    src = work_path(settings)
     dst = published_path(settings)
     tmp = dst.with_suffix(".duckdb.tmp")
-    shutil.copyfile(src, tmp)
+    tmp.unlink(missing_ok=True)
+    if engine == "spark":
+        from omniretail.platform.engine.warehouse import snapshot_from_warehouse
+
+        snapshot_from_warehouse(settings.analytics_dir / "spark", tmp)
+    else:
+        shutil.copyfile(work_path(settings), tmp)
     os.replace(tmp, dst)
     return dst

@@ -15,6 +15,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from omniretail.platform.engine.dialect import ident
+
 CANONICAL_DIALECT = "duckdb"
 
 
@@ -57,6 +59,38 @@ class AnalyticsEngine(ABC):
     @abstractmethod
     def write_parquet(self, sql: str, path: Path) -> None:
         """Write the result of a query to one Parquet file."""
+
+    @abstractmethod
+    def list_tables(self, prefix: str = "") -> list[str]:
+        """The tables and views whose name starts with ``prefix`` (the catalogue, any engine)."""
+
+    @abstractmethod
+    def columns(self, name: str) -> dict[str, str]:
+        """Column name → type of a table or view, in the canonical dialect's type names
+        (``VARCHAR``, ``BIGINT``, ``DOUBLE``, ``DECIMAL(18,2)``, ``DATE``, ``TIMESTAMP``,
+        ``VARCHAR[]``…), in column order."""
+
+    @abstractmethod
+    def drop(self, name: str) -> None:
+        """Drop a table or view if it exists."""
+
+    @abstractmethod
+    def create_view(self, name: str, sql: str) -> None:
+        """Create or replace a view: ``sql`` is evaluated where it is read (no copy)."""
+
+    def append(self, name: str, sql: str) -> None:
+        """Add the rows of a canonical-dialect query to table ``name`` (same columns)."""
+        self.execute(f"INSERT INTO {ident(name)} {sql}")
+
+    def explode(self, sql: str, column: str, alias: str, position: str) -> str:
+        """A canonical query of ``sql``'s rows, one per element of its list ``column`` (as
+        ``alias``, with its 1-based ``position``); an empty or missing list keeps its row
+        (element null, position 1)."""
+        c, a, p = ident(column), ident(alias), ident(position)
+        return (
+            f"SELECT *, unnest(CASE WHEN len({c}) > 0 THEN {c} ELSE [NULL] END) AS {a}, "
+            f"unnest(range(1, greatest(coalesce(len({c}), 0), 1) + 1)) AS {p} FROM ({sql}) x"
+        )
 
     def fetch_rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = self.fetch_arrow(sql, params).to_pylist()

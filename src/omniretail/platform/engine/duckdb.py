@@ -80,6 +80,29 @@ class DuckDBEngine(AnalyticsEngine):
         ).fetchall()  # fetch to the end: duckdb 2 refuses new work while a result is open
         return bool(rows and rows[0][0])
 
+    def list_tables(self, prefix: str = "") -> list[str]:
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE starts_with(table_name, ?) ORDER BY table_name",
+            [prefix],
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def columns(self, name: str) -> dict[str, str]:
+        rows = self.con.execute(f"DESCRIBE {ident(name)}").fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def drop(self, name: str) -> None:
+        rows = self.con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()
+        for (kind,) in rows:
+            what = "VIEW" if kind == "VIEW" else "TABLE"
+            self.con.execute(f"DROP {what} IF EXISTS {ident(name)}")
+
+    def create_view(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE VIEW {ident(name)} AS {sql}")
+
     def write_parquet(self, sql: str, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         target = str(path).replace("'", "''")

@@ -31,15 +31,116 @@ import sqlglot
 
 from omniretail.platform.config import Settings, get_settings
 from omniretail.platform.engine.base import CANONICAL_DIALECT, AnalyticsEngine
+from omniretail.platform.engine.dialect import ident
+from omniretail.platform.engine.warehouse import versions
 
 
 @lru_cache(maxsize=512)
 def to_spark_sql(sql: str) -> str:
     """Transpile one canonical (DuckDB) statement to Spark SQL."""
-    out = sqlglot.transpile(sql, read=CANONICAL_DIALECT, write="spark", pretty=False)
-    if len(out) != 1:
-        raise ValueError(f"expected one SQL statement, got {len(out)}")
-    return out[0]
+    trees = sqlglot.parse(sql, read=CANONICAL_DIALECT)
+    if len(trees) != 1 or trees[0] is None:
+        raise ValueError(f"expected one SQL statement, got {len(trees)}")
+    return str(_rewrite(trees[0]).sql("spark", pretty=False))
+
+
+@lru_cache(maxsize=64)
+def _java_format(fmt: str) -> str:
+    """A strptime format (``%Y-%m-%d``) as Spark's datetime pattern (``yyyy-MM-dd``)."""
+    out = sqlglot.transpile(f"strptime(x, '{fmt}')", read=CANONICAL_DIALECT, write="spark")[0]
+    return out[out.index("'") + 1 : out.rindex("'")]
+
+
+def _rewrite(tree: Any) -> Any:
+    """The DuckDB constructs sqlglot leaves as they are, in Spark's terms."""
+    from sqlglot import exp
+
+    aliases = {t.alias_or_name for t in tree.find_all(exp.Table)}
+    aliases |= {s.alias for s in tree.find_all(exp.Subquery) if s.alias}
+
+    lists = (exp.ArrayFilter, exp.Array, exp.ArrayConcat, exp.ArrayDistinct, exp.Flatten)
+
+    def is_list(node: Any) -> bool:
+        if isinstance(node, lists) or type(node).__name__.startswith("Array"):
+            return True
+        return isinstance(node, exp.Anonymous) and node.name.lower().startswith("list_")
+
+    def fix(node: Any) -> Any:
+        name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
+        if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.JSON):
+            # JSON is text that parses: DuckDB keeps the text as given, NULL if it does not
+            value = node.this
+            if isinstance(value, exp.Cast) and value.to.is_type(exp.DataType.Type.VARCHAR):
+                value = value.this
+            parsed = exp.Anonymous(this="try_parse_json", expressions=[value.copy()])
+            return exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.Not(this=exp.Is(this=parsed, expression=exp.Null())),
+                        true=exp.Cast(this=value.copy(), to=exp.DataType.build("STRING")),
+                    )
+                ]
+            )
+        if isinstance(node, exp.Length) and is_list(node.this):
+            return exp.ArraySize(this=node.this.copy())  # len(list) is its size, not text's
+        if name == "to_json" and len(node.expressions) == 1:
+            arg = node.expressions[0]
+            if isinstance(arg, exp.Column) and not arg.table and arg.name in aliases:
+                # to_json(r) of a whole row: Spark wants the row as a struct
+                star = exp.Column(this=exp.Star(), table=exp.to_identifier(arg.name))
+                return exp.func("to_json", exp.Struct(expressions=[star]))
+        if name == "try_strptime" and len(node.expressions) == 2:
+            value, fmts = node.expressions
+            items = fmts.expressions if isinstance(fmts, exp.Array) else [fmts]
+            tries = [
+                exp.Anonymous(
+                    this="try_to_timestamp",
+                    expressions=[value.copy(), exp.Literal.string(_java_format(f.name))],
+                )
+                for f in items
+            ]
+            return (
+                tries[0] if len(tries) == 1 else exp.Coalesce(this=tries[0], expressions=tries[1:])
+            )
+        return node
+
+    return tree.transform(fix)
+
+
+def _has_star_modifiers(tree: Any) -> bool:
+    """``* EXCLUDE (…)`` / ``* REPLACE (…)``: DuckDB's, not Spark's."""
+    from sqlglot import exp
+
+    return any(
+        star.args.get("except_") or star.args.get("except") or star.args.get("replace")
+        for star in tree.find_all(exp.Star)
+    )
+
+
+def expand_stars(sql: str, columns: Any) -> str:
+    """Spell out ``* EXCLUDE``/``* REPLACE`` (no Spark syntax) as column lists, from the
+    tables' columns (``columns(name)`` → name → canonical type); other SQL is unchanged."""
+    from sqlglot import exp
+    from sqlglot.optimizer.qualify import qualify
+
+    tree = sqlglot.parse_one(sql, read=CANONICAL_DIALECT)
+    if not _has_star_modifiers(tree):
+        return sql
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    schema: dict[str, object] = {}
+    for table in tree.find_all(exp.Table):
+        name = table.name
+        if name and name not in ctes and name not in schema:
+            schema[name] = columns(name)
+    qualified = qualify(
+        tree,
+        schema=schema,
+        dialect=CANONICAL_DIALECT,
+        quote_identifiers=True,
+        identify=True,
+        validate_qualify_columns=False,
+    )
+    return str(qualified.sql(CANONICAL_DIALECT))
 
 
 def _local_partitions(master: str) -> int | None:
@@ -64,6 +165,10 @@ def build_session(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.adaptive.enabled", "true")
+        # DuckDB's semantics: a failed cast in TRY_CAST-free code is an error there and NULL
+        # here only for bad data; x / 0 is NULL on both (ANSI mode would raise)
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     )
     partitions = shuffle_partitions or _local_partitions(master)
     if partitions:
@@ -75,6 +180,39 @@ def build_session(
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def canonical_type(dtype: Any) -> str:
+    """A Spark SQL type by its canonical (DuckDB) name."""
+    from pyspark.sql import types as T
+
+    simple = {
+        T.StringType: "VARCHAR",
+        T.LongType: "BIGINT",
+        T.IntegerType: "INTEGER",
+        T.ShortType: "SMALLINT",
+        T.ByteType: "TINYINT",
+        T.DoubleType: "DOUBLE",
+        T.FloatType: "FLOAT",
+        T.BooleanType: "BOOLEAN",
+        T.DateType: "DATE",
+        T.TimestampType: "TIMESTAMP",  # the session time zone is UTC
+        T.TimestampNTZType: "TIMESTAMP",
+        T.BinaryType: "BLOB",
+    }
+    for cls, name in simple.items():
+        if isinstance(dtype, cls):
+            return name
+    if isinstance(dtype, T.DecimalType):
+        return f"DECIMAL({dtype.precision},{dtype.scale})"
+    if isinstance(dtype, T.ArrayType):
+        return canonical_type(dtype.elementType) + "[]"
+    if isinstance(dtype, T.MapType):
+        return f"MAP({canonical_type(dtype.keyType)}, {canonical_type(dtype.valueType)})"
+    if isinstance(dtype, T.StructType):
+        inner = ", ".join(f"{ident(f.name)} {canonical_type(f.dataType)}" for f in dtype.fields)
+        return f"STRUCT({inner})"
+    return str(dtype.simpleString()).upper()
 
 
 class SparkEngine(AnalyticsEngine):
@@ -96,7 +234,9 @@ class SparkEngine(AnalyticsEngine):
                 warehouse = settings.analytics_dir / "spark"
         self.spark = session
         self._frames: dict[str, Any] = {}
+        self._exploded = 0
         self.warehouse = warehouse
+        self.publishes_snapshot = warehouse is not None
         if warehouse is not None:
             warehouse.mkdir(parents=True, exist_ok=True)
             for table_dir in sorted(p for p in warehouse.iterdir() if p.is_dir()):
@@ -106,11 +246,12 @@ class SparkEngine(AnalyticsEngine):
 
     @staticmethod
     def _versions(table_dir: Path) -> list[Path]:
-        done = [p for p in table_dir.glob("v*") if (p / "_SUCCESS").exists()]
-        return sorted(done, key=lambda p: int(p.name[1:]))
+        return versions(table_dir)
 
     # -- statements -----------------------------------------------------------------
     def _sql(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        if "EXCLUDE" in sql or "REPLACE" in sql:
+            sql = expand_stars(sql, self.columns)
         spark_sql = to_spark_sql(sql)
         if params:
             return self.spark.sql(spark_sql, args=list(params))
@@ -154,6 +295,17 @@ class SparkEngine(AnalyticsEngine):
         else:
             self._persist(name, df)
 
+    def explode(self, sql: str, column: str, alias: str, position: str) -> str:
+        from pyspark.sql import functions as F
+
+        self._exploded += 1
+        name = f"__explode_{self._exploded}"
+        pos = f"__pos_{self._exploded}"
+        df = self._sql(sql).select("*", F.posexplode_outer(column).alias(pos, alias))
+        df = df.withColumn(position, F.coalesce(F.col(pos), F.lit(0)) + 1).drop(pos)
+        self._bind(name, df)
+        return f"SELECT * FROM {ident(name)}"
+
     def register_arrow_view(self, name: str, table: pa.Table) -> None:
         self._bind(name, self.spark.createDataFrame(table))
 
@@ -168,7 +320,24 @@ class SparkEngine(AnalyticsEngine):
         self._bind(name, df)
 
     def table_exists(self, name: str) -> bool:
-        return bool(self.spark.catalog.tableExists(name))
+        return name in self._frames or bool(self.spark.catalog.tableExists(name))
+
+    def list_tables(self, prefix: str = "") -> list[str]:
+        names = set(self._frames) | {t.name for t in self.spark.catalog.listTables()}
+        return sorted(n for n in names if n.startswith(prefix))
+
+    def columns(self, name: str) -> dict[str, str]:
+        schema = self.spark.table(name).schema
+        return {f.name: canonical_type(f.dataType) for f in schema.fields}
+
+    def create_view(self, name: str, sql: str) -> None:
+        self._bind(name, self._sql(sql))
+
+    def append(self, name: str, sql: str) -> None:
+        cols = ", ".join(ident(c) for c in self.columns(name))
+        self.materialize(
+            name, f"SELECT {cols} FROM {ident(name)} UNION ALL SELECT {cols} FROM ({sql}) a"
+        )
 
     def write_parquet(self, sql: str, path: Path) -> None:
         """Write one Parquet file (Spark writes a directory; its single part is moved)."""
@@ -188,7 +357,7 @@ class SparkEngine(AnalyticsEngine):
             old.unpersist()
 
     def drop(self, name: str) -> None:
-        """Drop a table (and its Parquet copy in the warehouse)."""
+        """Drop a table or view (and its Parquet copy in the warehouse) if it exists."""
         self._forget(name)
         if self.warehouse is not None:
             shutil.rmtree(self.warehouse / name, ignore_errors=True)

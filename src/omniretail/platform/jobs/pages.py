@@ -8,8 +8,10 @@ from datetime import datetime
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from omniretail.platform import pipeline
 from omniretail.platform.auth.deps import DbSession
 from omniretail.platform.auth.errors import PermissionDenied
+from omniretail.platform.config import get_settings
 from omniretail.platform.console.csrf import CsrfProtected
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
@@ -23,6 +25,10 @@ router = APIRouter(tags=["console"])
 def _when(at: datetime | None) -> str:
     """A time as the stores read it (chain time zone)."""
     return at.astimezone(CRON_TZ).strftime("%Y-%m-%d %H:%M:%S") if at else "—"
+
+
+def _iso(text: str | None) -> str:
+    return _when(datetime.fromisoformat(text)) if text else "—"
 
 
 def schedule_parts(every: str) -> dict[str, str | int]:
@@ -64,6 +70,9 @@ def jobs_page(
             "busy": request.query_params.get("busy"),
             "when": _when,
             "schedule": schedule_parts,
+            # the analytics pipeline's last run, step by step (written by `pipeline run`)
+            "pipeline_run": pipeline.RunLog.read(pipeline.run_log_path(get_settings())),
+            "iso": _iso,
         },
     )
 

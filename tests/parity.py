@@ -1,0 +1,118 @@
+"""Compare two published snapshots (DuckDB files) table by table: the same tables, the same
+rows, values equal — floats within a relative tolerance of 1e-6 (engines sum in different
+orders), decimals as floats, timestamps without their zone (both engines run in UTC).
+
+Tables whose content depends on wall-clock time or on random initialization, not on the
+data, are compared by row count only (``COUNT_ONLY``)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+REL_TOL = 1e-6
+# produced by models with random initialization or timings: the rows, not the values, match
+COUNT_ONLY: frozenset[str] = frozenset()
+
+
+def _norm(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        v = float(v)
+    if isinstance(v, float):
+        return ("float", v)
+    if isinstance(v, datetime) and v.tzinfo is not None:
+        return v.replace(tzinfo=None)
+    if isinstance(v, list):
+        return tuple(_norm(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((k, _norm(x)) for k, x in v.items()))
+    return v
+
+
+def _key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    # sort with floats rounded, so a last-digit difference does not reorder rows
+    return tuple(
+        (0, "")
+        if v is None
+        else (1, round(v[1], 4))
+        if isinstance(v, tuple) and v[:1] == ("float",)
+        else (1, repr(v))
+        for v in row
+    )
+
+
+def _same(a: Any, b: Any) -> bool:
+    if (
+        isinstance(a, tuple)
+        and a[:1] == ("float",)
+        and isinstance(b, tuple)
+        and b[:1] == ("float",)
+    ):
+        x, y = a[1], b[1]
+        return (math.isnan(x) and math.isnan(y)) or math.isclose(
+            x, y, rel_tol=REL_TOL, abs_tol=1e-9
+        )
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+        return all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def table_rows(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str]
+) -> list[tuple[Any, ...]]:
+    cols = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+    rows = con.execute(f'SELECT {cols} FROM "{table}"').fetchall()
+    return sorted((tuple(_norm(v) for v in r) for r in rows), key=_key)
+
+
+def compare_table(
+    a: duckdb.DuckDBPyConnection, b: duckdb.DuckDBPyConnection, table: str
+) -> str | None:
+    """None when equal, else what differs (the first differing row)."""
+    ca = [r[0] for r in a.execute(f'DESCRIBE "{table}"').fetchall()]
+    cb = [r[0] for r in b.execute(f'DESCRIBE "{table}"').fetchall()]
+    if sorted(ca) != sorted(cb):
+        return f"columns differ: {sorted(set(ca) ^ set(cb))}"
+    ra, rb = table_rows(a, table, ca), table_rows(b, table, ca)
+    if len(ra) != len(rb):
+        return f"{len(ra)} rows vs {len(rb)}"
+    if table in COUNT_ONLY:
+        return None
+    for x, y in zip(ra, rb, strict=True):
+        if not _same(x, y):
+            diff = {c: (p, q) for c, p, q in zip(ca, x, y, strict=True) if not _same(p, q)}
+            return f"row differs: {diff}"
+    return None
+
+
+def compare_snapshots(
+    left: Path, right: Path, *, skip: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """Table → difference, for every table of ``left`` (the reference) that ``right`` lacks or
+    holds differently; empty when the snapshots agree."""
+    a = duckdb.connect(str(left), read_only=True)
+    b = duckdb.connect(str(right), read_only=True)
+    try:
+        out: dict[str, str] = {}
+        ta = {
+            r[0] for r in a.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+        tb = {
+            r[0] for r in b.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+        for table in sorted(ta - skip):
+            if table not in tb:
+                out[table] = "missing"
+                continue
+            diff = compare_table(a, b, table)
+            if diff:
+                out[table] = diff[:500]
+        return out
+    finally:
+        a.close()
+        b.close()
