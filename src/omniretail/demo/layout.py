@@ -67,6 +67,9 @@ EXPORTS: tuple[ExportFile, ...] = (
     ExportFile("exports/giftcard/cards.xlsx", "giftcard", "xlsx", sheet="礼品卡"),
     ExportFile("exports/events/events.jsonl", "events", "jsonl"),
     ExportFile("exports/reviews/reviews.jsonl", "reviews", "jsonl"),
+    ExportFile("exports/counter/counter_doors.csv", "counter", "csv", "utf-8-sig"),
+    ExportFile("exports/counter/counter_counts.csv", "counter", "csv", "utf-8-sig"),
+    ExportFile("exports/visits/visits.jsonl", "visits", "jsonl"),
 )
 
 IDENTITY_COLUMNS: tuple[IdentityColumn, ...] = (
@@ -78,6 +81,7 @@ IDENTITY_COLUMNS: tuple[IdentityColumn, ...] = (
     IdentityColumn(
         "miniprogram", "exports/reviews/reviews.jsonl", "user_id", ("platform", "miniprogram")
     ),
+    IdentityColumn("miniprogram", "exports/visits/visits.jsonl", "userId"),
     IdentityColumn("app", "exports/app/members.parquet", "member_id"),
     IdentityColumn("app", "exports/app/orders.parquet", "member_id"),
     IdentityColumn("app", "exports/events/events.jsonl", "userId", ("app", "app")),

@@ -19,6 +19,7 @@ from omniretail.demo import (
     exports_private,
     memberships,
     reviews,
+    traffic,
 )
 from omniretail.demo.calendar import END, START
 from omniretail.demo.catalog import CHANNELS, build_products, build_staff
@@ -31,7 +32,7 @@ from omniretail.demo.rand import stage_rng
 from omniretail.demo.truth import write_truth
 from omniretail.platform.errors import InvalidInput
 
-GENERATOR_VERSION = "3"  # 3: POS coupon issue ledger (coupons issued >= redeemed)
+GENERATOR_VERSION = "4"  # 4: people counters and face-vendor visits (3: POS coupon ledger)
 PEOPLE_AT_SCALE_1 = 100_000
 MAX_SCALE = 100.0
 _OWNED_DIRS = ("exports", "truth", "mappings")
@@ -82,6 +83,7 @@ def _steps() -> list[tuple[str, float, Callable[[World], None]]]:
         ("gift cards", 0.02, exports_offline.write_giftcards),
         ("behaviour events", 0.15, events.write_events),
         ("reviews", 0.05, reviews.write_reviews),
+        ("store traffic", 0.03, traffic.write_traffic),
         ("ground truth", 0.05, write_truth),
     ]
 

@@ -16,7 +16,12 @@ from omniretail.omnichannel.store.schemas import StoreCreate
 from omniretail.platform.auth import service as auth
 from omniretail.platform.db import session_scope
 from omniretail.platform.engine import published_path
-from tests.insight.traffic.world import BAD_DAY, tables, write_traffic_snapshot
+from tests.insight.traffic.world import (
+    BAD_DAY,
+    BEFORE_COUNTERS,
+    tables,
+    write_traffic_snapshot,
+)
 
 
 @pytest.fixture
@@ -61,6 +66,7 @@ def test_page_figures_from_the_step(snapshot: Path) -> None:
         assert r["sales_fen"] == e["sales_fen"], code
         assert r["conversion"] == pytest.approx(e["counted_orders"] / e["visitors"])
     assert by_store["S203"]["uncounted_days"] == 1
+
     assert by_store["S201"]["sales_per_m2"] == pytest.approx(expected["S201"]["sales_fen"] / 12000)
     total = data["summary"]
     assert total["visitors"] == sum(e["visitors"] for e in expected.values())
@@ -114,3 +120,21 @@ def test_console_page_scoped_and_in_chinese(snapshot: Path, client: Any) -> None
     assert "武汉江汉路店" not in r.text
     assert "广州天河店" not in r.text
     assert client.get("/traffic", params={"store": "S201"}).status_code == 403
+
+
+def test_no_finding_before_the_counter_was_installed(snapshot: Path) -> None:
+    from omniretail.platform.engine.snapshot import run_on_published
+
+    rows = run_on_published(
+        lambda e: e.fetch_rows(
+            "SELECT kind, store_code, day FROM trf_findings WHERE kind = 'counter_stopped'"
+        )
+    )
+    assert BEFORE_COUNTERS not in {r["day"] for r in rows}
+    days = run_on_published(
+        lambda e: e.fetch_rows(
+            "SELECT counted FROM trf_kpi_daily WHERE store_code = 'S202' "
+            f"AND period_start = DATE '{BEFORE_COUNTERS}'"
+        )  # fmt: skip
+    )
+    assert [d["counted"] for d in days] == [False]  # it sold, and nothing was counted

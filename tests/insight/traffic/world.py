@@ -29,6 +29,7 @@ STORES = [
 DOORS = [("S201", "D1", True), ("S201", "D2", False), ("S202", "D1", True), ("S203", "D1", False)]
 HOURS = range(9, 22)
 BAD_DAY = date(2026, 10, 10)  # S203: counts of an unregistered door
+BEFORE_COUNTERS = date(2025, 8, 20)
 
 
 def _days() -> list[date]:
@@ -83,6 +84,8 @@ def tables(seed: int = 7) -> dict[str, pa.Table]:
                             "status": "paid",
                         }
                     )
+    # a sale before the counters were installed: no counter_stopped finding that day
+    orders.append({**orders[0], "store_code": "S202", "order_day": BEFORE_COUNTERS})
     return {
         "dim_store": pa.Table.from_pylist(STORES),
         "dim_traffic_door": pa.Table.from_pylist(

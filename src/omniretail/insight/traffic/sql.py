@@ -20,7 +20,8 @@ store). Times are the store's wall clock (the chain time zone), as the counters 
   event at or before the match is a grant (PIPL art. 28-29: separate, explicit consent; a
   withdrawal ends it). ``trf_face_refused`` keeps the count of matches left out per store-day.
 - ``trf_findings``: ``counter_stopped`` (a registered door that counted nobody, or stopped
-  counting two hours or more before the store's last sale, on a day the store sold) and
+  counting two hours or more before the store's last sale, on a day the store sold, from
+  the door's first counted day on: not before its counter was installed) and
   ``traffic_without_sales`` (a counted store-day with at least MIN_VISITORS_NO_SALES visitors
   and no in-store ticket).
 """
@@ -218,13 +219,17 @@ door_day AS (
          max(CASE WHEN in_count > 0 THEN hour END) AS last_count_hour
   FROM trf_counts GROUP BY store_code, door_code, day
 ),
-active AS (SELECT DISTINCT store_code, door_code FROM trf_counts)
+active AS (  -- a door counts from its first counted day (installed then)
+  SELECT store_code, door_code, min(day) AS first_day FROM trf_counts
+  GROUP BY store_code, door_code
+)
 SELECT 'counter_stopped' AS kind, s.store_code, g.door_code, s.day,
        CASE WHEN coalesce(dd.in_count, 0) = 0 THEN 'no_counts'
             ELSE 'stopped_after_hour_' || CAST(dd.last_count_hour AS VARCHAR) END AS detail
 FROM sold s
 JOIN dim_traffic_door g ON g.store_code = s.store_code
 JOIN active a ON a.store_code = g.store_code AND a.door_code = g.door_code
+  AND s.day >= a.first_day
 LEFT JOIN door_day dd ON dd.store_code = g.store_code AND dd.door_code = g.door_code
   AND dd.day = s.day
 WHERE coalesce(dd.in_count, 0) = 0
