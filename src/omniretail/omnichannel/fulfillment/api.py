@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from omniretail.omnichannel.fulfillment import codes, delivery, kpi, returns, service
 from omniretail.omnichannel.fulfillment.schemas import (
@@ -17,6 +17,7 @@ from omniretail.omnichannel.fulfillment.schemas import (
     FulfilmentRead,
     KpiRow,
     PickupCodeRead,
+    PickupKind,
     ReturnCreate,
     ReturnRead,
     VerifyRequest,
@@ -59,6 +60,9 @@ class FromOrderIn(BaseModel):
     pickup_store: str | None = Field(default=None, max_length=32)
     address: Address | None = None
     hold_days: int = Field(default=3, ge=1, le=30)
+    pickup_kind: PickupKind = "store"
+    slot_start: AwareDatetime | None = None
+    slot_end: AwareDatetime | None = None
 
 
 @router.post("/from-order/{order_id}", response_model=list[FulfilmentRead])
@@ -79,6 +83,9 @@ def place_for_order(
         pickup_store=data.pickup_store,
         address=data.address,
         hold_days=data.hold_days,
+        pickup_kind=data.pickup_kind,
+        slot_start=data.slot_start,
+        slot_end=data.slot_end,
     )
 
 
@@ -158,6 +165,40 @@ def history(fulfilment_id: int, db: DbSession, principal: ApiPrincipal) -> list[
     principal.require("read")
     _visible(principal, service.get(db, fulfilment_id=fulfilment_id))
     return service.history(db, fulfilment_id=fulfilment_id)
+
+
+class LockerIn(BaseModel):
+    box: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z-]+$")
+
+
+class ArrivedIn(BaseModel):
+    parking_spot: str | None = Field(default=None, max_length=32)
+
+
+@router.post("/{fulfilment_id}/locker", response_model=FulfilmentRead)
+def load_locker(
+    fulfilment_id: Annotated[int, Path(ge=1, le=DB_ID_MAX)],
+    data: LockerIn,
+    db: DbSession,
+    principal: ApiPrincipal,
+) -> FulfilmentRead:
+    """Put a ready smart-locker pickup into a compartment (the customer's code opens it)."""
+    principal.require("write")
+    _visible(principal, service.get(db, fulfilment_id=fulfilment_id))
+    return service.load_locker(db, fulfilment_id=fulfilment_id, box=data.box, actor=principal.name)
+
+
+@router.post("/{fulfilment_id}/arrived", response_model=FulfilmentRead)
+def customer_arrived(
+    fulfilment_id: Annotated[int, Path(ge=1, le=DB_ID_MAX)],
+    data: ArrivedIn,
+    db: DbSession,
+    principal: ApiPrincipal,
+) -> FulfilmentRead:
+    """A curbside customer is outside (the mini-program's "我已到店" button)."""
+    principal.require("write")
+    _visible(principal, service.get(db, fulfilment_id=fulfilment_id))
+    return service.customer_arrives(db, fulfilment_id=fulfilment_id, parking_spot=data.parking_spot)
 
 
 @router.post("/{fulfilment_id}/events/{event}", response_model=FulfilmentRead)

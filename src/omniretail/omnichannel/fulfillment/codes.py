@@ -115,7 +115,7 @@ def reissue(session: Session, *, fulfilment_id: int, now: datetime | None = None
     from omniretail.omnichannel.fulfillment import service
 
     row = service.lock(session, fulfilment_id)
-    if row.state != "ready_for_pickup":
+    if row.state not in service.COLLECTABLE:
         raise IllegalTransition(state=row.state, event="reissue_code")
     code = issue(session, row, now=now)
     notify(
@@ -237,7 +237,7 @@ def verify(
     if res.rowcount != 1:  # type: ignore[attr-defined]
         return fail("already_used", ful.id)
     locked = service.lock(session, ful.id)
-    if locked.state != "ready_for_pickup":
+    if locked.state not in service.COLLECTABLE:
         return fail("not_ready", ful.id)
     service.transition(
         session,

@@ -1,7 +1,11 @@
 """One state machine for every fulfilment mode, with its legal transitions spelled out.
 
 门店自提 (pickup): placed → allocated → picking → ready_for_pickup → picked_up; a pickup not
-collected within its hold → cancelled (no_show). Ship from store and 同城配送 (delivery):
+collected within its hold → cancelled (no_show). Its kinds differ after "ready": a smart-locker
+pickup is loaded into a compartment (ready_for_pickup → in_locker) and collected with its code at
+the locker; a curbside pickup waits for the customer to say they have arrived (→
+customer_arrived, with the parking spot) and is brought out; an appointment pickup is collected
+in its booked slot (its hold runs from the slot's end). Ship from store and 同城配送 (delivery):
 picking → packed → awaiting_rider → rider_assigned → rider_at_store → in_delivery → delivered,
 the rider states following WeChat 即时配送's order_status (101 → 102 → 201 → 202/301 → 302);
 a delivery that fails before the rider has the goods goes back to packed (dispatch again or
@@ -21,6 +25,8 @@ STATE_ZH = {
     "picking": "拣货中",
     "ready_for_pickup": "待自提",
     "picked_up": "已自提",
+    "in_locker": "已入柜待取",
+    "customer_arrived": "顾客已到达",
     "packed": "已打包待发",
     "awaiting_rider": "待骑手接单",
     "rider_assigned": "骑手已接单",
@@ -36,6 +42,8 @@ STATE_EN = {
     "picking": "picking",
     "ready_for_pickup": "ready for pickup",
     "picked_up": "picked up",
+    "in_locker": "in the locker",
+    "customer_arrived": "customer has arrived",
     "packed": "packed",
     "awaiting_rider": "awaiting a rider",
     "rider_assigned": "rider assigned",
@@ -50,6 +58,8 @@ EVENT_ZH = {
     "start_picking": "开始拣货",
     "mark_ready": "备货完成",
     "hand_over": "交付顾客",
+    "load_locker": "放入自提柜",
+    "customer_arrives": "顾客到达",
     "no_show": "逾期未取",
     "pack": "打包",
     "dispatch": "呼叫骑手",
@@ -69,6 +79,12 @@ EVENT_ZH = {
 }
 FINAL = {"picked_up", "delivered", "cancelled"}
 MODES = {"pickup": "门店自提", "ship_from_store": "门店发货", "same_city": "同城配送"}
+PICKUP_KINDS = {
+    "store": "到店柜台自提",
+    "locker": "智能自提柜",
+    "curbside": "路边/车位取货",
+    "appointment": "预约自提",
+}
 
 
 class FulfilmentFlow(StateMachine):  # type: ignore[misc]
@@ -77,6 +93,8 @@ class FulfilmentFlow(StateMachine):  # type: ignore[misc]
     picking = State()
     ready_for_pickup = State()
     picked_up = State(final=True)
+    in_locker = State()
+    customer_arrived = State()
     packed = State()
     awaiting_rider = State()
     rider_assigned = State()
@@ -89,8 +107,14 @@ class FulfilmentFlow(StateMachine):  # type: ignore[misc]
     allocate = placed.to(allocated)
     start_picking = allocated.to(picking)
     mark_ready = picking.to(ready_for_pickup, cond="is_pickup")
-    hand_over = ready_for_pickup.to(picked_up)
-    no_show = ready_for_pickup.to(cancelled)
+    load_locker = ready_for_pickup.to(in_locker, cond="is_locker")
+    customer_arrives = ready_for_pickup.to(customer_arrived, cond="is_curbside")
+    hand_over = (
+        ready_for_pickup.to(picked_up, unless="is_locker")
+        | in_locker.to(picked_up)
+        | customer_arrived.to(picked_up)
+    )
+    no_show = ready_for_pickup.to(cancelled) | in_locker.to(cancelled)
     pack = picking.to(packed, unless="is_pickup")
     dispatch = packed.to(awaiting_rider)
     rider_accepts = awaiting_rider.to(rider_assigned)
@@ -114,17 +138,24 @@ class FulfilmentFlow(StateMachine):  # type: ignore[misc]
         | packed.to(cancelled)
     )
 
-    def __init__(self, mode: str, state: str) -> None:
+    def __init__(self, mode: str, state: str, kind: str | None = None) -> None:
         self.mode = mode
+        self.kind = kind or "store"
         super().__init__(start_value=state)
 
     def is_pickup(self) -> bool:
         return self.mode == "pickup"
 
+    def is_locker(self) -> bool:
+        return self.mode == "pickup" and self.kind == "locker"
 
-def next_state(mode: str, state: str, event: str) -> str:
+    def is_curbside(self) -> bool:
+        return self.mode == "pickup" and self.kind == "curbside"
+
+
+def next_state(mode: str, state: str, event: str, kind: str | None = None) -> str:
     """The state ``event`` leads to from ``state``, or IllegalTransition naming both."""
-    flow = FulfilmentFlow(mode, state)
+    flow = FulfilmentFlow(mode, state, kind)
     try:
         flow.send(event)
     except TransitionNotAllowed:
@@ -134,14 +165,14 @@ def next_state(mode: str, state: str, event: str) -> str:
     return str(flow.current_state_value)
 
 
-def allowed_events(mode: str, state: str) -> list[str]:
-    flow = FulfilmentFlow(mode, state)
-    return [e.id for e in flow.allowed_events if _possible(mode, state, e.id)]
+def allowed_events(mode: str, state: str, kind: str | None = None) -> list[str]:
+    flow = FulfilmentFlow(mode, state, kind)
+    return [e.id for e in flow.allowed_events if _possible(mode, state, e.id, kind)]
 
 
-def _possible(mode: str, state: str, event: str) -> bool:
+def _possible(mode: str, state: str, event: str, kind: str | None) -> bool:
     try:
-        next_state(mode, state, event)
+        next_state(mode, state, event, kind)
     except IllegalTransition:
         return False
     return True

@@ -39,6 +39,13 @@ class Fulfilment(Base):
     channel: Mapped[str] = mapped_column(String(32))
     customer_id: Mapped[str | None] = mapped_column(String(32), index=True)
     mode: Mapped[str] = mapped_column(String(16))  # pickup | ship_from_store | same_city
+    # pickup only: store (at the counter) | locker (smart locker) | curbside | appointment
+    pickup_kind: Mapped[str | None] = mapped_column(String(16))
+    slot_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # appointment
+    slot_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locker_box: Mapped[str | None] = mapped_column(String(16))  # the locker compartment
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # curbside
+    parking_spot: Mapped[str | None] = mapped_column(String(32))
     store_code: Mapped[str | None] = mapped_column(String(32))  # the location fulfilling it
     region: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(24), default="placed")

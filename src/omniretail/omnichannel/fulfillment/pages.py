@@ -32,6 +32,8 @@ STATE_ORDER = [
     "allocated",
     "picking",
     "ready_for_pickup",
+    "in_locker",
+    "customer_arrived",
     "packed",
     "awaiting_rider",
     "rider_assigned",
@@ -73,6 +75,7 @@ def _ctx(request: Request, **kw: Any) -> dict[str, Any]:
         if zh
         else (lambda e: e.replace("_", " ")),
         "mode_label": (lambda m: flow.MODES.get(m, m)) if zh else (lambda m: m.replace("_", " ")),
+        "kind_label": (lambda k: flow.PICKUP_KINDS.get(k, k)) if zh else (lambda k: k),
         "delivery_label": lambda c: delivery.STATUS_ZH.get(c, str(c)),
         "zh": zh,
         "base": BASE,
@@ -220,7 +223,7 @@ def detail(
 ) -> Response:
     f = service.get(db, fulfilment_id=fulfilment_id)
     _scope(user, db).require(f.store_code)
-    code = codes.current(db, fulfilment_id=f.id) if f.state == "ready_for_pickup" else None
+    code = codes.current(db, fulfilment_id=f.id) if f.state in service.COLLECTABLE else None
     return render(
         request,
         "fulfilment/detail.html",
@@ -240,7 +243,12 @@ STAFF_EVENTS = ("start_picking", "mark_ready", "pack", "dispatch", "cancel")
 
 @router.post(BASE + "/{fulfilment_id}/do/{event}", dependencies=[CsrfProtected])
 def act(
-    request: Request, fulfilment_id: int, event: str, user: ConsoleUser, db: DbSession
+    request: Request,
+    fulfilment_id: int,
+    event: str,
+    user: ConsoleUser,
+    db: DbSession,
+    box: Annotated[str | None, Form()] = None,
 ) -> Response:
     f = service.get(db, fulfilment_id=fulfilment_id)
     _scope(user, db).require(f.store_code)
@@ -257,6 +265,10 @@ def act(
             service.cancel(db, fulfilment_id=f.id, reason="store", actor=user.username)
         elif event == "reissue":
             codes.reissue(db, fulfilment_id=f.id)
+        elif event == "load_locker":
+            service.load_locker(
+                db, fulfilment_id=f.id, box=(box or "").strip(), actor=user.username
+            )
         else:
             return RedirectResponse(f"{BASE}/{f.id}", status_code=303)
     except (FulfilmentError, InventoryError) as e:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 Mode = Literal["pickup", "ship_from_store", "same_city"]
+PickupKind = Literal["store", "locker", "curbside", "appointment"]
 
 
 class OrderLineIn(BaseModel):
@@ -36,6 +37,26 @@ class FulfilmentCreate(BaseModel):
     address: Address | None = None  # the customer's position (pickup near me, delivery)
     tender: str | None = None
     hold_days: int = Field(default=3, ge=1, le=30)
+    # pickup only: at the counter, from a smart locker, brought out to the car, or in a slot
+    pickup_kind: PickupKind = "store"
+    slot_start: AwareDatetime | None = None  # an appointment's booked slot
+    slot_end: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _pickup_kind(self) -> FulfilmentCreate:
+        if self.pickup_kind != "store" and self.mode != "pickup":
+            raise ValueError("pickup_kind applies to pickup orders only")
+        booked = self.slot_start is not None or self.slot_end is not None
+        if self.pickup_kind == "appointment":
+            if self.slot_start is None or self.slot_end is None:
+                raise ValueError("an appointment pickup needs slot_start and slot_end")
+            if self.slot_end <= self.slot_start:
+                raise ValueError("slot_end must be after slot_start")
+            if self.slot_end - self.slot_start > timedelta(hours=12):
+                raise ValueError("an appointment slot is at most 12 hours long")
+        elif booked:
+            raise ValueError("slot_start and slot_end apply to appointment pickups only")
+        return self
 
 
 class LineRead(BaseModel):
@@ -79,6 +100,12 @@ class FulfilmentRead(BaseModel):
     channel: str
     customer_id: str | None
     mode: str
+    pickup_kind: str | None = None
+    slot_start: datetime | None = None
+    slot_end: datetime | None = None
+    locker_box: str | None = None
+    parking_spot: str | None = None
+    arrived_at: datetime | None = None
     store_code: str | None
     state: str
     state_zh: str

@@ -7,10 +7,12 @@ Every state change locks the fulfilment row, checks the transition against ``flo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -47,6 +49,10 @@ from omniretail.platform.db import utcnow
 from omniretail.platform.keys import idempotency_key
 
 PICKUP_RADIUS_KM = 10.0
+# a pickup waiting for its customer (at the counter or in a locker): the hold, reminders and
+# the no-show apply
+WAITING = ("ready_for_pickup", "in_locker")
+COLLECTABLE = ("ready_for_pickup", "in_locker", "customer_arrived")  # a code hands it over
 DELIVERY_RADIUS_KM = 10.0
 
 
@@ -78,6 +84,12 @@ def read(session: Session, row: Fulfilment) -> FulfilmentRead:
         channel=row.channel,
         customer_id=row.customer_id,
         mode=row.mode,
+        pickup_kind=row.pickup_kind,
+        slot_start=row.slot_start,
+        slot_end=row.slot_end,
+        locker_box=row.locker_box,
+        parking_spot=row.parking_spot,
+        arrived_at=row.arrived_at,
         store_code=row.store_code,
         state=row.state,
         state_zh=flow.STATE_ZH[row.state],
@@ -92,7 +104,7 @@ def read(session: Session, row: Fulfilment) -> FulfilmentRead:
         refund_fen=row.refund_fen,
         parent_id=row.parent_id,
         lines=[LineRead.model_validate(ln) for ln in _lines(session, row.id)],
-        allowed=flow.allowed_events(row.mode, row.state),
+        allowed=flow.allowed_events(row.mode, row.state, row.pickup_kind),
         delivery=DeliveryRead.model_validate(d) if d else None,
     )
 
@@ -175,7 +187,7 @@ def transition(
     """Move a locked fulfilment by ``event`` (IllegalTransition if the flow forbids it)."""
     at = now or utcnow()
     before = row.state
-    row.state = flow.next_state(row.mode, before, event)
+    row.state = flow.next_state(row.mode, before, event, row.pickup_kind)
     ev = FulfilmentEvent(
         fulfilment_id=row.id,
         event=event,
@@ -295,6 +307,9 @@ def place_for_order(
     pickup_store: str | None = None,
     address: Any = None,
     hold_days: int = 3,
+    pickup_kind: str = "store",
+    slot_start: datetime | None = None,
+    slot_end: datetime | None = None,
     now: datetime | None = None,
 ) -> list[FulfilmentRead]:
     """Fulfil an operational order (``omnichannel.order``): its lines, customer, channel and
@@ -322,7 +337,40 @@ def place_for_order(
             field="order_id",
         )
     payments = [t for t in order.tenders if t.kind == "payment"]
-    data = FulfilmentCreate(
+    try:
+        data = _order_fulfilment(
+            order,
+            chosen,
+            payments,
+            pickup_store,
+            address,
+            hold_days,
+            pickup_kind,
+            slot_start,
+            slot_end,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidFulfilment(
+            f"履约信息不正确：{first['msg']}",
+            f"the fulfilment details are wrong: {first['msg']}",
+            field=".".join(str(p) for p in first["loc"]) or "pickup_kind",
+        ) from None
+    return place(session, data=data, now=now)
+
+
+def _order_fulfilment(  # noqa: PLR0913
+    order: Any,
+    chosen: str,
+    payments: list[Any],
+    pickup_store: str | None,
+    address: Any,
+    hold_days: int,
+    pickup_kind: str,
+    slot_start: datetime | None,
+    slot_end: datetime | None,
+) -> FulfilmentCreate:
+    return FulfilmentCreate(
         order_ref=order.external_id,
         channel=order.channel_code,
         order_id=order.id,
@@ -341,8 +389,10 @@ def place_for_order(
         address=address,
         tender=payments[0].method if payments else None,
         hold_days=hold_days,
+        pickup_kind=pickup_kind,  # type: ignore[arg-type]
+        slot_start=slot_start,
+        slot_end=slot_end,
     )
-    return place(session, data=data, now=now)
 
 
 def _check(data: FulfilmentCreate) -> None:
@@ -434,6 +484,9 @@ def _create(
                 channel=data.channel,
                 customer_id=data.customer_id,
                 mode=data.mode,
+                pickup_kind=data.pickup_kind if data.mode == "pickup" else None,
+                slot_start=data.slot_start,
+                slot_end=data.slot_end,
                 store_code=code,
                 region=loc.region,
                 state="placed",
@@ -561,6 +614,9 @@ def mark_ready(
     transition(session, row, "mark_ready", actor=actor, now=at)
     row.ready_at = at
     row.hold_until = at + timedelta(days=hold_days)
+    if row.pickup_kind == "appointment" and row.slot_end is not None:
+        # held until the end of the day after the booked slot
+        row.hold_until = max(at, _aware(row.slot_end)) + timedelta(days=1)
     code = codes.issue(session, row, now=at)
     session.flush()
     notify(
@@ -573,6 +629,78 @@ def mark_ready(
         until=when(row.hold_until),
     )
     return read(session, row)
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+LOCKER_HOLD = timedelta(days=2)
+
+
+def load_locker(
+    session: Session,
+    *,
+    fulfilment_id: int,
+    box: str,
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> FulfilmentRead:
+    """A ready smart-locker pickup is put into compartment ``box``: the customer collects it with
+    the same code at the locker, within the locker's own hold (2 days, lockers are scarce)."""
+    if not re.fullmatch(r"[0-9A-Za-z-]{1,16}", box or ""):
+        raise InvalidFulfilment(
+            f"柜格号不正确：{box!r}（1–16 位字母、数字或 -）",
+            f"not a locker compartment: {box!r} (1–16 letters, digits or -)",
+            field="box",
+        )
+    at = now or utcnow()
+    row = lock(session, fulfilment_id)
+    transition(session, row, "load_locker", actor=actor, note=f"柜格 {box}", now=at)
+    row.locker_box = box
+    row.hold_until = at + LOCKER_HOLD
+    session.flush()
+    code = codes_current(session, row.id)
+    notify(
+        session,
+        row,
+        "pickup_ready",
+        moment=f"in_locker:{box}",
+        store=f"{store_name(session, row)} 自提柜 {box} 号格",
+        code=code or "",
+        until=when(row.hold_until),
+    )
+    return read(session, row)
+
+
+def customer_arrives(
+    session: Session,
+    *,
+    fulfilment_id: int,
+    parking_spot: str | None = None,
+    now: datetime | None = None,
+) -> FulfilmentRead:
+    """A curbside customer says they are outside (and where): the store brings the order out
+    and hands it over with the code. Saying it twice changes nothing."""
+    at = now or utcnow()
+    row = lock(session, fulfilment_id)
+    if row.state == "customer_arrived":
+        return read(session, row)
+    transition(
+        session, row, "customer_arrives", actor="customer", note=parking_spot or None, now=at
+    )
+    row.arrived_at, row.parking_spot = at, parking_spot
+    session.flush()
+    return read(session, row)
+
+
+def codes_current(session: Session, fulfilment_id: int) -> str | None:
+    found = session.scalar(
+        select(PickupCode.code).where(
+            PickupCode.fulfilment_id == fulfilment_id, PickupCode.active.is_(True)
+        )
+    )
+    return str(found) if found is not None else None
 
 
 def pack(
@@ -810,14 +938,14 @@ def expire_uncollected(session: Session, *, now: datetime | None = None, limit: 
     at = now or utcnow()
     ids = session.scalars(
         select(Fulfilment.id)
-        .where(Fulfilment.state == "ready_for_pickup", Fulfilment.hold_until <= at)
+        .where(Fulfilment.state.in_(WAITING), Fulfilment.hold_until <= at)
         .order_by(Fulfilment.id)
         .limit(limit)
     ).all()
     n = 0
     for fid in ids:
         row = lock(session, fid)
-        if row.state != "ready_for_pickup":  # collected or cancelled meanwhile
+        if row.state not in WAITING:  # collected or cancelled meanwhile
             continue
         _cancel_locked(session, row, reason="no_show", actor="system", now=at, event="no_show")
         n += 1
@@ -856,7 +984,7 @@ def remind_pickups(
     n = 0
     for fid in ids:
         row = lock(session, fid)
-        if row.state != "ready_for_pickup" or row.reminded_at is not None:
+        if row.state not in WAITING or row.reminded_at is not None:
             continue
         row.reminded_at = at
         _event(
