@@ -138,6 +138,16 @@ SECTIONS: tuple[NavSection, ...] = (
                 N_("Stores, channels, products, inventory, orders and fulfillment."),
             ),
             NavItem(
+                "guide",
+                N_("Shopping guides"),
+                "/guide",
+                "user",
+                N_(
+                    "Clerks' customers, daily task lists, attributed and incremental sales, "
+                    "and the clerk workbench."
+                ),
+            ),
+            NavItem(
                 "service",
                 N_("Customer service"),
                 "/service",

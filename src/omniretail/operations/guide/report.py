@@ -1,0 +1,138 @@
+"""What the guide pages and the HQ ranking show: per clerk the bound customers (operational),
+task completion (operational) and attributed / incremental sales (the snapshot's
+``ops_guide_clerk_sales``); the chain-wide incremental effect of clerks' 1:1 work on their
+treated customers vs the holdout, with a 95% interval; a clerk's customers with their tags and
+last purchases."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from omniretail.omnichannel.staff import service as staff_service
+from omniretail.operations.guide import attribution, service
+from omniretail.operations.guide.models import GuideTask
+from omniretail.platform.auth.scope import StoreScope
+from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.dialect import in_list
+
+
+def task_counts(session: Session, *, since: date | None = None) -> dict[str, dict[str, int]]:
+    """Tasks per clerk: total and closed (sent, done or refused)."""
+    q = select(
+        GuideTask.staff_code,
+        func.count(),
+        func.sum(case((GuideTask.status != "open", 1), else_=0)),
+    ).group_by(GuideTask.staff_code)
+    if since is not None:
+        q = q.where(GuideTask.day >= since)
+    return {str(s): {"tasks": int(n), "closed": int(c or 0)} for s, n, c in session.execute(q)}
+
+
+def clerk_ranking(
+    session: Session, engine: AnalyticsEngine | None, scope: StoreScope, *, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Clerks of the visible stores, by attributed net sales (then bound customers)."""
+    staff = {
+        s.staff_id: s
+        for s in staff_service.list_staff(session)
+        if s.role in service.GUIDE_ROLES and scope.allows(s.store_code)
+    }
+    bound = service.bound_counts(session)
+    done = task_counts(session)
+    sales: dict[str, dict[str, Any]] = {}
+    if engine is not None and engine.table_exists(attribution.CLERKS):
+        sales = {
+            r["staff_code"]: r for r in engine.fetch_rows(f"SELECT * FROM {attribution.CLERKS}")
+        }
+    rows = []
+    for code, s in staff.items():
+        sa = sales.get(code, {})
+        tc = done.get(code, {"tasks": 0, "closed": 0})
+        rows.append(
+            {
+                "staff_code": code,
+                "name": s.name,
+                "store_code": s.store_code,
+                "bound": bound.get(code, 0),
+                "tasks": tc["tasks"],
+                "closed": tc["closed"],
+                "completion": tc["closed"] / tc["tasks"] if tc["tasks"] else None,
+                "orders": sa.get("orders", 0),
+                "net_sales": float(sa.get("net_sales") or 0),
+                "returns": float(sa.get("returns") or 0),
+                "incremental": sa.get("incremental_sales"),
+                "held_out": sa.get("held_out", 0),
+            }
+        )
+    rows.sort(key=lambda r: (-r["net_sales"], -r["bound"], r["staff_code"]))
+    return rows[:limit]
+
+
+def incremental_effect(engine: AnalyticsEngine | None, scope: StoreScope) -> dict[str, Any] | None:
+    """Net sales per bound customer, treated vs holdout, pooled over the visible clerks: the
+    difference with a 95% normal interval (Welch) and the incremental sales it implies."""
+    if engine is None or not engine.table_exists(attribution.CREDITS):
+        return None
+    where = f" AND {scope.sql('b.store_code')}"
+    rows = engine.fetch_rows(
+        f"""
+        WITH per AS (
+          SELECT b.customer_id, b.holdout, coalesce(sum(c.amount), 0) AS net
+          FROM {attribution.BINDINGS} b
+          LEFT JOIN {attribution.CREDITS} c
+            ON c.customer_id = b.customer_id AND c.binding_id = b.binding_id
+          WHERE b.ended_at IS NULL{where}
+          GROUP BY b.customer_id, b.holdout
+        )
+        SELECT holdout, count(*) AS n, avg(net) AS mean, coalesce(var_samp(net), 0) AS var
+        FROM per GROUP BY holdout
+        """
+    )
+    arms = {bool(r["holdout"]): r for r in rows}
+    if True not in arms or False not in arms or min(arms[True]["n"], arms[False]["n"]) < 2:
+        return None
+    t, h = arms[False], arms[True]
+    diff = float(t["mean"]) - float(h["mean"])
+    se = math.sqrt(float(t["var"]) / t["n"] + float(h["var"]) / h["n"])
+    return {
+        "treated": int(t["n"]),
+        "held_out": int(h["n"]),
+        "per_treated": float(t["mean"]),
+        "per_holdout": float(h["mean"]),
+        "diff": diff,
+        "ci_low": diff - 1.96 * se,
+        "ci_high": diff + 1.96 * se,
+        "incremental": diff * int(t["n"]),
+    }
+
+
+def customer_cards(
+    engine: AnalyticsEngine | None, customer_ids: list[str], *, last: int = 3
+) -> dict[str, dict[str, Any]]:
+    """Tags and last purchases of a clerk's customers (from the published snapshot)."""
+    if engine is None or not customer_ids:
+        return {}
+    ids = in_list("customer_id", customer_ids)
+    out: dict[str, dict[str, Any]] = {c: {"tags": {}, "orders": []} for c in customer_ids}
+    if engine.table_exists("customer_tags"):
+        for r in engine.fetch_rows(
+            "SELECT customer_id, lifecycle_stage, value_tier, top_category, rfm_group,"
+            " days_since_last_order, sales_365d FROM customer_tags"
+            f" WHERE {ids}"
+        ):
+            out[r["customer_id"]]["tags"] = r
+    if engine.table_exists("orders"):
+        for r in engine.fetch_rows(
+            "SELECT customer_id, order_id, ordered_at, CAST(paid_amount AS DOUBLE) AS amount,"
+            " channel_code, status FROM orders"
+            f" WHERE {ids} AND status IN ('paid', 'returned')"
+            f" QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at DESC,"
+            f" order_id) <= {int(last)} ORDER BY customer_id, ordered_at DESC"
+        ):
+            out[r["customer_id"]]["orders"].append(r)
+    return out
