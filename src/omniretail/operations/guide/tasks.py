@@ -25,11 +25,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 import pyarrow as pa
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session
 
 from omniretail.marketing.coupon import service as coupon_service
-from omniretail.operations.guide.models import GuideBinding, GuideCustomer, GuideTask
+from omniretail.operations.guide.models import GuideTask
 from omniretail.operations.guide.schemas import TaskRunRead
 from omniretail.operations.guide.service import get_policy
 from omniretail.platform import bulk
@@ -71,39 +71,36 @@ EXPIRING_VIEW = "guide_task_expiring"
 RECENT_VIEW = "guide_task_recent"
 
 
+def _columns(
+    session: Session, sql: str, names: tuple[str, ...], types: tuple[Any, ...]
+) -> pa.Table:
+    """A query's rows as an Arrow table, through the driver's cursor (no row objects: a
+    million bindings are read in a fraction of the ORM's time)."""
+    rows = session.connection().exec_driver_sql(sql).fetchall()
+    cols = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return pa.table({n: pa.array(c, t) for n, c, t in zip(names, cols, types, strict=True)})
+
+
 def _bindings_table(session: Session) -> pa.Table:
-    rows = session.execute(
-        select(GuideCustomer.customer_id, GuideBinding.staff_code, GuideBinding.store_code)
-        .join(GuideBinding, GuideBinding.id == GuideCustomer.binding_id)
-        .where(GuideBinding.holdout.is_(False))
-        .execution_options(yield_per=200_000)
-    ).all()
-    cid, staff, store = zip(*rows, strict=True) if rows else ((), (), ())
-    return pa.table(
-        {
-            "customer_id": pa.array(cid, pa.string()),
-            "staff_code": pa.array(staff, pa.string()),
-            "store_code": pa.array(store, pa.string()),
-        }
+    return _columns(
+        session,
+        "SELECT c.customer_id, b.staff_code, b.store_code FROM guide_customer c"
+        " JOIN guide_binding b ON b.id = c.binding_id WHERE NOT b.holdout",
+        ("customer_id", "staff_code", "store_code"),
+        (pa.string(), pa.string(), pa.string()),
     )
 
 
 def _recent_table(session: Session, day: date) -> pa.Table:
     since = day - timedelta(days=max(REENTRY_DAYS.values()))
-    rows = session.execute(
-        select(GuideTask.customer_id, GuideTask.kind, GuideTask.day, GuideTask.staff_code).where(
-            GuideTask.day >= since
-        )
-    ).all()
-    cid, kind, d, staff = zip(*rows, strict=True) if rows else ((), (), (), ())
-    return pa.table(
-        {
-            "customer_id": pa.array(cid, pa.string()),
-            "staff_code": pa.array(staff, pa.string()),
-            "kind": pa.array(kind, pa.string()),
-            "day": pa.array(d, pa.date32()),
-        }
+    table = _columns(
+        session,
+        "SELECT customer_id, kind, CAST(day AS VARCHAR(10)), staff_code FROM guide_task"
+        f" WHERE day >= '{since.isoformat()}'",
+        ("customer_id", "kind", "day", "staff_code"),
+        (pa.string(), pa.string(), pa.string(), pa.string()),
     )
+    return table.set_column(2, "day", table.column("day").cast(pa.date32()))
 
 
 def _case(mapping: dict[str, Any]) -> str:
