@@ -22,6 +22,7 @@ from omniretail.cdp.identity.errors import CustomerNotResolved, InvalidMerge
 from omniretail.cdp.identity.models import IdentityConstraint
 from omniretail.platform import audit
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.i18n import N_
 
 MAX_UNMERGE_PAIRS = 10_000
 
@@ -33,7 +34,10 @@ def _records(engine: AnalyticsEngine, customer_id: str) -> list[str]:
     )
     if not rows:
         raise CustomerNotResolved(
-            f"no customer {customer_id!r} in the analytics snapshot", field="customer_id"
+            f"no customer {customer_id!r} in the analytics snapshot",
+            field="customer_id",
+            message=N_("Customer %(id)s is not in the analytics snapshot yet (next pipeline run)."),
+            params={"id": customer_id},
         )
     return [r["record_key"] for r in rows]
 
@@ -70,9 +74,17 @@ def merge_customers(
     (the profile's: ``cdp.profile.service.merge_customers`` passes it) and returns how many
     identities it moved."""
     if customer_id == other_customer_id:
-        raise InvalidMerge("a customer cannot be merged with itself", field="other_customer_id")
+        raise InvalidMerge(
+            "a customer cannot be merged with itself",
+            field="other_customer_id",
+            message=N_("A customer cannot be merged with itself."),
+        )
     if not reason.strip():
-        raise InvalidMerge("give a reason for the merge (it is audited)", field="reason")
+        raise InvalidMerge(
+            "give a reason for the merge (it is audited)",
+            field="reason",
+            message=N_("Give a reason: merges and splits are audited."),
+        )
     keep = _records(engine, customer_id)
     other = _records(engine, other_customer_id)
     lifted = _deactivate(session, CANNOT_LINK, keep, other)
@@ -124,7 +136,11 @@ def unmerge_records(
 ) -> dict[str, Any]:
     """Split ``record_keys`` off ``customer_id``: they may never again join its other records."""
     if not reason.strip():
-        raise InvalidMerge("give a reason for the unmerge (it is audited)", field="reason")
+        raise InvalidMerge(
+            "give a reason for the unmerge (it is audited)",
+            field="reason",
+            message=N_("Give a reason: merges and splits are audited."),
+        )
     records = _records(engine, customer_id)
     split = sorted(set(record_keys))
     unknown = [k for k in split if k not in records]
@@ -132,17 +148,22 @@ def unmerge_records(
         raise InvalidMerge(
             f"record {unknown[0]!r} does not belong to customer {customer_id}",
             field="record_keys",
+            message=N_("Record %(record)s does not belong to customer %(customer)s."),
+            params={"record": unknown[0], "customer": customer_id},
         )
     rest = [k for k in records if k not in split]
     if not split or not rest:
         raise InvalidMerge(
             "name some, but not all, of the customer's records to split off",
             field="record_keys",
+            message=N_("Choose some, but not all, of the customer's records to split off."),
         )
     if len(split) * len(rest) > MAX_UNMERGE_PAIRS:
         raise InvalidMerge(
             f"splitting {len(split)} from {len(rest)} records needs too many constraints",
             field="record_keys",
+            message=N_("Splitting %(split)s from %(rest)s records needs too many decisions."),
+            params={"split": len(split), "rest": len(rest)},
         )
     lifted = _deactivate(session, MUST_LINK, split, rest)
     for left, right in product(split, rest):

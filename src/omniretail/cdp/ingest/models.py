@@ -68,7 +68,7 @@ class EventSourceStats(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-QUARANTINE_STATUSES = ("open", "fixed", "reprocessed")
+QUARANTINE_STATUSES = ("open", "fixed", "reprocessed", "discarded")
 
 
 class QuarantineRecord(Base):

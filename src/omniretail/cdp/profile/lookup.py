@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from omniretail.cdp.identity.errors import CustomerNotResolved
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.i18n import N_
 from omniretail.platform.phone import normalize_phone
 
 CUSTOMER_ID = re.compile(r"^C\d{9}$")
@@ -29,7 +30,11 @@ def find_customer(session: Session, identifier: str) -> Customer:
     """The active customer for ``identifier``; merged customers lead to their survivor."""
     text = identifier.strip()
     if not text:
-        raise CustomerNotResolved("give a customer id or an identifier", field="id")
+        raise CustomerNotResolved(
+            "give a customer id or an identifier",
+            field="id",
+            message=N_("Give a customer id or an identifier."),
+        )
     customer: Customer | None = None
     if CUSTOMER_ID.match(text):
         customer = session.scalar(select(Customer).where(Customer.customer_id == text))
@@ -65,7 +70,12 @@ def find_customer(session: Session, identifier: str) -> Customer:
             select(Customer).where(Customer.customer_id == customer.merged_into)
         )
     if customer is None:
-        raise CustomerNotResolved(f"no customer known by {text!r}", field="id")
+        raise CustomerNotResolved(
+            f"no customer known by {text!r}",
+            field="id",
+            message=N_("No customer known by %(id)s."),
+            params={"id": text},
+        )
     return customer
 
 
@@ -75,7 +85,12 @@ def resolve_in_snapshot(engine: AnalyticsEngine, identifier: str) -> str:
     if CUSTOMER_ID.match(text):
         if engine.scalar("SELECT 1 FROM identity_map WHERE customer_id = ? LIMIT 1", [text]):
             return text
-        raise CustomerNotResolved(f"no customer {text!r} in the analytics snapshot", field="id")
+        raise CustomerNotResolved(
+            f"no customer {text!r} in the analytics snapshot",
+            field="id",
+            message=N_("No customer known by %(id)s."),
+            params={"id": text},
+        )
     phone = normalize_phone(text)
     present = set(engine.fetch_arrow("SELECT * FROM std_identity_records LIMIT 0").column_names)
     columns = [c for c in ID_COLUMNS if c in present]
@@ -90,5 +105,10 @@ def resolve_in_snapshot(engine: AnalyticsEngine, identifier: str) -> str:
         params,
     )
     if found is None:
-        raise CustomerNotResolved(f"no customer known by {text!r}", field="id")
+        raise CustomerNotResolved(
+            f"no customer known by {text!r}",
+            field="id",
+            message=N_("No customer known by %(id)s."),
+            params={"id": text},
+        )
     return str(found)

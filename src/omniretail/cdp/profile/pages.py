@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from omniretail.cdp.identity.errors import CustomerNotResolved
-from omniretail.cdp.profile import service
+from omniretail.cdp.profile import identity_pages, service
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
@@ -114,3 +114,6 @@ def customer_page(
             "masked": not principal.sees_personal_data,
         },
     )
+
+
+router.include_router(identity_pages.router)

@@ -27,6 +27,7 @@ from omniretail.cdp.profile.schemas import CustomerProfile, Timeline
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.engine import open_published
 from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.i18n import N_
 from omniretail.platform.phone import normalize_phone
 from omniretail.platform.timezone import from_wall_clock
 
@@ -96,13 +97,23 @@ def require_visible_customer(
     except CustomerNotResolved:
         customer = None
     if customer is None or not scope.allows(customer.home_store_code):
-        raise CustomerNotResolved(f"no customer known by {customer_id!r}", field=field)
+        raise CustomerNotResolved(
+            f"no customer known by {customer_id!r}",
+            field=field,
+            message=N_("No customer known by %(id)s."),
+            params={"id": customer_id},
+        )
 
 
 def get_visible_customer(session: Session, viewer: Viewer, identifier: str) -> Customer:
     customer = find_customer(session, identifier)
     if not _visible(viewer, customer):  # do not reveal that the customer exists
-        raise CustomerNotResolved(f"no customer known by {identifier!r}", field="id")
+        raise CustomerNotResolved(
+            f"no customer known by {identifier!r}",
+            field="id",
+            message=N_("No customer known by %(id)s."),
+            params={"id": identifier},
+        )
     return customer
 
 

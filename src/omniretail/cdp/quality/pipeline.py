@@ -50,6 +50,8 @@ def standardize_all(ctx: PipelineContext, *, sources: list[str] | None = None) -
             prev = sync.setdefault(r.source, {})
             for k, v in got.items():
                 prev[k] = prev.get(k, 0) + v
+        for r in results:
+            service.save_batch_stats(s, r.by_batch)
         for merged in service.merge_results(results):
             service.save_stats(s, merged, extra.get(merged.source, {}))
     return {

@@ -7,12 +7,18 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from omniretail.cdp.ingest import events
 from omniretail.cdp.ingest.models import QUARANTINE_STATUSES, LandingBatch, QuarantineRecord
-from omniretail.cdp.quality.errors import QuarantineNotFound
+from omniretail.cdp.quality import recheck
+from omniretail.cdp.quality.errors import AlreadyHandled, QuarantineNotFound, StillRejected
 from omniretail.cdp.quality.models import QualityStats
 from omniretail.cdp.quality.standardize import Override, SourceResult
+from omniretail.platform import audit
 from omniretail.platform.db import utcnow
 from omniretail.platform.errors import InvalidInput
+from omniretail.platform.i18n import N_
+
+HANDLED = ("reprocessed", "discarded")  # nothing left to do on these records
 
 
 def overrides(session: Session) -> dict[str, list[Override]]:
@@ -129,7 +135,7 @@ def report(session: Session, *, source: str | None = None) -> list[dict[str, Any
     open_q = dict(
         session.execute(
             select(QuarantineRecord.source, func.count())
-            .where(QuarantineRecord.status != "reprocessed")
+            .where(QuarantineRecord.status.not_in(HANDLED))
             .group_by(QuarantineRecord.source)
         ).all()
     )
@@ -240,8 +246,6 @@ def record_dict(rec: QuarantineRecord) -> dict[str, Any]:
 
 def reprocess_events(session: Session) -> dict[str, int]:
     """Fixed events rejected by the tracking API go (again) through its checks into the inbox."""
-    from omniretail.cdp.ingest import events
-
     out = {"reprocessed": 0, "still_rejected": 0}
     fixed = session.scalars(
         select(QuarantineRecord).where(
@@ -271,3 +275,182 @@ def source_purchases(engine: Any, *, source: str) -> tuple[Any, dict[str, Any]]:
     from omniretail.cdp.quality.purchases import source_purchases as run
 
     return run(engine, source=source)
+
+
+def save_batch_stats(session: Session, by_batch: dict[str, dict[str, int]]) -> None:
+    """Keep what each landing batch's rows became in the latest standardize run (in the
+    batch's ``detail``: rows read, accepted, fixed, duplicates, quarantined)."""
+    if not by_batch:
+        return
+    stamp = utcnow().isoformat()
+    for batch in session.scalars(
+        select(LandingBatch).where(LandingBatch.batch_id.in_(list(by_batch)))
+    ):
+        batch.detail = {**(batch.detail or {}), "quality": by_batch[batch.batch_id], "at": stamp}
+    session.flush()
+
+
+def source_batches(session: Session) -> dict[str, list[dict[str, Any]]]:
+    """Per source, its landing batches (newest first) with their rows landed, what the latest
+    run made of them and how many of their quarantined records are still to be handled."""
+    still_open = dict(
+        session.execute(
+            select(QuarantineRecord.batch_id, func.count())
+            .where(QuarantineRecord.status.not_in(HANDLED))
+            .group_by(QuarantineRecord.batch_id)
+        ).all()
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for b in session.scalars(select(LandingBatch).order_by(LandingBatch.id.desc())):
+        detail = b.detail or {}
+        out.setdefault(b.source, []).append(
+            {
+                "batch_id": b.batch_id,
+                "file": b.file,
+                "rows_landed": b.rows,
+                "status": b.status,
+                "loaded_at": b.loaded_at,
+                "counts": detail.get("quality"),
+                "open": int(still_open.get(b.batch_id) or 0),
+            }
+        )
+    return out
+
+
+def quarantine_counts(session: Session) -> dict[str, int]:
+    """Records per status (open, fixed, reprocessed, discarded)."""
+    rows = session.execute(
+        select(QuarantineRecord.status, func.count()).group_by(QuarantineRecord.status)
+    ).all()
+    counts = dict.fromkeys(QUARANTINE_STATUSES, 0)
+    counts.update({str(s): int(n) for s, n in rows})
+    return counts
+
+
+def quarantine_reasons(session: Session) -> list[tuple[str, int]]:
+    """Reasons of the records still to be handled, most frequent first."""
+    rows = session.execute(
+        select(QuarantineRecord.reason, func.count())
+        .where(QuarantineRecord.status.not_in(HANDLED))
+        .group_by(QuarantineRecord.reason)
+        .order_by(func.count().desc(), QuarantineRecord.reason)
+    ).all()
+    return [(str(r), int(n)) for r, n in rows]
+
+
+def count_quarantine(
+    session: Session,
+    *,
+    source: str | None = None,
+    status: str | None = None,
+    reason: str | None = None,
+) -> int:
+    stmt = select(func.count()).select_from(QuarantineRecord)
+    if source:
+        stmt = stmt.where(QuarantineRecord.source == source)
+    if status:
+        stmt = stmt.where(QuarantineRecord.status == status)
+    if reason:
+        stmt = stmt.where(QuarantineRecord.reason == reason)
+    return int(session.scalar(stmt) or 0)
+
+
+def _open_record(session: Session, record_id: int) -> QuarantineRecord:
+    rec = get_record(session, record_id=record_id)
+    if rec.status in HANDLED:
+        raise AlreadyHandled(
+            f"record {record_id} is already {rec.status}",
+            field="id",
+            message=N_("This record is already handled (%(status)s)."),
+            params={"status": rec.status},
+        )
+    return rec
+
+
+def fix_and_check(
+    session: Session, *, record_id: int, values: dict[str, Any], actor: str, note: str | None
+) -> QuarantineRecord:
+    """Fix some values of a quarantined row and run it through the data contract at once.
+
+    A row that still fails raises :class:`StillRejected` and nothing is saved. A passing row
+    is ``fixed`` (the next standardize run reads it instead of the landed row); a passing
+    tracking event goes into the event inbox at once (``reprocessed``). Audited.
+    """
+    rec = _open_record(session, record_id)
+    if not values:
+        raise InvalidInput(
+            "change at least one value", field="set", message=N_("Change at least one value.")
+        )
+    unknown = [k for k in values if k not in rec.raw]
+    if unknown and not recheck.is_event(rec):
+        raise InvalidInput(
+            f"the raw row has no column {unknown[0]!r}",
+            field="set",
+            message=N_("The raw row has no column %(column)s."),
+            params={"column": unknown[0]},
+        )
+    before = dict(rec.raw)
+    fixed = {**before, **values}
+    reason = recheck.problem_of(session, rec, fixed)
+    if reason is not None:
+        raise StillRejected(reason)
+    rec.raw = fixed
+    rec.note = note
+    if recheck.is_event(rec):
+        events.store_events(
+            session.connection(),
+            source=rec.source,
+            events=[fixed],
+            endpoint=rec.file,
+            count_received=False,
+        )
+        rec.status = "reprocessed"
+    else:
+        rec.status = "fixed"
+    audit.record(
+        session,
+        actor=actor,
+        action="quality.fix",
+        object_type="quarantine",
+        object_id=str(rec.id),
+        detail={
+            "source": rec.source,
+            "batch_id": rec.batch_id,
+            "row": rec.row,
+            "changed": {k: [before.get(k), v] for k, v in values.items()},
+            "status": rec.status,
+        },
+        reason=note,
+    )
+    session.flush()
+    return rec
+
+
+def discard_record(session: Session, *, record_id: int, actor: str, note: str) -> QuarantineRecord:
+    """Give up on a quarantined record (a test row, a row no one can correct): it leaves the
+    open list and stays out of the std_ tables; later runs keep it discarded. Audited."""
+    if not note.strip():
+        raise InvalidInput(
+            "say why the record is discarded",
+            field="note",
+            message=N_("Say why the record is discarded."),
+        )
+    rec = _open_record(session, record_id)
+    rec.status = "discarded"
+    rec.note = note.strip()
+    audit.record(
+        session,
+        actor=actor,
+        action="quality.discard",
+        object_type="quarantine",
+        object_id=str(rec.id),
+        detail={
+            "source": rec.source,
+            "batch_id": rec.batch_id,
+            "row": rec.row,
+            "reason": rec.reason,
+        },
+        reason=rec.note,
+    )
+    session.flush()
+    return rec

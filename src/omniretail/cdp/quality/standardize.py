@@ -41,6 +41,8 @@ from omniretail.platform.engine.dialect import ident as q
 from omniretail.platform.engine.dialect import literal as lit
 
 LINEAGE = ("_batch_id", "_file", "_row", "_loaded_at")
+# what each landing batch's rows became in the latest run (shown per batch on the 数据接入 page)
+BATCH_COUNTS = ("rows_read", "accepted", "fixed", "duplicates", "quarantined")
 
 
 # amounts that can never be negative on a sale: a paid order of -5 is a refund recorded
@@ -79,6 +81,7 @@ class SourceResult:
     stats: dict[str, Any] = field(default_factory=dict)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     batch_ids: set[str] = field(default_factory=set)
+    by_batch: dict[str, dict[str, int]] = field(default_factory=dict)  # batch id → counts
 
 
 def _fields(entity: EntitySpec) -> dict[str, FieldSpec]:
@@ -107,6 +110,7 @@ class SourceStandardizer:
         self.overrides = overrides
         self.junk = junk
         self.p = f"__q_{source}_{part}"
+        self.by_batch: dict[str, dict[str, int]] = {}
 
     # -- stage 1 ------------------------------------------------------------------------
     def _raw(self) -> list[str]:
@@ -575,6 +579,19 @@ class SourceStandardizer:
                 f"AND __reason IS NOT NULL GROUP BY 1 ORDER BY 1"
             )
         }
+        self.by_batch = {
+            str(r["b"]): {k: int(r[k]) for k in BATCH_COUNTS}
+            for r in self.e.fetch_rows(
+                "SELECT _batch_id AS b, count(*) AS rows_read, "
+                "count(*) FILTER (WHERE __dup_rank > 1) AS duplicates, "
+                "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NOT NULL) AS quarantined, "
+                "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NULL) AS accepted, "
+                "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NULL AND len(list_filter("
+                "f, lambda x: NOT starts_with(x, 'filled:'))) > 0) AS fixed "
+                f"FROM (SELECT _batch_id, __dup_rank, __reason, {all_fixes} AS f FROM {q(s2)}) "
+                "GROUP BY 1 ORDER BY 1"
+            )
+        }
         classified: dict[str, Any] = {}
         for name in self.m.classify:
             classified[name] = {
@@ -617,6 +634,7 @@ class SourceStandardizer:
         result.entity_tables = self._entity_tables()
         result.quarantine = self._quarantine_rows()
         result.stats = self._stats()
+        result.by_batch = self.by_batch
         return result
 
     def _check_columns(self, raw_cols: list[str]) -> None:
