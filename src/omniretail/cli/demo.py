@@ -78,6 +78,13 @@ def demo(
         from omniretail.demo import care as demo_care
 
         console.print(f"  {demo_care.build(session, seed=seed)}")
+    console.print("community group-buying and WeCom communities …")
+    with session_scope() as session:
+        from omniretail.demo import community as demo_community
+        from omniretail.demo import groupbuy as demo_groupbuy
+
+        console.print(f"  {demo_groupbuy.build(session, seed=seed)}")
+        console.print(f"  {demo_community.build(session, seed=seed)}")
 
     password = secrets.token_urlsafe(12)
     with session_scope() as session:

@@ -21,7 +21,7 @@ from omniretail.operations.groupbuy.schemas import (
 from tests.omnichannel.factories import retail_world
 
 
-def groupbuy_world(session: Session, *, stock: int = 50) -> None:
+def groupbuy_world(session: Session, *, stock: int = 50, leaders: bool = True) -> None:
     retail_world(session)
     channel_service.upsert_channels(
         session, channels=[ChannelCreate(code="groupbuy", name="社区团购", kind="online")]
@@ -31,6 +31,9 @@ def groupbuy_world(session: Session, *, stock: int = 50) -> None:
             inventory.receive(
                 session, location=store, sku=sku, quantity=stock, key=f"init:{store}:{sku}"
             )
+    if not leaders:
+        session.flush()
+        return
     for code, name, store in (("L1", "王阿姨", "S1"), ("L2", "张姐", "S2"), ("L3", "刘哥", "S1")):
         service.apply_leader(
             session,

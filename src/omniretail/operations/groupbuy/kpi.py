@@ -17,6 +17,7 @@ from omniretail.operations.groupbuy.schemas import ActivityKpi, GroupBuyKpis, Le
 from omniretail.platform.errors import NotFound
 
 COUNTED = ("paid", "formed", "ready", "picked_up", "no_show")  # orders that were real sales
+SOLD = ("paid", "formed", "ready", "picked_up")  # their net amount is GMV (no-shows refunded)
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -30,23 +31,24 @@ def kpis(session: Session, *, store_codes: list[str] | None = None) -> GroupBuyK
         if store_codes is None or ld.store_code in store_codes
     }
     net = GroupOrder.amount_fen - GroupOrder.refunded_fen
-    gmv = func.sum(case((GroupOrder.status.in_(("formed", "ready", "picked_up")), net), else_=0))
+    gmv = func.sum(case((GroupOrder.status.in_(SOLD), net), else_=0))
     counted = func.sum(case((GroupOrder.status.in_(COUNTED), 1), else_=0))
     picked = func.sum(case((GroupOrder.status == "picked_up", 1), else_=0))
     noshow = func.sum(case((GroupOrder.status == "no_show", 1), else_=0))
+    placed = func.count()
     rows = session.execute(
-        select(GroupOrder.activity_id, GroupOrder.leader_id, counted, gmv, picked, noshow).group_by(
-            GroupOrder.activity_id, GroupOrder.leader_id
-        )
+        select(
+            GroupOrder.activity_id, GroupOrder.leader_id, counted, gmv, picked, noshow, placed
+        ).group_by(GroupOrder.activity_id, GroupOrder.leader_id)
     ).all()
     acts = {a.id: a for a in session.scalars(select(Activity).order_by(Activity.cutoff_at.desc()))}
     per_act: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     per_leader: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for aid, lid, n, g, p, ns in rows:
+    for aid, lid, n, g, p, ns, all_ in rows:
         if lid not in leaders:
             continue
-        for acc in (per_act[aid], per_leader[lid]):
-            acc[0] += int(n or 0)
+        for acc, first in ((per_act[aid], int(all_ or 0)), (per_leader[lid], int(n or 0))):
+            acc[0] += first  # an activity counts every order placed, a leader real sales
             acc[1] += int(g or 0)
             acc[2] += int(p or 0)
             acc[3] += int(ns or 0)

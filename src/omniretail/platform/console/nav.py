@@ -148,6 +148,20 @@ SECTIONS: tuple[NavSection, ...] = (
                 ),
             ),
             NavItem(
+                "groupbuy",
+                N_("Group buying"),
+                "/operations/groupbuy",
+                "shopping-bag",
+                N_("Group leaders, their pickup points, group-buy activities and commission."),
+            ),
+            NavItem(
+                "community",
+                N_("Communities"),
+                "/operations/community",
+                "users",
+                N_("WeCom customer groups, live codes, referral campaigns and check-ins."),
+            ),
+            NavItem(
                 "service",
                 N_("Customer service"),
                 "/service",
