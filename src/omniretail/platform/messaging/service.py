@@ -636,6 +636,23 @@ def failed_by_campaign(session: Session) -> dict[int, int]:
     return {int(cid): int(n) for cid, n in rows if cid is not None}
 
 
+def marketing_contacts(
+    session: Session, *, channel: str, origin_kinds: Sequence[str] = ("campaign", "journey")
+) -> list[tuple[str, datetime]]:
+    """Marketing messages of a channel that went out (sent or delivered): (customer, sent at),
+    for evaluations that compare channels."""
+    rows = session.execute(
+        select(Message.customer_id, Message.sent_at).where(
+            Message.channel == channel,
+            Message.purpose == "marketing",
+            Message.origin_kind.in_(list(origin_kinds)),
+            Message.status.in_(("sent", "delivered")),
+            Message.sent_at.is_not(None),
+        )
+    )
+    return [(str(c), t) for c, t in rows if t is not None]
+
+
 def reached_customers(session: Session, *, campaign_id: int) -> set[str]:
     """Customers a campaign's messages were sent to."""
     return set(
