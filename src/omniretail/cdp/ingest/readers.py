@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -275,11 +276,12 @@ def land_file_with_rejects(
             ]
             if clash:
                 raise ImportFileError(f"{path.name}: column {clash[0]!r} is reserved", field="file")
-            skipped = {r.row for r in rejects}
-            positions = [
-                i for i in range(1, table.num_rows + len(skipped) + 1) if i not in skipped
-            ][: table.num_rows]
-            table = table.append_column("_row", pa.array(positions, pa.int64()))
+            # each row's position among the file's records, the unreadable ones skipped
+            positions = np.arange(1, table.num_rows + len(rejects) + 1, dtype=np.int64)
+            if rejects:
+                skipped = np.asarray(sorted({r.row for r in rejects}), np.int64)
+                positions = positions[~np.isin(positions, skipped)]
+            table = table.append_column("_row", pa.array(positions[: table.num_rows]))
             con.register("__raw", table)
             con.execute(
                 f"COPY (SELECT *, {meta} FROM __raw) TO {string(str(tmp))} (FORMAT PARQUET)"

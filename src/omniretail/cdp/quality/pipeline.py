@@ -6,6 +6,7 @@ from typing import Any
 
 from omniretail.cdp.ingest import service as ingest_service
 from omniretail.cdp.quality import finalize, service
+from omniretail.cdp.quality.counters import CounterStandardizer, fast_path_applies
 from omniretail.cdp.quality.junk import load_junk
 from omniretail.cdp.quality.standardize import SourceResult, SourceStandardizer
 from omniretail.platform.db import session_scope
@@ -29,13 +30,15 @@ def standardize_all(ctx: PipelineContext, *, sources: list[str] | None = None) -
     results: list[SourceResult] = []
     for part, (src, mapping, paths) in enumerate(groups):
         ctx.log(f"standardize {src}")
+        ovr = fixed.get(src, [])
+        kind = CounterStandardizer if fast_path_applies(mapping, ovr) else SourceStandardizer
         results.append(
-            SourceStandardizer(
+            kind(
                 ctx.engine,
                 source=src,
                 mapping=mapping,
                 paths=paths,
-                overrides=fixed.get(src, []),
+                overrides=ovr,
                 junk=junk,
                 part=part,
             ).run()
