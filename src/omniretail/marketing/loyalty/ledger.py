@@ -24,6 +24,7 @@ from omniretail.marketing.loyalty.errors import (
 from omniretail.marketing.loyalty.models import LoyaltyAccount, PointsAllocation, PointsEntry
 from omniretail.marketing.loyalty.schemas import PointsResult
 from omniretail.platform.db import utcnow
+from omniretail.platform.i18n import N_
 from omniretail.platform.keys import idempotency_key
 from omniretail.platform.writes import insert_ignore
 
@@ -307,7 +308,11 @@ def adjust_points(
     """A manual correction (goodwill, fix). Positive adds a bucket; negative takes FIFO."""
     now = now or utcnow()
     if points == 0:
-        raise PointsInvalid("an adjustment moves at least one point", field="points")
+        raise PointsInvalid(
+            "an adjustment moves at least one point",
+            field="points",
+            message=N_("An adjustment moves at least one point."),
+        )
     account = lock_account(session, customer_id)
     key = idempotency_key("adjust", ref)
     done = _find(session, key)
@@ -324,6 +329,8 @@ def adjust_points(
             raise InsufficientPoints(
                 f"customer {customer_id} has {have} points, cannot remove {-points}",
                 field="points",
+                message=N_("The member has %(have)s points: %(take)s cannot be taken off."),
+                params={"have": have, "take": -points},
             )
         plan = _take(avail, -points)
     entry = _post(

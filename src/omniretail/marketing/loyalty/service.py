@@ -22,14 +22,26 @@ from omniretail.marketing.loyalty.models import (
     PointsEntry,
 )
 from omniretail.marketing.loyalty.schemas import AccountRead, PointsResult, TierCreate
+from omniretail.platform import audit
 from omniretail.platform.db import utcnow
+from omniretail.platform.i18n import N_
 
 
 def create_tier(session: Session, *, data: TierCreate) -> LoyaltyTier:
     if session.scalar(select(LoyaltyTier.id).where(LoyaltyTier.code == data.code)):
-        raise PointsInvalid(f"tier {data.code!r} already exists", field="code")
+        raise PointsInvalid(
+            f"tier {data.code!r} already exists",
+            field="code",
+            message=N_("A tier with the code %(code)s already exists."),
+            params={"code": data.code},
+        )
     if session.scalar(select(LoyaltyTier.id).where(LoyaltyTier.rank == data.rank)):
-        raise PointsInvalid(f"another tier already has rank {data.rank}", field="rank")
+        raise PointsInvalid(
+            f"another tier already has rank {data.rank}",
+            field="rank",
+            message=N_("Another tier already has the rank %(rank)s."),
+            params={"rank": data.rank},
+        )
     tier = LoyaltyTier(**data.model_dump(mode="python"))
     tier.benefits = data.model_dump(mode="json")["benefits"]
     session.add(tier)
@@ -274,3 +286,51 @@ def award(
     return ledger.adjust_points(
         session, customer_id=customer_id, points=points, ref=ref, note=note, now=now
     )
+
+
+def set_tier(
+    session: Session,
+    *,
+    customer_id: str,
+    tier_code: str | None,
+    actor: str,
+    reason: str,
+    now: datetime | None = None,
+) -> LoyaltyAccount:
+    """Put a member in a tier by hand (会员等级调整): a goodwill upgrade, a correction. The
+    tier counts from now (its hold period too); the periodic review may still move it later.
+    ``tier_code`` None takes the member out of every tier. A reason is required (audited)."""
+    now = now or utcnow()
+    if not reason.strip():
+        raise PointsInvalid(
+            "give a reason for the tier change (it is audited)",
+            field="reason",
+            message=N_("Give a reason: tier changes are audited."),
+        )
+    if tier_code is not None and _tier(session, tier_code) is None:
+        raise PointsInvalid(
+            f"no tier {tier_code!r}",
+            field="tier_code",
+            message=N_("There is no tier %(code)s."),
+            params={"code": tier_code},
+        )
+    account = ledger.lock_account(session, customer_id)
+    before = account.tier_code
+    session.execute(
+        update(LoyaltyAccount)
+        .where(LoyaltyAccount.id == account.id)
+        .values(tier_code=tier_code, tier_since=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    session.expire(account, ["tier_code", "tier_since"])
+    audit.record(
+        session,
+        actor=actor,
+        action="loyalty.tier_set",
+        object_type="customer",
+        object_id=customer_id,
+        detail={"from": before, "to": tier_code},
+        reason=reason.strip(),
+    )
+    return account
