@@ -9,6 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from omniretail.care.alerts import service as alerts_service
+from omniretail.care.alerts.playbooks import DEFAULT as DEFAULT_PLAYBOOK
+from omniretail.care.alerts.playbooks import PLAYBOOKS
 from omniretail.care.assistant import service as assistant
 from omniretail.care.desk import report, service, workspace
 from omniretail.care.desk.errors import TicketNotFound
@@ -65,7 +67,13 @@ TEAM_ZH = {
     "service-lead": "客服组组长",
     "after-sales-lead": "售后组组长",
 }
+TIER_ZH = {"black": "黑卡会员", "gold": "金卡会员", "silver": "银卡会员", "regular": "普通会员"}
+PLAYBOOK_ZH = {b.code: b.title for b in PLAYBOOKS.values()} | {
+    DEFAULT_PLAYBOOK.code: DEFAULT_PLAYBOOK.title
+}
 LABELS: dict[str, Any] = {
+    "tier": TIER_ZH,
+    "playbook": PLAYBOOK_ZH,
     "state": STATE_ZH,
     "status": STATUS_ZH,
     "channel": CHANNEL_ZH,
@@ -244,3 +252,94 @@ def ask(
         "error": error,
     }
     return render(request, "care/service.html", ctx)
+
+
+DRILL_ZH = {"sku": "商品", "store_code": "门店", "channel": "渠道", "region": "区域"}
+CHANNEL_SOURCE_ZH = {
+    "tmall": "天猫",
+    "jd": "京东",
+    "douyin": "抖音",
+    "meituan": "美团",
+    "eleme": "饿了么",
+    "dianping": "大众点评",
+    "miniprogram": "小程序",
+    "app": "App",
+    "pos": "门店",
+    "reviews": "评价",
+}
+
+
+def _voice(
+    month: str | None, dim: str | None, key: str | None
+) -> tuple[list[str], Any, str | None]:
+    from omniretail.insight.voice import monthly
+    from omniretail.platform.engine.snapshot import NoPublishedSnapshot, run_on_published
+
+    def work(engine: Any) -> tuple[list[str], Any, str | None]:
+        known = monthly.months(engine)
+        chosen = month or (known[0] if known else None)
+        if chosen is None:
+            return known, None, None
+        return known, monthly.monthly_report(engine, month=chosen, dim=dim, key=key), chosen
+
+    try:
+        return run_on_published(work)
+    except NoPublishedSnapshot:  # nothing published or reviews not analysed yet
+        return [], None, None
+
+
+@router.get("/service/voice", response_class=HTMLResponse)
+def voice_page(
+    request: Request,
+    user: ConsoleUser,
+    db: DbSession,
+    month: str | None = None,
+    dim: str | None = None,
+    key: str | None = None,
+) -> Response:
+    """The monthly customer-experience report: volume, negative share, the top negative aspects
+    with examples, movers against last month with their significance, drill-down per SKU,
+    store, channel and region."""
+    viewer = _viewer(user, db)
+    known, rep, chosen = _voice(month, dim if key else None, key)
+    return render(
+        request,
+        "care/voice.html",
+        {
+            "months": known,
+            "month": chosen,
+            "r": rep,
+            "dim": dim if key else None,
+            "key": key,
+            "drill_zh": DRILL_ZH,
+            "source_zh": CHANNEL_SOURCE_ZH,
+            "show_text": viewer.sees_personal_data,
+        },
+    )
+
+
+@router.get("/service/voice/report.html")
+def voice_download(
+    user: ConsoleUser,
+    db: DbSession,
+    month: str | None = None,
+    dim: str | None = None,
+    key: str | None = None,
+) -> Response:
+    """The same report as one self-contained HTML file to forward (prints to PDF from any
+    browser); example sentences only for roles that see personal data."""
+    from omniretail.insight.voice.report import render_html
+
+    viewer = _viewer(user, db)
+    _, rep, chosen = _voice(month, dim if key else None, key)
+    if rep is None:
+        return Response("还没有分析过的评价", status_code=404, media_type="text/plain")
+    if not viewer.sees_personal_data:
+        for a in rep.aspects:
+            a["examples"] = []
+    name = f"experience-report-{chosen}" + (f"-{dim}-{key}" if dim and key else "") + ".html"
+    return Response(
+        render_html(rep),
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -11,3 +11,7 @@ class UnreadableTable(InvalidInput):
 
 class MissingTextColumn(InvalidInput):
     """The named text column is not in the file."""
+
+
+class BadReportInput(InvalidInput):
+    """A report month or drill-down the report cannot take."""
