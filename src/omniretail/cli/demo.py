@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -73,6 +74,8 @@ def demo(
 
     console.print("building stock and fulfilment (rider service on loopback) …")
     console.print(f"  {_operations(seed)}")
+    console.print("shopping guides: relationships, transfers, three weeks of tasks …")
+    console.print(f"  {_guides(seed, settings)}")
     console.print("customer service: conversations, tickets, an injected crisis …")
     with session_scope() as session:
         from omniretail.demo import care as demo_care
@@ -124,6 +127,30 @@ def _operations(seed: int) -> dict[str, int]:
         os.environ["OMNIRETAIL_RIDER_URL"] = url
     with session_scope() as session:
         return operations.build(session, seed=seed, rider_url=url)
+
+
+def _guides(seed: int, settings: Any) -> dict[str, Any]:
+    """Clerks bound to the customers they served, transfers and tasks; then the attribution
+    step runs again on the new relationships and the snapshot is published."""
+    from omniretail.demo import guides
+    from omniretail.platform import pipeline
+    from omniretail.platform.db import session_scope
+    from omniretail.platform.engine import open_engine, publish_snapshot, published_engine
+
+    snapshot = published_engine(settings)
+    try:
+        with session_scope() as session:
+            out = guides.build(session, snapshot, seed=seed)
+    finally:
+        snapshot.close()
+    engine = open_engine(settings=settings)
+    try:
+        pipeline.run(pipeline.PipelineContext(engine=engine, settings=settings),
+                     only=["operations.guide"])  # fmt: skip
+    finally:
+        engine.close()
+    publish_snapshot(settings)
+    return out
 
 
 _RIDER = contextlib.ExitStack()  # the rider service lives as long as the demo process
