@@ -30,7 +30,12 @@ from omniretail.marketing.campaign import planning
 from omniretail.marketing.campaign.errors import CampaignInvalid, CampaignStateError
 from omniretail.marketing.campaign.models import LAUNCHABLE, Campaign, CampaignMember, CampaignRun
 from omniretail.marketing.campaign.schemas import CouponCounts, LaunchSummary, LaunchTiming
-from omniretail.marketing.campaign.service import get_campaign, member_profiles, record_risks
+from omniretail.marketing.campaign.service import (
+    get_campaign,
+    member_profiles,
+    narrow_audience,
+    record_risks,
+)
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.platform import audit, bulk
 from omniretail.platform.db import utcnow
@@ -178,9 +183,10 @@ def launch_campaign(
     profiles = member_profiles(
         engine, session, audience or c.audience, c.stratify_by, extra_rule=extra_rule
     )
+    profiles, overlaps, left_out = narrow_audience(session, c, profiles)
     choices = [planning.choose_channel(p, channels) for p in profiles]
     if c.kind != "journey":
-        risks = record_risks(session, c, profiles, choices)
+        risks = record_risks(session, c, profiles, choices, overlaps=overlaps, left_out=left_out)
         if not risks["ok"]:
             raise CampaignInvalid(
                 "cannot launch: " + "; ".join(risks["problems"]),
@@ -256,6 +262,7 @@ def launch_campaign(
         suppressed=dict(plan.suppressed),
         coupons=coupons,
         send_at=plan.send_at,
+        left_out=left_out,
     )
     audit.record(
         session,

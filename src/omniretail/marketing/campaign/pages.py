@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +26,12 @@ from omniretail.marketing.campaign.models import (
 )
 from omniretail.marketing.campaign.planning import MESSAGE_CHANNELS
 from omniretail.marketing.campaign.schedule import next_run
-from omniretail.marketing.campaign.schemas import SCHEDULE_TZ, CampaignRead, CampaignReport
+from omniretail.marketing.campaign.schemas import (
+    SCHEDULE_TZ,
+    CampaignRead,
+    CampaignReport,
+    CampaignUpdate,
+)
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon
 from omniretail.omnichannel.store import service as store_service
@@ -435,6 +440,16 @@ def report_page(
     )
 
 
+def exclude_overlap(db: Session, *, code: str, other: str, actor: str) -> None:
+    """Leave every member of the live campaign ``other`` out of the draft ``code`` (the
+    pre-launch check's offer): the audience's ``exclude_campaigns`` grows by one."""
+    c = service.get_campaign(db, code=code)
+    service.get_campaign(db, code=other)  # exists
+    audience = dict(c.audience or {})
+    audience["exclude_campaigns"] = sorted({*audience.get("exclude_campaigns", []), other})
+    service.update_campaign(db, code=code, data=CampaignUpdate(audience=audience), actor=actor)
+
+
 def quiet_hours_note(db: Session, c: Campaign, now: datetime | None = None) -> str | None:
     """Why queued messages wait: marketing messages are not sent in quiet hours (the policy's
     local night), so a launch in the evening sends the next morning."""
@@ -475,7 +490,12 @@ def risk_notes(risks: dict[str, Any] | None) -> list[dict[str, str]]:
 
 @router.post("/campaigns/{code}/{action}", dependencies=[CsrfProtected], response_model=None)
 def campaign_action(
-    request: Request, code: str, action: str, user: ConsoleUser, db: DbSession
+    request: Request,
+    code: str,
+    action: str,
+    user: ConsoleUser,
+    db: DbSession,
+    campaign: Annotated[str | None, Form()] = None,
 ) -> Response:
     """The campaign page's buttons: check, launch, pause, resume, cancel, delete (each audited
     by its service; a refusal is shown on the page in the reader's language, nothing done)."""
@@ -503,6 +523,10 @@ def campaign_action(
             service.resume_campaign(db, code=code, actor=user.username)
         elif action == "cancel":
             service.cancel_campaign(db, code=code, actor=user.username)
+        elif action == "exclude" and campaign:
+            exclude_overlap(db, code=code, other=campaign, actor=user.username)
+            run_on_published(lambda eng: service.assess_risks(db, eng, code=code))
+            action = "check"
         elif action == "delete":
             service.delete_campaign(db, code=code, actor=user.username)
             db.commit()

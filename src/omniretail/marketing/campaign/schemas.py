@@ -196,6 +196,18 @@ class RiskNote(BaseModel):
     params: dict[str, str | int | float | None] = {}
 
 
+class OverlapRead(BaseModel):
+    """Another live campaign sharing members with this audience."""
+
+    campaign: str
+    name: str
+    members: int  # still shared after the exclusions
+    holdout_protected: int  # its holdout members left out of this campaign
+    excluded: bool  # this campaign leaves out all its members
+    same_coupon: bool  # the same coupon template, with a per-person limit
+    coupon_limit: int | None = None
+
+
 class CampaignRisks(BaseModel):
     """The pre-launch check: audience, consent coverage, coupon liability against budget,
     channels that are not set up. ``problems`` block the launch; ``warnings`` do not."""
@@ -211,6 +223,8 @@ class CampaignRisks(BaseModel):
     problems: list[str]
     warnings: list[str]
     notes: list[RiskNote] = []
+    overlaps: list[OverlapRead] = []
+    left_out: dict[str, int] = {}
     ok: bool
 
 
@@ -227,6 +241,8 @@ class LaunchSummary(BaseModel):
     suppressed: dict[str, int]
     coupons: CouponCounts
     send_at: datetime
+    # members left out for other live campaigns: protected_holdout, excluded (see overlap)
+    left_out: dict[str, int] = {}
     scheduled_for: datetime | None = None  # a scheduled run: when it was due
     trigger: str | None = None  # a journey: its trigger
     timing: LaunchTiming | None = None

@@ -378,11 +378,52 @@ UNCONFIGURED = N_(
     "the %(n)s members it would reach get no message"
 )
 OVER_BUDGET = N_("coupon liability %(liability)s exceeds the budget %(budget)s")
-RISK_MESSAGES = (EMPTY_AUDIENCE, SMALL_AUDIENCE, LOW_CONSENT, UNCONFIGURED, OVER_BUDGET)
+OVERLAP = N_("%(n)s members are also in the running campaign %(name)s (%(campaign)s)")
+SAME_COUPON = N_(
+    "%(n)s members already got coupon %(template)s from %(name)s (%(campaign)s), limited to "
+    "%(limit)s per person: they will not get it again"
+)
+HOLDOUTS_PROTECTED = N_(
+    "%(n)s members in the holdout of running campaigns are left out, so those comparisons "
+    "stay clean"
+)
+EXCLUDED_MEMBERS = N_("%(n)s members of the excluded campaigns are left out")
+RISK_MESSAGES = (
+    EMPTY_AUDIENCE,
+    SMALL_AUDIENCE,
+    LOW_CONSENT,
+    UNCONFIGURED,
+    OVER_BUDGET,
+    OVERLAP,
+    SAME_COUPON,
+    HOLDOUTS_PROTECTED,
+    EXCLUDED_MEMBERS,
+)
+
+
+def narrow_audience(
+    session: Session, c: Campaign, profiles: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
+    """Leave out the members other live campaigns keep (their holdouts, by default; every
+    member of an excluded campaign): (profiles kept, overlaps, counts left out)."""
+    from omniretail.marketing.campaign import overlap
+
+    found = overlap.overlaps(session, c, (str(p["customer_id"]) for p in profiles))
+    if not found:
+        return profiles, [], {}
+    drop, counts = overlap.left_out(c, found)
+    kept = [p for p in profiles if str(p["customer_id"]) not in drop] if drop else profiles
+    return kept, overlap.summary(session, c, found, drop), counts
 
 
 def record_risks(
-    session: Session, c: Campaign, profiles: list[dict[str, Any]], choices: list[Choice]
+    session: Session,
+    c: Campaign,
+    profiles: list[dict[str, Any]],
+    choices: list[Choice],
+    *,
+    overlaps: list[dict[str, Any]] | None = None,
+    left_out: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     n = len(profiles)
     reachable = sum(1 for ch, _ in choices if ch is not None)
@@ -413,6 +454,19 @@ def record_risks(
         params = {"channel": ch, "missing": ", ".join(missing), "n": chosen[ch]}
         warnings.append(_(UNCONFIGURED) % params)
         notes.append({"level": "warning", "message": UNCONFIGURED, "params": params})
+    for o in overlaps or []:
+        if o["excluded"] or not o["members"]:
+            continue
+        who = {"n": o["members"], "name": o["name"], "campaign": o["campaign"]}
+        if o["same_coupon"]:
+            note("warning", SAME_COUPON, template=c.offer_template, limit=o["coupon_limit"], **who)
+        else:
+            note("warning", OVERLAP, **who)
+    gone = left_out or {}
+    if gone.get("protected_holdout"):
+        note("warning", HOLDOUTS_PROTECTED, n=gone["protected_holdout"])
+    if gone.get("excluded"):
+        note("warning", EXCLUDED_MEMBERS, n=gone["excluded"])
     if c.budget is not None and liability > c.budget:
         note("problem", OVER_BUDGET, liability=str(liability), budget=str(c.budget))
     risks = {
@@ -429,6 +483,8 @@ def record_risks(
         "problems": problems,
         "warnings": warnings,
         "notes": notes,
+        "overlaps": overlaps or [],
+        "left_out": left_out or {},
         "ok": not problems,
     }
     c.risks = risks
@@ -440,7 +496,13 @@ def assess_risks(session: Session, engine: AnalyticsEngine, *, code: str) -> dic
     """Checks before launch: audience size, consent coverage, coupon liability against budget."""
     c = get_campaign(session, code=code)
     profiles = member_profiles(engine, session, c.audience, c.stratify_by)
+    profiles, overlaps, left_out = narrow_audience(session, c, profiles)
     channels = list(c.channels)
     return record_risks(
-        session, c, profiles, [planning.choose_channel(p, channels) for p in profiles]
+        session,
+        c,
+        profiles,
+        [planning.choose_channel(p, channels) for p in profiles],
+        overlaps=overlaps,
+        left_out=left_out,
     )
