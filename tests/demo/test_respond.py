@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,9 @@ def _campaign(code: str) -> CampaignCreate:
             "name": "沉睡会员唤醒",
             "goal": "reactivation",
             "audience": {
-                "rule": {"field": "lifecycle_stage", "op": "in", "value": ["dormant", "churned"]}
+                "rule": {"field": "lifecycle_stage", "op": "in", "value": ["dormant", "churned"]},
+                # the same members as DORM: reach its holdout too (protected by default)
+                "include_other_holdouts": True,
             },
             "offer_template": "BACK10",
             "channels": ["file"],
@@ -205,3 +207,34 @@ def test_refusals_name_the_problem(instance: Session, monkeypatch: pytest.Monkey
         _respond(s)
     s.rollback()
     assert s.scalar(select(func.count()).select_from(CouponRedemption)) == 0
+
+
+def test_the_demo_plays_in_the_worlds_time_and_the_job_responds(instance: Session) -> None:
+    """The campaign was launched on the world's clock (the day after its last day, not the
+    wall clock); the demo.respond job (run from the 任务 page) answers every sent campaign once,
+    and the coupons are redeemed inside the world's time after the launch."""
+    from omniretail.demo.jobs import ready_campaigns, respond_to_campaigns
+    from omniretail.platform.clock import world_end
+    from omniretail.platform.jobs import JobContext
+    from omniretail.platform.timezone import CHAIN_TZ
+
+    s = instance
+    end = world_end()
+    assert end is not None
+    c = campaign_service.get_campaign(s, code="DORM")
+    assert c.launched_at is not None
+    launched = c.launched_at.replace(tzinfo=c.launched_at.tzinfo or UTC)
+    assert launched.astimezone(CHAIN_TZ).date() == end + timedelta(days=1)
+
+    ctx = JobContext(session=s, now=utcnow(), factory=db.session_factory(), name="demo.respond")
+    assert ready_campaigns(ctx) == ["DORM"]  # UNSENT waits for dispatch, DRAFT never launched
+    assert respond_to_campaigns(ctx) == 1
+    s.expire_all()
+    assert ready_campaigns(ctx) == []
+    times = [
+        t.replace(tzinfo=t.tzinfo or UTC)
+        for t in s.scalars(select(CouponRedemption.at).where(CouponRedemption.kind == "redeem"))
+    ]
+    assert times
+    assert all(launched <= t < launched + timedelta(days=c.window_days) for t in times)
+    assert max(times) < utcnow()  # never in the future

@@ -93,6 +93,24 @@ class _Query:
         return row["first"], row["last"]
 
 
+LOOKBACK = 28  # days a day's orders are compared with
+COMPLETE_SHARE = 0.2  # a day with fewer than this share of the usual orders is incomplete
+
+
+def last_complete_day(counts: dict[date, int], last: date) -> date:
+    """The last day whose orders look complete: the most recent days may still be arriving
+    (a channel's export lags), or hold only a few late orders (a demo's simulated campaign
+    responses after its world ends). A day is complete with at least COMPLETE_SHARE of the
+    median daily orders of the LOOKBACK days before it; at most LOOKBACK days are dropped."""
+    for back in range(LOOKBACK + 1):
+        day = last - timedelta(days=back)
+        usual = sorted(counts.get(day - timedelta(days=k), 0) for k in range(1, LOOKBACK + 1))
+        median = (usual[LOOKBACK // 2 - 1] + usual[LOOKBACK // 2]) / 2
+        if counts.get(day, 0) >= COMPLETE_SHARE * median:
+            return day
+    return last
+
+
 def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)  # noqa: DTZ001 - store-local, like ordered_at
 
@@ -258,8 +276,18 @@ def _load(
             source_table=q.table,
             days=days,
         )
+    counts = {
+        r["day"]: int(r["n"])
+        for r in q.rows(
+            "SELECT day, count(*) AS n FROM o GROUP BY day",
+            max(first, last - timedelta(days=2 * LOOKBACK + 1)),
+            last,
+        )
+    }
+    data_end, last = last, last_complete_day(counts, last)
     start = first if days == 0 else max(first, last - timedelta(days=days - 1))
     result = OverviewRead(
+        data_end=data_end,
         available=True,
         source_table=q.table,
         days=days,

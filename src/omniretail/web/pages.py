@@ -5,6 +5,7 @@ model pages live in their insight packages; the hub links them and says whether 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -116,7 +117,16 @@ def overview_page(request: Request, user: ConsoleUser, db: DbSession, days: int 
     return render(
         request,
         "overview.html",
-        {"summary": summary, "days": days, "day_options": overview.DAY_OPTIONS},
+        {
+            "summary": summary,
+            "days": days,
+            "day_options": overview.DAY_OPTIONS,
+            "incomplete_from": (
+                summary.period_end + timedelta(days=1)
+                if summary.data_end and summary.period_end and summary.data_end > summary.period_end
+                else None
+            ),
+        },
     )
 
 

@@ -62,6 +62,12 @@ class OverviewRead(BaseModel):
     days: int = Field(description="length of the period in days (0 = all data)")
     period_start: date | None = None
     period_end: date | None = None
+    data_end: date | None = Field(
+        None,
+        description="the last day with any order; after period_end its data looks incomplete "
+        "(days with under a fifth of the usual orders) and is left out of the period and its "
+        "comparison",
+    )
     kpis: OverviewKpis | None = None
     sales_by_day: list[DayPoint] = []
     by_channel: list[ChannelSlice] = []

@@ -27,6 +27,7 @@ class AdminOnly(DomainError):
     status = 403
     title = N_("Administrators only")
 
+
 # What each API key scope lets a machine do, as the console names it (message ids).
 SCOPE_LABELS: dict[str, str] = {
     "read": N_("Read data"),

@@ -38,7 +38,7 @@ from omniretail.marketing.campaign.service import (
 )
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.platform import audit, bulk
-from omniretail.platform.db import utcnow
+from omniretail.platform.clock import business_now
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.i18n import N_
 from omniretail.platform.messaging import service as messaging
@@ -149,7 +149,7 @@ def launch_campaign(
     campaign's scheduler calls it with the run number; each run is its own stratified split of
     that run's audience, coupons of run N belong to ``CODE:N``. The summary's ``timing``
     separates planning (audience → arms → channels → pressure) from queueing."""
-    now = now or utcnow()
+    now = now or business_now()  # a demo instance launches in its world's time
     if now.tzinfo is not None:  # stored as UTC: SQLite keeps the wall clock, drops the offset
         now = now.astimezone(UTC)
     policy = policy or planning.PressurePolicy()
