@@ -57,3 +57,60 @@ def test_builder_catalogue_and_dashboards(client, published) -> None:
         )
     )
     assert {"湖北", "广东"} <= {p["map_name"] for p in provinces}
+
+
+def test_ready_made_segments_open_edit_and_delete(client, published) -> None:
+    """One click on a ready-made segment gives a rule that counts; a saved segment is opened,
+    changed (PATCH) and deleted; model scores are builder fields when the snapshot has them."""
+    from omniretail.insight.segment import service
+    from omniretail.insight.segment.pages import score_fields
+
+    builder = client.get("/segments").text
+    assert 'data-preset="dormant_high_value"' in builder
+    assert "沉睡高价值会员" in builder
+    assert "本月生日" in builder
+    assert "新客未复购" in builder
+    for preset in service.presets({}):  # every tag preset compiles and counts
+        r = client.post("/api/v1/segments/preview", json={"rule": preset["rule"]})
+        assert r.status_code == 200, (preset["key"], r.text)
+    assert {p["key"] for p in service.presets({})} >= {"dormant_high_value", "new_not_repurchased"}
+    assert "repurchase_due" not in {p["key"] for p in service.presets({})}
+    with_scores = {"churn_risk": "number", "replenishment_due_in_days": "integer"}
+    keys = {p["key"] for p in service.presets(with_scores)}
+    assert {"churn_risk_high", "repurchase_due"} <= keys
+    assert [f["id"] for f in score_fields(with_scores)] == [
+        "score.churn_risk",
+        "score.replenishment_due_in_days",
+    ]
+
+    dormant = service.presets({})[0]
+    saved = client.post(
+        "/api/v1/segments", json={"name": "沉睡高价值会员", "rule": dormant["rule"]}
+    )
+    assert saved.status_code == 201, saved.text
+    sid = saved.json()["id"]
+    page = client.get("/segments").text
+    assert f'data-open="{sid}"' in page
+    assert f'data-delete="{sid}"' in page
+    changed = client.patch(
+        f"/api/v1/segments/{sid}",
+        json={"name": "沉睡金卡以上", "rule": {"field": "value_tier", "op": "eq", "value": "gold"}},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["name"] == "沉睡金卡以上"
+    bad = client.patch(f"/api/v1/segments/{sid}", json={"rule": {"field": "nope", "op": "eq"}})
+    assert bad.status_code == 422
+    assert client.get(f"/api/v1/segments/{sid}").json()["rule"]["field"] == "value_tier"
+    assert client.delete(f"/api/v1/segments/{sid}").status_code == 204
+    assert client.get(f"/api/v1/segments/{sid}").status_code == 404
+
+
+def test_one_local_time_format() -> None:
+    from datetime import UTC, datetime
+
+    from omniretail.platform.console.templating import local_time
+
+    assert local_time(datetime(2026, 11, 1, 1, 0, 5, 123456)) == "2026-11-01 09:00"  # naive UTC
+    assert local_time(datetime(2026, 11, 1, 1, 0, tzinfo=UTC)) == "2026-11-01 09:00"
+    assert local_time("2026-11-01T01:00:00+00:00") == "2026-11-01 09:00"
+    assert local_time(None) == "—"

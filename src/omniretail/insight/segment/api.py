@@ -17,6 +17,7 @@ from omniretail.insight.segment.schemas import (
     SegmentCreate,
     SegmentPreview,
     SegmentRead,
+    SegmentUpdate,
     SnapshotRead,
 )
 from omniretail.insight.tag.service import dormant_members
@@ -76,6 +77,14 @@ def create(body: SegmentCreate, db: DbSession, principal: ApiPrincipal) -> Any:
 def read(segment_id: DbId, db: DbSession, principal: ApiPrincipal) -> Any:
     principal.require("read")
     return _visible(db, principal, segment_id)
+
+
+@router.patch("/{segment_id}", response_model=SegmentRead)
+def change(segment_id: DbId, body: SegmentUpdate, db: DbSession, principal: ApiPrincipal) -> Any:
+    """Change a saved segment's name, rule, description or refresh (only the fields sent)."""
+    principal.require("write")
+    _visible(db, principal, segment_id)
+    return service.update_segment(db, segment_id, **body.model_dump(exclude_unset=True))
 
 
 @router.delete("/{segment_id}", status_code=204)

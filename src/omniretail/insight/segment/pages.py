@@ -40,10 +40,41 @@ def _catalogue(request: Request) -> tuple[list[dict[str, Any]], str | None]:
         return tag_service.catalogue(None), error_text(request, exc)
 
 
+# Model scores a rule may use (``score.<column>`` of customer_scores), in the builder's words.
+SCORE_LABELS = {
+    "expected_value_365d": ("预期一年消费额（CLV，元）", "Expected value in a year (CLV, ¥)"),
+    "expected_value_90d": ("预期90天消费额（元）", "Expected value in 90 days (¥)"),
+    "expected_purchases_365d": ("预期一年购买次数", "Expected purchases in a year"),
+    "p_alive": ("仍活跃概率", "Probability still active"),
+    "churn_risk": ("流失风险（0–1）", "Churn risk (0–1)"),
+    "replenishment_due_in_days": ("距复购到期天数", "Days until repurchase is due"),
+}
+
+
+def score_fields(scores: dict[str, str]) -> list[dict[str, Any]]:
+    """The model scores of the published snapshot as builder fields (family 模型分)."""
+    return [
+        {
+            "id": f"score.{col}",
+            "zh": zh,
+            "en": en,
+            "type": scores[col],
+            "family": "model",
+            "values": [],
+        }
+        for col, (zh, en) in SCORE_LABELS.items()
+        if col in scores
+    ]
+
+
 @router.get("/segments", response_class=HTMLResponse)
 def builder_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
     tags, missing = _catalogue(request)
     codes = store_scope(principal_from_user(user)).codes()
+    try:
+        scores: dict[str, str] = run_on_published(service.score_columns)
+    except NoPublishedSnapshot:
+        scores = {}
     fields = [
         {
             "id": t["id"],
@@ -54,12 +85,17 @@ def builder_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResp
             "values": t["values"],
         }
         for t in tags
-    ]
+    ] + score_fields(scores)
     return render(
         request,
         "segment/builder.html",
         {
             "fields": fields,
+            "presets": service.presets(scores),
+            "segments_json": [
+                {"id": s.id, "name": s.name, "rule": s.rule}
+                for s in service.list_segments(db, store_codes=codes)
+            ],
             "ops": {k: sorted(v) for k, v in OPS.items()},
             "segments": service.list_segments(db, store_codes=codes),
             "example": service.example_rule(),

@@ -20,6 +20,16 @@ class SegmentCreate(BaseModel):
     refresh: str = "daily"
 
 
+class SegmentUpdate(BaseModel):
+    """A change to a saved segment: only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    description: str | None = None
+    rule: dict[str, Any] | None = None
+    refresh: str | None = None
+
+
 class SegmentRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int

@@ -209,6 +209,113 @@ def list_segments(session: Session, *, store_codes: Sequence[str] | None = None)
     return [s for s in segs if s.store_codes and set(s.store_codes) <= allowed]
 
 
+def update_segment(
+    session: Session,
+    segment_id: int,
+    *,
+    name: str | None = None,
+    rule: dict[str, Any] | None = None,
+    description: str | None = None,
+    refresh: str | None = None,
+) -> Segment:
+    """Change a saved segment's name, rule, description or refresh (the rule is checked as on
+    creation; a campaign using the segment reads the new rule at its next launch)."""
+    seg = get_segment(session, segment_id)
+    if rule is not None:
+        compile_rule(rule, score_columns=_published_scores())
+        seg.rule = rule
+        seg.last_count = None  # counted again at the next refresh
+    if refresh is not None:
+        if refresh not in ("daily", "manual"):
+            raise InvalidInput("refresh must be daily or manual", field="refresh")
+        seg.refresh = refresh
+    if name is not None and name != seg.name:
+        if session.scalar(select(Segment).where(Segment.name == name)) is not None:
+            raise SegmentNameTaken(f"a segment named {name!r} exists", field="name")
+        seg.name = name
+    if description is not None:
+        seg.description = description
+    session.flush()
+    return seg
+
+
+# Ready-made segments for the common asks, one click in the builder. A preset reading model
+# scores (``score.*``) is offered only when the snapshot has them.
+PRESETS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+    (
+        "dormant_high_value",
+        "沉睡高价值会员",
+        "Dormant high-value members",
+        {
+            "all": [
+                {"field": "lifecycle_stage", "op": "in", "value": ["dormant", "churned"]},
+                {"field": "value_tier", "op": "in", "value": ["diamond", "gold"]},
+            ]
+        },
+    ),
+    (
+        "birthday_this_month",
+        "本月生日",
+        "Birthday this month",
+        {"all": [{"field": "birthday_this_month", "op": "is_true"}]},
+    ),
+    (
+        "new_not_repurchased",
+        "新客未复购",
+        "New customers who have not bought again",
+        {
+            "all": [
+                {"field": "orders_total", "op": "eq", "value": 1},
+                {"field": "days_since_last_order", "op": "gte", "value": 30},
+            ]
+        },
+    ),
+    (
+        "dormancy_risk_high",
+        "高沉睡风险",
+        "High dormancy risk",
+        {"all": [{"field": "dormancy_risk", "op": "eq", "value": "high"}]},
+    ),
+    (
+        "churn_risk_high",
+        "流失风险高（模型）",
+        "High churn risk (model)",
+        {"all": [{"field": "score.churn_risk", "op": "gte", "value": 0.6}]},
+    ),
+    (
+        "repurchase_due",
+        "复购到期（7天内）",
+        "Repurchase due within 7 days",
+        {"all": [{"field": "score.replenishment_due_in_days", "op": "lte", "value": 7}]},
+    ),
+    (
+        "high_clv",
+        "高预期价值（一年≥500元）",
+        "High expected value (≥ ¥500 in a year)",
+        {"all": [{"field": "score.expected_value_365d", "op": "gte", "value": 500}]},
+    ),
+)
+
+
+def presets(score_columns: dict[str, str]) -> list[dict[str, Any]]:
+    """The ready-made segments this snapshot can count."""
+
+    def fields(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            own = [str(node["field"])] if "field" in node else []
+            return own + [f for v in node.values() for f in fields(v)]
+        if isinstance(node, list):
+            return [f for v in node for f in fields(v)]
+        return []
+
+    out = []
+    for key, zh, en, rule in PRESETS:
+        needs = [f.removeprefix("score.") for f in fields(rule) if f.startswith("score.")]
+        if all(n in score_columns for n in needs):
+            out.append({"key": key, "zh": zh, "en": en, "rule": rule})
+    return out
+
+
 def delete_segment(session: Session, segment_id: int) -> None:
     seg = get_segment(session, segment_id)
     session.execute(delete(SegmentSnapshot).where(SegmentSnapshot.segment_id == segment_id))

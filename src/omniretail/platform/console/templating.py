@@ -12,12 +12,14 @@ template name.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from omniretail.platform import i18n
+from omniretail.platform.timezone import CHAIN_TZ
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # src/omniretail
 WEB_TEMPLATES = PACKAGE_ROOT / "web" / "templates"
@@ -42,6 +44,24 @@ def _number(value: object, digits: int = 0) -> str:
         return str(value)
 
 
+def local_time(value: object) -> str:
+    """An instant (aware, or naive UTC as the operational store keeps it; or ISO text) as the
+    chain's local wall-clock time to the minute, "2026-11-01 09:00": the one format the
+    console shows times in."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        text = value
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            return text
+    if not isinstance(value, datetime):
+        return str(value)
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return f"{aware.astimezone(CHAIN_TZ):%Y-%m-%d %H:%M}"
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -60,4 +80,5 @@ def environment() -> Environment:
         newstyle=True,
     )
     env.filters["number"] = _number
+    env.filters["local_time"] = local_time
     return env
