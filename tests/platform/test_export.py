@@ -61,3 +61,16 @@ def test_appended_rows_are_neutralised(tmp_path: Path) -> None:
     export.append_csv_row(out, ["key", "body"], ["k2", "hello"])
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
     assert [r["body"] for r in rows] == ["'=1+2", "hello"]
+
+
+def test_headers_in_the_readers_words_and_tidy_numbers() -> None:
+    from omniretail.platform.export import csv_text
+
+    text = csv_text(
+        [{"sales": 3799943.3000000003, "share": 0.1 + 0.2, "fee": 2.005, "n": 3, "name": "=x"}],
+        labels={"sales": "销售额", "share": "占比", "fee": "费用"},
+        money={"sales", "fee"},
+    )
+    header, row = text.lstrip("\ufeff").splitlines()
+    assert header == "销售额,占比,费用,n,name"
+    assert row == "3799943.30,0.3,2.00,3,'=x"  # money to 2 decimals, no float noise

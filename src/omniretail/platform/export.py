@@ -14,7 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +50,29 @@ def safe_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: safe_cell(v) for k, v in row.items()}
 
 
+def tidy_number(value: Any, *, money: bool = False) -> Any:
+    """A float as a reader expects it in a file: money to 2 decimals (``3799943.30``), other
+    floats without binary noise (``0.30000000000000004`` → ``0.3``); the rest unchanged."""
+    if isinstance(value, bool) or not isinstance(value, float | Decimal):
+        return value
+    if money:
+        return f"{value:.2f}" if value == value else ""
+    if isinstance(value, Decimal) or value != value or value in (float("inf"), float("-inf")):
+        return value
+    return float(f"{value:.15g}")
+
+
 def csv_text(
-    rows: Iterable[Mapping[str, Any]], *, columns: Sequence[str] | None = None, bom: bool = True
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    columns: Sequence[str] | None = None,
+    bom: bool = True,
+    labels: Mapping[str, str] | None = None,
+    money: Collection[str] = (),
 ) -> str:
-    """CSV text of ``rows`` (UTF-8 BOM first, so Excel reads the Chinese), cells neutralised.
-    Without ``columns`` they are the keys of the rows in first-seen order."""
+    """CSV text of ``rows`` (UTF-8 BOM first, so Excel reads the Chinese), cells neutralised,
+    floats tidied (``money`` columns to 2 decimals). Without ``columns`` they are the keys of
+    the rows in first-seen order; ``labels`` names them in the header (the reader's language)."""
     materialized = list(rows)
     if columns is None:
         columns = list(dict.fromkeys(k for r in materialized for k in r))
@@ -61,9 +80,12 @@ def csv_text(
     if bom:
         buf.write(BOM)
     if columns:
-        writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\r\n")  # RFC 4180
-        writer.writeheader()
-        writer.writerows(safe_row(r) for r in materialized)
+        writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180
+        writer.writerow([(labels or {}).get(c, c) for c in columns])
+        for r in materialized:
+            writer.writerow(
+                [safe_cell(tidy_number(r.get(c), money=c in money)) for c in columns]
+            )
     return buf.getvalue()
 
 
@@ -72,13 +94,15 @@ def csv_response(
     *,
     filename: str,
     columns: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    money: Collection[str] = (),
 ) -> Any:
     """A download response (``text/csv``, attachment) of :func:`csv_text`."""
     from fastapi import Response
 
     safe_name = re.sub(r"[^\w.\-]", "_", filename)
     return Response(
-        csv_text(rows, columns=columns),
+        csv_text(rows, columns=columns, labels=labels, money=money),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{safe_name}"'},
     )

@@ -56,7 +56,7 @@ def test_builder_catalogue_and_dashboards(client, published) -> None:
             io.StringIO(client.get("/dashboards/provinces.csv").content.decode("utf-8-sig"))
         )
     )
-    assert {"湖北", "广东"} <= {p["map_name"] for p in provinces}
+    assert {"湖北", "广东"} <= {p["省份（地图）"] for p in provinces}  # Chinese headers
 
 
 def test_ready_made_segments_open_edit_and_delete(client, published) -> None:

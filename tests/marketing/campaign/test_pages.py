@@ -105,13 +105,23 @@ def test_list_report_and_csv_of_a_launched_campaign(launched: TestClient) -> Non
     r = launched.get("/campaigns/PAGE-1/report.csv")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
-    overall = next(row for row in rows if row["table"] == "overall")
+    from omniretail.marketing.campaign.pages import CSV_LABELS, CSV_VALUES
+    from omniretail.platform import i18n
+
+    with i18n.use_locale("zh_CN"):  # the console's language: Chinese headers and words
+        col = {k: i18n.gettext(v) for k, v in CSV_LABELS.items()}
+        word = {k: i18n.gettext(v) for k, v in CSV_VALUES.items()}
+    assert col["members"] != "members"
+    raw = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    rows = [{k: row[col[k]] for k in col} for row in raw]
+    overall = next(row for row in rows if row["table"] == word["overall"])
     assert int(overall["members"]) == api["treatment"]
     assert int(overall["holdout"]) == api["holdout"]
     assert overall["conversion_ci_low"] != ""  # treatment and holdout both present
-    variants = {row["key"] for row in rows if row["table"] == "variant"}
+    assert len(overall["revenue"].rpartition(".")[2]) == 2  # money to 2 decimals
+    variants = {row["key"] for row in rows if row["table"] == word["variant"]}
     assert variants == set(api["by_variant"])
-    assert sum(int(row["members"]) for row in rows if row["table"] == "channel") == api["treatment"]
-    runs = [row for row in rows if row["table"] == "run"]
+    channel_rows = [row for row in rows if row["table"] == word["channel"]]
+    assert sum(int(row["members"]) for row in channel_rows) == api["treatment"]
+    runs = [row for row in rows if row["table"] == word["run"]]
     assert [(row["key"], int(row["members"])) for row in runs] == [("1", api["treatment"])]

@@ -8,14 +8,68 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from omniretail.insight.kpi import dashboard
-from omniretail.platform import export
+from omniretail.platform import export, i18n
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.console.locale import request_locale
 from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.engine.snapshot import NoPublishedSnapshot, run_on_published
+from omniretail.platform.i18n import N_, _
 
 router = APIRouter(tags=["console"])
+
+# The dashboards' CSV headers in the reader's language (a column not listed keeps its code).
+KPI_CSV_LABELS = {
+    "period": N_("Period"),
+    "month": N_("Month"),
+    "day": N_("Day"),
+    "sales": N_("Sales (¥)"),
+    "net_sales": N_("Net sales after returns (¥)"),
+    "orders": N_("Orders"),
+    "buyers": N_("Buyers"),
+    "aov": N_("Average order value (¥)"),
+    "units": N_("Units"),
+    "units_per_order": N_("Units per order"),
+    "returns": N_("Returns (¥)"),
+    "returned_orders": N_("Returned orders"),
+    "cancelled_orders": N_("Cancelled orders"),
+    "discount": N_("Discounts (¥)"),
+    "member_sales": N_("Member sales (¥)"),
+    "member_sales_share": N_("Member share of sales"),
+    "member_orders": N_("Member orders"),
+    "active_members": N_("Active members"),
+    "new_members": N_("New members"),
+    "returning_members": N_("Returning members"),
+    "repeat_members": N_("Repeat members"),
+    "repurchase_rate": N_("Repurchase rate"),
+    "sales_growth_prev": N_("Sales vs previous period"),
+    "sales_growth_yoy": N_("Sales vs last year"),
+    "orders_growth_prev": N_("Orders vs previous period"),
+    "orders_growth_yoy": N_("Orders vs last year"),
+    "active_growth_prev": N_("Active members vs previous period"),
+    "active_growth_yoy": N_("Active members vs last year"),
+    "channel_code": N_("Channel code"),
+    "channel_name": N_("Channel"),
+    "region": N_("Region"),
+    "province": N_("Province"),
+    "map_name": N_("Province (map)"),
+    "city": N_("City"),
+    "store_code": N_("Store code"),
+    "cohort_month": N_("Cohort month"),
+    "cohort_size": N_("Cohort size"),
+    "months_since": N_("Months since first purchase"),
+    "retained": N_("Retained"),
+    "retention": N_("Retention"),
+    "members": N_("Members"),
+    "coupons_issued": N_("Coupons issued"),
+    "coupons_redeemed": N_("Coupons redeemed"),
+    "coupon_redemption_rate": N_("Coupon redemption rate"),
+    "nps": N_("NPS"),
+}
+KPI_CSV_MONEY = frozenset(
+    {"sales", "net_sales", "aov", "returns", "discount", "member_sales", "cltv_historic"}
+)
 
 
 @router.get("/dashboards", response_class=HTMLResponse)
@@ -31,9 +85,13 @@ def dashboards_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLR
 
 
 @router.get("/dashboards/{chart}.csv")
-def chart_csv(chart: str, user: ConsoleUser, db: DbSession) -> Response:
+def chart_csv(request: Request, chart: str, user: ConsoleUser, db: DbSession) -> Response:
     codes = store_scope(principal_from_user(user)).codes()
     rows: list[dict[str, Any]] = run_on_published(
         lambda e: dashboard.chart_rows(e, chart, store_codes=codes)
     )
-    return export.csv_response(rows, filename=f"{chart}.csv")  # type: ignore[no-any-return]
+    with i18n.use_locale(request_locale(request)):
+        labels = {k: _(v) for k, v in KPI_CSV_LABELS.items()}
+    return export.csv_response(  # type: ignore[no-any-return]
+        rows, filename=f"{chart}.csv", labels=labels, money=KPI_CSV_MONEY
+    )

@@ -35,10 +35,11 @@ from omniretail.marketing.campaign.schemas import (
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.models import Coupon
 from omniretail.omnichannel.store import service as store_service
-from omniretail.platform import export
+from omniretail.platform import export, i18n
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.console.csrf import CsrfProtected
+from omniretail.platform.console.locale import request_locale
 from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.db import utcnow
@@ -578,6 +579,53 @@ CSV_COLUMNS = (
 )
 
 
+CSV_LABELS = {
+    "table": N_("Breakdown"),
+    "key": N_("Group"),
+    "members": N_("Members"),
+    "holdout": N_("Holdout"),
+    "converted": N_("Converted"),
+    "conversion": N_("Conversion"),
+    "revenue": N_("Revenue (¥)"),
+    "conversion_lift": N_("Conversion lift"),
+    "conversion_ci_low": N_("Conversion lift, 95% CI low"),
+    "conversion_ci_high": N_("Conversion lift, 95% CI high"),
+    "conversion_p_value": N_("Conversion lift, p value"),
+    "conversion_mde": N_("Conversion lift, minimum detectable"),
+    "conversion_verdict": N_("Conversion verdict"),
+    "revenue_per_member_lift": N_("Revenue per member lift (¥)"),
+    "revenue_per_member_ci_low": N_("Revenue per member lift, 95% CI low (¥)"),
+    "revenue_per_member_ci_high": N_("Revenue per member lift, 95% CI high (¥)"),
+    "revenue_per_member_p_value": N_("Revenue per member lift, p value"),
+    "revenue_per_member_mde": N_("Revenue per member lift, minimum detectable (¥)"),
+    "revenue_per_member_verdict": N_("Revenue per member verdict"),
+    "incremental_revenue": N_("Incremental revenue (¥)"),
+}
+CSV_MONEY = frozenset(
+    {
+        "revenue",
+        "revenue_per_member_lift",
+        "revenue_per_member_ci_low",
+        "revenue_per_member_ci_high",
+        "revenue_per_member_mde",
+        "incremental_revenue",
+    }
+)
+CSV_VALUES = {
+    "overall": N_("Overall"),
+    "all": N_("All"),
+    "variant": N_("Variant"),
+    "channel": N_("Channel"),
+    "store_code": N_("Store"),
+    "run": N_("Run"),
+    "none": N_("None"),
+    "lift": N_("Lift"),
+    "drop": N_("Drop"),
+    "no_effect": N_("No clear effect"),
+    "insufficient": N_("Not enough data to conclude"),
+}
+
+
 def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The report's effect blocks (overall, per variant, channel, store, run) as flat CSV
     rows."""
@@ -617,9 +665,22 @@ def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @router.get("/campaigns/{code}/report.csv")
-def report_csv(code: str, user: ConsoleUser, db: DbSession) -> Response:
+def report_csv(request: Request, code: str, user: ConsoleUser, db: DbSession) -> Response:
     service.get_campaign(db, code=code)
     report, _missing = _report(db, code)
+    with i18n.use_locale(request_locale(request)):  # headers and codes in the reader's words
+        labels = {k: _(v) for k, v in CSV_LABELS.items()}
+        words = {k: _(v) for k, v in CSV_VALUES.items()}
+        rows = [
+            {
+                k: words.get(v, v)
+                if k in ("table", "conversion_verdict", "revenue_per_member_verdict")
+                or (k == "key" and v in ("all", "none"))
+                else v
+                for k, v in r.items()
+            }
+            for r in report_rows(report)
+        ]
     return export.csv_response(  # type: ignore[no-any-return]
-        report_rows(report), columns=CSV_COLUMNS, filename=f"campaign-{code}.csv"
+        rows, columns=CSV_COLUMNS, labels=labels, money=CSV_MONEY, filename=f"campaign-{code}.csv"
     )
