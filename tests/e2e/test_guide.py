@@ -49,7 +49,8 @@ def _seed(server: LiveServer) -> None:
             "rules": {"amount": "10"}, "min_spend": "50", "valid_days": 30, "face_value": "10",
         }))  # fmt: skip
         today = chain_now().date()
-        for cid, kind, prio in (("C900000001", "birthday", 50), ("C900000002", "dormant_high_value", 70)):
+        tasks = (("C900000001", "birthday", 50), ("C900000002", "dormant_high_value", 70))
+        for cid, kind, prio in tasks:
             s.add(GuideTask(day=today, staff_code=CLERK[0], store_code="GD1", customer_id=cid,
                             kind=kind, priority=prio, message=MESSAGE_FOR[kind],
                             coupon_template=COUPON_FOR[kind] if kind == "birthday" else None,

@@ -479,7 +479,7 @@ def return_order(
         ln.returned_qty += qty
         detail.append({"line_no": no, "sku": ln.sku, "quantity": qty, "refund_fen": after - before})
     done = all(ln.returned_qty == ln.quantity for ln in order.lines)
-    before = order.status
+    previous = order.status
     _change(
         session,
         order,
@@ -501,7 +501,7 @@ def return_order(
         OrderEvent(
             "returned",
             order,
-            previous_status=before,
+            previous_status=previous,
             returned=tuple(ReturnedUnits(no, by_no[no].sku, qty) for no, qty in asked.items()),
             key=key,
             via_rma=via_rma,
