@@ -1,0 +1,62 @@
+"""Live sessions in and out, and the answer of a viewer-export import."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Platform = Literal["douyin", "kuaishou", "channels", "xiaohongshu", "taobao", "jd", "bilibili"]
+
+
+class LiveSessionCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    kind: Literal["live", "video", "note"] = "live"
+    platform: Platform
+    account: str = Field(min_length=1, max_length=64)
+    host: str | None = Field(default=None, max_length=64)
+    title: str = Field(min_length=1, max_length=200)
+    started_at: datetime
+    ended_at: datetime | None = None  # none yet: the session is flagged no_end
+    codes: list[str] = Field(default_factory=list, max_length=50)
+    link_params: list[str] = Field(default_factory=list, max_length=50)
+    coupon_batches: list[str] = Field(default_factory=list, max_length=50)
+    products: list[str] = Field(default_factory=list, max_length=500)
+    cost_fen: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _times(self) -> LiveSessionCreate:
+        if self.ended_at is not None and self.ended_at < self.started_at:
+            raise ValueError("ended_at is before started_at")
+        return self
+
+
+class LiveSessionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    kind: str
+    platform: str
+    account: str
+    host: str | None
+    title: str
+    started_at: datetime
+    ended_at: datetime | None
+    codes: list[str]
+    link_params: list[str]
+    coupon_batches: list[str]
+    products: list[str]
+    cost_fen: int
+    flag: str | None = None  # no_end: its window is unknown, it claims nothing
+    viewers: int | None = None
+
+
+class RejectedRow(BaseModel):
+    row: int  # 1-based, the header not counted
+    reason: str  # unknown_session | missing_session | invalid:<column> | negative:<column>
+
+
+class ViewerImport(BaseModel):
+    imported: int
+    rejected: list[RejectedRow]
