@@ -155,14 +155,18 @@ def build_values(engine: AnalyticsEngine, cfg: IdentityConfig) -> list[str]:
         linked AS (
             SELECT kind, value FROM _idr_values_all GROUP BY kind, value
             HAVING count(DISTINCT node) > 1
+        ),
+        linked_names AS (  -- a join, not a correlated subquery: Spark cannot aggregate one
+            SELECT v.kind, v.value, count(DISTINCT r.name_norm) AS names
+            FROM linked l JOIN _idr_values_all v USING (kind, value)
+            JOIN _idr_records r USING (node)
+            GROUP BY v.kind, v.value
         )
         SELECT p.kind, p.value, CAST(sum(p.records) AS BIGINT) AS records,
-               (SELECT count(DISTINCT r.name_norm) FROM _idr_values_all v2
-                JOIN _idr_records r USING (node)
-                WHERE v2.kind = p.kind AND v2.value = p.value) AS names,
+               max(n.names) AS names,
                max(p.records) AS source_records, max(p.names) AS source_names,
                bool_or(p.over) AS over_source
-        FROM per_source_limits p JOIN linked USING (kind, value)
+        FROM per_source_limits p JOIN linked_names n USING (kind, value)
         GROUP BY p.kind, p.value
         """,
         scratch=True,

@@ -90,9 +90,11 @@ def _cluster_features(engine: AnalyticsEngine, labels: str) -> None:
     # an address down to the flat (江汉区中山路12号5栋2单元1203室) and its house number
     # (江汉区中山路12号: a building shared by many households); an address that ends at the
     # house number names a building, not a household, and counts only as a house
-    engine.execute(
-        "UPDATE _idr_weak SET address = NULL"
-        " WHERE address IS NOT NULL AND NOT regexp_matches(address, '[0-9]+号')"
+    engine.materialize(
+        "_idr_weak",
+        "SELECT * REPLACE (CASE WHEN address IS NOT NULL AND NOT regexp_matches(address,"
+        " '[0-9]+号') THEN NULL ELSE address END AS address) FROM _idr_weak",
+        scratch=True,
     )
     engine.materialize(
         "_idr_clusters",
@@ -139,14 +141,16 @@ def _array_comparison(
     return cl.CustomComparison(
         output_column_name=name,
         comparison_levels=[
-            cll.CustomLevel(f"len({first}_l) = 0 OR len({first}_r) = 0").configure(
-                is_null_level=True
-            ),
+            cll.CustomLevel(
+                f"array_length({first}_l) = 0 OR array_length({first}_r) = 0",
+                base_dialect_str="duckdb",
+            ).configure(is_null_level=True),
             *[
                 cll.CustomLevel(
-                    f"len(list_intersect({col}_l, {col}_r)) > 0"
+                    f"array_length(array_intersect({col}_l, {col}_r)) > 0"
                     + (f" AND ({when[label]})" if when and label in when else ""),
                     label_for_charts=label,
+                    base_dialect_str="duckdb",
                 ).configure(m_probability=m)
                 for col, label, m in levels
             ],
@@ -195,7 +199,10 @@ def _settings(cfg: IdentityConfig) -> Any:
                     ("phone_last4", "same ending", M_PROBABILITIES["phone"][0][1]),
                 ],
                 M_PROBABILITIES["phone"][1],
-                when={"same ending": "len(phone_masked_l) = 0 OR len(phone_masked_r) = 0"},
+                when={
+                    "same ending": "array_length(phone_masked_l) = 0"
+                    " OR array_length(phone_masked_r) = 0"
+                },
             ),
             _array_comparison(
                 "name",
@@ -229,22 +236,24 @@ def _settings(cfg: IdentityConfig) -> Any:
 # u of the rare-value levels from value frequencies: (comparison, finer level, coarser level,
 # SQL of the part both share at the coarser level, SQL of the rest). Under independence of the
 # two parts, P(same value | different people) = Σ p(part)² · Σ q(rest)², and P(same coarse part
-# only) = Σ p(part)² · (1 − Σ q(rest)²).
+# only) = Σ p(part)² · (1 − Σ q(rest)²). (unnest stands alone in its SELECT: Spark's explode
+# may not be nested in an expression.)
 _FREQUENCY_LEVELS = (
     (
         "phone", "same masked phone", "same ending",
-        "SELECT right(unnest(phone_last4), 4) AS k FROM _idr_clusters",
-        "SELECT substr(unnest(phone_masked), 1, 3) AS k FROM _idr_clusters",
+        "SELECT right(k, 4) AS k FROM (SELECT unnest(phone_last4) AS k FROM _idr_clusters)",
+        "SELECT substr(k, 1, 3) AS k FROM (SELECT unnest(phone_masked) AS k FROM _idr_clusters)",
     ),
     (
         "address", "same address", "same house",
         "SELECT unnest(houses) AS k FROM _idr_clusters",
-        "SELECT regexp_replace(unnest(addresses), '^.*?[0-9]+号', '') AS k FROM _idr_clusters",
+        "SELECT regexp_replace(k, '^.*?[0-9]+号', '') AS k"
+        " FROM (SELECT unnest(addresses) AS k FROM _idr_clusters)",
     ),
     (
         "name", "same name", "same surname",
         "SELECT unnest(surnames) AS k FROM _idr_clusters",
-        "SELECT substr(unnest(names), 2) AS k FROM _idr_clusters",
+        "SELECT substr(k, 2) AS k FROM (SELECT unnest(names) AS k FROM _idr_clusters)",
     ),
 )  # fmt: skip
 
@@ -314,7 +323,7 @@ def _prior_from_masked_phones(
         "WITH v AS (SELECT unnest(phone_masked) AS m FROM _idr_clusters),"
         " k AS (SELECT count(*) AS c FROM v GROUP BY m)"
         " SELECT (SELECT sum(c * (c - 1) / 2) FROM k) AS shared,"
-        " (SELECT count(*) FROM _idr_clusters WHERE len(phone_masked) > 0) AS n"
+        " (SELECT count(*) FROM _idr_clusters WHERE array_length(phone_masked) > 0) AS n"
     )[0]
     n, shared = float(row["n"] or 0), float(row["shared"] or 0)
     if n < 2:

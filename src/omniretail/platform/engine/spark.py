@@ -61,6 +61,8 @@ def _rewrite(tree: Any) -> Any:
     lists = (exp.ArrayFilter, exp.Array, exp.ArrayConcat, exp.ArrayDistinct, exp.Flatten)
 
     def is_list(node: Any) -> bool:
+        if isinstance(node, exp.Filter):  # list(x) FILTER (WHERE …)
+            node = node.this
         if isinstance(node, lists) or type(node).__name__.startswith("Array"):
             return True
         return isinstance(node, exp.Anonymous) and node.name.lower().startswith("list_")
@@ -81,6 +83,31 @@ def _rewrite(tree: Any) -> Any:
                     )
                 ]
             )
+        if type(node).__name__ == "RegexpFullMatch" or name == "regexp_full_match":
+            # the whole text must match: Spark's RLIKE finds a match anywhere, so anchor it
+            value, pattern = (
+                (node.this, node.expression)
+                if not isinstance(node, exp.Anonymous)
+                else tuple(node.expressions)
+            )
+            anchored = (
+                exp.Literal.string(f"^(?:{pattern.name})$")
+                if isinstance(pattern, exp.Literal)
+                else exp.func(
+                    "concat", exp.Literal.string("^(?:"), pattern.copy(), exp.Literal.string(")$")
+                )
+            )
+            return exp.RegexpLike(this=value.copy(), expression=anchored)
+        if isinstance(node, exp.JSONObject):
+            # json_object('k', v, …) → the same compact text from a struct (nulls kept)
+            pairs: list[Any] = []
+            for kv in node.expressions:
+                pairs += [kv.this.copy(), kv.expression.copy()]
+            options = exp.Anonymous(
+                this="map",
+                expressions=[exp.Literal.string("ignoreNullFields"), exp.Literal.string("false")],
+            )
+            return exp.func("to_json", exp.func("named_struct", *pairs), options)
         if isinstance(node, exp.Length) and is_list(node.this):
             return exp.ArraySize(this=node.this.copy())  # len(list) is its size, not text's
         if name == "to_json" and len(node.expressions) == 1:
@@ -312,7 +339,19 @@ class SparkEngine(AnalyticsEngine):
     def splink_api(self) -> Any:
         from splink import SparkAPI
 
-        return SparkAPI(spark_session=self.spark)  # type: ignore[no-untyped-call]
+        # Splink's intermediate tables break their lineage as Parquet in the checkpoint folder
+        # (next to the warehouse, where every executor reads) or, without one, in memory
+        if self.warehouse is not None:
+            self.spark.sparkContext.setCheckpointDir(
+                str(self.warehouse.parent / "spark-checkpoints")
+            )
+            method = "parquet"
+        else:
+            method = "persist"
+        # our comparisons are plain SQL: no need for the jar of Splink's string-similarity UDFs
+        return SparkAPI(  # type: ignore[no-untyped-call]
+            spark_session=self.spark, break_lineage_method=method, register_udfs_automatically=False
+        )
 
     def register_parquet(self, name: str, paths: Sequence[Path] | Path | str) -> None:
         files = [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
