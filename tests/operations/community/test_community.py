@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
@@ -218,3 +218,34 @@ def test_abuse_rules_name_a_reason_exactly_when_one_applies(
         and (left is None or left >= 24)
     )
     assert (reason is None) == clean
+
+
+_members = iter(range(10**6))
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    days=st.lists(st.integers(0, 20), min_size=1, max_size=12),
+    retries=st.lists(st.integers(1, 3), min_size=12, max_size=12),
+    hours=st.lists(st.integers(0, 23), min_size=12, max_size=12),
+)
+def test_check_ins_and_their_points_are_idempotent_under_retries(
+    sqlite_session: Session, days: list[int], retries: list[int], hours: list[int]
+) -> None:
+    n = next(_members)
+    member, customer = f"prop{n}", f"P{n:09d}"
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    times = sorted(start + timedelta(days=d, hours=hours[i]) for i, d in enumerate(days))
+    for at, n_tries in zip(times, retries, strict=False):  # in time order, each retried
+        for _ in range(n_tries):
+            data = CheckInIn(member_key=member, customer_id=customer, at=at)
+            checkin.check_in(sqlite_session, data=data)
+    chain_days = sorted({service.chain_day(at) for at in times})
+    expected, streak, prev = 0, 0, None
+    for day in chain_days:
+        streak = streak + 1 if prev is not None and (day - prev).days == 1 else 1
+        expected += checkin.points_for(streak, checkin.DEFAULT_TABLE)
+        prev = day
+    assert loyalty.account_view(sqlite_session, customer_id=customer).balance == expected
