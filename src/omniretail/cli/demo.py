@@ -53,6 +53,8 @@ def demo(
     else:
         console.print(f"using the existing demo world in {world_dir}")
 
+    with session_scope() as session:
+        _demo_tiers(session)
     console.print("importing every channel's export …")
     with session_scope() as session:
         results = import_world(session, world=world_dir)
@@ -154,6 +156,33 @@ def _guides(seed: int, settings: Any) -> dict[str, Any]:
 
 
 _RIDER = contextlib.ExitStack()  # the rider service lives as long as the demo process
+
+
+DEMO_TIERS = (  # the POS member export's 会员等级, so its cards' tiers open in the ledger
+    ("normal", "普卡", "Standard", 0, 0, "1"),
+    ("silver", "银卡", "Silver", 1, 1000, "1.2"),
+    ("gold", "金卡", "Gold", 2, 3000, "1.5"),
+    ("diamond", "钻石卡", "Diamond", 3, 8000, "2"),
+)
+
+
+def _demo_tiers(session: Session) -> None:
+    """The demo chain's member tiers (once; a tier already there is left as it is)."""
+    from omniretail.marketing.loyalty import service as loyalty_service
+    from omniretail.marketing.loyalty.schemas import TierCreate
+
+    have = {t.code for t in loyalty_service.tiers(session)}
+    ranks = {t.rank for t in loyalty_service.tiers(session)}
+    for code, name, name_en, rank, points, mult in DEMO_TIERS:
+        if code in have or rank in ranks:
+            continue
+        loyalty_service.create_tier(
+            session,
+            data=TierCreate.model_validate(
+                {"code": code, "name": name, "name_en": name_en, "rank": rank,
+                 "min_points": points, "earn_multiplier": mult}
+            ),
+        )  # fmt: skip
 
 
 def _demo_store_manager(session: Session) -> dict[str, str] | None:

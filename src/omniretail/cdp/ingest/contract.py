@@ -252,6 +252,18 @@ TRAFFIC_DOOR = EntityTable(  # the counters' doors per store (a count from anoth
     grouped=True,
 )
 
+LOYALTY_BALANCE = EntityTable(  # a member's tier and points in the source's loyalty system
+    "std_loyalty_balances",  # (the POS member export): opening balances of the points ledger
+    {
+        "source": "VARCHAR",
+        "record_key": "VARCHAR",
+        "tier_name": "VARCHAR",  # as the source names it (金卡); matched to a tier's name or code
+        "points": "BIGINT",
+    },
+    ("record_key",),
+    grouped=True,
+)
+
 ENTITY_TABLES: dict[str, EntityTable] = {
     "identity": IDENTITY,
     "identity_link": LINK,
@@ -266,6 +278,7 @@ ENTITY_TABLES: dict[str, EntityTable] = {
     "staff": STAFF,
     "traffic_count": TRAFFIC_COUNT,
     "traffic_door": TRAFFIC_DOOR,
+    "loyalty_balance": LOYALTY_BALANCE,
 }
 
 MASTER_KINDS = frozenset({"store", "channel", "product", "category", "staff", "traffic_door"})

@@ -56,6 +56,7 @@ EntityKind = Literal[
     "staff",
     "traffic_count",
     "traffic_door",
+    "loyalty_balance",
 ]
 
 PYTHON_TRANSFORMS = frozenset({"fullwidth", "t2s", "phone"})
