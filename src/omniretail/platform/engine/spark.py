@@ -182,6 +182,11 @@ def build_session(
     master: str, *, app_name: str = "omniretail", shuffle_partitions: int | None = None
 ) -> Any:
     """A SparkSession tuned for omniretail (UTC, Arrow, small shuffles in local mode)."""
+    import warnings
+
+    # data crosses the Python boundary as Arrow, never through pandas: pyspark's warning about
+    # pandas 3 does not concern this path (docs/scaling.md §5)
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     from pyspark.sql import SparkSession
 
     builder = (
