@@ -99,3 +99,15 @@ def test_cli_names_a_missing_column_and_a_bad_file(home: Path, tmp_path: Path) -
     )
     assert r.exit_code != 0
     assert ".txt" in str(r.exception)
+
+
+def test_repeated_texts_are_scored_once_with_the_same_score(home: Path) -> None:
+    from omniretail.insight.voice.sentiment import default_model, score_texts
+
+    texts = ["很好吃", "物流太慢了", None, "", "很好吃", "😀", "物流太慢了"]
+    scores = score_texts(texts)
+    direct = default_model().score(["很好吃", "物流太慢了", "", "", "很好吃", "😀", "物流太慢了"])
+    assert scores.tolist() == direct.tolist()
+    assert scores[0] == scores[4]
+    assert scores[2] == 0.5
+    assert len(score_texts([])) == 0

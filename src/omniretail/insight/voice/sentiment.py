@@ -123,5 +123,11 @@ def score_texts(texts: Iterable[object], *, batch: int = 20_000) -> np.ndarray:
     """Sentiment scores for any iterable of texts (None and NaN read as empty)."""
     model = default_model()
     items = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
-    parts = [model.score(items[i : i + batch]) for i in range(0, len(items), batch)]
-    return np.concatenate(parts) if parts else np.zeros(0)
+    # the same text scores the same: each distinct text is scored once (reviews repeat a lot:
+    # "好评", default texts, the same short sentence about fast delivery)
+    index: dict[str, int] = {}
+    where = np.fromiter((index.setdefault(t, len(index)) for t in items), dtype=np.int64)
+    unique = list(index)
+    parts = [model.score(unique[i : i + batch]) for i in range(0, len(unique), batch)]
+    scores = np.concatenate(parts) if parts else np.zeros(0)
+    return scores[where] if len(items) else np.zeros(0)
