@@ -12,6 +12,8 @@ import contextlib
 import json
 import os
 import secrets
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,53 +45,40 @@ def demo(
     console = Console()
     settings = get_settings()
     settings.ensure_dirs()
+    timings: list[tuple[str, float]] = []
+    started = time.perf_counter()
     console.print(f"[bold]omniretail demo[/] — data directory {settings.home}")
-    migrate.upgrade()
+    with _timed(timings, "migrate"):
+        migrate.upgrade()
 
     world_dir = world or settings.home / "demo-world"
     if regenerate or not (world_dir / "world.json").exists():
         console.print(f"generating the demo world (scale {scale}, seed {seed}) into {world_dir} …")
-        generate_world(world_dir, scale=scale, seed=seed)
+        with _timed(timings, "generate the world"):
+            generate_world(world_dir, scale=scale, seed=seed)
     else:
         console.print(f"using the existing demo world in {world_dir}")
 
     with session_scope() as session:
         _demo_tiers(session)
     console.print("importing every channel's export …")
-    with session_scope() as session:
+    with _timed(timings, "import"), session_scope() as session:
         results = import_world(session, world=world_dir)
     console.print(f"  {len(results)} files imported or already present")
 
-    console.print("running the pipeline …")
     engine = open_engine(settings=settings)
     try:
-        ctx = pipeline.PipelineContext(
-            engine=engine, settings=settings, full_refresh=True, log=console.print
-        )
-        steps = pipeline.discover()
-        for i, step in enumerate(steps, 1):
-            console.print(f"  [{i}/{len(steps)}] {step.name}")
-            pipeline.run(ctx, only=[step.name])
+        ctx = pipeline.PipelineContext(engine=engine, settings=settings, full_refresh=True)
+        _run_pipeline(console, ctx, timings)
     finally:
         engine.close()
-    publish_snapshot(settings)
+    with _timed(timings, "publish the snapshot"):
+        publish_snapshot(settings)
 
     console.print("building stock and fulfilment (rider service on loopback) …")
-    console.print(f"  {_operations(seed)}")
-    console.print("shopping guides: relationships, transfers, three weeks of tasks …")
-    console.print(f"  {_guides(seed, settings)}")
-    console.print("customer service: conversations, tickets, an injected crisis …")
-    with session_scope() as session:
-        from omniretail.demo import care as demo_care
-
-        console.print(f"  {demo_care.build(session, seed=seed)}")
-    console.print("community group-buying and WeCom communities …")
-    with session_scope() as session:
-        from omniretail.demo import community as demo_community
-        from omniretail.demo import groupbuy as demo_groupbuy
-
-        console.print(f"  {demo_groupbuy.build(session, seed=seed)}")
-        console.print(f"  {demo_community.build(session, seed=seed)}")
+    with _timed(timings, "stock and fulfilment"):
+        console.print(f"  {_operations(seed)}")
+    _print_timings(console, timings, time.perf_counter() - started, settings.home)
 
     password = secrets.token_urlsafe(12)
     with session_scope() as session:
@@ -114,6 +103,99 @@ def demo(
         from omniretail.cli.core import serve as serve_cmd
 
         serve_cmd(host=host, port=port, workers=1)
+
+
+# The usual share of each step in a demo build (seconds at scale 1 on 2 cores, rounded): the
+# progress bar's estimate until this instance has run the pipeline once (then its own times).
+TYPICAL_SECONDS = {
+    "standardize": 25, "omnichannel.master": 2, "identity": 30, "unify": 12,
+    "insight.features": 10, "insight.tags": 6, "insight.kpis": 6, "insight.basket": 5,
+    "customer_scores": 15, "recommendations": 60, "insight.forecast": 15,
+    "publish_customers": 15, "loyalty.opening_balances": 2,
+}  # fmt: skip
+
+
+@contextlib.contextmanager
+def _timed(timings: list[tuple[str, float]], name: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings.append((name, time.perf_counter() - t0))
+
+
+def _weights(settings: Any, steps: list[Any]) -> dict[str, float]:
+    """Expected seconds per step: this instance's last run, else the typical ones."""
+    from omniretail.platform.pipeline import RunLog
+
+    last = RunLog.read(settings.analytics_dir / "pipeline_run.json") or {}
+    seen = {s["name"]: float(s["seconds"]) for s in last.get("steps", []) if s.get("seconds")}
+    return {s.name: max(seen.get(s.name, TYPICAL_SECONDS.get(s.name, 3)), 0.5) for s in steps}
+
+
+def _run_pipeline(console: Console, ctx: Any, timings: list[tuple[str, float]]) -> None:
+    """Every step with a progress bar (the step running, elapsed, an estimate of what is
+    left from the steps' expected times) and the step's own messages above it."""
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from omniretail.platform import pipeline
+    from omniretail.platform.pipeline import RunLog
+
+    steps = pipeline.discover()
+    weights = _weights(ctx.settings, steps)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("[bold]pipeline[/] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[n]}"),
+        TimeElapsedColumn(),
+        TextColumn("left ≈"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("", total=sum(weights.values()), n="")
+        ctx.log = lambda msg: bar.console.print(f"    {msg}")
+
+        log = RunLog(ctx.settings.analytics_dir / "pipeline_run.json")
+        for k, step in enumerate(steps):
+            bar.update(task, description=step.name, n=f"{k + 1}/{len(steps)}")
+            pipeline.run(ctx, only=[step.name])
+            out = ctx.results.get(step.name, {})
+            bar.advance(task, weights[step.name])
+            timings.append((f"  {step.name}", float(out.get("seconds", 0.0))))
+        log.begin([s.name for s in steps], engine=ctx.engine.name, full_refresh=True)
+        for step in steps:
+            log.done(step.name, ctx.results.get(step.name, {}))
+        log.end()
+
+
+def _print_timings(
+    console: Console, timings: list[tuple[str, float]], total: float, home: Path
+) -> None:
+    """Per-phase and per-step seconds, also kept in ``$OMNIRETAIL_HOME/demo-timings.json``."""
+    from rich.table import Table
+
+    table = Table(title="demo build timings 各步骤耗时", show_edge=False)
+    table.add_column("phase / step 阶段 / 步骤")
+    table.add_column("seconds 秒", justify="right")
+    table.add_column("share 占比", justify="right")
+    for name, seconds in timings:
+        table.add_row(name, f"{seconds:.1f}", f"{seconds / total:.0%}" if total else "")
+    table.add_row("[bold]total 合计[/]", f"[bold]{total:.1f}[/]", "")
+    console.print(table)
+    (home / "demo-timings.json").write_text(
+        json.dumps(
+            {"total": round(total, 1), "timings": [[n.strip(), round(s, 2)] for n, s in timings]}
+        ),
+        encoding="utf-8",
+    )
 
 
 def _operations(seed: int) -> dict[str, int]:
