@@ -126,10 +126,14 @@ def scan(
         return []
     opened: list[CrisisTicket] = []
     recent = counts.shape[1] - 24
-    for alert in detect(counts, cfg):
-        if alert.closed is not None and alert.closed < recent:
-            continue
+    alerts = [a for a in detect(counts, cfg) if a.closed is None or a.closed >= recent]
+    # one incident, one ticket: a spike on one channel also raises its all-channel key; the
+    # channel's own alert is left out when the all-channel one is there
+    all_channels = {keys[a.key][:3] for a in alerts if keys[a.key][3] == "*"}
+    for alert in alerts:
         scope, unit, topic, channel = keys[alert.key]
+        if channel != "*" and (scope, unit, topic) in all_channels:
+            continue
         opened_hour = since + timedelta(hours=alert.opened)
         key = f"{scope}|{unit}|{topic}|{channel}"
         if session.scalar(
