@@ -184,6 +184,10 @@ def _referral(
                          kind="marketing", created_at=at - timedelta(days=9)),
         )  # fmt: skip
         chats.append(chat)
+        for d in range(7, 0, -1):
+            day = (at - timedelta(days=d)).astimezone(CHAIN_TZ).date()
+            msgs = rng.randint(20, 90)
+            service.record_day(session, chat_id=chat, day=day, messages=msgs, speakers=msgs // 4)
     livecode.create_code(
         session, data=LiveCodeIn(code="FISSION-DEC", name="12 月裂变活码", store_code=store,
                                  campaign="FISSION-DEC", groups=chats),

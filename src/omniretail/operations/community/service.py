@@ -199,9 +199,12 @@ def record_message(
     )
     if m is not None:
         m.messages += 1
-        m.last_spoke_at = when
-    g.last_message_at = when
-    g.quiet_since = None
+        spoke = aware(m.last_spoke_at) if m.last_spoke_at else None
+        m.last_spoke_at = when if spoke is None or when > spoke else spoke
+    last = aware(g.last_message_at) if g.last_message_at else None
+    if last is None or when > last:  # messages may arrive out of order (an archive replay)
+        g.last_message_at = when
+        g.quiet_since = None
     session.flush()
 
 
