@@ -195,6 +195,28 @@ def test_console_model_page_and_new_product_form(served: Any, shop: ShopWorld) -
     )
     assert 'data-testid="form-error"' in r.text
 
+    # with the chain's categories known, an unknown code is named in Chinese, not bare ids
+    from omniretail.omnichannel.product import service as product_service
+    from omniretail.omnichannel.product.schemas import CategoryCreate
+    from omniretail.platform import db
+
+    with db.session_scope() as s:
+        product_service.upsert_categories(
+            s, categories=[CategoryCreate(code="MEAT", name="肉类零食")]
+        )
+    r = served.post(
+        "/models/recommendations/new-product",
+        data={"name": "新品", "category_code": "pork_jerky", "csrf_token": token.group(1)},
+    )
+    assert "未知的品类编码 pork_jerky" in r.text
+    assert "肉类零食（MEAT）" in r.text
+    assert "/customers/C" not in r.text
+    r = served.post(  # a known code (in any case) finds customers
+        "/models/recommendations/new-product",
+        data={"name": "新品", "category_code": "meat", "n": "5", "csrf_token": token.group(1)},
+    )
+    assert len(re.findall(r'<a href="/customers/(C\d+)">', r.text)) == 5
+
 
 def _manager(store_codes: list[str]) -> Any:
     """A store manager limited to ``store_codes`` (stores created here), logged in."""

@@ -9,12 +9,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from omniretail.insight.recommend import service
+from omniretail.omnichannel.product import service as product_service
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.console.csrf import CsrfProtected
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.errors import DomainError
+from omniretail.platform.i18n import _
 
 router = APIRouter(tags=["console"])
 
@@ -88,6 +90,17 @@ def new_product(
             return _page(request, form=form, form_error="price")
     if not attrs.get("name"):
         return _page(request, form=form, form_error="name")
+    categories = {c.code.casefold(): c for c in product_service.list_categories(db)}
+    code = str(attrs.get("category_code") or "")
+    if code and categories and code.casefold() not in categories:
+        # an unknown code matched nothing and gave bare ids: say so, with the codes there are
+        known = sorted(categories.values(), key=lambda c: c.code)
+        return _page(
+            request,
+            form=form,
+            form_error=_("Unknown category code %(code)s. Known categories: %(known)s")
+            % {"code": code, "known": "、".join(f"{c.name}（{c.code}）" for c in known[:30])},
+        )
     try:
         result = service.customers_for_new_product(
             attributes=attrs, n=n, store_codes=store_scope(principal_from_user(user)).codes()

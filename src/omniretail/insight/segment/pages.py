@@ -104,6 +104,20 @@ def builder_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResp
     )
 
 
+TYPE_LABELS = {
+    "string": ("文本", "text"),
+    "integer": ("整数", "whole number"),
+    "number": ("数值", "number"),
+    "boolean": ("是/否", "yes/no"),
+    "date": ("日期", "date"),
+}
+REFRESH_LABELS = {
+    "daily": ("每天", "daily"),
+    "incremental": ("增量更新", "incremental"),
+    "profile": ("随会员档案", "with the profile"),
+}
+
+
 @router.get("/segments/tags", response_class=HTMLResponse)
 def catalogue_page(request: Request, user: ConsoleUser) -> HTMLResponse:
     tags, missing = _catalogue(request)
@@ -114,5 +128,11 @@ def catalogue_page(request: Request, user: ConsoleUser) -> HTMLResponse:
     return render(
         request,
         "segment/tags.html",
-        {"families": families, "count": len(tags), "missing": missing},
+        {
+            "families": families,
+            "count": len(tags),
+            "missing": missing,
+            "type_labels": TYPE_LABELS,
+            "refresh_labels": REFRESH_LABELS,
+        },
     )
