@@ -393,3 +393,48 @@ def liability(session: Session, *, template_code: str) -> dict[str, Any]:
 
 def money_or_none(x: Decimal | None) -> str | None:
     return None if x is None else str(x)
+
+
+def batch_activity(session: Session, *, template_codes: Sequence[str]) -> dict[str, list[Any]]:
+    """What happened to the coupons of these templates (batches), for attributing them to
+    where they were pushed (a live stream, a post): ``issued`` coupons (code, template, issued
+    at, source) and their ``redemptions`` (coupon code, template, order id, store, channel,
+    at; reversals left out, as are redemptions reversed later)."""
+    from omniretail.marketing.coupon.models import CouponRedemption
+
+    if not template_codes:
+        return {"issued": [], "redemptions": []}
+    tpl = {
+        t.id: t.code
+        for t in session.scalars(
+            select(CouponTemplate).where(CouponTemplate.code.in_(list(template_codes)))
+        )
+    }
+    issued = [
+        {"code": c.code, "template_code": tpl[c.template_id], "issued_at": c.issued_at,
+         "source": c.source}
+        for c in session.scalars(
+            select(Coupon).where(Coupon.template_id.in_(list(tpl))).order_by(Coupon.id)
+        )
+    ]  # fmt: skip
+    by_id = {
+        c.id: c.code
+        for c in session.scalars(select(Coupon).where(Coupon.template_id.in_(list(tpl))))
+    }
+    rows = list(
+        session.scalars(
+            select(CouponRedemption)
+            .where(CouponRedemption.template_id.in_(list(tpl)))
+            .order_by(CouponRedemption.id)
+        )
+    )
+    net: dict[int, int] = {}
+    for r in rows:
+        net[r.coupon_id] = net.get(r.coupon_id, 0) + (1 if r.kind == "redeem" else -1)
+    redemptions = [
+        {"code": by_id[r.coupon_id], "template_code": tpl[r.template_id], "order_id": r.order_id,
+         "store_code": r.store_code, "channel_code": r.channel_code, "at": r.at}
+        for r in rows
+        if r.kind == "redeem" and net.get(r.coupon_id, 0) > 0
+    ]  # fmt: skip
+    return {"issued": issued, "redemptions": redemptions}

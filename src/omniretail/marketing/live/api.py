@@ -8,7 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from omniretail.marketing.live import service
-from omniretail.marketing.live.schemas import LiveSessionCreate, LiveSessionRead, ViewerImport
+from omniretail.marketing.live.schemas import (
+    LiveSessionCreate,
+    LiveSessionRead,
+    PlatformRow,
+    SessionFiguresRead,
+    ViewerImport,
+)
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.errors import InvalidInput
 
@@ -42,3 +48,19 @@ def import_viewers(
     except UnicodeDecodeError as exc:
         raise InvalidInput("the viewer export is not UTF-8 text", field="file") from exc
     return service.import_viewers(db, text=text)
+
+
+@router.get("/figures", response_model=list[SessionFiguresRead])
+def figures(db: DbSession, principal: ApiPrincipal) -> Any:
+    """Per session: viewers, orders and GMV online and in stores, coupons claimed and redeemed
+    in stores, new members, store visits (the attribution rule of docs/live.md)."""
+    principal.require("read")
+    return service.figures_now(db)
+
+
+@router.get("/platforms", response_model=list[PlatformRow])
+def platforms(db: DbSession, principal: ApiPrincipal) -> Any:
+    """Per platform and account: sessions, viewers, orders, GMV, cost, conversion, cost per
+    order."""
+    principal.require("read")
+    return service.platform_comparison(service.figures_now(db))

@@ -60,3 +60,39 @@ class RejectedRow(BaseModel):
 class ViewerImport(BaseModel):
     imported: int
     rejected: list[RejectedRow]
+
+
+class SessionFiguresRead(BaseModel):
+    """What a session brought under the attribution rule (docs/live.md)."""
+
+    session_id: str
+    platform: str
+    account: str
+    host: str | None
+    title: str
+    started_at: datetime
+    ended_at: datetime | None
+    flag: str | None
+    viewers: int
+    orders: int
+    gmv_fen: int
+    online_orders: int
+    store_orders: int
+    new_members: int
+    coupons_claimed: int
+    coupons_redeemed_in_store: int
+    store_visits: int
+    cost_fen: int
+
+
+class PlatformRow(BaseModel):
+    platform: str
+    account: str
+    sessions: int
+    viewers: int
+    orders: int
+    gmv_fen: int
+    cost_fen: int
+    coupons_redeemed_in_store: int
+    conversion: float | None  # orders / viewers
+    cost_per_order_fen: float | None

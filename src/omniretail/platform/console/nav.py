@@ -112,6 +112,13 @@ SECTIONS: tuple[NavSection, ...] = (
                 N_("Targeted campaigns with holdout groups, messages and measured results."),
             ),
             NavItem(
+                "live",
+                N_("Live commerce"),
+                "/live",
+                "radio",
+                N_("Live streams and content: what each session brought online and into stores."),
+            ),
+            NavItem(
                 "coupons",
                 N_("Coupons"),
                 "/coupons",
