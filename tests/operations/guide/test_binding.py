@@ -164,3 +164,20 @@ def test_import_bindings_in_bulk(session: Session) -> None:
     nb = service.claim(session, customer_id=ids[1], staff_code="G3", source="purchase",
                        at=T0 + timedelta(days=31))  # fmt: skip
     assert nb.id > 6
+
+
+def test_a_customer_deleting_the_clerk_ends_the_relationship(sqlite_session: Session) -> None:
+    session = sqlite_session
+    c1, *_ = guide_world(session)
+    service.claim(session, customer_id=c1, staff_code="G1", source="contact_me", at=T0)
+    assert service.contact_deleted(session, customer_id=c1, staff_code="G2", at=T0) is None
+    ended = service.contact_deleted(session, customer_id=c1, staff_code="G1",
+                                    at=T0 + timedelta(days=1))  # fmt: skip
+    assert ended is not None
+    assert ended.end_reason == "deleted"
+    assert service.bound_counts(session) == {}
+    # free for the next touch, even inside the old protection period
+    assert service.claim(session, customer_id=c1, staff_code="G2", source="store_qr",
+                         at=T0 + timedelta(days=2)).staff_code == "G2"  # fmt: skip
+    counts = service.contact_counts(session, since=T0 - timedelta(days=1))
+    assert counts == {"G1": {"new": 1, "deleted": 1}, "G2": {"new": 1, "deleted": 0}}

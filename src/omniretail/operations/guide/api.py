@@ -86,6 +86,15 @@ def touch(body: TouchIn, db: DbSession, who: ApiPrincipal) -> BindingRead | None
     )
 
 
+@router.post("/deletions", response_model=BindingRead | None)
+def deletion(body: TouchIn, db: DbSession, who: ApiPrincipal) -> BindingRead | None:
+    """WeCom's ``del_follow_user``: the customer deleted the clerk (``kind`` is ignored)."""
+    who.require("write")
+    return service.contact_deleted(
+        db, customer_id=body.customer_id, staff_code=body.staff_code, at=body.at
+    )
+
+
 @router.get("/customers/{customer_id}/bindings", response_model=list[BindingRead])
 def bindings(customer_id: str, db: DbSession, who: ApiPrincipal) -> list[BindingRead]:
     who.require("read")

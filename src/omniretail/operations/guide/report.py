@@ -7,7 +7,7 @@ last purchases."""
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -17,6 +17,7 @@ from omniretail.omnichannel.staff import service as staff_service
 from omniretail.operations.guide import attribution, service
 from omniretail.operations.guide.models import GuideTask
 from omniretail.platform.auth.scope import StoreScope
+from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.engine.dialect import in_list
 
@@ -44,6 +45,7 @@ def clerk_ranking(
     }
     bound = service.bound_counts(session)
     done = task_counts(session)
+    contacts = service.contact_counts(session, since=utcnow() - timedelta(days=30))
     sales: dict[str, dict[str, Any]] = {}
     if engine is not None and engine.table_exists(attribution.CLERKS):
         sales = {
@@ -59,6 +61,8 @@ def clerk_ranking(
                 "name": s.name,
                 "store_code": s.store_code,
                 "bound": bound.get(code, 0),
+                "new_30d": contacts.get(code, {}).get("new", 0),
+                "deleted_30d": contacts.get(code, {}).get("deleted", 0),
                 "tasks": tc["tasks"],
                 "closed": tc["closed"],
                 "completion": tc["closed"] / tc["tasks"] if tc["tasks"] else None,

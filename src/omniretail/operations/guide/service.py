@@ -454,6 +454,43 @@ def hand_over(
     return HandoverRead(requested=requested, refused=sum(reasons.values()), reasons=reasons)
 
 
+def contact_deleted(
+    session: Session, *, customer_id: str, staff_code: str, at: datetime | None = None
+) -> BindingRead | None:
+    """The customer deleted the clerk in WeCom (``del_follow_user``): the relationship ends
+    (reason ``deleted``) and the customer is free for the next touch. A deletion of a clerk
+    the customer is not bound to changes nothing (returns None)."""
+    at = aware(at or utcnow())
+    cid = resolve_customer(session, customer_id)
+    row = _lock(session, cid)
+    b = session.get(GuideBinding, row.binding_id) if row.binding_id is not None else None
+    if b is None or b.staff_code != staff_code.strip():
+        return None
+    _end(b, at, "deleted")
+    row.binding_id, row.staff_code, row.updated_at = None, None, at
+    session.flush()
+    return _read(b)
+
+
+def contact_counts(session: Session, *, since: datetime) -> dict[str, dict[str, int]]:
+    """Per clerk since ``since``: new contacts (relationships started, transfers included)
+    and deletions by the customer."""
+    out: dict[str, dict[str, int]] = {}
+    for staff, n in session.execute(
+        select(GuideBinding.staff_code, func.count())
+        .where(GuideBinding.bound_at >= since)
+        .group_by(GuideBinding.staff_code)
+    ):
+        out.setdefault(str(staff), {"new": 0, "deleted": 0})["new"] = int(n)
+    for staff, n in session.execute(
+        select(GuideBinding.staff_code, func.count())
+        .where(GuideBinding.ended_at >= since, GuideBinding.end_reason == "deleted")
+        .group_by(GuideBinding.staff_code)
+    ):
+        out.setdefault(str(staff), {"new": 0, "deleted": 0})["deleted"] = int(n)
+    return out
+
+
 def expire_due(session: Session, *, now: datetime | None = None) -> int:
     """End relationships past their valid-until (the job ``guide.expire``)."""
     now = aware(now or utcnow())
