@@ -78,6 +78,8 @@ def demo(
     console.print("building stock and fulfilment (rider service on loopback) …")
     with _timed(timings, "stock and fulfilment"):
         console.print(f"  {_operations(seed)}")
+    console.print("live sessions, their coupons and viewer exports …")
+    console.print(f"  {_live(seed)}")
     _print_timings(console, timings, time.perf_counter() - started, settings.home)
 
     password = secrets.token_urlsafe(12)
@@ -235,6 +237,14 @@ def _guides(seed: int, settings: Any) -> dict[str, Any]:
         engine.close()
     publish_snapshot(settings)
     return out
+
+
+def _live(seed: int) -> dict[str, int]:
+    from omniretail.demo import live
+    from omniretail.platform.db import session_scope
+
+    with session_scope() as session:
+        return live.build(session, seed=seed)
 
 
 _RIDER = contextlib.ExitStack()  # the rider service lives as long as the demo process
