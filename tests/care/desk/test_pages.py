@@ -62,3 +62,15 @@ def test_analyst_does_not_see_conversation_text(console: TestClient) -> None:
     assert "我要转人工" not in page
     assert "无权查看" in page
     _ = ADMIN
+
+
+def test_sla_met_with_drill_down_to_tickets(admin_console: TestClient) -> None:
+    _seed()
+    page = admin_console.get("/service/sla?by=team").text
+    assert "售后组" in page
+    drill = admin_console.get("/service/sla?by=team&key=after-sales").text
+    assert 'data-testid="sla-tickets"' in drill
+    assert "退款没到账" in drill
+    assert "否" in drill  # the ten-day-old ticket missed its first response
+    by_owner = admin_console.get("/service/sla?by=owner").text
+    assert 'data-testid="sla-groups"' in by_owner

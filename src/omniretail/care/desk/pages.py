@@ -343,3 +343,38 @@ def voice_download(
         media_type="text/html; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+SLA_BY_ZH = {"team": "团队", "owner": "客服", "store_code": "门店"}
+
+
+@router.get("/service/sla", response_class=HTMLResponse)
+def sla_page(
+    request: Request,
+    user: ConsoleUser,
+    db: DbSession,
+    by: str = "team",
+    key: str | None = None,
+) -> Response:
+    """% SLA met per team, agent or store, with the tickets behind each figure."""
+    if by not in SLA_BY_ZH:
+        by = "team"
+    rows = report.ticket_rows(db, now=utcnow())
+    scope = store_scope(_viewer(user, db))
+    rows = [r for r in rows if r["store_code"] is None or scope.allows(r["store_code"])]
+    groups = report.sla_summary(rows, by=by)
+    chosen = next((g for g in groups if str(g[by]) == key), None) if key else None
+    tickets = [r for r in rows if r["ticket_id"] in set(chosen["ticket_ids"])] if chosen else []
+    return render(
+        request,
+        "care/sla.html",
+        {
+            "by": by,
+            "key": key,
+            "by_zh": SLA_BY_ZH,
+            "groups": groups,
+            "tickets": tickets,
+            "labels": LABELS,
+            "show_text": principal_from_user(user).sees_personal_data,
+        },
+    )
