@@ -30,6 +30,8 @@ SOURCES = {
     "erp": N_("ERP master data"),
     "counter": N_("People counters"),
     "omniretail_orders": N_("Orders taken by omniretail"),
+    "visits": N_("Store visits (check-ins, face-vendor matches)"),
+    "uci_online_retail_ii": N_("UCI Online Retail II"),
 }
 
 STATUSES = {
