@@ -6,8 +6,9 @@ name = staff code) sees their own workbench; managers and HQ pick a clerk of the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
@@ -22,10 +23,12 @@ from omniretail.platform.auth.scope import StoreScope, store_scope
 from omniretail.platform.console.csrf import CsrfProtected
 from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import ConsoleUser
-from omniretail.platform.engine.snapshot import open_published
+from omniretail.platform.engine.base import AnalyticsEngine
+from omniretail.platform.engine.snapshot import NoPublishedSnapshot, run_on_published
 from omniretail.platform.errors import DomainError
 from omniretail.platform.timezone import chain_now, to_wall_clock
 
+T = TypeVar("T")
 router = APIRouter(tags=["console"])
 BASE = "/guide"
 LIFECYCLE_ZH = {"new": "新客", "active": "活跃", "at_risk": "流失风险", "dormant": "沉睡",
@@ -42,6 +45,15 @@ def _when(t: datetime | None) -> str:
     return to_wall_clock(service.aware(t)).strftime("%m-%d %H:%M") if t else "—"
 
 
+def _on_snapshot(fn: Callable[[AnalyticsEngine], T], empty: T) -> T:
+    """``fn`` on the cached read-only connection to the published snapshot (no file opened
+    per request); ``empty`` when nothing is published yet."""
+    try:
+        return run_on_published(fn)
+    except NoPublishedSnapshot:
+        return empty
+
+
 def _labels() -> dict[str, Any]:
     return {"task": TASK_ZH, "status": STATUS_ZH, "source": SOURCE_ZH, "mode": MODE_ZH,
             "lifecycle": LIFECYCLE_ZH, "tier": TIER_ZH, "visit": VISIT_ZH}  # fmt: skip
@@ -50,13 +62,10 @@ def _labels() -> dict[str, Any]:
 @router.get(BASE, response_class=HTMLResponse)
 def hq(request: Request, user: ConsoleUser, db: DbSession) -> Response:
     scope = _scope(user, db)
-    engine = open_published()
-    try:
-        ranking = report.clerk_ranking(db, engine, scope)
-        effect = report.incremental_effect(engine, scope)
-    finally:
-        if engine is not None:
-            engine.close()
+    ranking = _on_snapshot(lambda engine: report.clerk_ranking(db, engine, scope), None)
+    if ranking is None:
+        ranking = report.clerk_ranking(db, None, scope)
+    effect = _on_snapshot(lambda engine: report.incremental_effect(engine, scope), None)
     return render(
         request,
         "guide/hq.html",
@@ -66,7 +75,6 @@ def hq(request: Request, user: ConsoleUser, db: DbSession) -> Response:
             "policy": service.get_policy(db),
             "bound_total": sum(r["bound"] for r in ranking),
             "labels": _labels(),
-            "published": engine is not None,
         },
     )
 
@@ -97,12 +105,9 @@ def workbench(
     today = chain_now().date()
     tasks = worklist.tasks_of(db, staff_code=code, day=today) if code else []
     customers = service.customers_of(db, staff_code=code)[:50] if code else []
-    engine = open_published()
-    try:
-        cards = report.customer_cards(engine, [c.customer_id for c in customers])
-    finally:
-        if engine is not None:
-            engine.close()
+    ids = [c.customer_id for c in customers]
+    no_cards: dict[str, dict[str, Any]] = {}
+    cards = _on_snapshot(lambda engine: report.customer_cards(engine, ids), no_cards)
     return render(
         request,
         "guide/workbench.html",
