@@ -94,5 +94,6 @@ def basket_rules(
 @router.get("/basket/network", response_model=BasketNetwork)
 def basket_network(principal: ApiPrincipal) -> BasketNetwork:
     principal.require("read")
+    _chain_wide_only(principal)  # the same chain-wide basket counts as /basket
     out: dict[str, Any] = run_on_published(basket.category_network)
     return BasketNetwork.model_validate(out)
