@@ -31,7 +31,6 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-
 ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/health"): "N",
     ("POST", "/api/v1/care/wecom/messages"): "W",
@@ -321,6 +320,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/operations/groupbuy/leaders/{code}/arrival"): "W",
     ("POST", "/operations/groupbuy/leaders/{code}/decision"): "W",
     ("POST", "/operations/groupbuy/leaders/{code}/pickup"): "W",
+    ("GET", "/service/voice"): "L",
+    ("GET", "/service/voice/report.html"): "L",
+    ("PATCH", "/api/v1/segments/{segment_id}"): "W",
 }
 
 REFUSED = {401, 403, 404, 409, 422, 503}
