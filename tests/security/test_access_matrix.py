@@ -323,6 +323,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/service/voice"): "L",
     ("GET", "/service/voice/report.html"): "L",
     ("PATCH", "/api/v1/segments/{segment_id}"): "W",
+    ("GET", "/api/v1/live/figures"): "L",
+    ("GET", "/api/v1/live/platforms"): "N",
+    ("GET", "/api/v1/live/sessions"): "L",
+    ("GET", "/live"): "L",
+    ("GET", "/service/sla"): "L",
+    ("POST", "/api/v1/guide/deletions"): "W",
+    ("POST", "/api/v1/live/sessions"): "W",
+    ("POST", "/api/v1/live/viewers"): "W",
 }
 
 REFUSED = {401, 403, 404, 409, 422, 503}
