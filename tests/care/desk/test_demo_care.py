@@ -112,6 +112,10 @@ def test_console_ticket_view_and_actions(admin_console: TestClient) -> None:
         assert t is not None
         tid = t.id
     page = admin_console.get(f"/service/tickets/{tid}").text
+    from omniretail.care.desk.pages import local_time
+
+    assert local_time(now) in page  # the message's time on the chain's (Beijing) clock
+    assert local_time(now.replace(tzinfo=None)) == local_time(now)  # SQLite's naive UTC
     assert "退款没到账" in page
     assert "排队中" in page
     token = csrf_from(page)

@@ -3,6 +3,7 @@ states, crisis tickets from the alerts, and SLA met per team."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -24,6 +25,7 @@ from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.db import utcnow
 from omniretail.platform.errors import DomainError
+from omniretail.platform.timezone import CHAIN_TZ
 
 router = APIRouter(tags=["console"])
 
@@ -71,7 +73,18 @@ TIER_ZH = {"black": "黑卡会员", "gold": "金卡会员", "silver": "银卡会
 PLAYBOOK_ZH = {b.code: b.title for b in PLAYBOOKS.values()} | {
     DEFAULT_PLAYBOOK.code: DEFAULT_PLAYBOOK.title
 }
+
+
+def local_time(value: datetime | None) -> str:
+    """A stored time (UTC; SQLite gives it back without offset) as the chain's wall clock."""
+    if value is None:
+        return "—"
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(CHAIN_TZ).strftime("%m-%d %H:%M")
+
+
 LABELS: dict[str, Any] = {
+    "when": local_time,
     "tier": TIER_ZH,
     "playbook": PLAYBOOK_ZH,
     "state": STATE_ZH,
@@ -141,6 +154,7 @@ def ticket_page(
             "error": error,
             "wecom_state": service.WECOM_STATE,
             "can_write": viewer.can("write"),
+            "me": user.username,
         },
     )
 
