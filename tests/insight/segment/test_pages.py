@@ -114,3 +114,35 @@ def test_one_local_time_format() -> None:
     assert local_time(datetime(2026, 11, 1, 1, 0, tzinfo=UTC)) == "2026-11-01 09:00"
     assert local_time("2026-11-01T01:00:00+00:00") == "2026-11-01 09:00"
     assert local_time(None) == "—"
+
+
+def test_dashboard_filters_and_growth_net_of_returns(client, published) -> None:
+    """The filter bar narrows the trend to a grain, a store, a channel; growth vs the previous
+    period and last year is computed on net sales, never for an incomplete last period."""
+    from omniretail.insight.kpi import dashboard
+    from omniretail.platform.engine.snapshot import run_on_published
+
+    def trend(**kw):  # type: ignore[no-untyped-def]
+        return run_on_published(lambda e: dashboard.trend(e, dashboard.TrendFilter(**kw)))
+
+    months = trend()
+    assert len(months) >= 13
+    assert any(r["net_growth_prev"] is not None for r in months)
+    for before, row in zip(months, months[1:], strict=False):
+        if row["net_growth_prev"] is not None:
+            expected = row["net_sales"] / before["net_sales"] - 1
+            assert row["net_growth_prev"] == pytest.approx(expected, abs=1e-3)
+    assert any(r["net_growth_yoy"] is not None for r in months)
+    assert all(r["net_growth_prev"] is None for r in months if r["partial"])
+    assert all(r["net_sales"] <= r["sales"] + 0.01 for r in months)
+
+    board = client.get("/dashboards?grain=week").text
+    assert 'data-testid="dashboard-filters"' in board
+    assert "含环比/同比" in board
+    channel = run_on_published(lambda e: dashboard.chart_rows(e, "channels"))[0]["channel_code"]
+    one = trend(grain="month", channel=channel)
+    assert one
+    assert sum(r["net_sales"] for r in one) < sum(r["net_sales"] for r in months)
+    bad = client.get("/dashboards?start=2026-13-01")
+    assert bad.status_code == 200
+    assert 'data-testid="filter-error"' in bad.text

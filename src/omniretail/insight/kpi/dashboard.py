@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -66,10 +67,101 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def dashboard(engine: AnalyticsEngine, *, store_codes: list[str] | None = None) -> dict[str, Any]:
+def dashboard(
+    engine: AnalyticsEngine,
+    *,
+    store_codes: list[str] | None = None,
+    filters: TrendFilter | None = None,
+) -> dict[str, Any]:
     """Every chart and the summary; a snapshot without the insight tables raises
-    NoPublishedSnapshot naming them (the page shows its empty state)."""
+    NoPublishedSnapshot naming them (the page shows its empty state). ``filters`` narrow the
+    trend chart (period grain and range, store, channel, region)."""
     data: dict[str, Any] = {c: chart_rows(engine, c, store_codes=store_codes) for c in CHARTS}
     data["summary"] = service.summary(engine)
+    data["trend"] = trend(engine, filters or TrendFilter(), store_codes=store_codes)
     result: dict[str, Any] = jsonable(data)
     return result
+
+
+@dataclass(frozen=True)
+class TrendFilter:
+    """What the dashboards' filter bar chose: grain (day/week/month), an optional range of
+    ISO dates, one store, channel or region."""
+
+    grain: str = "month"
+    start: str | None = None
+    end: str | None = None
+    store: str | None = None
+    channel: str | None = None
+    region: str | None = None
+
+
+def _shift(period: date, grain: str, back: int, years: int = 0) -> date:
+    if grain == "month":
+        m = period.year * 12 + period.month - 1 - back - 12 * years
+        return date(m // 12, m % 12 + 1, 1)
+    step = 1 if grain == "day" else 7
+    return period - timedelta(days=step * back + 364 * years)  # a year back: same weekday
+
+
+def trend(
+    engine: AnalyticsEngine, f: TrendFilter, *, store_codes: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Sales net of returns, orders and buyers per period for the filter, each with its growth
+    against the previous period (环比) and the same period last year (同比), both net of
+    returns; the last period, when the data ends inside it, is marked ``partial`` (本期未完)
+    and gets no growth (it would be compared with a whole period)."""
+    codes = store_codes
+    if f.store:
+        if store_codes is not None and f.store not in store_codes:
+            raise NotFound(f"no store {f.store!r} among yours", field="store")
+        codes = [f.store]
+    by = [d for d, v in (("channel", f.channel), ("region", f.region)) if v]
+    rows = service.kpi_report(
+        engine, grain=f.grain, by=by, start=f.start, end=f.end, store_codes=codes
+    )
+    if f.channel:
+        rows = [r for r in rows if r.get("channel_code") == f.channel]
+    if f.region:
+        rows = [r for r in rows if r.get("region") == f.region]
+    as_of = service.summary(engine).get("as_of")
+    if isinstance(as_of, str):
+        as_of = date.fromisoformat(as_of[:10])
+    elif isinstance(as_of, datetime):
+        as_of = as_of.date()
+    def day(value: Any) -> date:
+        if isinstance(value, datetime):
+            return value.date()
+        return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+    def net_of(r: dict[str, Any]) -> float:
+        if r.get("net_sales") is not None:
+            return float(r["net_sales"])
+        return float(r.get("sales") or 0) - float(r.get("returns") or 0)
+
+    net = {day(r["period"]): net_of(r) for r in rows}
+    out = []
+    for r in sorted(rows, key=lambda x: day(x["period"])):
+        period = day(r["period"])
+        nxt = _shift(period, f.grain, -1)
+        partial = bool(as_of and as_of < nxt - timedelta(days=1))
+        value = net[period]
+
+        def growth(
+            before: float | None, value: float = value, partial: bool = partial
+        ) -> float | None:
+            return None if partial or not before else round(value / before - 1, 4)
+
+        out.append(
+            {
+                "period": period,
+                "net_sales": round(value, 2),
+                "sales": round(float(r.get("sales") or 0), 2),
+                "orders": int(r.get("orders") or 0),
+                "buyers": int(r.get("buyers") or 0),
+                "net_growth_prev": growth(net.get(_shift(period, f.grain, 1))),
+                "net_growth_yoy": growth(net.get(_shift(period, f.grain, 0, years=1))),
+                "partial": partial,
+            }
+        )
+    return out

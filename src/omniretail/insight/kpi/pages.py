@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from omniretail.insight.kpi import dashboard
+from omniretail.omnichannel.store import service as store_service
 from omniretail.platform import export, i18n
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
@@ -15,6 +16,7 @@ from omniretail.platform.console.locale import request_locale
 from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.engine.snapshot import NoPublishedSnapshot, run_on_published
+from omniretail.platform.errors import DomainError
 from omniretail.platform.i18n import N_, _
 
 router = APIRouter(tags=["console"])
@@ -72,16 +74,61 @@ KPI_CSV_MONEY = frozenset(
 )
 
 
+GRAIN_LABELS = {"day": N_("By day"), "week": N_("By week"), "month": N_("By month")}
+
+
 @router.get("/dashboards", response_class=HTMLResponse)
-def dashboards_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
+def dashboards_page(
+    request: Request,
+    user: ConsoleUser,
+    db: DbSession,
+    grain: str = "month",
+    start: str = "",
+    end: str = "",
+    store: str = "",
+    channel: str = "",
+    region: str = "",
+) -> HTMLResponse:
+    """The dashboards; the filter bar (period grain and range, store, channel, region) narrows
+    the trend chart, compared with the previous period and last year."""
     codes = store_scope(principal_from_user(user)).codes()
+    f = dashboard.TrendFilter(
+        grain=grain if grain in GRAIN_LABELS else "month",
+        start=start or None,
+        end=end or None,
+        store=store or None,
+        channel=channel or None,
+        region=region or None,
+    )
     data: dict[str, Any] | None = None
-    missing = None
+    missing = filter_error = None
     try:
-        data = run_on_published(lambda e: dashboard.dashboard(e, store_codes=codes))
+        data = run_on_published(lambda e: dashboard.dashboard(e, store_codes=codes, filters=f))
     except NoPublishedSnapshot as exc:
         missing = error_text(request, exc)
-    return render(request, "kpi/dashboards.html", {"data": data, "missing": missing})
+    except DomainError as exc:  # a bad date or a store not theirs: the page without the filter
+        filter_error = _("Check the filter (%(field)s): %(problem)s") % {
+            "field": exc.field or "",
+            "problem": error_text(request, exc),
+        }
+        data = run_on_published(lambda e: dashboard.dashboard(e, store_codes=codes))
+    stores = (
+        store_service.list_stores(db, codes=codes, active_only=False)
+        if codes
+        else (store_service.list_stores(db, active_only=False))
+    )
+    return render(
+        request,
+        "kpi/dashboards.html",
+        {
+            "data": data,
+            "missing": missing,
+            "f": f,
+            "filter_error": filter_error,
+            "grains": {k: _(v) for k, v in GRAIN_LABELS.items()},
+            "stores": stores,
+        },
+    )
 
 
 @router.get("/dashboards/{chart}.csv")

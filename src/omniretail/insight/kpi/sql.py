@@ -202,7 +202,9 @@ WITH fo AS (
           THEN o.customer_id END) AS new_members,
     CAST(coalesce(sum(o.paid_amount) FILTER (WHERE o.status = 'paid'
          AND o.customer_id IS NOT NULL), 0) AS DOUBLE) AS member_sales,
-    count(*) FILTER (WHERE o.status = 'paid' AND o.coupon_code IS NOT NULL) AS coupon_orders
+    count(*) FILTER (WHERE o.status = 'paid' AND o.coupon_code IS NOT NULL) AS coupon_orders,
+    CAST(coalesce(-sum(o.paid_amount) FILTER (WHERE o.status = 'returned'
+         AND o.paid_amount < 0), 0) AS DOUBLE) AS returns
   FROM o2 o LEFT JOIN fo ON fo.customer_id = o.customer_id
   GROUP BY o.period{go}
 ), keys AS (
@@ -214,6 +216,7 @@ WITH fo AS (
          coalesce(a.new_members, 0) AS new_members,
          coalesce(a.member_sales, 0) AS member_sales,
          coalesce(a.coupon_orders, 0) AS coupon_orders,
+         coalesce(a.returns, 0) AS returns,
          coalesce(r.repeat_members, 0) AS repeat_members,
          coalesce(c.coupon_claims, 0) AS coupon_claims,
          coalesce(c.coupon_claims_redeemed, 0) AS coupon_claims_redeemed,
@@ -224,6 +227,7 @@ WITH fo AS (
 )
 SELECT b.period{"".join(f", b.{c}" for c in cols)},
   {r6("b.sales")} AS sales, b.orders,
+  {r6("b.returns")} AS returns, {r6("b.sales - b.returns")} AS net_sales,
   {_ratio("b.sales", "b.orders")} AS aov,
   {_ratio("b.units", "b.orders")} AS units_per_order,
   b.active_members, b.new_members, b.active_members - b.new_members AS returning_members,
