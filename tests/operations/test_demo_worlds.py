@@ -33,6 +33,8 @@ def test_demo_worlds_fill_the_pages(sqlite_session: Session) -> None:
                       "milk-w3": "open"}  # fmt: skip
     fruit = next(a for a in k.activities if a.activity == "fruit-w1")
     assert fruit.picked_up > 0
+    assert fruit.coupon_redemption_rate is not None
+    assert 0.8 <= fruit.coupon_redemption_rate <= 1  # seed 004 reports 96.5%
     assert k.formed_rate == round(2 / 3, 4)
     assert inventory.verify(s) == []
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from omniretail.cdp.profile import service as profile_service
+from omniretail.marketing.coupon import service as coupon_service
+from omniretail.marketing.coupon.schemas import TemplateCreate
 from omniretail.omnichannel.channel import service as channel_service
 from omniretail.omnichannel.channel.schemas import ChannelCreate
 from omniretail.omnichannel.fulfillment import codes
@@ -99,7 +102,9 @@ def build(session: Session, *, seed: int = 42, now: datetime | None = None) -> d
             session, data=RuleIn(scope="category", key=category, kind="fixed", value=150)
         )
 
-    def activity(code: str, title: str, start: datetime, min_orders: int) -> None:
+    def activity(
+        code: str, title: str, start: datetime, min_orders: int, coupon: str | None = None
+    ) -> None:
         items = [
             {"sku": sku, "group_price_fen": max(100, price[sku] * 8 // 100 * 10),
              "hold_per_leader": HOLD // 4}
@@ -111,24 +116,36 @@ def build(session: Session, *, seed: int = 42, now: datetime | None = None) -> d
                 "code": code, "title": title, "items": items, "leaders": leaders,
                 "min_orders": min_orders, "cutoff_at": start + timedelta(days=2),
                 "pickup_from": start + timedelta(days=3), "pickup_until": start + timedelta(days=5),
+                "coupon_template": coupon,
             }),
             now=start,
         )  # fmt: skip
 
     n = 0
 
-    def orders(code: str, start: datetime, per_leader: tuple[int, int]) -> list[int]:
+    def orders(
+        code: str, start: datetime, per_leader: tuple[int, int], coupon: str | None = None
+    ) -> list[int]:
         nonlocal n
         made = []
         for ld in leaders:
             for _ in range(rng.randint(*per_leader)):
                 n += 1
                 lines = [{"sku": sku, "quantity": 1} for sku in rng.sample(skus, rng.randint(1, 2))]
+                buyer = rng.choice(customers)
+                used: list[str] = []
+                if coupon is not None:  # the group's coupon, pushed to the buyer; most use it
+                    c = coupon_service.issue(
+                        session, template_code=coupon, customer_id=buyer, source="groupbuy",
+                        now=start,
+                    )  # fmt: skip
+                    if rng.random() < 0.96:
+                        used = [c.code]
                 o = service.place_order(
                     session,
                     data=GroupOrderCreate.model_validate({
                         "activity": code, "leader": ld, "external_id": f"GB{seed}-{n:06d}",
-                        "customer_id": rng.choice(customers), "lines": lines,
+                        "customer_id": buyer, "lines": lines, "coupon_codes": used,
                     }),
                     now=start + timedelta(hours=rng.randint(1, 40)),
                 )  # fmt: skip
@@ -137,8 +154,16 @@ def build(session: Session, *, seed: int = 42, now: datetime | None = None) -> d
 
     # 1. a week ago: formed, collected, some no-shows and refunds, commission released
     t1 = at - timedelta(days=12)
-    activity("FRUIT-W1", "周末鲜果团", t1, min_orders=20)
-    ids = orders("FRUIT-W1", t1, (3, 6))
+    coupon_service.create_template(
+        session,
+        data=TemplateCreate(
+            code="GB-FRUIT-5", name="鲜果团立减 5 元", kind="amount_off", rules={"amount": 5},
+            face_value=Decimal("5"), valid_from=t1 - timedelta(days=1),
+            valid_until=at + timedelta(days=30),
+        ),
+    )  # fmt: skip
+    activity("FRUIT-W1", "周末鲜果团", t1, min_orders=20, coupon="GB-FRUIT-5")
+    ids = orders("FRUIT-W1", t1, (3, 6), coupon="GB-FRUIT-5")
     settle.decide(session, activity="FRUIT-W1", now=t1 + timedelta(days=2, minutes=5))
     for ld in leaders:
         settle.arrive(
