@@ -94,7 +94,9 @@ def import_opening_balances(
                 select(LoyaltyAccount.customer_id, LoyaltyAccount.id).where(
                     LoyaltyAccount.customer_id.in_(part)
                 )
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
     expires = now + timedelta(days=EXPIRY_DAYS)
     rows = [

@@ -27,7 +27,7 @@ from omniretail.platform.i18n import N_, gettext
 router = APIRouter(tags=["console"])
 
 TIER_FIELDS = {
-    "code": N_("Code"),
+    "code": N_("Tier code"),
     "name": N_("Chinese name"),
     "name_en": N_("English name"),
     "rank": N_("Rank"),

@@ -28,13 +28,30 @@ from omniretail.marketing.promotion.models import (
 )
 from omniretail.marketing.promotion.schemas import PromotionCreate
 from omniretail.platform.db import utcnow
+from omniretail.platform.i18n import N_
 
 
 def aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
-def _rules_problem(kind: str, rules: dict[str, Any], stock_cap: int | None) -> str | None:
+RULE_MESSAGES = {  # the console's words for each problem of a promotion's rules
+    "required": N_("This promotion needs %(what)s."),
+    "price": N_("The promotional price must not be negative."),
+    "stock_cap": N_("A flash sale needs the number of units at the flash price."),
+    "items": N_("Each item of a bundle needs a SKU and a positive quantity."),
+    "units": N_("A bundle needs at least two units."),
+    "team": N_("A team needs at least 2 people and a positive time limit."),
+    "holiday": N_("Give a percentage off or spend-and-save tiers."),
+    "percent": N_("The percentage off must be between 0 and 100."),
+    "numbers": N_("The rules need numbers where numbers are expected."),
+}
+
+
+def _rules_problem(
+    kind: str, rules: dict[str, Any], stock_cap: int | None
+) -> tuple[str, str, dict[str, Any]] | None:
+    """(English detail, message key, params) of the first problem of the rules, or None."""
     need = {
         "flash_sale": ["sku", "price"],
         "bundle": ["items", "price"],
@@ -43,38 +60,48 @@ def _rules_problem(kind: str, rules: dict[str, Any], stock_cap: int | None) -> s
     }[kind]
     for key in need:
         if rules.get(key) in (None, "", []):
-            return f"rules.{key} is required for a {kind} promotion"
+            return f"rules.{key} is required for a {kind} promotion", "required", {"what": key}
     try:
         if kind in ("flash_sale", "bundle", "team_buy") and Decimal(str(rules["price"])) < 0:
-            return "rules.price must not be negative"
+            return "rules.price must not be negative", "price", {}
         if kind == "flash_sale" and stock_cap is None:
-            return "a flash sale needs stock_cap (units at the flash price)"
+            return "a flash sale needs stock_cap (units at the flash price)", "stock_cap", {}
         if kind == "bundle":
             for item in rules["items"]:
                 if not item.get("sku") or int(item.get("qty", 1)) <= 0:
-                    return "rules.items: each item needs a sku and a positive qty"
+                    return "rules.items: each item needs a sku and a positive qty", "items", {}
             if len(rules["items"]) < 2 and int(rules["items"][0].get("qty", 1)) < 2:
-                return "a bundle needs at least two units"
+                return "a bundle needs at least two units", "units", {}
         if kind == "team_buy" and (
             int(rules["group_size"]) < 2 or int(rules["time_limit_minutes"]) <= 0
         ):
-            return "rules.group_size must be >= 2 and rules.time_limit_minutes positive"
+            return (
+                "rules.group_size must be >= 2 and rules.time_limit_minutes positive",
+                "team",
+                {},
+            )
         if kind == "holiday":
             if rules.get("percent") is None and not rules.get("tiers"):
-                return "a holiday promotion needs rules.percent or rules.tiers"
+                return "a holiday promotion needs rules.percent or rules.tiers", "holiday", {}
             if rules.get("percent") is not None and not 0 < Decimal(str(rules["percent"])) < 100:
-                return "rules.percent must be between 0 and 100"
+                return "rules.percent must be between 0 and 100", "percent", {}
     except (KeyError, TypeError, ValueError, ArithmeticError):
-        return "rules: numbers expected"
+        return "rules: numbers expected", "numbers", {}
     return None
 
 
 def create_promotion(session: Session, *, data: PromotionCreate) -> Promotion:
     problem = _rules_problem(data.kind, data.rules, data.stock_cap)
     if problem:
-        raise PromotionInvalid(problem, field="rules")
+        detail, key, params = problem
+        raise PromotionInvalid(detail, field="rules", message=RULE_MESSAGES[key], params=params)
     if session.scalar(select(Promotion.id).where(Promotion.code == data.code)):
-        raise PromotionInvalid(f"a promotion {data.code!r} already exists", field="code")
+        raise PromotionInvalid(
+            f"a promotion {data.code!r} already exists",
+            field="code",
+            message=N_("A promotion with the code %(code)s already exists."),
+            params={"code": data.code},
+        )
     promo = Promotion(
         **data.model_dump(mode="python", exclude={"rules", "scope"}),
         rules=data.model_dump(mode="json")["rules"],
@@ -396,3 +423,21 @@ def mark_refunded(session: Session, *, group_id: int, order_id: str) -> TeamBuyM
     member.status = "refunded"
     session.flush()
     return member
+
+
+def promotion_figures(session: Session) -> dict[int, dict[str, int]]:
+    """Per promotion what happened so far: flash-sale orders holding units, teams by status."""
+    out: dict[int, dict[str, int]] = {}
+    for pid, n in session.execute(
+        select(FlashSaleAllocation.promotion_id, func.count())
+        .where(FlashSaleAllocation.status == "allocated")
+        .group_by(FlashSaleAllocation.promotion_id)
+    ):
+        out.setdefault(pid, {})["orders"] = int(n)
+    for pid, status, n in session.execute(
+        select(TeamBuyGroup.promotion_id, TeamBuyGroup.status, func.count()).group_by(
+            TeamBuyGroup.promotion_id, TeamBuyGroup.status
+        )
+    ):
+        out.setdefault(pid, {})[f"teams_{status}"] = int(n)
+    return out

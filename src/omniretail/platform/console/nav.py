@@ -126,6 +126,13 @@ SECTIONS: tuple[NavSection, ...] = (
                 N_("Coupon templates, issuing, redemption and their cost."),
             ),
             NavItem(
+                "promotions",
+                N_("Promotions"),
+                "/promotions",
+                "shopping-bag",
+                N_("Spend and save, percentage off, flash sales, bundles and team buys."),
+            ),
+            NavItem(
                 "loyalty",
                 N_("Loyalty & points"),
                 "/loyalty",
