@@ -1,6 +1,7 @@
 """Compare two published snapshots (DuckDB files) table by table: the same tables, the same
 rows, values equal — floats within a relative tolerance of 1e-6 (engines sum in different
-orders), decimals as floats, timestamps without their zone (both engines run in UTC).
+orders), decimals as floats, timestamps without their zone (both engines run in UTC), lists
+as sorted (DuckDB's list_distinct and Spark's array_distinct order elements differently).
 
 Tables whose content depends on wall-clock time or on random initialization, not on the
 data, are compared by row count only (``COUNT_ONLY``)."""
@@ -27,8 +28,8 @@ def _norm(v: Any) -> Any:
         return ("float", v)
     if isinstance(v, datetime) and v.tzinfo is not None:
         return v.replace(tzinfo=None)
-    if isinstance(v, list):
-        return tuple(_norm(x) for x in v)
+    if isinstance(v, list):  # a list column is a set of labels (fixes…): order is not data
+        return tuple(sorted((_norm(x) for x in v), key=repr))
     if isinstance(v, dict):
         return tuple(sorted((k, _norm(x)) for k, x in v.items()))
     return v

@@ -67,6 +67,12 @@ def _rewrite(tree: Any) -> Any:
             return True
         return isinstance(node, exp.Anonymous) and node.name.lower().startswith("list_")
 
+    def keep_nulls() -> Any:
+        return exp.Anonymous(
+            this="map",
+            expressions=[exp.Literal.string("ignoreNullFields"), exp.Literal.string("false")],
+        )
+
     def fix(node: Any) -> Any:
         name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
         if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.JSON):
@@ -103,11 +109,7 @@ def _rewrite(tree: Any) -> Any:
             pairs: list[Any] = []
             for kv in node.expressions:
                 pairs += [kv.this.copy(), kv.expression.copy()]
-            options = exp.Anonymous(
-                this="map",
-                expressions=[exp.Literal.string("ignoreNullFields"), exp.Literal.string("false")],
-            )
-            return exp.func("to_json", exp.func("named_struct", *pairs), options)
+            return exp.func("to_json", exp.func("named_struct", *pairs), keep_nulls())
         if isinstance(node, exp.Length) and is_list(node.this):
             return exp.ArraySize(this=node.this.copy())  # len(list) is its size, not text's
         if name == "to_json" and len(node.expressions) == 1:
@@ -115,7 +117,9 @@ def _rewrite(tree: Any) -> Any:
             if isinstance(arg, exp.Column) and not arg.table and arg.name in aliases:
                 # to_json(r) of a whole row: Spark wants the row as a struct
                 star = exp.Column(this=exp.Star(), table=exp.to_identifier(arg.name))
-                return exp.func("to_json", exp.Struct(expressions=[star]))
+                arg = exp.Struct(expressions=[star])
+            # DuckDB writes null fields ({"sku":null}); Spark drops them unless told
+            return exp.func("to_json", arg.copy(), keep_nulls())
         if name == "try_strptime" and len(node.expressions) == 2:
             value, fmts = node.expressions
             items = fmts.expressions if isinstance(fmts, exp.Array) else [fmts]
