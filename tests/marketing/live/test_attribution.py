@@ -71,6 +71,11 @@ def test_each_touch_at_most_once_and_replay_identical(raw, touches, rnd) -> None
         s = by_id[a.session_id]
         assert s.end is not None
         assert s.end >= s.start  # flagged sessions claim nothing
+        # a touch seen several times: the winning evidence was carried by one of its sightings
+        sightings = [t for t in touches if (t.kind, t.ref) == (a.kind, a.ref)]
+        value = {"code": s.codes, "link": s.link_params, "coupon_batch": s.coupon_batches}
+        field = {"code": "code", "link": "link_param", "coupon_batch": "coupon_batch"}
+        assert any(getattr(t, field[a.evidence]) in value[a.evidence] for t in sightings)
 
 
 def test_overlap_order_and_flags() -> None:

@@ -24,7 +24,7 @@ order, give the same answer, and every touch goes to at most one session:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -143,14 +143,29 @@ class Rule:
 
 
 def unique_touches(touches: Iterable[Touch]) -> list[Touch]:
-    """One touch per (kind, ref) — the same order seen twice counts once: its earliest
-    sighting (then the smallest by its other fields, so that any order of input agrees)."""
-    best: dict[tuple[str, str], Touch] = {}
+    """One touch per (kind, ref) — the same order seen twice counts once (an order paid with a
+    live coupon and also reported by an event carrying the session's code): its earliest
+    sighting, with the evidence of all its sightings merged (for each of code, link parameter
+    and coupon batch the value of the earliest sighting carrying one) and the largest amount,
+    so that any order of input agrees."""
+    seen: dict[tuple[str, str], list[Touch]] = {}
     for t in touches:
-        k = (t.kind, t.ref)
-        if k not in best or _order(t) < _order(best[k]):
-            best[k] = t
-    return [best[k] for k in sorted(best)]
+        seen.setdefault((t.kind, t.ref), []).append(t)
+    out = []
+    for k in sorted(seen):
+        ts = sorted(seen[k], key=_order)
+        first = ts[0]
+        if len(ts) > 1:
+            first = replace(
+                first,
+                code=next((t.code for t in ts if t.code is not None), None),
+                link_param=next((t.link_param for t in ts if t.link_param is not None), None),
+                coupon_batch=next((t.coupon_batch for t in ts if t.coupon_batch is not None),
+                                  None),
+                amount_fen=max(t.amount_fen for t in ts),
+            )  # fmt: skip
+        out.append(first)
+    return out
 
 
 def _order(t: Touch) -> tuple[object, ...]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from omniretail.insight.traffic.sql import VISIT_TYPES
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.live import attribution
 from omniretail.marketing.live.models import LiveSession, LiveViewerStat
@@ -136,7 +139,8 @@ def touches(
     """What the sessions' coupon batches led to: every coupon of a batch issued (claimed) and
     redeemed (in a store or online) from the coupon ledger, and — from the published
     snapshot's unified orders, when there is one — the orders paid with such a coupon, with
-    their amount. (Codes and link parameters reach here once orders and visits carry them.)"""
+    their amount; and the orders, new members and store visits of the unified events carrying
+    a session's code or link parameter (``event_touches``)."""
     batches = sorted({b for s in sessions for b in (s.coupon_batches or [])})
     act = coupon_service.batch_activity(session, template_codes=batches)
     batch_of = {c["code"]: c["template_code"] for c in act["issued"]}
@@ -164,6 +168,97 @@ def touches(
                     online=o["store_code"] is None, store_code=o["store_code"],
                 )
             )  # fmt: skip
+    if engine is not None:
+        out += event_touches(engine, sessions)
+    return out
+
+
+# events carrying a session's code or link parameter (the Segment-spec names, snake-cased by
+# the segment_events mapping): an order reported by the shop or mini-program, a registration,
+# a store visit (the store-traffic visit kinds)
+ORDER_EVENTS = ("order_completed", "checkout_completed", "order_paid")
+MEMBER_EVENTS = ("signed_up", "member_registered", "member_joined")
+CODE_KEYS = ("live_code", "live_room_code")  # 口令 / 直播间专属码 typed or scanned
+LINK_KEYS = ("url", "search", "referrer", "link")  # the landing link and its query
+
+
+def link_candidates(props: dict[str, Any]) -> list[str]:
+    """The link parameters an event carries: every ``name=value`` pair (and bare value) of
+    the query of its url / search / referrer / link properties, and ``live_id`` itself."""
+    out: list[str] = []
+    for k in LINK_KEYS:
+        v = props.get(k)
+        if not isinstance(v, str) or not v:
+            continue
+        query = urlsplit(v).query if "://" in v or v.startswith("/") else v.lstrip("?")
+        for name, value in parse_qsl(query, keep_blank_values=False):
+            out += [f"{name}={value}", value]
+    if isinstance(props.get("live_id"), str):
+        out += [f"live_id={props['live_id']}", props["live_id"]]
+    return out
+
+
+def event_touches(engine: AnalyticsEngine, sessions: list[LiveSession]) -> list[attribution.Touch]:
+    """Orders, new members and store visits from the unified ``events`` whose properties carry
+    one of the sessions' codes (``live_code``) or link parameters (the landing url's query,
+    e.g. ``live_id=…``). An order counts only as the unified orders know it, paid (its amount,
+    store and time from there); a new member is the customer registering (once, whatever the
+    number of registration events); a store visit is one visit event."""
+    codes = {c for s in sessions for c in (s.codes or [])}
+    links = {p for s in sessions for p in (s.link_params or [])}
+    if not (codes or links) or not engine.table_exists("events"):
+        return []
+    kinds = (*ORDER_EVENTS, *MEMBER_EVENTS, *VISIT_TYPES)
+    rows = engine.fetch_rows(
+        "SELECT event_id, event_type, occurred_at, store_code, customer_id, "
+        "CAST(properties AS VARCHAR) AS properties FROM events "
+        f"WHERE properties IS NOT NULL AND {in_list('event_type', list(kinds))}"
+    )
+    found: list[tuple[dict[str, Any], dict[str, Any], str | None, str | None]] = []
+    order_ids: set[str] = set()
+    for r in rows:
+        try:
+            props = json.loads(r["properties"])
+        except (TypeError, ValueError):
+            continue
+        if not isinstance(props, dict):
+            continue
+        code = next((str(props[k]) for k in CODE_KEYS
+                     if props.get(k) is not None and str(props[k]) in codes), None)  # fmt: skip
+        link = next((p for p in link_candidates(props) if p in links), None)
+        if code is None and link is None:
+            continue
+        found.append((r, props, code, link))
+        if r["event_type"] in ORDER_EVENTS and props.get("order_id") is not None:
+            order_ids.add(str(props["order_id"]))
+    paid: dict[str, dict[str, Any]] = {}
+    if order_ids and engine.table_exists("orders"):
+        for o in engine.fetch_rows(
+            "SELECT order_id, store_code, ordered_at, paid_amount FROM orders "
+            f"WHERE status = 'paid' AND {in_list('order_id', sorted(order_ids))}"
+        ):
+            paid[str(o["order_id"])] = o
+    out: list[attribution.Touch] = []
+    for r, props, code, link in found:
+        et = r["event_type"]
+        if et in ORDER_EVENTS:
+            known = paid.get(str(props.get("order_id")))
+            if known is None:
+                continue  # not a paid order of the unified orders
+            out.append(attribution.Touch(
+                "order", str(known["order_id"]), from_wall_clock(known["ordered_at"]), code=code,
+                link_param=link, amount_fen=round((known["paid_amount"] or 0) * 100),
+                online=known["store_code"] is None, store_code=known["store_code"],
+            ))  # fmt: skip
+        elif et in MEMBER_EVENTS:
+            ref = r["customer_id"] or r["event_id"]
+            out.append(attribution.Touch("new_member", str(ref), from_wall_clock(r["occurred_at"]),
+                                         code=code, link_param=link))  # fmt: skip
+        else:
+            out.append(attribution.Touch(
+                "store_visit", str(r["event_id"]), from_wall_clock(r["occurred_at"]),
+                code=code, link_param=link, online=False, store_code=r["store_code"],
+            ))  # fmt: skip
     return out
 
 
