@@ -82,3 +82,40 @@ def test_ready_made_segment_and_a_draft_launched_from_its_page(page, screenshot)
     page.locator("[data-testid=action-done]").wait_for()
     assert "已取消" in page.locator("[data-testid=action-done]").inner_text()
     assert page.locator("[data-status=cancelled]").count() >= 1
+
+
+def test_a_draft_is_edited_in_the_wizard(page) -> None:  # type: ignore[no-untyped-def]
+    code = f"EDIT{int(time.time() * 1000) % 10**9}"
+    made = _post(
+        page,
+        "/api/v1/campaigns",
+        {
+            "code": code,
+            "name": "待修改的草稿",
+            "goal": "repurchase",
+            "audience": {"rule": {"all": [{"field": "orders_total", "op": "gte", "value": 1}]}},
+            "channels": ["sms", "file"],
+            "holdout_share": 0.3,
+        },
+    )
+    assert made.get("code") == code, made
+    page.goto(f"/campaigns/{code}")
+    page.locator("[data-testid=action-edit]").click()
+    name = page.locator("[data-testid=campaign-name]")
+    name.wait_for()
+    assert name.input_value() == "待修改的草稿"  # the draft loaded into the wizard
+    name.fill("改好的草稿")
+    for _ in range(6):
+        page.click("[data-testid=next]")
+    assert page.locator("[data-testid=create-campaign]").inner_text() == "保存并检查"
+    page.click("[data-testid=create-campaign]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=risks]').offsetParent !== null"
+    )
+    saved = page.evaluate("(url) => fetch(url).then(r => r.json())", f"/api/v1/campaigns/{code}")
+    assert saved["name"] == "改好的草稿"
+    assert saved["channels"] == ["sms", "file"]  # the order kept
+    assert saved["holdout_share"] == 0.3
+    assert saved["audience"]["rule"] == {
+        "all": [{"field": "orders_total", "op": "gte", "value": 1}]
+    }
