@@ -11,8 +11,10 @@ from omniretail.insight.segment import service
 from omniretail.insight.segment.rules import OPS
 from omniretail.insight.tag import service as tag_service
 from omniretail.insight.tag.catalogue import FAMILY_NAMES
+from omniretail.platform import i18n
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.console.locale import request_locale
 from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.engine.base import AnalyticsEngine
@@ -121,6 +123,10 @@ REFRESH_LABELS = {
 @router.get("/segments/tags", response_class=HTMLResponse)
 def catalogue_page(request: Request, user: ConsoleUser) -> HTMLResponse:
     tags, missing = _catalogue(request)
+    # Definitions are written in English next to each tag; the tag domain's catalogs carry
+    # them in the reader's language.
+    with i18n.use_locale(request_locale(request)):
+        tags = [{**t, "definition": i18n.gettext(t["definition"])} for t in tags]
     families = {
         fam: {"zh": zh, "en": en, "tags": [t for t in tags if t["family"] == fam]}
         for fam, (zh, en) in FAMILY_NAMES.items()
