@@ -31,6 +31,25 @@ def test_transpiles_duckdb_functions() -> None:
     assert "DATEDIFF" in out
 
 
+def test_rewrites_what_sqlglot_leaves_in_duckdb_terms() -> None:
+    """The canonical SQL the pipeline emits that Spark would refuse or read differently."""
+    from omniretail.platform.engine.spark import to_spark_sql
+
+    out = to_spark_sql(
+        "SELECT to_json(r) AS raw, json_object('k', r.a) AS j, 门店编码,"
+        " try_strptime(d, ['%Y-%m-%d', '%Y%m%d']) AS t, regexp_full_match(p, '[0-9]+') AS m,"
+        " len(list_filter(f, lambda x: x > 1)) AS n, TRY_CAST(s AS JSON) AS js"
+        " FROM t JOIN u r ON TRUE"
+    )
+    assert "TO_JSON(STRUCT(r.*), MAP('ignoreNullFields', 'false'))" in out  # nulls kept
+    assert "TO_JSON(NAMED_STRUCT('k', r.a), MAP('ignoreNullFields', 'false'))" in out
+    assert "`门店编码`" in out
+    assert "COALESCE(TRY_TO_TIMESTAMP(d, 'yyyy-M-d'), TRY_TO_TIMESTAMP(d, 'yyyyMMdd'))" in out
+    assert "p RLIKE '^(?:[0-9]+)$'" in out
+    assert "SIZE(FILTER(f" in out
+    assert "TRY_PARSE_JSON(s)" in out
+
+
 def test_local_mode_uses_few_shuffle_partitions(spark) -> None:
     assert int(spark.spark.conf.get("spark.sql.shuffle.partitions")) <= 8
     assert spark.spark.conf.get("spark.sql.session.timeZone") == "UTC"

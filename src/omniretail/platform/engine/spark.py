@@ -74,6 +74,9 @@ def _rewrite(tree: Any) -> Any:
         )
 
     def fix(node: Any) -> Any:
+        if isinstance(node, exp.Identifier) and not node.quoted and not node.name.isascii():
+            # DuckDB reads 门店编码 bare (mapping rules are written so); Spark needs backticks
+            return exp.Identifier(this=node.name, quoted=True)
         name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
         if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.JSON):
             # JSON is text that parses: DuckDB keeps the text as given, NULL if it does not
