@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 
+from omniretail.marketing.live.attribution import incremental
 from omniretail.marketing.live.service import link_candidates
 from omniretail.platform.engine import published_path
 from omniretail.platform.timezone import to_wall_clock
@@ -125,3 +126,64 @@ def test_link_candidates() -> None:
     assert link_candidates({"search": "?live_id=B", "live_id": "C"}) == [
         "live_id=B", "B", "live_id=C", "C"]  # fmt: skip
     assert link_candidates({"url": 3, "referrer": ""}) == []
+
+
+def test_incremental_interval() -> None:
+    e = incremental(50_000, [10_000, 12_000, 14_000], basis="matched_hours_online")
+    assert e is not None
+    assert (e.baseline_fen, e.effect_fen, e.windows) == (12_000, 38_000, 3)
+    half = 4.302652729911275 * 2_000 * (4 / 3) ** 0.5  # t(0.975, 2) · sd · √(1 + 1/n)
+    assert abs(e.low_fen - (38_000 - half)) < 1e-6
+    assert abs(e.high_fen - (38_000 + half)) < 1e-6
+    assert incremental(50_000, [10_000], basis="matched_hours_online") is None
+
+
+def test_effect_against_matched_hours(client: Any) -> None:
+    """DY's two hours against the same hours of the four weeks before: week 2 overlaps another
+    Douyin session (left out), week 4 is before the first order (no data: left out); only the
+    Douyin channel's orders count; the Kuaishou session has no channel of its own (online)."""
+    dy = {**DY, "codes": [], "link_params": []}
+    other = {**dy, "code": "DY-0", "started_at": (NOW - timedelta(weeks=2, hours=2)).isoformat(),
+             "ended_at": (NOW - timedelta(weeks=2, hours=1)).isoformat()}  # fmt: skip
+    for s in (dy, other):
+        assert client.post("/api/v1/live/sessions", json=s).status_code == 201
+    path = published_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE dim_channel AS SELECT * FROM (VALUES ('DY', 'douyin'), ('MP', NULL)) "
+        "t(channel_code, platform)"
+    )
+    con.execute(
+        "CREATE TABLE orders (order_id VARCHAR, channel_code VARCHAR, store_code VARCHAR, "
+        "ordered_at TIMESTAMP, paid_amount DECIMAL(12,2), status VARCHAR, coupon_code VARCHAR)"
+    )
+    rows = [  # (hours from NOW, channel, amount, status)
+        (-2, "DY", 300.0, "paid"), (-1.5, "DY", 200.0, "paid"), (-2, "MP", 999.0, "paid"),
+        (-2, "DY", 77.0, "refunded"),
+        (-2 - 168, "DY", 100.0, "paid"),  # week 1: 100
+        (-2 - 336, "DY", 900.0, "paid"),  # week 2: another session
+        (-2 - 504, "DY", 140.0, "paid"), (-1.2 - 504, "DY", 20.0, "paid"),  # week 3: 160
+        (-0.5 - 504, "DY", 5.0, "paid"),  # week 3, after the session's hours
+        (-600, "DY", 1.0, "paid"),  # the first order: week 4 is before the data
+    ]  # fmt: skip
+    for i, (h, ch, amount, status) in enumerate(rows):
+        con.execute(
+            "INSERT INTO orders VALUES (?, ?, NULL, CAST(? AS TIMESTAMP), ?, ?, NULL)",
+            [f"O{i}", ch, _wall(h), amount, status],
+        )
+    con.close()
+    r = client.get("/api/v1/live/figures")
+    assert r.status_code == 200, r.text
+    e = {f["session_id"]: f["effect"] for f in r.json()}["DY-1"]
+    assert e["basis"] == "matched_hours_platform"
+    assert (e["observed_fen"], e["baseline_fen"], e["effect_fen"], e["windows"]) == (
+        50_000, 13_000, 37_000, 2)  # fmt: skip
+    assert e["low_fen"] < 37_000 < e["high_fen"]
+    assert e["level"] == 0.95
+
+    page = client.get("/live", headers={"accept-language": "zh-CN"})
+    assert page.status_code == 200
+    assert 'data-effect="37000"' in page.text
+    assert "估计，非对照组" in page.text
+    assert "无可比基线" in page.text  # DY-0: its matched weeks hold no data

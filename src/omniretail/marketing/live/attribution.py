@@ -236,3 +236,41 @@ def figures(
         )
         for s in sorted(sessions, key=lambda s: s.session_id)
     ]
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A session's incremental effect against a comparable baseline, with an interval.
+
+    ``basis`` names the baseline (``matched_hours_platform``: the platform's channels' paid
+    orders in the session's hours against the same hours of earlier weeks without a session of
+    that platform; ``matched_hours_online``: all online orders, where no channel names the
+    platform). The interval is a prediction interval: under "the session changed nothing" the
+    session's hours are one more draw of the baseline weeks, so effect ± t(n−1) · sd ·
+    √(1 + 1/n) covers the effect with probability ``level``. It is an estimate against
+    history, not a randomised holdout."""
+
+    basis: str
+    observed_fen: int
+    baseline_fen: float  # the mean of the matched windows
+    effect_fen: float  # observed − baseline
+    low_fen: float
+    high_fen: float
+    windows: int  # matched windows used
+    level: float = 0.95
+
+
+def incremental(
+    observed_fen: int, baseline_fen: list[int], *, basis: str, level: float = 0.95
+) -> Effect | None:
+    """The effect of a session's hours against its matched windows (None under two)."""
+    n = len(baseline_fen)
+    if n < 2:
+        return None
+    from scipy.stats import t as student_t
+
+    mean = sum(baseline_fen) / n
+    sd = (sum((b - mean) ** 2 for b in baseline_fen) / (n - 1)) ** 0.5
+    half = float(student_t.ppf((1 + level) / 2, n - 1)) * sd * (1 + 1 / n) ** 0.5
+    effect = observed_fen - mean
+    return Effect(basis, observed_fen, mean, effect, effect - half, effect + half, n, level)

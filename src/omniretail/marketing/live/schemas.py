@@ -62,6 +62,21 @@ class ViewerImport(BaseModel):
     rejected: list[RejectedRow]
 
 
+class EffectRead(BaseModel):
+    """The incremental effect against a matched-hours baseline (an estimate against history,
+    not a randomised holdout): observed − the mean of the matched windows, with a prediction
+    interval at ``level``."""
+
+    basis: str  # matched_hours_platform | matched_hours_online
+    observed_fen: int
+    baseline_fen: float
+    effect_fen: float
+    low_fen: float
+    high_fen: float
+    windows: int
+    level: float
+
+
 class SessionFiguresRead(BaseModel):
     """What a session brought under the attribution rule (docs/live.md)."""
 
@@ -83,6 +98,7 @@ class SessionFiguresRead(BaseModel):
     coupons_redeemed_in_store: int
     store_visits: int
     cost_fen: int
+    effect: EffectRead | None = None  # None: no engine, or under two matched windows
 
 
 class PlatformRow(BaseModel):

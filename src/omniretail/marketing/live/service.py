@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,9 +19,9 @@ from omniretail.marketing.live import attribution
 from omniretail.marketing.live.models import LiveSession, LiveViewerStat
 from omniretail.marketing.live.schemas import LiveSessionCreate, RejectedRow, ViewerImport
 from omniretail.platform.engine.base import AnalyticsEngine
-from omniretail.platform.engine.dialect import in_list
+from omniretail.platform.engine.dialect import in_list, literal
 from omniretail.platform.errors import Conflict, InvalidInput
-from omniretail.platform.timezone import from_wall_clock
+from omniretail.platform.timezone import from_wall_clock, to_wall_clock
 
 # the viewer export's columns (抖音/快手/视频号 back offices name them alike) → our fields
 VIEWER_COLUMNS = {
@@ -262,6 +262,70 @@ def event_touches(engine: AnalyticsEngine, sessions: list[LiveSession]) -> list[
     return out
 
 
+BASELINE_WEEKS = 4
+
+
+def baseline_effects(
+    engine: AnalyticsEngine, sessions: list[LiveSession], weeks: int = BASELINE_WEEKS
+) -> dict[str, attribution.Effect]:
+    """Per session the incremental effect on the paid orders of its platform's channels
+    (``dim_channel.platform``; all online orders where no channel names the platform) in its
+    hours, against the same hours of the ``weeks`` weeks before: a matched window that overlaps
+    any session of the platform, or starts before the first such order (no data yet), is
+    left out; under two windows left, no effect is given."""
+    if not engine.table_exists("orders"):
+        return {}
+    by_platform: dict[str, list[attribution.Session]] = {}
+    for row in sessions:
+        a = as_attribution(row)
+        by_platform.setdefault(a.platform, []).append(a)
+    channels: dict[str, list[str]] = {}
+    if (
+        engine.table_exists("dim_channel")
+        and "platform" in engine.columns("dim_channel")
+        and "channel_code" in engine.columns("orders")
+    ):
+        for c in engine.fetch_rows("SELECT channel_code, platform FROM dim_channel"):
+            if c["platform"]:
+                channels.setdefault(str(c["platform"]), []).append(str(c["channel_code"]))
+    out: dict[str, attribution.Effect] = {}
+    for platform, group in sorted(by_platform.items()):
+        if platform in channels:
+            basis, scope = "matched_hours_platform", in_list("channel_code", channels[platform])
+        else:
+            basis, scope = "matched_hours_online", "store_code IS NULL"
+        first = engine.fetch_rows(
+            f"SELECT min(ordered_at) AS first_at FROM orders WHERE status = 'paid' AND {scope}"
+        )[0]["first_at"]
+        if first is None:
+            continue
+        busy = [(g.start, g.end if g.end is not None and g.end > g.start else g.start)
+                for g in group]  # fmt: skip
+
+        def gmv(lo: datetime, hi: datetime, scope: str = scope) -> int:
+            lo_w = to_wall_clock(lo).replace(tzinfo=None)
+            hi_w = to_wall_clock(hi).replace(tzinfo=None)
+            v = engine.fetch_rows(
+                "SELECT sum(paid_amount) AS gmv FROM orders WHERE status = 'paid' AND "
+                f"{scope} AND ordered_at >= {literal(lo_w)} AND ordered_at < {literal(hi_w)}"
+            )[0]["gmv"]
+            return round((v or 0) * 100)
+
+        for s in group:
+            if s.flag() is not None or s.end is None or s.end == s.start:
+                continue
+            base = []
+            for k in range(1, weeks + 1):
+                lo, hi = s.start - timedelta(weeks=k), s.end - timedelta(weeks=k)
+                if from_wall_clock(first) > lo or any(b0 < hi and lo <= b1 for b0, b1 in busy):
+                    continue
+                base.append(gmv(lo, hi))
+            effect = attribution.incremental(gmv(s.start, s.end), base, basis=basis)
+            if effect is not None:
+                out[s.session_id] = effect
+    return out
+
+
 def session_figures(
     session: DbSession, engine: AnalyticsEngine | None = None
 ) -> list[dict[str, Any]]:
@@ -273,13 +337,19 @@ def session_figures(
         [as_attribution(s) for s in rows], touches(session, rows, engine), viewers=viewers
     )
     meta = {s.code: s for s in rows}
+    effects = baseline_effects(engine, rows) if engine is not None else {}
     out = []
     for f in figs:
         s = meta[f.session_id]
         out.append({**vars(f), "platform": s.platform, "account": s.account, "host": s.host,
                     "title": s.title, "started_at": s.started_at, "ended_at": s.ended_at,
-                    "cost_fen": s.cost_fen})  # fmt: skip
+                    "cost_fen": s.cost_fen,
+                    "effect": _effect(effects.get(f.session_id))})  # fmt: skip
     return sorted(out, key=lambda d: _aware(d["started_at"]), reverse=True)
+
+
+def _effect(e: attribution.Effect | None) -> dict[str, Any] | None:
+    return None if e is None else vars(e)
 
 
 def platform_comparison(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
