@@ -1,8 +1,10 @@
-"""数据接入 in a real browser, in zh-CN, on a small demo world imported and run through the
-pipeline: the admin reads the sources and their batches, opens a quarantined row from its
-reason, fixes one that cannot pass (refused, nothing saved) and discards it with a reason, then
-explains a customer made of several records and splits one off. Every page shows no
-untranslated text (the zh-CN walk's own check, on pages with data)."""
+"""数据接入 and loyalty in a real browser, in zh-CN, on a small demo world imported and run
+through the pipeline: the admin reads the sources and their batches, opens a quarantined row
+from its reason, fixes one that cannot pass (refused, nothing saved) and discards it with a
+reason, explains a customer made of several records and splits one off; then adds a tier
+(a bad multiplier refused in Chinese) and gives that customer points and the tier, each with a
+reason. Every page shows no untranslated text (the zh-CN walk's own check, on pages with
+data)."""
 
 from __future__ import annotations
 
@@ -116,3 +118,41 @@ def test_review_the_intake_fix_discard_and_split(
         assert "拆出" in page.locator("[data-testid=done]").inner_text()
         assert page.locator("[data-testid=decisions] tbody tr").count() >= 1
         _chinese(page)
+
+
+def test_tiers_and_a_members_points_and_tier(
+    browser: Any, instance: tuple[str, str], screenshot: Any
+) -> None:
+    url, customer = instance
+    with admin_page(browser, url, timeout=60_000) as page:
+        page.goto("/loyalty")
+        form = page.locator("[data-testid=tier-form]")
+        form.locator("input[name=code]").fill("gold")
+        form.locator("input[name=name]").fill("金卡会员")
+        form.locator("input[name=rank]").fill("2")
+        form.locator("input[name=earn_multiplier]").fill("0")
+        page.click("[data-testid=create-tier]")
+        assert "积分倍数：须大于 0" in page.locator("[data-testid=error]").inner_text()
+        page.locator("[data-testid=tier-form] input[name=earn_multiplier]").fill("1.5")
+        page.click("[data-testid=create-tier]")
+        page.wait_for_selector("[data-testid=created]")
+        assert page.locator("[data-tier=gold]").count() == 1
+        _chinese(page)
+
+        page.goto(f"/loyalty/members/{customer}")
+        page.fill("[data-testid=adjust-form] input[name=points]", "-999999")
+        page.fill("[data-testid=adjust-form] input[name=reason]", "扣减测试")
+        page.click("[data-testid=adjust]")
+        assert "不能扣减" in page.locator("[data-testid=error]").inner_text()
+        page.fill("[data-testid=adjust-form] input[name=points]", "200")
+        page.fill("[data-testid=adjust-form] input[name=reason]", "门店补录小票")
+        page.click("[data-testid=adjust]")
+        page.wait_for_selector("[data-testid=done]")
+        page.select_option("[data-testid=tier-set-form] select[name=tier_code]", "gold")
+        page.fill("[data-testid=tier-set-form] input[name=reason]", "客诉补偿升级")
+        page.click("[data-testid=set-tier]")
+        page.wait_for_selector("[data-testid=done]")
+        assert "金卡会员" in page.locator("[data-kpi=tier]").inner_text()
+        assert page.locator("[data-testid=entries] tr[data-kind=adjust]").count() == 1
+        _chinese(page)
+        screenshot(page, "loyalty-member")
