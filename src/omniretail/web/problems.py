@@ -110,9 +110,10 @@ _PUBLIC = {"/api/v1/health", "/api/v1/auth/login"}
 
 def document(app: FastAPI) -> None:
     """Make the OpenAPI document honest about errors: each operation lists the error statuses
-    it can answer (401/403 for authenticated routes, 404 with a path parameter, 422 with any
-    input, 413/429 where they apply), all as ``application/problem+json`` with the Problem
-    schema, instead of FastAPI's ``application/json`` validation error."""
+    it can answer (401/403 for authenticated routes, 404 with any parameter or a body, 409
+    for writes, 422 with any input, 413/429 where they apply), all as
+    ``application/problem+json`` with the Problem schema, instead of FastAPI's
+    ``application/json`` validation error."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -129,15 +130,19 @@ def document(app: FastAPI) -> None:
         schemas["Problem"] = problem
         ref = {"$ref": "#/components/schemas/Problem"}
         for path, ops in spec.get("paths", {}).items():
-            for op in ops.values():
+            for method, op in ops.items():
                 responses = op.setdefault("responses", {})
                 codes: list[str] = []
                 if path.startswith("/api/v1/") and path not in _PUBLIC:
                     codes += ["401", "403"]
                 if path.startswith("/v1/"):
                     codes += ["401", "403", "413"]
-                if "{" in path:
+                # a parameter or a body names things that may not exist (a customer, a store,
+                # a template); a write may conflict with the current state or an earlier request
+                if "{" in path or op.get("requestBody") or op.get("parameters"):
                     codes.append("404")
+                if path.startswith("/api/v1/") and method != "get" and path not in _PUBLIC:
+                    codes.append("409")
                 if op.get("parameters") or op.get("requestBody") or path.startswith("/v1/"):
                     codes.append("422")
                 if path == "/api/v1/auth/login":
