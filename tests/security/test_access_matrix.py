@@ -331,6 +331,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/guide/deletions"): "W",
     ("POST", "/api/v1/live/sessions"): "W",
     ("POST", "/api/v1/live/viewers"): "W",
+    ("GET", "/promotions"): "N",
+    ("POST", "/promotions"): "W",
 }
 
 REFUSED = {401, 403, 404, 409, 422, 503}
