@@ -84,7 +84,7 @@ def test_period_switch_and_csv_export(logged_in_page, live_server) -> None:
         page.click("[data-csv=by_channel]")
     path = download.value.path()
     text = path.read_text(encoding="utf-8-sig")
-    assert text.splitlines()[0] == "channel_code,name,name_en,kind,sales,orders"
+    assert text.splitlines()[0] == "渠道编码,名称,英文名称,渠道类型,销售额（元）,订单数"
     assert "门店收银" in text
 
 

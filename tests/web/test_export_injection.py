@@ -19,7 +19,7 @@ def test_store_names_are_exported_as_text(admin_console, home) -> None:
     write_snapshot(published_path(), seed)
     r = admin_console.get("/api/v1/overview/stores.csv?days=0")
     assert r.status_code == 200, r.text
-    names = {row["name"] for row in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))}
+    names = {row["名称"] for row in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))}
     assert "'" + EVIL in names
     assert "'@SUM(1)" in names
     assert not any(n.startswith(("=", "@", "+", "-")) for n in names)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter, defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -172,12 +173,35 @@ def test_csv_export(admin_console, published, chart: str) -> None:
     assert f"overview-{chart}-2026-01-01_2026-03-31.csv" in r.headers["content-disposition"]
     assert r.text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
-    assert list(rows[0]) == list(overview.CSV_COLUMNS[chart])
+    zh = overview.csv_labels("zh_CN")
+    assert list(rows[0]) == [zh[c] for c in overview.CSV_COLUMNS[chart]]  # Chinese headers
     full = admin_console.get("/api/v1/overview?days=0").json()
     assert len(rows) == len(full[chart])
-    assert sum(float(x["sales"]) for x in rows) == pytest.approx(
+    sales = [x["销售额（元）"] for x in rows]
+    assert all(re.fullmatch(r"-?\d+\.\d\d", x) for x in sales), sales  # money to the cent
+    assert sum(float(x) for x in sales) == pytest.approx(
         sum(x["sales"] for x in full[chart]), abs=0.05
     )
+
+
+def test_csv_export_in_the_english_console(admin_console, published) -> None:
+    admin_console.cookies.set("omniretail_lang", "en")
+    r = admin_console.get("/api/v1/overview/by_channel.csv?days=0")
+    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+    assert list(rows[0]) == [
+        "Channel code",
+        "Name",
+        "English name",
+        "Channel kind",
+        "Sales (¥)",
+        "Orders",
+    ]
+    assert {x["Channel kind"] for x in rows} <= {"online", "offline", "platform"}
+    admin_console.cookies.set("omniretail_lang", "zh_CN")
+    r = admin_console.get("/api/v1/overview/by_channel.csv?days=0")
+    kinds = {x["渠道类型"] for x in csv.DictReader(io.StringIO(r.text.lstrip("\ufeff")))}
+    assert kinds
+    assert kinds <= {"线上", "线下", "平台"}
 
 
 def test_unknown_chart_is_a_problem(admin_console, published) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from omniretail.platform import export
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.console.locale import request_locale
 from omniretail.web import overview
 from omniretail.web.schemas import OverviewRead
 
@@ -43,13 +44,21 @@ def get_overview(
 
 @router.get("/{chart}.csv", response_class=Response)
 def export_chart_csv(
-    chart: Chart, principal: ApiPrincipal, db: DbSession, days: Days = overview.DEFAULT_DAYS
+    request: Request,
+    chart: Chart,
+    principal: ApiPrincipal,
+    db: DbSession,
+    days: Days = overview.DEFAULT_DAYS,
 ) -> Response:
-    """One chart's data as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
+    """One chart's data as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese):
+    headers and channel kinds in the console's language, sales rounded to the cent."""
     data = _load(principal, db, days)
     suffix = f"{data.period_start}_{data.period_end}" if data.available else "empty"
+    locale = request_locale(request)
     return export.csv_response(  # type: ignore[no-any-return]
-        overview.chart_rows(data, chart),
+        overview.chart_rows(data, chart, locale),
         columns=overview.CSV_COLUMNS[chart],
+        labels=overview.csv_labels(locale),
+        money=overview.CSV_MONEY,
         filename=f"overview-{chart}-{suffix}.csv",
     )

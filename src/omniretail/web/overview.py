@@ -348,8 +348,42 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# The CSV headers in the reader's language (zh-CN, English); sales are money (2 decimals).
+CSV_LABELS: dict[str, tuple[str, str]] = {
+    "day": ("日期", "Day"),
+    "sales": ("销售额（元）", "Sales (¥)"),
+    "orders": ("订单数", "Orders"),
+    "channel_code": ("渠道编码", "Channel code"),
+    "name": ("名称", "Name"),
+    "name_en": ("英文名称", "English name"),
+    "kind": ("渠道类型", "Channel kind"),
+    "province": ("省份", "Province"),
+    "stores": ("门店数", "Stores"),
+    "store_code": ("门店编码", "Store code"),
+    "city": ("城市", "City"),
+    "longitude": ("经度", "Longitude"),
+    "latitude": ("纬度", "Latitude"),
+}
+CSV_MONEY = frozenset({"sales"})
+CHANNEL_KIND_WORDS: dict[str, tuple[str, str]] = {
+    "online": ("线上", "online"),
+    "offline": ("线下", "offline"),
+    "platform": ("平台", "platform"),
+}
 
-def chart_rows(data: OverviewRead, chart: str) -> list[dict[str, Any]]:
-    """One chart's rows, for the CSV export."""
+
+def csv_labels(locale: str) -> dict[str, str]:
+    """The CSV header of every column in ``locale`` (zh_CN or en)."""
+    i = 0 if locale == "zh_CN" else 1
+    return {k: v[i] for k, v in CSV_LABELS.items()}
+
+
+def chart_rows(data: OverviewRead, chart: str, locale: str = "en") -> list[dict[str, Any]]:
+    """One chart's rows, for the CSV export (channel kinds in ``locale``'s words)."""
     items: list[Any] = getattr(data, chart)
-    return [item.model_dump(include=set(CSV_COLUMNS[chart])) for item in items]
+    rows = [item.model_dump(include=set(CSV_COLUMNS[chart])) for item in items]
+    i = 0 if locale == "zh_CN" else 1
+    for r in rows:
+        if r.get("kind") in CHANNEL_KIND_WORDS:
+            r["kind"] = CHANNEL_KIND_WORDS[r["kind"]][i]
+    return rows
