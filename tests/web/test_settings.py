@@ -81,3 +81,38 @@ def test_non_admin_sees_only_their_account(console) -> None:
     )
     assert r.status_code == 403
     assert "仅限管理员" in r.text
+
+
+def test_api_key_with_a_store_scope(admin_console) -> None:
+    """The key form takes the stores a key is limited to (the CLI's ``--store``)."""
+    from sqlalchemy import select
+
+    from omniretail.omnichannel.store.models import Store
+    from omniretail.platform.auth.models import ApiKey
+    from omniretail.platform.db import session_scope
+
+    with session_scope() as s:
+        store = Store(code="S001", name="武汉江汉路店", kind="direct", store_type="street")
+        s.add(store)
+        s.flush()
+        store_id = store.id
+    page = admin_console.get("/settings").text
+    assert 'data-testid="key-stores"' in page
+    assert "密钥限定的门店" in page
+    r = admin_console.post(
+        "/settings/api-keys",
+        data={"name": "s001-pos", "scopes": ["read"], "store_ids": [str(store_id)],
+              "csrf_token": csrf_from(page)},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    with session_scope() as s:
+        key = s.scalar(select(ApiKey).where(ApiKey.name == "s001-pos"))
+        assert key is not None
+        assert key.store_ids == [store_id]
+    r = admin_console.post(
+        "/settings/api-keys",
+        data={"name": "chain-pos", "scopes": ["read"], "csrf_token": csrf_from(page)},
+    )
+    assert r.status_code == 201
+    with session_scope() as s:
+        assert s.scalar(select(ApiKey.store_ids).where(ApiKey.name == "chain-pos")) is None

@@ -102,6 +102,7 @@ def create_api_key(
     db: DbSession,
     name: Annotated[str, Form()] = "",
     scopes: Annotated[list[str] | None, Form()] = None,
+    store_ids: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
     if user.role != "admin":
         raise AdminOnly("only administrators can create API keys")
@@ -110,7 +111,11 @@ def create_api_key(
     try:
         with db.begin_nested():
             _key, plain = auth_service.create_api_key(
-                db, name=name.strip(), scopes=scopes or ["read"], created_by_id=user.id
+                db,
+                name=name.strip(),
+                scopes=scopes or ["read"],
+                created_by_id=user.id,
+                store_ids=store_ids or None,  # none chosen: every store
             )
     except DomainError as exc:
         message = f"{exc.field}: {exc.detail}" if exc.field else exc.detail
