@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -146,3 +147,23 @@ def test_dashboard_filters_and_growth_net_of_returns(client, published) -> None:
     bad = client.get("/dashboards?start=2026-13-01")
     assert bad.status_code == 200
     assert 'data-testid="filter-error"' in bad.text
+
+
+def test_dashboard_csv_headers_are_in_the_reader_language(client, published) -> None:
+    """Every column of every dashboard CSV has a Chinese header in the zh-CN console (the
+    coupon and category-network columns were raw names), an English one in English."""
+    for key in ("monthly", "channels", "regions", "provinces", "network", "cohorts"):
+        text = client.get(f"/dashboards/{key}.csv").content.decode("utf-8-sig")
+        header = next(csv.reader(io.StringIO(text)))
+        raw = [h for h in header if re.search(r"[a-z]{2,}", h)]
+        assert not raw, (key, raw)
+    network = client.get("/dashboards/network.csv").content.decode("utf-8-sig")
+    kinds = {r["行类型（品类组合或品类）"] for r in csv.DictReader(io.StringIO(network))}
+    assert kinds == {"品类组合", "品类"}
+    client.cookies.set("omniretail_lang", "en")
+    en = client.get("/dashboards/network.csv").content.decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(en)))[:3] == [
+        "Row (category pair or category)",
+        "First category code",
+        "Second category code",
+    ]

@@ -68,7 +68,25 @@ KPI_CSV_LABELS = {
     "coupons_redeemed": N_("Coupons redeemed"),
     "coupon_redemption_rate": N_("Coupon redemption rate"),
     "nps": N_("NPS"),
+    "coupon_orders": N_("Orders with a coupon"),
+    "coupon_claims": N_("Coupons claimed"),
+    "coupon_claims_redeemed": N_("Claimed coupons redeemed"),
+    "coupon_members": N_("Members claiming coupons"),
+    "coupon_claims_growth_prev": N_("Coupons claimed vs previous period"),
+    "coupon_claims_growth_yoy": N_("Coupons claimed vs last year"),
+    "coupon_redemption_rate_change_prev": N_("Redemption rate change vs previous period"),
+    "coupon_redemption_rate_change_yoy": N_("Redemption rate change vs last year"),
+    "kind": N_("Row (category pair or category)"),
+    "source": N_("First category code"),
+    "target": N_("Second category code"),
+    "orders_ab": N_("Orders with both"),
+    "lift": N_("Lift"),
+    "support": N_("Support (share of orders)"),
+    "id": N_("Category code"),
+    "name": N_("Category name"),
 }
+# The network CSV's row kinds in words.
+NETWORK_KIND_WORDS = {"edge": N_("Category pair"), "node": N_("Category")}
 KPI_CSV_MONEY = frozenset(
     {"sales", "net_sales", "aov", "returns", "discount", "member_sales", "cltv_historic"}
 )
@@ -139,6 +157,9 @@ def chart_csv(request: Request, chart: str, user: ConsoleUser, db: DbSession) ->
     )
     with i18n.use_locale(request_locale(request)):
         labels = {k: _(v) for k, v in KPI_CSV_LABELS.items()}
+        kinds = {k: _(v) for k, v in NETWORK_KIND_WORDS.items()}
+    if chart == "network":
+        rows = [{**r, "kind": kinds.get(str(r.get("kind")), r.get("kind"))} for r in rows]
     return export.csv_response(  # type: ignore[no-any-return]
         rows, filename=f"{chart}.csv", labels=labels, money=KPI_CSV_MONEY
     )
