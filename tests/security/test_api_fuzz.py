@@ -49,7 +49,6 @@ KNOWN: dict[str, str] = {
     "POST /api/v1/care/wecom/messages": "500 on a generated message (care.desk)",
     "POST /api/v1/groupbuy/orders/{order_id}/refunds": "500 on a generated refund (groupbuy)",
     "POST /api/v1/guide/task-runs": NOT_COMPUTED,
-    "POST /api/v1/orders/{order_id}/returns": "500 on a generated return (omnichannel.order)",
     "POST /api/v1/segments/preview": NOT_COMPUTED,
 }
 

@@ -4,7 +4,9 @@ bound to stores creates and sees only its stores' orders."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
 
 from omniretail.omnichannel.order import service
 from omniretail.omnichannel.order.pricing import PricingResult
@@ -18,11 +20,14 @@ from omniretail.omnichannel.order.schemas import (
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.bounds import DB_ID_MAX
 
 router = APIRouter(prefix="/orders", tags=["orders"])
+# an id beyond a 64-bit integer is a 422 here, not a database overflow (500)
+OrderId = Annotated[int, Path(ge=1, le=DB_ID_MAX)]
 
 
-def _visible(db: DbSession, who: ApiPrincipal, order_id: int) -> OrderRead:
+def _visible(db: DbSession, who: ApiPrincipal, order_id: OrderId) -> OrderRead:
     order = service.get_order(db, order_id=order_id)
     store_scope(who).require(order.store_code)
     return order
@@ -79,41 +84,41 @@ def list_orders(
 
 
 @router.get("/{order_id}", response_model=OrderRead)
-def get_order(order_id: int, db: DbSession, who: ApiPrincipal) -> OrderRead:
+def get_order(order_id: OrderId, db: DbSession, who: ApiPrincipal) -> OrderRead:
     who.require("read")
     return _visible(db, who, order_id)
 
 
 @router.get("/{order_id}/history", response_model=list[StatusChangeRead])
-def order_history(order_id: int, db: DbSession, who: ApiPrincipal) -> list[StatusChangeRead]:
+def order_history(order_id: OrderId, db: DbSession, who: ApiPrincipal) -> list[StatusChangeRead]:
     who.require("read")
     _visible(db, who, order_id)
     return service.order_history(db, order_id=order_id)
 
 
 @router.post("/{order_id}/pay", response_model=OrderRead)
-def pay_order(order_id: int, body: PayIn, db: DbSession, who: ApiPrincipal) -> OrderRead:
+def pay_order(order_id: OrderId, body: PayIn, db: DbSession, who: ApiPrincipal) -> OrderRead:
     who.require("write")
     _visible(db, who, order_id)
     return service.pay_order(db, order_id=order_id, tenders=body.tenders)
 
 
 @router.post("/{order_id}/fulfil", response_model=OrderRead)
-def fulfil_order(order_id: int, db: DbSession, who: ApiPrincipal) -> OrderRead:
+def fulfil_order(order_id: OrderId, db: DbSession, who: ApiPrincipal) -> OrderRead:
     who.require("write")
     _visible(db, who, order_id)
     return service.fulfil_order(db, order_id=order_id)
 
 
 @router.post("/{order_id}/cancel", response_model=OrderRead)
-def cancel_order(order_id: int, body: CancelIn, db: DbSession, who: ApiPrincipal) -> OrderRead:
+def cancel_order(order_id: OrderId, body: CancelIn, db: DbSession, who: ApiPrincipal) -> OrderRead:
     who.require("write")
     _visible(db, who, order_id)
     return service.cancel_order(db, order_id=order_id, reason=body.reason)
 
 
 @router.post("/{order_id}/returns", response_model=OrderRead)
-def return_order(order_id: int, body: ReturnIn, db: DbSession, who: ApiPrincipal) -> OrderRead:
+def return_order(order_id: OrderId, body: ReturnIn, db: DbSession, who: ApiPrincipal) -> OrderRead:
     who.require("write")
     _visible(db, who, order_id)
     return service.return_order(db, order_id=order_id, data=body)
