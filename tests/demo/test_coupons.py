@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from omniretail.demo.layout import read_export
+from omniretail.demo.world import GENERATOR_VERSION
 
 
 def _issued(world_dir: Path) -> pd.Series:
@@ -58,5 +59,5 @@ def test_every_redeemed_coupon_was_issued_before_use(world_dir: Path) -> None:
 
 def test_world_json_records_the_generator_version(small_world) -> None:  # type: ignore[no-untyped-def]
     meta = json.loads((small_world.out / "world.json").read_text(encoding="utf-8"))
-    assert meta["version"] == "3"
+    assert meta["version"] == GENERATOR_VERSION
     assert meta["files"]["exports/pos/coupons.csv"] > 0
