@@ -136,5 +136,6 @@ def test_tag_catalogue_and_dashboards(page, screenshot) -> None:  # noqa: F811
     with page.expect_download() as download:
         page.click("[data-csv=network]")
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
-    assert text.splitlines()[0].startswith("kind,")
+    # the console is in Chinese: the network CSV's header is too (first column: the row's kind)
+    assert text.splitlines()[0].startswith("行类型（品类组合或品类）,")
     screenshot(page, "insight-dashboards")
