@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.traffic_counters import baseline, make_files
+from bench.traffic_counters import baseline, fake_sales, land, make_files
 
 
 def _old_positions(n: int) -> float:
@@ -41,34 +41,12 @@ def _old_positions(n: int) -> float:
 
 
 def _run(tmp: Path, run: int, files: tuple[Path, Path, Path], days: int) -> dict[str, Any]:
-    counts, master, registry = files
-    os.environ["OMNIRETAIL_HOME"] = str(tmp / f"home{run}")
-    os.environ["OMNIRETAIL_DEMO"] = "1"
-    from omniretail.cdp.ingest import service
-    from omniretail.cdp.ingest.mapping import shipped_mapping
     from omniretail.cdp.quality import pipeline as quality_pipeline
-    from omniretail.platform import db, pipeline
-    from omniretail.platform.config import get_settings, reset_settings
+    from omniretail.platform import pipeline
+    from omniretail.platform.config import get_settings
     from omniretail.platform.engine import open_engine
 
-    reset_settings()
-    db.create_all(db.get_engine())
-    with db.session_scope() as s:
-        service.import_with_mapping_file(
-            s, source="erp", mapping_path=shipped_mapping("erp_master_stores"), files=[master]
-        )
-        service.import_with_mapping_file(
-            s,
-            source="counter",
-            mapping_path=shipped_mapping("people_counter_doors"),
-            files=[registry],
-        )
-    t0 = time.perf_counter()
-    with db.session_scope() as s:
-        service.import_with_mapping_file(
-            s, source="counter", mapping_path=shipped_mapping("people_counter"), files=[counts]
-        )
-    out: dict[str, Any] = {"import_s": time.perf_counter() - t0}
+    out: dict[str, Any] = {"import_s": land(tmp, run, files)}
     eng = open_engine()
     ctx = pipeline.PipelineContext(engine=eng, settings=get_settings(), full_refresh=True)
     applies = quality_pipeline.fast_path_applies
@@ -80,13 +58,7 @@ def _run(tmp: Path, run: int, files: tuple[Path, Path, Path], days: int) -> dict
         pipeline.run(ctx, only=["standardize"])
         out[f"{label}_standardize_s"] = time.perf_counter() - t1
     quality_pipeline.fast_path_applies = applies
-    eng.materialize(
-        "ins_order_facts",
-        "SELECT store_code, DATE '2025-01-01' + CAST(d AS INTEGER) AS order_day,"
-        " CAST(10 + k * 5 AS INTEGER) AS order_hour, CAST(58.5 AS DECIMAL(12,2)) AS paid_amount,"
-        " 2 AS units, CAST(NULL AS VARCHAR) AS customer_id, FALSE AS online, 'paid' AS status "
-        f"FROM dim_store, range({days}) a(d), range(2) b(k)",
-    )
+    fake_sales(eng, days)
     t2 = time.perf_counter()
     pipeline.run(ctx, only=["insight.traffic"])
     out["traffic_step_s"] = time.perf_counter() - t2
