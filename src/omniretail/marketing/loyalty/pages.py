@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from omniretail.cdp.profile.service import require_visible_customer
-from omniretail.marketing.loyalty import ledger, service
+from omniretail.marketing.loyalty import service
 from omniretail.marketing.loyalty.errors import LoyaltyNotFound
 from omniretail.marketing.loyalty.schemas import MAX_POINTS, TierCreate
 from omniretail.platform import audit
@@ -223,15 +223,10 @@ async def adjust_points(
         require_visible_customer(db, principal, customer_id)
         points, reason = _points(form.get("points", "")), _reason(form)
         ref = f"console:{customer_id}:{form.get('token', '')[:32] or secrets.token_hex(8)}"
-        with db.begin_nested():
-            result = ledger.adjust_points(
-                db, customer_id=customer_id, points=points, ref=ref, note=reason
-            )
-            if not result.replayed:  # a form sent twice moves the points once
-                audit.record(
-                    db, actor=principal.name, action="loyalty.adjust", object_type="customer",
-                    object_id=customer_id, detail={"points": points, "ref": ref}, reason=reason,
-                )  # fmt: skip
+        service.adjust_points_audited(
+            db, customer_id=customer_id, points=points, reason=reason, ref=ref,
+            actor=principal.name,
+        )  # fmt: skip
     except DomainError as exc:
         return _member(
             request, db, principal, customer_id, status_code=exc.status,

@@ -334,3 +334,19 @@ def set_tier(
         reason=reason.strip(),
     )
     return account
+
+
+def adjust_points_audited(
+    session: Session, *, customer_id: str, points: int, reason: str, ref: str, actor: str
+) -> None:
+    """A manual points adjustment with its reason, audited once: a form or request sent twice
+    (the same ``ref``) moves the points once and leaves one audit entry."""
+    with session.begin_nested():
+        result = ledger.adjust_points(
+            session, customer_id=customer_id, points=points, ref=ref, note=reason
+        )
+        if not result.replayed:
+            audit.record(
+                session, actor=actor, action="loyalty.adjust", object_type="customer",
+                object_id=customer_id, detail={"points": points, "ref": ref}, reason=reason,
+            )  # fmt: skip
