@@ -37,7 +37,7 @@ const icons = [
   "house", "users", "tags", "chart-column", "brain-circuit", "megaphone", "ticket", "gift",
   "store", "headset", "database", "settings", "log-out", "languages", "download", "user",
   "shopping-bag", "wallet", "trending-up", "map-pin", "info", "construction", "chevron-down",
-  "calendar", "circle-alert", "lock", "refresh-cw", "clock", "footprints", "radio",
+  "calendar", "circle-alert", "lock", "refresh-cw", "clock", "footprints", "radio", "search",
 ];
 const symbols = icons.map((name) => {
   const file = join(root, "node_modules", "lucide-static", "icons", `${name}.svg`);
