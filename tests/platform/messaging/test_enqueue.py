@@ -6,13 +6,15 @@ where the rules say so; replays return the same message."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from omniretail.cdp.profile.models import Customer, CustomerIdentity
+from omniretail.platform.db import utcnow
 from omniretail.platform.errors import InvalidInput
 from omniretail.platform.messaging import config as mconfig
 from omniretail.platform.messaging import service as messaging
@@ -227,3 +229,38 @@ def test_a_planned_batch_is_queued_once_with_its_contents(customers: Session) ->
     with pytest.raises(InvalidInput) as err:
         messaging.enqueue_planned(s, batch, [PlannedRecipient("C3", "sms", "1", "k", "Z")])
     assert err.value.field == "contents"
+
+
+def test_a_demo_instance_stamps_sends_in_its_worlds_time(
+    customers: Session, smtp: list[object], store_engine: Engine, home: Path
+) -> None:
+    """sent_at follows the business clock: in a demo world that ended on 2026-10-31 a message
+    is sent on the world's next day (not on the wall clock's date), never before it was due."""
+    import json
+
+    from omniretail.platform.clock import business_now
+    from omniretail.platform.timezone import CHAIN_TZ
+
+    (home / "demo-world").mkdir(parents=True, exist_ok=True)
+    (home / "demo-world" / "world.json").write_text(json.dumps({"end": "2026-10-31"}), "utf-8")
+    launched = business_now()
+    assert launched.astimezone(CHAIN_TZ).date() == date(2026, 11, 1)
+    s = customers
+    now_msg = messaging.enqueue(s, _req("C1", "world:now", "transactional"), now=launched)
+    later = launched + timedelta(hours=2)
+    due_later = messaging.enqueue(
+        s, _req("C1", "world:later", "transactional", due_at=later), now=launched
+    )
+    s.commit()
+    # the wall clock is past both (the world is in the past), so both go in one dispatch
+    assert messaging.dispatch(sessionmaker(bind=store_engine), now=utcnow()).sent == 2
+    s.expire_all()
+    sent = {m.key: m.sent_at for m in s.scalars(select(Message))}
+    at_now, at_later = (
+        sent[k].replace(tzinfo=sent[k].tzinfo or UTC)  # type: ignore[union-attr]
+        for k in (now_msg.key, due_later.key)
+    )
+    assert at_now.astimezone(CHAIN_TZ).date() == date(2026, 11, 1)
+    assert launched <= at_now < launched + timedelta(minutes=5)
+    assert at_later == later  # sent when due in the world, not before
+    assert at_now < utcnow()

@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from omniretail.platform import bulk
+from omniretail.platform.clock import business_now
 from omniretail.platform.db import utcnow
 from omniretail.platform.errors import InvalidInput, NotFound
 from omniretail.platform.keys import normalize_key
@@ -420,16 +421,16 @@ def dispatch(
             .values(status="queued")
             .execution_options(synchronize_session=False)
         )
-        ids = list(
-            s.scalars(
-                select(Message.id)
-                .where(Message.status == "queued", Message.due_at <= now)
-                .order_by(Message.priority.desc(), Message.due_at, Message.id)
-                .limit(limit)
-            )
-        )
+        due_rows = s.execute(
+            select(Message.id, Message.due_at)
+            .where(Message.status == "queued", Message.due_at <= now)
+            .order_by(Message.priority.desc(), Message.due_at, Message.id)
+            .limit(limit)
+        ).all()
+        # the claim overwrites due_at (the stale-claim clock); sent_at must not precede it
+        due_at = {mid: _utc(d) for mid, d in due_rows}
         claimed: list[int] = []
-        for mid in ids:
+        for mid, _ in due_rows:
             res = s.execute(
                 update(Message)
                 .where(Message.id == mid, Message.status == "queued")
@@ -452,13 +453,16 @@ def dispatch(
             outcomes.append((m, adapter.send(_to_outgoing(m)), None))
         except (SendError, KeyError) as exc:
             outcomes.append((m, None, exc))
+    # sent in the business clock: a demo instance sends in its world's time, never after it
+    sent_now = business_now()
     with factory() as s, s.begin():
         for m, external_id, err in outcomes:
             if err is None:
+                sent_at = max(sent_now, due_at.get(m.id, sent_now))
                 s.execute(
                     update(Message)
                     .where(Message.id == m.id)
-                    .values(status="sent", sent_at=utcnow(), external_id=external_id, error=None)
+                    .values(status="sent", sent_at=sent_at, external_id=external_id, error=None)
                 )
                 result.sent += 1
                 result.by_channel[m.channel] = result.by_channel.get(m.channel, 0) + 1
