@@ -189,6 +189,15 @@ def test_console_model_page_and_new_product_form(served: Any, shop: ShopWorld) -
     found = re.findall(r'<a href="/customers/(C\d+)">', r.text)
     assert len(found) == 10
     assert sum(shop.taste[c] == "meat" for c in found) >= 8
+    # the result can be saved as a segment: a fixed list of exactly these customers
+    import json
+
+    listed = re.search(r'<script type="application/json" id="np-list">(.*?)</script>', r.text)
+    assert listed is not None
+    label = "新品找人：良品铺子 五香 牛肉干 150g"
+    assert json.loads(listed.group(1)) == {"label": label, "ids": found}
+    assert 'data-testid="save-as-segment"' in r.text
+    assert "保存为人群" in r.text
     r = served.post(
         "/models/recommendations/new-product",
         data={"name": " ", "csrf_token": token.group(1)},

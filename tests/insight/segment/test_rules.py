@@ -38,6 +38,10 @@ def tags(insight_duckdb) -> pd.DataFrame:
         ({"event": {"type": "drop table", "days": 3}}, "rule.event.type", "event type"),
         ({"field": "city", "op": "eq", "value": "x\\'"}, "rule.value", "text value"),
         ({"field": "first_order_date", "op": "gt", "value": "yesterday"}, "rule.value", "ISO date"),
+        ({"customer_list": {"ids": []}}, "rule.customer_list.ids", "non-empty list"),
+        ({"customer_list": {"ids": ["C1", "x' OR 1=1"]}}, "rule.customer_list.ids[1]", "not a"),
+        ({"customer_list": {"ids": ["C1"] * 5001}}, "rule.customer_list.ids", "at most 5000"),
+        ({"customer_list": {"ids": ["C1"], "score": 1}}, "rule.customer_list", "unknown key"),
         ({"weird": 1}, "rule", "unknown node"),
         ([1, 2], "rule", "JSON object"),
     ],
@@ -200,3 +204,15 @@ def test_example_category_without_features_counts_order_lines(small_world) -> No
     expected = min(c for c, v in n.items() if v == n.max())
     assert service.example_category(engine) == expected
     engine.close()
+
+
+def test_a_customer_list_matches_exactly_its_known_customers(insight_duckdb, tags) -> None:
+    """A fixed list (新品找人 saved as a segment) holds the listed customers the snapshot
+    knows, combines with other conditions and ignores ids it does not know."""
+    listed = sorted(tags.customer_id)[:40:2]
+    rule = {"customer_list": {"label": "新品找人：藤椒鸭脖", "ids": [*listed, "C404404404"]}}
+    assert service.segment_member_ids(insight_duckdb, rule) == listed
+    women = {"all": [rule, {"field": "gender", "op": "eq", "value": "F"}]}
+    expected = sorted(tags[tags.customer_id.isin(listed) & (tags.gender == "F")].customer_id)
+    assert service.segment_member_ids(insight_duckdb, women) == expected
+    assert 0 < len(expected) < len(listed)

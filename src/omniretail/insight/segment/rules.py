@@ -10,12 +10,16 @@ A node is one of::
     {"purchase": {"category": "DUCK_NECK", "min_times": 2, "days": 90}}
     {"event": {"type": "store_visit", "min_times": 1, "days": 30}}
     {"no_event": {"type": "store_visit", "days": 30}}
+    {"customer_list": {"label": "新品找人：藤椒鸭脖", "ids": ["C000123", ...]}}
 
 ``field`` is any tag of the catalogue (attributes, RFM group, lifecycle stage ...) or
 ``score.<column>`` of the ``customer_scores`` table when the models have produced it.
 "purchase ... N times" counts distinct days with a paid purchase matching the filter
 (category, sku and/or brand) within the last ``days`` days of the reference day; a category
 alone reads ``ins_customer_category_day`` (one row per category × day × customer, sorted).
+A ``customer_list`` is a frozen list of customers (at most ``MAX_LISTED``), such as the result of
+新品找人 (the recommendation model's customers most likely to like a new product) saved as a
+segment so a campaign can target it; ``label`` says where the list came from.
 Every problem is reported with the path of the node at fault, e.g. ``all[1].field``.
 """
 
@@ -53,6 +57,8 @@ _SAFE_TEXT = re.compile(r"^[^\x00-\x1f\\]*$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_DEPTH = 12
 MAX_CONDITIONS = 100
+MAX_LISTED = 5000
+_CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -120,13 +126,17 @@ class _Compiler:
         if "purchase" in keys:
             self._only(node, {"purchase"}, path)
             return self.purchase(node["purchase"], f"{path}.purchase".lstrip("."))
+        if "customer_list" in keys:
+            self._only(node, {"customer_list"}, path)
+            return self.customer_list(node["customer_list"], f"{path}.customer_list".lstrip("."))
         if "event" in keys or "no_event" in keys:
             kind = "event" if "event" in keys else "no_event"
             self._only(node, {kind}, path)
             return self.event(node[kind], f"{path}.{kind}".lstrip("."), negate=kind == "no_event")
         raise self.fail(
             path,
-            f"unknown node {sorted(keys)}; use all, any, not, field, purchase, event or no_event",
+            f"unknown node {sorted(keys)}; use all, any, not, field, purchase, event, no_event "
+            "or customer_list",
         )
 
     def _only(self, node: dict[str, Any], allowed: set[str], path: str) -> None:
@@ -245,6 +255,26 @@ class _Compiler:
             f"LEFT JOIN dim_product p ON p.sku = s.sku WHERE {where} GROUP BY s.customer_id "
             f"HAVING count(DISTINCT s.order_day) >= {times})"
         )
+
+    def customer_list(self, spec: Any, path: str) -> str:
+        if not isinstance(spec, dict):
+            raise self.fail(path, "customer_list needs an object {label, ids}")
+        extra = sorted(set(spec) - {"label", "ids"})
+        if extra:
+            raise self.fail(path, f"unknown key(s) {extra}; use label, ids")
+        label = spec.get("label", "")
+        if not isinstance(label, str) or len(label) > 200 or not _SAFE_TEXT.match(label):
+            raise self.fail(f"{path}.label", "expected a short text label")
+        ids = spec.get("ids")
+        if not isinstance(ids, list) or not ids:
+            raise self.fail(f"{path}.ids", "needs a non-empty list of customer ids")
+        if len(ids) > MAX_LISTED:
+            raise self.fail(f"{path}.ids", f"lists at most {MAX_LISTED} customers, got {len(ids)}")
+        for i, v in enumerate(ids):
+            if not isinstance(v, str) or not _CUSTOMER_ID.match(v):
+                raise self.fail(f"{path}.ids[{i}]", f"not a customer id: {v!r}")
+        items = ", ".join(f"'{v}'" for v in dict.fromkeys(ids))
+        return f"t.customer_id IN ({items})"
 
     def event(self, spec: Any, path: str, *, negate: bool) -> str:
         if not isinstance(spec, dict):
