@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omniretail.insight.voice.aspects import ASPECT_LABELS, aspects_of
+from omniretail.insight.voice.aspects import ASPECT_LABELS, AspectHit, aspects_of
 from omniretail.insight.voice.errors import MissingTextColumn
-from omniretail.insight.voice.sentiment import score_texts
+from omniretail.insight.voice.sentiment import default_model
 from omniretail.insight.voice.text import normalize, sentences
+from omniretail.insight.voice.text import words as segment
 
 DIMENSIONS = {
     "sku": "商品 SKU",
@@ -39,36 +40,64 @@ def mask(text: str) -> str:
     return _DIGITS.sub(lambda m: m.group(0)[:3] + "****", text)
 
 
+def _score_unique(norm: list[str], tokens: list[list[str]], *, batch: int = 20_000) -> np.ndarray:
+    model = default_model()
+    parts = [
+        model.score_prepared(norm[i : i + batch], tokens[i : i + batch])
+        for i in range(0, len(norm), batch)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def analyse(frame: pd.DataFrame, *, id_col: str, text_col: str) -> pd.DataFrame:
     """Per review: ``negative`` (review score < 0.5), ``neg_aspects`` ('|'-joined codes of aspects
-    in negative sentences), ``neg_keywords`` and one ``example`` negative sentence per aspect."""
+    in negative sentences), ``neg_keywords`` and one ``example`` negative sentence per aspect.
+
+    Each distinct review text is normalised, split and scored once, and each distinct sentence
+    segmented and matched to aspects once: a review's words are its sentences' words (jieba
+    segments between punctuation anyway), so the review score and the sentence scores share one
+    segmentation."""
     ids = frame[id_col].astype(str).tolist()
-    texts = [normalize(t) for t in frame[text_col].fillna("").astype(str)]
-    review_scores = score_texts(texts)
-    owners: list[int] = []
-    sents: list[str] = []
-    for i, t in enumerate(texts):
-        for s in sentences(t):
-            if aspects_of(s):
-                owners.append(i)
-                sents.append(s)
-    sent_scores = score_texts(sents) if sents else np.zeros(0)
+    raw = frame[text_col].fillna("").astype(str).tolist()
+    index: dict[str, int] = {}
+    where = np.fromiter((index.setdefault(t, len(index)) for t in raw), dtype=np.int64)
+    texts = [normalize(t) for t in index]
+    seg: dict[str, list[str]] = {}
+    hits: dict[str, list[AspectHit]] = {}
+    review_sents: list[list[str]] = []
+    for t in texts:
+        parts = sentences(t)
+        review_sents.append(parts)
+        for sent in parts:
+            if sent not in seg:
+                seg[sent] = segment(sent)
+                hits[sent] = aspects_of(sent)
+    review_scores = _score_unique(texts, [[w for p in ss for w in seg[p]] for ss in review_sents])
+    with_aspects = [sent for sent, h in hits.items() if h]
+    sent_scores = dict(
+        zip(with_aspects, _score_unique(with_aspects, [seg[x] for x in with_aspects]), strict=True)
+    )
     aspects: list[dict[str, str]] = [{} for _ in texts]
     keywords: list[dict[str, str]] = [{} for _ in texts]
-    for i, s, p in zip(owners, sents, sent_scores, strict=True):
-        if p >= 0.5:
-            continue
-        for hit in aspects_of(s):
-            aspects[i].setdefault(hit.aspect, s)
-            keywords[i].setdefault(hit.aspect, hit.keyword)
+    for i, ss in enumerate(review_sents):
+        for sent in ss:
+            if not hits[sent] or sent_scores[sent] >= 0.5:
+                continue
+            for hit in hits[sent]:
+                aspects[i].setdefault(hit.aspect, sent)
+                keywords[i].setdefault(hit.aspect, hit.keyword)
+    scores = review_scores[where] if len(raw) else np.zeros(0)
+    neg_aspects = ["|".join(a) for a in aspects]
+    neg_keywords = ["|".join(k.values()) for k in keywords]
+    examples = ["\u241e".join(mask(v) for v in a.values()) for a in aspects]
     return pd.DataFrame(
         {
             "review_id": ids,
-            "score": review_scores.round(4),
-            "negative": review_scores < 0.5,
-            "neg_aspects": ["|".join(a) for a in aspects],
-            "neg_keywords": ["|".join(k.values()) for k in keywords],
-            "examples": ["\u241e".join(mask(v) for v in a.values()) for a in aspects],
+            "score": scores.round(4),
+            "negative": scores < 0.5,
+            "neg_aspects": [neg_aspects[j] for j in where],
+            "neg_keywords": [neg_keywords[j] for j in where],
+            "examples": [examples[j] for j in where],
         }
     )
 

@@ -22,7 +22,7 @@ import numpy as np
 from omniretail.insight.voice.lexicon import lexicon_features
 from omniretail.insight.voice.text import has_words, normalize, words
 
-RECIPE = "v1-char13-word12-hownet-lr4"
+RECIPE = "v2-rjieba-char13-word12-hownet-lr4"
 
 
 def _word_ngrams(tokens: list[str]) -> list[str]:
@@ -44,13 +44,20 @@ class SentimentModel:
     _clf: Any = None
 
     def _matrix(
-        self, texts: Sequence[str], *, fit: bool, labels: Sequence[int] | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        fit: bool,
+        prepared: tuple[Sequence[str], Sequence[list[str]]] | None = None,
     ) -> Any:
         from scipy.sparse import csr_matrix, hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        norm = [normalize(t) for t in texts]
-        toks = [words(t) for t in norm]
+        if prepared is None:
+            norm: Sequence[str] = [normalize(t) for t in texts]
+            toks: Sequence[list[str]] = [words(t) for t in norm]
+        else:
+            norm, toks = prepared
         grams = [_word_ngrams(t) for t in toks]
         lex = np.array([lexicon_features(t) for t in toks]) * self.lexicon_weight
         if fit:
@@ -76,10 +83,20 @@ class SentimentModel:
         """Probability of positive per text; 0.5 (undecided) for texts with no words."""
         if self._clf is None:
             raise RuntimeError("fit the model first")
-        out = np.full(len(texts), 0.5)
-        idx = [i for i, t in enumerate(texts) if has_words(normalize(t))]
+        norm = [normalize(t) for t in texts]
+        return self.score_prepared(norm, [words(t) for t in norm])
+
+    def score_prepared(self, norm: Sequence[str], tokens: Sequence[list[str]]) -> np.ndarray:
+        """``score`` for texts already normalised (:func:`normalize`) and segmented
+        (:func:`words`), so a caller that has the words anyway does not segment twice."""
+        if self._clf is None:
+            raise RuntimeError("fit the model first")
+        out = np.full(len(norm), 0.5)
+        idx = [i for i, t in enumerate(norm) if has_words(t)]
         if idx:
-            x = self._matrix([texts[i] for i in idx], fit=False)
+            x = self._matrix(
+                [], fit=False, prepared=([norm[i] for i in idx], [tokens[i] for i in idx])
+            )
             out[idx] = self._clf.predict_proba(x)[:, 1]
         return out
 
