@@ -47,7 +47,6 @@ KNOWN: dict[str, str] = {
     "GET /api/v1/traffic/kpis": NOT_COMPUTED,
     "GET /api/v1/traffic/sales-change": NOT_COMPUTED,
     "POST /api/v1/care/wecom/messages": "500 on a generated message (care.desk)",
-    "POST /api/v1/groupbuy/orders/{order_id}/refunds": "500 on a generated refund (groupbuy)",
     "POST /api/v1/guide/task-runs": NOT_COMPUTED,
     "POST /api/v1/segments/preview": NOT_COMPUTED,
 }

@@ -77,6 +77,62 @@ def record_sale(
     session.flush()
 
 
+def take_back(
+    session: Session,
+    *,
+    order_ref: str,
+    line_ref: str,
+    quantity: int,
+    restock: int,
+    location: str,
+    key: str,
+    now: datetime | None = None,
+) -> None:
+    """Units of a collected order brought back outside an RMA (a channel's own after-sales,
+    e.g. a group buy's refund at the leader's point): counted against what was sold (never
+    more) and ``restock`` of them put back on the shelf at ``location`` — once per ``key``."""
+    row = session.scalar(
+        select(ReturnableLine)
+        .where(ReturnableLine.order_ref == order_ref, ReturnableLine.line_ref == line_ref)
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        raise ReturnRejected(
+            f"订单 {order_ref} 没有已售出的商品行 {line_ref}",
+            f"order {order_ref} has no sold line {line_ref!r}",
+            field="lines",
+        )
+    res = session.execute(
+        update(ReturnableLine)
+        .where(
+            ReturnableLine.id == row.id, ReturnableLine.returned + quantity <= ReturnableLine.sold
+        )
+        .values(returned=ReturnableLine.returned + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        fresh = session.get(ReturnableLine, row.id, populate_existing=True)
+        assert fresh is not None
+        raise ReturnExceedsSold(
+            line_ref=line_ref,
+            sku=fresh.sku,
+            sold=fresh.sold,
+            returned=fresh.returned,
+            requested=quantity,
+        )
+    if restock:
+        inventory.return_stock(
+            session,
+            location=location,
+            sku=row.sku,
+            quantity=restock,
+            key=f"{key}:{line_ref}",
+            ref=f"order:{order_ref}",
+            now=now,
+        )
+    session.flush()
+
+
 def returnable(session: Session, *, order_ref: str) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(ReturnableLine)

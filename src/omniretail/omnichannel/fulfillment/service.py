@@ -877,6 +877,72 @@ def _reallocate(
     return new
 
 
+def refund_units(
+    session: Session,
+    *,
+    fulfilment_id: int,
+    line_ref: str,
+    quantity: int,
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> FulfilmentRead:
+    """Before the handover the customer is refunded ``quantity`` units of the order line
+    ``line_ref``: the held units go back to the store's available stock (the line's
+    reservation is released and the units kept are held again), the line keeps the rest; a
+    fulfilment left with nothing is cancelled (its code voided). The caller makes a retry one
+    refund (its own idempotency key); the reservation moves are not repeated by it."""
+    at = now or utcnow()
+    row = lock(session, fulfilment_id)
+    if row.state in flow.FINAL:
+        from omniretail.omnichannel.fulfillment.errors import IllegalTransition
+
+        raise IllegalTransition(state=row.state, event="refund_units")
+    lines = [ln for ln in _lines(session, row.id) if ln.line_ref == line_ref and ln.quantity]
+    held = sum(ln.quantity for ln in lines)
+    if quantity <= 0 or quantity > held:
+        raise InvalidFulfilment(
+            f"退款数量无效：订单行 {line_ref} 待交付 {held} 件",
+            f"invalid refund: order line {line_ref!r} has {held} units to hand over",
+            field="quantity",
+        )
+    assert row.store_code is not None
+    left = quantity
+    for line in lines:
+        take = min(left, line.quantity)
+        if not take:
+            continue
+        left -= take
+        if line.reservation_key:
+            inventory.release(session, key=line.reservation_key, now=at)
+        keep = line.quantity - take
+        line.quantity, line.refunded_qty = keep, line.refunded_qty + take
+        if keep:
+            line.reservation_key = f"ful:{row.id}:{line.line_no}:u{line.refunded_qty}"
+            inventory.reserve(
+                session,
+                key=line.reservation_key,
+                lines=[ReservationLine(location=row.store_code, sku=line.sku, quantity=keep)],
+                kind="pickup" if row.mode == "pickup" else "order",
+                ref=f"order:{row.order_ref}",
+                now=at,
+            )
+        row.refund_fen += take * line.unit_price_fen
+    _event(
+        session,
+        row,
+        "refund_units",
+        row.state,
+        row.state,
+        at=at,
+        actor=actor,
+        note=f"交付前退款：订单行 {line_ref} × {quantity}",
+    )
+    if all(ln.quantity == 0 for ln in _lines(session, row.id)):
+        _cancel_locked(session, row, reason="customer", actor=actor, now=at)
+    session.flush()
+    return read(session, row)
+
+
 # --- cancelling -------------------------------------------------------------------------------
 
 

@@ -5,7 +5,9 @@ leaders of their stores only."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from omniretail.operations.groupbuy import kpi, service, settle
 from omniretail.operations.groupbuy.schemas import (
@@ -29,7 +31,10 @@ from omniretail.operations.groupbuy.schemas import (
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.bounds import DB_ID_MAX
 
+# an order id beyond a BIGINT is a 422 naming the parameter, not the database driver's 500
+OrderId = Annotated[int, Path(ge=1, le=DB_ID_MAX)]
 router = APIRouter(prefix="/groupbuy", tags=["groupbuy"])
 
 
@@ -149,7 +154,9 @@ def list_orders(
 
 
 @router.post("/orders/{order_id}/refunds", response_model=GroupOrderRead)
-def refund(order_id: int, data: RefundIn, db: DbSession, principal: ApiPrincipal) -> GroupOrderRead:
+def refund(
+    order_id: OrderId, data: RefundIn, db: DbSession, principal: ApiPrincipal
+) -> GroupOrderRead:
     principal.require("write")
     order = service.get_order(db, order_id=order_id)
     _leader_in_scope(db, principal, order.leader)

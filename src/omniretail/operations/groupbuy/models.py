@@ -105,7 +105,8 @@ class GroupOrder(Base):
     customer_id: Mapped[str] = mapped_column(String(32), index=True)
     sales_order_id: Mapped[int] = mapped_column(Integer)
     fulfilment_id: Mapped[int | None] = mapped_column(Integer)
-    # paid → formed → ready → picked_up; paid → cancelled (not formed); ready → no_show
+    # paid → formed → ready → picked_up; paid → cancelled (not formed); ready → no_show;
+    # paid/formed/ready → refunded (every unit refunded before pickup)
     status: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)

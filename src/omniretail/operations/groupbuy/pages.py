@@ -33,7 +33,7 @@ from omniretail.platform.timezone import CHAIN_TZ
 
 router = APIRouter(tags=["console"])
 BASE = "/operations/groupbuy"
-STATUS_ORDER = ["paid", "formed", "ready", "picked_up", "no_show", "cancelled"]
+STATUS_ORDER = ["paid", "formed", "ready", "picked_up", "no_show", "cancelled", "refunded"]
 STATUS_EN = {
     "paid": "Paid",
     "formed": "Awaiting goods",
@@ -41,6 +41,7 @@ STATUS_EN = {
     "picked_up": "Collected",
     "no_show": "Not collected",
     "cancelled": "Not formed, refunded",
+    "refunded": "Refunded in full",
 }
 
 

@@ -25,6 +25,7 @@ ORDER_STATUS_ZH = {
     "picked_up": "已自提",
     "no_show": "未取货",
     "cancelled": "未成团已退款",
+    "refunded": "已全额退款",
 }
 
 
@@ -172,11 +173,20 @@ class GroupOrderRead(BaseModel):
 class RefundLineIn(BaseModel):
     line_no: int = Field(ge=1, le=DB_ID_MAX)
     quantity: int = Field(gt=0, le=1_000)
+    # after pickup: units brought back unfit to sell (spoiled fresh goods) — refunded, not
+    # restocked; before pickup nothing left the store, so every unit goes back
+    damaged: int = Field(default=0, ge=0, le=1_000)
+
+    @model_validator(mode="after")
+    def _damaged(self) -> RefundLineIn:
+        if self.damaged > self.quantity:
+            raise ValueError("more units damaged than refunded")
+        return self
 
 
 class RefundIn(BaseModel):
     lines: list[RefundLineIn] = Field(min_length=1, max_length=50)
-    idempotency_key: str = Field(min_length=1, max_length=100)
+    idempotency_key: str = Field(min_length=1, max_length=100, pattern=r"\S")
     reason: str | None = Field(default=None, max_length=256)
 
 

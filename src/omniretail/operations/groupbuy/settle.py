@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from omniretail.omnichannel.fulfillment import codes as pickup_codes
+from omniretail.omnichannel.fulfillment import returns
 from omniretail.omnichannel.fulfillment import service as fulfilment
 from omniretail.omnichannel.fulfillment.schemas import FulfilmentCreate, OrderLineIn
 from omniretail.omnichannel.inventory import service as inventory
@@ -199,6 +200,8 @@ def decide(session: Session, *, activity: str, now: datetime | None = None) -> C
         sales = order_service.get_order(session, order_id=o.sales_order_id)
         if formed:
             ld = leaders[o.leader_id]
+            # units refunded before the cut-off went back with the hold: only the rest is held
+            net = [ln for ln in sales.lines if ln.quantity > ln.returned_qty]
             placed = fulfilment.place(
                 session,
                 data=FulfilmentCreate(
@@ -212,10 +215,10 @@ def decide(session: Session, *, activity: str, now: datetime | None = None) -> C
                         OrderLineIn(
                             line_ref=str(ln.line_no),
                             sku=ln.sku,
-                            quantity=ln.quantity,
+                            quantity=ln.quantity - ln.returned_qty,
                             unit_price_fen=ln.amount_fen // ln.quantity,
                         )
-                        for ln in sales.lines
+                        for ln in net
                     ],
                     tender=sales.tenders[0].method if sales.tenders else None,
                     hold_days=_hold_days(act, at),
@@ -424,7 +427,10 @@ def pick_up(
         session, store_code=ld.store_code, code=code, terminal=term, staff=ld.code, now=at
     )
     out.raise_for_failure()  # expired or used meanwhile: the fulfilment's reason
-    order_service.fulfil_order(session, order_id=target.sales_order_id, at=at)
+    if order_service.get_order(session, order_id=target.sales_order_id).status == "paid":
+        # (the rest of an order partly refunded before pickup stays partially_returned: the
+        # order's states have no way from there to fulfilled)
+        order_service.fulfil_order(session, order_id=target.sales_order_id, at=at)
     target.status, target.picked_up_at = "picked_up", at
     target.frozen_until = at + AFTER_SALES
     _move_bucket(session, target, "frozen", "freeze", at)
@@ -470,14 +476,43 @@ def release_due(session: Session, *, now: datetime | None = None) -> int:
 # --- refunds and withdrawals ------------------------------------------------------------------
 
 
+def _lock_order(session: Session, order_id: int) -> GroupOrder | None:
+    """The order row, locked (PostgreSQL: FOR UPDATE; SQLite: the write lock), so concurrent
+    refunds of one order run one after the other on fresh lines."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.scalar(
+            select(GroupOrder)
+            .where(GroupOrder.id == order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    session.execute(
+        update(GroupOrder)
+        .where(GroupOrder.id == order_id)
+        .values(refunded_fen=GroupOrder.refunded_fen)
+        .execution_options(synchronize_session=False)
+    )
+    return session.get(GroupOrder, order_id, populate_existing=True)
+
+
 def refund(
     session: Session, *, order_id: int, data: RefundIn, now: datetime | None = None
 ) -> GroupOrderRead:
-    """Refund some units (仅退款 after-sales): the sales order's return (pro rata to the fen),
-    and the commission moved by the difference — a negative entry, never an edit. A retry
-    with the same key is one refund."""
+    """Refund some units: the sales order's return (pro rata to the fen), the units back in
+    stock through the inventory ledger, and the commission moved by the difference — a
+    negative entry, never an edit. A retry with the same key is one refund (nothing is
+    restocked twice). Where the units go back:
+
+    - before the cut-off (``paid``): into the leader's hold (orderable again); the hold is
+      released at the cut-off and only the units not refunded are held for pickup;
+    - formed or waiting at the point (``formed``, ``ready``): the fulfilment's reservation
+      gives them back to the store's available stock; every unit refunded cancels the
+      fulfilment (its pickup code voided) and the order is ``refunded``;
+    - collected (``picked_up``): brought back to the leader's point and restocked at the
+      leader's store (``return`` movements), except the units declared ``damaged``; counted
+      against what was sold, so a later return cannot take them again."""
     at = now or utcnow()
-    o = session.get(GroupOrder, order_id)
+    o = _lock_order(session, order_id)
     if o is None:
         raise UnknownOrder(order_id)
     key = idempotency_key("gb-refund", order_id, data.idempotency_key)
@@ -491,6 +526,7 @@ def refund(
         )
     by_no = {ln.line_no: ln for ln in _lines(session, o.id)}
     asked: dict[int, int] = {}
+    damaged: dict[int, int] = {}
     for i, r in enumerate(data.lines):
         ln = by_no.get(r.line_no)
         if ln is None:
@@ -499,14 +535,21 @@ def refund(
                 f"the order has no line {r.line_no}",
                 field=f"lines[{i}].line_no",
             )
+        if r.damaged and o.status != "picked_up":
+            raise InvalidGroupBuy(
+                f"第 {r.line_no} 行：订单尚未自提，商品仍在门店，不能登记破损",
+                f"line {r.line_no}: the order was not collected; nothing came back damaged",
+                field=f"lines[{i}].damaged",
+            )
         asked[r.line_no] = asked.get(r.line_no, 0) + r.quantity
+        damaged[r.line_no] = damaged.get(r.line_no, 0) + r.damaged
         if asked[r.line_no] > ln.quantity - ln.refunded_qty:
             raise InvalidGroupBuy(
                 f"第 {r.line_no} 行最多还能退 {ln.quantity - ln.refunded_qty} 件",
                 f"line {r.line_no}: only {ln.quantity - ln.refunded_qty} units left to refund",
                 field=f"lines[{i}].quantity",
             )
-    order_service.return_order(
+    sales = order_service.return_order(
         session,
         order_id=o.sales_order_id,
         data=ReturnIn(
@@ -515,6 +558,7 @@ def refund(
             idempotency_key=normalize_key(data.idempotency_key)[:100],
         ),
     )
+    _restock(session, o, sales.external_id, asked, damaged, key, at)
     total = 0
     for n, q in asked.items():
         ln = by_no[n]
@@ -523,6 +567,8 @@ def refund(
         ln.refunded_fen = ln.amount_fen * ln.refunded_qty // ln.quantity  # as the sales order
         total += ln.refunded_fen - before
     o.refunded_fen += total
+    if o.status != "picked_up" and all(ln.refunded_qty == ln.quantity for ln in by_no.values()):
+        o.status = "refunded"
     session.flush()
     delta = _recompute(session, o, f"refund:{key}", at)
     session.add(
@@ -530,6 +576,45 @@ def refund(
     )
     session.flush()
     return order_read(session, o)
+
+
+def _restock(
+    session: Session,
+    o: GroupOrder,
+    order_ref: str,
+    asked: dict[int, int],
+    damaged: dict[int, int],
+    key: str,
+    at: datetime,
+) -> None:
+    """The refunded units back in stock, by where the goods are (see :func:`refund`)."""
+    if o.status == "paid":
+        return  # still in the leader's hold: ordered_units no longer counts them
+    if o.status in ("formed", "ready"):
+        assert o.fulfilment_id is not None
+        for n, q in sorted(asked.items()):
+            fulfilment.refund_units(
+                session,
+                fulfilment_id=o.fulfilment_id,
+                line_ref=str(n),
+                quantity=q,
+                actor="groupbuy",
+                now=at,
+            )
+        return
+    store = session.scalar(select(Leader.store_code).where(Leader.id == o.leader_id))
+    assert store is not None
+    for n, q in sorted(asked.items()):
+        returns.take_back(
+            session,
+            order_ref=order_ref,
+            line_ref=str(n),
+            quantity=q,
+            restock=q - damaged.get(n, 0),
+            location=store,
+            key=key,
+            now=at,
+        )
 
 
 def balance(session: Session, *, leader: str) -> CommissionBalance:
