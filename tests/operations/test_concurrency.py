@@ -1,6 +1,7 @@
 """On PostgreSQL, under concurrent requests: a live code never puts a 201st member in a group,
-a leader's hold is never oversold, and concurrent withdrawals never take more commission than
-is available."""
+a leader's hold is never oversold, a pickup point never takes more parcels than its capacity
+(orders racing through two activities), and concurrent withdrawals never take more commission
+than is available."""
 
 from __future__ import annotations
 
@@ -20,7 +21,12 @@ from omniretail.operations.community.errors import GroupsFull
 from omniretail.operations.community.schemas import GroupIn, JoinIn, LiveCodeIn
 from omniretail.operations.groupbuy import commission, ledger, settle
 from omniretail.operations.groupbuy import service as gb
-from omniretail.operations.groupbuy.errors import HoldExhausted, InsufficientCommission
+from omniretail.operations.groupbuy.errors import (
+    HoldExhausted,
+    InsufficientCommission,
+    PointFull,
+)
+from omniretail.operations.groupbuy.models import Leader
 from omniretail.operations.groupbuy.schemas import GroupOrderCreate
 from omniretail.platform import db, migrate
 from omniretail.platform.db import utcnow
@@ -138,3 +144,40 @@ def test_a_hold_is_never_oversold_and_withdrawals_never_overdraw(
     with pg_factory() as s:
         bal = settle.balance(s, leader="L1")
         assert (bal.available, bal.withdrawn) == (100, 900)
+
+
+def test_a_pickup_point_never_takes_more_parcels_than_its_capacity(
+    pg_factory: sessionmaker[Session],
+) -> None:
+    now = utcnow()
+    with pg_factory() as s:
+        groupbuy_world(s)
+        s.query(Leader).filter(Leader.code == "l1").update({"capacity": 6})
+        gb.create_activity(s, data=activity_in("P1", now, min_orders=1))
+        gb.create_activity(s, data=activity_in("P2", now, min_orders=1))
+        s.commit()
+    outcome: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def order(t: int) -> None:
+        for i in range(3):  # each thread alternates between the leader's two activities
+            with pg_factory() as s:
+                data = GroupOrderCreate.model_validate({
+                    "activity": f"P{1 + (t + i) % 2}", "leader": "L1",
+                    "external_id": f"Q{t}-{i}", "customer_id": f"C{t}",
+                    "lines": [{"sku": "A1", "quantity": 1}],
+                })  # fmt: skip
+                try:
+                    gb.place_order(s, data=data)
+                    s.commit()
+                    key = "ok"
+                except PointFull:
+                    s.rollback()
+                    key = "full"
+            with lock:
+                outcome[key] += 1
+
+    run(8, order)  # 24 orders for a point of 6 parcels; each hold alone would take 10
+    assert outcome == {"ok": 6, "full": 18}
+    with pg_factory() as s:
+        assert gb.parcels_at_point(s, gb._leader(s, "L1").id) == 6

@@ -76,3 +76,10 @@ class IllegalOrderState(GroupBuyError, Conflict):
 class InsufficientCommission(GroupBuyError, Conflict):
     type_suffix = "groupbuy-insufficient-commission"
     reason = "insufficient_commission"
+
+
+class PointFull(GroupBuyError, Conflict):
+    """The leader's pickup point already holds as many parcels as its capacity."""
+
+    type_suffix = "groupbuy-point-full"
+    reason = "point_full"

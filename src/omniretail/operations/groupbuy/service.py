@@ -23,6 +23,7 @@ from omniretail.operations.groupbuy.errors import (
     HoldExhausted,
     InvalidGroupBuy,
     LeaderNotActive,
+    PointFull,
     UnknownActivity,
     UnknownLeader,
     UnknownOrder,
@@ -54,6 +55,8 @@ from omniretail.platform.db import utcnow
 from omniretail.platform.keys import normalize_key
 
 CHANNEL = "groupbuy"
+# a parcel waits at (or is on its way to) a leader's point from the order until it is collected
+AT_POINT = ("paid", "formed", "ready")
 HOLD_GRACE = timedelta(days=1)  # a hold the cut-off job never reached expires a day later
 
 
@@ -147,6 +150,49 @@ def set_leader_status(session: Session, *, code: str, status: str) -> LeaderRead
     row.status = status
     session.flush()
     return LeaderRead.model_validate(row)
+
+
+# --- pickup-point capacity --------------------------------------------------------------------
+
+
+def parcels_at_point(session: Session, leader_id: int) -> int:
+    """Orders of the leader not yet collected, not cancelled or refunded: one parcel each."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(GroupOrder)
+            .where(GroupOrder.leader_id == leader_id, GroupOrder.status.in_(AT_POINT))
+        )
+        or 0
+    )
+
+
+def lock_point(session: Session, leader_id: int) -> None:
+    """Serialise what is assigned to one leader's point (PostgreSQL: the leader row's lock,
+    the one commission postings take; SQLite: the write lock)."""
+    session.execute(
+        update(Leader)
+        .where(Leader.id == leader_id)
+        .values(code=Leader.code)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def check_room(session: Session, leader: Leader, *, field: str = "leader") -> int:
+    """The parcels the leader's point holds now; refused when it is full. The caller holds
+    the point's lock (:func:`lock_point`) so the count stays true until the commit."""
+    n = parcels_at_point(session, leader.id)
+    if n >= leader.capacity:
+        raise PointFull(
+            f"自提点「{leader.point_name}」（团长 {leader.name}）已满：最多存放 "
+            f"{leader.capacity} 件包裹，现有 {n} 件未取",
+            f"pickup point {leader.point_name!r} of leader {leader.code!r} is full: "
+            f"capacity {leader.capacity} parcels, {n} not collected",
+            field=field,
+            capacity=leader.capacity,
+            parcels=n,
+        )
+    return n
 
 
 # --- commission rules -------------------------------------------------------------------------
@@ -269,6 +315,7 @@ def create_activity(
             )
         if ld.id in {x.id for x in leaders}:
             raise InvalidGroupBuy("团长重复", "a leader is listed twice", field=f"leaders[{n}]")
+        check_room(session, ld, field=f"leaders[{n}]")  # a full point takes no new group
         leaders.append(ld)
     act = Activity(
         code=code,
@@ -376,16 +423,20 @@ def list_orders(
 
 
 def ordered_units(session: Session, activity_id: int, leader_id: int) -> dict[str, int]:
-    """Units ordered per SKU through a leader (orders not cancelled)."""
+    """Units ordered per SKU through a leader and not refunded (a refund before the cut-off
+    gives its units back to the leader's hold)."""
     return {
         sku: int(q or 0)
         for sku, q in session.execute(
-            select(GroupOrderLine.sku, func.sum(GroupOrderLine.quantity))
+            select(
+                GroupOrderLine.sku,
+                func.sum(GroupOrderLine.quantity - GroupOrderLine.refunded_qty),
+            )
             .join(GroupOrder, GroupOrder.id == GroupOrderLine.order_id)
             .where(
                 GroupOrder.activity_id == activity_id,
                 GroupOrder.leader_id == leader_id,
-                GroupOrder.status != "cancelled",
+                GroupOrder.status.not_in(("cancelled", "refunded")),
             )
             .group_by(GroupOrderLine.sku)
         )
@@ -396,7 +447,9 @@ def place_order(
     session: Session, *, data: GroupOrderCreate, now: datetime | None = None
 ) -> GroupOrderRead:
     """An order through a leader's link: checked against the cut-off, the leader (known,
-    active, in this activity) and what is left of the leader's hold; a paid sales order in
+    active, in this activity), the room left at the leader's pickup point (its capacity in
+    parcels not yet collected, over all the leader's activities) and what is left of the
+    leader's hold; a paid sales order in
     channel ``groupbuy`` at the leader's store. A retry with the same ``external_id`` returns
     the first order."""
     at = now or utcnow()
@@ -429,7 +482,10 @@ def place_order(
             f"leader {data.leader!r} does not take part in {act.code!r}",
             field="leader",
         )
-    # serialise orders of one leader's hold (PostgreSQL row lock; SQLite write lock)
+    # one more parcel for the leader's point: refused when it is full (the point's lock
+    # serialises orders across the leader's activities), then serialise orders of one hold
+    lock_point(session, leader.id)
+    check_room(session, leader)
     session.execute(
         update(ActivityLeader)
         .where(ActivityLeader.id == part.id)
