@@ -40,17 +40,64 @@ FACE_WITHDRAWN = "face_recognition_consent_withdrawn"
 MIN_VISITORS_NO_SALES = 30
 STOP_GAP_HOURS = 2
 
-COUNTS_SQL = """
+
+def counts_sql(with_batch: bool) -> str:
+    """``trf_counts``: a view over ``std_traffic_counts`` (no copy) with the day and hour, and
+    the landed batch each row came from (to find the store-days a new batch touches)."""
+    batch = "_batch_id" if with_batch else "CAST(NULL AS VARCHAR) AS _batch_id"
+    return f"""
 SELECT store_code, door_code, bucket_start, CAST(bucket_start AS DATE) AS day,
-       hour(bucket_start) AS hour, in_count, out_count, passers_by
+       hour(bucket_start) AS hour, in_count, out_count, passers_by, {batch}
 FROM std_traffic_counts
 WHERE store_code IS NOT NULL AND door_code IS NOT NULL AND bucket_start IS NOT NULL
 """
 
-FLAGS_SQL = """
+
+def _scoped(alias: str, scope: str | None, day: str | None = None, key: str = "day") -> str:
+    """``TRUE``, or: the row's store-day (``day``: an expression over ``alias``, by default
+    its day) is in table ``scope`` (columns store_code, ``key``)."""
+    if scope is None:
+        return "TRUE"
+    return (
+        f"EXISTS (SELECT 1 FROM {scope} a WHERE a.store_code = {alias}.store_code "
+        f"AND a.{key} = {day or alias + '.day'})"
+    )
+
+
+# per landed batch, what the traffic tables were built from: a batch whose summary changed
+# (reinterpreted with another mapping, a fixed quarantined row accepted) needs a full rebuild
+BATCHES_SQL = """
+SELECT _batch_id, count(*) AS n_rows, sum(in_count) AS in_sum, sum(out_count) AS out_sum,
+       sum(coalesce(passers_by, 0)) AS passers_sum, min(bucket_start) AS first_bucket,
+       max(bucket_start) AS last_bucket, min(store_code) AS first_store,
+       max(store_code) AS last_store
+FROM std_traffic_counts GROUP BY _batch_id
+"""
+
+# the master data the traffic tables depend on (stores' region and area, the door registry):
+# when it changes, every store-day may change
+MASTER_SQL = """
+SELECT md5(coalesce(string_agg(k, ',' ORDER BY k), '')) AS fingerprint FROM (
+  SELECT concat_ws('|', 's', store_code, coalesce(region, ''),
+                   coalesce(CAST(area_m2 AS VARCHAR), '')) AS k FROM dim_store
+  UNION ALL
+  SELECT concat_ws('|', 'd', store_code, door_code) AS k FROM dim_traffic_door
+) m
+"""
+
+DOOR_FIRST_SQL = """
+SELECT store_code, door_code, min(day) AS first_day FROM trf_counts
+GROUP BY store_code, door_code
+"""
+
+
+def flags_sql(scope: str | None = None, counts: str = "trf_counts") -> str:
+    """``trf_counter_flags`` (of the store-days in ``scope``, or all; ``counts``: a table with
+    at least those store-days' counts)."""
+    return f"""
 WITH d AS (
   SELECT store_code, door_code, day, sum(in_count) AS in_count, sum(out_count) AS out_count
-  FROM trf_counts GROUP BY store_code, door_code, day
+  FROM {counts} c WHERE {_scoped("c", scope)} GROUP BY store_code, door_code, day
 ),
 known AS (SELECT DISTINCT store_code FROM dim_store),
 door AS (
@@ -72,6 +119,9 @@ store_day AS (
 SELECT * FROM door UNION ALL SELECT * FROM store_day
 """
 
+
+FLAGS_SQL = flags_sql()
+
 SALES_HOURLY_SQL = """
 SELECT store_code, order_day AS day, order_hour AS hour,
        count(*) AS orders,
@@ -83,17 +133,21 @@ WHERE status = 'paid' AND NOT online AND store_code IS NOT NULL
 GROUP BY store_code, order_day, order_hour
 """
 
-HOURLY_SQL = """
-WITH bad AS (SELECT DISTINCT store_code, day FROM trf_counter_flags),
+
+def hourly_sql(scope: str | None = None, counts: str = "trf_counts") -> str:
+    """``trf_hourly`` (of the store-days in ``scope``, or all; ``counts`` as in flags_sql)."""
+    return f"""
+WITH bad AS (SELECT DISTINCT store_code, day FROM trf_counter_flags b WHERE {_scoped("b", scope)}),
 known AS (SELECT DISTINCT store_code FROM dim_store),
 t AS (
   SELECT c.store_code, c.day, c.hour, sum(c.in_count) AS visitors,
          sum(c.passers_by) AS passers_by
-  FROM trf_counts c JOIN known k ON k.store_code = c.store_code
+  FROM {counts} c JOIN known k ON k.store_code = c.store_code
   LEFT JOIN bad b ON b.store_code = c.store_code AND b.day = c.day
-  WHERE b.store_code IS NULL
+  WHERE b.store_code IS NULL AND {_scoped("c", scope, "c.day")}
   GROUP BY c.store_code, c.day, c.hour
 ),
+x AS (SELECT * FROM trf_sales_hourly s WHERE {_scoped("s", scope)}),
 counted AS (SELECT DISTINCT store_code, day FROM t)
 SELECT coalesce(t.store_code, x.store_code) AS store_code, coalesce(t.day, x.day) AS day,
        coalesce(t.hour, x.hour) AS hour,
@@ -102,11 +156,14 @@ SELECT coalesce(t.store_code, x.store_code) AS store_code, coalesce(t.day, x.day
        t.passers_by,
        coalesce(x.orders, 0) AS orders, coalesce(x.sales_fen, 0) AS sales_fen,
        coalesce(x.units, 0) AS units, coalesce(x.member_orders, 0) AS member_orders
-FROM t FULL OUTER JOIN trf_sales_hourly x
+FROM t FULL OUTER JOIN x
   ON x.store_code = t.store_code AND x.day = t.day AND x.hour = t.hour
 LEFT JOIN counted cd ON cd.store_code = coalesce(t.store_code, x.store_code)
   AND cd.day = coalesce(t.day, x.day)
 """
+
+
+HOURLY_SQL = hourly_sql()
 
 
 def _types(types: tuple[str, ...]) -> str:
@@ -172,8 +229,10 @@ NO_IDENTIFIED_SQL = (
 )
 
 
-def kpi_sql(period: str) -> str:
-    """KPIs per store × ``period`` (an expression over ``h.day``: the day or its ISO week)."""
+def kpi_sql(period: str, scope: str | None = None) -> str:
+    """KPIs per store × ``period`` (an expression over ``h.day``: the day or its ISO week);
+    ``scope``: only the store-periods in that table (store_code, period_start)."""
+    hs = _scoped("h", scope, period, "period_start")
     return f"""
 WITH p AS (
   SELECT h.store_code, {period} AS period_start,
@@ -181,11 +240,11 @@ WITH p AS (
          sum(h.visitors) AS visitors, sum(h.passers_by) AS passers_by,
          sum(h.orders) AS orders, sum(h.sales_fen) AS sales_fen, sum(h.units) AS units,
          sum(h.member_orders) AS member_orders
-  FROM trf_hourly h GROUP BY h.store_code, {period}
+  FROM trf_hourly h WHERE {hs} GROUP BY h.store_code, {period}
 ),
 i AS (
   SELECT h.store_code, {period} AS period_start, sum(h.identified) AS identified
-  FROM trf_identified h GROUP BY h.store_code, {period}
+  FROM trf_identified h WHERE {hs} GROUP BY h.store_code, {period}
 )
 SELECT p.store_code, s.region, p.period_start, p.counted,
        CASE WHEN p.counted THEN p.visitors END AS visitors, p.passers_by,
@@ -206,29 +265,31 @@ LEFT JOIN i ON i.store_code = p.store_code AND i.period_start = p.period_start
 """
 
 
-KPI_DAILY_SQL = kpi_sql("h.day")
-KPI_WEEKLY_SQL = kpi_sql("CAST(date_trunc('week', h.day) AS DATE)")
+DAY = "h.day"
+WEEK = "CAST(date_trunc('week', h.day) AS DATE)"
+KPI_DAILY_SQL = kpi_sql(DAY)
+KPI_WEEKLY_SQL = kpi_sql(WEEK)
 
-FINDINGS_SQL = f"""
+
+def findings_sql(scope: str | None = None, counts: str = "trf_counts") -> str:
+    """``trf_findings`` (of the store-days in ``scope``, or all); doors count from their first
+    counted day (``trf_door_first``)."""
+    return f"""
 WITH sold AS (
-  SELECT store_code, day, max(hour) AS last_sale_hour FROM trf_hourly
-  WHERE orders > 0 GROUP BY store_code, day
+  SELECT store_code, day, max(hour) AS last_sale_hour FROM trf_hourly h
+  WHERE orders > 0 AND {_scoped("h", scope)} GROUP BY store_code, day
 ),
 door_day AS (
   SELECT store_code, door_code, day, sum(in_count) AS in_count,
          max(CASE WHEN in_count > 0 THEN hour END) AS last_count_hour
-  FROM trf_counts GROUP BY store_code, door_code, day
-),
-active AS (  -- a door counts from its first counted day (installed then)
-  SELECT store_code, door_code, min(day) AS first_day FROM trf_counts
-  GROUP BY store_code, door_code
+  FROM {counts} c WHERE {_scoped("c", scope)} GROUP BY store_code, door_code, day
 )
 SELECT 'counter_stopped' AS kind, s.store_code, g.door_code, s.day,
        CASE WHEN coalesce(dd.in_count, 0) = 0 THEN 'no_counts'
             ELSE 'stopped_after_hour_' || CAST(dd.last_count_hour AS VARCHAR) END AS detail
 FROM sold s
 JOIN dim_traffic_door g ON g.store_code = s.store_code
-JOIN active a ON a.store_code = g.store_code AND a.door_code = g.door_code
+JOIN trf_door_first a ON a.store_code = g.store_code AND a.door_code = g.door_code
   AND s.day >= a.first_day
 LEFT JOIN door_day dd ON dd.store_code = g.store_code AND dd.door_code = g.door_code
   AND dd.day = s.day
@@ -238,6 +299,10 @@ UNION ALL
 SELECT 'traffic_without_sales' AS kind, store_code, CAST(NULL AS VARCHAR) AS door_code,
        period_start AS day,
        'visitors_' || CAST(visitors AS VARCHAR) AS detail
-FROM trf_kpi_daily
+FROM trf_kpi_daily k
 WHERE counted AND visitors >= {MIN_VISITORS_NO_SALES} AND orders = 0
+  AND {_scoped("k", scope, "k.period_start")}
 """
+
+
+FINDINGS_SQL = findings_sql()

@@ -82,6 +82,20 @@ class AnalyticsEngine(ABC):
         """Add the rows of a canonical-dialect query to table ``name`` (same columns)."""
         self.execute(f"INSERT INTO {ident(name)} {sql}")
 
+    def replace_rows(self, name: str, keys_table: str, keys: Sequence[str], sql: str) -> None:
+        """Replace the rows of table ``name`` whose ``keys`` appear in table ``keys_table``
+        with the rows of a canonical-dialect query (same columns): an incremental refresh of a
+        slice (e.g. the store-days a new batch touched). This default rewrites the table once;
+        an engine that can delete in place overrides it."""
+        on = " AND ".join(f"k.{ident(c)} = t.{ident(c)}" for c in keys)
+        cols = ", ".join(ident(c) for c in self.columns(name))
+        self.materialize(
+            name,
+            f"SELECT {cols} FROM {ident(name)} t WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {ident(keys_table)} k WHERE {on}) "
+            f"UNION ALL SELECT {cols} FROM ({sql}) a",
+        )
+
     def explode(self, sql: str, column: str, alias: str, position: str) -> str:
         """A canonical query of ``sql``'s rows, one per element of its list ``column`` (as
         ``alias``, with its 1-based ``position``); an empty or missing list keeps its row

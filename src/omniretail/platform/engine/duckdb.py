@@ -48,6 +48,22 @@ class DuckDBEngine(AnalyticsEngine):
         kind = "TEMP TABLE" if scratch else "TABLE"
         self.con.execute(f"CREATE OR REPLACE {kind} {ident(name)} AS {sql}")
 
+    def replace_rows(self, name: str, keys_table: str, keys: Sequence[str], sql: str) -> None:
+        """In place, in one transaction: the slice's rows deleted, the query's inserted."""
+        on = " AND ".join(f"k.{ident(c)} = t.{ident(c)}" for c in keys)
+        cols = ", ".join(ident(c) for c in self.columns(name))
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(
+                f"DELETE FROM {ident(name)} t WHERE EXISTS "
+                f"(SELECT 1 FROM {ident(keys_table)} k WHERE {on})"
+            )
+            self.con.execute(f"INSERT INTO {ident(name)} ({cols}) SELECT {cols} FROM ({sql}) a")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
     def register_arrow(self, name: str, table: pa.Table, *, scratch: bool = False) -> None:
         kind = "TEMP TABLE" if scratch else "TABLE"
         self._arrow_refs[name] = table
