@@ -84,6 +84,11 @@ ORDER = EntityTable(
         "coupon_code": "VARCHAR",
         "currency": "VARCHAR",
         "country": "VARCHAR",
+        # the live-session evidence (marketing.live): code typed or scanned, the tracked link
+        # (or its query), the coupon batch a platform's export names
+        "live_code": "VARCHAR",
+        "live_link": "VARCHAR",
+        "coupon_batch": "VARCHAR",
     },
     ("order_id",),
     grouped=True,

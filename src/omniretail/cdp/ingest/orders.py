@@ -61,6 +61,8 @@ _TEXT = (
     "discount_amount",
     "paid_amount",
     "coupon_code",
+    "live_code",
+    "live_link",
     "sku",
     "product_name",
     "quantity",
@@ -102,6 +104,8 @@ def _header(o: OrderLanding, ids: dict[str, str], channel: ChannelRead | None) -
         "discount_amount": _yuan(o.discount_fen),
         "paid_amount": _yuan(o.total_fen - o.refunded_fen),
         "coupon_code": o.coupon_codes[0] if o.coupon_codes else None,
+        "live_code": o.live_code,
+        "live_link": o.live_link,
         # the order declares its channel (master data), so analytics never finds it unknown
         "channel_name": channel.name if channel else None,
         "channel_name_en": channel.name_en if channel else None,

@@ -19,6 +19,12 @@ order, give the same answer, and every touch goes to at most one session:
    link parameter > coupon batch: a code is typed by the customer, a link may be forwarded, a
    coupon batch may be pushed in several streams); then the session that started last at or
    before the touch (the last touch before the action); then the smaller session id.
+4. **Landing, then an order.** A *landing* (a customer arriving from a session: a page or
+   product view, a link click or a store visit carrying its code or link) goes to a session by
+   rules 1-3. An order that no session claims by its own evidence goes to the session of the
+   same customer's **last landing** at or before it, within ``landing_window`` (default 7
+   days; configurable) — last touch wins; landings at the same instant: the smaller session
+   id. Its evidence is ``landing``. An order's own evidence always beats a landing.
 """
 
 from __future__ import annotations
@@ -28,11 +34,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-TouchKind = Literal["order", "coupon_claim", "coupon_redemption", "new_member", "store_visit"]
-Evidence = Literal["code", "link", "coupon_batch"]
+TouchKind = Literal[
+    "order", "coupon_claim", "coupon_redemption", "new_member", "store_visit", "landing"
+]
+Evidence = Literal["code", "link", "coupon_batch", "landing"]
 STRENGTH: dict[str, int] = {"code": 3, "link": 2, "coupon_batch": 1}
 WINDOW = timedelta(days=7)
 COUPON_WINDOW = timedelta(days=30)
+LANDING_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ class Touch:
     amount_fen: int = 0  # orders: paid amount
     online: bool = True  # orders and redemptions: online or in a store
     store_code: str | None = None
+    customer_id: str | None = None  # who (a landing and a later order of the same customer)
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,7 @@ class Attribution:
 class Rule:
     window: timedelta = WINDOW
     coupon_window: timedelta = COUPON_WINDOW
+    landing_window: timedelta = LANDING_WINDOW  # a landing → the same customer's later order
     flags: dict[str, str] = field(default_factory=dict)  # session id → flag (filled by run)
 
     def _evidence(self, s: Session, t: Touch) -> Evidence | None:
@@ -117,7 +128,10 @@ class Rule:
                 for v in values:
                     named.setdefault((kind, v), []).append(s)
         out: list[Attribution] = []
-        for t in unique_touches(touches):
+        unclaimed: list[Touch] = []  # orders no session claims by their own evidence
+        merged = unique_touches(touches)
+        touches_by_key: dict[tuple[str, str], Touch] = {(t.kind, t.ref): t for t in merged}
+        for t in merged:
             candidates: dict[str, Session] = {}
             for kind, value in (
                 ("code", t.code),
@@ -139,6 +153,36 @@ class Rule:
                     best, chosen = rank, (s, ev)
             if chosen is not None:
                 out.append(Attribution(t.kind, t.ref, chosen[0].session_id, chosen[1]))
+            elif t.kind == "order" and t.customer_id is not None:
+                unclaimed.append(t)
+        out += self._after_landing(out, touches_by_key, unclaimed)
+        return sorted(out, key=lambda a: (a.kind, a.ref))
+
+    def _after_landing(
+        self,
+        done: list[Attribution],
+        touches_by_key: dict[tuple[str, str], Touch],
+        orders: list[Touch],
+    ) -> list[Attribution]:
+        """Rule 4: each unclaimed order to the session of its customer's last landing before
+        it within ``landing_window``."""
+        landed: dict[str, list[tuple[datetime, str]]] = {}
+        for a in done:
+            if a.kind == "landing":
+                lt = touches_by_key[(a.kind, a.ref)]
+                if lt.customer_id is not None:
+                    landed.setdefault(lt.customer_id, []).append((lt.at, a.session_id))
+        out: list[Attribution] = []
+        for t in orders:
+            assert t.customer_id is not None
+            best: tuple[datetime, str] | None = None
+            for at, sid in landed.get(t.customer_id, []):
+                if at <= t.at <= at + self.landing_window and (
+                    best is None or at > best[0] or (at == best[0] and sid < best[1])
+                ):
+                    best = (at, sid)
+            if best is not None:
+                out.append(Attribution("order", t.ref, best[1], "landing"))
         return out
 
 
@@ -147,7 +191,7 @@ def unique_touches(touches: Iterable[Touch]) -> list[Touch]:
     live coupon and also reported by an event carrying the session's code): its earliest
     sighting, with the evidence of all its sightings merged (for each of code, link parameter
     and coupon batch the value of the earliest sighting carrying one) and the largest amount,
-    so that any order of input agrees."""
+    and the first customer id, so that any order of input agrees."""
     seen: dict[tuple[str, str], list[Touch]] = {}
     for t in touches:
         seen.setdefault((t.kind, t.ref), []).append(t)
@@ -163,6 +207,8 @@ def unique_touches(touches: Iterable[Touch]) -> list[Touch]:
                 coupon_batch=next((t.coupon_batch for t in ts if t.coupon_batch is not None),
                                   None),
                 amount_fen=max(t.amount_fen for t in ts),
+                customer_id=next((t.customer_id for t in ts if t.customer_id is not None),
+                                 None),
             )  # fmt: skip
         out.append(first)
     return out
@@ -170,7 +216,7 @@ def unique_touches(touches: Iterable[Touch]) -> list[Touch]:
 
 def _order(t: Touch) -> tuple[object, ...]:
     return (t.at, t.code or "", t.link_param or "", t.coupon_batch or "", t.amount_fen,
-            t.online, t.store_code or "")  # fmt: skip
+            t.online, t.store_code or "", t.customer_id or "")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,8 @@ def touches(
 ) -> list[attribution.Touch]:
     """What the sessions' coupon batches led to: every coupon of a batch issued (claimed) and
     redeemed (in a store or online) from the coupon ledger, and — from the published
-    snapshot's unified orders, when there is one — the orders paid with such a coupon, with
+    snapshot's unified orders, when there is one — the paid orders carrying a session's
+    evidence themselves (``order_touches``: a coupon of its batch, its code, its link), with
     their amount; and the orders, new members and store visits of the unified events carrying
     a session's code or link parameter (``event_touches``)."""
     batches = sorted({b for s in sessions for b in (s.coupon_batches or [])})
@@ -155,21 +156,61 @@ def touches(
                           store_code=r["store_code"])
         for r in act["redemptions"]
     ]  # fmt: skip
-    if engine is not None and batch_of and engine.table_exists("orders"):
-        for o in engine.fetch_rows(
-            "SELECT order_id, coupon_code, store_code, ordered_at, paid_amount FROM orders "
-            f"WHERE status = 'paid' AND {in_list('coupon_code', sorted(batch_of))}"
-        ):
-            out.append(
-                attribution.Touch(
-                    "order", str(o["order_id"]), from_wall_clock(o["ordered_at"]),
-                    coupon_batch=batch_of[o["coupon_code"]],
-                    amount_fen=round((o["paid_amount"] or 0) * 100),
-                    online=o["store_code"] is None, store_code=o["store_code"],
-                )
-            )  # fmt: skip
     if engine is not None:
-        out += event_touches(engine, sessions)
+        out += order_touches(engine, sessions, batch_of)
+        seen = event_touches(engine, sessions)
+        out += seen + landed_orders(engine, seen)
+    return out
+
+
+def order_touches(
+    engine: AnalyticsEngine, sessions: list[LiveSession], batch_of: dict[str, str]
+) -> list[attribution.Touch]:
+    """The paid unified orders carrying a session's evidence on the order itself: a coupon of
+    one of its batches (``coupon_code`` through the coupon ledger, or the ``coupon_batch`` a
+    platform's export names), its code (``live_code``, typed or scanned at checkout) or its
+    tracked link (``live_link``: the URL or query the buyer landed from, e.g. ``live_id=…``).
+    Operational orders carry these from the order API; channel exports through their mapping."""
+    if not engine.table_exists("orders"):
+        return []
+    have = set(engine.columns("orders"))
+    codes = sorted({c for s in sessions for c in (s.codes or [])})
+    batches = sorted({b for s in sessions for b in (s.coupon_batches or [])})
+    links = {p for s in sessions for p in (s.link_params or [])}
+    cols = [c if c in have else f"CAST(NULL AS VARCHAR) AS {c}"
+            for c in ("coupon_code", "coupon_batch", "live_code", "live_link",
+                      "customer_id")]  # fmt: skip
+    wants = []
+    if batch_of and "coupon_code" in have:
+        wants.append(in_list("coupon_code", sorted(batch_of)))
+    if batches and "coupon_batch" in have:
+        wants.append(in_list("coupon_batch", batches))
+    if codes and "live_code" in have:
+        wants.append(in_list("live_code", codes))
+    if links and "live_link" in have:
+        wants.append("live_link IS NOT NULL")
+    if not wants:
+        return []
+    out: list[attribution.Touch] = []
+    for o in engine.fetch_rows(
+        f"SELECT order_id, {', '.join(cols)}, store_code, ordered_at, paid_amount FROM orders "
+        f"WHERE status = 'paid' AND ({' OR '.join(wants)})"
+    ):
+        batch = o["coupon_batch"] if o["coupon_batch"] in batches else None
+        batch = batch or batch_of.get(o["coupon_code"] or "")
+        code = o["live_code"] if o["live_code"] in codes else None
+        link = next((p for p in link_candidates({"link": o["live_link"]}) if p in links), None)
+        if batch is None and code is None and link is None:
+            continue
+        out.append(
+            attribution.Touch(
+                "order", str(o["order_id"]), from_wall_clock(o["ordered_at"]), code=code,
+                link_param=link, coupon_batch=batch,
+                amount_fen=round((o["paid_amount"] or 0) * 100),
+                online=o["store_code"] is None, store_code=o["store_code"],
+                customer_id=o["customer_id"],
+            )
+        )  # fmt: skip
     return out
 
 
@@ -177,6 +218,8 @@ def touches(
 # the segment_events mapping): an order reported by the shop or mini-program, a registration,
 # a store visit (the store-traffic visit kinds)
 ORDER_EVENTS = ("order_completed", "checkout_completed", "order_paid")
+# a customer arriving from a session (its link or code in the event): the landing of rule 4
+LANDING_EVENTS = ("page_view", "screen_view", "product_view", "link_clicked", "deep_link_opened")
 MEMBER_EVENTS = ("signed_up", "member_registered", "member_joined")
 CODE_KEYS = ("live_code", "live_room_code")  # 口令 / 直播间专属码 typed or scanned
 LINK_KEYS = ("url", "search", "referrer", "link")  # the landing link and its query
@@ -208,7 +251,7 @@ def event_touches(engine: AnalyticsEngine, sessions: list[LiveSession]) -> list[
     links = {p for s in sessions for p in (s.link_params or [])}
     if not (codes or links) or not engine.table_exists("events"):
         return []
-    kinds = (*ORDER_EVENTS, *MEMBER_EVENTS, *VISIT_TYPES)
+    kinds = (*ORDER_EVENTS, *MEMBER_EVENTS, *VISIT_TYPES, *LANDING_EVENTS)
     rows = engine.fetch_rows(
         "SELECT event_id, event_type, occurred_at, store_code, customer_id, "
         "CAST(properties AS VARCHAR) AS properties FROM events "
@@ -249,16 +292,50 @@ def event_touches(engine: AnalyticsEngine, sessions: list[LiveSession]) -> list[
                 "order", str(known["order_id"]), from_wall_clock(known["ordered_at"]), code=code,
                 link_param=link, amount_fen=round((known["paid_amount"] or 0) * 100),
                 online=known["store_code"] is None, store_code=known["store_code"],
+                customer_id=r["customer_id"],
             ))  # fmt: skip
         elif et in MEMBER_EVENTS:
             ref = r["customer_id"] or r["event_id"]
             out.append(attribution.Touch("new_member", str(ref), from_wall_clock(r["occurred_at"]),
                                          code=code, link_param=link))  # fmt: skip
-        else:
+        elif et in VISIT_TYPES:
             out.append(attribution.Touch(
                 "store_visit", str(r["event_id"]), from_wall_clock(r["occurred_at"]),
                 code=code, link_param=link, online=False, store_code=r["store_code"],
             ))  # fmt: skip
+        if (et in VISIT_TYPES or et in LANDING_EVENTS) and r["customer_id"] is not None:
+            out.append(attribution.Touch(
+                "landing", str(r["event_id"]), from_wall_clock(r["occurred_at"]), code=code,
+                link_param=link, customer_id=str(r["customer_id"]),
+            ))  # fmt: skip
+    return out
+
+
+def landed_orders(
+    engine: AnalyticsEngine, landings: list[attribution.Touch]
+) -> list[attribution.Touch]:
+    """The paid unified orders of the customers who landed from a session, from their first
+    landing on (rule 4 decides which, if any, a landing claims)."""
+    first: dict[str, datetime] = {}
+    for t in landings:
+        if t.kind == "landing" and t.customer_id is not None:
+            first[t.customer_id] = min(t.at, first.get(t.customer_id, t.at))
+    if not first or not engine.table_exists("orders"):
+        return []
+    if "customer_id" not in engine.columns("orders"):
+        return []
+    since = to_wall_clock(min(first.values())).replace(tzinfo=None)
+    out: list[attribution.Touch] = []
+    for o in engine.fetch_rows(
+        "SELECT order_id, customer_id, store_code, ordered_at, paid_amount FROM orders "
+        f"WHERE status = 'paid' AND {in_list('customer_id', sorted(first))} "
+        f"AND ordered_at >= {literal(since)}"
+    ):
+        out.append(attribution.Touch(
+            "order", str(o["order_id"]), from_wall_clock(o["ordered_at"]),
+            amount_fen=round((o["paid_amount"] or 0) * 100), online=o["store_code"] is None,
+            store_code=o["store_code"], customer_id=str(o["customer_id"]),
+        ))  # fmt: skip
     return out
 
 

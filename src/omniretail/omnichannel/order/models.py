@@ -45,6 +45,10 @@ class SalesOrder(TimestampMixin, Base):
     pricing: Mapped[str | None] = mapped_column(String(32))  # the pricing provider used
     discounts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     coupon_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the live-session evidence it came with (marketing.live credits the session): the code
+    # (口令 / 直播间专属码) typed or scanned, the tracked link or its query (live_id=...)
+    live_code: Mapped[str | None] = mapped_column(String(64))
+    live_link: Mapped[str | None] = mapped_column(String(512))
     request: Mapped[dict[str, Any]] = mapped_column(JSON)  # canonical body, for replays
     ordered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

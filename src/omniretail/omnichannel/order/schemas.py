@@ -69,11 +69,21 @@ class OrderCreate(BaseModel):
     shipping_fen: int = Field(default=0, ge=0)
     pricing: str | None = Field(default=None, max_length=32)  # provider; None = the default
     tenders: list[TenderIn] = Field(default_factory=list, max_length=10)
+    # the live-session evidence the order came with (marketing.live credits the session): the
+    # code (口令 / 直播间专属码) typed or scanned, and the tracked link it landed from (a URL or
+    # its query, e.g. ``live_id=dy1207``)
+    live_code: str | None = Field(default=None, max_length=64)
+    live_link: str | None = Field(default=None, max_length=512)
 
     @field_validator("coupon_codes")
     @classmethod
     def _codes(cls, v: list[str]) -> list[str]:
         return [c.strip() for c in v if c.strip()]
+
+    @field_validator("live_code", "live_link")
+    @classmethod
+    def _blank(cls, v: str | None) -> str | None:
+        return v or None
 
 
 class OrderLineRead(BaseModel):
@@ -130,6 +140,8 @@ class OrderRead(BaseModel):
     pricing: str | None
     discounts: list[dict[str, Any]]
     coupon_codes: list[str]
+    live_code: str | None = None
+    live_link: str | None = None
     ordered_at: datetime
     paid_at: datetime | None
     fulfilled_at: datetime | None

@@ -293,6 +293,8 @@ def _new_order(
         refunded_fen=0,
         discounts=[d.model_dump() for d in priced.discounts],
         coupon_codes=list(data.coupon_codes),
+        live_code=data.live_code,
+        live_link=data.live_link,
         request=canonical_request(data),
         ordered_at=data.ordered_at or now,
         paid_at=now if status == "paid" else None,
