@@ -62,3 +62,23 @@ def tasks(day: str = typer.Option(None, help="Day (YYYY-MM-DD), default today.")
     finally:
         engine.close()
     typer.echo(run.model_dump_json())
+
+
+@app.command("import-chats")
+def import_chats(
+    files: list[str] = typer.Argument(..., help="WeCom conversation-archive exports (JSON lines)."),
+) -> None:
+    """Import clerks' 1:1 conversations (会话存档) for the reply rate and first-reply time;
+    bad rows are quarantined with their reason, the rest imported; a re-import adds nothing."""
+    from pathlib import Path
+
+    from omniretail.operations.guide import chats
+    from omniretail.platform.db import session_scope
+
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            raise typer.BadParameter(f"没有文件 {name} (no such file)", param_hint="FILES")
+        with path.open(encoding="utf-8", errors="replace") as f, session_scope() as session:
+            res = chats.import_archive(session, lines=f, source=path.name)
+        typer.echo(json.dumps(res.model_dump(), ensure_ascii=False))

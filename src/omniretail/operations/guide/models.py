@@ -138,3 +138,35 @@ class GuideVisit(Base):
     kind: Mapped[str] = mapped_column(String(16))  # store_visit | call | wecom_chat
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GuideMessage(Base):
+    """One message of a clerk's 1:1 conversation with an external contact, from the WeCom
+    conversation archive (会话存档): ``out`` from the clerk, ``in`` from the contact. The
+    archive's ``msgid`` makes a re-import add nothing."""
+
+    __tablename__ = "guide_message"
+    __table_args__ = (
+        UniqueConstraint("msgid", name="uq_guide_message_msgid"),
+        Index("ix_guide_message_staff_at", "staff_code", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    msgid: Mapped[str] = mapped_column(String(128))
+    staff_code: Mapped[str] = mapped_column(String(32))
+    contact: Mapped[str] = mapped_column(String(64))  # the external contact's WeCom id
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    msgtype: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GuideMessageReject(Base):
+    """A conversation-archive row that could not be read (quarantined with its reason)."""
+
+    __tablename__ = "guide_message_reject"
+    __table_args__ = (UniqueConstraint("source", "line_no", name="uq_guide_message_reject_line"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(128))  # the file (or batch) name
+    line_no: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32), index=True)
+    raw: Mapped[str] = mapped_column(Text)  # the line as read (first 2,000 characters)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from omniretail.omnichannel.staff import service as staff_service
-from omniretail.operations.guide import report, service, worklist
+from omniretail.operations.guide import chats, report, service, worklist
 from omniretail.operations.guide.schemas import MODE_ZH, SOURCE_ZH, STATUS_ZH, TASK_ZH, VisitIn
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import StoreScope, store_scope
@@ -104,6 +104,12 @@ def workbench(
     me = staff_service.get_staff(db, staff_id=code) if code else None
     today = chain_now().date()
     tasks = worklist.tasks_of(db, staff_code=code, day=today) if code else []
+    now = chain_now()
+    replies = (
+        chats.reply_stats(db, since=now - report.REPLY_WINDOW, until=now, staff_codes=[code])
+        if code
+        else {}
+    )
     customers = service.customers_of(db, staff_code=code)[:50] if code else []
     ids = [c.customer_id for c in customers]
     no_cards: dict[str, dict[str, Any]] = {}
@@ -116,6 +122,7 @@ def workbench(
             "today": today,
             "tasks": tasks,
             "open_tasks": sum(t.status == "open" for t in tasks),
+            "replies": replies.get(code) if code else None,
             "customers": customers,
             "cards": cards,
             "visits": worklist.visits_of(db, staff_code=code, limit=5) if code else [],

@@ -7,14 +7,14 @@ last purchases."""
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from omniretail.omnichannel.staff import service as staff_service
-from omniretail.operations.guide import attribution, service
+from omniretail.operations.guide import attribution, chats, service
 from omniretail.operations.guide.models import GuideTask
 from omniretail.platform.auth.scope import StoreScope
 from omniretail.platform.db import utcnow
@@ -34,10 +34,20 @@ def task_counts(session: Session, *, since: date | None = None) -> dict[str, dic
     return {str(s): {"tasks": int(n), "closed": int(c or 0)} for s, n, c in session.execute(q)}
 
 
+REPLY_WINDOW = timedelta(days=30)
+
+
 def clerk_ranking(
-    session: Session, engine: AnalyticsEngine | None, scope: StoreScope, *, limit: int = 50
+    session: Session,
+    engine: AnalyticsEngine | None,
+    scope: StoreScope,
+    *,
+    limit: int = 50,
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Clerks of the visible stores, by attributed net sales (then bound customers)."""
+    """Clerks of the visible stores, by attributed net sales (then bound customers); with
+    their reply rate and mean first-reply minutes over the last 30 days (the conversation
+    archive; None without chats)."""
     staff = {
         s.staff_id: s
         for s in staff_service.list_staff(session)
@@ -45,7 +55,9 @@ def clerk_ranking(
     }
     bound = service.bound_counts(session)
     done = task_counts(session)
-    contacts = service.contact_counts(session, since=utcnow() - timedelta(days=30))
+    at = now or utcnow()
+    contacts = service.contact_counts(session, since=at - timedelta(days=30))
+    replies = chats.reply_stats(session, since=at - REPLY_WINDOW, until=at, staff_codes=staff)
     sales: dict[str, dict[str, Any]] = {}
     if engine is not None and engine.table_exists(attribution.CLERKS):
         sales = {
@@ -71,6 +83,11 @@ def clerk_ranking(
                 "returns": float(sa.get("returns") or 0),
                 "incremental": sa.get("incremental_sales"),
                 "held_out": sa.get("held_out", 0),
+                "chats": replies[code].chats if code in replies else 0,
+                "reply_rate": replies[code].reply_rate if code in replies else None,
+                "first_reply_minutes": replies[code].first_reply_minutes
+                if code in replies
+                else None,
             }
         )
     rows.sort(key=lambda r: (-r["net_sales"], -r["bound"], r["staff_code"]))

@@ -168,3 +168,27 @@ class TaskRunRead(BaseModel):
     clerks: int
     by_kind: dict[str, int] = Field(default_factory=dict)
     seconds: float = 0.0
+
+
+class ChatImportResult(BaseModel):
+    """One conversation-archive file imported: rows read, messages kept (new), already there,
+    skipped (group chats, recalls, between colleagues) and quarantined by reason."""
+
+    source: str
+    received: int
+    imported: int
+    duplicates: int
+    skipped: int
+    quarantined: int
+    reasons: dict[str, int]
+
+
+class ReplyStats(BaseModel):
+    """A clerk's replies to the chats their contacts started (WeCom's 聊天回复率 and
+    平均首次回复时长)."""
+
+    staff_code: str
+    chats: int
+    replied: int
+    reply_rate: float
+    first_reply_minutes: float | None
