@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import phonenumbers
 
@@ -25,6 +25,10 @@ MASKED = re.compile(r"^\+?(?:86)?(1\d{2})[\*xX]{4}(\d{4})$")
 # only the last four digits known: "*******5678", "手机尾号5678", "尾号5678"
 MASKED_TAIL = re.compile(r"^(?:\*{7}|(?:手机)?尾号)(\d{4})$")
 _JUNK = re.compile(r"[\s\-\(\)\.·]")
+# a Chinese mobile number, bare or with the country code: most phones, parsed without the
+# general parser (see _cn_mobile)
+_CN_MOBILE = re.compile(r"^(?:\+86|0086)?(1[3-9]\d{9})$")
+CN_MOBILE_PREFIX = 5  # libphonenumber's CN mobile pattern: a prefix of at most 5 digits + \d{6,8}
 MIN_DIGITS = 7  # fewer digits are never a whole phone number (an order id, a tail to search by)
 
 
@@ -58,6 +62,11 @@ def parse_phone(value: str, region: str = DEFAULT_REGION) -> ParsedPhone:
     masked = normalize_masked(text)
     if masked is not None:
         return ParsedPhone(None, masked, "phone_masked")
+    if region == DEFAULT_REGION and (m := _CN_MOBILE.match(text)):
+        e164 = _cn_mobile(m.group(1))
+        if e164 is None:
+            return ParsedPhone(None, None, "phone_invalid")
+        return ParsedPhone(e164, None, None if e164 == value else "phone_e164")
     if sum(ch.isdigit() for ch in text) < MIN_DIGITS:
         return ParsedPhone(None, None, "phone_invalid")
     try:
@@ -68,6 +77,24 @@ def parse_phone(value: str, region: str = DEFAULT_REGION) -> ParsedPhone:
         return ParsedPhone(None, None, "phone_invalid")
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
     return ParsedPhone(e164, None, None if e164 == value else "phone_e164")
+
+
+def _cn_mobile(national: str) -> str | None:
+    """E.164 of an 11-digit national number starting 13–19, or None when it is not valid: the
+    same answer as ``phonenumbers.parse`` + ``is_valid_number`` (a test compares the two on
+    every 5-digit prefix) at a fifth of the cost — the number's validity depends only on its
+    leading digits, so it is decided once per prefix."""
+    return f"+86{national}" if _cn_mobile_prefix_valid(national[:CN_MOBILE_PREFIX]) else None
+
+
+@cache
+def _cn_mobile_prefix_valid(prefix: str) -> bool:
+    number = prefix.ljust(11, "0")
+    return bool(
+        phonenumbers.is_valid_number(
+            phonenumbers.PhoneNumber(country_code=86, national_number=int(number))
+        )
+    )
 
 
 def normalize_phone(value: str, region: str = DEFAULT_REGION) -> str | None:
