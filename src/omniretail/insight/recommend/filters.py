@@ -42,6 +42,7 @@ class BusinessRules:
     _item_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False
     )
+    _carried_cache: dict[tuple[int, str], np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(
@@ -123,14 +124,25 @@ class BusinessRules:
             self._item_cache[key] = (base, window * SECONDS_PER_DAY, hist_pos, np.asarray(ids))
         return self._item_cache[key]
 
+    def _carried(self, store: str, item_ids: np.ndarray, ids: np.ndarray) -> np.ndarray | None:
+        """Which of ``item_ids`` the store carries (None: no assortment on file), once per
+        store and item list rather than once per customer."""
+        if store not in self.store_assortment:
+            return None
+        key = (id(item_ids), store)
+        if key not in self._carried_cache:
+            carried = self.store_assortment[store]
+            self._carried_cache[key] = np.fromiter((i in carried for i in ids), bool, len(ids))
+        return self._carried_cache[key]
+
     def allowed(self, user_ids: Sequence[str], item_ids: np.ndarray) -> np.ndarray:
         base, window, hist_pos, ids = self._items(item_ids)
         out = np.broadcast_to(base, (len(user_ids), len(base))).copy()
         if self.store_assortment:
             for row, user in enumerate(user_ids):
-                carried = self.store_assortment.get(self.preferred_store.get(str(user), ""))
+                carried = self._carried(self.preferred_store.get(str(user), ""), item_ids, ids)
                 if carried is not None:
-                    out[row] &= np.fromiter((i in carried for i in ids), bool, len(ids))
+                    out[row] &= carried
         if self.last_bought is not None:
             codes = np.array([self.user_index.get(str(u), -1) for u in user_ids])
             known = np.flatnonzero(codes >= 0)
