@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from omniretail.demo.calendar import START
 from omniretail.demo.context import ChannelLines, World
 from omniretail.demo.exports_offline import member_phones
 from omniretail.demo.geo import CITIES, STREETS
@@ -52,6 +53,30 @@ class Receivers:
     def __call__(self, field: str, rec: Arr) -> pa.Array:
         """A per-record field for each line."""
         return take(getattr(self, field), rec)
+
+
+LIVE_TAIL_DAYS = 3  # a live room's orders: during the stream and the next days (replay, cart)
+
+
+def _live_room(cl: ChannelLines, platform: str, live: Arr) -> pa.Array:
+    """The 直播间 (the demo's live session code, demo/live.py) a line was bought from: lines
+    with ``live`` traffic from a session's start to LIVE_TAIL_DAYS after its end (wall clock);
+    the platform's export names it, and the mapping turns it into the order's link parameter
+    ``live_id=…`` that the session's attribution claims."""
+    from omniretail.demo.live import SESSIONS
+    from omniretail.platform.timezone import to_wall_clock
+
+    t = np.datetime64(str(START), "s") + (cl.day.astype(np.int64) * 86400 + cl.secs).astype(
+        "timedelta64[s]"
+    )
+    out = np.full(len(t), None, dtype=object)
+    for code, plat, _acc, _host, _title, start, hours, *_ in SESSIONS:
+        if plat != platform or hours is None:
+            continue
+        s = np.datetime64(to_wall_clock(start).replace(tzinfo=None), "s")
+        e = s + np.timedelta64(int(hours * 3600), "s") + np.timedelta64(LIVE_TAIL_DAYS, "D")
+        out[live & (t >= s) & (t <= e)] = code
+    return pa.array(out, pa.string())
 
 
 def _products(w: World, cl: ChannelLines) -> tuple[pa.Array, pa.Array]:
@@ -151,6 +176,7 @@ def write_douyin(w: World) -> None:
             "市": r("city", rec),
             "达人昵称": take(np.asarray(STREAMERS), streamer_i, mask=traffic_i == 2),
             "流量来源": take(np.asarray(TRAFFIC), traffic_i),
+            "直播间ID": _live_room(cl, "douyin", traffic_i == 0),
         }
     )
     rel = "exports/douyin/orders.csv"
@@ -161,6 +187,7 @@ def write_kuaishou(w: World) -> None:
     cl = w.channel_lines("kuaishou")
     r = Receivers(w, "kuaishou")
     rec = cl.record
+    live = w.rng("export:kuaishou:live").random(int(cl.seq.max(initial=-1)) + 1) < 0.5
     sku, name = _products(w, cl)
     table = pa.table(
         {
@@ -175,6 +202,7 @@ def write_kuaishou(w: World) -> None:
             "实付款": money(cl.amount),
             "下单时间": timestamps(cl.day, cl.secs),
             "订单状态": take(np.asarray(["交易成功", "交易关闭", "已退款"]), cl.status),
+            "直播间ID": _live_room(cl, "kuaishou", live[cl.seq]),
         }
     )
     rel = "exports/kuaishou/orders.csv"

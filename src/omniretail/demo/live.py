@@ -2,7 +2,10 @@
 sessions in October 2026 on Douyin, Kuaishou, WeChat Channels and Xiaohongshu, each with its own
 coupon batch pushed to viewers; the platforms' viewer exports; viewers claiming the coupons
 in the stream and redeeming them in their stores in the following days. The Xiaohongshu
-note has no end recorded, so the console flags it and attributes nothing to it.
+note has no end recorded, so the console flags it and attributes nothing to it. The orders
+bought in the Douyin and Kuaishou live rooms are in the world's platform exports already (their
+``直播间ID``, exports_platforms._live_room), so the sessions' orders and GMV come from the
+pipeline's unified orders.
 
 Everything goes through the services (coupon issue and redemption, the viewer import), at a
 fixed seed; building twice adds nothing."""

@@ -32,7 +32,7 @@ from omniretail.demo.rand import stage_rng
 from omniretail.demo.truth import write_truth
 from omniretail.platform.errors import InvalidInput
 
-GENERATOR_VERSION = "4"  # 4: people counters and face-vendor visits (3: POS coupon ledger)
+GENERATOR_VERSION = "5"  # 5: live-room ids on Douyin/Kuaishou orders (4: people counters)
 PEOPLE_AT_SCALE_1 = 100_000
 MAX_SCALE = 100.0
 _OWNED_DIRS = ("exports", "truth", "mappings")
