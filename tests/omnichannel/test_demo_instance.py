@@ -7,15 +7,21 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from omniretail.care.desk.models import Ticket
 from omniretail.cdp.profile.models import Customer
 from omniretail.cli.main import app
+from omniretail.marketing.live.models import LiveSession
 from omniretail.omnichannel.channel import service as channel_service
+from omniretail.omnichannel.fulfillment.models import Fulfilment
 from omniretail.omnichannel.product import service as product_service
 from omniretail.omnichannel.staff import service as staff_service
 from omniretail.omnichannel.store import service as store_service
+from omniretail.operations.community.models import CommunityGroup
+from omniretail.operations.groupbuy.models import GroupOrder
+from omniretail.operations.guide.models import GuideBinding, GuideTask
 from omniretail.platform.db import session_scope
 
 
@@ -59,6 +65,18 @@ def test_demo_instance_has_master_data_and_a_working_store_manager(
         other = s.scalars(
             select(Customer.customer_id).where(Customer.home_store_id != ids[manager["store_code"]])
         ).first()
+        # Every operations and service area of the console has the demo's data behind it: a
+        # phase dropped from the build leaves its pages empty with no error anywhere.
+        for model, area in (
+            (Fulfilment, "stock and fulfilment"),
+            (GuideBinding, "shopping guides"),
+            (GuideTask, "shopping guides' tasks"),
+            (Ticket, "customer service"),
+            (GroupOrder, "group buying"),
+            (CommunityGroup, "communities"),
+            (LiveSession, "live commerce"),
+        ):
+            assert s.scalar(select(func.count()).select_from(model)), f"demo has no {area}"
     assert mine, "the demo store manager's store has customers"
     assert other is not None
 

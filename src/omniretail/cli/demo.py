@@ -81,8 +81,24 @@ def demo(
     console.print("building stock and fulfilment (rider service on loopback) …")
     with _timed(timings, "stock and fulfilment"):
         console.print(f"  {_operations(seed)}")
+    console.print("shopping guides: relationships, transfers, three weeks of tasks …")
+    with _timed(timings, "shopping guides"):
+        console.print(f"  {_guides(seed, settings)}")
+    console.print("customer service: conversations, tickets, an injected crisis …")
+    with _timed(timings, "customer service"), session_scope() as session:
+        from omniretail.demo import care as demo_care
+
+        console.print(f"  {demo_care.build(session, seed=seed)}")
+    console.print("community group-buying and WeCom communities …")
+    with _timed(timings, "group buying and communities"), session_scope() as session:
+        from omniretail.demo import community as demo_community
+        from omniretail.demo import groupbuy as demo_groupbuy
+
+        console.print(f"  {demo_groupbuy.build(session, seed=seed)}")
+        console.print(f"  {demo_community.build(session, seed=seed)}")
     console.print("live sessions, their coupons and viewer exports …")
-    console.print(f"  {_live(seed)}")
+    with _timed(timings, "live commerce"):
+        console.print(f"  {_live(seed)}")
     _print_timings(console, timings, time.perf_counter() - started, settings.home)
 
     password = secrets.token_urlsafe(12)
