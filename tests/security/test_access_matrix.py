@@ -331,6 +331,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/guide/deletions"): "W",
     ("POST", "/api/v1/live/sessions"): "W",
     ("POST", "/api/v1/live/viewers"): "W",
+    ("GET", "/global-control"): "A",
+    ("POST", "/global-control"): "W",
     ("GET", "/promotions"): "N",
     ("POST", "/promotions"): "W",
 }

@@ -98,3 +98,18 @@ class CampaignRun(Base):
     run: Mapped[int] = mapped_column(Integer)
     scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     launched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GlobalControl(Base):
+    """The chain-wide control group (全局对照组): one row. A customer is in it when a stable
+    hash of ``salt`` and their id falls below ``share``; every campaign leaves them out unless it
+    overrides (``audience.include_global_control``), so their purchases measure what the whole
+    marketing programme adds. The salt never changes, so a larger share keeps every member."""
+
+    __tablename__ = "campaign_global_control"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    share: Mapped[float] = mapped_column(Float, default=0.0)
+    salt: Mapped[str] = mapped_column(String(32))
+    since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -17,6 +17,7 @@ from omniretail.insight.segment.rules import OPS
 from omniretail.insight.tag import service as tag_service
 from omniretail.marketing.campaign import report as report_mod
 from omniretail.marketing.campaign import service
+from omniretail.marketing.campaign.control_pages import router as control_router
 from omniretail.marketing.campaign.models import (
     EDITABLE,
     GOALS,
@@ -50,6 +51,7 @@ from omniretail.platform.messaging import service as messaging
 from omniretail.platform.messaging.policy import PressurePolicy
 
 router = APIRouter(tags=["console"])
+router.routes.extend(control_router.routes)  # 全局对照组 (its own module, same console router)
 
 GOAL_LABELS = {
     "acquisition": N_("Acquisition"),

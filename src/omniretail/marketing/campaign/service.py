@@ -388,6 +388,10 @@ HOLDOUTS_PROTECTED = N_(
     "stay clean"
 )
 EXCLUDED_MEMBERS = N_("%(n)s members of the excluded campaigns are left out")
+GLOBAL_CONTROL = N_(
+    "%(n)s members are in the global control group and left out (it measures what all "
+    "marketing adds)"
+)
 RISK_MESSAGES = (
     EMPTY_AUDIENCE,
     SMALL_AUDIENCE,
@@ -398,22 +402,30 @@ RISK_MESSAGES = (
     SAME_COUPON,
     HOLDOUTS_PROTECTED,
     EXCLUDED_MEMBERS,
+    GLOBAL_CONTROL,
 )
 
 
 def narrow_audience(
     session: Session, c: Campaign, profiles: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
-    """Leave out the members other live campaigns keep (their holdouts, by default; every
-    member of an excluded campaign): (profiles kept, overlaps, counts left out)."""
-    from omniretail.marketing.campaign import overlap
+    """Leave out the global control group (unless the audience includes it) and the members
+    other live campaigns keep (their holdouts, by default; every member of an excluded
+    campaign): (profiles kept, overlaps, counts left out)."""
+    from omniretail.marketing.campaign import global_control, overlap
 
+    control: set[str] = set()
+    if not (c.audience or {}).get("include_global_control"):
+        control = global_control.members_among(session, (str(p["customer_id"]) for p in profiles))
+        if control:
+            profiles = [p for p in profiles if str(p["customer_id"]) not in control]
     found = overlap.overlaps(session, c, (str(p["customer_id"]) for p in profiles))
+    counts: dict[str, int] = {"global_control": len(control)} if control else {}
     if not found:
-        return profiles, [], {}
-    drop, counts = overlap.left_out(c, found)
+        return profiles, [], counts
+    drop, by_reason = overlap.left_out(c, found)
     kept = [p for p in profiles if str(p["customer_id"]) not in drop] if drop else profiles
-    return kept, overlap.summary(session, c, found, drop), counts
+    return kept, overlap.summary(session, c, found, drop), {**counts, **by_reason}
 
 
 def record_risks(
@@ -467,6 +479,8 @@ def record_risks(
         note("warning", HOLDOUTS_PROTECTED, n=gone["protected_holdout"])
     if gone.get("excluded"):
         note("warning", EXCLUDED_MEMBERS, n=gone["excluded"])
+    if gone.get("global_control"):
+        note("warning", GLOBAL_CONTROL, n=gone["global_control"])
     if c.budget is not None and liability > c.budget:
         note("problem", OVER_BUDGET, liability=str(liability), budget=str(c.budget))
     risks = {
