@@ -335,6 +335,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/global-control"): "W",
     ("GET", "/promotions"): "N",
     ("POST", "/promotions"): "W",
+    ("POST", "/promotions/{code}/{action}"): "W",
 }
 
 REFUSED = {401, 403, 404, 409, 422, 503}

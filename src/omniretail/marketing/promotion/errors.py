@@ -23,3 +23,9 @@ class TeamBuyClosed(Conflict):
     """The team is full, expired, failed, or the customer is already in it."""
 
     type_suffix = "team-buy-closed"
+
+
+class PromotionStateError(Conflict):
+    """The promotion's state does not allow the change (it has ended or was stopped)."""
+
+    type_suffix = "promotion-state"

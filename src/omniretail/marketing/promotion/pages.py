@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from omniretail.marketing.promotion import service
+from omniretail.marketing.promotion import lifecycle, service
 from omniretail.marketing.promotion.schemas import PromotionCreate
 from omniretail.platform import audit
 from omniretail.platform.auth.deps import DbSession, principal_from_user
@@ -164,28 +164,20 @@ def _page(request: Request, db: DbSession, *, status_code: int = 200, **extra: A
             "form_kind": form_kind,
             "now": now,
             "local": lambda dt: f"{to_wall_clock(dt):%Y-%m-%d %H:%M}",
-            "state": lambda p: _state(p, now),
+            "state": lambda p: lifecycle.state(p, now),
+            "wall": lambda dt: f"{to_wall_clock(dt):%Y-%m-%dT%H:%M}",
             **extra,
         },
         status_code=status_code,
     )
 
 
-def _state(promo: Any, now: datetime) -> str:
-    starts = (
-        promo.starts_at if promo.starts_at.tzinfo else promo.starts_at.replace(tzinfo=now.tzinfo)
-    )
-    ends = promo.ends_at if promo.ends_at.tzinfo else promo.ends_at.replace(tzinfo=now.tzinfo)
-    if promo.status != "active":
-        return "stopped"
-    if now < starts:
-        return "planned"
-    return "running" if now < ends else "ended"
-
-
 @router.get("/promotions", response_class=HTMLResponse)
 def promotions_page(request: Request, user: ConsoleUser, db: DbSession) -> Response:
-    return _page(request, db, created=request.query_params.get("created"))
+    q = request.query_params
+    return _page(
+        request, db, created=q.get("created"), stopped=q.get("stopped"), edited=q.get("edited")
+    )
 
 
 @router.post("/promotions", response_class=HTMLResponse, dependencies=[CsrfProtected])
@@ -210,3 +202,52 @@ async def create_promotion(request: Request, user: ConsoleUser, db: DbSession) -
     except DomainError as exc:
         return _page(request, db, status_code=exc.status, error=error_text(request, exc), form=form)
     return RedirectResponse(f"/promotions?created={promo.code}", status_code=303)
+
+
+def _may_change(db: DbSession, user: Any) -> str:
+    principal = principal_from_user(user, db)
+    if principal.store_codes is not None or not principal.can("write"):
+        raise PermissionDenied(
+            "promotions are set for the whole chain",
+            message=N_("Promotions are changed by marketers and admins for the whole chain."),
+        )
+    return principal.name
+
+
+def edit_changes(form: dict[str, str]) -> dict[str, Any]:
+    """The edit form's fields as the service's changes (only the fields the form sent)."""
+    changes: dict[str, Any] = {}
+    if "name" in form:
+        changes["name"] = form["name"].strip()
+    for key in ("starts_at", "ends_at"):
+        if form.get(key, "").strip():
+            changes[key] = _when(form, key)
+    if form.get("priority", "").strip():
+        changes["priority"] = _number(form, "priority", FIELDS["priority"], whole=True)
+    if form.get("stock_cap", "").strip():
+        changes["stock_cap"] = _number(form, "stock_cap", FIELDS["stock_cap"], whole=True)
+    return changes
+
+
+@router.post(
+    "/promotions/{code}/{action}", response_class=HTMLResponse, dependencies=[CsrfProtected]
+)
+async def change_promotion(
+    request: Request, code: str, action: str, user: ConsoleUser, db: DbSession
+) -> Response:
+    """The row's 编辑 and 停止 (each audited by the service; a refusal names why, in the
+    user's language, and changes nothing)."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        actor = _may_change(db, user)
+        with db.begin_nested():
+            if action == "stop":
+                lifecycle.stop_promotion(db, code=code, actor=actor, reason=form.get("reason"))
+            elif action == "edit":
+                lifecycle.update_promotion(db, code=code, changes=edit_changes(form), actor=actor)
+            else:
+                return RedirectResponse("/promotions", status_code=303)
+    except DomainError as exc:
+        return _page(request, db, status_code=exc.status, error=error_text(request, exc))
+    done = "stopped" if action == "stop" else "edited"
+    return RedirectResponse(f"/promotions?{done}={code}", status_code=303)

@@ -109,6 +109,9 @@ def create_promotion(session: Session, *, data: PromotionCreate) -> Promotion:
         stock_sold=0,
         status="active",
     )
+    # in UTC: SQLite keeps no offset, and a wall-clock +08:00 instant read back as UTC moved it
+    promo.starts_at = data.starts_at.astimezone(UTC)
+    promo.ends_at = data.ends_at.astimezone(UTC)
     session.add(promo)
     session.flush()
     return promo
