@@ -89,15 +89,12 @@ def import_opening_balances(
         )  # fmt: skip
     account_of: dict[str, int] = {}
     for part in _chunks(customers):
-        account_of.update(
-            session.execute(
-                select(LoyaltyAccount.customer_id, LoyaltyAccount.id).where(
-                    LoyaltyAccount.customer_id.in_(part)
-                )
+        rows_of = session.execute(
+            select(LoyaltyAccount.customer_id, LoyaltyAccount.id).where(
+                LoyaltyAccount.customer_id.in_(part)
             )
-            .tuples()
-            .all()
         )
+        account_of.update((customer_id, account_id) for customer_id, account_id in rows_of)
     expires = now + timedelta(days=EXPIRY_DAYS)
     rows = [
         {
