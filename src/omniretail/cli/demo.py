@@ -61,6 +61,8 @@ def demo(
             generate_world(world_dir, scale=scale, seed=seed)
     else:
         console.print(f"using the existing demo world in {world_dir}")
+        for line in _stale_world(world_dir / "world.json", settings.home, scale=scale, seed=seed):
+            console.print(f"[yellow]{line}[/]")
 
     with session_scope() as session:
         _demo_tiers(session)
@@ -124,6 +126,39 @@ def demo(
         from omniretail.cli.core import serve as serve_cmd
 
         serve_cmd(host=host, port=port, workers=1)
+
+
+def _stale_world(manifest: Path, home: Path, *, scale: float, seed: int) -> list[str]:
+    """Warnings when the existing world is not the one asked for: another scale or seed, or
+    made by another generator version (it then lacks what the newer generator adds)."""
+    from omniretail.demo.world import GENERATOR_VERSION
+
+    try:
+        made = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [f"cannot read {manifest}; run with --regenerate (无法读取，请加 --regenerate)"]
+    out = []
+    asked = {"version": GENERATOR_VERSION, "scale": scale, "seed": seed}
+    for key, want in asked.items():
+        have = made.get(key)
+        if str(have) != str(want) and not (key == "scale" and _same_number(have, want)):
+            out.append(
+                f"the existing world has {key} {have}, not {want} "
+                f"(现有演示世界的 {key} 为 {have}，不是 {want})"
+            )
+    if out:
+        out.append(
+            f"it is used as it is; to build the asked world, remove {home} and run the demo "
+            f"again (仍使用现有世界；如需重建，请删除 {home} 后重新运行)"
+        )
+    return out
+
+
+def _same_number(a: object, b: object) -> bool:
+    try:
+        return abs(float(a) - float(b)) < 1e-12  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 # The usual share of each step in a demo build (seconds at scale 1 on 2 cores, rounded): the
