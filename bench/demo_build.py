@@ -11,6 +11,10 @@ working tree).
 
     .venv/bin/python bench/demo_build.py --scale 1 --before main~3 --after . --runs 1 \\
         --out docs/benchmarks/demo-build.json
+
+``--concurrent`` starts both builds at once: on a machine shared with other jobs whose load
+comes and goes, both then see the same load (and each other); CPU seconds are the figure to
+compare.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +49,7 @@ def export(ref: str, work: Path) -> Path:
     return dest
 
 
-def run_demo(tree: Path, scale: float, work: Path, *, cache: Path | None) -> dict[str, object]:
+def start_demo(tree: Path, scale: float, work: Path, *, cache: Path | None) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(dir=work, prefix="home-"))
     env = {
         **os.environ,
@@ -60,13 +65,17 @@ def run_demo(tree: Path, scale: float, work: Path, *, cache: Path | None) -> dic
     proc = subprocess.Popen(
         [*cmd, "--no-serve", "--port", "0"],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=(home / "demo.log").open("wb"),  # a file: two concurrent builds never block
         stderr=subprocess.STDOUT,
         cwd=str(work),
     )
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode(errors="replace")
+    return {"proc": proc, "home": home, "started": started, "load_before": load_before}
+
+
+def finish_demo(run: dict[str, Any]) -> dict[str, object]:
+    proc, home, started, load_before = run["proc"], run["home"], run["started"], run["load_before"]
     _, status, usage = os.wait4(proc.pid, 0)
+    out = (home / "demo.log").read_text(errors="replace")
     wall = time.perf_counter() - started
     if status != 0:
         raise RuntimeError(f"demo failed ({status}): {out[-3000:]}")
@@ -90,6 +99,12 @@ def main() -> None:
     ap.add_argument("--after", default=".", help="git ref of the change ('.' = working tree)")
     ap.add_argument("--runs", type=int, default=1, help="runs of each, alternating")
     ap.add_argument("--warm-cache", action="store_true", help="keep one user cache per version")
+    ap.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="run both versions at the same time (a busy "
+        "machine's load then hits both alike; each slows the other)",
+    )
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     args = ap.parse_args()
@@ -99,8 +114,17 @@ def main() -> None:
     caches = {k: work / f"cache-{k}" for k in trees} if args.warm_cache else dict.fromkeys(trees)
     results: dict[str, list[dict[str, object]]] = {"before": [], "after": []}
     for i in range(args.runs):
-        for name, tree in trees.items():
-            r = run_demo(tree, args.scale, work, cache=caches[name])
+        if args.concurrent:
+            started = {
+                n: start_demo(t, args.scale, work, cache=caches[n]) for n, t in trees.items()
+            }
+            done = {n: finish_demo(r) for n, r in started.items()}
+        else:
+            done = {
+                n: finish_demo(start_demo(t, args.scale, work, cache=caches[n]))
+                for n, t in trees.items()
+            }
+        for name, r in done.items():
             results[name].append(r)
             print(
                 f"{name} run {i + 1}: wall {r['wall_s']} s, CPU {r['cpu_s']} s, "

@@ -88,3 +88,37 @@ def test_movielens_100k_sar_matches_the_published_benchmark() -> None:
     assert sar["ndcg@10"] == pytest.approx(0.382, abs=0.01)
     assert sar["precision@10"] == pytest.approx(0.330, abs=0.01)
     assert report["results"]["popularity"]["ndcg@10"] < 0.3
+
+
+def test_the_hybrid_reuses_the_members_fitted_alone_with_the_same_result(shop: ShopWorld) -> None:
+    """The evaluation fits itemknn, als and content alone, then the hybrid blends those fitted
+    models instead of fitting them again: its scores are those of a hybrid fitted from scratch."""
+    kw = {"user_col": "customer_id", "item_col": "sku", "time_col": "ordered_at"}
+    with_members = evaluate(
+        shop.purchases, split="time", items=shop.products,
+        algorithms=["itemknn", "als", "content", "hybrid"], **kw,
+    )  # fmt: skip
+    alone = evaluate(shop.purchases, split="time", items=shop.products, algorithms=["hybrid"], **kw)
+    timing = ("train_seconds", "inference_seconds")
+    got = {k: v for k, v in with_members["results"]["hybrid"].items() if k not in timing}
+    assert got == {k: v for k, v in alone["results"]["hybrid"].items() if k not in timing}
+    assert got["ndcg@10"] > 0
+
+
+def test_the_hybrid_takes_only_members_fitted_on_the_same_data(shop: ShopWorld) -> None:
+    from omniretail.insight.recommend.base import create
+    from omniretail.insight.recommend.hybrid import HybridRecommender
+    from omniretail.insight.recommend.interactions import Interactions
+
+    kw = {"user_col": "customer_id", "item_col": "sku", "time_col": "ordered_at"}
+    data = Interactions.from_frame(shop.purchases, **kw)
+    other = Interactions.from_frame(shop.purchases.iloc[: len(shop.purchases) // 2], **kw)
+    knn = create("itemknn").fit(data, shop.products)
+    als = create("als").fit(other, shop.products)  # other data: fitted again
+    hybrid = create("hybrid")
+    assert isinstance(hybrid, HybridRecommender)
+    hybrid.reuse_members({"itemknn": knn, "als": als})
+    hybrid.fit(data, shop.products)
+    assert hybrid._members["itemknn"] is knn
+    assert hybrid._members["als"] is not als
+    assert hybrid._members["als"].interactions is data

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import jieba
@@ -43,16 +44,25 @@ def _present(value: Any) -> bool:
         return True
 
 
+@lru_cache(maxsize=1 << 16)
+def _text_words(text: str) -> tuple[str, ...]:
+    """The words of a product name or description (segmented once: the step fits the content
+    model several times on the same catalogue — evaluated alone, in the hybrid, served)."""
+    out = []
+    for word in jieba.lcut(text.lower()):
+        word = word.strip()
+        if word and word not in _STOP and _WORD.search(word):
+            out.append(word)
+    return tuple(out)
+
+
 def product_tokens(attributes: Mapping[str, Any]) -> list[str]:
     """The tokens describing one product: name words (jieba), attributes and a price band."""
     tokens: list[str] = []
     for col in TEXT_COLUMNS:
         text = attributes.get(col)
         if _present(text):
-            for word in jieba.lcut(str(text).lower()):
-                word = word.strip()
-                if word and word not in _STOP and _WORD.search(word):
-                    tokens.append(word)
+            tokens.extend(_text_words(str(text)))
     for col in ATTRIBUTE_COLUMNS:
         value = attributes.get(col)
         if _present(value):

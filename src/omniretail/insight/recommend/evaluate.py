@@ -17,6 +17,7 @@ import pandas as pd
 
 from omniretail.insight.recommend.base import available, create
 from omniretail.insight.recommend.errors import InvalidInteractions
+from omniretail.insight.recommend.hybrid import HybridRecommender
 from omniretail.insight.recommend.interactions import Interactions
 from omniretail.insight.recommend.metrics import catalog_coverage, ranking_metrics
 from omniretail.insight.recommend.split import stratified_split, time_split
@@ -119,12 +120,16 @@ def evaluate(
             field="params",
         )
     results: dict[str, Any] = {}
+    fitted: dict[str, Any] = {}  # models fitted on this split, for the hybrid's members
     for name in names:
         if on_algorithm:
             on_algorithm(name)
         model = create(name, **(params or {}).get(name, {}))
+        if isinstance(model, HybridRecommender):
+            model.reuse_members(fitted)
         t0 = time.perf_counter()
         model.fit(train_inter, items)
+        fitted[name] = model
         t1 = time.perf_counter()
         idx, _ = model.rank_codes(codes, k, exclude_seen=remove_seen)
         t2 = time.perf_counter()

@@ -33,6 +33,13 @@ class HybridRecommender(Recommender):
     """Params: ``members`` ({algorithm: weight}, default itemknn .5, als .3, content .2; content
     is dropped when no product attributes are given) and ``member_params`` ({algorithm: {...}})."""
 
+    def reuse_members(self, fitted: Mapping[str, Recommender]) -> None:
+        """Members already fitted on the interactions and products this hybrid will be fitted
+        on (the evaluation fits each algorithm alone first): the next ``fit`` uses them instead
+        of fitting them again. Every algorithm is deterministic (ALS at a fixed seed, one
+        thread), so the blend is the same."""
+        self._fitted_members = dict(fitted)
+
     def _member_weights(self, has_items: bool) -> dict[str, float]:
         members: Mapping[str, float] = self.params.get("members", DEFAULT_MEMBERS)
         out = {name: float(w) for name, w in members.items() if w > 0}
@@ -44,10 +51,14 @@ class HybridRecommender(Recommender):
         self._members: dict[str, Recommender] = {}
         member_params: Mapping[str, dict[str, Any]] = self.params.get("member_params", {})
         self._weights = self._member_weights(items is not None)
+        fitted = self.__dict__.pop("_fitted_members", {})
         for name in self._weights:
-            self._members[name] = create(name, **member_params.get(name, {})).fit(
-                interactions, items
-            )
+            params = member_params.get(name, {})
+            done = fitted.get(name)
+            if done is not None and done.interactions is interactions and done.params == params:
+                self._members[name] = done  # fitted already on these data (an evaluation)
+                continue
+            self._members[name] = create(name, **params).fit(interactions, items)
         widest = max(self._members.values(), key=lambda m: m.n_items)
         return widest.item_ids
 
