@@ -1,7 +1,7 @@
 """Benchmark: stock availability across 500 stores and reserve + confirm latency, on PostgreSQL.
 
 Run: ``.venv/bin/python bench/inventory_stock.py [--skus 20000] [--stores 500] [--queries 400]
-[--rate 50 100 200] [--seconds 20] [--runs 3]``
+[--rate 50 100 200] [--seconds 20] [--runs 3] [--no-availability]``
 
 1. Starts a throw-away PostgreSQL on loopback (``tests/pgserver.py``), migrates it, and loads
    ``--stores`` stores (all within 8 km of one point) × ``--skus`` SKUs of stock levels
@@ -14,6 +14,9 @@ Run: ``.venv/bin/python bench/inventory_stock.py [--skus 20000] [--stores 500] [
    transaction and commits it (the sale) in a second; latency is measured from the scheduled
    time (queueing included). Baseline at the same rate: the two minimal transactions without a
    ledger (``UPDATE inv_level SET reserved = reserved + 1`` / ``… - 1, on_hand - 1``).
+   Each run also reports CPU milliseconds per request: the client process's and the
+   PostgreSQL server's (its processes' user + system time from /proc), so a figure taken on a
+   shared machine can be compared by work done, not only by latency.
 
 Prints JSON. Targets (issue 12): availability p95 ≤ 50 ms with 10M rows; reserve + confirm
 p99 ≤ 50 ms at 200 requests/s.
@@ -125,11 +128,32 @@ def bench_availability(factory: Any, skus: int, queries: int) -> dict[str, Any]:
     }
 
 
-def open_loop(rate: float, seconds: float, work: Any) -> dict[str, Any]:
+def server_cpu_s(data_dir: Path) -> float:
+    """CPU seconds (user + system) of the PostgreSQL server's processes so far: the postmaster
+    and its children (the pooled connections' backends stay alive across a run)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    root = int((data_dir / "postmaster.pid").read_text().split()[0])
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == root or ppid == root:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def open_loop(
+    rate: float, seconds: float, work: Any, pg_data: Path | None = None
+) -> dict[str, Any]:
     n = int(rate * seconds)
     lat: list[float] = []
     errors = 0
     lock = threading.Lock()
+    cpu0 = time.process_time()
+    srv0 = server_cpu_s(pg_data) if pg_data else 0.0
     start = time.perf_counter() + 0.2
 
     def one(i: int) -> None:
@@ -148,9 +172,13 @@ def open_loop(rate: float, seconds: float, work: Any) -> dict[str, Any]:
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(one, range(n)))
+    client = time.process_time() - cpu0
+    server = server_cpu_s(pg_data) - srv0 if pg_data else 0.0
     return {
         "requests": n,
         "errors": errors,
+        "client_cpu_ms": round(client / n * 1000, 2),
+        "server_cpu_ms": round(server / n * 1000, 2),
         "p50": pct(lat, 50),
         "p95": pct(lat, 95),
         "p99": pct(lat, 99),
@@ -159,7 +187,7 @@ def open_loop(rate: float, seconds: float, work: Any) -> dict[str, Any]:
 
 
 def bench_reserve(
-    factory: Any, stores: int, skus: int, rate: float, seconds: float, run: int
+    factory: Any, stores: int, skus: int, rate: float, seconds: float, run: int, pg_data: Path
 ) -> dict[str, Any]:
     from sqlalchemy import text
 
@@ -210,8 +238,8 @@ def bench_reserve(
             s.commit()
 
     return {
-        "reserve_confirm": open_loop(rate, seconds, ours),
-        "baseline_two_updates": open_loop(rate, seconds, baseline),
+        "reserve_confirm": open_loop(rate, seconds, ours, pg_data),
+        "baseline_two_updates": open_loop(rate, seconds, baseline, pg_data),
     }
 
 
@@ -223,6 +251,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, nargs="+", default=[200])
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--no-availability", action="store_true", help="reserve + confirm only")
     args = ap.parse_args()
     from sqlalchemy.orm import sessionmaker
     from tests.pgserver import PostgresServer
@@ -244,19 +273,35 @@ def main() -> None:
             f"{os.getloadavg()[0]:.1f}",
             "rows": args.stores * args.skus,
             "load_s": round(load_s, 1),
-            "availability": bench_availability(factory, args.skus, args.queries),
+            "availability": None
+            if args.no_availability
+            else bench_availability(factory, args.skus, args.queries),
             "runs": [],
         }
         for rate in args.rate:
             for run in range(args.runs):
                 r = bench_reserve(
-                    factory, args.stores, args.skus, rate, args.seconds, run + int(rate) * 100
+                    factory,
+                    args.stores,
+                    args.skus,
+                    rate,
+                    args.seconds,
+                    run + int(rate) * 100,
+                    server.dir / "data",
                 )
                 out["runs"].append({"rate": rate, **r})
         out["median_p99_ms"] = {
             f"{k}@{rate:g}": statistics.median(
                 r[k]["p99"] for r in out["runs"] if r["rate"] == rate
             )
+            for rate in args.rate
+            for k in ("reserve_confirm", "baseline_two_updates")
+        }
+        out["median_cpu_ms"] = {
+            f"{k}@{rate:g}": {
+                side: statistics.median(r[k][side] for r in out["runs"] if r["rate"] == rate)
+                for side in ("client_cpu_ms", "server_cpu_ms")
+            }
             for rate in args.rate
             for k in ("reserve_confirm", "baseline_two_updates")
         }

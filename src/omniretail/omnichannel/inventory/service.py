@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from omniretail.omnichannel.inventory import lean
 from omniretail.omnichannel.inventory.errors import (
     InsufficientStock,
     InvalidQuantity,
@@ -746,6 +747,20 @@ def reserve(
     until = expires_at or (at + ttl if ttl else None)
     for i, line in enumerate(lines):
         _positive(line.quantity, field=f"lines[{i}].quantity")
+    if _is_pg(session) and len({(ln.location, ln.sku) for ln in lines}) == 1:
+        try:
+            held = lean.reserve_one_level(
+                session, k=k, lines=lines, kind=kind, until=until, ref=ref, at=at
+            )
+        except lean.Refused as no:
+            raise InsufficientStock(
+                location=lines[0].location,
+                sku=lines[0].sku,
+                requested=sum(ln.quantity for ln in lines),
+                available=no.available,
+            ) from None
+        if held is not None:
+            return held
     ids = _level_ids(session, [(ln.location, ln.sku) for ln in lines])
     resolved = [(ln, ids[(ln.location, ln.sku)]) for ln in lines]
 
@@ -764,7 +779,7 @@ def reserve(
             raise ReservationMismatch(key)
         return reads
 
-    if len(resolved) == 1 and resolved[0][1]:
+    if len(resolved) == 1 and resolved[0][1] and not _is_pg(session):
         fast = _reserve_one(session, k, key, resolved[0][0], resolved[0][1], kind, until, ref, at)
         if fast is not None:
             return fast
@@ -1086,8 +1101,13 @@ def commit(
     """The held units leave: on hand and reserved both fall. Idempotent; refused for a hold
     that expired, was released or cancelled, or whose stock a count found missing."""
     at = now or utcnow()
-    if line_nos is None and _commit_fast(session, normalize_key(key), ref, at):
-        return reservations(session, key=key)
+    if line_nos is None:
+        if _is_pg(session):  # one statement for a key at one level
+            done = lean.commit_one_level(session, k=normalize_key(key), ref=ref, at=at)
+            if done is not None:
+                return done
+        if _commit_fast(session, normalize_key(key), ref, at):
+            return reservations(session, key=key)
     rows, info = _lock_reservations(session, key, line_nos)
     for r in rows:
         if r.status == "active" and r.expires_at is not None and _aware(r.expires_at) <= at:
