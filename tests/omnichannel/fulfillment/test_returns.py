@@ -10,9 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from omniretail.omnichannel.fulfillment import hooks, returns
+from omniretail.omnichannel.fulfillment import codes, hooks, returns
+from omniretail.omnichannel.fulfillment import service as ful
 from omniretail.omnichannel.fulfillment.errors import ReturnExceedsSold, ReturnRejected
-from omniretail.omnichannel.fulfillment.schemas import ReturnCreate, ReturnLineIn
+from omniretail.omnichannel.fulfillment.schemas import (
+    FulfilmentCreate,
+    OrderLineIn,
+    ReturnCreate,
+    ReturnLineIn,
+)
 from omniretail.omnichannel.inventory import service as inv
 from omniretail.omnichannel.inventory.errors import UnknownLocation
 from tests.omnichannel.inventory.factories import world
@@ -103,6 +109,75 @@ def test_return_in_another_store(session: Session, points: PointsHook) -> None:
     assert "已退 2 件" in e.value.message_zh
     session.rollback()
     assert [r["returned"] for r in returns.returnable(session, order_ref="TM100")] == [2, 0]
+
+
+def test_a_line_split_over_two_stores_is_returnable_in_full(session: Session) -> None:
+    """Picking finds 3 of 4 units missing at S1: they come from S2, a second fulfilment of the
+    same order line. Both handovers count: all 4 units may come back, in any store, not 5."""
+    world(session)
+    order = FulfilmentCreate(
+        order_ref="WX9",
+        channel="miniprogram",
+        customer_id="C9",
+        mode="pickup",
+        pickup_store="S1",
+        tender="wechat",
+        lines=[OrderLineIn(line_ref="1", sku="SKU1", quantity=4, unit_price_fen=1500)],
+    )
+    [f] = ful.place(session, data=order, now=T0)
+    ful.start_picking(session, fulfilment_id=f.id, now=T0)
+    first, moved = ful.report_shortage(session, fulfilment_id=f.id, line_no=0, missing=3, now=T0)
+    assert (first.store_code, moved.store_code) == ("S1", "S2")
+    assert first.lines[0].line_ref == moved.lines[0].line_ref == "1"
+    for part in (first, moved):
+        if part.state == "allocated":
+            ful.start_picking(session, fulfilment_id=part.id, now=T0)
+        ful.mark_ready(session, fulfilment_id=part.id, now=T0)
+        pickup = codes.current(session, fulfilment_id=part.id)
+        assert pickup is not None
+        session.commit()
+        done = codes.verify(
+            session, store_code=part.store_code, code=pickup.code, terminal="T1", now=T0
+        )
+        assert done.ok
+        # a replayed record of the same handover adds nothing
+        returns.record_sale(
+            session,
+            order_ref="WX9",
+            channel="miniprogram",
+            customer_id="C9",
+            tender="wechat",
+            lines=ful.sold_lines(session, ful.lock(session, part.id)),
+            source=f"ful:{part.id}",
+        )
+    assert [(r["line_ref"], r["sold"]) for r in returns.returnable(session, order_ref="WX9")] == [
+        ("1", 4)
+    ]
+    rma = returns.create_return(
+        session,
+        data=ReturnCreate(
+            key="R-WX9",
+            order_ref="WX9",
+            channel="pos",
+            receiving_store="S3",
+            lines=[ReturnLineIn(line_ref="1", quantity=4)],
+        ),
+        now=T0 + timedelta(days=1),
+    )
+    assert rma.refund_fen == 6000
+    assert inv.get_level(session, location="S3", sku="SKU1").on_hand == 14
+    with pytest.raises(ReturnExceedsSold):
+        returns.create_return(
+            session,
+            data=ReturnCreate(
+                key="R-WX9-b",
+                order_ref="WX9",
+                channel="pos",
+                receiving_store="S3",
+                lines=[ReturnLineIn(line_ref="1", quantity=1)],
+            ),
+        )
+    assert inv.verify(session) == []
 
 
 def test_bad_returns(session: Session) -> None:

@@ -257,6 +257,7 @@ def verify(
         customer_id=locked.customer_id,
         tender=locked.tender,
         lines=service.sold_lines(session, locked),
+        source=f"ful:{locked.id}",
     )
     locked.completed_at, locked.handover_by, locked.handover_terminal = at, staff, terminal
     session.add(VerifyAttempt(terminal=terminal, store_code=store_code, ok=True, at=at))

@@ -308,6 +308,7 @@ def apply_status(
             customer_id=row.customer_id,
             tender=row.tender,
             lines=service.sold_lines(session, row),
+            source=f"ful:{row.id}",
         )
     session.flush()
     return service.read(session, row)

@@ -208,3 +208,17 @@ class ReturnableLine(Base):
     sold: Mapped[int] = mapped_column(Integer)
     returned: Mapped[int] = mapped_column(Integer, default=0)
     unit_price_fen: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReturnablePart(Base):
+    """One fulfilment's share of a returnable order line: an order line split over two
+    locations is sold by two fulfilments, and ``ful_returnable.sold`` is their sum — each
+    share counted once (``source`` = ``ful:<fulfilment id>``), however often it is recorded."""
+
+    __tablename__ = "ful_returnable_part"
+    __table_args__ = (UniqueConstraint("order_ref", "line_ref", "source"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_ref: Mapped[str] = mapped_column(String(64))
+    line_ref: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)

@@ -27,6 +27,7 @@ from omniretail.omnichannel.fulfillment.hooks import (
 )
 from omniretail.omnichannel.fulfillment.models import (
     ReturnableLine,
+    ReturnablePart,
     ReturnAuthorization,
     ReturnLine,
 )
@@ -56,13 +57,32 @@ def record_sale(
     customer_id: str | None,
     tender: str | None,
     lines: Sequence[tuple[str, str, int, int]],
+    source: str | None = None,
 ) -> None:
-    """Make an order's lines returnable: (line ref, sku, quantity, unit price in fen). A line
-    already recorded keeps its first values (idempotent); several fulfilments of one line add up
-    through distinct line refs."""
+    """Make an order's lines returnable: (line ref, sku, quantity, unit price in fen).
+
+    Without ``source`` (a sale recorded once, e.g. a counter sale or another channel's order) a
+    line already recorded keeps its first values (idempotent). With ``source`` (the fulfilment
+    that handed the units over, ``ful:<id>``) each source's quantity is added to the line once:
+    an order line split over two locations is sold by two fulfilments and returnable in full,
+    and a repeated call for the same source adds nothing."""
     pg = session.get_bind().dialect.name == "postgresql"
+    insert_ = pg_insert if pg else sqlite_insert
+    merged: dict[str, tuple[str, int, int]] = {}
     for line_ref, sku, qty, price in lines:
-        ins = (pg_insert if pg else sqlite_insert)(ReturnableLine).values(
+        before = merged.get(line_ref)
+        merged[line_ref] = (sku, qty + (before[1] if before else 0), price)
+    for line_ref, (sku, qty, price) in sorted(merged.items()):
+        if source is not None:
+            counted = session.execute(
+                insert_(ReturnablePart)
+                .values(order_ref=order_ref, line_ref=line_ref, source=source, quantity=qty)
+                .on_conflict_do_nothing()
+                .returning(ReturnablePart.id)
+            ).scalar()
+            if counted is None:  # this source was recorded already
+                continue
+        ins = insert_(ReturnableLine).values(
             order_ref=order_ref,
             line_ref=line_ref,
             channel=channel,
@@ -73,7 +93,15 @@ def record_sale(
             returned=0,
             unit_price_fen=price,
         )
-        session.execute(ins.on_conflict_do_nothing())
+        if source is None:
+            session.execute(ins.on_conflict_do_nothing())
+        else:
+            session.execute(
+                ins.on_conflict_do_update(
+                    index_elements=["order_ref", "line_ref"],
+                    set_={"sold": ReturnableLine.sold + ins.excluded.sold},
+                )
+            )
     session.flush()
 
 
