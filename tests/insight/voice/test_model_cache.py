@@ -3,9 +3,9 @@ instance (a fresh demo home, another test's home) loads it instead of training i
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pytest
 
@@ -32,7 +32,7 @@ def test_a_new_instance_loads_the_cached_model(
     assert path.parent == cache
     assert not sentiment.model_cached()
     path.parent.mkdir(parents=True)
-    joblib.dump(small, path)
+    path.write_bytes(pickle.dumps(small))
     assert sentiment.model_cached()
     for home in ("a", "b"):  # two instances, neither with a models directory of its own
         monkeypatch.setenv("OMNIRETAIL_HOME", str(tmp_path / home))
