@@ -1,8 +1,10 @@
 """Group buying and communities in a real browser, on an instance filled by the demo builders:
 HQ sees the activities (one failed to form) and the leader ranking; a leader on a 390 px phone
 hands over an order with its pickup code and announces the goods' arrival, without the page
-scrolling sideways; the community page shows group health and a referral campaign whose page
-draws the invite tree with its K-factor. Every page in zh-CN without untranslated words."""
+scrolling sideways; the administrator opens a leader's own login, with which the leader sees
+only their point on a phone; the community page shows group health and a referral campaign
+whose page draws the invite tree with its K-factor. Every page in zh-CN without untranslated
+words."""
 
 from __future__ import annotations
 
@@ -86,7 +88,17 @@ def _ready_code(home: Path) -> tuple[str, str, str]:
     return str(row[0]), str(row[1]), str(waiting[0])
 
 
-def _page(browser: Any, url: str, viewport: dict[str, int]) -> Any:
+def _leaders(home: Path) -> list[str]:
+    import sqlite3
+
+    con = sqlite3.connect(home / "omniretail.db")
+    try:
+        return [str(r[0]) for r in con.execute("SELECT code FROM gb_leader ORDER BY code")]
+    finally:
+        con.close()
+
+
+def _page(browser: Any, url: str, viewport: dict[str, int], login: tuple[str, str] = ADMIN) -> Any:
     context = browser.new_context(
         base_url=url, viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai"
     )
@@ -95,8 +107,8 @@ def _page(browser: Any, url: str, viewport: dict[str, int]) -> Any:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.errors = errors
-    log_in(page, *ADMIN)
-    page.wait_for_url(f"{url}/")
+    log_in(page, *login)
+    page.wait_for_url(f"{url}/**")
     return page
 
 
@@ -154,3 +166,28 @@ def test_hq_leader_phone_and_community(
     _chinese(phone)
     assert not phone.errors
     phone.context.close()
+
+    # the administrator opens the leader's own login; on a phone the leader sees only their
+    # point: their orders, pick list, pickup and commission ledger, another point refused
+    hq = _page(browser, url, {"width": 1440, "height": 900})
+    hq.goto("/operations/groupbuy")
+    card = hq.locator(f"[data-testid=accounts] [data-leader={leader}]")
+    card.locator("input[name=password]").fill("leader-pass-1")
+    card.locator("button").click()
+    assert "已为团长" in hq.locator("[data-testid=accounts] [data-testid=message]").inner_text()
+    _chinese(hq)
+    hq.context.close()
+    own = _page(browser, url, PHONE, login=(leader, "leader-pass-1"))
+    own.goto("/operations/groupbuy")
+    assert own.url.endswith(f"/operations/groupbuy/leaders/{leader}")
+    assert own.locator("[data-testid=orders] .gb-card").count() >= 1
+    own.click("[data-testid=ledger] summary")
+    assert own.locator("[data-testid=ledger] [data-entry]").count() >= 1
+    assert own.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    _chinese(own)
+    screenshot(own, "groupbuy-leader-login-phone")
+    other = next(c for c in _leaders(home) if c != leader)
+    refused = own.goto(f"/operations/groupbuy/leaders/{other}")
+    assert refused is not None
+    assert refused.status == 403
+    own.context.close()

@@ -1,8 +1,9 @@
 """Finding 2's standing check: an access-control matrix. Every route of the API and the console
-is classified below; each store-scoped caller of store A — a store manager, a clerk, an analyst
-and a store-scoped API key — calls every GET route with store B's customer, store, order,
-fulfilment and SKU substituted for its parameters (and as ``store``/``customer_id``/``q``
-query parameters), and must see nothing of store B's customers: no id, phone or e-mail of a
+is classified below; each store-scoped caller of store A — a store manager, a clerk, an analyst,
+a group-buy leader's login (which sees no store at all) and a store-scoped API key — calls every
+GET route with store B's customer, store, order, fulfilment and SKU substituted for its
+parameters (and as ``store``/``customer_id``/``q`` query parameters), and must see nothing of
+store B's customers: no id, phone or e-mail of a
 customer whose home store is B and who never bought in store A. Chain-wide aggregates (``A``)
 and administrator routes (``X``) must answer 403. Writes that name a customer are tried with
 store B's customer and must be refused.
@@ -308,6 +309,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/operations/community/campaigns/{code}"): "L",
     ("GET", "/operations/groupbuy"): "L",
     ("GET", "/operations/groupbuy/leaders/{code}"): "L",
+    ("GET", "/operations/groupbuy/me"): "N",
     ("POST", "/api/v1/fulfilments/{fulfilment_id}/arrived"): "W",
     ("POST", "/api/v1/fulfilments/{fulfilment_id}/locker"): "W",
     ("POST", "/data/quarantine/{record_id}/discard"): "W",
@@ -318,6 +320,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/loyalty/members/{customer_id}/tier"): "W",
     ("POST", "/loyalty/tiers"): "W",
     ("POST", "/operations/groupbuy/leaders/{code}/arrival"): "W",
+    ("POST", "/operations/groupbuy/leaders/{code}/account"): "W",
     ("POST", "/operations/groupbuy/leaders/{code}/decision"): "W",
     ("POST", "/operations/groupbuy/leaders/{code}/pickup"): "W",
     ("GET", "/service/voice"): "L",
@@ -339,7 +342,7 @@ ROUTES: dict[tuple[str, str], str] = {
 }
 
 REFUSED = {401, 403, 404, 409, 422, 503}
-STORE_ROLES = ("store_manager", "clerk", "analyst", "apikey")
+STORE_ROLES = ("store_manager", "clerk", "analyst", "leader", "apikey")
 
 
 def _all_routes(app: Any) -> set[tuple[str, str]]:
@@ -455,12 +458,12 @@ def clients(world: dict[str, Any]) -> dict[str, TestClient]:
     app = create_app()
     out: dict[str, TestClient] = {}
     with session_scope() as s:
-        for role in ("store_manager", "clerk", "analyst"):
+        for role in ("store_manager", "clerk", "analyst", "leader"):
             service.ensure_user(s, username=f"m_{role}", password=f"{role}-pass-A1",
                                 role=role, store_ids=[w["a_id"]])  # fmt: skip
         _, key = service.create_api_key(s, name="store-a-key", scopes=["read", "write"],
                                         store_ids=[w["a_id"]])  # fmt: skip
-    for role in ("store_manager", "clerk", "analyst"):
+    for role in ("store_manager", "clerk", "analyst", "leader"):
         c = TestClient(app, headers={"accept": "text/html,application/json"})
         r = c.post("/api/v1/auth/login", json={"username": f"m_{role}",
                                                 "password": f"{role}-pass-A1"})  # fmt: skip

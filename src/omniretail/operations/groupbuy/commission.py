@@ -28,6 +28,15 @@ BUCKET_ZH = {
     "withdrawn": "已提现",
     "debt": "欠款",
 }
+ENTRY_ZH = {
+    "accrue": "成团计提",
+    "freeze": "取货冻结",
+    "release": "售后期满解冻",
+    "refund": "退款冲减",
+    "withdraw": "提现",
+    "debt": "欠款",
+    "repay": "还款",
+}
 SCOPES = ("category", "tier", "default")
 
 

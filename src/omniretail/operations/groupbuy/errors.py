@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from omniretail.platform.auth.errors import PermissionDenied
 from omniretail.platform.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
@@ -83,3 +84,10 @@ class PointFull(GroupBuyError, Conflict):
 
     type_suffix = "groupbuy-point-full"
     reason = "point_full"
+
+
+class NotYourPoint(GroupBuyError, PermissionDenied):
+    """A leader's login asking for another leader's point (or an HQ action)."""
+
+    type_suffix = "groupbuy-not-your-point"
+    reason = "not_your_point"

@@ -216,6 +216,19 @@ class WithdrawIn(BaseModel):
     idempotency_key: str = Field(min_length=1, max_length=100)
 
 
+class CommissionEntryRead(BaseModel):
+    """One line of a leader's commission ledger (signed fen in one bucket)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    order_id: int | None
+    kind: str
+    bucket: str
+    amount_fen: int
+    at: datetime
+    note: str | None
+
+
 class CommissionBalance(BaseModel):
     leader: str
     pending: int

@@ -31,6 +31,7 @@ from omniretail.operations.groupbuy.errors import (
 from omniretail.operations.groupbuy.models import (
     Activity,
     ActivityLeader,
+    CommissionEntry,
     GroupOrder,
     GroupOrderLine,
     GroupRefund,
@@ -40,6 +41,7 @@ from omniretail.operations.groupbuy.schemas import (
     ORDER_STATUS_ZH,
     ArrivalResult,
     CommissionBalance,
+    CommissionEntryRead,
     CutoffResult,
     GroupOrderRead,
     PickList,
@@ -615,6 +617,20 @@ def _restock(
             key=key,
             now=at,
         )
+
+
+def entries(session: Session, *, leader: str, limit: int = 50) -> list[CommissionEntryRead]:
+    """The leader's commission ledger, newest first."""
+    ld = _leader(session, leader)
+    return [
+        CommissionEntryRead.model_validate(e)
+        for e in session.scalars(
+            select(CommissionEntry)
+            .where(CommissionEntry.leader_id == ld.id)
+            .order_by(CommissionEntry.id.desc())
+            .limit(limit)
+        )
+    ]
 
 
 def balance(session: Session, *, leader: str) -> CommissionBalance:

@@ -71,13 +71,15 @@ ROLE_SCOPES: dict[str, list[str]] = {
     "store_manager": ["read", "write", "pii"],
     "clerk": ["read", "pii"],
     "analyst": ["read"],
+    "leader": ["read"],  # a group-buy leader (团长): their own point's pages, no store's data
 }
 
 
 def _storeless_clerk(role: str, store_ids: list[int] | None) -> bool:
     """A clerk works for stores; one created without a store sees no store (so no customer),
-    not every store."""
-    return role == "clerk" and not store_ids
+    not every store. A group-buy leader (团长) is no store's staff: they see no store either,
+    only their own point's pages (``operations.groupbuy.pages``)."""
+    return role == "leader" or (role == "clerk" and not store_ids)
 
 
 def principal_from_user(user: User, session: Session | None = None) -> Principal:

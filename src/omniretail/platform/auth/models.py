@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from omniretail.platform.db import Base, TimestampMixin, utcnow
 
-ROLES = ("admin", "marketer", "store_manager", "clerk", "analyst")
+ROLES = ("admin", "marketer", "store_manager", "clerk", "analyst", "leader")
 
 
 class User(TimestampMixin, Base):

@@ -241,4 +241,5 @@ ROLE_LABELS: dict[str, str] = {
     "store_manager": N_("Store manager"),
     "clerk": N_("Clerk"),
     "analyst": N_("Analyst"),
+    "leader": N_("Group leader"),
 }
