@@ -72,11 +72,18 @@ def start_demo(tree: Path, scale: float, work: Path, *, cache: Path | None) -> d
     return {"proc": proc, "home": home, "started": started, "load_before": load_before}
 
 
-def finish_demo(run: dict[str, Any]) -> dict[str, object]:
+def finish_demo(
+    run: dict[str, Any], waited: tuple[int, Any, float] | None = None
+) -> dict[str, object]:
+    """The run's figures; ``waited``: (status, rusage, time) if its process was reaped already."""
     proc, home, started, load_before = run["proc"], run["home"], run["started"], run["load_before"]
-    _, status, usage = os.wait4(proc.pid, 0)
+    if waited is None:
+        _, status, usage = os.wait4(proc.pid, 0)
+        ended = time.perf_counter()
+    else:
+        status, usage, ended = waited
     out = (home / "demo.log").read_text(errors="replace")
-    wall = time.perf_counter() - started
+    wall = ended - started
     if status != 0:
         raise RuntimeError(f"demo failed ({status}): {out[-3000:]}")
     timings_file = home / "demo-timings.json"
@@ -118,7 +125,11 @@ def main() -> None:
             started = {
                 n: start_demo(t, args.scale, work, cache=caches[n]) for n, t in trees.items()
             }
-            done = {n: finish_demo(r) for n, r in started.items()}
+            reaped: dict[int, tuple[int, Any, float]] = {}
+            while len(reaped) < len(started):  # each one's wall time ends when it exits
+                pid, status, usage = os.wait4(-1, 0)
+                reaped[pid] = (status, usage, time.perf_counter())
+            done = {n: finish_demo(r, reaped[r["proc"].pid]) for n, r in started.items()}
         else:
             done = {
                 n: finish_demo(start_demo(t, args.scale, work, cache=caches[n]))
