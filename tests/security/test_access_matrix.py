@@ -319,6 +319,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/loyalty/members/{customer_id}/adjust"): "W",
     ("POST", "/loyalty/members/{customer_id}/tier"): "W",
     ("POST", "/loyalty/tiers"): "W",
+    ("POST", "/loyalty/rules"): "W",
     ("POST", "/operations/groupbuy/leaders/{code}/arrival"): "W",
     ("POST", "/operations/groupbuy/leaders/{code}/account"): "W",
     ("POST", "/operations/groupbuy/leaders/{code}/decision"): "W",

@@ -15,6 +15,7 @@ from decimal import ROUND_DOWN, Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from omniretail.marketing.loyalty import rules as points_rules
 from omniretail.marketing.loyalty.errors import (
     InsufficientPoints,
     LoyaltyNotFound,
@@ -28,8 +29,9 @@ from omniretail.platform.i18n import N_
 from omniretail.platform.keys import idempotency_key
 from omniretail.platform.writes import insert_ignore
 
-POINTS_PER_YUAN = Decimal("1")  # base earn rate before tier and birthday multipliers
-EXPIRY_DAYS = 365  # a bucket lives this long after the purchase that earned it
+# the defaults of the chain's points rules (``loyalty.rules``: rate per channel, expiry, cap)
+POINTS_PER_YUAN = points_rules.DEFAULT.base_rate
+EXPIRY_DAYS = points_rules.DEFAULT.expiry_days
 
 
 def aware(dt: datetime) -> datetime:
@@ -244,7 +246,10 @@ def earn_points(
                 field="amount",
             )
         return account, done, True
-    points = int((amount * POINTS_PER_YUAN * multiplier).to_integral_value(rounding=ROUND_DOWN))
+    rules = points_rules.current(session)
+    points = int((amount * rules.rate(source) * multiplier).to_integral_value(rounding=ROUND_DOWN))
+    if rules.max_points_per_order is not None:
+        points = min(points, rules.max_points_per_order)
     entry = _post(
         session,
         account,
@@ -256,7 +261,7 @@ def earn_points(
         source=source,
         ref=order_id,
         amount=amount,
-        expires_at=occurred_at + timedelta(days=EXPIRY_DAYS),
+        expires_at=occurred_at + timedelta(days=rules.expiry_days),
     )
     return account, entry, False
 
@@ -343,7 +348,9 @@ def adjust_points(
         now=now,
         ref=ref,
         note=note,
-        expires_at=now + timedelta(days=EXPIRY_DAYS) if points > 0 else None,
+        expires_at=now + timedelta(days=points_rules.current(session).expiry_days)
+        if points > 0
+        else None,
         take_from=plan,
     )
     return _result(account, entry)
@@ -480,7 +487,9 @@ def refund_redemption(
         now=now,
         ref=return_id,
         related=spent.id,
-        expires_at=aware(latest) if latest else now + timedelta(days=EXPIRY_DAYS),
+        expires_at=aware(latest)
+        if latest
+        else now + timedelta(days=points_rules.current(session).expiry_days),
     )
     return _result(account, entry)
 

@@ -82,3 +82,18 @@ class PointsAllocation(Base):
         ForeignKey("points_entry.id"), primary_key=True, index=True
     )
     points: Mapped[int] = mapped_column(Integer)  # > 0
+
+
+class PointsRules(Base):
+    """The chain's points rules (积分规则), one row: points per yuan (per channel, else the
+    base rate; the tier and birthday multipliers apply on top), how long points live, and the
+    most points one order may earn. No row = the defaults (1 point per yuan, 365 days, no cap)."""
+
+    __tablename__ = "loyalty_points_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base_rate: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("1"))
+    channel_rates: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # source → rate
+    expiry_days: Mapped[int] = mapped_column(Integer, default=365)
+    max_points_per_order: Mapped[int | None] = mapped_column(Integer)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

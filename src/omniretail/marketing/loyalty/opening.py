@@ -3,10 +3,11 @@ loyalty system (the POS member export's 积分余额 and 会员等级), brought 
 
 Each card's balance is one ledger entry of kind ``opening``, keyed ``opening:<record key>``
 (the card is the source record), so it enters exactly once however often the pipeline runs,
-and it is a bucket like any earned points (it expires ``EXPIRY_DAYS`` after it was brought
-in, oldest used first). The account's balance is then recomputed from its entries, so the
-ledger's invariant holds. A card's tier is matched by name, English name or code to a tier of
-``loyalty_tier`` and given to an account that has no tier yet (a tier earned here wins).
+and it is a bucket like any earned points (it expires the points rules' ``expiry_days`` after
+it was brought in, oldest used first). The account's balance is then recomputed from its
+entries, so the ledger's invariant holds. A card's tier is matched by name, English name or
+code to a tier of ``loyalty_tier`` and given to an account that has no tier yet (a tier earned
+here wins).
 
 The bulk path (chunks of set-based statements, no per-member ORM work): a demo world's
 ~60,000 cards take a second, not minutes.
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from omniretail.marketing.loyalty.ledger import EXPIRY_DAYS
+from omniretail.marketing.loyalty import rules as points_rules
 from omniretail.marketing.loyalty.models import LoyaltyAccount, LoyaltyTier, PointsEntry
 from omniretail.platform.db import utcnow
 from omniretail.platform.keys import idempotency_key
@@ -95,7 +96,7 @@ def import_opening_balances(
             )
         )
         account_of.update((customer_id, account_id) for customer_id, account_id in rows_of)
-    expires = now + timedelta(days=EXPIRY_DAYS)
+    expires = now + timedelta(days=points_rules.current(session).expiry_days)
     rows = [
         {
             "account_id": account_of[b.customer_id],

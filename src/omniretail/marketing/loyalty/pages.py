@@ -12,13 +12,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from omniretail.cdp.profile.service import require_visible_customer
+from omniretail.marketing.loyalty import rules as points_rules
 from omniretail.marketing.loyalty import service
 from omniretail.marketing.loyalty.errors import LoyaltyNotFound
 from omniretail.marketing.loyalty.schemas import MAX_POINTS, TierCreate
+from omniretail.omnichannel.channel import service as channel_service
 from omniretail.platform import audit
 from omniretail.platform.auth.deps import DbSession, Principal, principal_from_user
 from omniretail.platform.auth.errors import PermissionDenied
 from omniretail.platform.console.csrf import CsrfProtected
+from omniretail.platform.console.locale import request_locale
 from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.errors import DomainError, InvalidInput, NotFound
@@ -74,12 +77,67 @@ def _require_write(principal: Principal) -> None:
 
 
 def _overview(request: Request, db: DbSession, *, status_code: int = 200, **extra: Any) -> Response:
+    rules = points_rules.current(db)
+    zh = request_locale(request) == "zh_CN"
+    channels = {
+        c.code: (c.name if zh else c.name_en) for c in channel_service.list_channels(db)
+    }
     return render(
         request,
         "loyalty/overview.html",
-        {"tiers": service.tiers(db), "summary": service.summary(db), **extra},
+        {
+            "tiers": service.tiers(db),
+            "summary": service.summary(db),
+            "rules": rules,
+            "rules_channels": ", ".join(f"{k}:{v}" for k, v in sorted(rules.channel_rates.items())),
+            "channel_names": channels,
+            **extra,
+        },
         status_code=status_code,
     )
+
+
+def rules_from_form(form: dict[str, str]) -> points_rules.Rules:
+    """The rules form's fields checked (``channel_rates``: ``code:rate`` pairs)."""
+    rates: dict[str, str] = {}
+    for part in form.get("channel_rates", "").replace("，", ",").replace("：", ":").split(","):
+        if not part.strip():
+            continue
+        code, sep, rate = part.strip().partition(":")
+        if not sep:
+            raise InvalidInput(
+                f"channel_rates: {part.strip()!r} is not channel:rate",
+                field="channel_rates",
+                message=N_("Write each channel's rate as channel:points per yuan, e.g. pos:1."),
+            )
+        rates[code.strip()] = rate.strip()
+    return points_rules.validate(
+        base_rate=form.get("base_rate", ""),
+        channel_rates=rates,
+        expiry_days=form.get("expiry_days", ""),
+        max_points_per_order=form.get("max_points_per_order", "").strip() or None,
+    )
+
+
+@router.post("/loyalty/rules", response_class=HTMLResponse, dependencies=[CsrfProtected])
+async def set_points_rules(request: Request, user: ConsoleUser, db: DbSession) -> Response:
+    principal = principal_from_user(user, db)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        if principal.store_codes is not None or not principal.can("write"):
+            raise PermissionDenied(
+                "points rules are set for the whole chain",
+                message=N_("Points rules are set for the whole chain by marketers and admins."),
+            )
+        reason = _reason(form)
+        rules = rules_from_form(form)
+        with db.begin_nested():
+            points_rules.set_rules(db, rules=rules, actor=principal.name, reason=reason)
+    except DomainError as exc:
+        return _overview(
+            request, db, status_code=exc.status, error=error_text(request, exc), rules_form=form
+        )
+    return RedirectResponse("/loyalty?rules_saved=1", status_code=303)
 
 
 @router.get("/loyalty", response_class=HTMLResponse)
@@ -88,7 +146,8 @@ def loyalty_page(
 ) -> Response:
     if customer_id and customer_id.strip():
         return RedirectResponse(f"/loyalty/members/{customer_id.strip()}", status_code=303)
-    return _overview(request, db, created=request.query_params.get("created"))
+    q = request.query_params
+    return _overview(request, db, created=q.get("created"), rules_saved=q.get("rules_saved"))
 
 
 def tier_from_form(form: dict[str, str]) -> TierCreate:
