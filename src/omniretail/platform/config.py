@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     login_account_limit: int = Field(default=5, ge=1)
     login_address_limit: int = Field(default=30, ge=1)
     login_lock_seconds: int = Field(default=900, ge=1)
+    # WeCom 微信客服 callback token: when set, the WeCom intake requires msg_signature, timestamp
+    # and nonce (SHA1 over the sorted token, timestamp, nonce and message) within the skew
+    wecom_token: str | None = None
+    wecom_max_skew_seconds: int = Field(default=300, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
