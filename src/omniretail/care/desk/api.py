@@ -4,22 +4,34 @@ state and the bot's reply out) and the assistant's answer to one question.
 The intake takes the fields of WeCom's ``kf/sync_msg`` message (``open_kfid``,
 ``external_userid``, ``msgid``, ``send_time``, ``msgtype``, ``text.content``); a replayed
 ``msgid`` changes nothing. The customer is tied through the CDP's identity of the WeCom
-external user id."""
+external user id.
+
+When the instance has a WeCom callback token (``OMNIRETAIL_WECOM_TOKEN``) the intake also
+requires WeCom's ``msg_signature``, ``timestamp`` and ``nonce`` query parameters: the SHA1 of
+the sorted token, timestamp, nonce and request body, with the timestamp within
+``OMNIRETAIL_WECOM_MAX_SKEW_SECONDS`` (300) of the server's clock (``wecom_signature``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from omniretail.care.assistant import service as assistant
-from omniretail.care.desk import service
+from omniretail.care.desk import report, service
 from omniretail.care.desk.email_intake import identify
 from omniretail.care.desk.errors import BadTicketInput
 from omniretail.care.desk.models import DeskMessage
+from omniretail.care.desk.wecom_signature import verify
+from omniretail.platform import export
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.config import get_settings
+from omniretail.platform.console.locale import request_locale
+from omniretail.platform.db import utcnow
 
 router = APIRouter(prefix="/care", tags=["care"])
 MAX_BODY = 5000
@@ -62,8 +74,36 @@ class AskOut(BaseModel):
     data: dict[str, Any]
 
 
+async def _wecom_signed(
+    request: Request,
+    msg_signature: Annotated[
+        str | None, Query(max_length=64, description="WeCom: SHA1 hex of the signed parts")
+    ] = None,
+    timestamp: Annotated[str | None, Query(max_length=20, description="Unix seconds")] = None,
+    nonce: Annotated[str | None, Query(max_length=64)] = None,
+) -> None:
+    """Checked only when the instance has a WeCom token; 401 naming the fault otherwise."""
+    settings = get_settings()
+    if not settings.wecom_token:
+        return
+    body = (await request.body()).decode("utf-8", errors="replace")
+    verify(
+        token=settings.wecom_token,
+        msg_signature=msg_signature,
+        timestamp=timestamp,
+        nonce=nonce,
+        message=body,
+        max_skew=settings.wecom_max_skew_seconds,
+    )
+
+
 @router.post("/wecom/messages", response_model=IntakeResult)
-def wecom_message(body: WeComMessageIn, db: DbSession, principal: ApiPrincipal) -> IntakeResult:
+def wecom_message(
+    body: WeComMessageIn,
+    db: DbSession,
+    principal: ApiPrincipal,
+    _signed: Annotated[None, Depends(_wecom_signed)],
+) -> IntakeResult:
     principal.require("events")
     if body.msgtype == "text":
         if body.text is None:
@@ -113,3 +153,36 @@ def ask(body: AskIn, db: DbSession, principal: ApiPrincipal) -> AskOut:
         profile_service.require_visible_customer(db, principal, body.customer_id)
     reply = assistant.ask(db, question=body.question, customer_id=body.customer_id)
     return AskOut(**reply.as_dict())
+
+
+Name = Annotated[str | None, Query(min_length=1, max_length=64)]
+
+
+@router.get("/tickets.csv", response_class=Response)
+def export_tickets(
+    request: Request,
+    db: DbSession,
+    principal: ApiPrincipal,
+    status: Literal["active", "open", "pending", "solved", "closed"] | None = None,
+    priority: Literal["urgent", "high", "normal", "low"] | None = None,
+    team: Name = None,
+    owner: Name = None,
+    store_code: Name = None,
+) -> Response:
+    """One row per ticket as CSV (UTF-8 with BOM; headers, status, priority, tier and yes/no in
+    the reader's language, Chinese first): the desk list with these filters, only the tickets
+    of the caller's stores for a store-scoped key, the subject blank without personal-data
+    access."""
+    principal.require("read")
+    filters = report.TicketFilter(
+        status=status, priority=priority, team=team, owner=owner, store_code=store_code
+    )
+    rows = report.filtered_rows(
+        db, now=utcnow(), filters=filters, store_codes=store_scope(principal).codes()
+    )
+    data, labels = report.csv_export(
+        rows, locale=request_locale(request), show_text=principal.sees_personal_data
+    )
+    return export.csv_response(  # type: ignore[no-any-return]
+        data, columns=report.COLUMNS, labels=labels, filename="tickets.csv"
+    )

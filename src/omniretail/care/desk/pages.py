@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from omniretail.care.alerts import service as alerts_service
@@ -17,10 +18,12 @@ from omniretail.care.desk import report, service, workspace
 from omniretail.care.desk.errors import TicketNotFound
 from omniretail.care.desk.sla import PRIORITY_ZH
 from omniretail.insight.voice.aspects import ASPECT_LABELS
+from omniretail.platform import export
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.errors import PermissionDenied
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.console.csrf import CsrfProtected
+from omniretail.platform.console.locale import request_locale
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.db import utcnow
@@ -99,11 +102,33 @@ LABELS: dict[str, Any] = {
 }
 
 
-def _service_context(user: Any, db: DbSession) -> dict[str, Any]:
+def _service_context(
+    user: Any, db: DbSession, filters: report.TicketFilter | None = None
+) -> dict[str, Any]:
     now = utcnow()
-    rows = service.queue(db, now=now)
+    f = filters or report.TicketFilter()
+    scope = store_scope(_viewer(user, db))
+    rows = [
+        r
+        for r in service.queue(db, now=now)
+        if (r.ticket.store_code is None or scope.allows(r.ticket.store_code))
+        and f.keeps(
+            {
+                "status": r.ticket.status,
+                "priority": r.ticket.priority,
+                "team": r.ticket.team,
+                "owner": r.ticket.owner,
+                "store_code": r.ticket.store_code,
+            }
+        )
+    ]
     ticket_rows = report.ticket_rows(db, now=now)
     return {
+        "f": f,
+        "teams": TEAMS,
+        "priorities": PRIORITY_ZH,
+        "queue_export": urlencode({**f.query(), "status": "active"}),
+        "all_export": urlencode({k: v for k, v in f.query().items() if k != "status"}),
         "queue": rows,
         "states": service.conversation_counts(db),
         "crises": alerts_service.open_tickets(db, limit=50),
@@ -115,9 +140,68 @@ def _service_context(user: Any, db: DbSession) -> dict[str, Any]:
     }
 
 
+def _blank(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
+
+
+def _filters(
+    status: str | None, priority: str | None, team: str | None, owner: str | None, store: str | None
+) -> report.TicketFilter:
+    return report.TicketFilter(
+        status=_blank(status),
+        priority=_blank(priority),
+        team=_blank(team),
+        owner=_blank(owner),
+        store_code=_blank(store),
+    )
+
+
+Text = Annotated[str | None, Query(max_length=64)]
+
+
 @router.get("/service", response_class=HTMLResponse)
-def service_page(request: Request, user: ConsoleUser, db: DbSession) -> Response:
-    return render(request, "care/service.html", _service_context(user, db))
+def service_page(
+    request: Request,
+    user: ConsoleUser,
+    db: DbSession,
+    priority: Text = None,
+    team: Text = None,
+    owner: Text = None,
+    store_code: Text = None,
+) -> Response:
+    """The queue (open and pending tickets), narrowed by the filters; the CSV links carry them."""
+    try:
+        filters = _filters(None, priority, team, owner, store_code)
+    except DomainError as exc:
+        context = _service_context(user, db)
+        return render(request, "care/service.html", context | {"filter_error": exc.detail})
+    return render(request, "care/service.html", _service_context(user, db, filters))
+
+
+@router.get("/service/tickets.csv")
+def tickets_csv(
+    request: Request,
+    user: ConsoleUser,
+    db: DbSession,
+    status: Text = None,
+    priority: Text = None,
+    team: Text = None,
+    owner: Text = None,
+    store_code: Text = None,
+) -> Response:
+    """One row per ticket with the desk list's filters, in the reader's language; a store user
+    gets their stores' tickets only, the subject blank without personal-data access."""
+    filters = _filters(status, priority, team, owner, store_code)
+    viewer = _viewer(user, db)
+    rows = report.filtered_rows(
+        db, now=utcnow(), filters=filters, store_codes=store_scope(viewer).codes()
+    )
+    data, labels = report.csv_export(
+        rows, locale=request_locale(request), show_text=viewer.sees_personal_data
+    )
+    return export.csv_response(  # type: ignore[no-any-return]
+        data, columns=report.COLUMNS, labels=labels, filename="tickets.csv"
+    )
 
 
 def _viewer(user: Any, db: DbSession) -> Any:
