@@ -13,7 +13,8 @@ A Fellegi–Sunter model in Splink scores candidate cluster pairs:
   name (same full name / same surname / else), birthday, city, gender;
 - candidate pairs (blocking, arrays exploded): a shared masked phone; a shared phone ending
   and surname; a shared full name and birthday;
-- u by random sampling, the prior from deterministic rules, m fixed by judgement
+- u by sampling a hashed, engine-independent set of clusters, the prior from deterministic
+  rules, m fixed by judgement
   (``M_PROBABILITIES``: expectation maximisation on this data converges to degenerate values);
 - pairs at or above the threshold become ``splink:<probability>`` edges between the clusters'
   anchor records, with the agreeing fields as evidence.
@@ -334,6 +335,44 @@ def _prior_from_masked_phones(
     return prior if 0 < prior < 0.5 else None
 
 
+def _estimate_u_on_hashed_sample(
+    engine: AnalyticsEngine, db_api: Any, linker: Any, cfg: IdentityConfig
+) -> None:
+    """u by sampling, the same on every engine: the clusters first in the order of
+    ``md5(cluster || seed)`` (a hex string, identical on DuckDB and Spark), as many as give
+    ``u_max_pairs`` pairs, and every pair among them.
+
+    Splink's own sampler picks rows and splits the pairs into chunks by the backend's
+    ``hash()`` (64-bit in DuckDB, Murmur3 in Spark) and stops at the first chunk where every
+    level was seen 100 times, so DuckDB and Spark trained on different pairs (191 against 185
+    probabilistic edges on the demo world). Here the sample is drawn in our SQL, and Splink
+    counts all of its pairs in one chunk with no early stop."""
+    from splink import Linker
+
+    rows = int(0.5 * ((8 * cfg.splink.u_max_pairs + 1) ** 0.5 + 1))  # n(n-1)/2 ≥ max pairs
+    engine.materialize(
+        "_idr_u_sample",
+        f"""
+        SELECT * FROM _idr_clusters
+        ORDER BY md5(CAST(cluster AS VARCHAR) || '_{int(cfg.splink.seed)}'), cluster
+        LIMIT {rows}
+        """,
+        scratch=True,
+    )
+    sample = Linker(db_api.register("_idr_u_sample"), _settings(cfg), log_level=None)
+    sample.training.estimate_u_using_random_sampling(
+        max_pairs=cfg.splink.u_max_pairs, min_count_per_level=None, num_chunks=1
+    )
+    trained = sample._settings_obj.comparisons
+    for comparison, source in zip(linker._settings_obj.comparisons, trained, strict=True):
+        for level, from_sample in zip(
+            comparison.comparison_levels, source.comparison_levels, strict=True
+        ):
+            if not level.is_null_level:
+                level.u_probability = from_sample._u_probability
+    engine.drop("_idr_u_sample")
+
+
 def probabilistic_edges(engine: AnalyticsEngine, cfg: IdentityConfig, labels: str) -> int:
     """Write ``_idr_splink_edges(left_node, right_node, rule, evidence, weight)``."""
     from splink import Linker, block_on
@@ -355,9 +394,7 @@ def probabilistic_edges(engine: AnalyticsEngine, cfg: IdentityConfig, labels: st
             [block_on("phone_masked", "names", arrays_to_explode=["phone_masked", "names"])],
             recall=cfg.splink.prior_recall,
         )
-        linker.training.estimate_u_using_random_sampling(
-            max_pairs=cfg.splink.u_max_pairs, seed=cfg.splink.seed
-        )
+        _estimate_u_on_hashed_sample(engine, db_api, linker, cfg)
         u = _u_from_frequencies(engine, linker)
         if cfg.splink.prior == "masked_phone_moments":
             prior = _prior_from_masked_phones(engine, u)

@@ -206,10 +206,12 @@ class CounterStandardizer(SourceStandardizer):
             "count(*) FILTER (WHERE __dup_rank > 1) AS duplicates, "
             "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NOT NULL) AS quarantined, "
             "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NULL) AS accepted, "
-            f"count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NULL AND len({fixes}) > 0"
+            "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NULL"
+            f" AND array_length({fixes}) > 0"
             f" AND len(list_filter({fixes}, lambda x: NOT starts_with(x, 'filled:'))) > 0)"
             " AS fixed, "
-            f"count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NULL AND len({fixes}) > 0"
+            "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NULL"
+            f" AND array_length({fixes}) > 0"
             f" AND len(list_filter({fixes}, lambda x: starts_with(x, 'filled:'))) > 0)"
             f" AS filled FROM {s2}"
         )[0]
@@ -217,7 +219,8 @@ class CounterStandardizer(SourceStandardizer):
             str(r["rule"]): int(r["n"])
             for r in self.e.fetch_rows(
                 f"SELECT rule, count(*) AS n FROM (SELECT unnest(list_distinct({fixes})) AS rule "
-                f"FROM {s2} WHERE __dup_rank = 1 AND __reason IS NULL AND len({fixes}) > 0) "
+                f"FROM {s2} WHERE __dup_rank = 1 AND __reason IS NULL"
+                f" AND array_length({fixes}) > 0) "
                 "GROUP BY rule ORDER BY rule"
             )
         }
