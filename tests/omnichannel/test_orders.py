@@ -178,3 +178,48 @@ def test_cancel_refunds_what_was_paid(session: Session) -> None:
     assert service.cancel_order(session, order_id=o.id).version == c.version
     with pytest.raises(IllegalTransition):
         service.pay_order(session, order_id=o.id, tenders=[TenderIn(method="cash", amount_fen=1)])
+
+
+def test_cancel_after_a_partial_refund_refunds_only_the_rest(session: Session) -> None:
+    """A paid order partly refunded before anything was handed over (a group-buy refund before
+    the cut-off) and then called off: the refunds add up to what was paid, never more."""
+    retail_world(session)
+    o = service.create_order(
+        session,
+        data=order_in(
+            tenders=[
+                {"method": "wechat", "amount_fen": 20000, "reference": "wx-9"},
+                {"method": "cash", "amount_fen": TOTAL - 20000},
+            ]
+        ),
+    )
+    part = service.return_order(
+        session,
+        order_id=o.id,
+        data=ReturnIn(lines=[{"line_no": 2, "quantity": 1}], idempotency_key="pre-cut"),  # type: ignore[list-item]
+    )
+    assert (part.status, part.refunded_fen) == ("partially_returned", 3330)
+    c = service.cancel_order(session, order_id=o.id, reason="未成团")
+    assert (c.status, c.refunded_fen) == ("cancelled", TOTAL)
+    refunds = [t for t in c.tenders if t.kind == "refund"]
+    assert sum(t.amount_fen for t in refunds) == TOTAL
+    by_method: dict[str, int] = {}
+    for t in refunds:
+        by_method[t.method] = by_method.get(t.method, 0) + t.amount_fen
+    assert by_method == {"wechat": 20000, "cash": TOTAL - 20000}
+    assert service.cancel_order(session, order_id=o.id).version == c.version  # retry
+
+
+def test_a_handed_over_order_partly_returned_cannot_be_cancelled(session: Session) -> None:
+    retail_world(session)
+    o = service.create_order(
+        session, data=order_in(tenders=[{"method": "alipay", "amount_fen": TOTAL}])
+    )
+    service.fulfil_order(session, order_id=o.id)
+    service.return_order(
+        session,
+        order_id=o.id,
+        data=ReturnIn(lines=[{"line_no": 2, "quantity": 1}], idempotency_key="after"),  # type: ignore[list-item]
+    )
+    with pytest.raises(IllegalTransition):
+        service.cancel_order(session, order_id=o.id)

@@ -61,7 +61,8 @@ LEGAL: dict[str, frozenset[str]] = {
     "placed": frozenset({"paid", "cancelled"}),
     "paid": frozenset({"fulfilled", "cancelled", "partially_returned", "returned"}),
     "fulfilled": frozenset({"partially_returned", "returned"}),
-    "partially_returned": frozenset({"partially_returned", "returned"}),
+    # cancelled: only while nothing was handed over (cancel_order checks fulfilled_at)
+    "partially_returned": frozenset({"partially_returned", "returned", "cancelled"}),
     "cancelled": frozenset(),
     "returned": frozenset(),
 }
@@ -424,18 +425,33 @@ def cancel_order(session: Session, *, order_id: int, reason: str | None = None) 
     if order.status == "cancelled":
         return to_read(order)
     before = order.status
+    if before == "partially_returned" and order.fulfilled_at is not None:
+        raise IllegalTransition(before, "cancelled")  # handed over: only returns are left
     _change(session, order, "cancelled", reason=reason)
     now = utcnow()
+    # what is still paid goes back to the tenders it was paid with: refunds already made
+    # (a part refunded before the cancel, e.g. a group-buy refund before its cut-off) are
+    # taken off each method's payments first, so nothing is refunded twice
+    already: dict[str, int] = {}
+    for t in order.tenders:
+        if t.kind == "refund":
+            already[t.method] = already.get(t.method, 0) + t.amount_fen
+    left = max(order.paid_fen - order.refunded_fen, 0)  # refunds to another method count too
     for t in [t for t in order.tenders if t.kind == "payment"]:
-        order.tenders.append(
-            OrderTender(
-                kind="refund",
-                method=t.method,
-                amount_fen=t.amount_fen,
-                reference=t.reference,
-                recorded_at=now,
+        taken = min(already.get(t.method, 0), t.amount_fen)
+        already[t.method] = already.get(t.method, 0) - taken
+        amount = min(t.amount_fen - taken, left)
+        left -= amount
+        if amount > 0:
+            order.tenders.append(
+                OrderTender(
+                    kind="refund",
+                    method=t.method,
+                    amount_fen=amount,
+                    reference=t.reference,
+                    recorded_at=now,
+                )
             )
-        )
     order.refunded_fen = order.paid_fen
     order.cancelled_at = now
     session.flush()
