@@ -313,6 +313,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/operations/groupbuy/me"): "N",
     ("POST", "/api/v1/fulfilments/{fulfilment_id}/arrived"): "W",
     ("POST", "/api/v1/fulfilments/{fulfilment_id}/locker"): "W",
+    ("POST", "/api/v1/fulfilments/{fulfilment_id}/parcel-point"): "W",
     ("POST", "/data/quarantine/{record_id}/discard"): "W",
     ("POST", "/data/quarantine/{record_id}/fix"): "W",
     ("POST", "/guide/me/tasks/{task_id}"): "W",

@@ -109,3 +109,53 @@ def test_store_user_sees_only_their_store(client: Any) -> None:
     assert "WX1" in listing
     assert "WX2" not in listing
     assert client.get(f"/api/v1/fulfilments/{other.id}").status_code == 403
+
+
+def test_parcel_point_in_the_console(client: Any) -> None:
+    """快递代收点: the store packs and sends the parcel, records the point's collection code
+    from its notice (a wrong one refused in Chinese), and sees where and under which code it
+    waits."""
+    from omniretail.omnichannel.store import service as store_service
+    from omniretail.omnichannel.store.schemas import StoreCreate
+
+    with db.session_scope() as s:
+        world(s)
+        store_service.create_store(
+            s,
+            data=StoreCreate(
+                code="P1", name="菜鸟驿站·人民广场", kind="pickup_point", latitude=31.229,
+                longitude=121.475,
+            ),
+        )  # fmt: skip
+        [f] = ful.place(
+            s,
+            data=FulfilmentCreate(
+                order_ref="PP1",
+                channel="miniprogram",
+                customer_id="C1",
+                mode="pickup",
+                pickup_kind="parcel_point",
+                parcel_point="P1",
+                lines=[OrderLineIn(line_ref="1", sku="SKU1", quantity=1)],
+            ),
+        )
+        ful.start_picking(s, fulfilment_id=f.id)
+        ful.pack(s, fulfilment_id=f.id)
+    page = client.get(f"/omnichannel/fulfilment/{f.id}")
+    assert "快递代收点自提" in page.text
+    assert 'data-testid="do-send_to_point"' in page.text
+    assert "菜鸟驿站·人民广场" in page.text
+    token = csrf_from(page.text)
+    url = f"/omnichannel/fulfilment/{f.id}/do"
+    r = client.post(f"{url}/send_to_point", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(f"/omnichannel/fulfilment/{f.id}").text
+    assert "运往代收点" in page
+    assert 'data-testid="do-arrive_at_point"' in page
+    bad = client.post(f"{url}/arrive_at_point", data={"csrf_token": token, "point_code": "a b"})
+    assert "取件码不正确" in bad.text
+    client.post(f"{url}/arrive_at_point", data={"csrf_token": token, "point_code": "3-2-1045"})
+    page = client.get(f"/omnichannel/fulfilment/{f.id}").text
+    assert "已到代收点待取" in page
+    assert 'data-testid="point-code-shown">3-2-1045<' in page
+    assert 'data-testid="do-collect_at_point"' in page

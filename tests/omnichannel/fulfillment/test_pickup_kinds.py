@@ -9,13 +9,18 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omniretail.omnichannel.fulfillment import codes, flow
+from omniretail.cdp.profile.models import Customer
+from omniretail.omnichannel.fulfillment import codes, flow, returns
 from omniretail.omnichannel.fulfillment import service as ful
 from omniretail.omnichannel.fulfillment.errors import IllegalTransition, InvalidFulfilment
 from omniretail.omnichannel.fulfillment.schemas import FulfilmentCreate, OrderLineIn
 from omniretail.omnichannel.inventory import service as inv
+from omniretail.omnichannel.store import service as store_service
+from omniretail.omnichannel.store.schemas import StoreCreate
+from omniretail.platform.messaging.models import Message
 from tests.omnichannel.inventory.factories import world
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -106,6 +111,98 @@ def test_appointment_pickup_is_held_from_the_end_of_its_slot(session: Session) -
     assert ful.expire_uncollected(session, now=start + timedelta(days=1, hours=2)) == 1
 
 
+def parcel(ref: str, point: str = "P1") -> FulfilmentCreate:
+    return FulfilmentCreate(
+        order_ref=ref,
+        channel="miniprogram",
+        customer_id="C1",
+        mode="pickup",
+        pickup_kind="parcel_point",
+        parcel_point=point,
+        lines=[OrderLineIn(line_ref="1", sku="SKU1", quantity=1, unit_price_fen=990)],
+    )
+
+
+def at_point(session: Session, ref: str, code: str, at: datetime) -> int:
+    [f] = ful.place(session, data=parcel(ref), now=at)
+    ful.start_picking(session, fulfilment_id=f.id, now=at)
+    ful.pack(session, fulfilment_id=f.id, now=at)
+    ful.send_to_point(session, fulfilment_id=f.id, now=at)
+    ful.arrive_at_point(session, fulfilment_id=f.id, point_code=code, now=at)
+    return f.id
+
+
+def test_parcel_point_pickup(session: Session) -> None:
+    """快递代收点: the nearest store with stock packs it and sends it to a third-party point; the
+    point holds it under its own collection code and reports the collection; not collected, it
+    goes back and is restocked once when it is back at the store."""
+    session.add(Customer(customer_id="C1", email="c1@example.cn", sources=["miniprogram"]))
+    world(session)
+    store_service.create_store(
+        session,
+        data=StoreCreate(
+            code="P1",
+            name="菜鸟驿站·人民广场",
+            kind="pickup_point",
+            latitude=31.2290,
+            longitude=121.4750,
+        ),
+    )
+    with pytest.raises(InvalidFulfilment) as bad:  # a store is not a parcel point
+        ful.place(session, data=parcel("PX", point="S1"), now=T0)
+    assert (bad.value.field, "快递代收点" in bad.value.message_zh) == ("parcel_point", True)
+    [f] = ful.place(session, data=parcel("PP1"), now=T0)
+    assert (f.store_code, f.pickup_kind, f.parcel_point) == ("S1", "parcel_point", "P1")
+    ful.start_picking(session, fulfilment_id=f.id, now=T0)
+    with pytest.raises(IllegalTransition):  # not collected at the store's counter
+        ful.mark_ready(session, fulfilment_id=f.id, now=T0)
+    ful.pack(session, fulfilment_id=f.id, now=T0)
+    session.commit()
+    with pytest.raises(IllegalTransition):  # nor given to a rider
+        ful.transition(session, ful.lock(session, f.id), "dispatch")
+    session.rollback()
+    sent = ful.send_to_point(session, fulfilment_id=f.id, now=T0)
+    assert sent.state == "to_point"
+    lv = inv.get_level(session, location="S1", sku="SKU1")
+    assert (lv.on_hand, lv.reserved) == (9, 0)  # the parcel left the store
+    with pytest.raises(InvalidFulfilment) as e:
+        ful.arrive_at_point(session, fulfilment_id=f.id, point_code="3-2 1045;")
+    assert e.value.field == "point_code"
+    arrived = ful.arrive_at_point(
+        session, fulfilment_id=f.id, point_code="3-2-1045", now=T0 + timedelta(hours=4)
+    )
+    assert (arrived.state, arrived.point_code) == ("at_point", "3-2-1045")
+    assert aware(arrived.hold_until) == T0 + timedelta(hours=4, days=3)
+    assert codes.current(session, fulfilment_id=f.id) is None  # the point's code, not ours
+    [msg] = session.scalars(select(Message).where(Message.template == "parcel_at_point")).all()
+    assert "3-2-1045" in str(msg.payload)
+    assert "菜鸟驿站·人民广场" in str(msg.payload)
+    with pytest.raises(InvalidFulfilment):  # the point reports another parcel's code
+        ful.collect_at_point(session, fulfilment_id=f.id, point_code="9-9-9999")
+    done = ful.collect_at_point(session, fulfilment_id=f.id, point_code="3-2-1045")
+    again = ful.collect_at_point(session, fulfilment_id=f.id, point_code="3-2-1045")
+    assert (done.state, again.state) == ("picked_up", "picked_up")
+    assert returns.returnable(session, order_ref="PP1")[0]["sold"] == 1
+    events = [h.event for h in ful.history(session, fulfilment_id=f.id)]
+    assert events[-4:] == ["pack", "send_to_point", "arrive_at_point", "collect_at_point"]
+    # not collected within the point's hold: sent back, restocked once when it is back
+    fid = at_point(session, "PP2", "5-1-2001", T0)
+    assert ful.expire_uncollected(session, now=T0 + timedelta(days=3, minutes=1)) == 1
+    assert ful.expire_uncollected(session, now=T0 + timedelta(days=4)) == 0
+    assert ful.get(session, fulfilment_id=fid).state == "returning"
+    assert inv.get_level(session, location="S1", sku="SKU1").on_hand == 8  # still on its way
+    back = ful.returned_to_store(session, fulfilment_id=fid)
+    assert (back.state, back.cancel_reason, back.refund_fen) == ("cancelled", "point_returned", 990)
+    session.commit()
+    with pytest.raises(IllegalTransition):
+        ful.returned_to_store(session, fulfilment_id=fid)
+    session.rollback()
+    lv = inv.get_level(session, location="S1", sku="SKU1")
+    assert (lv.on_hand, lv.reserved) == (9, 0)
+    assert inv.verify(session) == []
+    assert flow.PICKUP_KINDS["parcel_point"] == "快递代收点自提"
+
+
 @pytest.mark.parametrize(
     ("kw", "problem"),
     [
@@ -115,6 +212,8 @@ def test_appointment_pickup_is_held_from_the_end_of_its_slot(session: Session) -
             "after slot_start",
         ),
         ({"slot_start": T0, "slot_end": T0 + timedelta(hours=1)}, "appointment pickups only"),
+        ({"pickup_kind": "parcel_point"}, "needs the parcel point"),
+        ({"parcel_point": "P1"}, "parcel-point pickups only"),
     ],
 )
 def test_pickup_kind_inputs_are_checked(kw: dict[str, Any], problem: str) -> None:

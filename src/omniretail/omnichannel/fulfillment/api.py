@@ -61,6 +61,7 @@ class FromOrderIn(BaseModel):
     address: Address | None = None
     hold_days: int = Field(default=3, ge=1, le=30)
     pickup_kind: PickupKind = "store"
+    parcel_point: str | None = Field(default=None, max_length=32)
     slot_start: AwareDatetime | None = None
     slot_end: AwareDatetime | None = None
 
@@ -84,6 +85,7 @@ def place_for_order(
         address=data.address,
         hold_days=data.hold_days,
         pickup_kind=data.pickup_kind,
+        parcel_point=data.parcel_point,
         slot_start=data.slot_start,
         slot_end=data.slot_end,
     )
@@ -186,6 +188,38 @@ def load_locker(
     principal.require("write")
     _visible(principal, service.get(db, fulfilment_id=fulfilment_id))
     return service.load_locker(db, fulfilment_id=fulfilment_id, box=data.box, actor=principal.name)
+
+
+class ParcelPointIn(BaseModel):
+    """What happened to a parcel-point pickup: the store sent it (``send``), the point has it
+    under its collection code (``arrived``, ``point_code`` required), the customer collected it
+    there (``collected``, the same code), the point sent it back (``returned``), or it is back
+    at the store (``back_in_store``: cancelled, refunded, restocked once)."""
+
+    event: Literal["send", "arrived", "collected", "returned", "back_in_store"]
+    point_code: str | None = Field(default=None, max_length=32)
+
+
+@router.post("/{fulfilment_id}/parcel-point", response_model=FulfilmentRead)
+def parcel_point_event(
+    fulfilment_id: Annotated[int, Path(ge=1, le=DB_ID_MAX)],
+    data: ParcelPointIn,
+    db: DbSession,
+    principal: ApiPrincipal,
+) -> FulfilmentRead:
+    """A parcel-point pickup (快递代收点) moving between the store and the point."""
+    principal.require("write")
+    _visible(principal, service.get(db, fulfilment_id=fulfilment_id))
+    fid, code = fulfilment_id, data.point_code or ""
+    if data.event == "send":
+        return service.send_to_point(db, fulfilment_id=fid, actor=principal.name)
+    if data.event == "arrived":
+        return service.arrive_at_point(db, fulfilment_id=fid, point_code=code)
+    if data.event == "collected":
+        return service.collect_at_point(db, fulfilment_id=fid, point_code=code)
+    if data.event == "returned":
+        return service.point_returns(db, fulfilment_id=fid)
+    return service.returned_to_store(db, fulfilment_id=fid, actor=principal.name)
 
 
 @router.post("/{fulfilment_id}/arrived", response_model=FulfilmentRead)

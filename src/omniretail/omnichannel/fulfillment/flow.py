@@ -5,7 +5,11 @@ collected within its hold → cancelled (no_show). Its kinds differ after "ready
 pickup is loaded into a compartment (ready_for_pickup → in_locker) and collected with its code at
 the locker; a curbside pickup waits for the customer to say they have arrived (→
 customer_arrived, with the parking spot) and is brought out; an appointment pickup is collected
-in its booked slot (its hold runs from the slot's end). Ship from store and 同城配送 (delivery):
+in its booked slot (its hold runs from the slot's end); a parcel-point pickup (快递代收点) is
+packed and sent to a third-party point (packed → to_point, the stock leaves the store), held
+there under the point's own collection code (→ at_point), collected there (→ picked_up, reported
+by the point) or, not collected within the point's hold, sent back (→ returning → cancelled,
+restocked once when it is back). Ship from store and 同城配送 (delivery):
 picking → packed → awaiting_rider → rider_assigned → rider_at_store → in_delivery → delivered,
 the rider states following WeChat 即时配送's order_status (101 → 102 → 201 → 202/301 → 302);
 a delivery that fails before the rider has the goods goes back to packed (dispatch again or
@@ -27,6 +31,8 @@ STATE_ZH = {
     "picked_up": "已自提",
     "in_locker": "已入柜待取",
     "customer_arrived": "顾客已到达",
+    "to_point": "运往代收点",
+    "at_point": "已到代收点待取",
     "packed": "已打包待发",
     "awaiting_rider": "待骑手接单",
     "rider_assigned": "骑手已接单",
@@ -44,6 +50,8 @@ STATE_EN = {
     "picked_up": "picked up",
     "in_locker": "in the locker",
     "customer_arrived": "customer has arrived",
+    "to_point": "on the way to the parcel point",
+    "at_point": "at the parcel point",
     "packed": "packed",
     "awaiting_rider": "awaiting a rider",
     "rider_assigned": "rider assigned",
@@ -60,6 +68,10 @@ EVENT_ZH = {
     "hand_over": "交付顾客",
     "load_locker": "放入自提柜",
     "customer_arrives": "顾客到达",
+    "send_to_point": "发往代收点",
+    "arrive_at_point": "到达代收点",
+    "collect_at_point": "代收点取件",
+    "point_returns": "代收点退回",
     "no_show": "逾期未取",
     "pack": "打包",
     "dispatch": "呼叫骑手",
@@ -84,6 +96,7 @@ PICKUP_KINDS = {
     "locker": "智能自提柜",
     "curbside": "路边/车位取货",
     "appointment": "预约自提",
+    "parcel_point": "快递代收点自提",
 }
 
 
@@ -95,6 +108,8 @@ class FulfilmentFlow(StateMachine):  # type: ignore[misc]
     picked_up = State(final=True)
     in_locker = State()
     customer_arrived = State()
+    to_point = State()
+    at_point = State()
     packed = State()
     awaiting_rider = State()
     rider_assigned = State()
@@ -106,7 +121,7 @@ class FulfilmentFlow(StateMachine):  # type: ignore[misc]
 
     allocate = placed.to(allocated)
     start_picking = allocated.to(picking)
-    mark_ready = picking.to(ready_for_pickup, cond="is_pickup")
+    mark_ready = picking.to(ready_for_pickup, cond="is_counter_pickup")
     load_locker = ready_for_pickup.to(in_locker, cond="is_locker")
     customer_arrives = ready_for_pickup.to(customer_arrived, cond="is_curbside")
     hand_over = (
@@ -115,8 +130,12 @@ class FulfilmentFlow(StateMachine):  # type: ignore[misc]
         | customer_arrived.to(picked_up)
     )
     no_show = ready_for_pickup.to(cancelled) | in_locker.to(cancelled)
-    pack = picking.to(packed, unless="is_pickup")
-    dispatch = packed.to(awaiting_rider)
+    pack = picking.to(packed, unless="is_counter_pickup")
+    dispatch = packed.to(awaiting_rider, unless="is_parcel")
+    send_to_point = packed.to(to_point, cond="is_parcel")
+    arrive_at_point = to_point.to(at_point)
+    collect_at_point = at_point.to(picked_up)
+    point_returns = to_point.to(returning) | at_point.to(returning)
     rider_accepts = awaiting_rider.to(rider_assigned)
     rider_arrives = rider_assigned.to(rider_at_store)
     rider_picks_up = (
@@ -145,6 +164,13 @@ class FulfilmentFlow(StateMachine):  # type: ignore[misc]
 
     def is_pickup(self) -> bool:
         return self.mode == "pickup"
+
+    def is_counter_pickup(self) -> bool:
+        """Collected from the store itself (counter, locker, curbside, appointment)."""
+        return self.mode == "pickup" and self.kind != "parcel_point"
+
+    def is_parcel(self) -> bool:
+        return self.mode == "pickup" and self.kind == "parcel_point"
 
     def is_locker(self) -> bool:
         return self.mode == "pickup" and self.kind == "locker"

@@ -39,8 +39,11 @@ class Fulfilment(Base):
     channel: Mapped[str] = mapped_column(String(32))
     customer_id: Mapped[str | None] = mapped_column(String(32), index=True)
     mode: Mapped[str] = mapped_column(String(16))  # pickup | ship_from_store | same_city
-    # pickup only: store (at the counter) | locker (smart locker) | curbside | appointment
+    # pickup only: store (at the counter) | locker (smart locker) | curbside | appointment |
+    # parcel_point (a third-party 快递代收点 holds it under its own collection code)
     pickup_kind: Mapped[str | None] = mapped_column(String(16))
+    parcel_point: Mapped[str | None] = mapped_column(String(32))  # the point's store code
+    point_code: Mapped[str | None] = mapped_column(String(32))  # the point's 取件码
     slot_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # appointment
     slot_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     locker_box: Mapped[str | None] = mapped_column(String(16))  # the locker compartment

@@ -26,6 +26,11 @@ TEMPLATES = {
         "自提提醒",
         "您在{store}的订单 {order} 还未取货，保留至 {until}，逾期将自动取消并退款。",
     ),
+    "parcel_at_point": (
+        "包裹已到代收点，请凭取件码取件",
+        "您的订单 {order} 已由{store}发出，现存放在 {point}。取件码 {code}，"
+        "请于 {until} 前凭取件码到代收点取件，逾期将退回门店并退款。",
+    ),
     "rider_assigned": (
         "骑手已接单",
         "您的订单 {order} 已由骑手 {rider} 接单，正在前往{store}取货。",
@@ -57,6 +62,7 @@ REASON_ZH = {
     "store": "门店取消",
     "unavailable": "商品缺货",
     "delivery_returned": "配送未完成，商品已退回门店",
+    "point_returned": "代收点超期未取，包裹已退回门店",
 }
 
 

@@ -39,6 +39,8 @@ STATE_ORDER = [
     "rider_assigned",
     "rider_at_store",
     "in_delivery",
+    "to_point",
+    "at_point",
     "returning",
     "placed",
     "picked_up",
@@ -234,11 +236,12 @@ def detail(
             history=service.history(db, fulfilment_id=f.id),
             error=error,
             actions=[e for e in f.allowed if e in STAFF_EVENTS],
+            point_name=service.point_name(db, f.parcel_point) if f.parcel_point else None,
         ),
     )
 
 
-STAFF_EVENTS = ("start_picking", "mark_ready", "pack", "dispatch", "cancel")
+STAFF_EVENTS = ("start_picking", "mark_ready", "pack", "dispatch", "send_to_point", "cancel")
 
 
 @router.post(BASE + "/{fulfilment_id}/do/{event}", dependencies=[CsrfProtected])
@@ -249,6 +252,7 @@ def act(
     user: ConsoleUser,
     db: DbSession,
     box: Annotated[str | None, Form()] = None,
+    point_code: Annotated[str | None, Form()] = None,
 ) -> Response:
     f = service.get(db, fulfilment_id=fulfilment_id)
     _scope(user, db).require(f.store_code)
@@ -269,6 +273,14 @@ def act(
             service.load_locker(
                 db, fulfilment_id=f.id, box=(box or "").strip(), actor=user.username
             )
+        elif event == "send_to_point":
+            service.send_to_point(db, fulfilment_id=f.id, actor=user.username)
+        elif event == "arrive_at_point":  # the point's notice, recorded by the store
+            service.arrive_at_point(db, fulfilment_id=f.id, point_code=point_code or "")
+        elif event == "collect_at_point":
+            service.collect_at_point(db, fulfilment_id=f.id, point_code=point_code or "")
+        elif event == "returned_to_store" and f.pickup_kind == "parcel_point":
+            service.returned_to_store(db, fulfilment_id=f.id, actor=user.username)
         else:
             return RedirectResponse(f"{BASE}/{f.id}", status_code=303)
     except (FulfilmentError, InventoryError) as e:

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 Mode = Literal["pickup", "ship_from_store", "same_city"]
-PickupKind = Literal["store", "locker", "curbside", "appointment"]
+PickupKind = Literal["store", "locker", "curbside", "appointment", "parcel_point"]
 
 
 class OrderLineIn(BaseModel):
@@ -37,8 +37,10 @@ class FulfilmentCreate(BaseModel):
     address: Address | None = None  # the customer's position (pickup near me, delivery)
     tender: str | None = None
     hold_days: int = Field(default=3, ge=1, le=30)
-    # pickup only: at the counter, from a smart locker, brought out to the car, or in a slot
+    # pickup only: at the counter, from a smart locker, brought out to the car, in a slot, or
+    # at a third-party parcel point (快递代收点)
     pickup_kind: PickupKind = "store"
+    parcel_point: str | None = Field(default=None, min_length=1, max_length=32)  # its code
     slot_start: AwareDatetime | None = None  # an appointment's booked slot
     slot_end: AwareDatetime | None = None
 
@@ -56,6 +58,10 @@ class FulfilmentCreate(BaseModel):
                 raise ValueError("an appointment slot is at most 12 hours long")
         elif booked:
             raise ValueError("slot_start and slot_end apply to appointment pickups only")
+        if self.pickup_kind == "parcel_point" and self.parcel_point is None:
+            raise ValueError("a parcel-point pickup needs the parcel point (parcel_point)")
+        if self.pickup_kind != "parcel_point" and self.parcel_point is not None:
+            raise ValueError("parcel_point applies to parcel-point pickups only")
         return self
 
 
@@ -104,6 +110,8 @@ class FulfilmentRead(BaseModel):
     slot_start: datetime | None = None
     slot_end: datetime | None = None
     locker_box: str | None = None
+    parcel_point: str | None = None
+    point_code: str | None = None
     parking_spot: str | None = None
     arrived_at: datetime | None = None
     store_code: str | None

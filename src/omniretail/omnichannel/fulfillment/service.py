@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,6 +89,8 @@ def read(session: Session, row: Fulfilment) -> FulfilmentRead:
         slot_start=row.slot_start,
         slot_end=row.slot_end,
         locker_box=row.locker_box,
+        parcel_point=row.parcel_point,
+        point_code=row.point_code,
         parking_spot=row.parking_spot,
         arrived_at=row.arrived_at,
         store_code=row.store_code,
@@ -310,6 +313,7 @@ def place_for_order(
     pickup_kind: str = "store",
     slot_start: datetime | None = None,
     slot_end: datetime | None = None,
+    parcel_point: str | None = None,
     now: datetime | None = None,
 ) -> list[FulfilmentRead]:
     """Fulfil an operational order (``omnichannel.order``): its lines, customer, channel and
@@ -348,6 +352,7 @@ def place_for_order(
             pickup_kind,
             slot_start,
             slot_end,
+            parcel_point,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -369,6 +374,7 @@ def _order_fulfilment(  # noqa: PLR0913
     pickup_kind: str,
     slot_start: datetime | None,
     slot_end: datetime | None,
+    parcel_point: str | None = None,
 ) -> FulfilmentCreate:
     return FulfilmentCreate(
         order_ref=order.external_id,
@@ -385,7 +391,9 @@ def _order_fulfilment(  # noqa: PLR0913
             )
             for ln in order.lines
         ],
-        pickup_store=pickup_store or (order.store_code if chosen == "pickup" else None),
+        pickup_store=pickup_store
+        or (order.store_code if chosen == "pickup" and parcel_point is None else None),
+        parcel_point=parcel_point,
         address=address,
         tender=payments[0].method if payments else None,
         hold_days=hold_days,
@@ -402,6 +410,8 @@ def _check(data: FulfilmentCreate) -> None:
             "same-city delivery needs the delivery address (coordinates)",
             field="address",
         )
+    if data.pickup_kind == "parcel_point":
+        return  # the schema requires the point; allocation checks it is one
     if data.mode == "pickup" and data.pickup_store is None and data.address is None:
         raise InvalidFulfilment(
             "门店自提需要选择门店或提供位置",
@@ -414,6 +424,18 @@ def _allocate(session: Session, data: FulfilmentCreate) -> Any:
     lines = [(ln.sku, ln.quantity) for ln in data.lines]
     pos = data.address
     if data.mode == "pickup":
+        if data.parcel_point is not None:  # stores within reach of the point ship to it
+            point = parcel_point(session, data.parcel_point)
+            return allocation.allocate(
+                session,
+                lines=lines,
+                channel=data.channel,
+                strategy="fewest_splits",
+                lat=point.latitude,
+                lng=point.longitude,
+                radius_km=PICKUP_RADIUS_KM,
+                kind="store",
+            )
         if data.pickup_store is not None:
             store = inventory.get_location(session, code=data.pickup_store)
             if not store.pickup:
@@ -485,6 +507,7 @@ def _create(
                 customer_id=data.customer_id,
                 mode=data.mode,
                 pickup_kind=data.pickup_kind if data.mode == "pickup" else None,
+                parcel_point=data.parcel_point,
                 slot_start=data.slot_start,
                 slot_end=data.slot_end,
                 store_code=code,
@@ -694,6 +717,168 @@ def customer_arrives(
     return read(session, row)
 
 
+# --- parcel points (快递代收点) --------------------------------------------------------------
+
+POINT_CODE = re.compile(r"[0-9A-Za-z-]{1,32}")
+
+
+@dataclass(frozen=True)
+class ParcelPoint:
+    code: str
+    name: str
+    latitude: float
+    longitude: float
+
+
+def parcel_point(session: Session, code: str) -> ParcelPoint:
+    """A third-party parcel point of the store master (kind ``pickup_point``, 自提点) with a
+    position; anything else is refused naming the code."""
+    from omniretail.omnichannel.store import service as store_service
+    from omniretail.omnichannel.store.errors import UnknownStore
+
+    try:
+        point = store_service.get_store(session, code=code)
+    except UnknownStore:
+        point = None
+    if point is None or point.kind != "pickup_point" or not point.is_active:
+        raise InvalidFulfilment(
+            f"{code} 不是可用的快递代收点",
+            f"{code} is not an active parcel point",
+            field="parcel_point",
+        )
+    if point.latitude is None or point.longitude is None:
+        raise InvalidFulfilment(
+            f"快递代收点 {point.name} 没有坐标，无法找到附近发货的门店",
+            f"parcel point {point.name} has no position to find stores near it",
+            field="parcel_point",
+        )
+    return ParcelPoint(point.code, point.name, point.latitude, point.longitude)
+
+
+def point_name(session: Session, code: str) -> str:
+    """The parcel point's name for display (its code if it left the store master)."""
+    try:
+        return parcel_point(session, code).name
+    except InvalidFulfilment:
+        return code
+
+
+def _point_code(code: str) -> str:
+    code = (code or "").strip()
+    if not POINT_CODE.fullmatch(code):
+        raise InvalidFulfilment(
+            f"取件码不正确：{code!r}（1–32 位字母、数字或 -）",
+            f"not a parcel point collection code: {code!r} (1–32 letters, digits or -)",
+            field="point_code",
+        )
+    return code
+
+
+def send_to_point(
+    session: Session, *, fulfilment_id: int, actor: str | None = None, now: datetime | None = None
+) -> FulfilmentRead:
+    """The packed parcel leaves the store for the parcel point: the stock is committed (the
+    units are no longer on the shelf); it comes back only if the point returns it."""
+    at = now or utcnow()
+    row = lock(session, fulfilment_id)
+    transition(session, row, "send_to_point", actor=actor, note=row.parcel_point, now=at)
+    commit_stock(session, row, at)
+    session.flush()
+    return read(session, row)
+
+
+def arrive_at_point(
+    session: Session,
+    *,
+    fulfilment_id: int,
+    point_code: str,
+    hold_days: int = 3,
+    now: datetime | None = None,
+) -> FulfilmentRead:
+    """The point has the parcel and gave it its own collection code (取件码): the customer is
+    told where and with which code, and the point's hold starts. Reported twice with the same
+    code, nothing changes."""
+    code = _point_code(point_code)
+    at = now or utcnow()
+    row = lock(session, fulfilment_id)
+    if row.state == "at_point" and row.point_code == code:
+        return read(session, row)
+    transition(session, row, "arrive_at_point", actor="parcel_point", note=code, now=at)
+    row.point_code = code
+    row.hold_until = at + timedelta(days=hold_days)
+    session.flush()
+    point = parcel_point(session, row.parcel_point or "")
+    notify(
+        session,
+        row,
+        "parcel_at_point",
+        moment=f"at_point:{code}",
+        store=store_name(session, row),
+        point=point.name,
+        code=code,
+        until=when(row.hold_until),
+    )
+    return read(session, row)
+
+
+def collect_at_point(
+    session: Session, *, fulfilment_id: int, point_code: str, now: datetime | None = None
+) -> FulfilmentRead:
+    """The point reports the parcel collected, naming its collection code: it must be the code
+    it gave this parcel (a report for another parcel is refused). The lines become returnable
+    in any store. Reported twice, nothing changes."""
+    from omniretail.omnichannel.fulfillment import returns
+
+    code = _point_code(point_code)
+    at = now or utcnow()
+    row = lock(session, fulfilment_id)
+    if row.point_code is not None and row.point_code != code:
+        raise InvalidFulfilment(
+            f"取件码 {code} 与包裹在代收点的取件码不符",
+            f"collection code {code} is not this parcel's code at the point",
+            field="point_code",
+        )
+    if row.state == "picked_up":
+        return read(session, row)
+    transition(session, row, "collect_at_point", actor="parcel_point", note=code, now=at)
+    row.completed_at = at
+    returns.record_sale(
+        session,
+        order_ref=row.order_ref,
+        channel=row.channel,
+        customer_id=row.customer_id,
+        tender=row.tender,
+        lines=sold_lines(session, row),
+        source=f"ful:{row.id}",
+    )
+    session.flush()
+    return read(session, row)
+
+
+def point_returns(
+    session: Session, *, fulfilment_id: int, reason: str = "no_show", now: datetime | None = None
+) -> FulfilmentRead:
+    """The point sends the parcel back (not collected within its hold, or refused)."""
+    at = now or utcnow()
+    row = lock(session, fulfilment_id)
+    if row.state == "returning":
+        return read(session, row)
+    transition(session, row, "point_returns", actor="parcel_point", note=reason, now=at)
+    session.flush()
+    return read(session, row)
+
+
+def returned_to_store(
+    session: Session, *, fulfilment_id: int, actor: str | None = None, now: datetime | None = None
+) -> FulfilmentRead:
+    """The parcel is back at the store: cancelled, refunded, its units restocked — once."""
+    row = lock(session, fulfilment_id)
+    _cancel_locked(
+        session, row, reason="point_returned", actor=actor, now=now, event="returned_to_store"
+    )
+    return read(session, row)
+
+
 def codes_current(session: Session, fulfilment_id: int) -> str | None:
     found = session.scalar(
         select(PickupCode.code).where(
@@ -840,6 +1025,8 @@ def _reallocate(
         channel=row.channel,
         customer_id=row.customer_id,
         mode=row.mode,
+        pickup_kind="parcel_point" if row.parcel_point else None,  # still shipped to the point
+        parcel_point=row.parcel_point,
         store_code=code,
         region=inventory.get_location(session, code=code).region,
         state="placed",
@@ -1000,17 +1187,23 @@ def _restock(session: Session, row: Fulfilment, at: datetime) -> None:
 
 
 def expire_uncollected(session: Session, *, now: datetime | None = None, limit: int = 500) -> int:
-    """Pickups not collected within their hold: cancelled and their stock released, once."""
+    """Pickups not collected within their hold: cancelled and their stock released, once. A
+    parcel at a parcel point past the point's hold is sent back (returning); it is cancelled
+    and restocked when it is back at the store (:func:`returned_to_store`)."""
     at = now or utcnow()
     ids = session.scalars(
         select(Fulfilment.id)
-        .where(Fulfilment.state.in_(WAITING), Fulfilment.hold_until <= at)
+        .where(Fulfilment.state.in_([*WAITING, "at_point"]), Fulfilment.hold_until <= at)
         .order_by(Fulfilment.id)
         .limit(limit)
     ).all()
     n = 0
     for fid in ids:
         row = lock(session, fid)
+        if row.state == "at_point":
+            transition(session, row, "point_returns", actor="system", note="no_show", now=at)
+            n += 1
+            continue
         if row.state not in WAITING:  # collected or cancelled meanwhile
             continue
         _cancel_locked(session, row, reason="no_show", actor="system", now=at, event="no_show")
