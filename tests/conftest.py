@@ -80,7 +80,8 @@ def sqlite_session(home: Path) -> Iterator[Session]:
 
 @pytest.fixture
 def client(home: Path):  # type: ignore[no-untyped-def]
-    """An API client against a migrated SQLite store, logged in as an admin."""
+    """An API client against a migrated SQLite store, logged in as an admin (session cookie,
+    sending the session's CSRF token with every request)."""
     from fastapi.testclient import TestClient
 
     from omniretail.platform import migrate
@@ -93,4 +94,5 @@ def client(home: Path):  # type: ignore[no-untyped-def]
     with TestClient(create_app()) as c:
         r = c.post("/api/v1/auth/login", json={"username": "admin", "password": "admin-pass-1"})
         assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]  # as the console's scripts send it
         yield c

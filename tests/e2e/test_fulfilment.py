@@ -20,6 +20,7 @@ def _seed(server: LiveServer) -> int:
             "/api/v1/auth/login", json={"username": server.admin[0], "password": server.admin[1]}
         )
         r.raise_for_status()
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         c.put(
             "/api/v1/inventory/locations",
             json={

@@ -39,6 +39,7 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with httpx.Client(base_url=url, timeout=30) as c:
             r = c.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
             assert r.status_code == 200, r.text
+            c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
             for s in SESSIONS:
                 assert c.post("/api/v1/live/sessions", json=s).status_code == 201
             r = c.post(

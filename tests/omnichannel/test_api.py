@@ -82,6 +82,7 @@ def test_a_store_manager_sees_only_its_stores_orders(client: TestClient) -> None
     client.post("/api/v1/auth/logout")
     r = client.post("/api/v1/auth/login", json={"username": "mgr", "password": "mgr-pass-1"})
     assert r.status_code == 200
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     assert [o["store_code"] for o in client.get("/api/v1/orders").json()] == ["S1"]
     assert client.get(f"/api/v1/orders/{other}").status_code == 403
     r = client.post("/api/v1/orders", json={**BODY, "store_code": "S2", "external_id": "C"})

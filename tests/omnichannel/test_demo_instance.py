@@ -86,5 +86,6 @@ def test_demo_instance_has_master_data_and_a_working_store_manager(
             json={"username": manager["username"], "password": manager["password"]},
         )
         assert r2.status_code == 200, r2.text
+        c.headers["X-CSRF-Token"] = r2.json()["csrf_token"]
         assert c.get(f"/api/v1/customers/{mine[0]}").status_code == 200
         assert c.get(f"/api/v1/customers/{other}").status_code in (403, 404)

@@ -472,6 +472,7 @@ def clients(world: dict[str, Any]) -> dict[str, TestClient]:
         r = c.post("/api/v1/auth/login", json={"username": f"m_{role}",
                                                 "password": f"{role}-pass-A1"})  # fmt: skip
         assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]  # writes are refused for scope, not CSRF
         out[role] = c
     out["apikey"] = TestClient(app, headers={"authorization": f"Bearer {key}"})
     return out
@@ -542,3 +543,62 @@ def test_writes_naming_a_store_b_customer_are_refused(
             if r.status_code not in (403, 404):
                 wrong.append((role, url, r.status_code, r.text[:120]))
     assert not wrong, wrong
+
+
+@pytest.mark.slow
+def test_campaign_report_is_limited_to_the_callers_stores(
+    world: dict[str, Any], clients: dict[str, TestClient]
+) -> None:
+    """A store user sees a chain campaign's report for their stores' members only (their
+    messages, coupons, orders), not chain-wide figures and not a 403."""
+    from omniretail.marketing.campaign.models import Campaign, CampaignMember
+    from omniretail.marketing.campaign.report import campaign_report
+    from omniretail.platform.db import session_scope
+    from omniretail.platform.messaging.models import Message
+
+    w = world
+    con = sqlite3.connect(w["home"] / "omniretail.db")
+    ids = {
+        store: [r[0] for r in con.execute(
+            "SELECT customer_id FROM customer WHERE home_store_code = ? ORDER BY customer_id "
+            "LIMIT 6", [store])]
+        for store in (w["a"], w["b"])
+    }  # fmt: skip
+    con.close()
+    b_ids = set(ids[w["b"]])
+    with session_scope() as s:
+        c = Campaign(code="MXSCOPE", name="matrix", goal="repurchase", kind="once",
+                     status="running", window_days=7, audience={"rule": {}},
+                     content={"title": "t"}, channels=["sms"],
+                     launched_at=datetime.now(UTC) - timedelta(days=2))  # fmt: skip
+        s.add(c)
+        s.flush()
+        for store, members in ids.items():
+            for i, cid in enumerate(members):
+                arm = "treatment" if i % 2 == 0 else "holdout"
+                s.add(CampaignMember(campaign_id=c.id, customer_id=cid, arm=arm,
+                                     store_code=store, channel="sms", run=1))  # fmt: skip
+                if arm == "treatment":
+                    s.add(Message(key=f"mxscope:{cid}", campaign_id=c.id, customer_id=cid,
+                                  channel="sms", origin_kind="campaign", origin_ref="MXSCOPE:1",
+                                  purpose="marketing", recipient="+8613800000000", payload={},
+                                  status="sent"))  # fmt: skip
+        whole = campaign_report(s, None, code="MXSCOPE").as_json()
+    assert whole["audience"] == len(ids[w["a"]]) + len(ids[w["b"]])  # the chain's view
+    assert set(whole["by_store_code"]) == {w["a"], w["b"]}
+    mine = len(ids[w["a"]])
+    for role in STORE_ROLES:
+        r = clients[role].get("/api/v1/campaigns/MXSCOPE/report")
+        assert r.status_code == 200, (role, r.text[:200])
+        body = r.json()
+        assert (body["audience"], body["treatment"], body["holdout"]) == (
+            mine, (mine + 1) // 2, mine // 2), role  # fmt: skip
+        assert body["sent"] == (mine + 1) // 2, role
+        assert set(body["by_store_code"]) == {w["a"]}, role
+        assert not [b for b in b_ids if b in r.text], role
+    for role in ("store_manager", "clerk", "analyst"):
+        for path in ("/campaigns/MXSCOPE", "/campaigns/MXSCOPE/report.csv"):
+            r = clients[role].get(path)
+            assert r.status_code == 200, (role, path, r.status_code)
+            assert w["b"] not in r.text, (role, path)  # no row for store B
+            assert not [b for b in b_ids if b in r.text], (role, path)

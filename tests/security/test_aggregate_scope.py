@@ -25,6 +25,7 @@ def test_chain_wide_aggregates_are_refused_to_store_users(client: Any) -> None:
         "/api/v1/auth/login", json={"username": "sa", "password": "store-analyst-1"}
     )
     assert r.status_code == 200, r.text
+    store_user.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     for path in CHAIN_WIDE:
         r = store_user.get(path)
         assert r.status_code == 403, (path, r.status_code, r.text[:200])

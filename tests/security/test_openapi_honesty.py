@@ -4,6 +4,7 @@ aware datetimes."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -46,3 +47,38 @@ def test_loyalty_times_are_aware(client: Any) -> None:
         for key in ("occurred_at", "recorded_at", "expires_at"):
             if e[key] is not None:
                 assert datetime.fromisoformat(e[key]).tzinfo is not None, (key, e[key])
+
+
+def test_not_computed_is_documented_where_it_is_answered(client: Any) -> None:
+    """Nothing is published on a fresh instance: every read that answers 503 ("not computed
+    yet") must say so in the document (its path parameters filled with a plain value)."""
+    spec = client.app.openapi()
+    answered, undocumented = [], []
+    for path, ops in spec["paths"].items():
+        if "get" not in ops or not path.startswith("/api/v1/"):
+            continue
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        r = client.get(url)
+        assert r.status_code < 500 or r.status_code == 503, (url, r.status_code, r.text[:200])
+        if r.status_code == 503:
+            answered.append(path)
+            if "503" not in ops["get"]["responses"]:
+                undocumented.append(path)
+    assert "/api/v1/kpis/summary" in answered  # the check sees the snapshot readers
+    assert not undocumented, undocumented
+
+
+def test_live_figures_times_are_aware(client: Any) -> None:
+    r = client.post(
+        "/api/v1/live/sessions",
+        json={"code": "DY-1", "platform": "douyin", "account": "旗舰店", "title": "双12",
+              "started_at": "2026-12-01T20:00:00+08:00", "ended_at": "2026-12-01T22:00:00+08:00"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    for path in ("/api/v1/live/figures", "/api/v1/live/sessions"):
+        [row] = client.get(path).json()
+        for key in ("started_at", "ended_at"):
+            assert datetime.fromisoformat(row[key]).tzinfo is not None, (path, key, row[key])
+        assert datetime.fromisoformat(row["started_at"]) == datetime.fromisoformat(
+            "2026-12-01T20:00:00+08:00"
+        )

@@ -79,6 +79,7 @@ def test_only_administrators(client: TestClient) -> None:
                 "/api/v1/auth/login", json={"username": role, "password": f"{role}-pass-1"}
             )
             assert r.status_code == 200, r.text
+            other.headers["X-CSRF-Token"] = r.json()["csrf_token"]
             assert other.get("/api/v1/privacy/customers/C000000042/export").status_code == 403
             r = other.post(
                 "/api/v1/privacy/customers/C000000042/erase", json={"confirm": "C000000042"}

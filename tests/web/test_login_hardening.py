@@ -52,8 +52,8 @@ def test_logout_ends_the_session_on_the_server(console: TestClient) -> None:
     assert _json_login(console, ADMIN[0], ADMIN[1]) == 200
     stolen = console.cookies.get("omniretail_session")
     assert stolen
-    assert console.get("/api/v1/auth/me").status_code == 200
-    assert console.post("/api/v1/auth/logout").status_code == 204
+    token = console.get("/api/v1/auth/me").json()["csrf_token"]
+    assert console.post("/api/v1/auth/logout", headers={"X-CSRF-Token": token}).status_code == 204
     console.cookies.set("omniretail_session", stolen)  # the old cookie, replayed
     assert console.get("/api/v1/auth/me").status_code == 401
     assert console.get("/", follow_redirects=False).status_code in (303, 307)
@@ -101,6 +101,7 @@ def test_secure_cookie_option(
     with TestClient(create_app(), base_url="https://testserver") as c:
         r = c.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
         assert r.status_code == 200
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         cookie = r.headers["set-cookie"].lower()
         assert "secure" in cookie
         assert "httponly" in cookie

@@ -99,12 +99,15 @@ def dispatch(limit: int = typer.Option(1000, help="Messages to send in this run.
 @app.command("report")
 def report(code: str) -> None:
     """Reach, engagement, coupons and the incremental effect versus the holdout (JSON)."""
+    from omniretail.cli._operator import allowed
     from omniretail.marketing.campaign.report import campaign_report
+    from omniretail.platform.auth.scope import store_scope
     from omniretail.platform.db import session_scope
     from omniretail.platform.engine.snapshot import run_on_published
 
     with session_scope() as s:
-        _echo(run_on_published(lambda eng: campaign_report(s, eng, code=code)))
+        scope = store_scope(allowed(s, "read"))  # a store user: their stores' members
+        _echo(run_on_published(lambda eng: campaign_report(s, eng, code=code, scope=scope)))
 
 
 @app.command("aa-test")

@@ -10,6 +10,7 @@ import typer
 import yaml
 from pydantic import ValidationError
 
+from omniretail.cli._operator import allowed, for_basket, for_coupon, for_customer
 from omniretail.platform.errors import InvalidInput
 
 NAME = "coupon"
@@ -53,6 +54,7 @@ def create_template(
 
     data = parse(TemplateCreate, read_doc(file, "file"), "file")
     with session_scope() as s:
+        allowed(s, "write")
         t = service.create_template(s, data=data)
         echo(TemplateRead.model_validate(t).model_dump(mode="json"))
 
@@ -65,6 +67,7 @@ def templates() -> None:
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        allowed(s, "read")
         for t in service.list_templates(s):
             echo(TemplateRead.model_validate(t).model_dump(mode="json"))
 
@@ -93,6 +96,9 @@ def issue(
     if not ids:
         raise InvalidInput("give --customer or --customers-file", field="customer")
     with session_scope() as s:
+        for i, customer_id in enumerate(ids):  # every one, as the API's issue-batch
+            field = "customer" if len(ids) == 1 else f"customer.{i}"
+            for_customer(s, "write", customer_id, field=field)
         if len(ids) == 1 and campaign is None:
             c = service.issue(s, template_code=template, customer_id=ids[0])
             echo(CouponRead.model_validate(c).model_dump(mode="json"))
@@ -121,8 +127,10 @@ def validate(
     from omniretail.marketing.coupon import redemption
     from omniretail.platform.db import session_scope
 
+    cart = _basket(basket)
     with session_scope() as s:
-        v = redemption.validate(s, code=code, basket=_basket(basket))
+        for_basket(s, "read", cart.customer_id, cart.store_code)
+        v = redemption.validate(s, code=code, basket=cart)
     echo(v.model_dump(mode="json"))
     if not v.valid:
         raise typer.Exit(1)
@@ -138,8 +146,10 @@ def redeem(
     from omniretail.marketing.coupon import redemption
     from omniretail.platform.db import session_scope
 
+    cart = _basket(basket)
     with session_scope() as s:
-        r = redemption.redeem(s, code=code, order_id=order, basket=_basket(basket))
+        for_basket(s, "write", cart.customer_id, cart.store_code)
+        r = redemption.redeem(s, code=code, order_id=order, basket=cart)
     echo(r.model_dump(mode="json"))
 
 
@@ -153,6 +163,7 @@ def reverse(
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        for_coupon(s, "write", code)
         r = redemption.reverse(s, code=code, return_id=return_id)
     echo(r.model_dump(mode="json"))
 
@@ -164,5 +175,6 @@ def expire() -> None:
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        allowed(s, "write")
         n = service.expire_due(s)
     echo({"expired": n})

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from omniretail.cli._operator import allowed, for_customer
 from omniretail.cli.coupon import echo, parse, read_doc
 from omniretail.platform.errors import InvalidInput
 
@@ -45,6 +46,7 @@ def create_tier(file: Path = typer.Argument(..., help="Tier as JSON or YAML.")) 
 
     data = parse(TierCreate, read_doc(file, "file"), "file")
     with session_scope() as s:
+        allowed(s, "admin")
         echo(TierRead.model_validate(service.create_tier(s, data=data)).model_dump(mode="json"))
 
 
@@ -63,6 +65,7 @@ def earn(
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        for_customer(s, "write", customer)
         r = service.earn(
             s,
             customer_id=customer,
@@ -85,6 +88,7 @@ def redeem(
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        for_customer(s, "write", customer)
         echo(
             ledger.redeem_points(s, customer_id=customer, points=points, ref=ref).model_dump(
                 mode="json"
@@ -104,6 +108,7 @@ def adjust(
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        for_customer(s, "admin", customer)
         r = ledger.adjust_points(s, customer_id=customer, points=points, ref=ref, note=note)
     echo(r.model_dump(mode="json"))
 
@@ -121,6 +126,7 @@ def reverse(
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        for_customer(s, "write", customer)
         r = ledger.reverse_earn(
             s,
             customer_id=customer,
@@ -139,6 +145,7 @@ def account(customer: str = typer.Argument(...)) -> None:
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        for_customer(s, "read", customer)
         echo(service.account_view(s, customer_id=customer).model_dump(mode="json"))
 
 
@@ -149,6 +156,7 @@ def expire() -> None:
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        allowed(s, "write")
         echo(service.expire_all(s))
 
 
@@ -159,6 +167,7 @@ def review_tiers() -> None:
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        allowed(s, "write")
         echo(service.review_all_tiers(s))
 
 
@@ -175,4 +184,5 @@ def birthday_coupons(
     except ValueError as exc:
         raise InvalidInput(f"{today!r} is not a date (YYYY-MM-DD)", field="today") from exc
     with session_scope() as s:
+        allowed(s, "write")
         echo([r.model_dump() for r in service.birthday_coupons(s, today=day)])

@@ -22,6 +22,23 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root(
+    as_user: str | None = typer.Option(
+        None,
+        "--as",
+        envvar="OMNIRETAIL_AS",
+        help="Run as this console user: their role and stores limit what store-data commands "
+        "show and do, as in the API (or set OMNIRETAIL_API_KEY to act as an API key). "
+        "Default: the local operator, with full rights.",
+    ),
+) -> None:
+    """omniretail — 全渠道新零售数字化营销与服务系统 (omnichannel new-retail marketing system)."""
+    from omniretail.cli._operator import choose
+
+    choose(as_user)
+
+
 def _load_groups() -> None:
     import omniretail.cli as pkg
 

@@ -3,11 +3,14 @@ about a person, or erase them everywhere (PIPL arts. 45 and 47; GDPR arts. 15 an
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 NAME = "privacy"
 app = typer.Typer(
@@ -16,11 +19,11 @@ app = typer.Typer(
 )
 
 
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"[:64]
-    except (KeyError, OSError):  # pragma: no cover - no user name in a container
-        return "cli"
+def _actor(session: Session) -> str:
+    """The administrator running the request (``--as``/API key, else the local operator)."""
+    from omniretail.cli._operator import allowed
+
+    return allowed(session, "admin").name  # privacy requests are for administrators only
 
 
 @app.command("export")
@@ -34,8 +37,9 @@ def export(
     from omniretail.platform.privacy import service
 
     with session_scope() as s:
+        actor = _actor(s)
         data = service.export(s, customer)
-        service.record_export(s, data["customer_id"], actor=_actor(), reason=reason)
+        service.record_export(s, data["customer_id"], actor=actor, reason=reason)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     places = (
@@ -58,6 +62,7 @@ def erase(
     from omniretail.platform.privacy import service
 
     with session_scope() as s:
+        actor = _actor(s)
         subject = service.resolve(s, customer)
     if not yes:
         typer.confirm(
@@ -66,6 +71,6 @@ def erase(
             abort=True,
         )
     with session_scope() as s:
-        report = service.erase(s, customer, actor=_actor(), reason=reason)
+        report = service.erase(s, customer, actor=actor, reason=reason)
     service.compact_store(get_engine())
     typer.echo(json.dumps(report, ensure_ascii=False, indent=1))

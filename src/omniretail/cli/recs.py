@@ -133,17 +133,21 @@ def algorithms() -> None:
 @app.command("customer")
 def customer(customer_id: str, k: int = typer.Option(10, "--k")) -> None:
     """Published top-k recommendations for a customer."""
+    from omniretail.cli._operator import visible_store_codes
     from omniretail.insight.recommend import service
 
-    _echo(service.customer_recommendations(customer_id=customer_id, k=k))
+    codes = visible_store_codes("read")  # another store's customer is unknown, as in the API
+    _echo(service.customer_recommendations(customer_id=customer_id, k=k, store_codes=codes))
 
 
 @app.command("likely-customers")
 def likely_customers(sku: str, n: int = typer.Option(100, "--n")) -> None:
     """The customers most likely to buy a product."""
+    from omniretail.cli._operator import visible_store_codes
     from omniretail.insight.recommend import service
 
-    _echo(service.likely_customers(sku=sku, n=n))
+    codes = visible_store_codes("read")  # a store user: the most likely of their customers
+    _echo(service.likely_customers(sku=sku, n=n, store_codes=codes))
 
 
 @app.command("bought-together")
@@ -164,10 +168,12 @@ def new_product(
     n: int = typer.Option(100, "--n"),
 ) -> None:
     """Cold start: the customers most likely to like a product that is not on sale yet."""
+    from omniretail.cli._operator import visible_store_codes
     from omniretail.insight.recommend import service
 
     attrs = {"name": name, "category_code": category_code, "brand": brand, "flavor": flavor}
     attrs = {k: v for k, v in attrs.items() if v is not None}
     if price is not None:
         attrs["price"] = str(price)
-    _echo(service.customers_for_new_product(attributes=attrs, n=n))
+    codes = visible_store_codes("read")
+    _echo(service.customers_for_new_product(attributes=attrs, n=n, store_codes=codes))

@@ -38,11 +38,13 @@ def count(
     breakdown: bool = typer.Option(False, "--breakdown", help="Break down by store, region..."),
 ) -> None:
     """Count the customers matching a rule; prints JSON."""
+    from omniretail.cli._operator import visible_store_codes
     from omniretail.insight.segment import service
 
+    codes = visible_store_codes("read")  # a store user counts their stores' customers
     eng = _engine(engine)
     try:
-        result = service.count_segment(eng, _rule(rule), breakdown=breakdown)
+        result = service.count_segment(eng, _rule(rule), breakdown=breakdown, store_codes=codes)
         result["engine"] = eng.name
     finally:
         eng.close()
@@ -55,11 +57,13 @@ def export(
     out: Path = typer.Option(..., "--out", help="CSV file to write."),
 ) -> None:
     """Export the members of a rule as CSV."""
+    from omniretail.cli._operator import visible_store_codes
     from omniretail.insight.segment import service
 
+    codes = visible_store_codes("read")
     eng = _engine(None)
     try:
-        n = service.export_members_csv(eng, _rule(rule), out)
+        n = service.export_members_csv(eng, _rule(rule), out, store_codes=codes)
     finally:
         eng.close()
     typer.echo(json.dumps({"members": n, "out": str(out)}))
@@ -72,9 +76,19 @@ def save(
     description: str = typer.Option(None, "--description"),
 ) -> None:
     """Save a segment; the pipeline refreshes its members daily."""
+    from omniretail.cli._operator import allowed
     from omniretail.insight.segment import service
+    from omniretail.platform.auth.scope import store_scope
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
-        seg = service.create_segment(s, name=name, rule=_rule(rule), description=description)
+        who = allowed(s, "write")
+        seg = service.create_segment(
+            s,
+            name=name,
+            rule=_rule(rule),
+            description=description,
+            store_codes=store_scope(who).codes(),
+            created_by=who.name,
+        )
         typer.echo(json.dumps({"id": seg.id, "name": seg.name}, ensure_ascii=False))

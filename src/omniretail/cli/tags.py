@@ -40,9 +40,11 @@ def export(
     engine_name: str = typer.Option(None, "--engine", help="duckdb (default) or spark"),
 ) -> None:
     """Export customer × tag values to Parquet."""
+    from omniretail.cli._operator import require_chain_wide
     from omniretail.insight.tag import service
     from omniretail.platform.engine import open_engine, open_published
 
+    require_chain_wide("read")  # every customer's tags: not for a store-limited user
     engine = open_published() if engine_name in (None, "duckdb") else open_engine(engine_name)
     if engine is None:
         engine = open_engine("duckdb")
@@ -65,12 +67,14 @@ def docs(out: Path = typer.Option(Path("docs/tags.md"), "--out")) -> None:
 @app.command("dormant")
 def dormant(limit: int = typer.Option(100, help="How many members.")) -> None:
     """Dormant members for reactivation, most valuable first (JSON lines)."""
+    from omniretail.cli._operator import visible_store_codes
     from omniretail.insight.tag.service import dormant_members
     from omniretail.platform.engine import published_engine
 
+    codes = visible_store_codes("read")  # a store user: their stores' members
     engine = published_engine()
     try:
-        for row in dormant_members(engine, limit=limit):
+        for row in dormant_members(engine, limit=limit, store_codes=codes):
             typer.echo(json.dumps(row, ensure_ascii=False, default=str))
     finally:
         engine.close()

@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from omniretail import __version__
 from omniretail.platform.config import get_settings
 from omniretail.platform.console import handlers as console_handlers
+from omniretail.platform.console.csrf import ApiCsrfProtected
 from omniretail.platform.registry import modules_named
 from omniretail.web import problems
 from omniretail.web.headers import SecurityHeaders
@@ -42,7 +43,8 @@ def create_app() -> FastAPI:
     problems.install(app)
     console_handlers.install(app)  # console: login redirects, expired forms
 
-    api = APIRouter(prefix="/api/v1")
+    # a cookie-authenticated write must carry the session's CSRF token (API keys need none)
+    api = APIRouter(prefix="/api/v1", dependencies=[ApiCsrfProtected])
 
     @api.get("/health", tags=["system"])
     def health() -> dict[str, str]:

@@ -152,6 +152,10 @@ def test_console_ticket_view_and_actions(admin_console: TestClient) -> None:
 
 
 def test_wecom_intake_endpoint(admin_console: TestClient) -> None:
+    # a signed-in console session sends its CSRF token with API writes (as the pages' scripts)
+    admin_console.headers["X-CSRF-Token"] = admin_console.get("/api/v1/auth/me").json()[
+        "csrf_token"
+    ]
     body = {
         "open_kfid": "wkAAA",
         "external_userid": "wmBBB",

@@ -200,4 +200,5 @@ def login(username: str, password: str):  # type: ignore[no-untyped-def]
     c = TestClient(create_app())
     r = c.post("/api/v1/auth/login", json={"username": username, "password": password})
     assert r.status_code == 200, r.text
+    c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     return c

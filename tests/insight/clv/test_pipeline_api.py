@@ -146,6 +146,7 @@ def test_store_limited_users_see_only_their_customers(home) -> None:  # type: ig
     with TestClient(create_app()) as c:
         r = c.post("/api/v1/auth/login", json={"username": "clerk", "password": "clerk-pass-1"})
         assert r.status_code == 200
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         assert c.get("/api/v1/customers/C000000001/scores").status_code == 200
         assert c.get("/api/v1/customers/C000000002/scores").status_code == 404
 

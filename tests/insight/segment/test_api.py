@@ -55,6 +55,7 @@ def _store_manager(client, store_code: str):  # type: ignore[no-untyped-def]
     c = TestClient(create_app())
     r = c.post("/api/v1/auth/login", json={"username": "manager", "password": "manager-pass-1"})
     assert r.status_code == 200, r.text
+    c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     return c
 
 

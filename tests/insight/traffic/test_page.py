@@ -114,6 +114,7 @@ def test_console_page_scoped_and_in_chinese(snapshot: Path, client: Any) -> None
     client.cookies.clear()
     r = client.post("/api/v1/auth/login", json={"username": "gg", "password": "manager-pass-1"})
     assert r.status_code == 200, r.text
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     r = client.get("/traffic")
     assert r.status_code == 200
     assert "武汉光谷店" in r.text

@@ -103,6 +103,7 @@ def test_store_user_sees_only_their_store(client: Any) -> None:
     client.post("/api/v1/auth/logout")
     r = client.post("/api/v1/auth/login", json={"username": "clerk", "password": "clerk-pass-1"})
     assert r.status_code == 200
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     assert client.get(f"/omnichannel/fulfilment/{mine.id}").status_code == 200
     assert client.get(f"/omnichannel/fulfilment/{other.id}").status_code == 403
     listing = client.get("/omnichannel/fulfilment").text

@@ -50,6 +50,7 @@ def test_claims_transfers_and_tasks_over_http(client) -> None:  # type: ignore[n
     client.post("/api/v1/auth/logout")
     r = client.post("/api/v1/auth/login", json={"username": "G1", "password": "clerk-pass-1"})
     assert r.status_code == 200
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     mine = client.get("/api/v1/guide/clerks/G1/tasks?day=2026-12-07").json()[0]["id"]
     r = client.post(f"/api/v1/guide/tasks/{mine}", json={"action": "copy"})
     assert r.json()["status"] == "sent"

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from omniretail.care.assistant import service as assistant
 from omniretail.care.desk import report, service
@@ -29,12 +29,22 @@ from omniretail.care.desk.wecom_signature import verify
 from omniretail.platform import export
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.bounds import EARLIEST, check_past_instant
 from omniretail.platform.config import get_settings
 from omniretail.platform.console.locale import request_locale
 from omniretail.platform.db import utcnow
 
 router = APIRouter(prefix="/care", tags=["care"])
 MAX_BODY = 5000
+# a message's send time: since 2000 (the bounds of every instant) and, in the schema, before
+# 2100; the validator then refuses a time in the future
+EARLIEST_UNIX = int(EARLIEST.timestamp())
+LATEST_UNIX = 4_102_444_800  # 2100-01-01
+
+
+def _sent_at_most_now(value: int) -> int:
+    check_past_instant(datetime.fromtimestamp(value, UTC))
+    return value
 
 
 class WeComText(BaseModel):
@@ -45,7 +55,11 @@ class WeComMessageIn(BaseModel):
     open_kfid: str = Field(min_length=1, max_length=64)
     external_userid: str = Field(min_length=1, max_length=64)
     msgid: str = Field(min_length=1, max_length=128)
-    send_time: int = Field(gt=0, description="Unix seconds, as WeCom sends it")
+    send_time: Annotated[
+        int,
+        Field(ge=EARLIEST_UNIX, le=LATEST_UNIX, description="Unix seconds, as WeCom sends it"),
+        AfterValidator(_sent_at_most_now),
+    ]
     msgtype: Literal["text", "image", "voice", "video", "file", "location", "link", "event"]
     text: WeComText | None = None
 

@@ -15,7 +15,7 @@ from omniretail.cdp.profile import masking
 from omniretail.cdp.profile import service as profile_service
 from omniretail.cdp.profile.service import get_visible_customer
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
-from omniretail.platform.engine.snapshot import published_engine
+from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES, published_engine
 
 router = APIRouter(prefix="/identity", tags=["identity"])
 
@@ -32,7 +32,7 @@ class UnmergeIn(BaseModel):
     reason: str = Field(..., min_length=1, max_length=500)
 
 
-@router.get("/explain/{identifier}", response_model=Explanation)
+@router.get("/explain/{identifier}", response_model=Explanation, responses=NOT_COMPUTED_RESPONSES)
 def explain(
     identifier: str,
     db: DbSession,
@@ -57,7 +57,7 @@ def explain(
     return found
 
 
-@router.post("/merge", response_model=MergeResult)
+@router.post("/merge", response_model=MergeResult, responses=NOT_COMPUTED_RESPONSES)
 def merge(body: MergeIn, db: DbSession, principal: ApiPrincipal) -> MergeResult:
     """Declare two customers one person (must-link honoured by every later run; audited)."""
     principal.require("write")
@@ -79,7 +79,7 @@ def merge(body: MergeIn, db: DbSession, principal: ApiPrincipal) -> MergeResult:
         engine.close()
 
 
-@router.post("/unmerge", response_model=UnmergeResult)
+@router.post("/unmerge", response_model=UnmergeResult, responses=NOT_COMPUTED_RESPONSES)
 def unmerge(body: UnmergeIn, db: DbSession, principal: ApiPrincipal) -> UnmergeResult:
     """Split records off a customer (cannot-links honoured by every later run; audited)."""
     principal.require("write")

@@ -12,11 +12,12 @@ from omniretail.insight.forecast import service
 from omniretail.insight.forecast.schemas import Decision, SuggestionRead, SuggestRequest
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES
 
 router = APIRouter(prefix="/replenishment", tags=["replenishment"])
 
 
-@router.post("/suggestions", response_model=list[SuggestionRead])
+@router.post("/suggestions", response_model=list[SuggestionRead], responses=NOT_COMPUTED_RESPONSES)
 def make_suggestions(
     body: SuggestRequest, db: DbSession, principal: ApiPrincipal
 ) -> list[SuggestionRead]:

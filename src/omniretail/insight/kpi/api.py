@@ -18,9 +18,9 @@ from omniretail.insight.kpi.schemas import (
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession, Principal
 from omniretail.platform.auth.scope import OutOfScope, store_scope
-from omniretail.platform.engine.snapshot import run_on_published
+from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES, run_on_published
 
-router = APIRouter(prefix="/kpis", tags=["kpis"])
+router = APIRouter(prefix="/kpis", tags=["kpis"], responses=NOT_COMPUTED_RESPONSES)
 
 
 def _chain_wide_only(principal: Principal) -> None:

@@ -24,6 +24,7 @@ from omniretail.insight.recommend.schemas import (
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession, in_one_hop
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES
 
 router = APIRouter(tags=["recommendations"])
 
@@ -39,7 +40,11 @@ async def read_scope(request: Request) -> list[str] | None:
 ReadScope = Annotated[list[str] | None, Depends(read_scope)]
 
 
-@router.get("/customers/{customer_id}/recommendations", response_model=CustomerRecommendations)
+@router.get(
+    "/customers/{customer_id}/recommendations",
+    response_model=CustomerRecommendations,
+    responses=NOT_COMPUTED_RESPONSES,
+)
 async def customer_recommendations(
     store_codes: ReadScope,
     customer_id: Annotated[str, Path(max_length=64)],
@@ -53,7 +58,11 @@ async def customer_recommendations(
     return service.customer_recommendations(customer_id=customer_id, k=k, store_codes=store_codes)
 
 
-@router.get("/products/{sku}/likely-customers", response_model=LikelyCustomers)
+@router.get(
+    "/products/{sku}/likely-customers",
+    response_model=LikelyCustomers,
+    responses=NOT_COMPUTED_RESPONSES,
+)
 def likely_customers(
     principal: ApiPrincipal,
     db: DbSession,
@@ -68,7 +77,11 @@ def likely_customers(
     )
 
 
-@router.get("/products/{sku}/bought-together", response_model=BoughtTogether)
+@router.get(
+    "/products/{sku}/bought-together",
+    response_model=BoughtTogether,
+    responses=NOT_COMPUTED_RESPONSES,
+)
 def bought_together(
     principal: ApiPrincipal,
     sku: Annotated[str, Path(max_length=64)],
@@ -79,7 +92,11 @@ def bought_together(
     return BoughtTogether.model_validate(service.bought_together(sku=sku, k=k))
 
 
-@router.post("/products/likely-customers", response_model=NewProductCustomers)
+@router.post(
+    "/products/likely-customers",
+    response_model=NewProductCustomers,
+    responses=NOT_COMPUTED_RESPONSES,
+)
 def new_product_customers(
     principal: ApiPrincipal,
     db: DbSession,

@@ -24,12 +24,12 @@ from omniretail.insight.tag.service import dormant_members
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.bounds import DbId
-from omniretail.platform.engine.snapshot import run_on_published
+from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES, run_on_published
 
 router = APIRouter(prefix="/segments", tags=["segments"])
 
 
-@router.post("/preview", response_model=SegmentCount)
+@router.post("/preview", response_model=SegmentCount, responses=NOT_COMPUTED_RESPONSES)
 def preview(body: SegmentPreview, db: DbSession, principal: ApiPrincipal) -> SegmentCount:
     """Count a rule on the published snapshot, with breakdown by store/region/channel/tier."""
     principal.require("read")
@@ -40,7 +40,7 @@ def preview(body: SegmentPreview, db: DbSession, principal: ApiPrincipal) -> Seg
     return SegmentCount.model_validate(result)
 
 
-@router.get("/dormant", response_model=list[DormantMember])
+@router.get("/dormant", response_model=list[DormantMember], responses=NOT_COMPUTED_RESPONSES)
 def dormant(
     db: DbSession, principal: ApiPrincipal, limit: int = Query(200, ge=1, le=5000)
 ) -> list[DormantMember]:
@@ -105,7 +105,10 @@ def snapshots(segment_id: DbId, db: DbSession, principal: ApiPrincipal) -> list[
 @router.get(
     "/{segment_id}/export.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "customer ids, one a line"}},
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "customer ids, one a line"},
+        **NOT_COMPUTED_RESPONSES,
+    },
 )
 def export_csv(segment_id: DbId, db: DbSession, principal: ApiPrincipal) -> Response:
     """Current members of a saved segment as CSV (from the published snapshot)."""

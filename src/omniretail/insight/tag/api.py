@@ -11,7 +11,7 @@ from omniretail.insight.tag import service
 from omniretail.insight.tag.schemas import CustomerTags, TagRead
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.engine import open_published
-from omniretail.platform.engine.snapshot import run_on_published
+from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES, run_on_published
 
 router = APIRouter(prefix="/tags", tags=["tags"])
 
@@ -28,7 +28,9 @@ def catalogue(principal: ApiPrincipal) -> list[TagRead]:
             engine.close()
 
 
-@router.get("/customers/{customer_id}", response_model=CustomerTags)
+@router.get(
+    "/customers/{customer_id}", response_model=CustomerTags, responses=NOT_COMPUTED_RESPONSES
+)
 def customer(customer_id: str, principal: ApiPrincipal, db: DbSession) -> CustomerTags:
     """One customer's tags grouped by family (for the Customer 360 page); store-limited users
     only for customers of their stores (others are 404, as for an unknown customer)."""

@@ -12,9 +12,9 @@ from omniretail.insight.traffic import service
 from omniretail.insight.traffic.schemas import HourRow, SalesChangeRow, TrafficKpiRow
 from omniretail.platform.auth.deps import ApiPrincipal
 from omniretail.platform.auth.scope import store_scope
-from omniretail.platform.engine.snapshot import run_on_published
+from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES, run_on_published
 
-router = APIRouter(prefix="/traffic", tags=["traffic"])
+router = APIRouter(prefix="/traffic", tags=["traffic"], responses=NOT_COMPUTED_RESPONSES)
 
 
 @router.get("/kpis", response_model=list[TrafficKpiRow])

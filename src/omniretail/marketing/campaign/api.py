@@ -18,7 +18,8 @@ from omniretail.marketing.campaign.schemas import (
     LaunchSummary,
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
-from omniretail.platform.engine.snapshot import run_on_published
+from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES, run_on_published
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -77,14 +78,19 @@ def cancel(code: str, db: DbSession, principal: ApiPrincipal) -> Any:
     return service.cancel_campaign(db, code=code, actor=principal.name)
 
 
-@router.post("/{code}/risks", response_model=CampaignRisks)
+@router.post("/{code}/risks", response_model=CampaignRisks, responses=NOT_COMPUTED_RESPONSES)
 def risks(code: str, db: DbSession, principal: ApiPrincipal) -> CampaignRisks:
     principal.require("read")
     out: dict[str, Any] = run_on_published(lambda eng: service.assess_risks(db, eng, code=code))
     return CampaignRisks.model_validate(out)
 
 
-@router.post("/{code}/launch", response_model=LaunchSummary, response_model_exclude_none=True)
+@router.post(
+    "/{code}/launch",
+    response_model=LaunchSummary,
+    response_model_exclude_none=True,
+    responses=NOT_COMPUTED_RESPONSES,
+)
 def launch(code: str, db: DbSession, principal: ApiPrincipal) -> LaunchSummary:
     """Launch a campaign; for a journey, start it: run today's step on its trigger (the daily
     job runs the following days)."""
@@ -97,16 +103,29 @@ def launch(code: str, db: DbSession, principal: ApiPrincipal) -> LaunchSummary:
     return out
 
 
-@router.get("/{code}/report", response_model=CampaignReport, response_model_exclude_unset=True)
+@router.get(
+    "/{code}/report",
+    response_model=CampaignReport,
+    response_model_exclude_unset=True,
+    responses=NOT_COMPUTED_RESPONSES,
+)
 def report(code: str, db: DbSession, principal: ApiPrincipal) -> CampaignReport:
+    """The campaign's reach, offers and effect; a store user sees it for their stores' members
+    (``campaign_report``'s ``scope``)."""
     principal.require("read")
+    scope = store_scope(principal)
     out: CampaignReport = run_on_published(
-        lambda eng: report_mod.campaign_report(db, eng, code=code)
+        lambda eng: report_mod.campaign_report(db, eng, code=code, scope=scope)
     )
     return out
 
 
-@router.post("/{code}/run-journey", response_model=LaunchSummary, response_model_exclude_none=True)
+@router.post(
+    "/{code}/run-journey",
+    response_model=LaunchSummary,
+    response_model_exclude_none=True,
+    responses=NOT_COMPUTED_RESPONSES,
+)
 def run_journey(code: str, db: DbSession, principal: ApiPrincipal) -> LaunchSummary:
     """Run today's step of a journey (idempotent within a day)."""
     from omniretail.marketing.campaign.journeys import run_journey as run

@@ -38,6 +38,7 @@ from omniretail.marketing.coupon.models import Coupon
 from omniretail.omnichannel.store import service as store_service
 from omniretail.platform import export, i18n
 from omniretail.platform.auth.deps import DbSession, principal_from_user
+from omniretail.platform.auth.models import User
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.console.csrf import CsrfProtected
 from omniretail.platform.console.locale import request_locale
@@ -328,16 +329,18 @@ def edit_page(request: Request, code: str, user: ConsoleUser, db: DbSession) -> 
     return wizard_page(request, user, db, editing=editing)
 
 
-def _report(db: Session, code: str) -> tuple[dict[str, Any], str | None]:
-    """The campaign report (as its JSON) on the published snapshot; without one, the
-    operational part only."""
+def _report(db: Session, code: str, user: User) -> tuple[dict[str, Any], str | None]:
+    """The campaign report (as its JSON) on the published snapshot, for the user's stores;
+    without a snapshot, the operational part only."""
+    scope = store_scope(principal_from_user(user, db))
     try:
         out: CampaignReport = run_on_published(
-            lambda eng: report_mod.campaign_report(db, eng, code=code)
+            lambda eng: report_mod.campaign_report(db, eng, code=code, scope=scope)
         )
         return out.as_json(), None
     except NoPublishedSnapshot as exc:
-        return report_mod.campaign_report(db, None, code=code).as_json(), exc.detail
+        report = report_mod.campaign_report(db, None, code=code, scope=scope)
+        return report.as_json(), exc.detail
 
 
 def actions_for(c: Campaign) -> list[str]:
@@ -395,7 +398,7 @@ def report_page(
             "at": _local_time(q.get("send_at")),
         }
     quiet = quiet_hours_note(db, campaign)
-    report, missing = _report(db, code)
+    report, missing = _report(db, code, user)
     segments = {s.id: s.name for s in segment_service.list_segments(db)}
     tables = [
         (key, _(label), report.get(key, {})) for key, label in REPORT_TABLES_ALL if report.get(key)
@@ -669,7 +672,7 @@ def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 @router.get("/campaigns/{code}/report.csv")
 def report_csv(request: Request, code: str, user: ConsoleUser, db: DbSession) -> Response:
     service.get_campaign(db, code=code)
-    report, _missing = _report(db, code)
+    report, _missing = _report(db, code, user)
     with i18n.use_locale(request_locale(request)):  # headers and codes in the reader's words
         labels = {k: _(v) for k, v in CSV_LABELS.items()}
         words = {k: _(v) for k, v in CSV_VALUES.items()}

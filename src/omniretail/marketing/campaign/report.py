@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from omniretail.marketing.campaign.models import Campaign, CampaignMember, CampaignRun
@@ -29,13 +29,25 @@ from omniretail.marketing.campaign.schemas import SCHEDULE_TZ, CampaignReport
 from omniretail.marketing.campaign.service import get_campaign
 from omniretail.marketing.campaign.stats import mean_effect, proportion_effect
 from omniretail.marketing.coupon.models import Coupon, CouponRedemption
+from omniretail.platform.auth.scope import StoreScope
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.messaging import service as messaging
 
 
-def _of_campaign(code: str) -> Any:
-    """Coupons of a campaign, and of every run of a journey (``CODE:run``)."""
-    return or_(Coupon.campaign_id == code, Coupon.campaign_id.like(f"{code}:%"))
+def _of_campaign(code: str, customers: Any | None = None) -> Any:
+    """Coupons of a campaign, and of every run of a journey (``CODE:run``); of ``customers``
+    only (a ``SELECT`` of customer ids) when given."""
+    of_campaign = or_(Coupon.campaign_id == code, Coupon.campaign_id.like(f"{code}:%"))
+    if customers is None:
+        return of_campaign
+    return and_(of_campaign, Coupon.customer_id.in_(customers))
+
+
+def _members_of(c: Campaign, scope: StoreScope) -> Any:
+    """The customer ids of the campaign's members in ``scope``'s stores (a subquery)."""
+    return select(CampaignMember.customer_id).where(
+        CampaignMember.campaign_id == c.id, scope.where(CampaignMember.store_code)
+    )
 
 
 def _local(t: datetime) -> datetime:
@@ -154,7 +166,12 @@ def _iso(t: datetime | None) -> str | None:
 
 
 def run_breakdown(
-    session: Session, engine: AnalyticsEngine | None, c: Campaign, members: list[Any]
+    session: Session,
+    engine: AnalyticsEngine | None,
+    c: Campaign,
+    members: list[Any],
+    *,
+    customers: Any | None = None,
 ) -> list[dict[str, Any]]:
     """One block per run: its date, audience, messages, redemptions, conversion and revenue,
     and its effect versus that run's holdout (``effect_block``, when both arms of the run
@@ -181,17 +198,20 @@ def run_breakdown(
         start = starts[n]
         end = next((starts[k] for k in numbers[i + 1 :] if starts[k] is not None), None)
         run_ref = f"{c.code}:{n}"
-        statuses = messaging.status_counts(session, campaign_id=c.id, origin_ref=run_ref)
-        sent = statuses.get("sent", 0) + statuses.get("delivered", 0)
-        delivered = messaging.event_counts(session, campaign_id=c.id, origin_ref=run_ref).get(
-            "delivered", 0
+        statuses = messaging.status_counts(
+            session, campaign_id=c.id, origin_ref=run_ref, customers=customers
         )
+        sent = statuses.get("sent", 0) + statuses.get("delivered", 0)
+        delivered = messaging.event_counts(
+            session, campaign_id=c.id, origin_ref=run_ref, customers=customers
+        ).get("delivered", 0)
         redeemed = session.scalar(
             select(func.count())
             .select_from(Coupon)
             .where(
                 Coupon.campaign_id == (c.code if c.kind == "once" else f"{c.code}:{n}"),
                 Coupon.status == "redeemed",
+                true() if customers is None else Coupon.customer_id.in_(customers),
             )
         )
         # no effect without outcomes (no snapshot, a run never launched) or when no message
@@ -220,9 +240,20 @@ def run_breakdown(
 
 
 def campaign_report(
-    session: Session, engine: AnalyticsEngine | None, *, code: str
+    session: Session,
+    engine: AnalyticsEngine | None,
+    *,
+    code: str,
+    scope: StoreScope | None = None,
 ) -> CampaignReport:
+    """The report of campaign ``code``. With a store ``scope`` (a store user's), it is the
+    campaign seen from those stores: only the members whose store (``CampaignMember.store_code``,
+    their home store at assignment) is in scope, their messages, receipts, coupons and
+    redemptions, and their orders in the attribution window; the effect compares the stores'
+    treated members with the same stores' holdout."""
     c = get_campaign(session, code=code)
+    scope = scope or StoreScope.everything()
+    mine = None if scope.all_stores else _members_of(c, scope)
     member_runs = list(
         session.execute(
             select(
@@ -234,7 +265,7 @@ def campaign_report(
                 CampaignMember.suppressed,
                 CampaignMember.run,
             )
-            .where(CampaignMember.campaign_id == c.id)
+            .where(CampaignMember.campaign_id == c.id, scope.where(CampaignMember.store_code))
             .order_by(CampaignMember.run)
         )
     )
@@ -246,26 +277,23 @@ def campaign_report(
     members = list(first.values())
     treat = [m.customer_id for m in members if m.arm == "treatment"]
     hold = [m.customer_id for m in members if m.arm == "holdout"]
-    status_counts = messaging.status_counts(session, campaign_id=c.id)
-    event_counts = messaging.event_counts(session, campaign_id=c.id)
-    issued = (
-        session.scalar(select(func.count()).select_from(Coupon).where(_of_campaign(c.code))) or 0
-    )
+    status_counts = messaging.status_counts(session, campaign_id=c.id, customers=mine)
+    event_counts = messaging.event_counts(session, campaign_id=c.id, customers=mine)
+    coupons = _of_campaign(c.code, mine)
+    issued = session.scalar(select(func.count()).select_from(Coupon).where(coupons)) or 0
     redeemed = (
         session.scalar(
-            select(func.count())
-            .select_from(Coupon)
-            .where(_of_campaign(c.code), Coupon.status == "redeemed")
+            select(func.count()).select_from(Coupon).where(coupons, Coupon.status == "redeemed")
         )
         or 0
     )
     cost = session.scalar(
         select(func.coalesce(func.sum(CouponRedemption.discount), 0))
         .join(Coupon, Coupon.id == CouponRedemption.coupon_id)
-        .where(_of_campaign(c.code))
+        .where(coupons)
     ) or Decimal("0")
     sent = sum(v for k, v in status_counts.items() if k in ("sent", "delivered"))
-    fallbacks = messaging.fallback_counts(session, campaign_id=c.id)
+    fallbacks = messaging.fallback_counts(session, campaign_id=c.id, customers=mine)
     delivery = {
         ch: {
             "fell_back_to": {to: n for (fr, to), n in fallbacks.items() if fr == ch},
@@ -279,7 +307,9 @@ def campaign_report(
             "suppressions": b["suppressions"],
             "examples": b["examples"],
         }
-        for ch, b in sorted(messaging.channel_outcomes(session, campaign_id=c.id).items())
+        for ch, b in sorted(
+            messaging.channel_outcomes(session, campaign_id=c.id, customers=mine).items()
+        )
     }
     reached = reached_anyone(status_counts)
     report: dict[str, Any] = {
@@ -334,5 +364,9 @@ def campaign_report(
             )
             for k, ids in sorted(groups.items())
         }
-    report["runs"] = run_breakdown(session, engine, c, member_runs) if c.kind != "journey" else []
+    report["runs"] = (
+        run_breakdown(session, engine, c, member_runs, customers=mine)
+        if c.kind != "journey"
+        else []
+    )
     return CampaignReport.model_validate(report)

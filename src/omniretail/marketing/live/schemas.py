@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from omniretail.platform.bounds import UtcDatetime
+
 Platform = Literal["douyin", "kuaishou", "channels", "xiaohongshu", "taobao", "jd", "bilibili"]
 
 
@@ -41,8 +43,8 @@ class LiveSessionRead(BaseModel):
     account: str
     host: str | None
     title: str
-    started_at: datetime
-    ended_at: datetime | None
+    started_at: UtcDatetime  # stored in UTC; answered with the offset
+    ended_at: UtcDatetime | None
     codes: list[str]
     link_params: list[str]
     coupon_batches: list[str]
@@ -85,8 +87,8 @@ class SessionFiguresRead(BaseModel):
     account: str
     host: str | None
     title: str
-    started_at: datetime
-    ended_at: datetime | None
+    started_at: UtcDatetime  # stored in UTC; answered with the offset
+    ended_at: UtcDatetime | None
     flag: str | None
     viewers: int
     orders: int

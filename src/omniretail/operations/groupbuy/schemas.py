@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from omniretail.platform.bounds import DB_ID_MAX
+from omniretail.platform.keys import ClientKey
 
 Tier = Literal["bronze", "silver", "gold"]
 TIER_ZH = {"bronze": "铜牌团长", "silver": "银牌团长", "gold": "金牌团长"}
@@ -186,7 +187,7 @@ class RefundLineIn(BaseModel):
 
 class RefundIn(BaseModel):
     lines: list[RefundLineIn] = Field(min_length=1, max_length=50)
-    idempotency_key: str = Field(min_length=1, max_length=100, pattern=r"\S")
+    idempotency_key: ClientKey
     reason: str | None = Field(default=None, max_length=256)
 
 

@@ -30,7 +30,7 @@ from omniretail.operations.guide.schemas import (
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession, Principal
 from omniretail.platform.auth.scope import store_scope
-from omniretail.platform.engine.snapshot import published_engine
+from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES, published_engine
 from omniretail.platform.timezone import chain_now
 
 router = APIRouter(prefix="/guide", tags=["shopping guides"])
@@ -155,7 +155,7 @@ def visit(staff_code: str, body: VisitIn, db: DbSession, who: ApiPrincipal) -> V
     return worklist.record_visit(db, staff_code=staff, visit=body)
 
 
-@router.post("/task-runs", response_model=TaskRunRead)
+@router.post("/task-runs", response_model=TaskRunRead, responses=NOT_COMPUTED_RESPONSES)
 def generate(db: DbSession, who: ApiPrincipal, day: date | None = None) -> TaskRunRead:
     who.require("admin")
     engine = published_engine()

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from omniretail.platform.auth import sessions
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession, forget_session
 from omniretail.platform.auth.login import sign_in
+from omniretail.platform.console.csrf import csrf_token, has_api_credential
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -22,6 +23,9 @@ class PrincipalOut(BaseModel):
     role: str
     scopes: list[str]
     store_ids: list[int] | None
+    # the session's CSRF token: a client signed in by the session cookie sends it back in the
+    # X-CSRF-Token header of every write (None for an API key)
+    csrf_token: str | None = None
 
 
 @router.post("/login", response_model=PrincipalOut)
@@ -30,7 +34,13 @@ def login(body: LoginIn, request: Request, db: DbSession) -> PrincipalOut:
     from omniretail.platform.auth.deps import principal_from_user
 
     p = principal_from_user(user)
-    return PrincipalOut(name=p.name, role=p.role, scopes=p.scopes, store_ids=p.store_ids)
+    return PrincipalOut(
+        name=p.name,
+        role=p.role,
+        scopes=p.scopes,
+        store_ids=p.store_ids,
+        csrf_token=csrf_token(request),  # a fresh one: sign_in started a new session
+    )
 
 
 @router.post("/logout", status_code=204)
@@ -42,10 +52,11 @@ def logout(request: Request, db: DbSession) -> None:
 
 
 @router.get("/me", response_model=PrincipalOut)
-def me(principal: ApiPrincipal) -> PrincipalOut:
+def me(principal: ApiPrincipal, request: Request) -> PrincipalOut:
     return PrincipalOut(
         name=principal.name,
         role=principal.role,
         scopes=principal.scopes,
         store_ids=principal.store_ids,
+        csrf_token=None if has_api_credential(request) else csrf_token(request),
     )

@@ -4,6 +4,14 @@ The token lives in the signed session cookie; every console form posts it back i
 ``csrf_token`` field (``{{ csrf_field() }}`` in templates) and htmx requests send it in the
 ``X-CSRF-Token`` header (set once on ``<body hx-headers=...>`` by base.html). A POST route
 protects itself with ``dependencies=[CsrfProtected]``.
+
+The JSON API (``/api/v1``) takes the same token: an unsafe request (anything but GET, HEAD,
+OPTIONS) authenticated by the console's session cookie must send it in the ``X-CSRF-Token``
+header (:data:`ApiCsrfProtected`, on the whole ``/api/v1`` router), because a browser sends the
+cookie with a cross-site form post too. Requests with an API key (``Authorization: Bearer`` or
+``X-API-Key``) carry no ambient credential and are not affected. Console scripts read the token
+from ``<meta name="csrf-token">`` (base.html); a client that logged in through
+``POST /api/v1/auth/login`` gets it in the answer's ``csrf_token``.
 """
 
 from __future__ import annotations
@@ -62,3 +70,45 @@ async def verify_csrf(request: Request) -> None:
 
 
 CsrfProtected = Depends(verify_csrf)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# not authenticated by the session cookie: logging in starts the session
+_API_EXEMPT = frozenset({"/api/v1/auth/login"})
+
+
+def has_api_credential(request: Request) -> bool:
+    """The request names an API key (the API prefers it to the session cookie)."""
+    header = request.headers.get("authorization", "")
+    return bool(request.headers.get("x-api-key")) or (
+        header.lower().startswith("bearer ") and bool(header[7:].strip())
+    )
+
+
+async def verify_api_csrf(request: Request) -> None:
+    """Reject an unsafe API request authenticated by the session cookie without the session's
+    token in the ``X-CSRF-Token`` header (403 problem naming the header)."""
+    if request.method in SAFE_METHODS or request.url.path in _API_EXEMPT:
+        return
+    if has_api_credential(request):
+        return
+    if "session" not in request.scope or request.session.get("user_id") is None:
+        return  # not signed in: the route answers 401
+    submitted = request.headers.get(HEADER)
+    expected = request.session.get(SESSION_KEY)
+    if (
+        not isinstance(expected, str)
+        or not submitted
+        or not hmac.compare_digest(expected.encode(), submitted.encode())
+    ):
+        raise CsrfFailed(
+            "a request signed in with the console's session cookie must send the session's "
+            "CSRF token in the X-CSRF-Token header (or use an API key)",
+            field="X-CSRF-Token",
+            message=N_(
+                "The page's security token is missing or out of date; reload the page and try "
+                "again."
+            ),
+        )
+
+
+ApiCsrfProtected = Depends(verify_api_csrf)

@@ -58,11 +58,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CsrfFailed)
     async def _csrf_failed(request: Request, exc: CsrfFailed) -> Response:
         if not _wants_html(request):
-            return JSONResponse(
-                exc.to_problem(instance=request.url.path),
-                status_code=exc.status,
-                media_type="application/problem+json",
-            )
+            body = exc.to_problem(instance=request.url.path)
+            if exc.message is not None:  # in the caller's language, for the console's scripts
+                body["message"] = error_text(request, exc)
+            return JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
         referer = request.headers.get("referer", "")
         return _error_page(
             request,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from omniretail.platform.config import Settings, get_settings
 from omniretail.platform.engine.base import AnalyticsEngine
@@ -32,6 +32,15 @@ NOT_COMPUTED = N_(
 )
 
 T = TypeVar("T")
+
+# The OpenAPI ``responses=`` of every route that reads the published snapshot (and so answers
+# NoPublishedSnapshot): ``@router.get(..., responses=NOT_COMPUTED_RESPONSES)`` or on the router.
+NOT_COMPUTED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {
+        "description": "Not computed yet: no analytics snapshot is published, or it lacks the "
+        "tables this answer needs (missing_tables); it appears after the data pipeline has run"
+    }
+}
 
 
 class NoPublishedSnapshot(DomainError):

@@ -2,10 +2,16 @@
 parts per build (the latest finished one — with ``_SUCCESS`` — is current).
 
 Readable without Spark: :func:`current_tables` lists each table's current version and
-:func:`snapshot_from_warehouse` loads them into a DuckDB file (the published snapshot)."""
+:func:`snapshot_from_warehouse` loads them into a DuckDB file (the published snapshot);
+:func:`rewrite_table` replaces a table's current version by a new one written without Spark
+(what a privacy erasure does), by the same protocol as the Spark adapter's writes: a new
+``v<ns>`` folder, ``_SUCCESS`` last, then the older versions removed."""
 
 from __future__ import annotations
 
+import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -43,3 +49,23 @@ def snapshot_from_warehouse(warehouse: Path, target: Path) -> int:
     finally:
         con.close()
     return len(tables)
+
+
+def parts(folder: Path) -> list[Path]:
+    """The Parquet parts of one version folder."""
+    return sorted(folder.glob("*.parquet"))
+
+
+def rewrite_table(table_dir: Path, write: Callable[[Path], None]) -> Path:
+    """A new current version of one table: ``write(part)`` writes its single Parquet part,
+    ``_SUCCESS`` marks the version finished (readers — a Spark engine opened later, the
+    snapshot export — take it from then on), and every older version, finished or not, is
+    deleted with the data it held (Spark's checksum files included)."""
+    folder = table_dir / f"v{time.time_ns()}"
+    folder.mkdir(parents=True)
+    write(folder / "part-00000-rewritten.parquet")
+    (folder / "_SUCCESS").touch()
+    for old in table_dir.glob("v*"):
+        if old != folder and old.name[1:].isdigit() and int(old.name[1:]) < int(folder.name[1:]):
+            shutil.rmtree(old, ignore_errors=True)
+    return folder

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from omniretail.platform import bulk
@@ -529,24 +529,41 @@ def withdraw(session: Session, *, campaign_id: int, reason: str) -> int:
     return int(getattr(res, "rowcount", 0) or 0)
 
 
+def _of_customers(customers: Any | None) -> ColumnElement[bool]:
+    """Messages to ``customers`` (a ``SELECT`` of customer ids, e.g. a campaign's members of
+    some stores), or every message when ``None``."""
+    return true() if customers is None else Message.customer_id.in_(customers)
+
+
 def status_counts(
-    session: Session, *, campaign_id: int, origin_ref: str | None = None
+    session: Session,
+    *,
+    campaign_id: int,
+    origin_ref: str | None = None,
+    customers: Any | None = None,
 ) -> dict[str, int]:
-    """A campaign's messages by status (optionally of one run: ``origin_ref`` ``CODE:N``)."""
-    q = select(Message.status, func.count()).where(Message.campaign_id == campaign_id)
+    """A campaign's messages by status (optionally of one run: ``origin_ref`` ``CODE:N``;
+    of ``customers`` only: a ``SELECT`` of customer ids)."""
+    q = select(Message.status, func.count()).where(
+        Message.campaign_id == campaign_id, _of_customers(customers)
+    )
     if origin_ref is not None:
         q = q.where(Message.origin_ref == origin_ref)
     return {str(k): int(n) for k, n in session.execute(q.group_by(Message.status))}
 
 
 def event_counts(
-    session: Session, *, campaign_id: int, origin_ref: str | None = None
+    session: Session,
+    *,
+    campaign_id: int,
+    origin_ref: str | None = None,
+    customers: Any | None = None,
 ) -> dict[str, int]:
     """A campaign's receipts by kind (delivered, opened, clicked…)."""
     q = (
         select(MessageEvent.kind, func.count())
         .join(Message, Message.id == MessageEvent.message_id)
-        .where(Message.campaign_id == campaign_id)
+        .where(Message.campaign_id == campaign_id, _of_customers(customers))
     )
     if origin_ref is not None:
         q = q.where(Message.origin_ref == origin_ref)
@@ -572,12 +589,14 @@ def failure_kind(error: str | None) -> str:
     return "other"
 
 
-def channel_outcomes(session: Session, *, campaign_id: int) -> dict[str, dict[str, Any]]:
+def channel_outcomes(
+    session: Session, *, campaign_id: int, customers: Any | None = None
+) -> dict[str, dict[str, Any]]:
     """A campaign's messages per channel: counts by status and, for failed and suppressed
     ones, counts by ``failure_kind`` with one example error each (one grouped query)."""
     rows = session.execute(
         select(Message.channel, Message.status, Message.error, func.count())
-        .where(Message.campaign_id == campaign_id)
+        .where(Message.campaign_id == campaign_id, _of_customers(customers))
         .group_by(Message.channel, Message.status, Message.error)
     )
     out: dict[str, dict[str, Any]] = {}
@@ -606,11 +625,15 @@ def waiting(session: Session, *, campaign_id: int) -> tuple[int, datetime | None
     return int(n or 0), (_utc(first) if first is not None else None)
 
 
-def fallback_counts(session: Session, *, campaign_id: int) -> dict[tuple[str, str], int]:
+def fallback_counts(
+    session: Session, *, campaign_id: int, customers: Any | None = None
+) -> dict[tuple[str, str], int]:
     """A campaign's fallbacks: (failed channel, next channel) → messages passed on."""
     rows = session.execute(
         select(Message.channel, Message.payload).where(
-            Message.campaign_id == campaign_id, Message.key.contains(FALLBACK_SEP)
+            Message.campaign_id == campaign_id,
+            Message.key.contains(FALLBACK_SEP),
+            _of_customers(customers),
         )
     )
     out: dict[tuple[str, str], int] = {}

@@ -7,14 +7,16 @@ records, are deleted — unless the row is a fact (an order, an order line, an e
 coupon: it has ``order_id``, ``event_id``, ``review_id`` or ``code``), which is kept for the
 figures with those columns set to NULL. Any text cell that still contains a strong identifier
 loses it. A database is then rewritten into a new file (``COPY FROM DATABASE``), so the deleted
-values do not survive in free blocks, and replaces the old one atomically.
+values do not survive in free blocks, and replaces the old one atomically. The Spark engine's
+warehouse (``analytics/spark``) is erased table by table: a table that names the person gets a
+new version written by the warehouse's own protocol, and the old versions are deleted.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,7 +26,7 @@ from typing import Any
 import duckdb
 
 from omniretail.platform.config import Settings, get_settings
-from omniretail.platform.engine import published_path, work_path
+from omniretail.platform.engine import published_path, warehouse, work_path
 from omniretail.platform.engine.dialect import ident, string
 from omniretail.platform.errors import Conflict
 from omniretail.platform.i18n import N_
@@ -43,9 +45,7 @@ TEXT_TYPES = ("VARCHAR", "JSON")
 _REPLACEMENT = "\\1" + ERASED + "\\2"  # keep the characters around an identifier
 
 
-BUSY = (
-    "The analytics files are in use (is the pipeline running?); try again when it has finished."
-)
+BUSY = "The analytics files are in use (is the pipeline running?); try again when it has finished."
 
 
 class AnalyticsBusy(Conflict):
@@ -239,8 +239,65 @@ def export_database(path: Path, subject: Subject) -> dict[str, list[dict[str, An
     return out
 
 
+def spark_warehouse(settings: Settings) -> Path:
+    """The Spark engine's warehouse (``analytics/spark``: one folder per table, versions of
+    Parquet parts); erased table by table, not file by file."""
+    return settings.analytics_dir / "spark"
+
+
 def _parquet_files(settings: Settings) -> list[Path]:
-    return sorted(settings.analytics_dir.rglob("*.parquet"))
+    warehouse = spark_warehouse(settings)
+    return sorted(
+        p for p in settings.analytics_dir.rglob("*.parquet") if not p.is_relative_to(warehouse)
+    )
+
+
+def _load_version(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    files = "[" + ", ".join(string(str(p)) for p in warehouse.parts(folder)) + "]"
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet({files})")
+
+
+def _copy_to_parquet(con: duckdb.DuckDBPyConnection) -> Callable[[Path], None]:
+    def write(part: Path) -> None:
+        con.execute(f"COPY t TO {string(str(part))} (FORMAT parquet)")
+
+    return write
+
+
+def erase_warehouse(subject: Subject, settings: Settings) -> dict[str, int]:
+    """Erase the person from every table of the Spark warehouse: each table whose current
+    version names them is rewritten into a new version (the same rule as every other table:
+    per-customer rows deleted, facts kept without the person), the old versions removed."""
+    counts: dict[str, int] = {}
+    for name, folder in warehouse.current_tables(spark_warehouse(settings)).items():
+        if not warehouse.parts(folder):
+            continue
+        con = duckdb.connect()
+        try:
+            _load_version(con, folder)
+            n = _erase_table(con, "t", subject)
+            if n:
+                warehouse.rewrite_table(folder.parent, _copy_to_parquet(con))
+                counts[f"spark/{name}"] = n
+        finally:
+            con.close()
+    return counts
+
+
+def export_warehouse(subject: Subject, settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, folder in warehouse.current_tables(spark_warehouse(settings)).items():
+        if not warehouse.parts(folder):
+            continue
+        con = duckdb.connect()
+        try:
+            _load_version(con, folder)
+            rows = _export_table(con, "t", subject)
+        finally:
+            con.close()
+        if rows:
+            out[f"spark/{name}"] = rows
+    return out
 
 
 def erase_parquet(path: Path, subject: Subject) -> int:
@@ -276,6 +333,7 @@ def export_analytics(subject: Subject, settings: Settings | None = None) -> dict
         rows = export_parquet(p, subject)
         if rows:
             out[str(p.relative_to(settings.home))] = rows
+    out.update(export_warehouse(subject, settings))
     return out
 
 
@@ -289,4 +347,5 @@ def erase_analytics(subject: Subject, settings: Settings | None = None) -> dict[
         n = erase_parquet(p, subject)
         if n:
             counts[str(p.relative_to(settings.home))] = n
+    counts.update(erase_warehouse(subject, settings))  # the Spark engine's tables
     return counts
