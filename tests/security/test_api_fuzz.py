@@ -23,6 +23,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.e2e.conftest import run_cli, serve_console
@@ -33,7 +34,11 @@ pytestmark = pytest.mark.slow
 # Operations that may still fail, each with what failed and its owner; empty since the last
 # findings were fixed (bad WeCom send times, group-buy refund ids and keys, undeclared 503s and
 # model 404s, naive date-times in live figures).
-KNOWN: dict[str, str] = {}
+KNOWN: dict[str, str] = {
+    # seen once (2026-12-07, two-core machine at load 30) after the pass's generated messages
+    # were queued: the outbox dispatch answered 500; not reproduced yet (platform messaging)
+    "POST /api/v1/messages/dispatch": "500 on dispatching generated messages (not located)",
+}
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +62,18 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         yield {"url": url, "admin": admin, "scoped": scoped}
 
 
+def _no_server_error(response: Any) -> None:
+    """No 5xx — except the documented 503 "not computed yet" of an analytics read on a
+    snapshot without its tables (the document declares it; the status code check holds the
+    route to that)."""
+    if response.status_code < 500:
+        return
+    problem = response.json() if response.status_code == 503 else {}
+    assert str(problem.get("type", "")).endswith("/NoPublishedSnapshot"), (
+        f"server error {response.status_code}: {response.text[:200]}"
+    )
+
+
 def _operations(url: str) -> list[Any]:
     spec = httpx.get(f"{url}/api/v1/openapi.json", timeout=120).json()
     return [r.ok() for r in schemathesis.openapi.from_dict(spec).get_all_operations()]
@@ -72,14 +89,16 @@ def test_api_answers_by_its_document(fuzz_server: dict[str, Any]) -> None:
                   suppress_health_check=list(HealthCheck))  # fmt: skip
         def run(case: Any) -> None:
             for who in ("admin", "scoped"):
-                case.call_and_validate(
+                response = case.call_and_validate(
                     base_url=url,
                     headers={"authorization": f"Bearer {fuzz_server[who]}"},
                     timeout=60,
                     # a business rule answered as a 422 problem (an unknown template, dates in
-                    # the wrong order) is right even when the schema cannot say so
-                    excluded_checks=[positive_data_acceptance],
+                    # the wrong order) is right even when the schema cannot say so; a server
+                    # error is checked below (the status code check still runs)
+                    excluded_checks=[positive_data_acceptance, not_a_server_error],
                 )
+                _no_server_error(response)
 
         try:
             run()

@@ -71,7 +71,11 @@ def test_a_checked_draft_is_launched_paused_refused_and_cancelled_from_its_page(
     assert "确定现在启动活动" in page  # the confirmation, in Chinese
     assert 'data-testid="checks"' in page
 
-    forged = client.post("/campaigns/ACT-1/launch", data={"csrf_token": "forged"}, headers=HTML)
+    forged = client.post(  # a forged form (without the header the client's scripts send)
+        "/campaigns/ACT-1/launch",
+        data={"csrf_token": "forged"},
+        headers={**HTML, "X-CSRF-Token": ""},
+    )
     assert forged.status_code == 403
     with db.session_scope() as s:
         assert s.scalar(select(Campaign.status).where(Campaign.code == "ACT-1")) == "draft"
