@@ -38,6 +38,8 @@ KNOWN: dict[str, str] = {
     # seen once (2026-12-07, two-core machine at load 30) after the pass's generated messages
     # were queued: the outbox dispatch answered 500; not reproduced yet (platform messaging)
     "POST /api/v1/messages/dispatch": "500 on dispatching generated messages (not located)",
+    # seen once the same day, in another pass (operations.guide)
+    "POST /api/v1/guide/tasks/{task_id}": "500 on a generated task action (not located)",
 }
 
 

@@ -58,7 +58,10 @@ def test_only_admins_run_jobs(console: TestClient) -> None:
 
 
 def test_api_runs_a_job_and_names_an_unknown_one(admin_console: TestClient) -> None:
-    r = admin_console.post("/api/v1/jobs/promotion.team_buy_close/run")
+    token = admin_console.get("/api/v1/auth/me").json()["csrf_token"]  # as the page's scripts
+    r = admin_console.post(
+        "/api/v1/jobs/promotion.team_buy_close/run", headers={"X-CSRF-Token": token}
+    )
     assert r.status_code == 200, r.text
     assert [o["name"] for o in r.json()["ran"]] == ["promotion.team_buy_close"]
     runs = admin_console.get("/api/v1/jobs/promotion.team_buy_close/runs").json()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from omniretail.platform.bounds import UtcDatetime
+from omniretail.platform.bounds import UtcDatetime, as_utc
 
 Platform = Literal["douyin", "kuaishou", "channels", "xiaohongshu", "taobao", "jd", "bilibili"]
 
@@ -19,8 +19,9 @@ class LiveSessionCreate(BaseModel):
     account: str = Field(min_length=1, max_length=64)
     host: str | None = Field(default=None, max_length=64)
     title: str = Field(min_length=1, max_length=200)
-    started_at: datetime
-    ended_at: datetime | None = None  # none yet: the session is flagged no_end
+    # stored in UTC (SQLite keeps no offset: a +08:00 time stored as is read back 8 h off)
+    started_at: Annotated[datetime, AfterValidator(as_utc)]
+    ended_at: Annotated[datetime | None, AfterValidator(as_utc)] = None  # none: flagged no_end
     codes: list[str] = Field(default_factory=list, max_length=50)
     link_params: list[str] = Field(default_factory=list, max_length=50)
     coupon_batches: list[str] = Field(default_factory=list, max_length=50)

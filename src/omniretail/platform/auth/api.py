@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from omniretail.platform.auth import sessions
+from omniretail.platform.auth.csrf import csrf_token, has_api_credential
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession, forget_session
 from omniretail.platform.auth.login import sign_in
-from omniretail.platform.console.csrf import csrf_token, has_api_credential
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -17,30 +17,30 @@ from ``<meta name="csrf-token">`` (base.html); a client that logged in through
 from __future__ import annotations
 
 import hmac
-import secrets
 
 from fastapi import Depends, Request
 
+from omniretail.platform.auth.csrf import HEADER, SESSION_KEY, csrf_token, has_api_credential
 from omniretail.platform.errors import DomainError
 from omniretail.platform.i18n import N_
 
-SESSION_KEY = "csrf_token"
+__all__ = [
+    "HEADER",
+    "SESSION_KEY",
+    "ApiCsrfProtected",
+    "CsrfFailed",
+    "CsrfProtected",
+    "csrf_token",
+    "has_api_credential",
+    "rotate_csrf_token",
+]
+
 FORM_FIELD = "csrf_token"
-HEADER = "x-csrf-token"
 
 
 class CsrfFailed(DomainError):
     status = 403
     title = N_("Form expired")
-
-
-def csrf_token(request: Request) -> str:
-    """The session's token, created on first use."""
-    token = request.session.get(SESSION_KEY)
-    if not isinstance(token, str) or not token:
-        token = secrets.token_urlsafe(32)
-        request.session[SESSION_KEY] = token
-    return token
 
 
 def rotate_csrf_token(request: Request) -> str:
@@ -74,14 +74,6 @@ CsrfProtected = Depends(verify_csrf)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # not authenticated by the session cookie: logging in starts the session
 _API_EXEMPT = frozenset({"/api/v1/auth/login"})
-
-
-def has_api_credential(request: Request) -> bool:
-    """The request names an API key (the API prefers it to the session cookie)."""
-    header = request.headers.get("authorization", "")
-    return bool(request.headers.get("x-api-key")) or (
-        header.lower().startswith("bearer ") and bool(header[7:].strip())
-    )
 
 
 async def verify_api_csrf(request: Request) -> None:
