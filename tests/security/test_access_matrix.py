@@ -398,6 +398,12 @@ def _facts(home: Path) -> dict[str, Any]:
     bought_in_a = {r[0] for r in snap.execute(
         "SELECT DISTINCT customer_id FROM orders WHERE store_code = ? AND customer_id IS NOT NULL",
         [a_code]).fetchall()}  # fmt: skip
+    # a store-B customer who ordered through (or is) one of store A's group-buy leaders is
+    # store A's business too: its pick lists name them
+    bought_in_a |= {r[0] for r in con.execute(
+        "SELECT o.customer_id FROM gb_order o JOIN gb_leader l ON l.id = o.leader_id "
+        "WHERE l.store_code = ? UNION SELECT customer_id FROM gb_leader WHERE store_code = ?",
+        [a_code, a_code]).fetchall()}  # fmt: skip
     b_code = con.execute(
         "SELECT home_store_code FROM customer WHERE home_store_code IS NOT NULL "
         "AND home_store_code <> ? GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", [a_code]

@@ -179,7 +179,8 @@ def build(session: Session, *, seed: int = 42, now: datetime | None = None) -> d
     settle.record_no_shows(session, now=t1 + timedelta(days=5, hours=1))
     picked = [service.get_order(session, order_id=i) for i in ids]
     picked = [o for o in picked if o.status == "picked_up"]
-    for o in rng.sample(picked, min(3, len(picked))):
+    refunded = rng.sample(picked, min(3, len(picked)))
+    for o in refunded:
         settle.refund(
             session, order_id=o.id, now=t1 + timedelta(days=6),
             data=RefundIn.model_validate({"lines": [{"line_no": 1, "quantity": 1}],
@@ -191,7 +192,8 @@ def build(session: Session, *, seed: int = 42, now: datetime | None = None) -> d
     if avail > 0:
         settle.withdraw(session, leader=first, amount_fen=avail, key="demo-1", now=at)
         late = next(
-            (o for o in picked if o.leader == first.casefold() and o.refunded_fen == 0), None
+            # not one just refunded above (``picked`` was read before those refunds)
+            (o for o in picked if o.leader == first.casefold() and o not in refunded), None
         )
         if late is not None:  # a refund after the money was withdrawn: an explicit debt
             settle.refund(
