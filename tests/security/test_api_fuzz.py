@@ -33,14 +33,8 @@ pytestmark = pytest.mark.slow
 
 # Operations that may still fail, each with what failed and its owner; empty since the last
 # findings were fixed (bad WeCom send times, group-buy refund ids and keys, undeclared 503s and
-# model 404s, naive date-times in live figures).
-KNOWN: dict[str, str] = {
-    # seen once (2026-12-07, two-core machine at load 30) after the pass's generated messages
-    # were queued: the outbox dispatch answered 500; not reproduced yet (platform messaging)
-    "POST /api/v1/messages/dispatch": "500 on dispatching generated messages (not located)",
-    # seen once the same day, in another pass (operations.guide)
-    "POST /api/v1/guide/tasks/{task_id}": "500 on a generated task action (not located)",
-}
+# model 404s, naive date-times in live figures, ids beyond 64 bits in paths, unstorable text).
+KNOWN: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")

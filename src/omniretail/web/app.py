@@ -17,6 +17,7 @@ from omniretail.platform.console.csrf import ApiCsrfProtected
 from omniretail.platform.registry import modules_named
 from omniretail.web import problems
 from omniretail.web.headers import SecurityHeaders
+from omniretail.web.text_guard import TextGuard
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -39,6 +40,7 @@ def create_app() -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,  # OMNIRETAIL_SECURE_COOKIES=1 behind HTTPS
     )
+    app.add_middleware(TextGuard)  # NUL / unpaired surrogates: a 422 naming the field, not a 500
     app.add_middleware(SecurityHeaders, hsts_always=settings.secure_cookies)
     problems.install(app)
     console_handlers.install(app)  # console: login redirects, expired forms

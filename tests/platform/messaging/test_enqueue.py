@@ -264,3 +264,23 @@ def test_a_demo_instance_stamps_sends_in_its_worlds_time(
     assert launched <= at_now < launched + timedelta(minutes=5)
     assert at_later == later  # sent when due in the world, not before
     assert at_now < utcnow()
+
+
+def test_a_message_no_transport_can_encode_fails_alone(
+    customers: Session, smtp: list[object], store_engine: Engine
+) -> None:
+    """A stored body with an unpaired surrogate (the API refuses such text now; older rows or
+    other writers may still hold it) fails that message; the dispatch goes on and sends the
+    rest instead of answering 500."""
+    s = customers
+    bad = _req("C1", "bad:1", "transactional", template=None, params={}, body="x\ud800y")
+    messaging.enqueue(s, bad, now=DAY)
+    messaging.enqueue(s, _req("C1", "good:1", "transactional"), now=DAY)
+    s.commit()
+    out = messaging.dispatch(sessionmaker(bind=store_engine), now=DAY + timedelta(minutes=1))
+    assert (out.sent, out.failed) == (1, 1)
+    failed = s.scalar(select(Message).where(Message.key == "bad:1"))
+    assert failed is not None
+    s.refresh(failed)
+    assert failed.status == "failed"
+    assert "surrogate" in (failed.error or "")

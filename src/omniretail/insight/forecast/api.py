@@ -12,6 +12,7 @@ from omniretail.insight.forecast import service
 from omniretail.insight.forecast.schemas import Decision, SuggestionRead, SuggestRequest
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.bounds import DbId
 from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES
 
 router = APIRouter(prefix="/replenishment", tags=["replenishment"])
@@ -43,7 +44,7 @@ def suggestions(
 
 @router.post("/suggestions/{suggestion_id}/decision", response_model=SuggestionRead)
 def decide(
-    suggestion_id: int, body: Decision, db: DbSession, principal: ApiPrincipal
+    suggestion_id: DbId, body: Decision, db: DbSession, principal: ApiPrincipal
 ) -> SuggestionRead:
     principal.require("write")
     current = service.get_suggestion(db, suggestion_id=suggestion_id)

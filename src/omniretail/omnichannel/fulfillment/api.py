@@ -25,7 +25,7 @@ from omniretail.omnichannel.fulfillment.schemas import (
 from omniretail.omnichannel.order import service as order_service
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
 from omniretail.platform.auth.scope import store_scope
-from omniretail.platform.bounds import DB_ID_MAX
+from omniretail.platform.bounds import DB_ID_MAX, DbId
 
 router = APIRouter(prefix="/fulfilments", tags=["fulfilment"])
 
@@ -157,13 +157,13 @@ def list_returns(db: DbSession, principal: ApiPrincipal) -> list[ReturnRead]:
 
 
 @router.get("/{fulfilment_id}", response_model=FulfilmentRead)
-def get(fulfilment_id: int, db: DbSession, principal: ApiPrincipal) -> FulfilmentRead:
+def get(fulfilment_id: DbId, db: DbSession, principal: ApiPrincipal) -> FulfilmentRead:
     principal.require("read")
     return _visible(principal, service.get(db, fulfilment_id=fulfilment_id))
 
 
 @router.get("/{fulfilment_id}/history", response_model=list[EventRead])
-def history(fulfilment_id: int, db: DbSession, principal: ApiPrincipal) -> list[EventRead]:
+def history(fulfilment_id: DbId, db: DbSession, principal: ApiPrincipal) -> list[EventRead]:
     principal.require("read")
     _visible(principal, service.get(db, fulfilment_id=fulfilment_id))
     return service.history(db, fulfilment_id=fulfilment_id)
@@ -237,7 +237,7 @@ def customer_arrived(
 
 @router.post("/{fulfilment_id}/events/{event}", response_model=FulfilmentRead)
 def store_event(
-    fulfilment_id: int, event: StoreEvent, db: DbSession, principal: ApiPrincipal
+    fulfilment_id: DbId, event: StoreEvent, db: DbSession, principal: ApiPrincipal
 ) -> FulfilmentRead:
     principal.require("write")
     _visible(principal, service.get(db, fulfilment_id=fulfilment_id))
@@ -258,7 +258,7 @@ def perform(db: DbSession, *, fulfilment_id: int, event: str, actor: str) -> Ful
 
 @router.post("/{fulfilment_id}/shortage", response_model=list[FulfilmentRead])
 def shortage(
-    fulfilment_id: int, data: ShortageIn, db: DbSession, principal: ApiPrincipal
+    fulfilment_id: DbId, data: ShortageIn, db: DbSession, principal: ApiPrincipal
 ) -> list[FulfilmentRead]:
     principal.require("write")
     _visible(principal, service.get(db, fulfilment_id=fulfilment_id))
@@ -272,7 +272,7 @@ def shortage(
 
 
 @router.post("/{fulfilment_id}/code", response_model=PickupCodeRead)
-def reissue_code(fulfilment_id: int, db: DbSession, principal: ApiPrincipal) -> PickupCodeRead:
+def reissue_code(fulfilment_id: DbId, db: DbSession, principal: ApiPrincipal) -> PickupCodeRead:
     """A new pickup code; the old one stops working."""
     principal.require("write")
     _visible(principal, service.get(db, fulfilment_id=fulfilment_id))

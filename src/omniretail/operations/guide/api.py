@@ -30,6 +30,7 @@ from omniretail.operations.guide.schemas import (
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession, Principal
 from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.bounds import DbId
 from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES, published_engine
 from omniretail.platform.timezone import chain_now
 
@@ -115,7 +116,7 @@ def transfer(body: TransferIn, db: DbSession, who: ApiPrincipal) -> TransferRead
 
 
 @router.post("/transfers/{transfer_id}/refuse", response_model=TransferRead)
-def refuse(transfer_id: int, db: DbSession, who: ApiPrincipal) -> TransferRead:
+def refuse(transfer_id: DbId, db: DbSession, who: ApiPrincipal) -> TransferRead:
     who.require("write")
     return service.refuse_transfer(db, transfer_id=transfer_id)
 
@@ -139,7 +140,7 @@ def clerk_tasks(
 
 
 @router.post("/tasks/{task_id}", response_model=TaskRead)
-def act(task_id: int, body: TaskAction, db: DbSession, who: ApiPrincipal) -> TaskRead:
+def act(task_id: DbId, body: TaskAction, db: DbSession, who: ApiPrincipal) -> TaskRead:
     t = db.get(GuideTask, task_id)
     if t is None:
         raise TaskNotFound(task_id)

@@ -451,7 +451,9 @@ def dispatch(
             adapter = adapters.get(m.channel) or get_adapter(m.channel, settings)
             adapters[m.channel] = adapter
             outcomes.append((m, adapter.send(_to_outgoing(m)), None))
-        except (SendError, KeyError) as exc:
+        except (SendError, KeyError, UnicodeError) as exc:
+            # UnicodeError: text no transport can encode (an unpaired surrogate stored before
+            # the API refused such input) fails this message, not the whole dispatch
             outcomes.append((m, None, exc))
     # sent in the business clock: a demo instance sends in its world's time, never after it
     sent_now = business_now()
