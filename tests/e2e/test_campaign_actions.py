@@ -30,7 +30,10 @@ def page(browser, instance: TaggedInstance):  # type: ignore[no-untyped-def]
 def _post(page: Any, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     text = page.evaluate(
         """([url, body]) => fetch(url, {method: "POST",
-             headers: {"Content-Type": "application/json", "Accept": "application/json"},
+             headers: {"Content-Type": "application/json", "Accept": "application/json",
+                       // the session's CSRF token, as the console's own scripts send it
+                       "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]')
+                         ?.content || ""},
              body: body === null ? undefined : JSON.stringify(body)}).then(r => r.text())""",
         [url, body],
     )
