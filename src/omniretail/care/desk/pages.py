@@ -24,7 +24,7 @@ from omniretail.platform.auth.errors import PermissionDenied
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.console.csrf import CsrfProtected
 from omniretail.platform.console.locale import request_locale
-from omniretail.platform.console.render import render
+from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import ConsoleUser
 from omniretail.platform.db import utcnow
 from omniretail.platform.errors import DomainError
@@ -173,8 +173,8 @@ def service_page(
     try:
         filters = _filters(None, priority, team, owner, store_code)
     except DomainError as exc:
-        context = _service_context(user, db)
-        return render(request, "care/service.html", context | {"filter_error": exc.detail})
+        context = _service_context(user, db) | {"filter_error": error_text(request, exc)}
+        return render(request, "care/service.html", context)
     return render(request, "care/service.html", _service_context(user, db, filters))
 
 
