@@ -11,13 +11,15 @@ from omniretail.marketing.campaign import report as report_mod
 from omniretail.marketing.campaign import service
 from omniretail.marketing.campaign.schemas import (
     CampaignCreate,
+    CampaignFigures,
+    CampaignListItem,
     CampaignRead,
     CampaignReport,
     CampaignRisks,
     CampaignUpdate,
     LaunchSummary,
 )
-from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession, Principal
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES, run_on_published
 
@@ -30,16 +32,34 @@ def create(body: CampaignCreate, db: DbSession, principal: ApiPrincipal) -> Any:
     return service.create_campaign(db, data=body, actor=principal.name)
 
 
-@router.get("", response_model=list[CampaignRead])
-def list_all(db: DbSession, principal: ApiPrincipal) -> Any:
+def _for(principal: Principal, c: Any) -> CampaignRead:
+    """The campaign as ``principal`` may see it: the pre-launch check (``risks``) counts the
+    chain's audience, so a store-limited caller gets it as null."""
+    out = CampaignRead.model_validate(c)
+    if not store_scope(principal).all_stores:
+        out.risks = None
+    return out
+
+
+@router.get("", response_model=list[CampaignListItem])
+def list_all(db: DbSession, principal: ApiPrincipal) -> list[CampaignListItem]:
+    """Every campaign with its figures; a store user's figures count their stores' members,
+    their messages and coupons only (as the report)."""
     principal.require("read")
-    return service.list_campaigns(db)
+    figures = report_mod.list_figures(db, store_scope(principal))
+    return [
+        CampaignListItem(
+            **_for(principal, c).model_dump(),
+            figures=CampaignFigures(**figures.get(c.id, {})),
+        )
+        for c in service.list_campaigns(db)
+    ]
 
 
 @router.get("/{code}", response_model=CampaignRead)
-def read(code: str, db: DbSession, principal: ApiPrincipal) -> Any:
+def read(code: str, db: DbSession, principal: ApiPrincipal) -> CampaignRead:
     principal.require("read")
-    return service.get_campaign(db, code=code)
+    return _for(principal, service.get_campaign(db, code=code))
 
 
 @router.patch("/{code}", response_model=CampaignRead)

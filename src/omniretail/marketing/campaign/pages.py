@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omniretail.insight.segment import service as segment_service
@@ -23,7 +22,6 @@ from omniretail.marketing.campaign.models import (
     GOALS,
     TRIGGERS,
     Campaign,
-    CampaignMember,
 )
 from omniretail.marketing.campaign.planning import MESSAGE_CHANNELS
 from omniretail.marketing.campaign.schedule import next_run
@@ -34,12 +32,11 @@ from omniretail.marketing.campaign.schemas import (
     CampaignUpdate,
 )
 from omniretail.marketing.coupon import service as coupon_service
-from omniretail.marketing.coupon.models import Coupon
 from omniretail.omnichannel.store import service as store_service
 from omniretail.platform import export, i18n
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.models import User
-from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.auth.scope import StoreScope, store_scope
 from omniretail.platform.console.csrf import CsrfProtected
 from omniretail.platform.console.locale import request_locale
 from omniretail.platform.console.render import error_text, render
@@ -161,35 +158,12 @@ def _local(value: str) -> datetime:
     return (t if t.tzinfo else t.replace(tzinfo=SCHEDULE_TZ)).astimezone(SCHEDULE_TZ)
 
 
-def _list_numbers(db: Session) -> dict[int, dict[str, int]]:
-    """Members per arm, messages sent and coupons issued for every campaign (grouped queries)."""
-    out: dict[int, dict[str, int]] = {}
-    for cid, arm, n in db.execute(
-        select(CampaignMember.campaign_id, CampaignMember.arm, func.count()).group_by(
-            CampaignMember.campaign_id, CampaignMember.arm
-        )
-    ):
-        out.setdefault(int(cid), {})[arm] = int(n)
-    for mid, n in messaging.sent_by_campaign(db).items():
-        out.setdefault(mid, {})["sent"] = n
-    for mid, n in messaging.failed_by_campaign(db).items():
-        out.setdefault(mid, {})["failed"] = n
-    codes = {row.code: row.id for row in db.execute(select(Campaign.code, Campaign.id))}
-    for code, n in db.execute(
-        select(Coupon.campaign_id, func.count())
-        .where(Coupon.campaign_id.is_not(None))
-        .group_by(Coupon.campaign_id)
-    ):
-        if code in codes:
-            out.setdefault(codes[code], {})["coupons"] = int(n)
-    return out
-
-
 @router.get("/campaigns", response_class=HTMLResponse)
 def list_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse:
     campaigns = service.list_campaigns(db)
     segments = {s.id: s.name for s in segment_service.list_segments(db)}
-    numbers = _list_numbers(db)
+    # the report's rule: a store user's figures are their stores' members' (not the chain's)
+    numbers = report_mod.list_figures(db, store_scope(principal_from_user(user, db)))
     rows = [
         {
             "code": c.code,
@@ -397,7 +371,8 @@ def report_page(
             "coupons": q.get("coupons", "0"),
             "at": _local_time(q.get("send_at")),
         }
-    quiet = quiet_hours_note(db, campaign)
+    scope = store_scope(principal_from_user(user, db))
+    quiet = quiet_hours_note(db, campaign, scope=scope)
     report, missing = _report(db, code, user)
     segments = {s.id: s.name for s in segment_service.list_segments(db)}
     tables = [
@@ -439,7 +414,9 @@ def report_page(
             "actions": actions_for(campaign),
             "notice": notice,
             "error": error,
-            "risk_notes": risk_notes(campaign.risks),
+            # the pre-launch check counts the chain's audience: chain-wide users only
+            "risks": campaign.risks if scope.all_stores else None,
+            "risk_notes": risk_notes(campaign.risks) if scope.all_stores else [],
             "quiet_note": quiet,
         },
         status_code=status_code,
@@ -456,10 +433,14 @@ def exclude_overlap(db: Session, *, code: str, other: str, actor: str) -> None:
     service.update_campaign(db, code=code, data=CampaignUpdate(audience=audience), actor=actor)
 
 
-def quiet_hours_note(db: Session, c: Campaign, now: datetime | None = None) -> str | None:
+def quiet_hours_note(
+    db: Session, c: Campaign, now: datetime | None = None, *, scope: StoreScope | None = None
+) -> str | None:
     """Why queued messages wait: marketing messages are not sent in quiet hours (the policy's
-    local night), so a launch in the evening sends the next morning."""
-    n, first = messaging.waiting(db, campaign_id=c.id)
+    local night), so a launch in the evening sends the next morning. A store user's count is
+    their stores' members' messages."""
+    mine = None if scope is None or scope.all_stores else report_mod.members_of(c, scope)
+    n, first = messaging.waiting(db, campaign_id=c.id, customers=mine)
     now = now or utcnow()
     if not n or first is None or first <= now:
         return None

@@ -43,11 +43,72 @@ def _of_campaign(code: str, customers: Any | None = None) -> Any:
     return and_(of_campaign, Coupon.customer_id.in_(customers))
 
 
-def _members_of(c: Campaign, scope: StoreScope) -> Any:
+def members_of(c: Campaign, scope: StoreScope) -> Any:
     """The customer ids of the campaign's members in ``scope``'s stores (a subquery)."""
     return select(CampaignMember.customer_id).where(
         CampaignMember.campaign_id == c.id, scope.where(CampaignMember.store_code)
     )
+
+
+def members_in_scope_of_message(scope: StoreScope) -> Any:
+    """Messages to a member of their own campaign whose store is in ``scope`` (a condition on
+    ``Message``; the report's rule, for grouped counts over every campaign)."""
+    from omniretail.platform.messaging.models import Message
+
+    return (
+        select(CampaignMember.id)
+        .where(
+            CampaignMember.campaign_id == Message.campaign_id,
+            CampaignMember.customer_id == Message.customer_id,
+            scope.where(CampaignMember.store_code),
+        )
+        .exists()
+    )
+
+
+def list_figures(session: Session, scope: StoreScope | None = None) -> dict[int, dict[str, int]]:
+    """Per campaign id: member rows per arm (``treatment``, ``holdout``; one per run), messages
+    ``sent`` and ``failed``, coupons issued (``coupons``) and ``redeemed`` — seen from
+    ``scope``'s stores by the report's rule (members whose store is in scope, their messages
+    and coupons); every store when ``scope`` is ``None`` or chain-wide. Grouped queries, for
+    the campaign list."""
+    scope = scope or StoreScope.everything()
+    out: dict[int, dict[str, int]] = {}
+    for cid, arm, n in session.execute(
+        select(CampaignMember.campaign_id, CampaignMember.arm, func.count())
+        .where(scope.where(CampaignMember.store_code))
+        .group_by(CampaignMember.campaign_id, CampaignMember.arm)
+    ):
+        out.setdefault(int(cid), {})[arm] = int(n)
+    where = None if scope.all_stores else members_in_scope_of_message(scope)
+    for mid, n in messaging.sent_by_campaign(session, where=where).items():
+        out.setdefault(mid, {})["sent"] = n
+    for mid, n in messaging.failed_by_campaign(session, where=where).items():
+        out.setdefault(mid, {})["failed"] = n
+    codes = {row.code: row.id for row in session.execute(select(Campaign.code, Campaign.id))}
+    mine = (
+        true()
+        if scope.all_stores
+        else select(CampaignMember.id)
+        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+        .where(
+            Campaign.code == Coupon.campaign_id,
+            CampaignMember.customer_id == Coupon.customer_id,
+            scope.where(CampaignMember.store_code),
+        )
+        .exists()
+    )
+    for code, status, n in session.execute(
+        select(Coupon.campaign_id, Coupon.status, func.count())
+        .where(Coupon.campaign_id.is_not(None), mine)
+        .group_by(Coupon.campaign_id, Coupon.status)
+    ):
+        if code in codes:
+            row = out.setdefault(codes[code], {})
+            row["coupons"] = row.get("coupons", 0) + int(n)
+            if status == "redeemed":
+                row["redeemed"] = row.get("redeemed", 0) + int(n)
+    return out
 
 
 def _local(t: datetime) -> datetime:
@@ -253,7 +314,7 @@ def campaign_report(
     treated members with the same stores' holdout."""
     c = get_campaign(session, code=code)
     scope = scope or StoreScope.everything()
-    mine = None if scope.all_stores else _members_of(c, scope)
+    mine = None if scope.all_stores else members_of(c, scope)
     member_runs = list(
         session.execute(
             select(

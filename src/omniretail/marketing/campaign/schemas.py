@@ -169,6 +169,25 @@ class CampaignRead(BaseModel):
     window_days: int = 14
 
 
+class CampaignFigures(BaseModel):
+    """A campaign's reach in the list, seen from the caller's stores (the report's rule): member
+    rows per arm (one per run), messages sent and failed, coupons issued and redeemed."""
+
+    treatment: int = 0
+    holdout: int = 0
+    sent: int = 0
+    failed: int = 0
+    coupons: int = 0
+    redeemed: int = 0
+
+
+class CampaignListItem(CampaignRead):
+    """A campaign in the list with its figures. ``risks`` (the pre-launch check, which counts
+    the chain's audience) is null for a store-limited caller."""
+
+    figures: CampaignFigures
+
+
 class CouponCounts(BaseModel):
     issued: int = 0  # new coupons in this launch
     already_issued: int = 0  # members who had the coupon (a retried launch)

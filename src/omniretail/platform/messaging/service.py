@@ -617,11 +617,16 @@ def channel_outcomes(
     return out
 
 
-def waiting(session: Session, *, campaign_id: int) -> tuple[int, datetime | None]:
-    """A campaign's queued messages and the earliest time one of them is due."""
+def waiting(
+    session: Session, *, campaign_id: int, customers: Any | None = None
+) -> tuple[int, datetime | None]:
+    """A campaign's queued messages (to ``customers`` only when given) and the earliest time
+    one of them is due."""
     n, first = session.execute(
         select(func.count(), func.min(Message.due_at)).where(
-            Message.campaign_id == campaign_id, Message.status == "queued"
+            Message.campaign_id == campaign_id,
+            Message.status == "queued",
+            _of_customers(customers),
         )
     ).one()
     return int(n or 0), (_utc(first) if first is not None else None)
@@ -645,21 +650,34 @@ def fallback_counts(
     return out
 
 
-def sent_by_campaign(session: Session) -> dict[int, int]:
-    """Messages sent (or delivered) per campaign."""
+def sent_by_campaign(
+    session: Session, *, where: ColumnElement[bool] | None = None
+) -> dict[int, int]:
+    """Messages sent (or delivered) per campaign; only those matching ``where`` (a condition
+    on ``Message``, e.g. a caller's stores' members) when given."""
     rows = session.execute(
         select(Message.campaign_id, func.count())
-        .where(Message.status.in_(("sent", "delivered")), Message.campaign_id.is_not(None))
+        .where(
+            Message.status.in_(("sent", "delivered")),
+            Message.campaign_id.is_not(None),
+            true() if where is None else where,
+        )
         .group_by(Message.campaign_id)
     )
     return {int(cid): int(n) for cid, n in rows if cid is not None}
 
 
-def failed_by_campaign(session: Session) -> dict[int, int]:
-    """Messages that failed, per campaign."""
+def failed_by_campaign(
+    session: Session, *, where: ColumnElement[bool] | None = None
+) -> dict[int, int]:
+    """Messages that failed, per campaign (matching ``where`` when given)."""
     rows = session.execute(
         select(Message.campaign_id, func.count())
-        .where(Message.status == "failed", Message.campaign_id.is_not(None))
+        .where(
+            Message.status == "failed",
+            Message.campaign_id.is_not(None),
+            true() if where is None else where,
+        )
         .group_by(Message.campaign_id)
     )
     return {int(cid): int(n) for cid, n in rows if cid is not None}
