@@ -93,7 +93,9 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--baseline-n", type=int, default=2_000)
+    ap.add_argument("--processes", type=int, default=2, help="0/1: skip the spread run")
     args = ap.parse_args()
+    corpus = list(dict.fromkeys(load_corpus().texts))
     texts = np.resize(np.asarray(load_corpus().texts, dtype=object), args.n)
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(
@@ -155,6 +157,27 @@ def main() -> None:
         f"6M reviews on 2 processes: {6_000_000 / (2 * rate) / 60:.0f} min at this wall rate, "
         f"{6_000_000 / (2 * cpu_rate) / 60:.0f} min at the CPU rate (target 30)"
     )
+    if args.processes > 1:
+        # The step as it runs a big month: the work spread over worker processes (their start
+        # included), against one process in the same run, on every distinct corpus text.
+        every = pd.DataFrame(
+            {"review_id": [f"c{i}" for i in range(len(corpus))], "content": corpus}
+        )
+        w1, _, one = timed(
+            lambda: report.analyse(every, id_col="review_id", text_col="content", processes=1)
+        )
+        wp, _, many = timed(
+            lambda: report.analyse(
+                every, id_col="review_id", text_col="content", processes=args.processes
+            )
+        )
+        pd.testing.assert_frame_equal(one, many)
+        print(
+            f"{len(every):,} distinct reviews: 1 process {w1:.1f} s wall "
+            f"({len(every) / w1:,.0f}/s), {args.processes} processes {wp:.1f} s wall "
+            f"({len(every) / wp:,.0f}/s, workers' start included, same rows) -> 6M reviews in "
+            f"{6_000_000 / (len(every) / wp) / 60:.0f} min"
+        )
     print(f"load average at end: {os.getloadavg()}")
 
 

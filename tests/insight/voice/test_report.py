@@ -92,3 +92,17 @@ def test_cli_report(tmp_path: Path, home: Path) -> None:
         app, ["voice", "report", "--input", str(src), "--month", "11/2026", "--out", str(out)]
     )
     assert bad.exit_code != 0
+
+
+def test_analysis_spread_over_processes_equals_one_process() -> None:
+    """From PARALLEL_MIN distinct texts the analysis runs in worker processes: the same rows,
+    in the same order, as one process gives (checked here with two workers forced)."""
+    from omniretail.insight.voice.corpus import load_corpus
+
+    texts = list(load_corpus().texts[:400]) + ["", "好评", "好评"]
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(len(texts))], "text": texts})
+    one = report.analyse(frame, id_col="id", text_col="text", processes=1)
+    two = report.analyse(frame, id_col="id", text_col="text", processes=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert one["negative"].any()
+    assert (one["neg_aspects"] != "").any()

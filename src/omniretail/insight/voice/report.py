@@ -10,7 +10,10 @@ it has not seen."""
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -49,19 +52,19 @@ def _score_unique(norm: list[str], tokens: list[list[str]], *, batch: int = 20_0
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-def analyse(frame: pd.DataFrame, *, id_col: str, text_col: str) -> pd.DataFrame:
-    """Per review: ``negative`` (review score < 0.5), ``neg_aspects`` ('|'-joined codes of aspects
-    in negative sentences), ``neg_keywords`` and one ``example`` negative sentence per aspect.
+PARALLEL_MIN = 100_000
+"""Distinct review texts from which ``analyse`` spreads the work over the machine's cores: a
+worker costs a few seconds to start (imports, the model, the dictionary), about what one
+process needs for 10,000 reviews, so below this one process is as fast."""
 
-    Each distinct review text is normalised, split and scored once, and each distinct sentence
-    segmented and matched to aspects once: a review's words are its sentences' words (jieba
-    segments between punctuation anyway), so the review score and the sentence scores share one
-    segmentation."""
-    ids = frame[id_col].astype(str).tolist()
-    raw = frame[text_col].fillna("").astype(str).tolist()
-    index: dict[str, int] = {}
-    where = np.fromiter((index.setdefault(t, len(index)) for t in raw), dtype=np.int64)
-    texts = [normalize(t) for t in index]
+
+def _analyse_distinct(raw: list[str]) -> tuple[np.ndarray, list[str], list[str], list[str]]:
+    """Score, negative aspects, their cue words and examples of each of ``raw`` (distinct texts).
+
+    Each text is normalised, split and scored once, and each distinct sentence segmented and
+    matched to aspects once: a review's words are its sentences' words (jieba segments between
+    punctuation anyway), so the review score and the sentence scores share one segmentation."""
+    texts = [normalize(t) for t in raw]
     seg: dict[str, list[str]] = {}
     hits: dict[str, list[AspectHit]] = {}
     review_sents: list[list[str]] = []
@@ -86,10 +89,73 @@ def analyse(frame: pd.DataFrame, *, id_col: str, text_col: str) -> pd.DataFrame:
             for hit in hits[sent]:
                 aspects[i].setdefault(hit.aspect, sent)
                 keywords[i].setdefault(hit.aspect, hit.keyword)
+    return (
+        review_scores,
+        ["|".join(a) for a in aspects],
+        ["|".join(k.values()) for k in keywords],
+        ["\u241e".join(mask(v) for v in a.values()) for a in aspects],
+    )
+
+
+def _processes(distinct: int, processes: int | None) -> int:
+    if processes is not None:
+        return max(1, processes)
+    if distinct < PARALLEL_MIN:
+        return 1
+    return max(
+        1,
+        min(
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1),
+            8,
+        ),
+    )
+
+
+def _analyse_spread(
+    raw: list[str], processes: int
+) -> tuple[np.ndarray, list[str], list[str], list[str]]:
+    """``_analyse_distinct`` over ``processes`` worker processes, in contiguous slices of ``raw``.
+
+    Workers start from a clean interpreter (``forkserver`` where the platform has it, else
+    ``spawn``; never ``fork``: the pipeline's process holds DuckDB's threads) and load the
+    trained model from the user cache, which the caller has filled before they start."""
+    default_model()  # trained and cached once, here, before any worker looks for it
+    step = -(-len(raw) // processes)
+    chunks = [raw[i : i + step] for i in range(0, len(raw), step)]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
+        parts = list(pool.map(_analyse_distinct, chunks))
+    return (
+        np.concatenate([p[0] for p in parts]),
+        [x for p in parts for x in p[1]],
+        [x for p in parts for x in p[2]],
+        [x for p in parts for x in p[3]],
+    )
+
+
+def analyse(
+    frame: pd.DataFrame, *, id_col: str, text_col: str, processes: int | None = None
+) -> pd.DataFrame:
+    """Per review: ``negative`` (review score < 0.5), ``neg_aspects`` ('|'-joined codes of aspects
+    in negative sentences), ``neg_keywords`` and one ``example`` negative sentence per aspect.
+
+    Each distinct review text is analysed once (``_analyse_distinct``). From ``PARALLEL_MIN``
+    distinct texts the work is spread over the cores this process may use (at most 8), unless
+    ``processes`` says how many; the result is the same either way."""
+    ids = frame[id_col].astype(str).tolist()
+    raw = frame[text_col].fillna("").astype(str).tolist()
+    index: dict[str, int] = {}
+    where = np.fromiter((index.setdefault(t, len(index)) for t in raw), dtype=np.int64)
+    distinct = list(index)
+    n = _processes(len(distinct), processes)
+    if n > 1 and len(distinct) > 1:
+        review_scores, neg_aspects, neg_keywords, examples = _analyse_spread(distinct, n)
+    else:
+        review_scores, neg_aspects, neg_keywords, examples = _analyse_distinct(distinct)
     scores = review_scores[where] if len(raw) else np.zeros(0)
-    neg_aspects = ["|".join(a) for a in aspects]
-    neg_keywords = ["|".join(k.values()) for k in keywords]
-    examples = ["\u241e".join(mask(v) for v in a.values()) for a in aspects]
     return pd.DataFrame(
         {
             "review_id": ids,
