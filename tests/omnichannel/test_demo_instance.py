@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from omniretail.care.desk.models import Ticket
 from omniretail.cdp.profile.models import Customer
 from omniretail.cli.main import app
+from omniretail.marketing.live import service as live_service
 from omniretail.marketing.live.models import LiveSession
 from omniretail.omnichannel.channel import service as channel_service
 from omniretail.omnichannel.fulfillment.models import Fulfilment
@@ -78,6 +79,19 @@ def test_demo_instance_has_master_data_and_a_working_store_manager(
         ):
             assert s.scalar(select(func.count()).select_from(model)), f"demo has no {area}"
     assert mine, "the demo store manager's store has customers"
+    # every live session and note with an end brought orders, through the attribution rule
+    # over the pipeline's unified orders (live rooms, the note's 口令 before an order)
+    with session_scope() as s:
+        figs = {f["session_id"]: f for f in live_service.figures_now(s)}
+    assert {f["platform"] for f in figs.values()} == {"douyin", "kuaishou", "channels",
+                                                      "xiaohongshu"}  # fmt: skip
+    for code, f in figs.items():
+        if f["flag"] is None:
+            assert f["orders"] > 0 and f["gmv_fen"] > 0, (code, f)
+            assert f["orders"] == f["online_orders"] + f["store_orders"]
+        else:
+            assert f["flag"] == "no_end" and f["orders"] == 0, (code, f)
+    assert [c for c, f in figs.items() if f["flag"]] == ["NOTE-XHS-1105"]
     assert other is not None
 
     with TestClient(create_app()) as c:

@@ -10,8 +10,9 @@ import pyarrow.compute as pc
 from omniretail.demo.calendar import HOURS, N_DAYS, daily_weights
 from omniretail.demo.context import ExtraIdentities, World
 from omniretail.demo.exports_offline import group_assignments
-from omniretail.demo.exports_private import miniprogram_order_no
+from omniretail.demo.exports_private import miniprogram_live_rooms, miniprogram_order_no
 from omniretail.demo.identities import Source, device_ids, find_in
+from omniretail.demo.live_orders import NOTE_LEAD_SECS, SESSIONS, live_rooms, session_code
 from omniretail.demo.messy import masked_phones
 from omniretail.demo.orders import draw_skus
 from omniretail.demo.rand import Arr, uuid_array
@@ -23,7 +24,7 @@ SHARE_TARGETS = np.asarray(["wechat_friend", "wechat_moments", "wechat_group"])
 # property argument -> JSON key in ``properties``
 PROPS = {"sku": "sku", "store": "store_code", "coupon": "coupon", "group": "group_id",
          "share": "share_target", "referred": "referred_phone_masked", "order": "order_id",
-         "page": "name"}  # fmt: skip
+         "page": "name", "live": "live_code"}  # fmt: skip
 CHUNK = 250_000
 
 
@@ -189,6 +190,27 @@ def _social(w: World, ev: _Events, rng: np.random.Generator, mini: Source) -> No
            "Group Buy Started", group=uniq[ok])  # fmt: skip
 
 
+def _note_landings(w: World, ev: _Events) -> None:
+    """The Xiaohongshu note's readers typing its 口令 in the mini-program (a page view carrying
+    ``live_code``) some minutes before their order: the note's landings, whose orders the
+    landing-then-order rule gives it. Not the orders the 视频号 live room sold already."""
+    cl = w.channel_lines("miniprogram")
+    if len(cl.seq) == 0:
+        return
+    free = (cl.record >= 0) & (miniprogram_live_rooms(w, cl) == None)  # noqa: E711
+    rng = w.rng("events:note")
+    read = rng.random(int(cl.seq.max()) + 1)[cl.seq] < 0.3
+    note = live_rooms(cl, "xiaohongshu", read, allowed=free, delay_secs=NOTE_LEAD_SECS[1])
+    codes = {c: session_code(c, start) for c, *_rest, start, _h, _v, _cost in SESSIONS}
+    f = np.flatnonzero(cl.first & (note != None))  # noqa: E711
+    if len(f) == 0:
+        return
+    lead = rng.integers(*NOTE_LEAD_SECS, len(f))
+    typed = np.asarray([codes[c] for c in note[f]])
+    ev.add("miniprogram", cl.record[f], cl.day[f], cl.secs[f] - lead, "page", None,
+           page=np.full(len(f), "笔记口令"), live=typed)  # fmt: skip
+
+
 def write_events(w: World) -> None:
     rng = w.rng("events")
     ev = _Events(w)
@@ -199,6 +221,7 @@ def write_events(w: World) -> None:
     _order_events(w, ev, rng, "app")
     _store_visits(w, ev, rng, mini)
     _social(w, ev, rng, mini)
+    _note_landings(w, ev)
     c = ev.ints_concat()
     n = len(c["day"])
     order = np.lexsort((np.arange(n), c["secs"], c["day"]))

@@ -7,10 +7,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from omniretail.demo.calendar import START
 from omniretail.demo.context import ChannelLines, World
 from omniretail.demo.exports_offline import member_phones
 from omniretail.demo.geo import CITIES, STREETS
+from omniretail.demo.live_orders import live_rooms
 from omniretail.demo.memberships import RATES, home_addresses
 from omniretail.demo.messy import duplicate_rows, masked_phones, messy_names, virtual_numbers
 from omniretail.demo.names import person_names, polite_name, star_name
@@ -53,30 +53,6 @@ class Receivers:
     def __call__(self, field: str, rec: Arr) -> pa.Array:
         """A per-record field for each line."""
         return take(getattr(self, field), rec)
-
-
-LIVE_TAIL_DAYS = 3  # a live room's orders: during the stream and the next days (replay, cart)
-
-
-def _live_room(cl: ChannelLines, platform: str, live: Arr) -> pa.Array:
-    """The 直播间 (the demo's live session code, demo/live.py) a line was bought from: lines
-    with ``live`` traffic from a session's start to LIVE_TAIL_DAYS after its end (wall clock);
-    the platform's export names it, and the mapping turns it into the order's link parameter
-    ``live_id=…`` that the session's attribution claims."""
-    from omniretail.demo.live import SESSIONS
-    from omniretail.platform.timezone import to_wall_clock
-
-    t = np.datetime64(str(START), "s") + (cl.day.astype(np.int64) * 86400 + cl.secs).astype(
-        "timedelta64[s]"
-    )
-    out = np.full(len(t), None, dtype=object)
-    for code, plat, _acc, _host, _title, start, hours, *_ in SESSIONS:
-        if plat != platform or hours is None:
-            continue
-        s = np.datetime64(to_wall_clock(start).replace(tzinfo=None), "s")
-        e = s + np.timedelta64(int(hours * 3600), "s") + np.timedelta64(LIVE_TAIL_DAYS, "D")
-        out[live & (t >= s) & (t <= e)] = code
-    return pa.array(out, pa.string())
 
 
 def _products(w: World, cl: ChannelLines) -> tuple[pa.Array, pa.Array]:
@@ -157,6 +133,9 @@ def write_douyin(w: World) -> None:
     n_orders = int(cl.seq.max(initial=-1)) + 1
     streamer_i = rng.integers(0, len(STREAMERS), n_orders)[cl.seq]
     traffic_i = rng.choice(3, n_orders, p=[0.6, 0.25, 0.15])[cl.seq]
+    # the demo's live session a 直播 line was bought in (demo/live_orders.py)
+    room = live_rooms(cl, "douyin", traffic_i == 0)
+    traffic_i = np.where(room != None, 0, traffic_i)  # noqa: E711 (element-wise)
     table = pa.table(
         {
             "主订单编号": as_text(main),
@@ -176,7 +155,7 @@ def write_douyin(w: World) -> None:
             "市": r("city", rec),
             "达人昵称": take(np.asarray(STREAMERS), streamer_i, mask=traffic_i == 2),
             "流量来源": take(np.asarray(TRAFFIC), traffic_i),
-            "直播间ID": _live_room(cl, "douyin", traffic_i == 0),
+            "直播间ID": pa.array(room, pa.string()),
         }
     )
     rel = "exports/douyin/orders.csv"
@@ -202,7 +181,7 @@ def write_kuaishou(w: World) -> None:
             "实付款": money(cl.amount),
             "下单时间": timestamps(cl.day, cl.secs),
             "订单状态": take(np.asarray(["交易成功", "交易关闭", "已退款"]), cl.status),
-            "直播间ID": _live_room(cl, "kuaishou", live[cl.seq]),
+            "直播间ID": pa.array(live_rooms(cl, "kuaishou", live[cl.seq]), pa.string()),
         }
     )
     rel = "exports/kuaishou/orders.csv"

@@ -7,10 +7,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from omniretail.demo.calendar import N_DAYS, START
-from omniretail.demo.context import World
+from omniretail.demo.context import ChannelLines, World
 from omniretail.demo.exports_offline import member_phones
 from omniretail.demo.geo import CITIES
 from omniretail.demo.identities import device_ids
+from omniretail.demo.live_orders import live_rooms
 from omniretail.demo.messy import TEST_NAMES, TEST_PHONES, fill_test, messy_birthdays, messy_phones
 from omniretail.demo.names import nicknames
 from omniretail.demo.orders import FULFILMENTS
@@ -69,6 +70,14 @@ def _reg_day(w: World, rng: np.random.Generator, person: Arr, is_dup: Arr) -> Ar
     p = w.people
     d = np.maximum(p.signup_day[np.maximum(person, 0)], -700) + rng.integers(0, 120, len(person))
     return np.minimum(d + np.where(is_dup, rng.integers(30, 300, len(person)), 0), N_DAYS - 1)
+
+
+def miniprogram_live_rooms(w: World, cl: ChannelLines) -> Arr:
+    """Per mini-program order line the 视频号 session it was bought in, or None: a 视频号 live
+    room sells through the chain's mini-program, and half its orders in the window open from
+    the live room (demo/live_orders.py)."""
+    live = w.rng("export:miniprogram:live").random(int(cl.seq.max(initial=-1)) + 1) < 0.5
+    return live_rooms(cl, "channels", live[cl.seq], allowed=cl.record >= 0)
 
 
 def write_miniprogram(w: World) -> None:
@@ -133,6 +142,7 @@ def write_miniprogram(w: World) -> None:
         '","storeCode":', json_str(w.take("stores", "store_code", cl.store[o], cl.store[o] < 0)),
         ',"guideId":', json_str(w.take("staff", "staff_code", cl.guide[o], mask=cl.guide[o] < 0)),
         ',"couponId":', json_str(pc.if_else(pa.array(cl.coupon_value[o] > 0), coupon, None)),
+        ',"liveId":', json_str(pa.array(miniprogram_live_rooms(w, cl)[o], pa.string())),
         ',"totalFee":', json_num(total), ',"discountFee":', json_num(discount),
         ',"payFee":', json_num(total - discount), ',"items":[', items, "]}\n",
     )  # fmt: skip

@@ -1,11 +1,11 @@
 """Live sessions of the demo world, built in the operational store after the pipeline: four
-sessions in October 2026 on Douyin, Kuaishou, WeChat Channels and Xiaohongshu, each with its own
-coupon batch pushed to viewers; the platforms' viewer exports; viewers claiming the coupons
-in the stream and redeeming them in their stores in the following days. The Xiaohongshu
-note has no end recorded, so the console flags it and attributes nothing to it. The orders
-bought in the Douyin and Kuaishou live rooms are in the world's platform exports already (their
-``直播间ID``, exports_platforms._live_room), so the sessions' orders and GMV come from the
-pipeline's unified orders.
+sessions in October 2026 on Douyin, Kuaishou, WeChat Channels and Xiaohongshu (a note), each
+with its own coupon batch pushed to viewers, and a second note recorded without an end (the
+console flags it and attributes nothing to it); the platforms' viewer exports; viewers
+claiming the coupons in the stream and redeeming them in their stores in the following days.
+The orders each session brought are in the world's exports already (demo/live_orders.py: the
+live room of Douyin, Kuaishou and mini-program orders, the note's 口令 typed before an order),
+so the sessions' orders and GMV come from the pipeline's unified orders.
 
 Everything goes through the services (coupon issue and redemption, the viewer import), at a
 fixed seed; building twice adds nothing."""
@@ -13,13 +13,14 @@ fixed seed; building twice adds nothing."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from omniretail.cdp.profile import service as profile_service
+from omniretail.demo.live_orders import SESSIONS, session_code
 from omniretail.marketing.coupon import redemption
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.marketing.coupon.basket import Basket, BasketLine
@@ -29,18 +30,6 @@ from omniretail.marketing.live import service as live_service
 from omniretail.marketing.live.schemas import LiveSessionCreate
 from omniretail.omnichannel.store import service as store_service
 from omniretail.platform.errors import DomainError
-
-# code, platform, account, host, title, start (UTC), hours (None: no end), viewers, cost (yuan)
-SESSIONS = [
-    ("LIVE-DY-1020", "douyin", "良品铺子官方旗舰店", "小雅", "双十一预热零食专场",
-     datetime(2026, 10, 20, 11, 0, tzinfo=UTC), 3.5, 48_200, 18_000),
-    ("LIVE-KS-1024", "kuaishou", "良品铺子快手店", "阿杰", "周末囤货福利场",
-     datetime(2026, 10, 24, 12, 0, tzinfo=UTC), 3.0, 21_500, 9_000),
-    ("LIVE-SPH-1027", "channels", "良品铺子视频号", "店长小林", "门店直播：新品试吃",
-     datetime(2026, 10, 27, 11, 30, tzinfo=UTC), 2.0, 6_800, 2_000),
-    ("NOTE-XHS-1028", "xiaohongshu", "良品铺子", None, "秋冬零食清单（笔记）",
-     datetime(2026, 10, 28, 2, 0, tzinfo=UTC), None, 12_900, 5_000),
-]  # fmt: skip
 
 
 def build(session: Session, *, seed: int = 42) -> dict[str, int]:
@@ -69,7 +58,7 @@ def build(session: Session, *, seed: int = 42) -> dict[str, int]:
                 title=title,
                 started_at=start,
                 ended_at=end,
-                codes=[code.split("-")[1] + start.strftime("%m%d")],
+                codes=[session_code(code, start)],
                 link_params=[f"live_id={code}"],
                 coupon_batches=[batch],
                 cost_fen=cost * 100,

@@ -32,7 +32,7 @@ from omniretail.demo.rand import stage_rng
 from omniretail.demo.truth import write_truth
 from omniretail.platform.errors import InvalidInput
 
-GENERATOR_VERSION = "5"  # 5: live-room ids on Douyin/Kuaishou orders (4: people counters)
+GENERATOR_VERSION = "6"  # 6: every live session and note brings orders (5: live rooms)
 PEOPLE_AT_SCALE_1 = 100_000
 MAX_SCALE = 100.0
 _OWNED_DIRS = ("exports", "truth", "mappings")
