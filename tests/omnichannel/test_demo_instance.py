@@ -87,10 +87,12 @@ def test_demo_instance_has_master_data_and_a_working_store_manager(
                                                       "xiaohongshu"}  # fmt: skip
     for code, f in figs.items():
         if f["flag"] is None:
-            assert f["orders"] > 0 and f["gmv_fen"] > 0, (code, f)
+            assert f["orders"] > 0, (code, f)
+            assert f["gmv_fen"] > 0, (code, f)
             assert f["orders"] == f["online_orders"] + f["store_orders"]
         else:
-            assert f["flag"] == "no_end" and f["orders"] == 0, (code, f)
+            assert f["flag"] == "no_end", (code, f)
+            assert f["orders"] == 0, (code, f)
     assert [c for c, f in figs.items() if f["flag"]] == ["NOTE-XHS-1105"]
     assert other is not None
 
