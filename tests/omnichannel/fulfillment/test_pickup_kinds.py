@@ -15,9 +15,19 @@ from sqlalchemy.orm import Session
 from omniretail.cdp.profile.models import Customer
 from omniretail.omnichannel.fulfillment import codes, flow, returns
 from omniretail.omnichannel.fulfillment import service as ful
-from omniretail.omnichannel.fulfillment.errors import IllegalTransition, InvalidFulfilment
-from omniretail.omnichannel.fulfillment.schemas import FulfilmentCreate, OrderLineIn
+from omniretail.omnichannel.fulfillment.errors import (
+    IllegalTransition,
+    InvalidFulfilment,
+    NotAllocatable,
+)
+from omniretail.omnichannel.fulfillment.schemas import (
+    Address,
+    FulfilmentCreate,
+    FulfilmentRead,
+    OrderLineIn,
+)
 from omniretail.omnichannel.inventory import service as inv
+from omniretail.omnichannel.inventory.schemas import LocationCreate
 from omniretail.omnichannel.store import service as store_service
 from omniretail.omnichannel.store.schemas import StoreCreate
 from omniretail.platform.messaging.models import Message
@@ -27,15 +37,15 @@ T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 
 def pickup(ref: str, **kw: Any) -> FulfilmentCreate:
-    return FulfilmentCreate(
-        order_ref=ref,
-        channel="miniprogram",
-        customer_id="C1",
-        mode="pickup",
-        pickup_store="S1",
-        lines=[OrderLineIn(line_ref="1", sku="SKU1", quantity=1, unit_price_fen=990)],
-        **kw,
-    )
+    base: dict[str, Any] = {
+        "order_ref": ref,
+        "channel": "miniprogram",
+        "customer_id": "C1",
+        "mode": "pickup",
+        "pickup_store": "S1",
+        "lines": [OrderLineIn(line_ref="1", sku="SKU1", quantity=1, unit_price_fen=990)],
+    }
+    return FulfilmentCreate(**{**base, **kw})
 
 
 def ready(session: Session, data: FulfilmentCreate) -> int:
@@ -226,3 +236,126 @@ def test_every_state_and_event_has_a_chinese_label() -> None:
     assert states <= set(flow.STATE_ZH)
     events = {e.id for e in flow.FulfilmentFlow("pickup", "placed").events}
     assert events <= set(flow.EVENT_ZH)
+
+
+# --- a shortage moves the missing units to another store, keeping the pickup kind -------------
+
+
+def short_at_s1(session: Session, data: FulfilmentCreate) -> tuple[FulfilmentRead, ...]:
+    """Place at S1, start picking, find the only unit missing: what report_shortage returns."""
+    [f] = ful.place(session, data=data, now=T0)
+    assert f.store_code == "S1"
+    ful.start_picking(session, fulfilment_id=f.id, now=T0)
+    return tuple(ful.report_shortage(session, fulfilment_id=f.id, line_no=0, missing=1, now=T0))
+
+
+def test_reallocated_locker_pickup_is_still_collected_from_a_locker(session: Session) -> None:
+    world(session)
+    first, moved = short_at_s1(session, pickup("RL1", pickup_kind="locker"))
+    assert (first.state, moved.store_code, moved.pickup_kind) == ("cancelled", "S2", "locker")
+    assert "智能自提柜" in (moved.allocation_zh or "")
+    ful.start_picking(session, fulfilment_id=moved.id, now=T0)
+    ful.mark_ready(session, fulfilment_id=moved.id, now=T0)
+    session.commit()
+    with pytest.raises(IllegalTransition):  # not handed over at the counter
+        ful.transition(session, ful.lock(session, moved.id), "hand_over")
+    session.rollback()
+    boxed = ful.load_locker(session, fulfilment_id=moved.id, box="C-03", now=T0)
+    assert (boxed.state, boxed.locker_box) == ("in_locker", "C-03")
+    assert aware(boxed.hold_until) == T0 + ful.LOCKER_HOLD
+    code = codes.current(session, fulfilment_id=moved.id)
+    assert code is not None
+    assert codes.verify(session, store_code="S2", code=code.code, terminal="LOCKER-2", now=T0).ok
+    assert inv.verify(session) == []
+
+
+def test_reallocated_curbside_pickup_is_still_brought_out(session: Session) -> None:
+    world(session)
+    _, moved = short_at_s1(session, pickup("RC1", pickup_kind="curbside"))
+    assert (moved.store_code, moved.pickup_kind) == ("S2", "curbside")
+    ful.start_picking(session, fulfilment_id=moved.id, now=T0)
+    ful.mark_ready(session, fulfilment_id=moved.id, now=T0)
+    here = ful.customer_arrives(session, fulfilment_id=moved.id, parking_spot="P1-12", now=T0)
+    assert (here.state, here.parking_spot) == ("customer_arrived", "P1-12")
+
+
+def test_reallocated_appointment_keeps_its_slot(session: Session) -> None:
+    world(session)
+    start = T0 + timedelta(days=4, hours=6)
+    end = start + timedelta(hours=2)
+    _, moved = short_at_s1(
+        session, pickup("RA1", pickup_kind="appointment", slot_start=start, slot_end=end)
+    )
+    assert moved.pickup_kind == "appointment"
+    assert (aware(moved.slot_start), aware(moved.slot_end)) == (start, end)
+    ful.start_picking(session, fulfilment_id=moved.id, now=T0)
+    ready_ = ful.mark_ready(session, fulfilment_id=moved.id, now=T0)
+    assert aware(ready_.hold_until) == end + timedelta(days=1)  # held for the booked day
+    assert ful.expire_uncollected(session, now=T0 + timedelta(days=3, hours=1)) == 0
+
+
+def test_reallocated_parcel_point_pickup_only_goes_to_a_store_within_reach_of_the_point(
+    session: Session,
+) -> None:
+    """The replacement store ships to the point, so it is searched around the point, not
+    around the store that was short: a store 9 km west of it is 14 km from a point 5 km east."""
+    world(session)
+    inv.register_location(
+        session,
+        data=LocationCreate(code="S4", name="门店D", latitude=31.2304, longitude=121.3789),
+    )
+    inv.receive(session, location="S4", sku="SKU1", quantity=10, key="init:S4:SKU1")
+    store_service.create_store(
+        session,
+        data=StoreCreate(
+            code="P9", name="菜鸟驿站·东", kind="pickup_point", latitude=31.2304, longitude=121.5264
+        ),
+    )
+    for loc in ("S2", "S3"):
+        inv.count(session, location=loc, sku="SKU1", counted=0)
+    [only] = short_at_s1(session, parcel("RP1", point="P9"))
+    assert (only.state, only.refund_fen) == ("cancelled", 990)
+    assert [f.id for f in ful.for_order(session, channel="miniprogram", order_ref="RP1")] == [
+        only.id
+    ]
+    # once a store near the point has the units, the parcel is still a parcel-point pickup
+    [f] = ful.place(session, data=parcel("RP2", point="P9"), now=T0)
+    ful.start_picking(session, fulfilment_id=f.id, now=T0)
+    inv.count(session, location="S2", sku="SKU1", counted=5)
+    _, moved = ful.report_shortage(session, fulfilment_id=f.id, line_no=0, missing=1, now=T0)
+    assert (moved.store_code, moved.pickup_kind, moved.parcel_point) == (
+        "S2",
+        "parcel_point",
+        "P9",
+    )
+    ful.start_picking(session, fulfilment_id=moved.id, now=T0)
+    ful.pack(session, fulfilment_id=moved.id, now=T0)
+    assert ful.send_to_point(session, fulfilment_id=moved.id, now=T0).state == "to_point"
+    assert inv.verify(session) == []
+
+
+def test_shortage_is_not_moved_to_a_store_without_pickup(session: Session) -> None:
+    """The only nearby store with the units does not offer 门店自提: the missing unit is
+    refunded and the refund says why, naming the store and the pickup kind."""
+    world(session)
+    inv.register_location(
+        session,
+        data=LocationCreate(
+            code="S5", name="门店E", latitude=31.2310, longitude=121.4740, pickup=False
+        ),
+    )
+    inv.receive(session, location="S5", sku="SKU1", quantity=10, key="init:S5:SKU1")
+    for loc in ("S2", "S3"):
+        inv.count(session, location=loc, sku="SKU1", counted=0)
+    [only] = short_at_s1(session, pickup("RN1", pickup_kind="locker"))
+    assert (only.state, only.refund_fen) == ("cancelled", 990)
+    notes = [h.note or "" for h in ful.history(session, fulfilment_id=only.id)]
+    [why] = [n for n in notes if "退款" in n]
+    assert "门店E" in why
+    assert "不提供门店自提" in why
+    assert "智能自提柜" in why
+    # nor is a pickup placed there by the customer's position
+    near_s5 = Address(latitude=31.2311, longitude=121.4741)
+    inv.count(session, location="S1", sku="SKU1", counted=0)
+    with pytest.raises(NotAllocatable):
+        ful.place(session, data=pickup("RN2", pickup_store=None, address=near_s5), now=T0)

@@ -459,6 +459,7 @@ def _allocate(session: Session, data: FulfilmentCreate) -> Any:
             radius_km=PICKUP_RADIUS_KM,
             kind="store",
             prefer=data.pickup_store,
+            pickup_only=True,
         )
     if data.mode == "same_city":
         assert pos is not None
@@ -958,7 +959,7 @@ def report_shortage(
         note=f"{line.sku} 缺 {missing} 件",
     )
     out = [row]
-    other = _reallocate(session, row, line, missing, at)
+    other, refused = _reallocate(session, row, line, missing, at)
     if other is not None:
         out.append(other)
     else:
@@ -971,7 +972,7 @@ def report_shortage(
             row.state,
             row.state,
             at=at,
-            note=f"附近门店均无货，退款 {line.sku} × {missing}",
+            note=(refused or "附近门店均无货") + f"，退款 {line.sku} × {missing}",
         )
         if keep or any(ln.quantity for ln in _lines(session, row.id)):
             notify(
@@ -988,27 +989,59 @@ def report_shortage(
     return [read(session, r) for r in out]
 
 
+def _kind_label(row: Fulfilment) -> str:
+    return flow.PICKUP_KINDS.get(row.pickup_kind or "store", row.pickup_kind or "")
+
+
 def _reallocate(
     session: Session, row: Fulfilment, line: FulfilmentLine, qty: int, at: datetime
-) -> Fulfilment | None:
+) -> tuple[Fulfilment | None, str | None]:
+    """Move ``qty`` missing units of ``line`` to one other store, keeping the fulfilment's
+    mode and pickup kind with what the kind needs (the appointment's slot, the parcel point).
+    The new store must be able to serve the kind: a store-collected pickup (counter, locker,
+    curbside, appointment) only goes to a store that offers 门店自提, searched around the
+    customer (or the old store); a parcel-point pickup only to a store within reach of the
+    point. Returns the new fulfilment, or None and — when a store with the units was passed
+    over, or the point is gone — why, in Chinese, naming it and the kind (the units are then
+    refunded)."""
     assert row.store_code is not None
     here = inventory.get_location(session, code=row.store_code)
     addr = row.address or {}
     lat = float(addr.get("latitude", here.latitude or 0.0))  # type: ignore[arg-type]
     lng = float(addr.get("longitude", here.longitude or 0.0))  # type: ignore[arg-type]
-    res = allocation.allocate(
-        session,
-        lines=[(line.sku, qty)],
-        channel=row.channel,
-        strategy="fewest_splits",
-        lat=lat,
-        lng=lng,
-        radius_km=PICKUP_RADIUS_KM,
-        kind="store",
-        exclude=[row.store_code],
-    )
-    if not res.complete or len({p.location for p in res.parts}) != 1:
-        return None
+    if row.mode == "pickup" and row.parcel_point:
+        try:  # the stores that can reach the point
+            point = parcel_point(session, row.parcel_point)
+        except InvalidFulfilment as exc:
+            return None, f"{exc.message_zh}，不能改由其他门店发往该点"
+        lat, lng = point.latitude, point.longitude
+
+    short_at = row.store_code
+
+    def find(pickup_only: bool) -> Any:
+        res = allocation.allocate(
+            session,
+            lines=[(line.sku, qty)],
+            channel=row.channel,
+            strategy="fewest_splits",
+            lat=lat,
+            lng=lng,
+            radius_km=PICKUP_RADIUS_KM,
+            kind="store",
+            exclude=[short_at],
+            pickup_only=pickup_only,
+        )
+        return res if res.complete and len({p.location for p in res.parts}) == 1 else None
+
+    collected_in_store = row.mode == "pickup" and not row.parcel_point
+    res = find(collected_in_store)
+    if res is None:
+        passed = find(False) if collected_in_store else None
+        if passed is None:
+            return None, None
+        name, kind = passed.parts[0].name, _kind_label(row)
+        return None, f"附近有货的{name}不提供门店自提，不能改由其备货（{kind}）"
+    target = inventory.get_location(session, code=res.parts[0].location)
     code = res.parts[0].location
     n = (
         session.scalar(
@@ -1025,15 +1058,23 @@ def _reallocate(
         channel=row.channel,
         customer_id=row.customer_id,
         mode=row.mode,
-        pickup_kind="parcel_point" if row.parcel_point else None,  # still shipped to the point
+        # the same kind and what it needs; a locker compartment, a curbside arrival and a
+        # pickup code belong to the store that has the goods ready, so the new store assigns
+        # its own when it gets there
+        pickup_kind=row.pickup_kind,
         parcel_point=row.parcel_point,
+        slot_start=row.slot_start,
+        slot_end=row.slot_end,
         store_code=code,
-        region=inventory.get_location(session, code=code).region,
+        region=target.region,
         state="placed",
         address=row.address,
         tender=row.tender,
         parent_id=row.id,
-        allocation_zh=f"{row.store_code} 缺货，改由其他门店备货：" + res.explanation_zh,
+        allocation_zh=f"{row.store_code} 缺货，改由其他门店备货"
+        + (f"（{_kind_label(row)}）" if row.mode == "pickup" else "")
+        + "："
+        + res.explanation_zh,
         allocation_en=f"{row.store_code} was short; reallocated: " + res.explanation_en,
         placed_at=at,
     )
@@ -1061,7 +1102,7 @@ def _reallocate(
     )
     new.allocated_at = at
     transition(session, new, "allocate", note=new.allocation_zh, now=at)
-    return new
+    return new, None
 
 
 def refund_units(

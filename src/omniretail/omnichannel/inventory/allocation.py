@@ -100,6 +100,7 @@ def _candidates(
     lng: float | None,
     radius_km: float | None,
     kind: str | None = None,
+    pickup_only: bool = False,
 ) -> list[_Cand]:
     item_id = session.scalar(select(StockItem.id).where(StockItem.sku == sku))
     if item_id is None:
@@ -128,6 +129,8 @@ def _candidates(
         q = q.where(StockLocation.code.in_(policy.location_codes))
     if kind:
         q = q.where(StockLocation.kind == kind)
+    if pickup_only:  # the customer collects it there: only stores offering 门店自提
+        q = q.where(StockLocation.pickup.is_(True))
     near = lat is not None and lng is not None and radius_km is not None
     if lat is not None and lng is not None and radius_km is not None:
         dlat = radius_km / 111.0
@@ -229,8 +232,10 @@ def allocate(
     kind: str | None = None,
     exclude: Sequence[str] = (),
     prefer: str | None = None,
+    pickup_only: bool = False,
 ) -> AllocationResult:
-    """Choose locations for ``lines`` ((sku, quantity), …) and explain the choice."""
+    """Choose locations for ``lines`` ((sku, quantity), …) and explain the choice;
+    ``pickup_only`` considers only locations offering 门店自提 (the customer collects there)."""
     policy = channel_policy(session, channel)
     strat = strategy or policy.strategy
     if strat not in STRATEGY_ZH:
@@ -254,6 +259,7 @@ def allocate(
                 lng=lng,
                 radius_km=radius,
                 kind=kind,
+                pickup_only=pickup_only,
             )
             if c.available > 0 and c.loc.code not in exclude
         ]
