@@ -117,6 +117,15 @@ def test_invalid_scale_and_seed_are_refused(tmp_path: Path) -> None:
     assert err.value.field == "seed"
 
 
+def test_smallest_worlds_generate(small_world: WorldSummary, tmp_path: Path) -> None:
+    """A world of a few hundred people may draw no record of a source (no corporate account at
+    scale 0.002, seed 42): it is generated all the same, with every export a bigger one has."""
+    for scale in (0.0005, 0.002):
+        summary = generate_world(tmp_path / str(scale), scale=scale, seed=42)
+        assert summary.counts["people"] == round(100_000 * scale)
+        assert set(summary.files) == set(small_world.files)
+
+
 def test_mappings_are_copied_when_present(tmp_path: Path) -> None:
     src = tmp_path / "mappings_src"
     src.mkdir()

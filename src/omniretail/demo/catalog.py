@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from omniretail.demo.calendar import END, START
 from omniretail.demo.names import person_names
-from omniretail.demo.rand import Arr
+from omniretail.demo.rand import Arr, zfill
 
 FLAVORS = (
     "原味",
@@ -269,7 +269,7 @@ def build_staff(rng: np.random.Generator, stores: pa.Table) -> pa.Table:
     pos_in = np.arange(n) - first[store_idx]
     role = np.where(pos_in == 0, "店长", np.where(pos_in <= 2, "收银员", "导购"))
     names, _ = person_names(rng, n, female_share=0.75)
-    codes = np.char.add("E", np.char.zfill(np.arange(1, n + 1).astype(str), 5))
+    codes = np.char.add("E", zfill(np.arange(1, n + 1).astype(str), 5))
     opened = stores.column("opened_on").to_numpy(zero_copy_only=False).astype("datetime64[D]")
     hired = np.maximum(opened[store_idx], START - rng.integers(0, 2000, n).astype("timedelta64[D]"))
     phones = 13000000000 + rng.integers(0, 9_99999999, n)

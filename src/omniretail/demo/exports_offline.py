@@ -24,7 +24,7 @@ from omniretail.demo.messy import (
     messy_phones,
 )
 from omniretail.demo.names import nicknames
-from omniretail.demo.rand import Arr, scrambled_ids
+from omniretail.demo.rand import Arr, scrambled_ids, zfill
 from omniretail.demo.writers import (
     concat,
     day_text,
@@ -233,7 +233,7 @@ def write_dianping(w: World) -> None:
     store_codes = w.col("stores", "store_code")
     table = pa.table(
         {
-            "券码": np.char.zfill(
+            "券码": zfill(
                 scrambled_ids(len(idx), 12, salt=int(rng.integers(1 << 40))).astype(str), 12
             ),
             "团购名称": np.asarray([v[0] for v in VOUCHERS])[kind],
@@ -277,7 +277,7 @@ def write_enterprise(w: World) -> None:
     table = pa.table(
         {
             "合同号": np.char.add(
-                np.char.add("HT", year.astype(str)), np.char.zfill((cl.seq + 1).astype(str), 5)
+                np.char.add("HT", year.astype(str)), zfill((cl.seq + 1).astype(str), 5)
             ),
             "客户编号": src.record_id[cl.record],
             "企业名称": company[cl.record],
@@ -327,15 +327,19 @@ def write_giftcards(w: World) -> None:
     balance = np.maximum(face - spent, 0.0)
     status = np.where(~activated, "未激活", np.where(balance <= 0, "已用完", "使用中"))
     ids = np.char.add(
-        "6688", np.char.zfill(scrambled_ids(n, 12, salt=int(rng.integers(1 << 40))).astype(str), 12)
+        "6688", zfill(scrambled_ids(n, 12, salt=int(rng.integers(1 << 40))).astype(str), 12)
     )
     phones = messy_phones(rng, member_phones(w, rng, person, np.zeros(n, bool)), missing=0.02)
     # cards sold to a company are invoiced on its corporate account (the 客户编号 of the
     # enterprise orders): the buyer is that account's contact person
     ent = w.sources["enterprise"]
     account = find_in(ent, person)
-    account_no = np.where(
-        p.corporate_buyer[person] & (account >= 0), ent.record_id[np.maximum(account, 0)], ""
+    account_no = (
+        np.where(
+            p.corporate_buyer[person] & (account >= 0), ent.record_id[np.maximum(account, 0)], ""
+        )
+        if len(ent)
+        else np.full(n, "")  # a tiny world can have no corporate account
     )
     table = pa.table(
         {

@@ -10,7 +10,7 @@ import numpy as np
 from omniretail.demo.catalog import CH
 from omniretail.demo.orders import Orders
 from omniretail.demo.people import People
-from omniretail.demo.rand import Arr, scrambled_ids, stage_rng, unique_tokens, uuids
+from omniretail.demo.rand import Arr, scrambled_ids, stage_rng, unique_tokens, uuids, zfill
 
 # source -> (kind, id generator spec)
 KINDS = {
@@ -124,7 +124,7 @@ def build_sources(rng: np.random.Generator, p: People, o: Orders) -> dict[str, S
 def _assign_ids(rng: np.random.Generator, sources: dict[str, Source]) -> None:
     def num(src: Source, width: int, prefix: str = "") -> Arr:
         ids = scrambled_ids(len(src), width, salt=int(rng.integers(1 << 40)))
-        return np.char.add(prefix, np.char.zfill(ids.astype(str), width))
+        return np.char.add(prefix, zfill(ids.astype(str), width))
 
     s = sources
     s["pos"].record_id = num(s["pos"], 10, "LP")
@@ -136,7 +136,7 @@ def _assign_ids(rng: np.random.Generator, sources: dict[str, Source]) -> None:
     s["jd"].record_id = np.char.add("jd_", unique_tokens(rng, len(s["jd"]), 13, "")).astype("U16")
     s["jd"].record_id = np.char.lower(s["jd"].record_id)
     s["douyin"].record_id = num(s["douyin"], 16)
-    s["douyin"].record_id = np.char.add("1", np.char.zfill(s["douyin"].record_id, 16))
+    s["douyin"].record_id = np.char.add("1", zfill(s["douyin"].record_id, 16))
     s["kuaishou"].record_id = num(s["kuaishou"], 10)
     s["kuaishou"].record_id = np.char.add("2", s["kuaishou"].record_id)
     s["meituan"].record_id = np.char.add("9", num(s["meituan"], 9))

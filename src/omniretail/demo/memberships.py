@@ -24,7 +24,7 @@ from omniretail.demo.context import World
 from omniretail.demo.geo import CITIES, STREETS
 from omniretail.demo.identities import Source, find_in
 from omniretail.demo.people import People
-from omniretail.demo.rand import Arr, scrambled_ids
+from omniretail.demo.rand import Arr, scrambled_ids, zfill
 from omniretail.demo.writers import timestamps, write_csv
 
 RATES = {
@@ -160,7 +160,7 @@ def write_oa_member_cards(w: World) -> None:
     pos = w.sources["pos"]
     card = find_in(pos, person)
     ecard = np.char.add(
-        "WX", np.char.zfill(scrambled_ids(len(act), 10, int(rng.integers(1 << 40))).astype(str), 10)
+        "WX", zfill(scrambled_ids(len(act), 10, int(rng.integers(1 << 40))).astype(str), 10)
     )
     code = np.where(card >= 0, pos.record_id[np.maximum(card, 0)], ecard)
     day = np.minimum(

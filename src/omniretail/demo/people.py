@@ -11,7 +11,7 @@ from omniretail.demo.calendar import N_DAYS, START
 from omniretail.demo.catalog import CATEGORIES, CH, CHANNELS, FLAVORS, SALES_CHANNELS
 from omniretail.demo.geo import CITIES
 from omniretail.demo.names import person_names
-from omniretail.demo.rand import Arr, draw_rows
+from omniretail.demo.rand import Arr, draw_rows, zfill
 
 MOBILE_PREFIXES = np.array([130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 150, 151, 152, 153,
                             155, 156, 157, 158, 159, 166, 176, 177, 178, 180, 181, 182, 183, 185,
@@ -93,7 +93,7 @@ def build_people(rng: np.random.Generator, n: int, stores: pa.Table) -> People:
                       + rng.integers(0, 10**8, n), 0)  # fmt: skip
     return People(
         n=n,
-        person_id=np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 7)),
+        person_id=np.char.add("P", zfill(np.arange(1, n + 1).astype(str), 7)),
         name=names,
         female=female,
         birthday=birthday,

@@ -66,6 +66,13 @@ def scrambled_ids(n: int, width: int, salt: int) -> Arr:
     return np.asarray((base + i * step) % modulus)
 
 
+def zfill(values: Arr, width: int) -> Arr:
+    """``np.char.zfill`` that also takes an empty array (a tiny world can have none of a kind)."""
+    if not len(values):
+        return np.array([], dtype=f"<U{width}")
+    return np.char.zfill(values, width)
+
+
 def zero_pad(values: Arr, width: int) -> pa.Array:
     """Integers as fixed-width digit strings."""
     return pc.utf8_lpad(pa.array(values.astype(np.int64)).cast(pa.string()), width, "0")

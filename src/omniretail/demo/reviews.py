@@ -11,7 +11,7 @@ from omniretail.demo.calendar import N_DAYS, promo_days
 from omniretail.demo.context import World
 from omniretail.demo.exports_private import miniprogram_order_no
 from omniretail.demo.names import to_traditional
-from omniretail.demo.rand import Arr
+from omniretail.demo.rand import Arr, zfill
 from omniretail.demo.writers import concat, take, ts_text, write_jsonl, write_parquet
 
 ASPECTS = ("口味", "新鲜度", "包装", "价格", "物流", "服务")
@@ -56,7 +56,7 @@ def _order_refs(code: str, seq: Arr, day: Arr) -> Arr:
     if code == "eleme":
         return (8_000_000_000_000_000_000 + s * 4_099).astype(str)
     if code == "app":
-        return np.char.add("AP", np.char.zfill((s + 1).astype(str), 10))
+        return np.char.add("AP", zfill((s + 1).astype(str), 10))
     if code == "miniprogram":
         return np.asarray(miniprogram_order_no(day, seq).to_numpy(zero_copy_only=False)).astype(str)
     raise ValueError(code)
@@ -121,7 +121,7 @@ def write_reviews(w: World) -> None:
     n = len(cat["rating"])
     text = _texts(rng, cat["sent"], cat["mention"])
     order = np.lexsort((np.arange(n), cat["day"]))
-    review_id = np.char.add("R", np.char.zfill(np.arange(1, n + 1).astype(str), 9))
+    review_id = np.char.add("R", zfill(np.arange(1, n + 1).astype(str), 9))
     secs = rng.integers(8 * 3600, 23 * 3600, n)
     table = pa.table(
         {
