@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from omniretail.platform.auth import service
 from omniretail.platform.auth.deps import ROLE_SCOPES, Principal, principal_from_user
-from omniretail.platform.auth.errors import AuthError
+from omniretail.platform.auth.errors import AuthError, PermissionDenied
 from omniretail.platform.auth.models import User
 from omniretail.platform.auth.scope import OutOfScope, store_codes_of, store_scope
 
@@ -109,12 +109,50 @@ def for_basket(session: Session, scope: str, customer_id: str | None, store: str
     store_scope(allowed(session, scope)).require(store, field="basket.store_code")
 
 
-def chain_wide(session: Session, scope: str) -> Principal:
+def chain_wide(session: Session, scope: str, what: str | None = None) -> Principal:
     """The caller of a chain-wide figure, who must see every store (403 for a store user, as
-    the API's chain-wide aggregates)."""
+    the API's chain-wide aggregates). ``what`` names the command in the refusal."""
     who = allowed(session, scope)
     if not store_scope(who).all_stores:
-        raise OutOfScope("these are chain-wide figures; a store-limited user may not see them")
+        name = f"「{what}」" if what else "这些"
+        raise OutOfScope(
+            f"{name}是全连锁的数字，只有不限门店的（总部）用户可以查看，{who.name} 只能看自己的门店"
+            f" / {f'{what!r} shows' if what else 'these are'} chain-wide figures: only a "
+            f"head-office user of every store may see them; {who.name} is limited to their "
+            "stores",
+            field="--as",
+        )
+    return who
+
+
+def named() -> bool:
+    """Whether this invocation names its caller (``--as``, ``OMNIRETAIL_AS`` or an API key);
+    without one it is the local operator."""
+    return bool(
+        os.environ.get(KEY_ENV, "").strip() or _chosen["as"] or os.environ.get(AS_ENV, "").strip()
+    )
+
+
+def admin_job(what: str, session: Session | None = None) -> Principal | None:
+    """A chain-wide job (a pipeline run, an import of a channel's exports, the demo, the
+    quarantine, creating users): the caller must hold the ``admin`` permission — 403 naming the
+    role needed otherwise, in Chinese and English. Nothing to check for the local operator
+    (``None``; no database is opened, so it works before ``omniretail init``)."""
+    if not named():
+        return None
+    if session is None:
+        from omniretail.platform.db import session_scope
+
+        with session_scope() as s:
+            return admin_job(what, s)
+    who = operator(session)
+    if not who.can("admin"):
+        raise PermissionDenied(
+            f"「{what}」是全连锁的任务，只有管理员（admin 角色）可以运行，{who.name} 的角色是 "
+            f"{who.role} / {what!r} is a chain-wide job: only an administrator (role admin) "
+            f"may run it; {who.name} has role {who.role}",
+            field="--as",
+        )
     return who
 
 
@@ -127,9 +165,11 @@ def visible_store_codes(scope: str) -> list[str] | None:
         return store_scope(allowed(s, scope)).codes()
 
 
-def require_chain_wide(scope: str) -> None:
-    """:func:`chain_wide` in a session of its own."""
+def require_chain_wide(scope: str, what: str | None = None) -> None:
+    """:func:`chain_wide` in a session of its own (nothing to check for the local operator)."""
+    if not named():
+        return
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
-        chain_wide(s, scope)
+        chain_wide(s, scope, what)

@@ -23,10 +23,12 @@ def ingest_reviews(
 ) -> None:
     """Analyse reviews and record their negative aspect mentions (replays add nothing)."""
     from omniretail.care.alerts import service
+    from omniretail.cli._operator import admin_job
     from omniretail.insight.voice import report
     from omniretail.insight.voice import service as voice
     from omniretail.platform.db import session_scope
 
+    admin_job("alerts ingest-reviews")  # the chain's review feed
     frame = voice.read_table(input)
     analysis = report.analyse_incremental(frame, id_col=id_col, text_col=text_col, cache=cache)
     mentions = service.mentions_from_reviews(frame, analysis, id_col=id_col)
@@ -41,8 +43,11 @@ def scan(
 ) -> None:
     """Detect spikes and open crisis tickets (what the hourly job does)."""
     from omniretail.care.alerts import service
+    from omniretail.cli._operator import admin_job
     from omniretail.platform.db import session_scope
     from omniretail.platform.errors import InvalidInput
+
+    admin_job("alerts scan")  # the hourly job, chain-wide
 
     try:
         now = datetime.fromisoformat(at) if at else datetime.now(UTC)

@@ -22,9 +22,11 @@ def ask(
     if customer is None:
         reply = service.ask(None, question=question)
     else:
+        from omniretail.cli._operator import for_customer
         from omniretail.platform.db import session_scope
 
-        with session_scope() as session:
+        with session_scope() as session:  # another store's customer is unknown
+            for_customer(session, "read", customer)
             reply = service.ask(session, question=question, customer_id=customer)
     if as_json:
         typer.echo(json.dumps(reply.as_dict(), ensure_ascii=False))

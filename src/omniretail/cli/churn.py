@@ -41,7 +41,11 @@ def evaluate(
     top: int = typer.Option(5, "--top", help="Show this many highest-risk customers."),
 ) -> None:
     """Train at as_of − 2N, test at as_of − N (AUC, Brier, reliability), score at as_of."""
+    from omniretail.cli._operator import require_chain_wide
     from omniretail.insight.churn import service
+
+    if source is not None:  # an imported source: the chain's customers (a file is the caller's)
+        require_chain_wide("read", "churn evaluate --source")
 
     report = service.evaluate_file(
         path=transactions,

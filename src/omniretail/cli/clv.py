@@ -49,7 +49,11 @@ def fit(
     ),
 ) -> None:
     """Fit on the calibration window; print parameters, calibration fit and holdout comparison."""
+    from omniretail.cli._operator import require_chain_wide
     from omniretail.insight.clv import service
+
+    if source is not None:  # an imported source: the chain's customers (a file is the caller's)
+        require_chain_wide("read", "clv fit --source")
 
     cal_end: date = calibration_end.date()
     report = service.fit_transactions(

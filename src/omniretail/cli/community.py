@@ -26,8 +26,10 @@ def import_groups(
 ) -> None:
     """Groups and members from a WeCom customer-group export; prints the counts and every row
     that could not be read with its reason. A rerun of the same file adds nothing."""
+    from omniretail.cli._operator import allowed
     from omniretail.operations.community import service
     from omniretail.operations.community.schemas import ImportMapping
+    from omniretail.platform.auth.scope import store_scope
     from omniretail.platform.db import session_scope
 
     if kind not in ("marketing", "content", "service"):
@@ -39,6 +41,8 @@ def import_groups(
         text = raw.decode("gb18030")
     columns = parse(ImportMapping, read_doc(mapping, "mapping"), "mapping") if mapping else None
     with session_scope() as session:
+        # a store user imports their stores' groups only (as the API's group writes)
+        store_scope(allowed(session, "write")).require(store, field="store")
         result = service.import_csv(
             session, text=text, mapping=columns, store_code=store, kind=kind
         )

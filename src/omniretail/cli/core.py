@@ -70,12 +70,14 @@ def users_create(
     display_name: str | None = typer.Option(None),
 ) -> None:
     """Create a console user."""
+    from omniretail.cli._operator import admin_job
     from omniretail.omnichannel.store import service as store_service
     from omniretail.omnichannel.store.errors import UnknownStore
     from omniretail.platform.auth import service
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        admin_job("users create", s)
         ids = store_service.store_ids_by_code(s, codes=store)
         missing = [c for c in store if c not in ids]
         if missing:
@@ -102,12 +104,14 @@ def apikey_create(
     ),
 ) -> None:
     """Create an API key; the key is printed once and never shown again."""
+    from omniretail.cli._operator import admin_job
     from omniretail.omnichannel.store import service as store_service
     from omniretail.omnichannel.store.errors import UnknownStore
     from omniretail.platform.auth import service
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        admin_job("apikey create", s)
         ids = store_service.store_ids_by_code(s, codes=store)
         missing = [c for c in store if c not in ids]
         if missing:

@@ -37,12 +37,15 @@ def demo(
 ) -> None:
     """Build a demo instance and serve it (构建演示环境并启动控制台)."""
     from omniretail.cdp.ingest.service import import_world
+    from omniretail.cli._operator import admin_job
     from omniretail.demo import generate_world
     from omniretail.platform import migrate, pipeline
     from omniretail.platform.auth import service as auth_service
     from omniretail.platform.config import get_settings
     from omniretail.platform.db import session_scope
     from omniretail.platform.engine import open_engine, publish_snapshot
+
+    admin_job("demo")  # builds and imports a whole chain: administrators only
 
     console = Console()
     settings = get_settings()

@@ -20,11 +20,13 @@ def demo_respond(
     ),
 ) -> None:
     """Play a campaign's response in the demo (演示：模拟活动响应); then run the pipeline."""
+    from omniretail.cli._operator import admin_job
     from omniretail.demo.respond import respond_to_campaign
     from omniretail.platform.db import session_scope
     from omniretail.platform.engine.snapshot import run_on_published
 
     with session_scope() as s:
+        admin_job("demo-respond", s)  # writes every store's demo responses
         out = run_on_published(
             lambda eng: respond_to_campaign(
                 s, eng, code=campaign, days=days, seed=seed, world=world, actor="cli"

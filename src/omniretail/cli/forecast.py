@@ -29,8 +29,10 @@ def evaluate(
     """RMSSE and MASE of each method on rolling windows; baselines and the selected method."""
     from rich.console import Console
 
+    from omniretail.cli._operator import require_chain_wide
     from omniretail.insight.forecast import service
 
+    require_chain_wide("read", "forecast evaluate")  # a whole source's sales, every store
     console = Console(stderr=True)
     with console.status("reading the imported lines") as status:
         report = service.evaluate_source(

@@ -16,10 +16,12 @@ def evaluate(
     window_days: int = typer.Option(7, help="Days after a contact an order counts."),
 ) -> None:
     """Conversion per contact of clerks' 1:1 tasks vs an untargeted SMS blast (95% intervals)."""
+    from omniretail.cli._operator import require_chain_wide
     from omniretail.operations.guide import evaluate as ev
     from omniretail.platform.db import session_scope
     from omniretail.platform.engine import published_engine
 
+    require_chain_wide("read", "guide evaluate")  # every clerk's contacts and conversions
     engine = published_engine()
     try:
         with session_scope() as session:
@@ -48,11 +50,13 @@ def tasks(day: str = typer.Option(None, help="Day (YYYY-MM-DD), default today.")
     """Generate the day's clerk tasks from the published snapshot."""
     from datetime import date
 
+    from omniretail.cli._operator import admin_job
     from omniretail.operations.guide import tasks as guide_tasks
     from omniretail.platform.db import session_scope
     from omniretail.platform.engine import published_engine
     from omniretail.platform.timezone import chain_now
 
+    admin_job("guide tasks")  # every store's clerks (as POST /guide/task-runs)
     engine = published_engine()
     try:
         with session_scope() as session:
@@ -72,9 +76,11 @@ def import_chats(
     bad rows are quarantined with their reason, the rest imported; a re-import adds nothing."""
     from pathlib import Path
 
+    from omniretail.cli._operator import admin_job
     from omniretail.operations.guide import chats
     from omniretail.platform.db import session_scope
 
+    admin_job("guide import-chats")  # the chain's conversation archive
     for name in files:
         path = Path(name)
         if not path.is_file():

@@ -47,16 +47,28 @@ def explain(
 ) -> None:
     """Why are these records one customer: records, links and the chains between them."""
     from omniretail.cdp.identity import explain as explain_mod
+    from omniretail.cdp.profile import masking
+    from omniretail.cli._operator import for_customer
+    from omniretail.platform.db import session_scope
     from omniretail.platform.engine.snapshot import published_engine
 
     engine = published_engine()
     try:
         customer_id = _resolve_customer(engine, identifier)
+        with session_scope() as s:  # another store's customer is unknown, as in the API
+            who = for_customer(s, "read", customer_id, field="identifier")
         a = record[0] if record else (identifier if ":" in identifier else None)
         b = record[1] if len(record) > 1 else None
-        _print(explain_mod.explain(engine, customer_id, record_a=a, record_b=b))
+        found = explain_mod.explain(engine, customer_id, record_a=a, record_b=b)
     finally:
         engine.close()
+    if not who.sees_personal_data:  # platform ids and phones masked, as in the API
+        for edge in found.edges:
+            edge.evidence = masking.mask_evidence(edge.evidence)
+        for chain in found.chains:
+            for link in chain.links:
+                link.evidence = masking.mask_evidence(link.evidence)
+    _print(found)
 
 
 @app.command("merge")
@@ -66,11 +78,17 @@ def merge(
     reason: str = typer.Option(..., "--reason", help="Why (kept in the audit trail)."),
     actor: str = typer.Option("cli", "--actor", help="Who decides."),
 ) -> None:
-    """Declare two customers one person (must-link, honoured by every later run)."""
+    """Declare two customers one person (must-link, honoured by every later run). With
+    ``--as``, both customers must be the caller's stores' and the audit names the caller."""
     from omniretail.cdp.profile import service
+    from omniretail.cli._operator import for_customer, named
     from omniretail.platform.db import session_scope
     from omniretail.platform.engine.snapshot import published_engine
 
+    with session_scope() as s:  # refused before the snapshot is opened
+        who = for_customer(s, "write", customer_id, field="customer_id")
+        for_customer(s, "write", other_customer_id, field="other_customer_id")
+    actor = who.name if named() else actor
     engine = published_engine()
     try:
         with session_scope() as s:
@@ -95,11 +113,16 @@ def unmerge(
     reason: str = typer.Option(..., "--reason", help="Why (kept in the audit trail)."),
     actor: str = typer.Option("cli", "--actor"),
 ) -> None:
-    """Split records off a customer (cannot-link, honoured by every later run)."""
+    """Split records off a customer (cannot-link, honoured by every later run). With ``--as``,
+    the customer must be the caller's stores' and the audit names the caller."""
     from omniretail.cdp.identity import service
+    from omniretail.cli._operator import for_customer, named
     from omniretail.platform.db import session_scope
     from omniretail.platform.engine.snapshot import published_engine
 
+    with session_scope() as s:  # refused before the snapshot is opened
+        who = for_customer(s, "write", customer_id, field="customer_id")
+    actor = who.name if named() else actor
     engine = published_engine()
     try:
         with session_scope() as s:
@@ -119,11 +142,14 @@ def unmerge(
 
 @app.command("constraints")
 def constraints(all_: bool = typer.Option(False, "--all", help="Include lifted ones.")) -> None:
-    """List manual must-link / cannot-link decisions."""
+    """List manual must-link / cannot-link decisions (every store's customers: chain-wide
+    users)."""
     from omniretail.cdp.identity import service
+    from omniretail.cli._operator import chain_wide
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        chain_wide(s, "read", "identity constraints")
         _print(service.list_constraints(s, include_inactive=all_))
 
 
@@ -136,9 +162,11 @@ def evaluate(
 ) -> None:
     """Pairwise precision, recall and F1 of the resolved customers against the truth (JSON)."""
     from omniretail.cdp.identity.evaluate import evaluate as run_eval
+    from omniretail.cli._operator import require_chain_wide
     from omniretail.platform.engine import DuckDBEngine, work_path
     from omniretail.platform.engine.snapshot import published_engine
 
+    require_chain_wide("read", "identity evaluate")  # every customer of the chain
     engine = DuckDBEngine(work_path(), read_only=True) if work else published_engine()
     try:
         _print(run_eval(engine, truth))

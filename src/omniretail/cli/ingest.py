@@ -43,8 +43,13 @@ def import_cmd(
         None, "--world", help="Import every channel of a demo world."
     ),
 ) -> None:
-    """Land channel exports append-only (导入渠道导出文件); a file already imported is skipped."""
+    """Land channel exports append-only (导入渠道导出文件); a file already imported is skipped.
+    A chain-wide job: administrators only (with ``--as``)."""
     from rich.progress import Progress
+
+    from omniretail.cli._operator import admin_job
+
+    admin_job("import")
 
     from omniretail.cdp.ingest import service
     from omniretail.cdp.ingest.errors import ImportFileError
@@ -90,9 +95,11 @@ def import_cmd(
 def stats(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Per event source: events received, accepted, duplicates, quarantined."""
     from omniretail.cdp.ingest import events
+    from omniretail.cli._operator import allowed
     from omniretail.platform.db import session_scope
 
-    with session_scope() as s:
+    with session_scope() as s:  # counts of sources, no store's data (as GET /ingest/stats)
+        allowed(s, "read")
         data = events.stats(s)
     if as_json:
         _echo_json(data)
@@ -109,9 +116,11 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 def batches(source: str | None = typer.Option(None, "--source")) -> None:
     """Landing batches (one per imported file or drained slice of events)."""
     from omniretail.cdp.ingest import service
+    from omniretail.cli._operator import allowed
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        allowed(s, "read")  # as GET /ingest/batches
         _echo_json(
             [
                 {
@@ -144,9 +153,11 @@ def report(
 ) -> None:
     """Per source: rows read, accepted, fixed, filled, duplicates, quarantined (by reason)."""
     from omniretail.cdp.quality import service
+    from omniretail.cli._operator import allowed
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        allowed(s, "read")  # counts per source, no record (as GET /quality/report)
         data = service.report(s, source=source)
     if as_json:
         _echo_json(data)
@@ -186,22 +197,26 @@ def quarantine(
     reason: str | None = typer.Option(None, "--reason"),
     limit: int = typer.Option(50, "--limit"),
 ) -> None:
-    """List quarantined records (JSON)."""
+    """List quarantined records (JSON; their raw rows hold personal data: administrators)."""
     from omniretail.cdp.quality import service
+    from omniretail.cli._operator import admin_job
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        admin_job("quality quarantine", s)
         recs = service.list_quarantine(s, source=source, status=status, reason=reason, limit=limit)
         _echo_json([service.record_dict(r) for r in recs])
 
 
 @quality_app.command("show")
 def show(record_id: int) -> None:
-    """Show one quarantined record with its raw row."""
+    """Show one quarantined record with its raw row (administrators)."""
     from omniretail.cdp.quality import service
+    from omniretail.cli._operator import admin_job
     from omniretail.platform.db import session_scope
 
     with session_scope() as s:
+        admin_job("quality show", s)
         _echo_json(service.record_dict(service.get_record(s, record_id=record_id)))
 
 
@@ -216,6 +231,7 @@ def fix(
 ) -> None:
     """Fix a quarantined raw row; `omniretail quality reprocess` then re-reads it."""
     from omniretail.cdp.quality import service
+    from omniretail.cli._operator import admin_job
     from omniretail.platform.db import session_scope
     from omniretail.platform.errors import InvalidInput
 
@@ -232,6 +248,7 @@ def fix(
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"--raw is not valid JSON: {exc}", field="raw") from exc
     with session_scope() as s:
+        admin_job("quality fix", s)
         rec = service.fix_record(s, record_id=record_id, raw=raw, set_values=values, note=note)
         _echo_json(service.record_dict(rec))
 
@@ -242,11 +259,13 @@ def reprocess(publish: bool = typer.Option(False, help="Publish the snapshot aft
     from omniretail.cdp.ingest.pipeline import drain_inbox
     from omniretail.cdp.quality import service
     from omniretail.cdp.quality.pipeline import standardize_all
+    from omniretail.cli._operator import admin_job
     from omniretail.platform.config import get_settings
     from omniretail.platform.db import session_scope
     from omniretail.platform.engine import open_engine, publish_snapshot
     from omniretail.platform.pipeline import PipelineContext
 
+    admin_job("quality reprocess")
     settings = get_settings()
     with session_scope() as s:
         resent = service.reprocess_events(s)

@@ -30,8 +30,11 @@ def _parse_at(at: str | None) -> Any:
 
 
 def _run(only: list[str] | None, *, force: bool, at: str | None) -> None:
+    from omniretail.cli._operator import admin_job
     from omniretail.platform.jobs.runner import run_due
     from omniretail.platform.jobs.schemas import RunDueRead
+
+    admin_job("jobs run")  # the scheduled jobs work on every store's data
 
     result = run_due(only=only or None, force=force, now=_parse_at(at))
     _echo(RunDueRead.model_validate(result).model_dump(mode="json"))
@@ -67,10 +70,12 @@ def list_cmd(
     from rich.console import Console
     from rich.table import Table
 
+    from omniretail.cli._operator import allowed
     from omniretail.platform.db import session_scope
     from omniretail.platform.jobs.service import list_jobs
 
     with session_scope() as s:
+        allowed(s, "read")  # schedules and outcomes, no store's data (as GET /api/v1/jobs)
         jobs = list_jobs(s)
     if as_json:
         _echo([j.model_dump(mode="json") for j in jobs])

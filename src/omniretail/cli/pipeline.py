@@ -25,10 +25,12 @@ def run(
 
     Progress and per-step timings are recorded in analytics/pipeline_run.json (shown on the
     console's jobs page); a failed run continues with ``--resume`` (same steps, same engine)."""
+    from omniretail.cli._operator import admin_job
     from omniretail.platform import pipeline
     from omniretail.platform.config import get_settings
     from omniretail.platform.engine import open_engine, publish_snapshot
 
+    admin_job("pipeline run")  # every store's data: administrators only
     settings = get_settings()
     log = pipeline.RunLog(pipeline.run_log_path(settings), resume=resume)
     if resume:
