@@ -157,3 +157,39 @@ def test_shared_store_phone_is_cleared(sqlite_session: Any, tmp_path: Path) -> N
             "members": 7,
         }
     ]
+
+
+def test_stage_tables_are_dropped_once_a_source_is_done(
+    sqlite_session: Any, tmp_path: Path
+) -> None:
+    """A source's stage tables (raw with fixed rows swapped in, the Python pass's value maps,
+    s1, s2) are dropped when it is done; only its entity tables stay for the final union.
+    Kept until the last source they were most of the step's peak memory on the demo."""
+    from omniretail.cdp.ingest.mapping import parse_mapping
+    from omniretail.cdp.quality.junk import load_junk
+    from omniretail.cdp.quality.standardize import Override, SourceStandardizer
+    from omniretail.platform.config import get_settings
+    from omniretail.platform.engine.duckdb import DuckDBEngine
+
+    f = tmp_path / "members.csv"
+    f.write_text(MEMBERS, encoding="utf-8")
+    (landed,) = import_text(MAPPING, [f])
+    settings = get_settings()
+    path = settings.landing_dir / "pos_members" / f"{landed.batch_id}.parquet"
+    header = MEMBERS.lstrip("\ufeff").splitlines()[0].split(",")
+    fixed = dict(zip(header, "M06,钱七,13912345678,,,M,,,S002".split(","), strict=True))  # noqa: SIM905
+    with DuckDBEngine() as eng:
+        result = SourceStandardizer(
+            eng,
+            source="pos_members",
+            mapping=parse_mapping(MAPPING),
+            paths=[str(path)],
+            overrides=[Override(landed.batch_id, 6, fixed)],
+            junk=load_junk(settings),
+        ).run()
+        left = eng.list_tables("__q_")
+    kept = sorted(n for names in result.entity_tables.values() for n in names)
+    assert kept == ["__q_pos_members_0_identity"]
+    assert left == sorted([*kept, "__q_pos_members_0_landed"])  # the landed Parquet's view
+    assert result.stats["rows_read"] == 9
+    assert result.stats["accepted"] == 7

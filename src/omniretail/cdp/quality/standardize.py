@@ -111,6 +111,7 @@ class SourceStandardizer:
         self.junk = junk
         self.p = f"__q_{source}_{part}"
         self.by_batch: dict[str, dict[str, int]] = {}
+        self._maps = 0  # the Python pass's value maps (``{p}_map0`` ...)
 
     # -- stage 1 ------------------------------------------------------------------------
     def _raw(self) -> list[str]:
@@ -245,6 +246,7 @@ class SourceStandardizer:
                     }
                 )
                 m = f"{self.p}_map{len(joins)}"
+                self._maps = len(joins) + 1
                 self.e.register_arrow(m, table, scratch=True)
                 joins.append((c, m))
         if not joins:
@@ -635,7 +637,17 @@ class SourceStandardizer:
         result.quarantine = self._quarantine_rows()
         result.stats = self._stats()
         result.by_batch = self.by_batch
+        self._drop_stages()
         return result
+
+    def _drop_stages(self) -> None:
+        """Drop the stage tables once the source's entity tables, quarantine and statistics are
+        taken from them: they are the source's widest copies (every raw column and its typed
+        twin), and kept until the last source they added up to most of the step's memory."""
+        stages = [f"{self.p}_{s}" for s in ("s1", "s2", "raw", "ovr")]
+        stages += [f"{self.p}_map{i}" for i in range(self._maps)]
+        for name in stages:
+            self.e.drop(name)
 
     def _check_columns(self, raw_cols: list[str]) -> None:
         from omniretail.cdp.ingest.errors import MappingError
