@@ -132,12 +132,82 @@ def incremental_effect(engine: AnalyticsEngine | None, scope: StoreScope) -> dic
     }
 
 
+CARDS = "ops_guide_customer_cards"
+LAST_ORDERS = 3  # purchases shown per customer on the workbench
+TAG_COLUMNS = ("lifecycle_stage", "value_tier", "top_category", "rfm_group",
+               "days_since_last_order", "sales_365d")  # fmt: skip
+ORDER_FIELDS = ("order_id", "ordered_at", "amount", "channel_code", "status")
+
+
+def _cards_sql(with_tags: bool) -> str:
+    """The cards query (portable SQL: the last purchases pivoted into columns o1_…, o2_…)."""
+    pivot = ",\n         ".join(
+        f"max(CASE WHEN rn = {i} THEN {f} END) AS o{i}_{f}"
+        for i in range(1, LAST_ORDERS + 1)
+        for f in ORDER_FIELDS
+    )
+    orders = ", ".join(f"l.o{i}_{f}" for i in range(1, LAST_ORDERS + 1) for f in ORDER_FIELDS)
+    if with_tags:
+        tags = ", ".join(f"t.{c}" for c in TAG_COLUMNS)
+        source = "customer_tags t FULL JOIN last l ON l.customer_id = t.customer_id"
+        key = "coalesce(t.customer_id, l.customer_id)"
+    else:
+        tags = ", ".join(f"NULL AS {c}" for c in TAG_COLUMNS)
+        source, key = "last l", "l.customer_id"
+    return f"""
+WITH ranked AS (
+  SELECT customer_id, order_id, ordered_at, CAST(paid_amount AS DOUBLE) AS amount, channel_code,
+         status,
+         row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at DESC, order_id) AS rn
+  FROM orders
+  WHERE customer_id IS NOT NULL AND status IN ('paid', 'returned')
+),
+last AS (
+  SELECT customer_id,
+         {pivot}
+  FROM ranked WHERE rn <= {LAST_ORDERS} GROUP BY customer_id
+)
+SELECT {key} AS customer_id, {tags}, {orders}
+FROM {source}"""
+
+
+def build_cards(engine: AnalyticsEngine) -> int:
+    """``ops_guide_customer_cards``: one row per customer with their tags and their last
+    purchases (paid or returned), indexed by customer, so the workbench reads the 50 rows it
+    shows instead of ranking every order of the snapshot (at scale 1, 880k orders: 66 ms of
+    CPU per page before). Needs ``orders``; tags are empty without ``customer_tags``."""
+    engine.materialize(CARDS, _cards_sql(engine.table_exists("customer_tags")))
+    engine.index(CARDS, "customer_id")
+    return int(engine.scalar(f"SELECT count(*) FROM {CARDS}"))
+
+
 def customer_cards(
-    engine: AnalyticsEngine | None, customer_ids: list[str], *, last: int = 3
+    engine: AnalyticsEngine | None, customer_ids: list[str]
 ) -> dict[str, dict[str, Any]]:
-    """Tags and last purchases of a clerk's customers (from the published snapshot)."""
+    """Tags and last purchases of a clerk's customers (from the published snapshot's cards;
+    a snapshot published before the cards existed is read the slow way)."""
     if engine is None or not customer_ids:
         return {}
+    if not engine.table_exists(CARDS):
+        return _cards_from_orders(engine, customer_ids)
+    out: dict[str, dict[str, Any]] = {c: {"tags": {}, "orders": []} for c in customer_ids}
+    ids = in_list("customer_id", customer_ids)
+    for r in engine.fetch_rows(f"SELECT * FROM {CARDS} WHERE {ids}"):
+        card = out[r["customer_id"]]
+        if card["orders"] or card["tags"]:  # one card per customer
+            continue
+        if any(r[c] is not None for c in TAG_COLUMNS):
+            card["tags"] = {"customer_id": r["customer_id"], **{c: r[c] for c in TAG_COLUMNS}}
+        for i in range(1, LAST_ORDERS + 1):
+            if r[f"o{i}_order_id"] is not None:
+                order = {f: r[f"o{i}_{f}"] for f in ORDER_FIELDS}
+                card["orders"].append({"customer_id": r["customer_id"], **order})
+    return out
+
+
+def _cards_from_orders(
+    engine: AnalyticsEngine, customer_ids: list[str], *, last: int = LAST_ORDERS
+) -> dict[str, dict[str, Any]]:
     ids = in_list("customer_id", customer_ids)
     out: dict[str, dict[str, Any]] = {c: {"tags": {}, "orders": []} for c in customer_ids}
     if engine.table_exists("customer_tags"):
@@ -153,7 +223,7 @@ def customer_cards(
             " channel_code, status FROM orders"
             f" WHERE {ids} AND status IN ('paid', 'returned')"
             f" QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at DESC,"
-            f" order_id) <= {int(last)} ORDER BY customer_id, ordered_at DESC"
+            f" order_id) <= {int(last)} ORDER BY customer_id, ordered_at DESC, order_id"
         ):
             out[r["customer_id"]]["orders"].append(r)
     return out

@@ -78,6 +78,12 @@ class AnalyticsEngine(ABC):
     def create_view(self, name: str, sql: str) -> None:
         """Create or replace a view: ``sql`` is evaluated where it is read (no copy)."""
 
+    def index(self, name: str, column: str) -> None:  # noqa: B027 - optional hook
+        """Index ``column`` of table ``name`` for point lookups by the snapshot's readers (a
+        page reading its 50 rows out of every customer's). Engines without indexes (Spark)
+        leave it out: the lookup still answers the same, by a scan. Call it after
+        :meth:`materialize` (replacing the table drops its index)."""
+
     def append(self, name: str, sql: str) -> None:
         """Add the rows of a canonical-dialect query to table ``name`` (same columns)."""
         self.execute(f"INSERT INTO {ident(name)} {sql}")

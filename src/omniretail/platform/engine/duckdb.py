@@ -48,6 +48,14 @@ class DuckDBEngine(AnalyticsEngine):
         kind = "TEMP TABLE" if scratch else "TABLE"
         self.con.execute(f"CREATE OR REPLACE {kind} {ident(name)} AS {sql}")
 
+    def index(self, name: str, column: str) -> None:
+        """An ART index, kept in the file and so in the published copy: a read-only reader
+        finds a few keys through it instead of scanning the table."""
+        self.con.execute(
+            f"CREATE INDEX IF NOT EXISTS {ident(f'{name}__{column}')} ON {ident(name)}"
+            f" ({ident(column)})"
+        )
+
     def replace_rows(self, name: str, keys_table: str, keys: Sequence[str], sql: str) -> None:
         """In place, in one transaction: the slice's rows deleted, the query's inserted."""
         on = " AND ".join(f"k.{ident(c)} = t.{ident(c)}" for c in keys)
