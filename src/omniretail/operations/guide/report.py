@@ -134,8 +134,15 @@ def incremental_effect(engine: AnalyticsEngine | None, scope: StoreScope) -> dic
 
 CARDS = "ops_guide_customer_cards"
 LAST_ORDERS = 3  # purchases shown per customer on the workbench
-TAG_COLUMNS = ("lifecycle_stage", "value_tier", "top_category", "rfm_group",
-               "days_since_last_order", "sales_365d")  # fmt: skip
+TAG_TYPES = {
+    "lifecycle_stage": "VARCHAR",
+    "value_tier": "VARCHAR",
+    "top_category": "VARCHAR",
+    "rfm_group": "VARCHAR",
+    "days_since_last_order": "BIGINT",
+    "sales_365d": "DOUBLE",
+}
+TAG_COLUMNS = tuple(TAG_TYPES)
 ORDER_FIELDS = ("order_id", "ordered_at", "amount", "channel_code", "status")
 
 
@@ -149,11 +156,11 @@ def _cards_sql(with_tags: bool) -> str:
     orders = ", ".join(f"l.o{i}_{f}" for i in range(1, LAST_ORDERS + 1) for f in ORDER_FIELDS)
     if with_tags:
         tags = ", ".join(f"t.{c}" for c in TAG_COLUMNS)
-        source = "customer_tags t FULL JOIN last l ON l.customer_id = t.customer_id"
+        source = "customer_tags t FULL JOIN recent l ON l.customer_id = t.customer_id"
         key = "coalesce(t.customer_id, l.customer_id)"
     else:
-        tags = ", ".join(f"NULL AS {c}" for c in TAG_COLUMNS)
-        source, key = "last l", "l.customer_id"
+        tags = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in TAG_TYPES.items())
+        source, key = "recent l", "l.customer_id"
     return f"""
 WITH ranked AS (
   SELECT customer_id, order_id, ordered_at, CAST(paid_amount AS DOUBLE) AS amount, channel_code,
@@ -162,7 +169,7 @@ WITH ranked AS (
   FROM orders
   WHERE customer_id IS NOT NULL AND status IN ('paid', 'returned')
 ),
-last AS (
+recent AS (
   SELECT customer_id,
          {pivot}
   FROM ranked WHERE rn <= {LAST_ORDERS} GROUP BY customer_id
