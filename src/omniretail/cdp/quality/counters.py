@@ -32,6 +32,7 @@ from omniretail.cdp.quality.sqlgen import (
     needs_python,
 )
 from omniretail.cdp.quality.standardize import (
+    BATCH_COUNTS,
     LINEAGE,
     Override,
     SourceResult,
@@ -65,7 +66,7 @@ class CounterStandardizer(SourceStandardizer):
     def run(self) -> SourceResult:
         raw_cols = self._raw()
         self._check_columns(raw_cols)
-        self._typed()
+        self._typed(self.p + "_raw", self._batches_sql(), self.p + "_t")
         self._duplicates(raw_cols)
         result = SourceResult(self.source)
         result.batch_ids = {
@@ -74,14 +75,26 @@ class CounterStandardizer(SourceStandardizer):
         }
         result.entity_tables = self._accepted()
         result.quarantine = self._quarantine_rows()
-        result.stats = self._lean_stats()
+        self.metrics = self._batch_metrics()
+        result.stats = stats_of(self.metrics)
+        result.by_batch = by_batch_of(self.metrics)
         return result
 
+    def _batches_sql(self) -> str:
+        """Each landed batch's position offset: the batches in (_loaded_at, _batch_id) order."""
+        return (
+            "SELECT _loaded_at AS __pos_l, _batch_id AS __pos_b, "
+            "row_number() OVER (ORDER BY _loaded_at, _batch_id) * 4294967296 AS __pos_off "
+            f"FROM (SELECT DISTINCT _loaded_at, _batch_id FROM {q(self.p + '_raw')}) d"
+        )
+
     # -- 1. one typed pass ----------------------------------------------------------------
-    def _typed(self) -> None:
+    def _typed(self, raw_name: str, batches: str, target: str, extra: str = "") -> None:
+        """``target``: the rows of ``raw_name`` typed, with their reason and position (the
+        offsets of ``batches``); ``extra``: more columns to carry (``, <expr> AS <name>``)."""
         ent = self.m.entities[0]
-        raw = q(self.p + "_raw")
-        types = self.e.columns(self.p + "_raw")
+        raw = q(raw_name)
+        types = self.e.columns(raw_name)
         rule = (
             "CASE "
             + " ".join(f"WHEN {_cond(r.when)} THEN {lit(r.reason)}" for r in self.m.quarantine)
@@ -123,16 +136,11 @@ class CounterStandardizer(SourceStandardizer):
             else "CAST([] AS VARCHAR[])"
         )
         reason = f"CASE WHEN __rule IS NOT NULL THEN __rule {' '.join(reasons)} END"
-        batches = (
-            "SELECT _loaded_at AS __pos_l, _batch_id AS __pos_b, "
-            "row_number() OVER (ORDER BY _loaded_at, _batch_id) * 4294967296 AS __pos_off "
-            f"FROM (SELECT DISTINCT _loaded_at, _batch_id FROM {raw}) d"
-        )
         self.e.materialize(
-            f"{self.p}_t",
+            target,
             f"SELECT {', '.join(LINEAGE)}, __pos_off + _row AS __pos, {exists} AS __exists, "
             f"{reason} AS __reason0, {', '.join(sel)}, "
-            f"CASE WHEN {exists} THEN {fixes} END AS {q(ent.ref + '__fixes')} "
+            f"CASE WHEN {exists} THEN {fixes} END AS {q(ent.ref + '__fixes')}{extra} "
             f"FROM (SELECT *, {rule} AS __rule FROM {raw}) r JOIN ({batches}) b "
             "ON b.__pos_l IS NOT DISTINCT FROM r._loaded_at "
             "AND b.__pos_b IS NOT DISTINCT FROM r._batch_id",
@@ -140,8 +148,9 @@ class CounterStandardizer(SourceStandardizer):
         )
 
     # -- 2. duplicates, only among keys seen more than once -----------------------------------
-    def _duplicates(self, raw_cols: list[str]) -> None:
+    def _duplicates(self, raw_cols: list[str], raw_name: str | None = None) -> None:
         ent = self.m.entities[0]
+        raw = q(raw_name or self.p + "_raw")
         t = q(self.p + "_t")
         keys = [q(col(ent.ref, k)) for k in ENTITY_TABLES[ent.kind].keys if k in ent.fields]
         self.e.materialize(
@@ -166,7 +175,7 @@ class CounterStandardizer(SourceStandardizer):
         ranked = (
             f"SELECT t.* REPLACE (CASE WHEN {dup} = 1 THEN t.__reason0 END AS __reason0), "
             f"{dup} AS __dup_rank FROM {t} t JOIN {q(self.p + '_k')} k ON {on} "
-            f"JOIN {q(self.p + '_raw')} r ON r._batch_id = t._batch_id AND r._row = t._row"
+            f"JOIN {raw} r ON r._batch_id = t._batch_id AND r._row = t._row"
         )
         ok = "(__reason0 IS NULL AND __dup_rank = 1 AND __exists)"
         self.e.materialize(
@@ -194,48 +203,71 @@ class CounterStandardizer(SourceStandardizer):
             name,
             "SELECT _batch_id, _row, __pos, "
             f"{q(ent.ref + '__fixes')} AS fixes, {', '.join(cols)}, {lit(self.source)} AS source "
-            f"FROM {q(self.p + '_s2')} WHERE __reason IS NULL AND __dup_rank = 1 AND __exists",
+            f"FROM {q(self.s2_table)} WHERE __reason IS NULL AND __dup_rank = 1 AND __exists",
         )
         return {ent.kind: [name]}
 
-    def _lean_stats(self) -> dict[str, Any]:
-        s2 = q(self.p + "_s2")
+    def _batch_metrics(self) -> list[tuple[str, str, int]]:
+        """What each batch's rows became, as (batch id, metric, count): ``rows_read``,
+        ``duplicates``, ``quarantined``, ``accepted``, ``fixed``, ``filled``, ``reason:<r>``
+        (quarantined by reason), ``rule:<r>`` (accepted rows fixed by a rule). The source's
+        statistics are their sums (``stats_of``), so a run that reads only new batches adds
+        their metrics to the ones kept for the others."""
+        s2 = q(self.s2_table)
         fixes = q(self.m.entities[0].ref + "__fixes")
-        head = self.e.fetch_rows(
-            "SELECT count(*) AS rows_read, "
+        ok = "__dup_rank = 1 AND __reason IS NULL"
+        out: list[tuple[str, str, int]] = []
+        for r in self.e.fetch_rows(
+            "SELECT _batch_id AS b, count(*) AS rows_read, "
             "count(*) FILTER (WHERE __dup_rank > 1) AS duplicates, "
             "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NOT NULL) AS quarantined, "
-            "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NULL) AS accepted, "
-            "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NULL"
-            f" AND array_length({fixes}) > 0"
+            f"count(*) FILTER (WHERE {ok}) AS accepted, "
+            f"count(*) FILTER (WHERE {ok} AND array_length({fixes}) > 0"
             f" AND len(list_filter({fixes}, lambda x: NOT starts_with(x, 'filled:'))) > 0)"
             " AS fixed, "
-            "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NULL"
-            f" AND array_length({fixes}) > 0"
+            f"count(*) FILTER (WHERE {ok} AND array_length({fixes}) > 0"
             f" AND len(list_filter({fixes}, lambda x: starts_with(x, 'filled:'))) > 0)"
-            f" AS filled FROM {s2}"
-        )[0]
-        by_rule = {
-            str(r["rule"]): int(r["n"])
-            for r in self.e.fetch_rows(
-                f"SELECT rule, count(*) AS n FROM (SELECT unnest(list_distinct({fixes})) AS rule "
-                f"FROM {s2} WHERE __dup_rank = 1 AND __reason IS NULL"
-                f" AND array_length({fixes}) > 0) "
-                "GROUP BY rule ORDER BY rule"
-            )
-        }
-        by_reason = {
-            str(r["reason"]): int(r["n"])
-            for r in self.e.fetch_rows(
-                f"SELECT __reason AS reason, count(*) AS n FROM {s2} WHERE __dup_rank = 1 "
-                "AND __reason IS NOT NULL GROUP BY 1 ORDER BY 1"
-            )
-        }
-        return {
-            **{k: int(head[k]) for k in ("rows_read", "duplicates", "quarantined", "accepted")},
-            "fixed": int(head["fixed"]),
-            "filled": int(head["filled"]),
-            "quarantined_by_reason": by_reason,
-            "fixes_by_rule": by_rule,
-            "classified": {},
-        }
+            f" AS filled FROM {s2} GROUP BY 1"
+        ):
+            out += [(str(r["b"]), k, int(r[k])) for k in METRICS]
+        for r in self.e.fetch_rows(
+            f"SELECT _batch_id AS b, 'rule:' || rule AS k, count(*) AS n FROM (SELECT _batch_id, "
+            f"unnest(list_distinct({fixes})) AS rule FROM {s2} WHERE {ok}"
+            f" AND array_length({fixes}) > 0) f GROUP BY 1, 2"
+        ):
+            out.append((str(r["b"]), str(r["k"]), int(r["n"])))
+        for r in self.e.fetch_rows(
+            f"SELECT _batch_id AS b, 'reason:' || __reason AS k, count(*) AS n FROM {s2} "
+            "WHERE __dup_rank = 1 AND __reason IS NOT NULL GROUP BY 1, 2"
+        ):
+            out.append((str(r["b"]), str(r["k"]), int(r["n"])))
+        return out
+
+
+METRICS = ("rows_read", "duplicates", "quarantined", "accepted", "fixed", "filled")
+
+
+def stats_of(metrics: list[tuple[str, str, int]]) -> dict[str, Any]:
+    """The source's statistics (the shape ``SourceStandardizer`` gives) from batch metrics."""
+    total: dict[str, int] = {}
+    for _b, k, n in metrics:
+        total[k] = total.get(k, 0) + n
+    return {
+        **{k: total.get(k, 0) for k in METRICS},
+        "quarantined_by_reason": {
+            k[7:]: n for k, n in sorted(total.items()) if k.startswith("reason:") and n
+        },
+        "fixes_by_rule": {
+            k[5:]: n for k, n in sorted(total.items()) if k.startswith("rule:") and n
+        },
+        "classified": {},
+    }
+
+
+def by_batch_of(metrics: list[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
+    """Per batch the counts the landing batch keeps (``save_batch_stats``)."""
+    out: dict[str, dict[str, int]] = {}
+    for b, k, n in metrics:
+        if k in BATCH_COUNTS:
+            out.setdefault(b, dict.fromkeys(BATCH_COUNTS, 0))[k] = n
+    return out

@@ -33,7 +33,11 @@ def _empty(table: EntityTable) -> str:
     return f"SELECT {', '.join(cols)} WHERE FALSE"
 
 
-def build_tables(engine: AnalyticsEngine, results: list[SourceResult]) -> dict[str, int]:
+def build_tables(
+    engine: AnalyticsEngine, results: list[SourceResult], *, append_kinds: set[str] | None = None
+) -> dict[str, int]:
+    """Every std_/dim_ table from the sources' records; the tables of ``append_kinds`` keep
+    their rows and get the (append-only) results' new records added."""
     counts: dict[str, int] = {}
     for kind, table in ENTITY_TABLES.items():
         parts: list[str] = []
@@ -41,6 +45,16 @@ def build_tables(engine: AnalyticsEngine, results: list[SourceResult]) -> dict[s
             for name in r.entity_tables.get(kind, []):
                 have = set(engine.columns(name))
                 parts.append(_typed_select(table, name, have, len(parts)))
+        if kind in (append_kinds or set()):
+            if any(not r.append_only for r in results if r.entity_tables.get(kind)):
+                raise ValueError(f"{table.table}: appending needs append-only results")
+            if parts:
+                engine.append(
+                    table.table,
+                    " UNION ALL ".join(f"SELECT * EXCLUDE (__part) FROM ({p}) u" for p in parts),
+                )
+            counts[table.table] = int(engine.scalar(f"SELECT count(*) FROM {q(table.table)}") or 0)
+            continue
         sql = " UNION ALL ".join(parts) if parts else _empty(table)
         if parts and table.grouped and (len(parts) > 1 or kind in MASTER_KINDS):
             sql = _merged(table, sql, master=kind in MASTER_KINDS)

@@ -82,6 +82,9 @@ class SourceResult:
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     batch_ids: set[str] = field(default_factory=set)
     by_batch: dict[str, dict[str, int]] = field(default_factory=dict)  # batch id → counts
+    # the entity tables hold only rows of batches new since the last run, to be appended to
+    # the std_ tables (the counter path's incremental run, counters_incremental.py)
+    append_only: bool = False
 
 
 def _fields(entity: EntitySpec) -> dict[str, FieldSpec]:
@@ -110,6 +113,7 @@ class SourceStandardizer:
         self.overrides = overrides
         self.junk = junk
         self.p = f"__q_{source}_{part}"
+        self.s2_table = f"{self.p}_s2"  # the rows' outcome (quarantine and stats read it)
         self.by_batch: dict[str, dict[str, int]] = {}
         self._maps = 0  # the Python pass's value maps (``{p}_map0`` ...)
 
@@ -528,7 +532,7 @@ class SourceStandardizer:
 
     # -- quarantine and stats -----------------------------------------------------------------
     def _quarantine_rows(self) -> list[dict[str, Any]]:
-        s2, raw = f"{self.p}_s2", f"{self.p}_raw"
+        s2, raw = self.s2_table, f"{self.p}_raw"
         rows = self.e.fetch_rows(
             "SELECT s._batch_id AS batch_id, s._file AS file, s._row AS row, "
             f"s.__reason AS reason, to_json(r) AS raw FROM {q(s2)} s JOIN {q(raw)} r "
