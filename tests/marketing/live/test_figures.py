@@ -102,3 +102,6 @@ def test_session_figures_platforms_and_page(client: Any) -> None:
         "平台与账号对比",
     ):
         assert word in page.text, word
+    # the start in the chain's local time, as every console page shows times (not UTC)
+    started = to_wall_clock(NOW - timedelta(hours=2))
+    assert f"{started:%Y-%m-%d}<br>{started:%H:%M}" in page.text

@@ -24,6 +24,7 @@ from omniretail.omnichannel.product import service as product_service
 from omniretail.omnichannel.store import service as store_service
 from omniretail.platform.engine import open_published
 from omniretail.platform.errors import InvalidInput
+from omniretail.platform.timezone import to_wall_clock
 
 
 def evaluate_source(
@@ -211,8 +212,9 @@ def decide(
     if row is None:
         raise SuggestionNotFound(f"没有编号为 {suggestion_id} 的补货建议", field="suggestion_id")
     if row.status != "proposed":
+        when = f"{to_wall_clock(row.decided_at):%Y-%m-%d %H:%M}" if row.decided_at else "—"
         raise SuggestionAlreadyDecided(
-            f"补货建议 {suggestion_id} 已于 {row.decided_at:%Y-%m-%d %H:%M} 由 {row.decided_by} "
+            f"补货建议 {suggestion_id} 已于 {when} 由 {row.decided_by} "
             f"{'批准' if row.status == 'approved' else '拒绝'}",
             field="suggestion_id",
         )
