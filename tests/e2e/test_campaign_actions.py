@@ -122,3 +122,76 @@ def test_a_draft_is_edited_in_the_wizard(page) -> None:  # type: ignore[no-untyp
     assert saved["audience"]["rule"] == {
         "all": [{"field": "orders_total", "op": "gte", "value": 1}]
     }
+
+
+def _set_control(page: Any, pct: str) -> None:
+    """Set the global control group's share on its console page (it asks to confirm)."""
+    page.goto("/global-control")
+    page.fill("[data-testid=share-pct]", pct)
+    page.click("[data-testid=save-control]")
+    page.locator("[data-testid=saved]").wait_for()
+
+
+def test_the_wizard_includes_the_global_control_group_on_request(page, screenshot) -> None:  # type: ignore[no-untyped-def]
+    page.on("dialog", lambda d: d.accept())
+    _set_control(page, "20")
+    try:
+        code = f"GCI{int(time.time() * 1000) % 10**9}"
+        page.goto("/campaigns/new")
+        page.fill("[data-testid=campaign-name]", "门店停业通知")
+        page.fill("input[name=code]", code)
+        page.check("input[name=goal][value=care]")
+        page.click("[data-testid=next]")
+        page.click("[data-testid=audience-rule]")
+        page.click("[data-testid=add-condition]")
+        page.select_option("[data-testid=condition-field]", "orders_total")
+        page.select_option("[data-testid=condition-op]", "gte")
+        page.fill("[data-testid=condition-value]", "1")
+        rule = {"all": [{"field": "orders_total", "op": "gte", "value": 1}]}
+        size = _post(page, "/api/v1/segments/preview", {"rule": rule, "breakdown": False})["count"]
+        help_text = page.locator("[data-testid=global-control-help]").inner_text()
+        assert "全局对照组（占全部客户的 20%）" in help_text
+        box = page.locator("[data-testid=include-global-control]")
+        assert not box.is_checked()  # left out unless asked
+        box.check()
+        screenshot(page, "campaign-wizard-global-control")
+        for _ in range(5):
+            page.click("[data-testid=next]")
+        review = page.locator("[data-testid=review-global-control]")
+        assert review.inner_text() == "包含：对照组的客户也会收到本活动"
+        page.click("[data-testid=create-campaign]")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=risks]').offsetParent !== null"
+        )
+        # nobody is left out for the group: the check counts the whole audience
+        warnings = page.locator("[data-testid=warnings]").inner_text()
+        assert "全局对照组" not in warnings
+        saved = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/v1/campaigns/{code}")
+        assert saved["audience"]["include_global_control"] is True
+        assert saved["risks"]["audience"] == size
+        page.click("[data-testid=open-campaign]")
+        shown = page.locator("[data-testid=global-control]")
+        shown.wait_for()
+        assert shown.inner_text() == "包含：对照组的客户也会收到本活动"
+        screenshot(page, "campaign-page-global-control")
+
+        # the same wizard without the tick leaves the group out, and says how many
+        page.goto(f"/campaigns/{code}/edit")
+        page.locator("[data-testid=campaign-name]").wait_for()
+        page.click("[data-step=audience]")
+        assert page.locator("[data-testid=include-global-control]").is_checked()
+        page.uncheck("[data-testid=include-global-control]")
+        page.click("[data-step=review]")
+        assert "留出" in page.locator("[data-testid=review-global-control]").inner_text()
+        page.click("[data-testid=create-campaign]")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=risks]').offsetParent !== null"
+        )
+        saved = page.evaluate("(u) => fetch(u).then(r => r.json())", f"/api/v1/campaigns/{code}")
+        assert "include_global_control" not in saved["audience"]
+        left = saved["risks"]["left_out"]["global_control"]
+        assert left > 0
+        assert saved["risks"]["audience"] == size - left
+        assert "位会员属于全局对照组" in page.locator("[data-testid=warnings]").inner_text()
+    finally:
+        _set_control(page, "0")

@@ -168,3 +168,45 @@ def test_the_console_page_sets_it_in_chinese(client: TestClient) -> None:
     with db.session_scope() as s:
         assert global_control.share_of(s) == 0.05
     assert 'href="/global-control"' in client.get("/campaigns", headers=HTML).text
+
+
+def test_including_the_group_is_a_yes_or_no_shown_on_the_campaign_page(
+    client: TestClient, snapshot_file: Path
+) -> None:
+    publish_with_template(snapshot_file, "GC11")
+    with db.session_scope() as s:
+        global_control.set_share(s, share=0.2, actor="admin")
+    # "false" as a string would count as yes and reach the group: refused, naming the field,
+    # in the caller's language, and nothing created
+    for bad in ("false", 0, 1, "yes"):
+        r = client.post(
+            "/api/v1/campaigns",
+            json={
+                "code": "GC-BAD",
+                "name": "坏的",
+                "goal": "care",
+                "audience": {**RULE, "include_global_control": bad},
+                "channels": ["file"],
+            },
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "audience.include_global_control"
+        assert r.json()["message"] == "是否包含全局对照组只能选择是或否"  # the default zh-CN
+    assert client.get("/api/v1/campaigns/GC-BAD").status_code == 404
+    _create(client, "GC-IN", {**RULE, "include_global_control": True})
+    _create(client, "GC-OUT", RULE)
+    bad = client.patch(
+        "/api/v1/campaigns/GC-IN", json={"audience": {**RULE, "include_global_control": "no"}}
+    )
+    assert bad.status_code == 422
+    assert client.get("/api/v1/campaigns/GC-IN").json()["audience"]["include_global_control"]
+    left = client.post("/api/v1/campaigns/GC-OUT/risks").json()["left_out"]["global_control"]
+    assert left > 0
+    assert "global_control" not in client.post("/api/v1/campaigns/GC-IN/risks").json()["left_out"]
+    page = client.get("/campaigns/GC-IN", headers=HTML).text
+    assert "包含：对照组的客户也会收到本活动" in page
+    page = client.get("/campaigns/GC-OUT", headers=HTML).text
+    shown = "留出：对照组的客户不会收到本活动（用于衡量全部营销的增量）"
+    assert f"{shown} · 最近一次检查留出 {left:,} 位会员 · 20%" in page
+    wizard = client.get("/campaigns/new", headers=HTML).text
+    assert "全局对照组（占全部客户的 20%）不参加任何营销活动" in wizard

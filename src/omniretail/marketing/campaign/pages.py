@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from omniretail.insight.segment import service as segment_service
 from omniretail.insight.segment.rules import OPS
 from omniretail.insight.tag import service as tag_service
+from omniretail.marketing.campaign import global_control, service
 from omniretail.marketing.campaign import report as report_mod
-from omniretail.marketing.campaign import service
 from omniretail.marketing.campaign.control_pages import router as control_router
 from omniretail.marketing.campaign.models import (
     EDITABLE,
@@ -246,7 +246,8 @@ def new_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLResponse
 def wizard_page(
     request: Request, user: ConsoleUser, db: DbSession, editing: dict[str, Any] | None = None
 ) -> HTMLResponse:
-    codes = store_scope(principal_from_user(user)).codes()
+    scope = store_scope(principal_from_user(user))
+    codes = scope.codes()
     segments = [
         {"id": s.id, "name": s.name, "last_count": s.last_count, "rule": s.rule}
         for s in segment_service.list_segments(db, store_codes=codes)
@@ -277,8 +278,28 @@ def wizard_page(
             "field_messages": field_messages,  # called while rendering, in the page's language
             "risk_messages": {m: _(m) for m in service.RISK_MESSAGES},
             "editing": editing,
+            "global_control_pct": _share_text(global_control.share_of(db)),
+            "chain_wide": scope.all_stores,
         },
     )
+
+
+def _share_text(share: float) -> str | None:
+    """The global control group's share as a percentage ("10%", "2.5%"), None when it is off."""
+    return f"{share * 100:g}%" if share > 0 else None
+
+
+def global_control_text(c: Campaign, db: Session) -> str:
+    """Whether the campaign reaches the global control group, in words (the campaign page)."""
+    if (c.audience or {}).get("include_global_control"):
+        return _("Included: its members also receive this campaign")
+    if not (pct := _share_text(global_control.share_of(db))):
+        return _("Off: no customer is kept out")
+    left = ((c.risks or {}).get("left_out") or {}).get("global_control")
+    text = _("Left out (they measure what all marketing adds)")
+    if left:
+        text += " · " + _("%(n)s members left out at the last check") % {"n": f"{left:,}"}
+    return f"{text} · {pct}"
 
 
 @router.get("/campaigns/{code}/edit", response_class=HTMLResponse)
@@ -418,6 +439,7 @@ def report_page(
             "risks": campaign.risks if scope.all_stores else None,
             "risk_notes": risk_notes(campaign.risks) if scope.all_stores else [],
             "quiet_note": quiet,
+            "global_control_text": global_control_text(campaign, db),
         },
         status_code=status_code,
     )

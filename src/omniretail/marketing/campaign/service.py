@@ -37,13 +37,26 @@ from omniretail.platform.messaging import service as messaging
 from omniretail.platform.messaging.adapters import unconfigured_channels
 from omniretail.platform.messaging.config import get_messaging_settings
 
+CONTROL_FLAG = N_("Whether to include the global control group must be yes or no")
+
 
 def audience_rule(session: Session, audience: dict[str, Any]) -> dict[str, Any] | None:
-    """The audience's segment rule (insight resolves audiences); a bad one names the field."""
+    """The audience's segment rule (insight resolves audiences); a bad one names the field.
+    ``include_global_control`` must be a boolean (a string "false" would otherwise count as
+    yes and reach the group meant to measure every campaign)."""
+    flag = audience.get("include_global_control")
+    if flag is not None and not isinstance(flag, bool):
+        raise CampaignInvalid(
+            f"audience.include_global_control must be true or false, got {flag!r}",
+            field="audience.include_global_control",
+            message=CONTROL_FLAG,
+        )
     try:
         return audience_mod.audience_rule(session, audience)
     except AudienceInvalid as exc:
-        raise CampaignInvalid(exc.detail, field="audience") from exc
+        raise CampaignInvalid(
+            exc.detail, field="audience", message=exc.message, params=exc.params
+        ) from exc
 
 
 def member_profiles(
@@ -68,7 +81,9 @@ def member_profiles(
             engine, session, audience, stratify_by, extra_rule=extra_rule
         )
     except AudienceInvalid as exc:
-        raise CampaignInvalid(exc.detail, field="audience") from exc
+        raise CampaignInvalid(
+            exc.detail, field="audience", message=exc.message, params=exc.params
+        ) from exc
 
 
 def _check_templates(session: Session, codes: list[str | None]) -> None:
