@@ -17,11 +17,12 @@ The current locale is a context variable: the console sets it for the duration o
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -129,6 +130,44 @@ def pgettext(context: str, message: str) -> str:
 def npgettext(context: str, singular: str, plural: str, n: int) -> str:
     result: str = translations(current_locale()).npgettext(context, singular, plural, n)
     return result
+
+
+class LazyText(str):
+    """Text that reads in the current locale when it is shown (``%s``, ``str()``, ``format``)
+    and is its English form everywhere else (a JSON dump, a comparison, ``==``).
+
+    For the ``params`` of a domain error's catalog message: the error is raised before anyone
+    knows who reads it, and the console fills the message in the reader's language
+    (``platform.console.render.error_text``), so a field's label or an operator's name given
+    as a parameter must wait until then to choose its language."""
+
+    _render: Callable[[], str]
+
+    def __new__(cls, english: str, render: Callable[[], str]) -> LazyText:
+        obj = super().__new__(cls, english)
+        obj._render = render
+        return obj
+
+    def __str__(self) -> str:
+        return self._render()
+
+    def __format__(self, spec: str) -> str:
+        return format(self._render(), spec)
+
+
+def lazy_gettext(message: str, params: dict[str, Any] | None = None) -> LazyText:
+    """``message`` (a catalog id, filled with ``params``) translated when it is shown."""
+    values = params or {}
+    if not values:
+        return LazyText(message, lambda: gettext(message))
+    with use_locale("en"):  # lazy parameters in their English form
+        english = message % values
+    return LazyText(english, lambda: gettext(message) % values)
+
+
+def lazy_pair(zh: str, en: str) -> LazyText:
+    """A label that has its two languages at hand (a tag's ``zh``/``en``), chosen when shown."""
+    return LazyText(en, lambda: zh if current_locale() == "zh_CN" else en)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention

@@ -68,6 +68,18 @@ def test_preview_and_breakdown(client, published) -> None:
     bad = client.post("/api/v1/segments/preview", json={"rule": {"all": [{"field": "x"}]}})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "rule.all[0].field"
+    # the console reads the problem in its language, naming the condition and its field
+    rule = {"all": [{"field": "kol", "op": "is_true"}, {"field": "orders_total", "op": "gte"}]}
+    for lang, text in (
+        ("zh_CN", "第 2 个条件（累计订单数）：运算符「大于等于」需要填写取值"),
+        ("en", "condition 2 (Orders (lifetime)): the operator “at least” needs a value"),
+    ):
+        client.cookies.set("omniretail_lang", lang)  # the console's language switch
+        r = client.post("/api/v1/segments/preview", json={"rule": rule})
+        assert r.status_code == 422
+        assert r.json()["message"] == text
+        assert r.json()["detail"] == "all[1].value: operator 'gte' needs a value"
+    client.cookies.delete("omniretail_lang")
 
 
 def test_store_manager_sees_only_their_stores(client, published, insight_duckdb) -> None:

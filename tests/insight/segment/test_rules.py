@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pandas as pd
 import pytest
 
-from omniretail.insight.segment import service
+from omniretail.insight.segment import rules, service
 from omniretail.insight.segment.rules import compile_rule
+from omniretail.platform import i18n
 from omniretail.platform.engine.duckdb import DuckDBEngine
 from omniretail.platform.errors import InvalidInput
 
@@ -51,6 +55,148 @@ def test_bad_rules_name_the_node(rule, path, message) -> None:
         compile_rule(rule)
     assert err.value.field == path
     assert message in err.value.detail
+
+
+# One bad rule per message of the rule checker, with what its Chinese message must say: where
+# (the condition's position and its field's label) and what is wrong. Input the user typed
+# (keys, codes) may stay as given; nothing else may be English.
+ZH_CASES = [
+    ({"all": [{"all": []}] * 1}, rules.EMPTY_GROUP, "第 1 个条件 › 「全部满足」条件组：条件组至少"),
+    (1, rules.NOT_OBJECT, "规则：每个条件都必须是一个对象"),
+    (
+        {
+            "not": {
+                "not": {
+                    "not": {
+                        "not": {
+                            "not": {
+                                "not": {
+                                    "not": {
+                                        "not": {
+                                            "not": {
+                                                "not": {
+                                                    "not": {
+                                                        "not": {
+                                                            "not": {"field": "kol", "op": "is_true"}
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        rules.DEPTH,
+        "嵌套超过 12 层",
+    ),  # fmt: skip
+    ({"any": [{"field": "kol", "op": "is_true"}] * 101}, rules.TOO_MANY, "最多 100 个条件"),
+    ({"all": [{"weird": 1}]}, rules.UNKNOWN_NODE, "第 1 个条件：无法识别的条件类型 weird"),
+    ({"all": [{"not": {}, "x": 1}]}, rules.EXTRA_KEYS, "第 1 个条件：不支持的键 x"),
+    ({"field": 3, "op": "eq"}, rules.FIELD_NOT_TEXT, "规则：字段必须是标签名称"),
+    (
+        {"all": [{"field": "nope", "op": "eq", "value": 1}]},
+        rules.UNKNOWN_FIELD,
+        '第 1 个条件：未知字段 "nope"（既不是标签，也不是模型分）',
+    ),  # fmt: skip
+    (
+        {"all": [{"field": "kol", "op": "is_true"}, {"field": "gender", "op": "gt", "value": "F"}]},
+        rules.BAD_OP,
+        "第 2 个条件（性别）：运算符「大于」不适用于该字段，可选：",
+    ),  # fmt: skip
+    (
+        {"field": "kol", "op": "is_true", "value": 1},
+        rules.TAKES_NO_VALUE,
+        "条件（意见领袖）：运算符「是」不需要取值",
+    ),  # fmt: skip
+    (
+        {"field": "orders_total", "op": "gte"},
+        rules.NEEDS_VALUE,
+        "条件（累计订单数）：运算符「大于等于」需要填写取值",
+    ),  # fmt: skip
+    (
+        {"field": "lifecycle_stage", "op": "in", "value": []},
+        rules.NEEDS_LIST,
+        "运算符「属于」至少需要一个取值",
+    ),  # fmt: skip
+    ({"field": "orders_total", "op": "between", "value": [1]}, rules.BETWEEN, "下限和上限"),
+    (
+        {"all": [{"field": "orders_total", "op": "gte", "value": None}]},
+        rules.VALUE_MISSING,
+        "第 1 个条件（累计订单数）：请填写取值",
+    ),  # fmt: skip
+    ({"field": "city", "op": "eq", "value": "x\\"}, rules.NOT_TEXT, "不含控制字符或反斜杠"),
+    (
+        {"field": "orders_total", "op": "gte", "value": "3"},
+        rules.NOT_INTEGER,
+        '条件（累计订单数）：取值应为整数，收到的是 "3"',
+    ),  # fmt: skip
+    (
+        {"field": "sales_total", "op": "gte", "value": "many"},
+        rules.NOT_NUMBER,
+        '取值应为数字，收到的是 "many"',
+    ),  # fmt: skip
+    (
+        {"field": "first_order_date", "op": "gt", "value": "yesterday"},
+        rules.NOT_DATE,
+        '取值应为日期（年-月-日，如 2026-01-31），收到的是 "yesterday"',
+    ),  # fmt: skip
+    (
+        {"purchase": {"category": "X", "days": 0}},
+        rules.OUT_OF_RANGE,
+        "购买条件 › 最近天数：应为 1 到 3650 之间的整数",
+    ),  # fmt: skip
+    ({"purchase": 3}, rules.NEEDS_OBJECT, "购买条件：该条件需要一个对象"),
+    ({"customer_list": {"label": 5, "ids": ["C1"]}}, rules.BAD_LABEL, "客户名单 › 名单名称"),
+    ({"customer_list": {"ids": []}}, rules.NO_IDS, "客户名单 › 客户编号：名单至少需要一个客户编号"),
+    (
+        {"customer_list": {"ids": ["C1"] * 5001}},
+        rules.TOO_MANY_IDS,
+        "最多 5000 位客户，这份名单有 5001 位",
+    ),
+    (
+        {"customer_list": {"ids": ["C1", "x' OR 1=1"]}},
+        rules.NOT_AN_ID,
+        "客户名单 › 第 2 个客户编号：",
+    ),  # fmt: skip
+    ({"event": {"type": "drop table"}}, rules.NOT_EVENT_TYPE, "行为条件 › 行为类型：应为行为类型"),
+]
+
+
+@pytest.mark.parametrize(("rule", "message", "expected"), ZH_CASES)
+def test_bad_rules_read_in_chinese_naming_the_field(rule, message, expected) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidInput) as err:
+        compile_rule(rule)
+    exc = err.value
+    assert exc.message == message
+    with i18n.use_locale("zh_CN"):
+        zh = i18n.gettext(exc.message) % exc.params
+    assert expected in zh, zh
+    # no English left but the user's own input (keys, codes, values) and the date format
+    own = {str(v) for v in re.findall(r"[A-Za-z_]+", str(rule))} | {"YYYY", "MM", "DD"}
+    own |= {"all", "any", "not", "store_visit"}
+    assert not [w for w in re.findall(r"[A-Za-z_]+", zh) if w not in own], zh
+    with i18n.use_locale("en"):
+        en = i18n.gettext(exc.message) % exc.params
+    assert not re.search(r"[\u4e00-\u9fff]", en), en  # the English console reads English
+    # the parameters stay plain text (English) wherever they are stored or logged
+    assert not re.search(r"[\u4e00-\u9fff]", json.loads(json.dumps(exc.params))["where"])
+
+
+def test_every_rule_message_has_a_case() -> None:
+    # no operator of a boolean field takes a value: the last check of a value is reached only
+    # by a new field type, so it is read here directly
+    with pytest.raises(InvalidInput) as err:
+        rules._Compiler(rules.tag_fields()).literal(1, "boolean", "value")
+    assert err.value.message == rules.NOT_COMPARABLE
+    with i18n.use_locale("zh_CN"):
+        assert i18n.gettext(err.value.message) % err.value.params == "规则：该字段的取值无法比较"
+    cases = {m for _r, m, _e in ZH_CASES} | {rules.NOT_COMPARABLE}
+    assert cases == set(rules.RULE_MESSAGES)
 
 
 def test_score_fields_need_the_scores_table() -> None:

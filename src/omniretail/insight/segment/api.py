@@ -131,5 +131,10 @@ def _visible(db: DbSession, principal: ApiPrincipal, segment_id: int) -> Any:
     seg = service.get_segment(db, segment_id)
     codes = store_scope(principal).codes()
     if codes is not None and not (seg.store_codes and set(seg.store_codes) <= set(codes)):
-        raise SegmentNotFound(f"segment {segment_id} does not exist", field="segment_id")
+        raise SegmentNotFound(
+            f"segment {segment_id} does not exist",
+            field="segment_id",
+            message=service.NOT_FOUND,
+            params={"id": segment_id},
+        )
     return seg

@@ -19,7 +19,9 @@ from omniretail.insight.segment import service as segment_service
 from omniretail.insight.segment.errors import AudienceInvalid
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.engine.snapshot import NoPublishedSnapshot
+from omniretail.platform.i18n import N_
 
+NO_AUDIENCE = N_("Choose a saved segment or conditions for the audience")
 PROFILE_COLUMNS = (
     "most_active_channel",
     "preferred_store",
@@ -40,7 +42,9 @@ def audience_rule(session: Session, audience: dict[str, Any]) -> dict[str, Any] 
     if "likely_fans_of" in audience or "customer_ids" in audience:
         return None
     raise AudienceInvalid(
-        "audience needs one of segment_id, rule, likely_fans_of or customer_ids", field="audience"
+        "audience needs one of segment_id, rule, likely_fans_of or customer_ids",
+        field="audience",
+        message=NO_AUDIENCE,
     )
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from omniretail.insight.segment import service
-from omniretail.insight.segment.rules import OPS
+from omniretail.insight.segment.rules import OPS, SCORE_LABELS
 from omniretail.insight.tag import service as tag_service
 from omniretail.insight.tag.catalogue import FAMILY_NAMES
 from omniretail.platform import i18n
@@ -40,17 +40,6 @@ def _catalogue(request: Request) -> tuple[list[dict[str, Any]], str | None]:
         return rows, None
     except NoPublishedSnapshot as exc:
         return tag_service.catalogue(None), error_text(request, exc)
-
-
-# Model scores a rule may use (``score.<column>`` of customer_scores), in the builder's words.
-SCORE_LABELS = {
-    "expected_value_365d": ("预期一年消费额（CLV，元）", "Expected value in a year (CLV, ¥)"),
-    "expected_value_90d": ("预期90天消费额（元）", "Expected value in 90 days (¥)"),
-    "expected_purchases_365d": ("预期一年购买次数", "Expected purchases in a year"),
-    "p_alive": ("仍活跃概率", "Probability still active"),
-    "churn_risk": ("流失风险（0–1）", "Churn risk (0–1)"),
-    "replenishment_due_in_days": ("距复购到期天数", "Days until repurchase is due"),
-}
 
 
 def score_fields(scores: dict[str, str]) -> list[dict[str, Any]]:

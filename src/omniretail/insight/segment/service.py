@@ -28,6 +28,7 @@ from omniretail.platform.engine.snapshot import (
     run_on_published,
 )
 from omniretail.platform.errors import InvalidInput
+from omniretail.platform.i18n import N_
 
 BREAKDOWNS: dict[str, str] = {
     "store": "preferred_store",
@@ -36,6 +37,10 @@ BREAKDOWNS: dict[str, str] = {
     "tier": "value_tier",
 }
 KEEP_SNAPSHOTS = 10
+BAD_REFRESH = N_("Refresh must be daily or manual")
+NAME_TAKEN = N_("A segment named %(name)s already exists")
+NOT_FOUND = N_("Segment %(id)s does not exist")
+UNKNOWN_COLUMN = N_("Unknown tag %(name)s in the export columns")
 
 
 def score_columns(engine: AnalyticsEngine) -> dict[str, str]:
@@ -147,7 +152,12 @@ def export_members_csv(
 
     for col in columns:
         if col != "customer_id" and get_tag(col) is None:
-            raise InvalidInput(f"unknown tag {col!r} in the export columns", field="columns")
+            raise InvalidInput(
+                f"unknown tag {col!r} in the export columns",
+                field="columns",
+                message=UNKNOWN_COLUMN,
+                params={"name": col},
+            )
     compiled = compile_for(engine, rule)
     cols = ", ".join(f"t.{c}" for c in columns)
     table = engine.fetch_arrow(
@@ -170,9 +180,14 @@ def create_segment(
 ) -> Segment:
     compile_rule(rule, score_columns=_published_scores())
     if refresh not in ("daily", "manual"):
-        raise InvalidInput("refresh must be daily or manual", field="refresh")
+        raise InvalidInput("refresh must be daily or manual", field="refresh", message=BAD_REFRESH)
     if session.scalar(select(Segment).where(Segment.name == name)) is not None:
-        raise SegmentNameTaken(f"a segment named {name!r} exists", field="name")
+        raise SegmentNameTaken(
+            f"a segment named {name!r} exists",
+            field="name",
+            message=NAME_TAKEN,
+            params={"name": name},
+        )
     seg = Segment(
         name=name,
         rule=rule,
@@ -197,7 +212,12 @@ def _published_scores() -> dict[str, str]:
 def get_segment(session: Session, segment_id: int) -> Segment:
     seg = session.get(Segment, segment_id)
     if seg is None:
-        raise SegmentNotFound(f"segment {segment_id} does not exist", field="segment_id")
+        raise SegmentNotFound(
+            f"segment {segment_id} does not exist",
+            field="segment_id",
+            message=NOT_FOUND,
+            params={"id": segment_id},
+        )
     return seg
 
 
@@ -227,11 +247,18 @@ def update_segment(
         seg.last_count = None  # counted again at the next refresh
     if refresh is not None:
         if refresh not in ("daily", "manual"):
-            raise InvalidInput("refresh must be daily or manual", field="refresh")
+            raise InvalidInput(
+                "refresh must be daily or manual", field="refresh", message=BAD_REFRESH
+            )
         seg.refresh = refresh
     if name is not None and name != seg.name:
         if session.scalar(select(Segment).where(Segment.name == name)) is not None:
-            raise SegmentNameTaken(f"a segment named {name!r} exists", field="name")
+            raise SegmentNameTaken(
+                f"a segment named {name!r} exists",
+                field="name",
+                message=NAME_TAKEN,
+                params={"name": name},
+            )
         seg.name = name
     if description is not None:
         seg.description = description
