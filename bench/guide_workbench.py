@@ -53,10 +53,10 @@ def _parts(clerk: str) -> dict[str, float]:
     out: dict[str, float] = {}
     with db.session_scope() as s:
         now = chain_now()
-        ids = [c.customer_id for c in service.customers_of(s, staff_code=clerk)[:50]]
+        ids = [c.customer_id for c in service.customers_page(s, staff_code=clerk).items]
         parts: dict[str, Callable[[], object]] = {
             "tasks": lambda: worklist.tasks_of(s, staff_code=clerk, day=now.date()),
-            "customers": lambda: service.customers_of(s, staff_code=clerk),
+            "customers": lambda: service.customers_page(s, staff_code=clerk),
             "snapshot cards": lambda: _on_snapshot(lambda e: report.customer_cards(e, ids), {}),
             "visits": lambda: worklist.visits_of(s, staff_code=clerk, limit=5),
             "reply metrics": lambda: chats.reply_stats(

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -99,6 +99,9 @@ def workbench(
     staff: str | None = None,
     msg: str | None = None,
     err: str | None = None,
+    q: Annotated[str | None, Query(max_length=32)] = None,
+    source: Annotated[str | None, Query(max_length=16)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     code = _clerk_for(user, db, staff)
     me = staff_service.get_staff(db, staff_id=code) if code else None
@@ -110,7 +113,16 @@ def workbench(
         if code
         else {}
     )
-    customers = service.customers_of(db, staff_code=code)[:50] if code else []
+    mine = None
+    if code:
+        try:
+            mine = service.customers_page(
+                db, staff_code=code, q=q, source=source or None, page=page
+            )
+        except DomainError as exc:  # a bad filter: said on the page, the list unfiltered
+            err = error_text(request, exc)
+            mine = service.customers_page(db, staff_code=code)
+    customers = mine.items if mine else []
     ids = [c.customer_id for c in customers]
     no_cards: dict[str, dict[str, Any]] = {}
     cards = _on_snapshot(lambda engine: report.customer_cards(engine, ids), no_cards)
@@ -124,6 +136,9 @@ def workbench(
             "open_tasks": sum(t.status == "open" for t in tasks),
             "replies": replies.get(code) if code else None,
             "customers": customers,
+            "mine": mine,
+            "filters": {"q": (q or "").strip(), "source": source or ""},
+            "page_url": lambda n: _page_url(code, q, source, n),
             "cards": cards,
             "visits": worklist.visits_of(db, staff_code=code, limit=5) if code else [],
             "when": _when,
@@ -137,6 +152,12 @@ def workbench(
                   if _scope(user, db).allows(s.store_code)][:200],
         },
     )  # fmt: skip
+
+
+def _page_url(code: str | None, q: str | None, source: str | None, page: int) -> str:
+    params = {"staff": code, "q": (q or "").strip() or None, "source": source or None,
+              "page": page if page > 1 else None}  # fmt: skip
+    return BASE + "/me?" + urlencode({k: v for k, v in params.items() if v})
 
 
 def _back(code: str, *, msg: str | None = None, err: str | None = None) -> RedirectResponse:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +40,7 @@ from omniretail.operations.guide.schemas import (
     BindingRead,
     HandoverRead,
     PolicyRead,
+    Source,
     TransferRead,
 )
 from omniretail.platform import bulk
@@ -576,6 +577,73 @@ def customers_of(session: Session, *, staff_code: str) -> list[BindingRead]:
         .order_by(GuideBinding.bound_at.desc(), GuideBinding.customer_id)
     )
     return [_read(b) for b in rows]
+
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    """One page of a clerk's bound customers: ``total`` is how many of them match the filter
+    (``bound``: all of them), ``page`` the 1-based page shown (clamped to the last one)."""
+
+    items: list[BindingRead]
+    total: int
+    bound: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        """The 1-based rank of the first customer shown (0 when none)."""
+        return (self.page - 1) * self.size + 1 if self.items else 0
+
+
+def customers_page(
+    session: Session,
+    *,
+    staff_code: str,
+    q: str | None = None,
+    source: str | None = None,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+) -> CustomerPage:
+    """A clerk's bound customers, latest bound first, one page at a time: counted and sliced
+    in the store (a clerk may have hundreds), filtered by a part of the customer id and by how
+    the relationship began."""
+    if source is not None and source not in get_args(Source):
+        raise BadGuideInput(
+            f"未知的绑定来源 {source!r} (unknown source {source!r})", field="source"
+        )
+    if page < 1 or not 1 <= size <= 200:
+        raise BadGuideInput("页码须从 1 开始 (page must be 1 or more)", field="page")
+    mine = (
+        select(GuideBinding)
+        .join(GuideCustomer, GuideCustomer.binding_id == GuideBinding.id)
+        .where(GuideCustomer.staff_code == staff_code)
+    )
+    bound = int(session.scalar(select(func.count()).select_from(mine.subquery())) or 0)
+    q = (q or "").strip()
+    if q:
+        mine = mine.where(GuideBinding.customer_id.contains(q.upper(), autoescape=True))
+    if source:
+        mine = mine.where(GuideBinding.source == source)
+    total = (
+        bound
+        if not q and not source
+        else int(session.scalar(select(func.count()).select_from(mine.subquery())) or 0)
+    )
+    page = min(page, max(1, -(-total // size)))
+    rows = session.scalars(
+        mine.order_by(GuideBinding.bound_at.desc(), GuideBinding.customer_id)
+        .limit(size)
+        .offset((page - 1) * size)
+    )
+    return CustomerPage([_read(b) for b in rows], total, bound, page, size)
 
 
 def bindings_of(session: Session, *, customer_id: str) -> list[BindingRead]:
