@@ -50,6 +50,38 @@ def test_rewrites_what_sqlglot_leaves_in_duckdb_terms() -> None:
     assert "TRY_PARSE_JSON(s)" in out
 
 
+def test_ordered_lists_keep_their_order(spark) -> None:
+    """``list(v ORDER BY …)``: sqlglot's ``collect_list`` drops the order; the adapter keeps
+    it — several keys, DESC, NULL keys last (or first when asked), FILTER, a NULL value
+    kept — with the same lists as DuckDB's."""
+    from omniretail.platform.engine.duckdb import DuckDBEngine
+
+    table = pa.table(
+        {
+            "k": ["a", "a", "a", "a", "a", "b", "b"],
+            "d": [3, 1, None, 1, 2, 5, 5],
+            "门店": ["s3", "s1z", "s0", "s1a", None, "t", "t"],
+        }
+    )
+    sql = (
+        "SELECT k, list(门店 ORDER BY d, 门店) FILTER (WHERE 门店 IS NOT NULL) AS asc_,"
+        " list(门店 ORDER BY d DESC NULLS FIRST, 门店 DESC) AS desc_,"
+        " list(d ORDER BY 门店) AS by_name, list(DISTINCT 门店 ORDER BY 门店) AS names"
+        " FROM t_lists GROUP BY k ORDER BY k"
+    )
+    duck = DuckDBEngine()
+    try:
+        duck.register_arrow("t_lists", table)
+        expected = duck.fetch_rows(sql)
+    finally:
+        duck.close()
+    spark.register_arrow("t_lists", table)
+    assert spark.fetch_rows(sql) == expected
+    assert expected[0]["asc_"] == ["s1a", "s1z", "s3", "s0"]
+    assert expected[0]["desc_"] == ["s0", "s3", None, "s1z", "s1a"]
+    assert expected[0]["names"] == ["s0", "s1a", "s1z", "s3", None]
+
+
 def test_local_mode_uses_few_shuffle_partitions(spark) -> None:
     assert int(spark.spark.conf.get("spark.sql.shuffle.partitions")) <= 8
     assert spark.spark.conf.get("spark.sql.session.timeZone") == "UTC"

@@ -44,16 +44,21 @@ def _as_of(engine: AnalyticsEngine) -> date | None:
 
 
 def _replenishment_summary(engine: AnalyticsEngine) -> pd.DataFrame:
+    # two categories due on the same day: the first by name, on every engine (arg_min alone
+    # returns whichever row the engine met first)
     frame: pd.DataFrame = engine.fetch_arrow(
         f"""SELECT customer_id,
-               arg_min(coalesce(category_name, category_code), due_date)
+               arg_min(coalesce(category_name, category_code),
+                       struct_pack(due := due_date,
+                                   category := coalesce(category_name, category_code)))
                    FILTER (WHERE due_in_days >= -{OVERDUE_DAYS})
                    AS next_replenishment_category,
                min(due_date) FILTER (WHERE due_in_days >= -{OVERDUE_DAYS})
                    AS next_replenishment_due_date,
                min(due_in_days) FILTER (WHERE due_in_days >= -{OVERDUE_DAYS})
                    AS replenishment_due_in_days,
-               list(coalesce(category_name, category_code) ORDER BY due_date)
+               list(coalesce(category_name, category_code)
+                    ORDER BY due_date, coalesce(category_name, category_code))
                    FILTER (WHERE due_in_days BETWEEN -{OVERDUE_DAYS} AND {DUE_SOON_DAYS})
                    AS replenishment_due_categories
             FROM customer_replenishment GROUP BY customer_id"""

@@ -74,6 +74,9 @@ def _rewrite(tree: Any) -> Any:
         )
 
     def fix(node: Any) -> Any:
+        ordered = _ordered_list(node, lambda sub: sub.copy().transform(fix))
+        if ordered is not None:
+            return ordered
         if isinstance(node, exp.Identifier) and not node.quoted and not node.name.isascii():
             # DuckDB reads 门店编码 bare (mapping rules are written so); Spark needs backticks
             return exp.Identifier(this=node.name, quoted=True)
@@ -139,6 +142,49 @@ def _rewrite(tree: Any) -> Any:
         return node
 
     return tree.transform(fix)
+
+
+def _ordered_list(node: Any, fixed: Any) -> Any:
+    """``list(v ORDER BY k1, k2 DESC …) [FILTER (WHERE …)]`` in Spark's terms, or None when
+    ``node`` is no such aggregate. sqlglot writes ``collect_list(v)`` and drops the order;
+    Spark has no ordered ``collect_list``, so the rows are collected as structs of their keys
+    and value, sorted by a comparator that follows the keys' directions with NULL keys where
+    DuckDB puts them (last, unless NULLS FIRST), and the values taken back out. A value of
+    NULL is kept, as DuckDB's ``list`` keeps it (also once in ``list(DISTINCT v ORDER BY v)``).
+    ``fixed(sub)`` is ``sub`` with the adapter's other rewrites applied."""
+    from sqlglot import exp
+
+    where = None
+    agg = node
+    if isinstance(node, exp.Filter):
+        agg, where = node.this, node.expression
+    if not isinstance(agg, exp.ArrayAgg) or not isinstance(agg.this, exp.Order):
+        return None
+    value, keys = agg.this.this, list(agg.this.expressions)
+    cond = f" FILTER ({fixed(where).sql('spark')})" if where is not None else ""
+    distinct = isinstance(value, exp.Distinct)
+    if distinct:
+        items = value.expressions
+        if len(items) != 1 or any(k.this != items[0] for k in keys):
+            raise ValueError(f"list(DISTINCT …) ordered by another expression: {node.sql()}")
+        value = items[0]
+    fields = [f"'k{i}', {fixed(k.this).sql('spark')}" for i, k in enumerate(keys)]
+    fields.append(f"'v', {fixed(value).sql('spark')}")
+    compare = "0"
+    for i, k in reversed(list(enumerate(keys))):
+        null = -1 if k.args.get("nulls_first") else 1  # -1: l's NULL key comes first
+        less = 1 if k.args.get("desc") else -1
+        compare = (  # both NULL, or equal: the next key decides
+            f"CASE WHEN l.k{i} IS NULL AND r.k{i} IS NOT NULL THEN {null}"
+            f" WHEN r.k{i} IS NULL AND l.k{i} IS NOT NULL THEN {-null}"
+            f" WHEN l.k{i} < r.k{i} THEN {less} WHEN l.k{i} > r.k{i} THEN {-less}"
+            f" ELSE {compare} END"
+        )
+    rows = f"collect_list(named_struct({', '.join(fields)})){cond}"
+    if distinct:
+        rows = f"array_distinct({rows})"
+    text = f"transform(array_sort({rows}, (l, r) -> {compare}), e -> e.v)"
+    return sqlglot.parse_one(text, read="spark")
 
 
 def _has_star_modifiers(tree: Any) -> bool:
