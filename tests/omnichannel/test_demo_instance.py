@@ -45,7 +45,7 @@ def test_demo_instance_has_master_data_and_a_working_store_manager(
     with session_scope() as s:
         stores = store_service.list_stores(s)
         assert len(stores) >= 20
-        assert {x.kind for x in stores} == {"direct", "franchise"}
+        assert {x.kind for x in stores} == {"direct", "franchise", "pickup_point"}
         assert all(x.latitude and x.city and x.region and x.opening_hours for x in stores)
         channels = {c.code: c for c in channel_service.list_channels(s)}
         assert len(channels) == 15
@@ -105,3 +105,30 @@ def test_demo_instance_has_master_data_and_a_working_store_manager(
         c.headers["X-CSRF-Token"] = r2.json()["csrf_token"]
         assert c.get(f"/api/v1/customers/{mine[0]}").status_code == 200
         assert c.get(f"/api/v1/customers/{other}").status_code in (403, 404)
+
+    # 快递代收点 near stores: orders picked up there, waiting there, on the way, and one not
+    # collected within the point's hold — sent back, refunded and restocked
+    with session_scope() as s:
+        points = {p.code: p.name for p in store_service.list_stores(s, kind="pickup_point")}
+        parcels = s.scalars(
+            select(Fulfilment).where(Fulfilment.pickup_kind == "parcel_point")
+        ).all()
+    assert len(points) == 3
+    assert {f.parcel_point for f in parcels} <= set(points)
+    assert {f.state for f in parcels} >= {"picked_up", "at_point", "to_point", "cancelled"}
+    [back] = [f for f in parcels if f.state == "cancelled"]
+    assert back.cancel_reason == "point_returned"
+    assert back.refund_fen > 0
+    waiting = next(f for f in parcels if f.state == "at_point")
+    with TestClient(create_app()) as c:
+        r3 = c.post(
+            "/api/v1/auth/login",
+            json={"username": login["username"], "password": login["password"]},
+        )
+        assert r3.status_code == 200, r3.text
+        page = c.get(f"/omnichannel/fulfilment/{waiting.id}").text
+        assert points[str(waiting.parcel_point)] in page
+        assert f'data-testid="point-code-shown">{waiting.point_code}<' in page
+        listed = c.get("/omnichannel/fulfilment", params={"state": "at_point"}).text
+        assert f'data-id="{waiting.id}"' in listed
+        assert "快递代收点自提" in listed

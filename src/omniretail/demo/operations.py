@@ -29,6 +29,7 @@ from omniretail.platform.db import utcnow
 from omniretail.platform.errors import DomainError
 
 N_SKUS = 30
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def build(
@@ -251,7 +252,95 @@ def build(
     stats["returns"] = len(returns.list_returns(session))
     if rider_url:
         stats.update(_deliveries(session, rng, stores, place, advance, rider_url, at))
+    stats.update(_parcel_points(session, rng, stores, place, advance, at))
     return stats
+
+
+POINT_BRANDS = ("菜鸟驿站", "妈妈驿站", "兔喜生活")
+
+
+def _parcel_points(  # noqa: PLR0913
+    session: Session,
+    rng: random.Random,
+    stores: list[Any],
+    place: Any,
+    advance: Any,
+    at: datetime,
+) -> dict[str, int]:
+    """快递代收点: three third-party parcel points a few hundred metres from stores (store-master
+    locations of kind pickup_point), and online orders picked up there in every state — sent
+    and collected, waiting at the point under its own collection code, on the way, still being
+    packed — and one not collected within the point's hold: sent back, and cancelled, refunded
+    and restocked when it is back at the store."""
+    from omniretail.omnichannel.store import service as store_service
+    from omniretail.omnichannel.store.errors import UnknownStore
+    from omniretail.omnichannel.store.schemas import StoreCreate
+
+    points: list[tuple[str, Any]] = []  # (point code, the store it is near)
+    for i, s in enumerate([s for s in stores if not s.franchise][:3]):
+        code = f"PP{i + 1:02d}"
+        try:
+            store_service.get_store(session, code=code)
+        except UnknownStore:
+            near = store_service.get_store(session, code=s.store_code or s.code)
+            store_service.create_store(
+                session,
+                data=StoreCreate(
+                    code=code,
+                    name=f"{POINT_BRANDS[i]}·{near.district or near.city or ''}{i + 1}号点",
+                    kind="pickup_point",
+                    store_type="community",
+                    region=near.region,
+                    province=near.province,
+                    city=near.city,
+                    district=near.district,
+                    address=f"{near.district or ''}演示路 {rng.randint(1, 300)} 号",
+                    latitude=s.latitude + rng.uniform(-0.006, 0.006),
+                    longitude=s.longitude + rng.uniform(-0.006, 0.006),
+                    opening_hours=dict.fromkeys(DAYS, "08:00-21:00"),
+                ),
+            )
+        points.append((code, s))
+    inventory.sync_locations(session)  # the points as locations that hold no stock
+
+    def point_code() -> str:  # a station's 取件码: shelf-layer-number
+        return f"{rng.randint(1, 9)}-{rng.randint(1, 6)}-{rng.randint(1000, 9999)}"
+
+    def sent(f: Any, minutes_ago: int) -> None:
+        advance(f, ["start_picking", "pack"], minutes_ago)
+        t = at - timedelta(minutes=minutes_ago - 60)
+        ful.send_to_point(session, fulfilment_id=f.id, actor="demo", now=t)
+
+    out = {"parcel_points": len(points), "parcel_orders": 0, "parcel_returned": 0}
+    day = 24 * 60
+    # (minutes ago placed, what happened since)
+    plan = [(2 * day, "collected"), (6 * 60, "at_point"), (150, "to_point"), (40, "placed"),
+            (5 * day, "not_collected"), (3 * day, "collected")]  # fmt: skip
+    for n, (ago, what) in enumerate(plan):
+        code, near = points[n % len(points)]
+        f = place("pickup", near, ago, pickup_store=None, pickup_kind="parcel_point",
+                  parcel_point=code)  # fmt: skip
+        if f is None:
+            continue
+        out["parcel_orders"] += 1
+        if what == "placed":
+            continue
+        sent(f, ago - 30)
+        if what == "to_point":
+            continue
+        taken = point_code()
+        arrived = at - timedelta(minutes=ago - 240)
+        ful.arrive_at_point(session, fulfilment_id=f.id, point_code=taken, now=arrived)
+        if what == "collected":
+            ful.collect_at_point(session, fulfilment_id=f.id, point_code=taken,
+                                 now=arrived + timedelta(hours=rng.randint(2, 20)))  # fmt: skip
+        elif what == "not_collected":  # the point's hold (3 days) passed: sent back
+            back = arrived + timedelta(days=3, hours=2)
+            ful.point_returns(session, fulfilment_id=f.id, reason="no_show", now=back)
+            ful.returned_to_store(session, fulfilment_id=f.id, actor="demo",
+                                  now=back + timedelta(hours=20))  # fmt: skip
+            out["parcel_returned"] += 1
+    return out
 
 
 def _deliveries(

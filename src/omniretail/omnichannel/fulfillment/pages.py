@@ -77,7 +77,9 @@ def _ctx(request: Request, **kw: Any) -> dict[str, Any]:
         if zh
         else (lambda e: e.replace("_", " ")),
         "mode_label": (lambda m: flow.MODES.get(m, m)) if zh else (lambda m: m.replace("_", " ")),
-        "kind_label": (lambda k: flow.PICKUP_KINDS.get(k, k)) if zh else (lambda k: k),
+        "kind_label": (lambda k: flow.PICKUP_KINDS.get(k, k))
+        if zh
+        else (lambda k: k.replace("_", " ")),
         "delivery_label": lambda c: delivery.STATUS_ZH.get(c, str(c)),
         "zh": zh,
         "base": BASE,

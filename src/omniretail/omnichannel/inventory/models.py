@@ -38,7 +38,7 @@ class StockLocation(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(16), default="store")  # store | warehouse
+    kind: Mapped[str] = mapped_column(String(16), default="store")  # LocationKind
     store_code: Mapped[str | None] = mapped_column(String(32), index=True)
     region: Mapped[str | None] = mapped_column(String(64))
     city: Mapped[str | None] = mapped_column(String(64))

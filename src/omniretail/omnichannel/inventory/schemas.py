@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-LocationKind = Literal["store", "warehouse"]
+# a pickup point (自提点, e.g. a third-party 快递代收点) holds no stock of ours: it is never
+# allocated from and no store list shows it
+LocationKind = Literal["store", "warehouse", "pickup_point"]
 ReservationKind = Literal["checkout", "pickup", "groupbuy", "order"]
 Strategy = Literal["priority", "most_stock", "nearest", "fewest_splits"]
 
