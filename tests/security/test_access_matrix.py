@@ -35,6 +35,8 @@ from typer.testing import CliRunner
 ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/health"): "N",
     ("POST", "/api/v1/care/wecom/messages"): "W",
+    ("GET", "/api/v1/care/wecom/callback"): "N",  # WeCom's URL check: signed, no store data
+    ("POST", "/api/v1/care/wecom/callback"): "W",
     ("POST", "/api/v1/care/assistant/ask"): "W",
     ("GET", "/api/v1/care/tickets.csv"): "L",
     ("GET", "/api/v1/ingest/stats"): "L",

@@ -8,13 +8,15 @@ isolates an instance.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {
@@ -53,6 +55,23 @@ class Settings(BaseSettings):
     # and nonce (SHA1 over the sorted token, timestamp, nonce and message) within the skew
     wecom_token: str | None = None
     wecom_max_skew_seconds: int = Field(default=300, ge=1)
+    # WeCom callback URL (/api/v1/care/wecom/callback): the EncodingAESKey (43 characters) its
+    # AES envelope is sealed with, and the corp id the envelope must name as its receiver
+    wecom_aes_key: str | None = Field(default=None, min_length=43, max_length=43)
+    wecom_corp_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("wecom_aes_key")
+    @classmethod
+    def _aes_key_is_base64(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                base64.b64decode(value + "=", validate=True)
+            except binascii.Error:
+                raise ValueError(
+                    "OMNIRETAIL_WECOM_AES_KEY is not WeCom's EncodingAESKey: 43 characters of "
+                    "A-Z, a-z, 0-9, + and /"
+                ) from None
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

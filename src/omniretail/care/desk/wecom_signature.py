@@ -2,7 +2,7 @@
 concatenated token, timestamp, nonce and message (WeCom's documented scheme for callback
 URLs). On our intake the message is the request body exactly as sent (the relay that pulls
 ``kf/sync_msg`` signs it with the callback token; in WeCom's own XML envelope the AES-encrypted
-``Encrypt`` field takes its place — that envelope's AES decryption is not done here).
+``Encrypt`` field or the URL check's ``echostr`` takes its place: ``wecom_crypto``).
 
 A timestamp further than ``wecom_max_skew_seconds`` (default 300) from the server's clock is
 refused, so a captured request cannot be replayed later; within the window a replayed message
