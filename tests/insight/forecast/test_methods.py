@@ -7,7 +7,7 @@ import pytest
 from statsforecast.models import CrostonSBA
 
 from omniretail.insight.forecast.evaluation import scaled_errors
-from omniretail.insight.forecast.methods import croston_sba_arrays, window_level
+from omniretail.insight.forecast.methods import bootstrap_level, croston_sba_arrays, window_level
 
 
 def test_croston_sba_arrays_equals_statsforecast() -> None:
@@ -40,3 +40,17 @@ def test_window_level_sits_below_the_mean_for_rare_large_orders() -> None:
     y[0, ::13] = 40.0  # one order of 40 every 13 weeks
     level = window_level(y, 8)[0, 0]
     assert 0 <= level < y.mean()
+
+
+def test_bootstrap_level_is_deterministic_and_sits_below_the_mean() -> None:
+    y = np.zeros((3, 52))
+    y[0, ::13] = 40.0  # one order of 40 every 13 weeks
+    y[1] = 3.0  # steady
+    level = bootstrap_level(y, 8)
+    assert np.array_equal(level, bootstrap_level(y, 8))  # the same draws every call
+    assert level.shape == (3, 8)
+    assert 0 <= level[0, 0] < y[0].mean()
+    assert level[1, 0] == pytest.approx(3.0, abs=1e-3)
+    assert not level[2].any()  # never sold: 0
+    # a series is scored on its own weeks only: the others do not move its level
+    assert bootstrap_level(y[:1], 8)[0, 0] == level[0, 0]

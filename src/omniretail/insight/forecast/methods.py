@@ -1,4 +1,4 @@
-"""Point forecasters on arrays: Nixtla's statsforecast models plus two of ours.
+"""Point forecasters on arrays: Nixtla's statsforecast models plus three of ours.
 
 Every method takes the training history of many series as one 2-D array (series × periods,
 aligned on the same calendar, missing periods as 0) and returns a (series × horizon) array of
@@ -11,6 +11,11 @@ Ours:
   ``horizon`` periods in the last year, of that window's root mean squared error — the loss the
   evaluation protocol averages (RMSSE per window). It is convex in the constant, so a bounded
   scalar search finds it exactly. It sits below the mean when demand comes in rare large orders.
+- ``bootstrap_level``: the same loss, with the windows made of weeks drawn independently
+  (with replacement, zeros included) from the last year instead of the year's overlapping
+  windows: a year holds only about six independent 8-week windows, so in ``window_level`` one
+  large order decides much of the level; resampled weeks weigh it by how often such weeks
+  occur. Common random numbers (one seeded draw for all series) keep it deterministic.
 - ``ensemble_*``: equal-weight means of members (Kourentzes et al.: combining intermittent
   demand methods is rarely worse than the best single one chosen in hindsight).
 """
@@ -62,6 +67,29 @@ def window_level(history: Array, horizon: int, *, lookback: int = 52) -> Array:
         windows = np.lib.stride_tricks.sliding_window_view(yy, horizon)
 
         def loss(c: float, w: Array = windows) -> float:
+            return float(np.sqrt(((w - c) ** 2).mean(axis=1)).mean())
+
+        res = minimize_scalar(loss, bounds=(0.0, float(yy.max())), method="bounded")
+        out[i] = float(res.x)
+    return out
+
+
+def bootstrap_level(
+    history: Array, horizon: int, *, lookback: int = 52, draws: int = 4000, seed: int = 0
+) -> Array:
+    """Constant forecast minimising the mean RMSE over ``draws`` horizon-long windows of weeks
+    resampled from the last ``lookback`` periods (from the first sale)."""
+    from scipy.optimize import minimize_scalar
+
+    u = np.random.default_rng(seed).random((draws, horizon))  # the same draws for every series
+    out = np.zeros((history.shape[0], horizon))
+    for i, y in enumerate(history):
+        yy = trim_leading_zeros(y)[-lookback:]
+        if not np.any(yy):
+            continue
+        sims = yy[(u * len(yy)).astype(np.int64)]
+
+        def loss(c: float, w: Array = sims) -> float:
             return float(np.sqrt(((w - c) ** 2).mean(axis=1)).mean())
 
         res = minimize_scalar(loss, bounds=(0.0, float(yy.max())), method="bounded")
@@ -137,6 +165,8 @@ def catalogue(season_length: int) -> dict[str, Method]:
         "window_level": window_level,
         "ensemble_intermittent": ensemble(sba, adida, imapa, tsb),
         "ensemble_sba_window": ensemble(sba, window_level),
+        "bootstrap_level": bootstrap_level,
+        "ensemble_sba_bootstrap": ensemble(sba, bootstrap_level),
     }
 
 
