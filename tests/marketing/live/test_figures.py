@@ -30,7 +30,7 @@ def _world(client: Any) -> list[str]:
         assert client.post("/api/v1/live/sessions", json=s).status_code == 201
     client.post(
         "/api/v1/live/viewers",
-        content="场次编码,观看人数\nDY-1,2000\nKS-1,500\n".encode(),
+        content="场次编码,观看人数,点赞,评论,分享,新增关注\nDY-1,2000,300,40,60,25\nKS-1,500,,,,\n".encode(),
         headers={"content-type": "text/csv"},
     )
     with session_scope() as s:
@@ -90,6 +90,18 @@ def test_session_figures_platforms_and_page(client: Any) -> None:
     assert rows["douyin"]["conversion"] == 2 / 2000
     assert rows["douyin"]["cost_per_order_fen"] == 150_000
     assert rows["kuaishou"]["orders"] == 0
+    # engagement from the platform's export: likes + comments + shares per viewer
+    assert (rows["douyin"]["engagements"], rows["douyin"]["new_followers"]) == (400, 25)
+    assert rows["douyin"]["engagement_rate"] == 400 / 2000
+    assert rows["kuaishou"]["engagements"] == 0
+    assert all(p["period"] is None for p in rows.values())
+    # over time: per month of the sessions' start, in the chain's time
+    r = client.get("/api/v1/live/platforms", params={"by": "month"})
+    assert r.status_code == 200, r.text
+    month = f"{to_wall_clock(NOW - timedelta(hours=2)):%Y-%m}"
+    assert [(p["period"], p["platform"]) for p in r.json()] == [
+        (month, "douyin"), (month, "kuaishou")]  # fmt: skip
+    assert client.get("/api/v1/live/platforms", params={"by": "week"}).status_code == 422
 
     page = client.get("/live", headers={"accept-language": "zh-CN"})
     assert page.status_code == 200
@@ -100,6 +112,9 @@ def test_session_figures_platforms_and_page(client: Any) -> None:
         "快手",
         "缺少结束时间，未归因",
         "平台与账号对比",
+        "平台与账号逐月对比",
+        "互动率",
+        "20.0%",  # the Douyin account's engagement rate
     ):
         assert word in page.text, word
     # the start in the chain's local time, as every console page shows times (not UTC)

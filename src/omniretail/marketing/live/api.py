@@ -3,7 +3,7 @@ platform's viewer export."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body
 
@@ -59,8 +59,9 @@ def figures(db: DbSession, principal: ApiPrincipal) -> Any:
 
 
 @router.get("/platforms", response_model=list[PlatformRow])
-def platforms(db: DbSession, principal: ApiPrincipal) -> Any:
-    """Per platform and account: sessions, viewers, orders, GMV, cost, conversion, cost per
-    order."""
+def platforms(db: DbSession, principal: ApiPrincipal, by: Literal["all", "month"] = "all") -> Any:
+    """Per platform and account (``by=month``: and per month of the sessions' start, to
+    follow them over time): sessions, viewers, engagement, new followers, orders, GMV, cost,
+    conversion, cost per order."""
     principal.require("read")
-    return service.platform_comparison(service.figures_now(db))
+    return service.platform_comparison(service.figures_now(db), by=by)

@@ -19,5 +19,9 @@ def live_page(request: Request, user: ConsoleUser, db: DbSession) -> HTMLRespons
     return render(
         request,
         "live/page.html",
-        {"sessions": figures, "platforms": service.platform_comparison(figures)},
+        {
+            "sessions": figures,
+            "platforms": service.platform_comparison(figures),
+            "months": service.platform_comparison(figures, by="month"),
+        },
     )

@@ -101,14 +101,22 @@ class SessionFiguresRead(BaseModel):
     coupons_redeemed_in_store: int
     store_visits: int
     cost_fen: int
+    likes: int = 0  # engagement, from the platform's export
+    comments: int = 0
+    shares: int = 0
+    new_followers: int = 0
     effect: EffectRead | None = None  # None: no engine, or under two matched windows
 
 
 class PlatformRow(BaseModel):
+    period: str | None = None  # YYYY-MM of the sessions' start (by=month), else None
     platform: str
     account: str
     sessions: int
     viewers: int
+    engagements: int  # likes + comments + shares
+    engagement_rate: float | None  # engagements / viewers
+    new_followers: int
     orders: int
     gmv_fen: int
     cost_fen: int

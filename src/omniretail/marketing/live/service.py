@@ -407,9 +407,11 @@ def session_figures(
     session: DbSession, engine: AnalyticsEngine | None = None
 ) -> list[dict[str, Any]]:
     """Per session what it brought (attribution.figures over ``touches``), with its platform,
-    account and cost."""
+    account, cost and the engagement of the platform's export (likes, comments, shares, new
+    followers)."""
     rows = list(session.scalars(select(LiveSession)))
-    viewers = {v.session_code: v.viewers for v in session.scalars(select(LiveViewerStat))}
+    stats = {v.session_code: v for v in session.scalars(select(LiveViewerStat))}
+    viewers = {code: v.viewers for code, v in stats.items()}
     figs = attribution.figures(
         [as_attribution(s) for s in rows], touches(session, rows, engine), viewers=viewers
     )
@@ -418,35 +420,49 @@ def session_figures(
     out = []
     for f in figs:
         s = meta[f.session_id]
+        stat = stats.get(f.session_id)
+        engaged = {k: int(getattr(stat, k, None) or 0) for k in ENGAGEMENT}
         out.append({**vars(f), "platform": s.platform, "account": s.account, "host": s.host,
                     "title": s.title, "started_at": s.started_at, "ended_at": s.ended_at,
-                    "cost_fen": s.cost_fen,
+                    "cost_fen": s.cost_fen, **engaged,
                     "effect": _effect(effects.get(f.session_id))})  # fmt: skip
     return sorted(out, key=lambda d: _aware(d["started_at"]), reverse=True)
+
+
+ENGAGEMENT = ("likes", "comments", "shares", "new_followers")
 
 
 def _effect(e: attribution.Effect | None) -> dict[str, Any] | None:
     return None if e is None else vars(e)
 
 
-def platform_comparison(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per platform and account: sessions, viewers, orders, GMV, cost, conversion (orders /
-    viewers) and cost per order — where to invest."""
-    acc: dict[tuple[str, str], dict[str, Any]] = {}
+def platform_comparison(figures: list[dict[str, Any]], *, by: str = "all") -> list[dict[str, Any]]:
+    """Per platform and account — and per month of the sessions' start (chain time) when
+    ``by`` is ``month``, to follow them over time: sessions, viewers, engagement (likes,
+    comments and shares; their rate per viewer), new followers, orders, GMV, cost, conversion
+    (orders / viewers) and cost per order — where to invest."""
+    acc: dict[tuple[str, str, str], dict[str, Any]] = {}
     for f in figures:
-        a = acc.setdefault((f["platform"], f["account"]), {
-            "platform": f["platform"], "account": f["account"], "sessions": 0, "viewers": 0,
-            "orders": 0, "gmv_fen": 0, "cost_fen": 0, "coupons_redeemed_in_store": 0,
+        period = f"{to_wall_clock(f['started_at']):%Y-%m}" if by == "month" else ""
+        a = acc.setdefault((period, f["platform"], f["account"]), {
+            "period": period or None, "platform": f["platform"], "account": f["account"],
+            "sessions": 0, "viewers": 0, "orders": 0, "gmv_fen": 0, "cost_fen": 0,
+            "coupons_redeemed_in_store": 0, "engagements": 0, "new_followers": 0,
         })  # fmt: skip
         a["sessions"] += 1
-        for k in ("viewers", "orders", "gmv_fen", "cost_fen", "coupons_redeemed_in_store"):
-            a[k] += f[k]
+        for k in ("viewers", "orders", "gmv_fen", "cost_fen", "coupons_redeemed_in_store",
+                  "new_followers"):  # fmt: skip
+            a[k] += f.get(k, 0)
+        a["engagements"] += sum(f.get(k, 0) for k in ("likes", "comments", "shares"))
     out = []
     for a in acc.values():
         a["conversion"] = a["orders"] / a["viewers"] if a["viewers"] else None
+        a["engagement_rate"] = a["engagements"] / a["viewers"] if a["viewers"] else None
         a["cost_per_order_fen"] = a["cost_fen"] / a["orders"] if a["orders"] else None
         out.append(a)
-    return sorted(out, key=lambda a: (-a["gmv_fen"], a["platform"], a["account"]))
+    return sorted(
+        out, key=lambda a: (a["period"] or "", -a["gmv_fen"], a["platform"], a["account"])
+    )
 
 
 def figures_now(session: DbSession) -> list[dict[str, Any]]:
