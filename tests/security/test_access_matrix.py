@@ -47,7 +47,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/identity/explain/{identifier}"): "C",
     ("POST", "/api/v1/identity/merge"): "W",
     ("POST", "/api/v1/identity/unmerge"): "W",
-    ("GET", "/api/v1/identity/constraints"): "L",
+    ("GET", "/api/v1/identity/constraints"): "A",
     ("GET", "/api/v1/quality/report"): "L",
     ("GET", "/api/v1/quality/quarantine"): "L",
     ("GET", "/api/v1/quality/quarantine/{record_id}"): "L",

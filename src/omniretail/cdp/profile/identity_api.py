@@ -15,6 +15,7 @@ from omniretail.cdp.profile import masking
 from omniretail.cdp.profile import service as profile_service
 from omniretail.cdp.profile.service import get_visible_customer
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.auth.scope import OutOfScope
 from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES, published_engine
 
 router = APIRouter(prefix="/identity", tags=["identity"])
@@ -104,7 +105,13 @@ def unmerge(body: UnmergeIn, db: DbSession, principal: ApiPrincipal) -> UnmergeR
 def constraints(
     db: DbSession, principal: ApiPrincipal, include_inactive: bool = False
 ) -> ConstraintList:
-    """Manual must-link / cannot-link decisions."""
+    """Manual must-link / cannot-link decisions. They name records of every store, so a
+    store-limited caller is refused (403), as the console shows them to chain-wide users
+    only."""
     principal.require("read")
+    if principal.store_codes is not None:
+        raise OutOfScope(
+            "identity decisions name every store's records; only a chain-wide user may list them"
+        )
     items = service.list_constraints(db, include_inactive=include_inactive)
     return ConstraintList.model_validate({"count": len(items), "items": items})

@@ -6,6 +6,8 @@ Audiences: a saved segment (``{"segment_id": 3}``), an inline rule (``{"rule": {
 segment builder's JSON) or a list of customers (``{"customer_ids": [...]}``). A model-based
 audience (``{"likely_fans_of": "SKU", "n": 5000}``: the customers most likely to like a new
 product) is turned into customer ids by the caller through the recommendation service.
+Any of them may carry ``"store_codes": [...]``: only those stores' customers (preferred or home
+store, the segments' store rule) — a store user's campaign reaches their stores only.
 """
 
 from __future__ import annotations
@@ -87,6 +89,12 @@ def member_profiles(
     if extra_rule is not None:
         extra = segment_service.members_sql(segment_service.compile_for(engine, extra_rule))
         ids_sql = f"SELECT customer_id FROM ({ids_sql}) WHERE customer_id IN ({extra})"
+    stores = audience.get("store_codes")
+    if stores is not None:
+        if not isinstance(stores, list) or not all(isinstance(c, str) for c in stores):
+            raise AudienceInvalid("store_codes must be a list of store codes", field="audience")
+        mine = segment_service.customers_of_stores_sql(stores)
+        ids_sql = f"SELECT customer_id FROM ({ids_sql}) WHERE customer_id IN ({mine})"
     cols = ", ".join(f"t.{c}" for c in PROFILE_COLUMNS)
     stratum = f"CAST(t.{stratify_by} AS VARCHAR)" if stratify_by else "NULL"
     if engine.table_exists("identity_map") and engine.table_exists("std_identity_records"):

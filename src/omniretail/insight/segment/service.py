@@ -73,6 +73,12 @@ def _scope(store_codes: Sequence[str] | None) -> str:
     return f" AND ({scope.sql('t.preferred_store')} OR {scope.sql('t.home_store')})"
 
 
+def customers_of_stores_sql(store_codes: Sequence[str]) -> str:
+    """The customer ids of ``store_codes``' customers (preferred or home store, the segments'
+    store rule), for narrowing an audience to some stores."""
+    return f"SELECT t.customer_id FROM customer_tags t WHERE TRUE{_scope(store_codes)}"
+
+
 def members_sql(compiled: CompiledRule, store_codes: Sequence[str] | None = None) -> str:
     return (
         f"SELECT t.customer_id FROM {compiled.from_sql()} "

@@ -28,8 +28,17 @@ router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
 @router.post("", response_model=CampaignRead, status_code=201)
 def create(body: CampaignCreate, db: DbSession, principal: ApiPrincipal) -> Any:
+    """Create a campaign; a store user's reaches their stores' customers only (the audience's
+    ``store_codes`` are set to their stores)."""
     principal.require("write")
+    body.audience = service.scoped_audience(body.audience, store_scope(principal))
     return service.create_campaign(db, data=body, actor=principal.name)
+
+
+def _own(db: DbSession, principal: Principal, code: str) -> None:
+    """The caller writes; a store user only to a campaign limited to their stores."""
+    principal.require("write")
+    service.require_in_scope(service.get_campaign(db, code=code), store_scope(principal))
 
 
 def _for(principal: Principal, c: Any) -> CampaignRead:
@@ -66,14 +75,16 @@ def read(code: str, db: DbSession, principal: ApiPrincipal) -> CampaignRead:
 def change(code: str, body: CampaignUpdate, db: DbSession, principal: ApiPrincipal) -> Any:
     """Change a campaign not yet launched (draft, scheduled or paused); only the fields sent.
     409 when it has been launched."""
-    principal.require("write")
+    _own(db, principal, code)
+    if body.audience is not None:
+        body.audience = service.scoped_audience(body.audience, store_scope(principal))
     return service.update_campaign(db, code=code, data=body, actor=principal.name)
 
 
 @router.delete("/{code}", status_code=204)
 def delete(code: str, db: DbSession, principal: ApiPrincipal) -> Response:
     """Delete a campaign that has never been launched. 409 once launched (cancel it)."""
-    principal.require("write")
+    _own(db, principal, code)
     service.delete_campaign(db, code=code, actor=principal.name)
     return Response(status_code=204)
 
@@ -81,26 +92,29 @@ def delete(code: str, db: DbSession, principal: ApiPrincipal) -> Response:
 @router.post("/{code}/pause", response_model=CampaignRead)
 def pause(code: str, db: DbSession, principal: ApiPrincipal) -> Any:
     """Stop a scheduled, recurring or journey campaign from starting new runs."""
-    principal.require("write")
+    _own(db, principal, code)
     return service.pause_campaign(db, code=code, actor=principal.name)
 
 
 @router.post("/{code}/resume", response_model=CampaignRead)
 def resume(code: str, db: DbSession, principal: ApiPrincipal) -> Any:
-    principal.require("write")
+    _own(db, principal, code)
     return service.resume_campaign(db, code=code, actor=principal.name)
 
 
 @router.post("/{code}/cancel", response_model=CampaignRead)
 def cancel(code: str, db: DbSession, principal: ApiPrincipal) -> Any:
     """End a campaign: no further runs; its queued, unsent messages are withdrawn."""
-    principal.require("write")
+    _own(db, principal, code)
     return service.cancel_campaign(db, code=code, actor=principal.name)
 
 
 @router.post("/{code}/risks", response_model=CampaignRisks, responses=NOT_COMPUTED_RESPONSES)
 def risks(code: str, db: DbSession, principal: ApiPrincipal) -> CampaignRisks:
+    """The pre-launch check (it counts the campaign's whole audience: a store user checks only
+    a campaign limited to their stores)."""
     principal.require("read")
+    service.require_in_scope(service.get_campaign(db, code=code), store_scope(principal))
     out: dict[str, Any] = run_on_published(lambda eng: service.assess_risks(db, eng, code=code))
     return CampaignRisks.model_validate(out)
 
@@ -116,7 +130,7 @@ def launch(code: str, db: DbSession, principal: ApiPrincipal) -> LaunchSummary:
     job runs the following days)."""
     from omniretail.marketing.campaign.journeys import launch as start
 
-    principal.require("write")
+    _own(db, principal, code)
     out: LaunchSummary = run_on_published(
         lambda eng: start(db, eng, code=code, actor=principal.name)
     )
@@ -150,6 +164,6 @@ def run_journey(code: str, db: DbSession, principal: ApiPrincipal) -> LaunchSumm
     """Run today's step of a journey (idempotent within a day)."""
     from omniretail.marketing.campaign.journeys import run_journey as run
 
-    principal.require("write")
+    _own(db, principal, code)
     out: LaunchSummary = run_on_published(lambda eng: run(db, eng, code=code, actor=principal.name))
     return out

@@ -510,10 +510,12 @@ def campaign_action(
     by its service; a refusal is shown on the page in the reader's language, nothing done)."""
     from omniretail.marketing.campaign.journeys import launch as start
 
-    principal = principal_from_user(user)
+    principal = principal_from_user(user, db)
     principal.require("write")
     base = f"/campaigns/{code}"
     try:
+        # a store user acts only on a campaign limited to their stores
+        service.require_in_scope(service.get_campaign(db, code=code), store_scope(principal))
         if action == "check":
             run_on_published(lambda eng: service.assess_risks(db, eng, code=code))
         elif action == "launch":

@@ -29,6 +29,7 @@ from omniretail.marketing.campaign.models import (
 from omniretail.marketing.campaign.schemas import CampaignCreate, CampaignUpdate, Schedule
 from omniretail.marketing.coupon import service as coupon_service
 from omniretail.platform import audit
+from omniretail.platform.auth.scope import OutOfScope, StoreScope
 from omniretail.platform.db import utcnow
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.errors import NotFound
@@ -75,7 +76,10 @@ def member_profiles(
         found = recs.likely_customers(
             sku=str(audience["likely_fans_of"]), n=int(audience.get("n", 1000))
         )
-        audience = {"customer_ids": [str(c["customer_id"]) for c in found.get("customers", [])]}
+        audience = {
+            "customer_ids": [str(c["customer_id"]) for c in found.get("customers", [])],
+            **({"store_codes": audience["store_codes"]} if "store_codes" in audience else {}),
+        }
     try:
         return audience_mod.member_profiles(
             engine, session, audience, stratify_by, extra_rule=extra_rule
@@ -144,6 +148,37 @@ def _schedule_json(schedule: Schedule | None) -> dict[str, Any] | None:
 def _resting_status(c: Campaign) -> str:
     """The status of a campaign that is not running: scheduled when it has a schedule."""
     return "scheduled" if c.kind != "journey" and c.schedule else "draft"
+
+
+def scoped_audience(audience: dict[str, Any], scope: StoreScope) -> dict[str, Any]:
+    """The audience a caller of ``scope`` may target: a store-limited caller's campaign reaches
+    their stores' customers only (``store_codes``, applied at every launch and run); a
+    chain-wide caller's is left as given."""
+    if scope.all_stores:
+        return audience
+    return {**audience, "store_codes": scope.codes()}
+
+
+def require_in_scope(c: Campaign, scope: StoreScope) -> None:
+    """A store-limited caller may change, check, launch or stop only a campaign limited to
+    their own stores (403 otherwise: it reaches other stores' customers)."""
+    if scope.all_stores:
+        return
+    stores = (c.audience or {}).get("store_codes")
+    if stores is None or not all(scope.allows(code) for code in stores):
+        raise OutOfScope(
+            f"campaign {c.code!r} reaches customers of stores outside yours; only a chain-wide "
+            "user may change, launch or stop it",
+            field="code",
+            message=OUT_OF_SCOPE,
+            params={"code": c.code},
+        )
+
+
+OUT_OF_SCOPE = N_(
+    "Campaign %(code)s reaches customers of stores outside yours: only a head-office user may "
+    "change, launch or stop it."
+)
 
 
 def create_campaign(
