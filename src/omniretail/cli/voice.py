@@ -21,11 +21,16 @@ def sentiment(
 ) -> None:
     """Score each row's text: label (1 positive, 0 negative) and score (probability positive)."""
     from omniretail.insight.voice import service
+    from omniretail.platform.export import write_csv
 
     frame = service.read_table(input)
     result = service.sentiment_table(frame, text_col=text_col)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    result.to_csv(out, index=False, encoding="utf-8")
+    # the one export writer: a review starting with = + - @ is not a formula in Excel
+    rows = [
+        {str(k): v for k, v in r.items()}
+        for r in result.astype(object).where(result.notna(), None).to_dict("records")
+    ]
+    write_csv(out, rows, columns=[str(c) for c in result.columns], bom=False)
     typer.echo(f"{len(result)} rows → {out} ({int(result['label'].sum())} positive)")
 
 

@@ -111,3 +111,19 @@ def test_repeated_texts_are_scored_once_with_the_same_score(home: Path) -> None:
     assert scores[0] == scores[4]
     assert scores[2] == 0.5
     assert len(score_texts([])) == 0
+
+
+def test_cli_output_neutralises_formulas(home: Path, tmp_path: Path) -> None:
+    """Reviews are what customers wrote: one starting with ``=`` must not become a formula in
+    the scored CSV a reader opens in Excel (the one export writer's rule)."""
+    src = tmp_path / "in.csv"
+    texts = ['=HYPERLINK("http://evil.example","点我")', "@SUM(1)", "很好吃，还会再买", "-5"]
+    pd.DataFrame({"id": range(len(texts)), "review": texts}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    r = CliRunner().invoke(
+        app, ["voice", "sentiment", "--input", str(src), "--text-col", "review", "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    got = pd.read_csv(out, keep_default_na=False, dtype={"review": str})
+    assert got["review"].tolist() == ["'" + texts[0], "'" + texts[1], texts[2], "-5"]
+    assert got["id"].tolist() == [0, 1, 2, 3]
