@@ -18,12 +18,41 @@ from omniretail.marketing.promotion.schemas import (
     TeamOpenIn,
     TeamRead,
 )
-from omniretail.platform.auth.deps import ApiPrincipal, DbSession
+from omniretail.platform.auth.deps import ApiPrincipal, DbSession, Principal
+from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.bounds import DbId
 from omniretail.platform.db import utcnow
 from omniretail.platform.writes import committed
 
 router = APIRouter(prefix="/promotions", tags=["promotions"])
+
+
+def _visible(db: DbSession, who: Principal, customer_id: str | None, field: str) -> None:
+    """A store user names only their stores' customers (another store's is unknown, 404)."""
+    from omniretail.cdp.profile.service import require_visible_customer
+
+    if customer_id is not None:
+        require_visible_customer(db, who, customer_id, field=field)
+
+
+def _visible_basket(db: DbSession, who: Principal, body: PriceIn) -> None:
+    """The coupon API's rule for a basket: a store user prices or checks out only their
+    stores' customers (or, for an anonymous basket, in their stores), and only with coupons
+    whose owners they see (a code is a bearer instrument)."""
+    from omniretail.marketing.coupon import redemption
+    from omniretail.marketing.coupon.errors import CouponError
+
+    if body.basket.customer_id is not None:
+        _visible(db, who, body.basket.customer_id, "basket.customer_id")
+    else:
+        store_scope(who).require(body.basket.store_code, field="basket.store_code")
+    if not store_scope(who).all_stores:
+        for i, code in enumerate(body.coupon_codes):
+            try:
+                coupon = redemption.find_coupon(db, code)
+            except CouponError:
+                continue  # an unknown code: the quote says so, as for anyone
+            _visible(db, who, coupon.customer_id, f"coupon_codes.{i}")
 
 
 @router.get("", response_model=list[PromotionRead])
@@ -42,6 +71,7 @@ def create_promotion(body: PromotionCreate, db: DbSession, who: ApiPrincipal) ->
 def price(body: PriceIn, db: DbSession, who: ApiPrincipal) -> Quote:
     """Promotions then coupons, one explanation line (zh + en) per discount; changes nothing."""
     who.require("read")
+    _visible_basket(db, who, body)
     return committed(
         db, pricing.price_basket(db, basket=body.basket, coupon_codes=body.coupon_codes)
     )
@@ -51,6 +81,7 @@ def price(body: PriceIn, db: DbSession, who: ApiPrincipal) -> Quote:
 def checkout(body: CheckoutIn, db: DbSession, who: ApiPrincipal) -> Quote:
     """Price and commit: flash-sale units allocated, coupons redeemed; idempotent by order id."""
     who.require("write")
+    _visible_basket(db, who, body)
     return committed(
         db,
         pricing.checkout(
@@ -68,6 +99,7 @@ def close_expired(db: DbSession, who: ApiPrincipal) -> dict[str, int]:
 @router.post("/teams/{group_id}/members", response_model=TeamRead)
 def join_team(group_id: DbId, body: TeamOpenIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
+    _visible(db, who, body.customer_id, "customer_id")
     return committed(
         db,
         service.join_team(
@@ -89,6 +121,7 @@ def get_promotion(code: str, db: DbSession, who: ApiPrincipal) -> Any:
 @router.post("/{code}/allocations", response_model=AllocationRead, status_code=201)
 def allocate(code: str, body: AllocateIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
+    _visible(db, who, body.customer_id, "customer_id")
     return committed(
         db,
         service.allocate_flash_stock(
@@ -110,6 +143,7 @@ def release(code: str, order_id: str, db: DbSession, who: ApiPrincipal) -> Any:
 @router.post("/{code}/teams", response_model=TeamRead, status_code=201)
 def open_team(code: str, body: TeamOpenIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
+    _visible(db, who, body.customer_id, "customer_id")
     return committed(
         db,
         service.open_team(
