@@ -20,6 +20,7 @@ from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import (
     ConsoleIdentity,
     LoginRequired,
+    RoleHome,
     login_url,
     safe_next,
 )
@@ -46,6 +47,12 @@ def _wants_html(request: Request) -> bool:
 
 def install(app: FastAPI) -> None:
     """Redirect anonymous console visitors to the login page; explain expired forms."""
+
+    @app.exception_handler(RoleHome)
+    async def _role_home(request: Request, exc: RoleHome) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": exc.url})
+        return RedirectResponse(exc.url, status_code=303)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:

@@ -3,13 +3,25 @@
 A domain serves its area's landing page at ``href`` (its ``pages.py`` router is mounted before
 the web package's, so its route wins); until then the web package serves an honest
 "coming soon" page there. Labels are message ids translated in the templates.
+
+Each area names the roles that may open it (``roles``): the navigation shows a user only
+those (:func:`sections_for`), and every console page of an area refuses the other roles
+(:func:`may_open`, checked where the console user is resolved) — so the menu never offers a page
+that would answer 403 or show a role nothing of its own. The chain's staff open every area but
+the administrators' own; a group-buy leader (团长), who is no store's staff, opens their point's
+workbench and their account.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from omniretail.platform.auth.models import ROLES
 from omniretail.platform.i18n import N_
+
+STAFF = tuple(r for r in ROLES if r != "leader")  # the chain's own people
+EVERYONE = ROLES
+ADMINS = ("admin",)
 
 
 @dataclass(frozen=True)
@@ -19,12 +31,15 @@ class NavItem:
     href: str
     icon: str  # lucide icon name in static/vendor/icons.svg
     summary: str  # what the area is for (shown on its coming-soon page)
+    roles: tuple[str, ...] = STAFF  # who may open the area's pages
+    refusal: str | None = None  # what the others are told (message id); default: their role
 
 
 @dataclass(frozen=True)
 class NavSection:
     label: str
     items: tuple[NavItem, ...]
+    heading: bool = True  # the label is shown above the items
 
 
 SECTIONS: tuple[NavSection, ...] = (
@@ -39,6 +54,7 @@ SECTIONS: tuple[NavSection, ...] = (
                 N_("Sales, orders and members across every channel and region."),
             ),
         ),
+        heading=False,
     ),
     NavSection(
         N_("Customer data"),
@@ -167,6 +183,7 @@ SECTIONS: tuple[NavSection, ...] = (
                 "/operations/groupbuy",
                 "shopping-bag",
                 N_("Group leaders, their pickup points, group-buy activities and commission."),
+                roles=EVERYONE,  # a leader's own workbench is here
             ),
             NavItem(
                 "community",
@@ -203,6 +220,8 @@ SECTIONS: tuple[NavSection, ...] = (
                 "/privacy",
                 "lock",
                 N_("Export or erase everything held about a customer (administrators)."),
+                roles=ADMINS,
+                refusal=N_("Only administrators handle privacy requests."),
             ),
             NavItem(
                 "settings",
@@ -210,6 +229,7 @@ SECTIONS: tuple[NavSection, ...] = (
                 "/settings",
                 "settings",
                 N_("Console users, roles, store scopes and API keys."),
+                roles=EVERYONE,  # everyone's own account and language
             ),
         ),
     ),
@@ -218,6 +238,35 @@ SECTIONS: tuple[NavSection, ...] = (
 
 def items() -> list[NavItem]:
     return [item for section in SECTIONS for item in section.items]
+
+
+def sections_for(role: str | None) -> tuple[NavSection, ...]:
+    """The navigation ``role`` sees: the areas it may open, sections left empty dropped
+    (no role — an anonymous error page — sees the staff's)."""
+    who = role if role is not None else STAFF[0]
+    out = []
+    for section in SECTIONS:
+        items = tuple(i for i in section.items if who in i.roles)
+        if items:
+            out.append(NavSection(section.label, items, section.heading))
+    return tuple(out)
+
+
+def refusal(role: str, path: str) -> str | None:
+    """Why ``role`` may not open the console page at ``path`` (a message id), or None when it
+    may (a page outside every area — the login, the language switch — is everyone's)."""
+    item = active_item(path)
+    if item is None or role in item.roles:
+        return None
+    return item.refusal or NO_ROLE
+
+
+NO_ROLE = N_("Your role cannot open this page.")
+
+
+def home_for(role: str) -> str:
+    """Where ``role`` starts: the first area it may open."""
+    return next(i.href for s in sections_for(role) for i in s.items)
 
 
 def active_item(path: str) -> NavItem | None:

@@ -84,7 +84,7 @@ def render(
         "csrf_field": lambda: Markup('<input type="hidden" name="{}" value="{}">').format(
             FORM_FIELD, token
         ),
-        "nav_sections": nav.SECTIONS,
+        "nav_sections": nav.sections_for(getattr(user, "role", None)),
         "active_key": active.key if active else None,
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "static_url": static_url,

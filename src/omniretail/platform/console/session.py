@@ -15,8 +15,9 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, Request
 
 from omniretail.platform.auth.deps import DbSession, get_current_user
-from omniretail.platform.auth.errors import AuthError
+from omniretail.platform.auth.errors import AuthError, PermissionDenied
 from omniretail.platform.auth.models import User
+from omniretail.platform.console import nav
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,15 @@ class ConsoleIdentity:
             locale=user.locale,
             last_login_at=user.last_login_at,
         )
+
+
+class RoleHome(Exception):
+    """Raised by :func:`console_user` when a role without the overview opens ``/``: it is
+    sent to the first area it may open."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
 
 
 class LoginRequired(Exception):
@@ -81,6 +91,13 @@ def console_user(request: Request, db: DbSession) -> User:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(path) from None
     request.state.user = ConsoleIdentity.of(user)
+    refused = nav.refusal(user.role, request.url.path)
+    if refused is not None:
+        if request.url.path == "/":  # the overview: a role without it starts elsewhere
+            raise RoleHome(nav.home_for(user.role))
+        raise PermissionDenied(
+            f"the {user.role} role cannot open {request.url.path}", message=refused
+        )
     return user
 
 
