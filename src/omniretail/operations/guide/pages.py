@@ -31,6 +31,7 @@ from omniretail.platform.timezone import chain_now, to_wall_clock
 T = TypeVar("T")
 router = APIRouter(tags=["console"])
 BASE = "/guide"
+RANKED = 50  # clerks in the HQ ranking (the store figures count every clerk)
 LIFECYCLE_ZH = {"new": "新客", "active": "活跃", "at_risk": "流失风险", "dormant": "沉睡",
                 "churned": "流失", "prospect": "潜客"}  # fmt: skip
 TIER_ZH = {"diamond": "钻石", "gold": "黄金", "silver": "白银", "regular": "普通"}
@@ -62,18 +63,21 @@ def _labels() -> dict[str, Any]:
 @router.get(BASE, response_class=HTMLResponse)
 def hq(request: Request, user: ConsoleUser, db: DbSession) -> Response:
     scope = _scope(user, db)
-    ranking = _on_snapshot(lambda engine: report.clerk_ranking(db, engine, scope), None)
-    if ranking is None:
-        ranking = report.clerk_ranking(db, None, scope)
+    clerks = _on_snapshot(lambda engine: report.clerk_ranking(db, engine, scope, limit=None), None)
+    if clerks is None:
+        clerks = report.clerk_ranking(db, None, scope, limit=None)
+    ranking = clerks[:RANKED]
     effect = _on_snapshot(lambda engine: report.incremental_effect(engine, scope), None)
     return render(
         request,
         "guide/hq.html",
         {
             "ranking": ranking,
+            "stores": report.store_rollup(clerks),
+            "clerk_count": len(clerks),
             "effect": effect,
             "policy": service.get_policy(db),
-            "bound_total": sum(r["bound"] for r in ranking),
+            "bound_total": sum(r["bound"] for r in clerks),
             "labels": _labels(),
         },
     )

@@ -42,12 +42,12 @@ def clerk_ranking(
     engine: AnalyticsEngine | None,
     scope: StoreScope,
     *,
-    limit: int = 50,
+    limit: int | None = 50,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Clerks of the visible stores, by attributed net sales (then bound customers); with
     their reply rate and mean first-reply minutes over the last 30 days (the conversation
-    archive; None without chats)."""
+    archive; None without chats). ``limit=None``: every clerk."""
     staff = {
         s.staff_id: s
         for s in staff_service.list_staff(session)
@@ -84,6 +84,7 @@ def clerk_ranking(
                 "incremental": sa.get("incremental_sales"),
                 "held_out": sa.get("held_out", 0),
                 "chats": replies[code].chats if code in replies else 0,
+                "replied": replies[code].replied if code in replies else 0,
                 "reply_rate": replies[code].reply_rate if code in replies else None,
                 "first_reply_minutes": replies[code].first_reply_minutes
                 if code in replies
@@ -91,7 +92,46 @@ def clerk_ranking(
             }
         )
     rows.sort(key=lambda r: (-r["net_sales"], -r["bound"], r["staff_code"]))
-    return rows[:limit]
+    return rows if limit is None else rows[:limit]
+
+
+def store_rollup(clerks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The clerks' figures per store (every clerk of :func:`clerk_ranking` with ``limit=None``):
+    sums of customers, contacts, tasks, orders and sales; the reply rate over all the store's
+    chats and the mean first reply over all its answered ones; incremental sales summed over
+    the clerks with a holdout (``no_holdout``: how many clerks have none), by net sales."""
+    stores: dict[str | None, dict[str, Any]] = {}
+    for r in clerks:
+        s = stores.setdefault(r["store_code"], {
+            "store_code": r["store_code"], "clerks": 0, "bound": 0, "new_30d": 0,
+            "deleted_30d": 0, "tasks": 0, "closed": 0, "orders": 0, "net_sales": 0.0,
+            "returns": 0.0, "incremental": None, "no_holdout": 0, "chats": 0, "replied": 0,
+            "_reply_minutes": 0.0,
+        })  # fmt: skip
+        s["clerks"] += 1
+        for k in ("bound", "new_30d", "deleted_30d", "tasks", "closed", "orders", "chats",
+                  "replied"):  # fmt: skip
+            s[k] += r.get(k) or 0
+        s["net_sales"] += r["net_sales"]
+        s["returns"] += r["returns"]
+        if r["incremental"] is None:
+            s["no_holdout"] += 1
+        else:
+            s["incremental"] = (s["incremental"] or 0.0) + float(r["incremental"])
+        if r.get("first_reply_minutes") is not None:
+            s["_reply_minutes"] += r["first_reply_minutes"] * (r.get("replied") or 0)
+    out = []
+    for s in stores.values():
+        minutes = s.pop("_reply_minutes")
+        s["completion"] = s["closed"] / s["tasks"] if s["tasks"] else None
+        s["reply_rate"] = s["replied"] / s["chats"] if s["chats"] else None
+        s["first_reply_minutes"] = minutes / s["replied"] if s["replied"] else None
+        s["net_sales"], s["returns"] = round(s["net_sales"], 2), round(s["returns"], 2)
+        if s["incremental"] is not None:
+            s["incremental"] = round(s["incremental"], 2)
+        out.append(s)
+    out.sort(key=lambda s: (-s["net_sales"], -s["bound"], s["store_code"] or ""))
+    return out
 
 
 def incremental_effect(engine: AnalyticsEngine | None, scope: StoreScope) -> dict[str, Any] | None:
