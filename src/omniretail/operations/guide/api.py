@@ -11,6 +11,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from omniretail.cdp.identity.errors import CustomerNotResolved
+from omniretail.cdp.profile.lookup import find_customer
 from omniretail.operations.guide import service, tasks, worklist
 from omniretail.operations.guide.errors import TaskNotFound
 from omniretail.operations.guide.models import GuideTask
@@ -32,6 +34,7 @@ from omniretail.platform.auth.deps import ApiPrincipal, DbSession, Principal
 from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.bounds import DbId
 from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES, published_engine
+from omniretail.platform.i18n import N_
 from omniretail.platform.timezone import chain_now
 
 router = APIRouter(prefix="/guide", tags=["shopping guides"])
@@ -46,6 +49,28 @@ def _staff_in_scope(db: Session, who: Principal, staff_code: str) -> str:
     staff = service.guide_staff(db, staff_code)
     store_scope(who).require(staff.store_code)
     return staff.staff_id
+
+
+def _customer_in_scope(db: Session, who: Principal, customer_id: str) -> None:
+    """A store-bound caller names only its own customers: one whose home store it sees, or
+    whose current clerk works in one of its stores. Another store's customer is answered as
+    unknown (404), as everywhere else, so its existence is not revealed."""
+    scope = store_scope(who)
+    if scope.all_stores:
+        return
+    customer = find_customer(db, customer_id)
+    cid = customer.merged_into if customer.status == "merged" and customer.merged_into else None
+    if cid is not None:
+        customer = find_customer(db, cid)
+    b = service.current_binding(db, customer.customer_id)
+    if scope.allows(customer.home_store_code) or (b is not None and scope.allows(b.store_code)):
+        return
+    raise CustomerNotResolved(
+        f"no customer known by {customer_id!r}",
+        field="customer_id",
+        message=N_("No customer known by %(id)s."),
+        params={"id": customer_id},
+    )
 
 
 def _own_or_write(db: Session, who: Principal, staff_code: str) -> str:
@@ -73,6 +98,7 @@ def put_policy(body: PolicyRead, db: DbSession, who: ApiPrincipal) -> PolicyRead
 def claim(body: ClaimIn, db: DbSession, who: ApiPrincipal) -> BindingRead:
     who.require("write")
     _staff_in_scope(db, who, body.staff_code)
+    _customer_in_scope(db, who, body.customer_id)
     return service.claim(
         db, customer_id=body.customer_id, staff_code=body.staff_code, source=body.source,
         source_ref=body.source_ref, registration=body.registration, at=body.at,
@@ -82,6 +108,8 @@ def claim(body: ClaimIn, db: DbSession, who: ApiPrincipal) -> BindingRead:
 @router.post("/touches", response_model=BindingRead | None)
 def touch(body: TouchIn, db: DbSession, who: ApiPrincipal) -> BindingRead | None:
     who.require("write")
+    _staff_in_scope(db, who, body.staff_code)
+    _customer_in_scope(db, who, body.customer_id)
     return service.touch(
         db, customer_id=body.customer_id, staff_code=body.staff_code, kind=body.kind, at=body.at
     )
@@ -91,6 +119,8 @@ def touch(body: TouchIn, db: DbSession, who: ApiPrincipal) -> BindingRead | None
 def deletion(body: TouchIn, db: DbSession, who: ApiPrincipal) -> BindingRead | None:
     """WeCom's ``del_follow_user``: the customer deleted the clerk (``kind`` is ignored)."""
     who.require("write")
+    _staff_in_scope(db, who, body.staff_code)
+    _customer_in_scope(db, who, body.customer_id)
     return service.contact_deleted(
         db, customer_id=body.customer_id, staff_code=body.staff_code, at=body.at
     )
@@ -109,6 +139,7 @@ def bindings(customer_id: str, db: DbSession, who: ApiPrincipal) -> list[Binding
 def transfer(body: TransferIn, db: DbSession, who: ApiPrincipal) -> TransferRead:
     who.require("write")
     _staff_in_scope(db, who, body.to_staff)
+    _customer_in_scope(db, who, body.customer_id)
     return service.request_transfer(
         db, customer_id=body.customer_id, to_staff=body.to_staff, reason=body.reason,
         actor=who.name, at=body.at,
@@ -118,6 +149,8 @@ def transfer(body: TransferIn, db: DbSession, who: ApiPrincipal) -> TransferRead
 @router.post("/transfers/{transfer_id}/refuse", response_model=TransferRead)
 def refuse(transfer_id: DbId, db: DbSession, who: ApiPrincipal) -> TransferRead:
     who.require("write")
+    t = service.transfer_by_id(db, transfer_id)
+    _customer_in_scope(db, who, t.customer_id)
     return service.refuse_transfer(db, transfer_id=transfer_id)
 
 

@@ -356,6 +356,11 @@ def _get_transfer(session: Session, transfer_id: int) -> GuideTransfer:
     return t
 
 
+def transfer_by_id(session: Session, transfer_id: int) -> TransferRead:
+    """One transfer; raises :class:`TransferNotFound`."""
+    return TransferRead.model_validate(_get_transfer(session, transfer_id))
+
+
 def refuse_transfer(
     session: Session, *, transfer_id: int, at: datetime | None = None
 ) -> TransferRead:
