@@ -72,6 +72,13 @@ def test_promotion_writes_see_only_the_callers_stores(client: TestClient) -> Non
         r = mgr.post(path, json=body)
         assert r.status_code in (403, 404), (path, r.status_code, r.text[:300])
         assert r.json()["errors"][0]["field"] == field, (path, r.text[:300])
+    # a promotion prices every store's baskets: chain-wide users create them (as on the console)
+    promo = {"code": "FLASH1", "name": "秒杀", "kind": "holiday", "rules": {},
+             "starts_at": "2026-12-01T00:00:00+08:00",
+             "ends_at": "2026-12-31T00:00:00+08:00"}  # fmt: skip
+    r = mgr.post("/api/v1/promotions", json=promo)
+    assert r.status_code == 403, r.text
+    assert client.get("/api/v1/promotions/FLASH1").status_code == 404  # nothing created
     # nothing redeemed: store B's code is still good, and its owner's store may use it
     r = client.get(f"/api/v1/coupons/{b_code}")
     assert r.json()["status"] == "issued", r.text

@@ -19,12 +19,14 @@ from omniretail.marketing.promotion.schemas import (
     TeamRead,
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession, Principal
-from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.auth.scope import OutOfScope, store_scope
 from omniretail.platform.bounds import DbId
 from omniretail.platform.db import utcnow
+from omniretail.platform.i18n import N_
 from omniretail.platform.writes import committed
 
 router = APIRouter(prefix="/promotions", tags=["promotions"])
+CHAIN_ONLY = N_("Promotions are created by marketers and admins for the whole chain.")
 
 
 def _visible(db: DbSession, who: Principal, customer_id: str | None, field: str) -> None:
@@ -63,7 +65,14 @@ def list_promotions(db: DbSession, who: ApiPrincipal, active: bool = False) -> l
 
 @router.post("", response_model=PromotionRead, status_code=201)
 def create_promotion(body: PromotionCreate, db: DbSession, who: ApiPrincipal) -> Any:
+    """Create a promotion (it prices every store's baskets: chain-wide users only, as on the
+    console; 403 for a store user)."""
     who.require("write")
+    if not store_scope(who).all_stores:
+        raise OutOfScope(
+            "promotions are set for the whole chain; a store-limited user may not create them",
+            message=CHAIN_ONLY,
+        )
     return committed(db, service.create_promotion(db, data=body))
 
 
