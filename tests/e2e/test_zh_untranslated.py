@@ -124,6 +124,7 @@ ALLOWED = {
     "JSON",
     "YAML",
     "JSON/YAML",
+    "Webhook",  # the channel's name in Chinese products too (企业微信 "Webhook 地址")
     "ID-Mapping",
     # the WeChat identifiers' own names, as WeChat's Chinese documentation writes them
     "openid",

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from omniretail.platform.auth import service as auth_service
@@ -37,6 +38,12 @@ SCOPE_LABELS: dict[str, str] = {
 }
 
 
+def _created_name(username: str | None) -> Markup | None:
+    """The user just created, as the notice names them: the username as typed (what the new
+    user logs in with), marked as no text to translate."""
+    return Markup('<span translate="no">{}</span>').format(username) if username else None
+
+
 def _page(
     request: Request, db: Session, user: User, *, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
@@ -50,6 +57,7 @@ def _page(
     }
     if user.role == "admin":
         context["users"] = accounts.list_users(db)
+        context["created_name"] = _created_name(context["created"])
         context["api_keys"] = accounts.list_api_keys(db)
         context["stores"] = accounts.store_choices(db)
     context.update(extra)

@@ -270,6 +270,12 @@ def wizard_page(
             "channel_ids": list(MESSAGE_CHANNELS),  # the fallback order (tojson sorts dict keys)
             "segments": segments,
             "coupon_templates": templates,
+            "template_names": {
+                t["code"]: t["name"]
+                if request_locale(request) == "zh_CN" or not t["name_en"]
+                else t["name_en"]
+                for t in templates
+            },
             "fields": fields,
             "ops": {k: sorted(v) for k, v in OPS.items()},
             "goal_ids": list(GOALS),
@@ -282,6 +288,18 @@ def wizard_page(
             "chain_wide": scope.all_stores,
         },
     )
+
+
+def _template_name(request: Request, db: Session, code: str | None) -> str | None:
+    """A coupon template's name in the page's language (None without one or when it is gone)."""
+    if not code:
+        return None
+    try:
+        t = coupon_service.get_template(db, code=code)
+    except DomainError:
+        return None
+    zh = request_locale(request) == "zh_CN"
+    return str(t.name if zh or not t.name_en else t.name_en)
 
 
 def _share_text(share: float) -> str | None:
@@ -440,6 +458,7 @@ def report_page(
             "risk_notes": risk_notes(campaign.risks) if scope.all_stores else [],
             "quiet_note": quiet,
             "global_control_text": global_control_text(campaign, db),
+            "offer_name": _template_name(request, db, campaign.offer_template),
         },
         status_code=status_code,
     )

@@ -67,6 +67,8 @@ def jobs_page(
             "show": show,
             "history": history,
             "started": request.query_params.get("started"),
+            # a job named in a notice by its title (its code is no word for the reader)
+            "job_title": lambda name: next((j.title for j in jobs if j.name == name), name),
             "busy": request.query_params.get("busy"),
             "when": _when,
             "schedule": schedule_parts,
