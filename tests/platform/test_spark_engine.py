@@ -82,6 +82,15 @@ def test_ordered_lists_keep_their_order(spark) -> None:
     assert expected[0]["names"] == ["s0", "s1a", "s1z", "s3", None]
 
 
+def test_mean_of_decimals_is_a_double(spark) -> None:
+    """avg(CASE … THEN 1.0 ELSE 0.0 END): DuckDB's mean of decimals is a DOUBLE; Spark kept a
+    DECIMAL of 5 places (0.33333), which the parity check saw in forecast coverage."""
+    spark.register_arrow("t_hits", pa.table({"x": [1, 5, 7]}))
+    share = spark.scalar("SELECT avg(CASE WHEN x < 2 THEN 1.0 ELSE 0.0 END) FROM t_hits")
+    assert isinstance(share, float)
+    assert share == pytest.approx(1 / 3, rel=1e-12)
+
+
 def test_local_mode_uses_few_shuffle_partitions(spark) -> None:
     assert int(spark.spark.conf.get("spark.sql.shuffle.partitions")) <= 8
     assert spark.spark.conf.get("spark.sql.session.timeZone") == "UTC"

@@ -45,11 +45,17 @@ def _pick(cfg: ProfileConfig, attribute: str) -> tuple[str, str]:
     recency = "coalesce(epoch(observed_at), 0)"
     trust = _trust(cfg, attribute)
     present = f"FILTER (WHERE {attribute} IS NOT NULL)"
+    # records equal on the rule's key (two of one source seen at the same time — a member list
+    # landed in one file) are told apart by their record key, the same on every engine
     if rule in ("earliest", "latest"):
         fn = "arg_min" if rule == "earliest" else "arg_max"
         agg = "min" if rule == "earliest" else "max"
-        return f"{agg}({attribute}) {present}", f"{fn}(source, {attribute}) {present}"
-    key = f"{trust} * 100000000000 + {recency}" if rule == "trust" else f"{recency} * 100 + {trust}"
+        key = f"struct_pack(v := {attribute}, s := source)"
+        return f"{agg}({attribute}) {present}", f"{fn}(source, {key}) {present}"
+    rank = (
+        f"{trust} * 100000000000 + {recency}" if rule == "trust" else f"{recency} * 100 + {trust}"
+    )
+    key = f"struct_pack(k := {rank}, r := record_key)"
     return f"arg_max({attribute}, {key}) {present}", f"arg_max(source, {key}) {present}"
 
 

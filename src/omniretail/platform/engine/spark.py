@@ -116,6 +116,11 @@ def _rewrite(tree: Any) -> Any:
             for kv in node.expressions:
                 pairs += [kv.this.copy(), kv.expression.copy()]
             return exp.func("to_json", exp.func("named_struct", *pairs), keep_nulls())
+        if isinstance(node, exp.Avg) and not isinstance(node.this, exp.Distinct | exp.Cast):
+            # DuckDB averages decimals (avg(CASE … THEN 1.0 …)) as DOUBLE; Spark keeps a
+            # DECIMAL of the argument's scale + 4 and rounds the mean
+            value = node.this.copy().transform(fix)
+            return exp.Avg(this=exp.Cast(this=value, to=exp.DataType.build("DOUBLE")))
         if isinstance(node, exp.Length) and is_list(node.this):
             return exp.ArraySize(this=node.this.copy())  # len(list) is its size, not text's
         if name == "to_json" and len(node.expressions) == 1:
