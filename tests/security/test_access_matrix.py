@@ -97,7 +97,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/coupons/templates"): "W",
     ("GET", "/api/v1/coupons/templates/{code}"): "N",
     ("POST", "/api/v1/coupons/templates/{code}/status"): "W",
-    ("GET", "/api/v1/coupons/templates/{code}/liability"): "L",
+    ("GET", "/api/v1/coupons/templates/{code}/liability"): "A",
     ("POST", "/api/v1/coupons/issue"): "W",
     ("POST", "/api/v1/coupons/issue-batch"): "W",
     ("GET", "/api/v1/coupons/center"): "L",

@@ -3,7 +3,9 @@ coupon code and served any customer's basket, and the flash-sale and team-buy wr
 customer — so a store-A manager could redeem a store-B customer's code (a bearer instrument)
 through ``/promotions/checkout`` although ``/coupons/redeem`` refused it. The promotions routes
 now apply the coupon API's rule: the basket's customer (or, anonymous, its store) must be the
-caller's, and so must every coupon's owner; another store's customer is unknown (404)."""
+caller's, and so must every coupon's owner; another store's customer is unknown (404). What
+is the whole chain's — creating promotions, the coupon catalogue, a template's liability, the
+expiry job — is refused to store users (403), as the console refuses them."""
 
 from __future__ import annotations
 
@@ -79,6 +81,20 @@ def test_promotion_writes_see_only_the_callers_stores(client: TestClient) -> Non
     r = mgr.post("/api/v1/promotions", json=promo)
     assert r.status_code == 403, r.text
     assert client.get("/api/v1/promotions/FLASH1").status_code == 404  # nothing created
+    # so does the coupon catalogue (as on the console), its liability and the expiry job
+    for method, path, body in (
+        ("POST", "/api/v1/coupons/templates", {"code": "MINE", "name": "店券",
+                                              "kind": "amount_off", "rules": {"amount": "5"},
+                                              "valid_days": 7}),
+        ("POST", "/api/v1/coupons/templates/P20/status", {"status": "paused"}),
+        ("GET", "/api/v1/coupons/templates/P20/liability", None),
+        ("POST", "/api/v1/coupons/expire", None),
+    ):  # fmt: skip
+        r = mgr.request(method, path, json=body)
+        assert r.status_code == 403, (path, r.status_code, r.text[:200])
+    assert client.get("/api/v1/coupons/templates/MINE").status_code == 404
+    assert client.get("/api/v1/coupons/templates/P20").json()["status"] == "active"
+    assert client.get("/api/v1/coupons/templates/P20/liability").status_code == 200
     # nothing redeemed: store B's code is still good, and its owner's store may use it
     r = client.get(f"/api/v1/coupons/{b_code}")
     assert r.json()["status"] == "issued", r.text

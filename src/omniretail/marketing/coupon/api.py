@@ -40,7 +40,7 @@ from omniretail.platform.auth.deps import (
     SignedIn,
     in_one_hop,
 )
-from omniretail.platform.auth.scope import store_scope
+from omniretail.platform.auth.scope import OutOfScope, store_scope
 from omniretail.platform.writes import committed
 
 router = APIRouter(prefix="/coupons", tags=["coupons"])
@@ -69,7 +69,10 @@ def list_templates(db: DbSession, who: ApiPrincipal, status: str | None = None) 
 
 @router.post("/templates", response_model=TemplateRead, status_code=201)
 def create_template(body: TemplateCreate, db: DbSession, who: ApiPrincipal) -> Any:
+    """Create a template (the chain's coupon catalogue: chain-wide users only, 403 for a
+    store user; the console lets marketers and admins)."""
     who.require("write")
+    _chain_only(who, "the coupon catalogue is the chain's")
     return committed(db, service.create_template(db, data=body))
 
 
@@ -82,12 +85,16 @@ def get_template(code: str, db: DbSession, who: ApiPrincipal) -> Any:
 @router.post("/templates/{code}/status", response_model=TemplateRead)
 def set_status(code: str, body: StatusIn, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("write")
+    _chain_only(who, "the coupon catalogue is the chain's")
     return committed(db, service.set_template_status(db, code=code, status=body.status))
 
 
 @router.get("/templates/{code}/liability", response_model=Liability)
 def liability(code: str, db: DbSession, who: ApiPrincipal) -> Liability:
+    """The template's outstanding coupons and their value, chain-wide (403 for a store
+    user)."""
     who.require("read")
+    _chain_only(who, "a template's liability counts every store's coupons")
     return committed(db, Liability.model_validate(service.liability(db, template_code=code)))
 
 
@@ -201,6 +208,7 @@ def reverse(body: ReverseIn, db: DbSession, who: ApiPrincipal) -> RedemptionResu
 @router.post("/expire")
 def expire(db: DbSession, who: ApiPrincipal) -> dict[str, int]:
     who.require("write")
+    _chain_only(who, "expiring coupons is a chain-wide job")
     return committed(db, {"expired": service.expire_due(db)})
 
 
@@ -208,6 +216,13 @@ def expire(db: DbSession, who: ApiPrincipal) -> dict[str, int]:
 def get_coupon(code: str, db: DbSession, who: ApiPrincipal) -> Any:
     who.require("read")
     return committed(db, _visible_coupon(db, who, code))
+
+
+def _chain_only(who: Principal, why: str) -> None:
+    """Chain-wide things (the template catalogue, its liability, the expiry job) are for users
+    of every store."""
+    if not store_scope(who).all_stores:
+        raise OutOfScope(f"{why}; a store-limited user may not do this")
 
 
 def _visible_basket(db: Session, who: Principal, basket: Basket) -> None:
