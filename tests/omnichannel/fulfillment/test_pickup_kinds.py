@@ -359,3 +359,20 @@ def test_shortage_is_not_moved_to_a_store_without_pickup(session: Session) -> No
     inv.count(session, location="S1", sku="SKU1", counted=0)
     with pytest.raises(NotAllocatable):
         ful.place(session, data=pickup("RN2", pickup_store=None, address=near_s5), now=T0)
+
+
+def test_every_code_the_pages_show_has_both_labels() -> None:
+    """The fulfilment pages label states, events, modes, pickup kinds and the rider's statuses in
+    the reader's language: every code has a Chinese and an English label (the English console
+    showed raw event names such as 'send to point')."""
+    from omniretail.omnichannel.fulfillment import delivery
+
+    events = {e.id for e in flow.FulfilmentFlow.events}
+    assert events <= set(flow.EVENT_ZH), events - set(flow.EVENT_ZH)
+    assert set(flow.EVENT_ZH) == set(flow.EVENT_EN)
+    states = {s.id for s in flow.FulfilmentFlow.states}
+    assert states <= set(flow.STATE_ZH)
+    assert set(flow.STATE_ZH) == set(flow.STATE_EN)
+    assert set(flow.MODES) == set(flow.MODES_EN)
+    assert set(flow.PICKUP_KINDS) == set(flow.PICKUP_KINDS_EN)
+    assert set(delivery.STATUS_ZH) == set(delivery.STATUS_EN)

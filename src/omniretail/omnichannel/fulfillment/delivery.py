@@ -44,6 +44,24 @@ STATUS_ZH = {
     501: "运力不足取消",
     502: "不可抗力取消",
 }
+STATUS_EN = {
+    101: "waiting for a rider",
+    102: "rider accepted",
+    103: "cancelled by the merchant",
+    201: "rider at the store",
+    202: "rider picked up",
+    203: "pickup failed (merchant cancelled)",
+    204: "pickup failed (rider cancelled)",
+    205: "pickup failed (merchant's fault)",
+    301: "out for delivery",
+    302: "delivered",
+    303: "merchant cancelled, returning the goods",
+    304: "recipient unreachable, returning the goods",
+    305: "recipient refused, returning the goods",
+    401: "goods returned to the store",
+    501: "cancelled: no rider available",
+    502: "cancelled: force majeure",
+}
 ABORTED = {103, 203, 204, 205, 501, 502}
 RETURNING = {303, 304, 305}
 # the fulfilment state each provider status means

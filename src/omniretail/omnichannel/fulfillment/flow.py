@@ -89,14 +89,54 @@ EVENT_ZH = {
     "remind": "提醒取货",
     "reissue_code": "重新发码",
 }
+EVENT_EN = {
+    "allocate": "allocate a store",
+    "start_picking": "start picking",
+    "mark_ready": "mark ready",
+    "hand_over": "hand over",
+    "load_locker": "load the locker",
+    "customer_arrives": "customer arrives",
+    "send_to_point": "send to the parcel point",
+    "arrive_at_point": "arrive at the parcel point",
+    "collect_at_point": "collect at the parcel point",
+    "point_returns": "parcel point returns it",
+    "no_show": "not collected",
+    "pack": "pack",
+    "dispatch": "call a rider",
+    "rider_accepts": "rider accepts",
+    "rider_arrives": "rider arrives",
+    "rider_picks_up": "rider picks up",
+    "deliver": "deliver",
+    "delivery_aborted": "delivery cancelled",
+    "start_return": "return to the store",
+    "returned_to_store": "returned to stock",
+    "cancel": "cancel",
+    "place": "place",
+    "report_shortage": "report a shortage",
+    "refund_missing": "refund the missing units",
+    "remind": "remind to collect",
+    "reissue_code": "reissue the code",
+}
 FINAL = {"picked_up", "delivered", "cancelled"}
 MODES = {"pickup": "门店自提", "ship_from_store": "门店发货", "same_city": "同城配送"}
+MODES_EN = {
+    "pickup": "pickup in store",
+    "ship_from_store": "ship from store",
+    "same_city": "same-city delivery",
+}
 PICKUP_KINDS = {
     "store": "到店柜台自提",
     "locker": "智能自提柜",
     "curbside": "路边/车位取货",
     "appointment": "预约自提",
     "parcel_point": "快递代收点自提",
+}
+PICKUP_KINDS_EN = {
+    "store": "at the counter",
+    "locker": "smart locker",
+    "curbside": "curbside",
+    "appointment": "by appointment",
+    "parcel_point": "at a parcel point",
 }
 
 

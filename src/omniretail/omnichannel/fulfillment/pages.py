@@ -75,12 +75,16 @@ def _ctx(request: Request, **kw: Any) -> dict[str, Any]:
         else (lambda s: flow.STATE_EN.get(s, s)),
         "event_label": (lambda e: flow.EVENT_ZH.get(e, e))
         if zh
-        else (lambda e: e.replace("_", " ")),
-        "mode_label": (lambda m: flow.MODES.get(m, m)) if zh else (lambda m: m.replace("_", " ")),
+        else (lambda e: flow.EVENT_EN.get(e, e.replace("_", " "))),
+        "mode_label": (lambda m: flow.MODES.get(m, m))
+        if zh
+        else (lambda m: flow.MODES_EN.get(m, m.replace("_", " "))),
         "kind_label": (lambda k: flow.PICKUP_KINDS.get(k, k))
         if zh
-        else (lambda k: k.replace("_", " ")),
-        "delivery_label": lambda c: delivery.STATUS_ZH.get(c, str(c)),
+        else (lambda k: flow.PICKUP_KINDS_EN.get(k, k.replace("_", " "))),
+        "delivery_label": (lambda c: delivery.STATUS_ZH.get(c, str(c)))
+        if zh
+        else (lambda c: delivery.STATUS_EN.get(c, str(c))),
         "zh": zh,
         "base": BASE,
         **kw,
