@@ -125,3 +125,26 @@ def test_money_signs_are_validated_by_record_kind(sqlite_session: Any, tmp_path:
     assert ids == ["O1", "O3"]
     reasons = {(q.row, q.reason) for q in _quarantined()}
     assert reasons == {(2, "negative_amount:order.paid_amount")}
+
+
+def test_large_csv_streamed_to_parquet_keeps_each_record_position(
+    sqlite_session: Any, tmp_path: Path
+) -> None:
+    """A UTF-8 CSV is landed by DuckDB straight to Parquet, read in parallel: every record
+    keeps its position in the file as ``_row`` (here the card number is the position)."""
+    f = tmp_path / "m.csv"
+    n = 2_500_000  # ~40 MB: more than one of DuckDB's CSV buffers, so several threads read
+    duckdb.execute(
+        f"COPY (SELECT 'M' || CAST(i AS VARCHAR) AS card, 'n' || CAST(i * 7 AS VARCHAR) AS name "
+        f"FROM range(1, {n + 1}) r(i)) TO '{f}' (HEADER, DELIMITER ',')"
+    )
+    res = import_text(MAPPING.replace("ENC", "utf-8"), [f])
+    assert res[0].rows == n
+    assert res[0].quarantined == 0
+    path = get_settings().landing_dir / "shop" / f"{res[0].batch_id}.parquet"
+    bad = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{path}', file_row_number = true) "
+        "WHERE card <> 'M' || CAST(_row AS VARCHAR) OR _row <> file_row_number + 1 "
+        "OR name <> 'n' || CAST(_row * 7 AS VARCHAR)"
+    ).fetchall()
+    assert bad == [(0,)]

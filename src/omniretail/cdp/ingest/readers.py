@@ -104,35 +104,79 @@ def _read_csv(path: Path, opts: FileOptions) -> tuple[pa.Table, list[Reject]]:
         names = _header(src, opts)
         if not names:
             return pa.table({}), []
-        columns = "{" + ", ".join(f"{string(n)}: 'VARCHAR'" for n in names) + "}"
         con = duckdb.connect()
-        nulls = "[" + ", ".join(string(v) for v in opts.null_values) + "]"
-        rel = con.sql(
-            f"SELECT * FROM read_csv({string(str(src))}, auto_detect = false, "
-            f"columns = {columns}, delim = {string(opts.delimiter)}, "
-            f"quote = {string(opts.quote)}, escape = {string(opts.quote)}, "
-            f"header = {str(opts.header).lower()}, skip = {opts.skip_rows}, "
-            f"nullstr = {nulls}, strict_mode = true, max_line_size = {MAX_LINE_BYTES}, "
-            "ignore_errors = true, store_rejects = true, "
-            "rejects_table = '__rejects', rejects_scan = '__reject_scans')"
-        )
-        table: pa.Table = rel.to_arrow_table()
-        first_data_line = 1 + opts.skip_rows + (1 if opts.header else 0)
-        rejects: dict[int, Reject] = {}
-        for line, etype, message, text in con.execute(
-            "SELECT line, error_type, error_message, csv_line FROM __rejects ORDER BY line"
-        ).fetchall():
-            row = int(line) - first_data_line + 1
-            if row not in rejects:
-                reason = "unreadable_row:" + str(etype).lower().replace(" ", "_")
-                rejects[row] = Reject(row, reason, f"{message}: {str(text or '')[:500]}")
+        table: pa.Table = con.sql(f"SELECT * FROM {_csv_scan(src, opts, names)}").to_arrow_table()
+        rejects = _csv_rejects(con, opts)
         con.close()
     except duckdb.Error as exc:
         raise ImportFileError(f"cannot read {path.name} as CSV: {exc}", field="file") from exc
     finally:
         if src != path:
             src.unlink(missing_ok=True)
-    return table, sorted(rejects.values(), key=lambda r: r.row)
+    return table, rejects
+
+
+def _csv_scan(src: Path, opts: FileOptions, names: list[str]) -> str:
+    """The ``read_csv`` of ``_read_csv`` (every cell text; unreadable records to ``__rejects``)."""
+    columns = "{" + ", ".join(f"{string(n)}: 'VARCHAR'" for n in names) + "}"
+    nulls = "[" + ", ".join(string(v) for v in opts.null_values) + "]"
+    return (
+        f"read_csv({string(str(src))}, auto_detect = false, "
+        f"columns = {columns}, delim = {string(opts.delimiter)}, "
+        f"quote = {string(opts.quote)}, escape = {string(opts.quote)}, "
+        f"header = {str(opts.header).lower()}, skip = {opts.skip_rows}, "
+        f"nullstr = {nulls}, strict_mode = true, max_line_size = {MAX_LINE_BYTES}, "
+        "ignore_errors = true, store_rejects = true, "
+        "rejects_table = '__rejects', rejects_scan = '__reject_scans')"
+    )
+
+
+def _csv_rejects(con: duckdb.DuckDBPyConnection, opts: FileOptions) -> list[Reject]:
+    """The records the last ``_csv_scan`` of ``con`` could not read, by position."""
+    first_data_line = 1 + opts.skip_rows + (1 if opts.header else 0)
+    rejects: dict[int, Reject] = {}
+    for line, etype, message, text in con.execute(
+        "SELECT line, error_type, error_message, csv_line FROM __rejects ORDER BY line"
+    ).fetchall():
+        row = int(line) - first_data_line + 1
+        if row not in rejects:
+            reason = "unreadable_row:" + str(etype).lower().replace(" ", "_")
+            rejects[row] = Reject(row, reason, f"{message}: {str(text or '')[:500]}")
+    return sorted(rejects.values(), key=lambda r: r.row)
+
+
+def _land_csv(path: Path, opts: FileOptions, meta: str, tmp: Path) -> int | None:
+    """A UTF-8 CSV streamed by DuckDB straight to Parquet (no Arrow copy of the file in
+    memory, no Python per column), ``_row`` the record's position (``row_number() OVER ()``
+    over the scan in file order). None when a record could not be read: the positions then
+    skip it, which the caller's Arrow path numbers (the file is read again, rarely)."""
+    if opts.encoding.lower() not in UTF8_NAMES:
+        return None
+    names = _header(path, opts)
+    if not names:
+        return None
+    _reserved(path, names)
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = true")
+        con.execute(
+            f"COPY (SELECT *, {meta} FROM (SELECT *, row_number() OVER () AS _row "
+            f"FROM {_csv_scan(path, opts, names)}) r) TO {string(str(tmp))} (FORMAT PARQUET)"
+        )
+        if _csv_rejects(con, opts):
+            return None
+        row = con.execute(f"SELECT count(*) FROM read_parquet({string(str(tmp))})").fetchone()
+        return int(row[0]) if row else 0
+    except duckdb.Error as exc:
+        raise ImportFileError(f"cannot read {path.name} as CSV: {exc}", field="file") from exc
+    finally:
+        con.close()
+
+
+def _reserved(path: Path, names: list[str]) -> None:
+    clash = [c for c in names if c in META_COLUMNS and c not in ("_sheet", "_sheet_row")]
+    if clash:
+        raise ImportFileError(f"{path.name}: column {clash[0]!r} is reserved", field="file")
 
 
 def _cell_text(v: Any) -> str | None:
@@ -267,15 +311,11 @@ def land_file_with_rejects(
                 ) from exc
             row = con.execute(f"SELECT count(*) FROM read_parquet({string(str(tmp))})").fetchone()
             rows = int(row[0]) if row else 0
+        elif fmt == "csv" and (landed := _land_csv(path, opts, meta, tmp)) is not None:
+            rows = landed
         else:
             table, rejects = read_file_with_rejects(path, fmt, opts)
-            clash = [
-                c
-                for c in table.column_names
-                if c in META_COLUMNS and c not in ("_sheet", "_sheet_row")
-            ]
-            if clash:
-                raise ImportFileError(f"{path.name}: column {clash[0]!r} is reserved", field="file")
+            _reserved(path, table.column_names)
             # each row's position among the file's records, the unreadable ones skipped
             positions = np.arange(1, table.num_rows + len(rejects) + 1, dtype=np.int64)
             if rejects:
