@@ -50,7 +50,7 @@ def demo(
     console = Console()
     settings = get_settings()
     settings.ensure_dirs()
-    timings: list[tuple[str, float, float]] = []
+    timings: list[tuple[str, float, float, float]] = []
     started = time.perf_counter()
     console.print(f"[bold]omniretail demo[/] — data directory {settings.home}")
     warm = _warm_sentiment_model()
@@ -175,12 +175,23 @@ TYPICAL_SECONDS = {
 
 
 @contextlib.contextmanager
-def _timed(timings: list[tuple[str, float, float]], name: str) -> Iterator[None]:
+def _timed(timings: list[tuple[str, float, float, float]], name: str) -> Iterator[None]:
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         yield
     finally:
-        timings.append((name, time.perf_counter() - t0, time.process_time() - c0))
+        timings.append((name, time.perf_counter() - t0, time.process_time() - c0, _peak_rss_mb()))
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident set so far, in MB (0 where the platform does not say): the
+    step after which it rises is the step that set the demo build's peak."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def _weights(settings: Any, steps: list[Any]) -> dict[str, float]:
@@ -209,7 +220,7 @@ def _warm_sentiment_model() -> subprocess.Popen[bytes] | None:
 def _run_pipeline(
     console: Console,
     ctx: Any,
-    timings: list[tuple[str, float, float]],
+    timings: list[tuple[str, float, float, float]],
     *,
     warm: subprocess.Popen[bytes] | None = None,
 ) -> None:
@@ -254,7 +265,7 @@ def _run_pipeline(
             cpu = time.process_time() - c0
             out = ctx.results.get(step.name, {})
             bar.advance(task, weights[step.name])
-            timings.append((f"  {step.name}", float(out.get("seconds", 0.0)), cpu))
+            timings.append((f"  {step.name}", float(out.get("seconds", 0.0)), cpu, _peak_rss_mb()))
         log.begin([s.name for s in steps], engine=ctx.engine.name, full_refresh=True)
         for step in steps:
             log.done(step.name, ctx.results.get(step.name, {}))
@@ -262,7 +273,7 @@ def _run_pipeline(
 
 
 def _print_timings(
-    console: Console, timings: list[tuple[str, float, float]], total: float, home: Path
+    console: Console, timings: list[tuple[str, float, float, float]], total: float, home: Path
 ) -> None:
     """Per-phase and per-step seconds (wall clock, and CPU of this process's threads: the
     steadier figure on a busy machine), also kept in ``$OMNIRETAIL_HOME/demo-timings.json``."""
@@ -273,17 +284,28 @@ def _print_timings(
     table.add_column("seconds 秒", justify="right")
     table.add_column("share 占比", justify="right")
     table.add_column("CPU 秒", justify="right")
-    for name, seconds, cpu in timings:
+    table.add_column("peak MB 内存峰值", justify="right")
+    for name, seconds, cpu, peak in timings:
         share = f"{seconds / total:.0%}" if total else ""
-        table.add_row(name, f"{seconds:.1f}", share, f"{cpu:.1f}")
-    table.add_row("[bold]total 合计[/]", f"[bold]{total:.1f}[/]", "", f"{time.process_time():.1f}")
+        table.add_row(name, f"{seconds:.1f}", share, f"{cpu:.1f}", f"{peak:,.0f}")
+    table.add_row(
+        "[bold]total 合计[/]",
+        f"[bold]{total:.1f}[/]",
+        "",
+        f"{time.process_time():.1f}",
+        f"{_peak_rss_mb():,.0f}",
+    )
     console.print(table)
     (home / "demo-timings.json").write_text(
         json.dumps(
             {
                 "total": round(total, 1),
                 "cpu": round(time.process_time(), 1),
-                "timings": [[n.strip(), round(s, 2), round(c, 2)] for n, s, c in timings],
+                "peak_rss_mb": round(_peak_rss_mb()),
+                # name, wall s, CPU s, the process's peak RSS (MB) when the phase or step ended
+                "timings": [
+                    [n.strip(), round(s, 2), round(c, 2), round(m)] for n, s, c, m in timings
+                ],
             }
         ),
         encoding="utf-8",

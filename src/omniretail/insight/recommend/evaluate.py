@@ -4,6 +4,11 @@
 Recommenders' benchmark; ``time``: a global cutoff), fits each algorithm on the training part,
 recommends the top k for every test customer with already-seen products removed, and scores the
 lists against the test interactions (every test interaction is relevant). See ``metrics.py``.
+
+``max_test_users`` bounds the customers ranked: above it, a uniform sample of that many test
+customers drawn with ``seed`` (the same customers for every algorithm, whatever the order of the
+rows) is scored, and the report says how many of how many (``data.test_users`` of
+``data.test_users_eligible``; ``test_customers`` beside every algorithm's metrics).
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ def evaluate(
     params: Mapping[str, dict[str, Any]] | None = None,
     remove_seen: bool = True,
     seed: int = 42,
+    max_test_users: int | None = None,
     on_algorithm: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Evaluate recommenders; returns a JSON-ready dict with one entry per algorithm."""
@@ -105,7 +111,10 @@ def evaluate(
         else:
             relevant.setdefault(u, set()).add(i)
             rows_scored += 1
-    test_users = sorted(relevant)
+    eligible = sorted(relevant)
+    test_users = _sample(eligible, max_test_users, seed)
+    if len(test_users) < len(eligible):
+        relevant = {u: relevant[u] for u in test_users}
     codes = np.array([train_inter.user_index[u] for u in test_users], dtype=np.int64)
     all_test_users = set(test[user_col].astype(str))
 
@@ -146,6 +155,7 @@ def evaluate(
             f"precision@{k}": round(m["precision"], 6),
             f"recall@{k}": round(m["recall"], 6),
             "coverage": round(catalog_coverage(recs, model.n_items), 6),
+            "test_customers": len(test_users),
             "train_seconds": round(t1 - t0, 4),
             "inference_seconds": round(t2 - t1, 4),
         }
@@ -183,12 +193,19 @@ def evaluate(
             "users": train_inter.n_users,
             "items": train_inter.n_items,
             "test_users": len(test_users),
+            "test_users_eligible": len(eligible),
             "test_users_in_test_period": len(all_test_users),
             "test_rows_scored": rows_scored,
             "test_rows_of_cold_users": rows_cold,
             "test_rows_bought_in_training": rows_repeat if remove_seen else 0,
             "scored": (
-                f"{len(test_users)} of {len(all_test_users)} test customers, "
+                (
+                    f"a sample of {len(test_users)} (seed {seed}) of the {len(eligible)} "
+                    "test customers who could be scored; "
+                    if len(test_users) < len(eligible)
+                    else ""
+                )
+                + f"{len(eligible)} of {len(all_test_users)} test customers, "
                 f"{rows_scored} of {len(test)} test rows; {len(cold)} customers "
                 f"({rows_cold} rows) had no training history (scored separately in "
                 "cold_start)"
@@ -198,3 +215,13 @@ def evaluate(
         "cold_start": cold_start,
         "results": results,
     }
+
+
+def _sample(users: list[str], limit: int | None, seed: int) -> list[str]:
+    """``users`` (sorted), or a uniform sample of ``limit`` of them drawn with ``seed``, sorted."""
+    if limit is None or len(users) <= limit:
+        return users
+    if limit < 1:
+        raise InvalidInteractions("max_test_users must be at least 1", field="max_test_users")
+    pick = np.random.default_rng(seed).choice(len(users), size=limit, replace=False)
+    return [users[i] for i in np.sort(pick)]

@@ -9,7 +9,8 @@ writes to the snapshot:
 - ``product_bought_together`` (sku, other_sku, together, confidence, lift, rank);
 - ``recommendation_model_metrics`` (algorithm, metric, value) from a time-split evaluation;
 
-and saves the fitted model under ``$OMNIRETAIL_HOME/models`` for scoring new products.
+and saves the fitted model under ``$OMNIRETAIL_HOME/models`` for scoring new products, beside
+the last evaluation (``recommendations-evaluation.json``: reused while its inputs are unchanged).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from omniretail.insight.recommend import model_store
 from omniretail.insight.recommend.basket import bought_together_sql
 from omniretail.insight.recommend.training import RecsConfig, build_outputs
 from omniretail.platform.pipeline import PipelineContext, step
+
+EVALUATION_FILE = "recommendations-evaluation.json"
 
 PURCHASES_SQL = """
 SELECT CAST(o.customer_id AS VARCHAR) AS customer_id, CAST(l.sku AS VARCHAR) AS sku,
@@ -78,6 +81,7 @@ def recommendations(ctx: PipelineContext) -> dict[str, Any]:
         assortment=assortment,
         config=RecsConfig(),
         progress=ctx.log,
+        evaluation_cache=ctx.settings.models_dir / EVALUATION_FILE,
     )
     eng.register_arrow(
         "customer_recommendations",

@@ -4,13 +4,22 @@
 pipeline publishes: top-N products per customer (with business rules applied), the customers
 most likely to buy each product (catalogue-only and new SKUs included, through the content
 model) and, optionally, an offline evaluation of each algorithm on a time split for the console.
+
+The evaluation ranks at most ``max_evaluation_customers`` test customers (a seeded sample above
+that: the metrics say on how many) and, given an ``evaluation_cache`` file, is not run again when
+the purchases, the products, the settings and the recommender's code are those of the
+evaluation kept there: the same inputs give the same report, which is read back instead.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,6 +54,7 @@ class RecsConfig:
         "hybrid",
     )
     max_evaluation_rows: int = 2_000_000
+    max_evaluation_customers: int | None = 20_000  # test customers ranked (a seeded sample)
     serve_winner: bool = True  # serve the evaluation's best nDCG@10 instead of ``algorithm``
     min_test_customers: int = 20  # fewer scored test customers: keep ``algorithm``
 
@@ -102,13 +112,17 @@ def build_outputs(
     assortment: pd.DataFrame | None = None,
     config: RecsConfig | None = None,
     progress: Callable[[str], None] = lambda _m: None,
+    evaluation_cache: Path | None = None,
 ) -> RecsOutputs:
-    """``purchases``: one row per paid line with ``customer_id, sku, ordered_at``."""
+    """``purchases``: one row per paid line with ``customer_id, sku, ordered_at``;
+    ``evaluation_cache``: where the last evaluation is kept with the fingerprint of its inputs."""
     cfg = config or RecsConfig()
     interactions = Interactions.from_frame(
         purchases, user_col="customer_id", item_col="sku", time_col="ordered_at"
     )
-    evaluation, metrics = _evaluation(purchases, products, interactions, cfg, progress)
+    evaluation, metrics = _evaluation(
+        purchases, products, interactions, cfg, progress, cache=evaluation_cache
+    )
     selection = choose_algorithm(evaluation, cfg)
     algorithm = selection["algorithm"]
     params = cfg.params if algorithm == cfg.algorithm else {}
@@ -147,6 +161,8 @@ def _evaluation(
     interactions: Interactions,
     cfg: RecsConfig,
     progress: Callable[[str], None],
+    *,
+    cache: Path | None = None,
 ) -> tuple[dict[str, Any] | None, pd.DataFrame]:
     evaluation = None
     metrics = pd.DataFrame(columns=["algorithm", "metric", "value"])
@@ -159,9 +175,36 @@ def _evaluation(
         for a in cfg.evaluate_algorithms
         if a in available() and (a != "ease" or interactions.n_items <= MAX_ITEMS)
     ]
+    key = _fingerprint(purchases, products, cfg, algorithms) if cache is not None else ""
+    evaluation = _cached_evaluation(cache, key)
+    if evaluation is not None:
+        progress("evaluation reused: same purchases, products, settings and code as the last one")
+    else:
+        evaluation = _run_evaluation(purchases, products, cfg, algorithms, progress)
+        if cache is not None and "results" in evaluation:
+            _keep_evaluation(cache, key, evaluation)
+    if evaluation and "results" in evaluation:
+        metrics = pd.DataFrame(
+            [
+                {"algorithm": algo, "metric": name, "value": float(value)}
+                for algo, values in evaluation["results"].items()
+                for name, value in values.items()
+                if isinstance(value, int | float) and not isinstance(value, bool)
+            ]
+        )
+    return evaluation, metrics
+
+
+def _run_evaluation(
+    purchases: pd.DataFrame,
+    products: pd.DataFrame | None,
+    cfg: RecsConfig,
+    algorithms: list[str],
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
     progress("evaluating algorithms on a time split")
     try:
-        evaluation = evaluate(
+        return evaluate(
             purchases,
             user_col="customer_id",
             item_col="sku",
@@ -174,20 +217,63 @@ def _evaluation(
             params={cfg.algorithm: cfg.params}
             if cfg.params and cfg.algorithm in algorithms
             else None,
+            max_test_users=cfg.max_evaluation_customers,
         )
     except Exception as exc:  # the serving tables matter more than the report
         log.warning("recommendation evaluation skipped: %s", exc)
-        evaluation = {"error": str(exc)}
-    if evaluation and "results" in evaluation:
-        metrics = pd.DataFrame(
-            [
-                {"algorithm": algo, "metric": name, "value": float(value)}
-                for algo, values in evaluation["results"].items()
-                for name, value in values.items()
-                if isinstance(value, int | float) and not isinstance(value, bool)
-            ]
-        )
-    return evaluation, metrics
+        return {"error": str(exc)}
+
+
+def _frame_digest(frame: pd.DataFrame) -> str:
+    """Order-independent digest of a frame's rows (columns by name): the sum and the sum of
+    squares, modulo 2**64, of the rows' hashes, and the count."""
+    cols = sorted(frame.columns, key=str)
+    rows = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy(dtype=np.uint64)
+    return f"{len(rows)}:{int(rows.sum())}:{int((rows * rows).sum())}:{','.join(map(str, cols))}"
+
+
+def _fingerprint(
+    purchases: pd.DataFrame,
+    products: pd.DataFrame | None,
+    cfg: RecsConfig,
+    algorithms: list[str],
+) -> str:
+    """What the evaluation's report depends on: the purchases, the products, the settings and
+    the source of this package (an edited algorithm is evaluated again)."""
+    h = hashlib.sha256()
+    h.update(_frame_digest(purchases).encode())
+    h.update(b"-" if products is None else _frame_digest(products.astype(str)).encode())
+    settings = {
+        "algorithms": algorithms,
+        "algorithm": cfg.algorithm,
+        "params": cfg.params,
+        "max_customers": cfg.max_evaluation_customers,
+    }
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(source.name.encode())
+        h.update(source.read_bytes())
+    return h.hexdigest()
+
+
+def _cached_evaluation(cache: Path | None, key: str) -> dict[str, Any] | None:
+    if cache is None or not cache.exists():
+        return None
+    try:
+        kept = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(kept, dict) or kept.get("fingerprint") != key:
+        return None
+    evaluation = kept.get("evaluation")
+    return evaluation if isinstance(evaluation, dict) and "results" in evaluation else None
+
+
+def _keep_evaluation(cache: Path, key: str, evaluation: dict[str, Any]) -> None:
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"fingerprint": key, "evaluation": evaluation}), encoding="utf-8")
+    os.replace(tmp, cache)
 
 
 def choose_algorithm(evaluation: dict[str, Any] | None, cfg: RecsConfig) -> dict[str, Any]:
