@@ -137,3 +137,20 @@ def test_mentions_from_analysed_reviews(session: Session) -> None:
     ]
     assert service.record_mentions(session, found) == 2
     assert service.record_mentions(session, found) == 0
+
+
+def test_a_past_spike_does_not_raise_the_baseline() -> None:
+    from omniretail.care.alerts.detect import expected_counts
+
+    rng = np.random.default_rng(5)
+    counts = np.vstack([stream(rng, 6, 1.0) for _ in range(5)])
+    cfg = DetectorConfig()
+    clean = expected_counts(counts, cfg)
+    spiked = counts.copy()
+    hour = 2 * HOURS_PER_WEEK + 30  # a Tuesday morning in the baseline's history
+    spiked[0, hour : hour + 3] += 60  # a past crisis: 180 mentions in three hours
+    lam = expected_counts(spiked, cfg)
+    same_hour = 4 * HOURS_PER_WEEK + 30  # the same hour of week, once the history is full
+    assert lam[0, same_hour] < 1.2 * clean[0, same_hour]  # clipped: the spike is not "normal"
+    assert abs(np.nansum(lam[0]) / np.nansum(clean[0]) - 1) < 0.05  # nor the weekly level
+    assert np.allclose(lam[1:], clean[1:], equal_nan=True)  # other keys' baselines unchanged
