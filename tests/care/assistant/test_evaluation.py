@@ -37,10 +37,27 @@ def test_faq_size_and_no_leak() -> None:
 def test_held_out_paraphrases_top1(held_out_index: FaqIndex) -> None:
     pairs = [(i.id, q) for i in load_faq() for q in i.held_out()]
     top1 = sum(held_out_index.best(q).intent.id == iid for iid, q in pairs) / len(pairs)
-    assert top1 >= 0.70  # measured 0.717 (target 0.90 not met: docs/assistant.md)
+    assert top1 >= 0.72  # measured 0.724 (target 0.90 not met: docs/assistant.md)
 
 
 def test_out_of_scope_abstention(held_out_index: FaqIndex) -> None:
     questions = lines("oos_test.txt")
     abstained = sum(not held_out_index.answers(held_out_index.best(q)) for q in questions)
     assert abstained / len(questions) >= 0.95
+
+
+def test_synonym_table_folds_colloquial_words() -> None:
+    # the desk's colloquial table: one word per concept in questions and FAQ alike
+    assert prepare("账号登陆不上") == prepare("账户登录不上")
+    assert prepare("东西卖完了吗") == prepare("商品缺货吗")
+    assert prepare("送货地址怎么更改") == prepare("地址怎么修改")
+    assert prepare("要几天") == prepare("要多久")
+
+
+def test_small_talk_ranks_by_characters_when_no_word_scores(held_out_index: FaqIndex) -> None:
+    # "在吗" is all function words: the score is 0 for every intent (it hands over), and the
+    # ranking comes from the characters rather than from the first intent in the file
+    m = held_out_index.best("在吗")
+    assert m.score == 0.0
+    assert not held_out_index.answers(m)
+    assert m.intent.id == "misc.greeting"

@@ -142,22 +142,28 @@ class FaqIndex:
             return np.zeros(len(self.intents))
         return np.array([sum(w for t, w in weights.items() if t in v) / total for v in self._vocab])
 
-    def scores(self, text: str) -> np.ndarray:
+    def _parts(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(score, base): the score decides; the base (the same similarity before coverage)
+        orders intents the score ties — a question of only small-talk or unknown words has score
+        0 everywhere, and its ranking then comes from the characters it shares with the FAQ."""
         norm = prepare(text)
         toks = _tokens(norm)
-        if not toks:
-            return np.zeros(len(self.intents))
-        bm = self._per_intent(np.asarray(self._bm25.get_scores(toks)))
         qv = self._char.transform([norm])
         para = self._per_intent((self._docs @ qv.T).toarray().ravel())
         centroid = (self._centroids @ qv.T).toarray().ravel()
+        if not toks:
+            base = W_PARA * para + W_CENTROID * centroid
+            return np.zeros(len(self.intents)), base
+        bm = self._per_intent(np.asarray(self._bm25.get_scores(toks)))
         base = W_BM25 * bm / (bm + BM25_HALF) + W_PARA * para + W_CENTROID * centroid
-        result: np.ndarray = base * self._coverage(toks) ** COVERAGE_POWER
-        return result
+        return base * self._coverage(toks) ** COVERAGE_POWER, base
+
+    def scores(self, text: str) -> np.ndarray:
+        return self._parts(text)[0]
 
     def best(self, text: str) -> Match:
-        s = self.scores(text)
-        order = np.argsort(-s)
+        s, base = self._parts(text)
+        order = np.lexsort((-base, -s))  # by score, ties by base
         top = int(order[0])
         return Match(self.intents[top], float(s[top]), float(s[order[1]]) if len(s) > 1 else 0.0)
 
