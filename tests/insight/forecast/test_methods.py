@@ -7,7 +7,15 @@ import pytest
 from statsforecast.models import CrostonSBA
 
 from omniretail.insight.forecast.evaluation import scaled_errors
-from omniretail.insight.forecast.methods import bootstrap_level, croston_sba_arrays, window_level
+from omniretail.insight.forecast.methods import (
+    bootstrap_level,
+    catalogue,
+    croston_sba_arrays,
+    ensemble,
+    global_gbm,
+    memoised,
+    window_level,
+)
 
 
 def test_croston_sba_arrays_equals_statsforecast() -> None:
@@ -54,3 +62,37 @@ def test_bootstrap_level_is_deterministic_and_sits_below_the_mean() -> None:
     assert not level[2].any()  # never sold: 0
     # a series is scored on its own weeks only: the others do not move its level
     assert bootstrap_level(y[:1], 8)[0, 0] == level[0, 0]
+
+
+def test_global_gbm_runs_and_is_deterministic() -> None:
+    rng = np.random.default_rng(3)
+    y = rng.negative_binomial(0.5, 0.2, (40, 60)).astype(float) * (rng.random((40, 60)) < 0.4)
+    y[0] = 0.0  # never sold: no scale, forecast 0
+    fc = global_gbm(y, 8)
+    assert fc.shape == (40, 8)
+    assert np.array_equal(fc, global_gbm(y, 8))  # same history, same forecast
+    assert (fc >= 0).all()
+    assert not fc[0].any()
+    assert np.allclose(fc, fc[:, :1])  # one level per window (direct, the window's mean)
+    assert 0 < fc[1:, 0].mean() < 2 * y[1:].mean()  # a level of the right size, not a guess
+    assert not global_gbm(y[:, :10], 8).any()  # too short to train: no forecast
+
+
+def test_ensembles_reuse_their_members_and_combine_them() -> None:
+    rng = np.random.default_rng(5)
+    y = rng.poisson(2.0, (20, 60)).astype(float)
+    calls: list[int] = []
+
+    def counted(history: np.ndarray, horizon: int) -> np.ndarray:
+        calls.append(1)
+        return croston_sba_arrays(history, horizon)
+
+    sba = memoised(counted)
+    members = [sba, bootstrap_level, global_gbm]
+    each = np.array([m(y, 8) for m in members])
+    assert np.allclose(ensemble(*members, how="median")(y, 8), np.median(each, axis=0))
+    assert np.allclose(ensemble(*members)(y, 8), each.mean(axis=0))
+    assert len(calls) == 1  # fitted once for this history, however many ensembles use it
+    sba(y[:, :50], 8)
+    assert len(calls) == 2  # another origin is another fit
+    assert {"global_gbm", "ensemble_median", "ensemble_mean"} <= set(catalogue(52))
