@@ -10,15 +10,20 @@ Used by tests/platform/test_spark_cluster.py and bench/spark_pipeline.py.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 
 def spark_home() -> Path:
@@ -31,6 +36,11 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _signal_group(p: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(p.pid, sig)
 
 
 class SparkCluster:
@@ -55,7 +65,7 @@ class SparkCluster:
             SPARK_WORKER_DIR=str(self.dir / "work"),
             SPARK_LOG_DIR=str(self.dir / "logs"),
             # the workers run the driver's Python for Python UDFs / Arrow conversions
-            PYSPARK_PYTHON=os.environ.get("PYSPARK_PYTHON", shutil.which("python") or "python3"),
+            PYSPARK_PYTHON=os.environ.get("PYSPARK_PYTHON", sys.executable),
         )
         return env
 
@@ -63,17 +73,26 @@ class SparkCluster:
         log = open(self.dir / f"{name}.log", "wb")  # noqa: SIM115 - lives as long as the process
         cls = str(spark_home() / "bin" / "spark-class")
         self._procs.append(
-            subprocess.Popen([cls, *args], stdout=log, stderr=subprocess.STDOUT, env=self._env())
+            # a process group of its own: stop() ends the daemon and the executors it started
+            subprocess.Popen(
+                [cls, *args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._env(),
+                start_new_session=True,
+            )
         )
+
+    def state(self) -> dict[str, Any]:
+        """The master's view (its web UI's ``/json/``): workers, active and completed apps."""
+        with urllib.request.urlopen(  # noqa: S310 - loopback
+            f"http://127.0.0.1:{self.ui_port}/json/", timeout=5
+        ) as r:
+            return dict(json.loads(r.read()))
 
     def _alive_workers(self) -> int:
         try:
-            with urllib.request.urlopen(  # noqa: S310 - loopback
-                f"http://127.0.0.1:{self.ui_port}/json/", timeout=5
-            ) as r:
-                import json
-
-                state = json.loads(r.read())
+            state = self.state()
         except OSError:
             return -1
         return sum(1 for w in state.get("workers", []) if w.get("state") == "ALIVE")
@@ -113,13 +132,14 @@ class SparkCluster:
         return self._procs[1:]
 
     def stop(self) -> None:
+        """End every daemon and what it started (its process group); idempotent."""
         for p in reversed(self._procs):
-            p.terminate()
+            _signal_group(p, signal.SIGTERM)
         for p in self._procs:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            _signal_group(p, signal.SIGKILL)  # executors a worker left behind
+            p.wait()
         self._procs.clear()
         shutil.rmtree(self.dir, ignore_errors=True)
 

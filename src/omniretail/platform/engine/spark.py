@@ -254,7 +254,7 @@ def build_session(
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.adaptive.enabled", "true")
+        # adaptive execution stays Spark's default (on); spark-defaults.conf may turn it off
         # DuckDB's semantics: a failed cast in TRY_CAST-free code is an error there and NULL
         # here only for bad data; x / 0 is NULL on both (ANSI mode would raise)
         .config("spark.sql.ansi.enabled", "false")
