@@ -155,7 +155,14 @@ def _write_outputs(engine: AnalyticsEngine) -> None:
             SELECT left_key AS record_key, rule, weight FROM identity_edges
             UNION ALL SELECT right_key, rule, weight FROM identity_edges
         ),
-        best AS (SELECT record_key, arg_max(rule, weight) AS rule FROM incident GROUP BY 1)
+        top AS (SELECT record_key, max(weight) AS weight FROM incident GROUP BY 1),
+        -- ties on weight (a device link and a same-event link): the rule's name decides, not
+        -- whichever edge an engine meets first
+        best AS (
+            SELECT i.record_key, min(i.rule) AS rule
+            FROM incident i JOIN top t ON t.record_key = i.record_key AND t.weight = i.weight
+            GROUP BY 1
+        )
         SELECT n.record_key, n.customer_id, coalesce(b.rule, 'singleton') AS cluster_rule,
                n.source
         FROM _idr_node_customer n LEFT JOIN best b USING (record_key)
