@@ -8,8 +8,9 @@ The administrator runs the outbox job and the demo's response job from the 任�
 messages reach the webhook receiver on loopback (the transport the other campaign tests use)
 and the members respond from the demo world's truth; the pipeline measures it, and the store
 manager's results page shows the sends, the redemptions and the effect against the holdout
-with its 95% interval. Every page visited, at 1440 px and again at 390 px, shows no English
-or raw code (the untranslated-text check of ``test_zh_untranslated``).
+with its 95% interval; then the dashboards are filtered to one store and one month. Every
+page visited, at 1440 px and again at 390 px, shows no English or raw code (the
+untranslated-text check of ``test_zh_untranslated``).
 
 Waits are on conditions (a selector, a count, a job's outcome), never on time.
 """
@@ -21,6 +22,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -101,6 +103,45 @@ def _run_job(page: Any, name: str) -> None:
         assert time.monotonic() < deadline, f"{name} did not finish in 5 minutes"
         page.wait_for_timeout(500)  # the next look at the page, not an assertion on time
         page.reload()
+
+
+MONTHLY_JS = """() => {
+  const option = echarts.getInstanceByDom(document.getElementById('chart-monthly')).getOption();
+  return {periods: option.xAxis[0].data, net: option.series[0].data};
+}"""
+
+
+def _one_store_one_month(page: Any, store: str, seen: Untranslated) -> None:
+    """The dashboards filtered to one store and one month with the filter bar: the trend shows
+    that month alone, with the store's net sales (more than nothing, no more than the
+    manager's four stores together)."""
+    ready = "() => !!echarts.getInstanceByDom(document.getElementById('chart-monthly'))"
+    page.goto("/dashboards")
+    page.wait_for_function(ready)
+    scope = page.evaluate(MONTHLY_JS)
+    complete = [
+        (p, v) for p, v in zip(scope["periods"], scope["net"], strict=True) if "本期未完" not in p
+    ]
+    assert complete, scope
+    month, scope_net = complete[-1]
+    first = date.fromisoformat(month[:7] + "-01")
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    page.select_option("[data-testid=filter-store]", store)
+    page.select_option("[data-testid=filter-grain]", "month")
+    page.fill("[data-testid=filter-start]", first.isoformat())
+    page.fill("[data-testid=filter-end]", last.isoformat())
+    with page.expect_navigation():
+        page.click("[data-testid=filter-apply]")
+    page.wait_for_function(ready)
+    assert f"store={store}" in page.url
+    assert "grain=month" in page.url
+    assert page.locator("[data-testid=filter-error]").count() == 0
+    assert page.locator("[data-testid=filter-store]").input_value() == store
+    one = page.evaluate(MONTHLY_JS)
+    assert len(one["periods"]) == 1, one
+    assert one["periods"][0][:7] == month[:7]
+    assert 0 < one["net"][0] <= scope_net
+    seen.check(page, "1440")
 
 
 def _number(text: str) -> int:
@@ -242,7 +283,8 @@ def test_a_store_managers_day_without_the_command_line(  # type: ignore[no-untyp
         _run_job(admin, "demo.respond")
         seen.check(admin, "1440")
         screenshot(admin, "day-5-admin-jobs")
-    run_pipeline(AFTER_RESPONSE)  # the pipeline reads the orders back: the effect
+    # the pipeline reads the orders back (the effect) and refreshes the dashboards' tables
+    run_pipeline([*AFTER_RESPONSE, "insight.kpis", "insight.basket"])
 
     # 4. the store manager reads what happened, on a desktop and on a phone
     pages = ["/", "/segments", "/campaigns", f"/campaigns/{code}"]
@@ -271,6 +313,9 @@ def test_a_store_managers_day_without_the_command_line(  # type: ignore[no-untyp
             ), effect
             assert "[" in page.locator("[data-testid=revenue-effect]").inner_text()
             screenshot(page, f"day-6-manager-results-{label}")
+            if label == "1440":
+                _one_store_one_month(page, stores[0], seen)
+                screenshot(page, "day-7-manager-dashboards-one-store-month")
             if label == "390":
                 page.goto("/")
                 screenshot(page, "day-6-manager-overview-390")

@@ -39,3 +39,32 @@ def test_bundles_and_network(insight_duckdb) -> None:
     sku = service.top_pairs(insight_duckdb, level="sku", by="support", limit=3)
     assert all(r["level"] == "sku" for r in sku)
     assert len(sku) == 3
+
+
+def test_network_names_categories_from_the_category_master() -> None:
+    """The demo world's product export carries a category code and no name; the names are in
+    the category master (dim_category). The network chart showed `duck_neck` instead of 鸭脖."""
+    from omniretail.platform.engine.duckdb import DuckDBEngine
+
+    engine = DuckDBEngine()
+    engine.execute(
+        "CREATE TABLE basket_pairs AS SELECT * FROM (VALUES "
+        "('category', 'duck_neck', 'nuts', 5, 8, 1.4, 0.1), "
+        "('category', 'nuts', 'duck_neck', 5, 9, 1.4, 0.1), "
+        "('category', 'tea', 'nuts', 2, 3, 1.1, 0.05)) "
+        "t(level, antecedent, consequent, orders_ab, orders_antecedent, lift, support)"
+    )
+    engine.execute(
+        "CREATE TABLE dim_product AS SELECT * FROM (VALUES "
+        "('1', 'duck_neck', NULL), ('2', 'nuts', NULL), ('3', 'tea', '茶饮')) "
+        "t(sku, category_code, category_name)"
+    )
+    names = {n["id"]: n["name"] for n in service.category_network(engine)["nodes"]}
+    assert names == {"duck_neck": None, "nuts": None, "tea": "茶饮"}  # no master: the products'
+    engine.execute(
+        "CREATE TABLE dim_category AS SELECT * FROM (VALUES "
+        "('duck_neck', '鸭脖'), ('nuts', '坚果')) t(category_code, name)"
+    )
+    names = {n["id"]: n["name"] for n in service.category_network(engine)["nodes"]}
+    assert names == {"duck_neck": "鸭脖", "nuts": "坚果", "tea": "茶饮"}
+    engine.close()

@@ -60,6 +60,38 @@ def test_builder_catalogue_and_dashboards(client, published) -> None:
     assert {"湖北", "广东"} <= {p["省份（地图）"] for p in provinces}  # Chinese headers
 
 
+def test_dashboards_keep_chain_wide_figures_from_store_users(client, published) -> None:
+    """A store manager's dashboards showed the chain's summary (sales, members, CLTV), the
+    province map, the category network and the cohorts, which are precomputed for the whole
+    chain (the API already refuses them, 403): the page leaves them out and says so, and their
+    CSVs are refused; the trend, channel and region charts are the manager's stores'."""
+    from fastapi.testclient import TestClient
+
+    from omniretail.platform.auth import service
+    from omniretail.platform.db import session_scope
+
+    with session_scope() as s:
+        service.create_user(
+            s, username="sm", password="store-manager-1", role="store_manager", store_ids=[999]
+        )
+    manager = TestClient(client.app)
+    r = manager.post("/api/v1/auth/login", json={"username": "sm", "password": "store-manager-1"})
+    assert r.status_code == 200, r.text
+    page = manager.get("/dashboards").text
+    assert 'data-testid="chain-wide-hidden"' in page
+    assert 'data-testid="kpi-summary"' not in page
+    for key in ("monthly", "channels", "regions"):
+        assert f'id="chart-{key}"' in page, key
+        assert manager.get(f"/dashboards/{key}.csv").status_code == 200, key
+    for key in ("provinces", "network", "cohorts"):
+        assert f'id="chart-{key}"' not in page, key
+        refused = manager.get(f"/dashboards/{key}.csv")
+        assert refused.status_code == 403, key
+    board = client.get("/dashboards").text  # the admin sees every store: all of it
+    assert 'data-testid="kpi-summary"' in board
+    assert 'data-testid="chain-wide-hidden"' not in board
+
+
 def test_ready_made_segments_open_edit_and_delete(client, published) -> None:
     """One click on a ready-made segment gives a rule that counts; a saved segment is opened,
     changed (PATCH) and deleted; model scores are builder fields when the snapshot has them."""

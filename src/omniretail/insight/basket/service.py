@@ -41,10 +41,15 @@ def category_network(engine: AnalyticsEngine) -> dict[str, Any]:
         "FROM basket_pairs WHERE level = 'category' AND antecedent < consequent "
         "ORDER BY orders_ab DESC"
     )
+    # a category's name: the category master's (a product export rarely carries it), else
+    # the products'; the chart falls back to the code only when neither names it
+    master = engine.table_exists("dim_category")
     nodes = engine.fetch_rows(
         "SELECT p.antecedent AS id, max(p.orders_antecedent) AS orders, "
-        "max(d.category_name) AS name FROM basket_pairs p "
+        + ("coalesce(max(c.name), max(d.category_name))" if master else "max(d.category_name)")
+        + " AS name FROM basket_pairs p "
         "LEFT JOIN dim_product d ON d.category_code = p.antecedent "
-        "WHERE p.level = 'category' GROUP BY p.antecedent ORDER BY p.antecedent"
+        + ("LEFT JOIN dim_category c ON c.category_code = p.antecedent " if master else "")
+        + "WHERE p.level = 'category' GROUP BY p.antecedent ORDER BY p.antecedent"
     )
     return {"nodes": nodes, "edges": edges}

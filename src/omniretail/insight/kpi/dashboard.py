@@ -15,6 +15,8 @@ from omniretail.platform.errors import NotFound
 from omniretail.platform.geo import map_name
 
 CHARTS = ("monthly", "channels", "regions", "provinces", "network", "cohorts")
+# charts precomputed for the whole chain: only callers who see every store get them
+CHAIN_WIDE = frozenset({"provinces", "network", "cohorts"})
 
 
 def _channel_names(engine: AnalyticsEngine) -> dict[str, str]:
@@ -76,8 +78,19 @@ def dashboard(
     """Every chart and the summary; a snapshot without the insight tables raises
     NoPublishedSnapshot naming them (the page shows its empty state). ``filters`` narrow the
     trend chart (period grain and range, store, channel, region)."""
-    data: dict[str, Any] = {c: chart_rows(engine, c, store_codes=store_codes) for c in CHARTS}
-    data["summary"] = service.summary(engine)
+    if store_codes is not None:
+        # a caller scoped to some stores: the summary, map, category network and cohorts are
+        # precomputed for the whole chain, so they are left out (as the API refuses them)
+        data: dict[str, Any] = {
+            c: [] if c in CHAIN_WIDE else chart_rows(engine, c, store_codes=store_codes)
+            for c in CHARTS
+        }
+        data["summary"] = {"as_of": service.summary(engine).get("as_of")}
+        data["chain_wide_hidden"] = True
+    else:
+        data = {c: chart_rows(engine, c) for c in CHARTS}
+        data["summary"] = service.summary(engine)
+        data["chain_wide_hidden"] = False
     data["trend"] = trend(engine, filters or TrendFilter(), store_codes=store_codes)
     result: dict[str, Any] = jsonable(data)
     return result
