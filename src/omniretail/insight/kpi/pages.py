@@ -11,7 +11,7 @@ from omniretail.insight.kpi import dashboard
 from omniretail.omnichannel.store import service as store_service
 from omniretail.platform import export, i18n
 from omniretail.platform.auth.deps import DbSession, principal_from_user
-from omniretail.platform.auth.scope import OutOfScope, store_scope
+from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.console.locale import request_locale
 from omniretail.platform.console.render import error_text, render
 from omniretail.platform.console.session import ConsoleUser
@@ -92,11 +92,6 @@ KPI_CSV_MONEY = frozenset(
 )
 
 
-CHAIN_WIDE_ONLY = N_(
-    "This chart is a chain-wide figure that only head office sees; your stores' figures are "
-    "in the other charts."
-)
-
 GRAIN_LABELS = {"day": N_("By day"), "week": N_("By week"), "month": N_("By month")}
 
 
@@ -157,12 +152,6 @@ def dashboards_page(
 @router.get("/dashboards/{chart}.csv")
 def chart_csv(request: Request, chart: str, user: ConsoleUser, db: DbSession) -> Response:
     codes = store_scope(principal_from_user(user)).codes()
-    if codes is not None and chart in dashboard.CHAIN_WIDE:
-        raise OutOfScope(
-            "this chart is a chain-wide figure; your stores' figures are in the other charts",
-            field="chart",
-            message=CHAIN_WIDE_ONLY,
-        )
     rows: list[dict[str, Any]] = run_on_published(
         lambda e: dashboard.chart_rows(e, chart, store_codes=codes)
     )
