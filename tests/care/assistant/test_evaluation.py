@@ -37,11 +37,28 @@ def test_faq_size_and_no_leak() -> None:
 def test_held_out_paraphrases_top1(held_out_index: FaqIndex) -> None:
     pairs = [(i.id, q) for i in load_faq() for q in i.held_out()]
     top1 = sum(held_out_index.best(q).intent.id == iid for iid, q in pairs) / len(pairs)
-    assert top1 >= 0.72  # measured 0.724 (target 0.90 not met: docs/assistant.md)
+    assert top1 >= 0.76  # measured 0.771 (target 0.90 not met: docs/assistant.md)
+
+
+def test_second_held_out_set(held_out_index: FaqIndex) -> None:
+    # fresh.tsv: one question per intent written from the ids and answers only, colloquial,
+    # with typos and dialect; nothing in it is indexed and no indexed paraphrase repeats it
+    pairs = [tuple(ln.split("\t")) for ln in lines("fresh.tsv")]
+    intents = {i.id: i for i in load_faq()}
+    assert {iid for iid, _ in pairs} == set(intents)
+    indexed = {prepare(q) for i in intents.values() for q in i.indexed(holdout=False)}
+    assert not {prepare(q) for _, q in pairs} & indexed
+    top1 = sum(held_out_index.best(q).intent.id == iid for iid, q in pairs) / len(pairs)
+    assert top1 >= 0.83  # measured 0.847 (0.793 before the paraphrases of 2026-12-07)
+    wrong = sum(
+        held_out_index.best(q).intent.id != iid and held_out_index.answers(held_out_index.best(q))
+        for iid, q in pairs
+    )
+    assert wrong / len(pairs) <= 0.03  # a confident wrong answer is the costly error
 
 
 def test_out_of_scope_abstention(held_out_index: FaqIndex) -> None:
-    questions = lines("oos_test.txt")
+    questions = lines("oos_test.txt") + lines("oos_fresh.txt")
     abstained = sum(not held_out_index.answers(held_out_index.best(q)) for q in questions)
     assert abstained / len(questions) >= 0.95
 
@@ -61,3 +78,10 @@ def test_small_talk_ranks_by_characters_when_no_word_scores(held_out_index: FaqI
     assert m.score == 0.0
     assert not held_out_index.answers(m)
     assert m.intent.id == "misc.greeting"
+
+
+def test_several_extra_files_add_to_one_intent() -> None:
+    # extra_*.yaml files are merged per id, not overwritten by the last file read
+    fee = next(i for i in load_faq() if i.id == "delivery.fee")
+    assert "运费怎么算" in fee.extra  # extra_delivery.yaml
+    assert "免运费的门槛是多少" in fee.extra  # extra_more_delivery.yaml

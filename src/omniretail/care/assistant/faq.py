@@ -1,6 +1,6 @@
 """The curated retail FAQ: intents with an answer and several paraphrases, kept as YAML files
 beside this module (``faq_*.yaml``: id, answer, five paraphrases; ``extra_*.yaml``: more
-paraphrases per id). An intent with a ``kind`` is transactional: its answer comes
+paraphrases per id, several files may add to one id). An intent with a ``kind`` is transactional: its answer comes
 from the identified customer's own data (see :mod:`omniretail.care.assistant.answers`)."""
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ class Intent:
 def load_faq() -> tuple[Intent, ...]:
     root = resources.files("omniretail.care.assistant")
     extra: dict[str, tuple[str, ...]] = {}
-    for item in root.iterdir():
+    for item in sorted(root.iterdir(), key=lambda p: p.name):
         if item.name.startswith("extra_") and item.name.endswith(".yaml"):
             for key, qs in yaml.safe_load(item.read_text(encoding="utf-8")).items():
-                extra[str(key)] = tuple(str(q) for q in qs)
+                extra[str(key)] = extra.get(str(key), ()) + tuple(str(q) for q in qs)
     out: list[Intent] = []
     for item in sorted(root.iterdir(), key=lambda p: p.name):
         if not (item.name.startswith("faq_") and item.name.endswith(".yaml")):
