@@ -26,7 +26,7 @@ from omniretail.platform.auth import service
 from omniretail.platform.auth.deps import ROLE_SCOPES, Principal, principal_from_user
 from omniretail.platform.auth.errors import AuthError, PermissionDenied
 from omniretail.platform.auth.models import User
-from omniretail.platform.auth.scope import OutOfScope, store_codes_of, store_scope
+from omniretail.platform.auth.scope import store_codes_of, store_scope
 
 AS_ENV = "OMNIRETAIL_AS"
 KEY_ENV = "OMNIRETAIL_API_KEY"
@@ -113,15 +113,14 @@ def chain_wide(session: Session, scope: str, what: str | None = None) -> Princip
     """The caller of a chain-wide figure, who must see every store (403 for a store user, as
     the API's chain-wide aggregates). ``what`` names the command in the refusal."""
     who = allowed(session, scope)
-    if not store_scope(who).all_stores:
-        name = f"「{what}」" if what else "这些"
-        raise OutOfScope(
-            f"{name}是全连锁的数字，只有不限门店的（总部）用户可以查看，{who.name} 只能看自己的门店"
-            f" / {f'{what!r} shows' if what else 'these are'} chain-wide figures: only a "
-            f"head-office user of every store may see them; {who.name} is limited to their "
-            "stores",
-            field="--as",
-        )
+    name = f"「{what}」" if what else "这些"
+    store_scope(who).require_all_stores(
+        detail=f"{name}是全连锁的数字，只有不限门店的（总部）用户可以查看，"
+        f"{who.name} 只能看自己的门店"
+        f" / {f'{what!r} shows' if what else 'these are'} chain-wide figures: only a "
+        f"head-office user of every store may see them; {who.name} is limited to their stores",
+        field="--as",
+    )
     return who
 
 

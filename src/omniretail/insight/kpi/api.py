@@ -17,7 +17,7 @@ from omniretail.insight.kpi.schemas import (
     ProvinceRow,
 )
 from omniretail.platform.auth.deps import ApiPrincipal, DbSession, Principal
-from omniretail.platform.auth.scope import OutOfScope, store_scope
+from omniretail.platform.auth.scope import store_scope
 from omniretail.platform.engine.snapshot import NOT_COMPUTED_RESPONSES, run_on_published
 
 router = APIRouter(prefix="/kpis", tags=["kpis"], responses=NOT_COMPUTED_RESPONSES)
@@ -26,10 +26,9 @@ router = APIRouter(prefix="/kpis", tags=["kpis"], responses=NOT_COMPUTED_RESPONS
 def _chain_wide_only(principal: Principal) -> None:
     """Summary, cohorts, provinces and basket rules are precomputed for the whole chain: a
     caller scoped to some stores may not see them (their stores' KPIs are at ``/kpis``)."""
-    if not store_scope(principal).all_stores:
-        raise OutOfScope(
-            "this is a chain-wide figure; your KPIs by store are at /api/v1/kpis", field=None
-        )
+    store_scope(principal).require_all_stores(
+        detail="this is a chain-wide figure; your KPIs by store are at /api/v1/kpis"
+    )
 
 
 @router.get("", response_model=list[KpiRow])

@@ -9,20 +9,15 @@ from typing import Any
 
 from omniretail.insight.basket import service as basket
 from omniretail.insight.kpi import service
-from omniretail.platform.auth.scope import OutOfScope
+from omniretail.platform.auth.scope import StoreScope
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.engine.snapshot import require_tables
 from omniretail.platform.errors import NotFound
 from omniretail.platform.geo import map_name
-from omniretail.platform.i18n import N_
 
 CHARTS = ("monthly", "channels", "regions", "provinces", "network", "cohorts")
 # charts precomputed for the whole chain: only callers who see every store get them
 CHAIN_WIDE = frozenset({"provinces", "network", "cohorts"})
-CHAIN_WIDE_ONLY = N_(
-    "This chart is a chain-wide figure that only head office sees; your stores' figures are "
-    "in the other charts."
-)
 
 
 def _channel_names(engine: AnalyticsEngine) -> dict[str, str]:
@@ -36,11 +31,11 @@ def chart_rows(
 ) -> list[dict[str, Any]]:
     """Rows of one chart; the CSV export writes exactly these. A caller scoped to some stores
     (``store_codes``) is refused the charts precomputed for the whole chain."""
-    if store_codes is not None and chart in CHAIN_WIDE:
-        raise OutOfScope(
-            "this chart is a chain-wide figure; your stores' figures are in the other charts",
+    if chart in CHAIN_WIDE:
+        StoreScope.of_codes(store_codes).require_all_stores(
+            detail="this chart is a chain-wide figure; your stores' figures are in the other "
+            "charts",
             field="chart",
-            message=CHAIN_WIDE_ONLY,
         )
     if chart == "monthly":
         return service.kpi_report(engine, grain="month", store_codes=store_codes)
@@ -155,6 +150,7 @@ def trend(
         as_of = date.fromisoformat(as_of[:10])
     elif isinstance(as_of, datetime):
         as_of = as_of.date()
+
     def day(value: Any) -> date:
         if isinstance(value, datetime):
             return value.date()

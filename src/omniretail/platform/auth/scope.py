@@ -29,6 +29,7 @@ from sqlalchemy import ColumnElement, column, false, select, table, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from omniretail.platform.auth.errors import PermissionDenied
+from omniretail.platform.i18n import N_
 
 # The store master's id → code columns only (the table belongs to omnichannel.store, which sits
 # above the platform; the platform reads nothing else of it).
@@ -37,6 +38,13 @@ _STORE = table("store", column("id"), column("code"))
 
 class OutOfScope(PermissionDenied):
     """The caller may not see this store's data (403 problem+json)."""
+
+
+# what the console shows a store user refused a chain-wide figure (see ``require_all_stores``)
+CHAIN_WIDE_ONLY = N_(
+    "This is a chain-wide figure that only head office sees; your stores' figures are in the "
+    "reports by store."
+)
 
 
 class Scoped(Protocol):
@@ -84,6 +92,21 @@ class StoreScope:
                 else "this record belongs to no store; only a chain-wide user may see it",
                 field=field,
             )
+
+    def require_all_stores(self, *, detail: str | None = None, field: str | None = None) -> None:
+        """Raise :class:`OutOfScope` (403) unless the caller sees every store: the one rule for
+        chain-wide figures (summary cards, cohorts, province map, basket rules and network,
+        whole-source evaluations), which are precomputed for the whole chain and cannot be
+        cut to a store. API, CLI and console all ask here; ``detail`` is the English (or
+        bilingual, for the CLI) text naming what was refused, the console shows
+        :data:`CHAIN_WIDE_ONLY` in the reader's language."""
+        if self.all_stores:
+            return
+        raise OutOfScope(
+            detail or "this is a chain-wide figure: only a user who sees every store may see it",
+            field=field,
+            message=CHAIN_WIDE_ONLY,
+        )
 
     def sql(self, column_sql: str) -> str:
         """A boolean SQL expression over ``column_sql`` (e.g. ``"c.home_store_code"``) for a
