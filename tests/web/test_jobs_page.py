@@ -54,6 +54,11 @@ def test_only_admins_run_jobs(console: TestClient) -> None:
     assert "run-coupon.expire" not in page.text
     r = console.post("/jobs/coupon.expire/run", data={"csrf_token": csrf_from(page.text)})
     assert r.status_code == 403
+    assert "只有管理员可以立即运行任务" in r.text  # told in the reader's language
+    console.cookies.set("omniretail_lang", "en")
+    r = console.post("/jobs/coupon.expire/run", data={"csrf_token": csrf_from(page.text)})
+    assert r.status_code == 403
+    assert "Only administrators can run a job now." in r.text
     assert console.post("/api/v1/jobs/coupon.expire/run").status_code == 403
 
 

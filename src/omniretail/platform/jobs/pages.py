@@ -15,6 +15,7 @@ from omniretail.platform.config import get_settings
 from omniretail.platform.console.csrf import CsrfProtected
 from omniretail.platform.console.render import render
 from omniretail.platform.console.session import ConsoleUser
+from omniretail.platform.i18n import N_
 from omniretail.platform.jobs import runner, service
 from omniretail.platform.jobs.errors import JobBusy
 from omniretail.platform.jobs.schedule import CRON_TZ, parse_every
@@ -85,7 +86,10 @@ def run_now(
 ) -> Response:
     """Run a job now (administrators): claimed and run after the response is sent."""
     if user.role != "admin":
-        raise PermissionDenied("只有管理员可以立即运行任务")
+        raise PermissionDenied(
+            "only administrators can run a job now",
+            message=N_("Only administrators can run a job now."),
+        )
     try:
         runner.request_run(db, name=name, actor=user.username)
     except JobBusy:
