@@ -131,6 +131,7 @@ def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, d
         "LEFT JOIN dim_store e ON o.store_code = 'eleme:' || e.eleme_shop_id "
         "LEFT JOIN dim_channel c ON c.channel_code = o.channel_code",
     )
+    enrich_products(engine)
     out: dict[str, dict[str, int]] = {}
     for row in engine.fetch_rows(
         "SELECT source,"
@@ -150,6 +151,33 @@ def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, d
     ):
         out.setdefault(str(row["source"]), {})["unknown_channel"] = int(row["n"])
     return out
+
+
+def enrich_products(engine: AnalyticsEngine) -> None:
+    """``dim_product``'s category columns from the category master where the product export
+    leaves them empty (an ERP's product list usually carries only the category code):
+    ``category_name`` ← ``dim_category.name``, ``parent_category_code`` ← its ``parent_code``,
+    ``replenish_days`` ← the category's, else its parent's. Values the product export gives
+    win; a filled row gets the fix ``filled:category``. Every reader of ``dim_product``
+    (replenishment timing, lifecycle windows, tags, recommendations) then sees them."""
+    filled = (
+        "(p.category_name IS NULL AND c.name IS NOT NULL)"
+        " OR (p.parent_category_code IS NULL AND c.parent_code IS NOT NULL)"
+        " OR (p.replenish_days IS NULL"
+        "     AND coalesce(c.replenish_days, pc.replenish_days) IS NOT NULL)"
+    )
+    engine.materialize(
+        "dim_product",
+        "SELECT p.* REPLACE ("
+        " coalesce(p.category_name, c.name) AS category_name,"
+        " coalesce(p.parent_category_code, c.parent_code) AS parent_category_code,"
+        " coalesce(p.replenish_days, c.replenish_days, pc.replenish_days) AS replenish_days,"
+        f" CASE WHEN {filled} THEN list_append(coalesce(p.fixes, []), 'filled:category')"
+        "  ELSE p.fixes END AS fixes) "
+        "FROM dim_product p "
+        "LEFT JOIN dim_category c ON c.category_code = p.category_code "
+        "LEFT JOIN dim_category pc ON pc.category_code = c.parent_code",
+    )
 
 
 def drop_work_tables(engine: AnalyticsEngine) -> None:
