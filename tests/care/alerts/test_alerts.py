@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -154,3 +155,26 @@ def test_a_past_spike_does_not_raise_the_baseline() -> None:
     assert lam[0, same_hour] < 1.2 * clean[0, same_hour]  # clipped: the spike is not "normal"
     assert abs(np.nansum(lam[0]) / np.nansum(clean[0]) - 1) < 0.05  # nor the weekly level
     assert np.allclose(lam[1:], clean[1:], equal_nan=True)  # other keys' baselines unchanged
+
+
+def test_hysteresis_and_cooldown_on_given_scores() -> None:
+    from omniretail.care.alerts.detect import Scores, alerts_from
+
+    row = np.array([0, 4, 3, 2.5, 1, 5, 5, 0, 0, 4.5, 2.2, 0, 0], dtype=float)
+    best = np.vstack([row, np.zeros_like(row)])
+    sc = Scores(best, np.full(best.shape, 5.0), np.ones(best.shape), np.ones(best.shape, int))
+    cfg = DetectorConfig(open_score=3.5, close_score=2.0, cooldown_h=4)
+    got = [(a.key, a.opened, a.closed, a.hours, a.peak_score) for a in alerts_from(sc, cfg)]
+    # opens at hour 1 (4 ≥ 3.5), holds through 2.5 ≥ 2, closes at hour 4 (1 < 2); hours 5–7 are
+    # the cool-down, so the 5s at hours 5 and 6 open nothing; hour 9 opens again
+    assert got == [(0, 1, 4, [1, 2, 3], 4.0), (0, 9, 11, [9, 10], 4.5)]
+    assert alerts_from(sc, replace(cfg, cooldown_h=0))[1].opened == 5  # no cool-down
+
+
+def test_an_alert_still_open_at_the_end_has_no_closing_hour() -> None:
+    from omniretail.care.alerts.detect import Scores, alerts_from
+
+    best = np.array([[0.0, 0.0, 6.0, 6.0]])
+    sc = Scores(best, np.full(best.shape, 9.0), np.ones(best.shape), np.ones(best.shape, int))
+    (a,) = alerts_from(sc, DetectorConfig())
+    assert (a.opened, a.closed, a.hours, a.count) == (2, None, [2, 3], 9)

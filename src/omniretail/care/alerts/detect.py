@@ -92,9 +92,13 @@ def expected_counts(counts: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
         # count of each hour of week
         med = np.median(past, axis=1) * cfg.weeks
         first = np.median(past.sum(axis=2), axis=1)[:, None] * _share(med, pooled, cfg)
-        cap = np.maximum(poisson.ppf(cfg.clip_quantile, np.maximum(first, cfg.floor)), 1.0)
-        # a past spike's hours count as the first fit's expectation, as if they had been normal
-        cleaned = np.where(past > cap[:, None, :], first[:, None, :], past)
+        # a past spike's hours (above the first fit's clip quantile, and above 1) count as the
+        # first fit's expectation, as if they had been normal; x > ppf(q, λ) ⟺ cdf(x − 1, λ) ≥ q,
+        # computed only for the hours with 2 or more mentions (few, in a sparse cube)
+        lam0 = np.broadcast_to(np.maximum(first, cfg.floor)[:, None, :], past.shape)
+        outlier = past >= 2
+        outlier[outlier] = poisson.cdf(past[outlier] - 1, lam0[outlier]) >= cfg.clip_quantile
+        cleaned = np.where(outlier, first[:, None, :], past)
         level = cleaned.sum(axis=2).mean(axis=1)
         share = _share(cleaned.sum(axis=1), pooled, cfg)
         lam[:, start:stop] = np.maximum(level[:, None] * share[:, how[start:stop]], cfg.floor)
@@ -102,9 +106,12 @@ def expected_counts(counts: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
 
 
 def surprise(count: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """−log10 P(X ≥ count | Poisson(lam)); 0 where count ≤ lam."""
-    tail = poisson.logsf(count - 1, lam) / np.log(10)
-    out: np.ndarray = np.where(count > lam, -tail, 0.0)
+    """−log10 P(X ≥ count | Poisson(lam)); 0 where count ≤ lam (the tail is computed only
+    where the count is above λ: most hours of a sparse cube are not)."""
+    count, lam = np.broadcast_arrays(np.asarray(count, dtype=float), np.asarray(lam, dtype=float))
+    out = np.zeros(count.shape)
+    above = count > lam
+    out[above] = -poisson.logsf(count[above] - 1, lam[above]) / np.log(10)
     return out
 
 
@@ -169,44 +176,44 @@ def scores(counts: np.ndarray, cfg: DetectorConfig, *, lam: np.ndarray | None = 
 
 
 def alerts_from(sc: Scores, cfg: DetectorConfig) -> list[Alert]:
-    """Open, hold and close alerts over the scores, key by key (hysteresis and cool-down)."""
+    """Open, hold and close alerts over the scores, key by key (hysteresis and cool-down): an
+    alert opens at the first hour with score ≥ ``open_score`` once the key is out of its
+    cool-down, holds while the score stays ≥ ``close_score``, closes at the first hour below
+    it, and the key is quiet for ``cooldown_h`` hours from there. Jumps from event to event
+    rather than walking every hour (the benchmark scans thousands of keys × months)."""
     best, best_c, best_l, best_w = sc.best, sc.count, sc.expected, sc.window
     k, n = best.shape
     alerts: list[Alert] = []
-    for key in range(k):
+    for key in np.flatnonzero((best >= cfg.open_score).any(axis=1)):
         row = best[key]
-        candidates = np.flatnonzero(row >= cfg.close_score)
-        if candidates.size == 0:
-            continue
-        current: Alert | None = None
-        quiet_until = -1
-        for t in range(int(candidates[0]), n):
-            score = row[t]
-            if current is None:
-                if t >= quiet_until and score >= cfg.open_score:
-                    current = Alert(
-                        key=key,
-                        opened=t,
-                        peak_score=float(score),
-                        count=int(best_c[key, t]),
-                        expected=float(best_l[key, t]),
-                        window=int(best_w[key, t]),
-                        hours=[t],
-                    )
-            elif score >= cfg.close_score:
-                current.hours.append(t)
-                if score > current.peak_score:
-                    current.peak_score = float(score)
-                    current.count = int(best_c[key, t])
-                    current.expected = float(best_l[key, t])
-                    current.window = int(best_w[key, t])
-            else:
-                current.closed = t
-                alerts.append(current)
-                current = None
-                quiet_until = t + cfg.cooldown_h
-        if current is not None:
-            alerts.append(current)
+        opens = np.flatnonzero(row >= cfg.open_score)
+        below = np.flatnonzero(row < cfg.close_score)
+        pos = 0
+        while True:
+            i = int(np.searchsorted(opens, pos))
+            if i == len(opens):
+                break
+            t = int(opens[i])
+            j = int(np.searchsorted(below, t + 1))
+            end = int(below[j]) if j < len(below) else None
+            stop = end if end is not None else n
+            peak = t + int(np.argmax(row[t:stop]))
+            alerts.append(
+                Alert(
+                    key=int(key),
+                    opened=t,
+                    closed=end,
+                    peak_score=float(row[peak]),
+                    count=int(best_c[key, peak]),
+                    expected=float(best_l[key, peak]),
+                    window=int(best_w[key, peak]),
+                    hours=list(range(t, stop)),
+                )
+            )
+            if end is None:
+                break
+            pos = max(end + 1, end + cfg.cooldown_h)
+    alerts.sort(key=lambda a: (a.key, a.opened))
     return alerts
 
 
@@ -215,19 +222,31 @@ def mean_3sigma(counts: np.ndarray, *, window_h: int = 14 * 24, gap_h: int = 48)
     previous two weeks, peaks at least two days apart."""
     k, n = counts.shape
     alerts: list[Alert] = []
-    csum = np.concatenate([np.zeros((k, 1)), np.cumsum(counts, axis=1)], axis=1)
-    csq = np.concatenate([np.zeros((k, 1)), np.cumsum(counts.astype(float) ** 2, axis=1)], axis=1)
-    for key in range(k):
+    if n <= window_h:
+        return alerts
+    x = counts.astype(float)
+    csum = np.concatenate([np.zeros((k, 1)), np.cumsum(x, axis=1)], axis=1)
+    csq = np.concatenate([np.zeros((k, 1)), np.cumsum(x**2, axis=1)], axis=1)
+    s = csum[:, window_h:n] - csum[:, : n - window_h]  # the window before hour t = window_h …
+    q = csq[:, window_h:n] - csq[:, : n - window_h]
+    mean = s / window_h
+    sd = np.sqrt(np.maximum(q / window_h - mean**2, 0.0))
+    now = x[:, window_h:]
+    peak = (now > mean + 3 * sd) & (now > 0)
+    for key in np.flatnonzero(peak.any(axis=1)):
         last = -gap_h
-        for t in range(window_h, n):
-            s = csum[key, t] - csum[key, t - window_h]
-            q = csq[key, t] - csq[key, t - window_h]
-            mean = s / window_h
-            sd = np.sqrt(max(q / window_h - mean**2, 0.0))
-            x = counts[key, t]
-            if x > mean + 3 * sd and x > 0 and t - last >= gap_h:
+        for i in np.flatnonzero(peak[key]):
+            t = int(i) + window_h
+            if t - last >= gap_h:
                 alerts.append(
-                    Alert(key=key, opened=t, closed=t + 1, count=int(x), expected=mean, hours=[t])
+                    Alert(
+                        key=int(key),
+                        opened=t,
+                        closed=t + 1,
+                        count=int(counts[key, t]),
+                        expected=float(mean[key, i]),
+                        hours=[t],
+                    )
                 )
                 last = t
     return alerts
