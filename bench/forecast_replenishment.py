@@ -9,10 +9,11 @@ demand only: paid store orders without corporate and group-buying orders. Store 
 whose true mean is at least 0.5 units a week and that sold in the year before the simulated
 half-year (new launches are stocked by the launch plan, not by replenishment from history).
 
-1. Forecast accuracy: CrostonSBA (and window_level, historic_average) weekly from the year
-   before the last 26 weeks, 8 weeks ahead, against the true mean demand of those weeks and
-   against what the drawn world sold (WAPE); the floor is the truth's own WAPE against the
-   draw (the noise no forecast can remove).
+1. Forecast accuracy: CrostonSBA (and window_level, bootstrap_level, historic_average)
+   weekly from the year before the last 26 weeks, 8 weeks ahead, against the true mean
+   demand of those weeks and against what the drawn world sold (WAPE); the floor is the
+   truth's own WAPE against the draw (the noise no forecast can remove). ``--configs ""``
+   stops there.
 2. Replenishment over the last 26 weeks, for each (lead time, review period): ours = order up
    to the α quantile of NB demand over L + R around the CrostonSBA forecast (dispersion from
    the last 26 weeks of daily sales), α tuned to the smallest that reaches 97 % fill rate;
@@ -55,7 +56,7 @@ def accuracy(realised: np.ndarray, truth: np.ndarray, start: int) -> dict[str, A
         return round(float(np.abs(f - y).sum() / y.sum()), 4)
 
     out: dict[str, Any] = {"floor_truth_vs_sold": wape(true, act)}
-    for name in ("croston_sba", "window_level", "historic_average"):
+    for name in ("croston_sba", "window_level", "bootstrap_level", "historic_average"):
         f = catalogue(52)[name](hist, 8)
         out[name] = {
             "wape_vs_truth": wape(f, true),
@@ -133,7 +134,7 @@ def main() -> None:
         "forecast_accuracy_8_weeks": accuracy(demand, truth, start),
         "replenishment": [],
     }
-    for cfg in args.configs.split(","):
+    for cfg in filter(None, args.configs.split(",")):  # --configs "": accuracy only
         lead, review = (int(x) for x in cfg.split("x"))
         report["replenishment"].append(replenish(demand, start, lead, review))
         print(json.dumps(report["replenishment"][-1]), file=sys.stderr, flush=True)
