@@ -85,3 +85,23 @@ def test_several_extra_files_add_to_one_intent() -> None:
     fee = next(i for i in load_faq() if i.id == "delivery.fee")
     assert "运费怎么算" in fee.extra  # extra_delivery.yaml
     assert "免运费的门槛是多少" in fee.extra  # extra_more_delivery.yaml
+
+
+def test_bm25_matrix_scores_equal_rank_bm25(held_out_index: FaqIndex) -> None:
+    # the precomputed term × document matrix must give rank-bm25's Okapi scores exactly
+    import numpy as np
+
+    from omniretail.care.assistant.retrieval import _tokens
+
+    for q in ["配送费怎么收", "优惠券 优惠券 过期了", "没有这个词的问题", "积分"]:
+        toks = _tokens(prepare(q))
+        expected = np.asarray(held_out_index._bm25.get_scores(toks))
+        assert np.allclose(held_out_index.bm25_scores(toks), expected, rtol=0, atol=1e-9)
+
+
+def test_intent_without_any_text_is_refused() -> None:
+    from omniretail.care.assistant.faq import Intent
+
+    intents = (Intent("a.one", "答", ("问一", "问二", "问三")), Intent("b.two", "答", ()))
+    with pytest.raises(ValueError, match="b.two"):
+        FaqIndex(intents, with_answers=False)

@@ -114,6 +114,28 @@ class FaqIndex:
         self._owner = np.asarray(owner)
         tokens = [_tokens(d) for d in docs]
         self._bm25 = BM25Okapi([t or ["∅"] for t in tokens])
+        # the same Okapi weights as rank-bm25's get_scores, precomputed as a term × document
+        # matrix: a question's scores are then a sum of a few sparse rows instead of a Python
+        # loop over every paraphrase for every word (which grew with each paraphrase added)
+        bm = self._bm25
+        self._bm25_terms = {t: j for j, t in enumerate(bm.idf)}
+        norm = bm.k1 * (1 - bm.b + bm.b * np.asarray(bm.doc_len, dtype=float) / bm.avgdl)
+        rows, cols, vals = [], [], []
+        for d, freqs in enumerate(bm.doc_freqs):
+            for t, f in freqs.items():
+                rows.append(self._bm25_terms[t])
+                cols.append(d)
+                vals.append((bm.idf[t] or 0) * f * (bm.k1 + 1) / (f + norm[d]))
+        self._bm25_matrix = sp.csr_matrix(
+            (vals, (rows, cols)), shape=(len(self._bm25_terms), len(docs))
+        )
+        # documents are grouped by intent in order: each intent's first document
+        self._starts = np.flatnonzero(np.r_[True, self._owner[1:] != self._owner[:-1]])
+        if len(self._starts) != n or np.any(self._owner[self._starts] != np.arange(n)):
+            empty = sorted(set(range(n)) - set(owner))
+            raise ValueError(
+                "FAQ 意图没有可检索的问法或答案：" + "、".join(self.intents[i].id for i in empty)
+            )
         self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 2), sublinear_tf=True)
         self._docs = self._char.fit_transform(docs)
         member = sp.csr_matrix(
@@ -131,9 +153,14 @@ class FaqIndex:
         self._idf_unknown = math.log((n + 1) / 0.5)
 
     def _per_intent(self, per_doc: np.ndarray) -> np.ndarray:
-        best = np.zeros(len(self.intents))
-        np.maximum.at(best, self._owner, per_doc)
-        return best
+        return np.maximum(np.maximum.reduceat(per_doc, self._starts), 0.0)
+
+    def bm25_scores(self, toks: list[str]) -> np.ndarray:
+        """BM25 (Okapi, rank-bm25's weights) of every indexed document for the words ``toks``."""
+        rows = [self._bm25_terms[t] for t in toks if t in self._bm25_terms]
+        if not rows:
+            return np.zeros(self._bm25_matrix.shape[1])
+        return np.asarray(self._bm25_matrix[rows].sum(axis=0)).ravel()
 
     def _coverage(self, toks: list[str]) -> np.ndarray:
         weights = {t: self._idf.get(t, self._idf_unknown) for t in toks}
@@ -154,7 +181,7 @@ class FaqIndex:
         if not toks:
             base = W_PARA * para + W_CENTROID * centroid
             return np.zeros(len(self.intents)), base
-        bm = self._per_intent(np.asarray(self._bm25.get_scores(toks)))
+        bm = self._per_intent(self.bm25_scores(toks))
         base = W_BM25 * bm / (bm + BM25_HALF) + W_PARA * para + W_CENTROID * centroid
         return base * self._coverage(toks) ** COVERAGE_POWER, base
 
