@@ -37,7 +37,7 @@ def test_faq_size_and_no_leak() -> None:
 def test_held_out_paraphrases_top1(held_out_index: FaqIndex) -> None:
     pairs = [(i.id, q) for i in load_faq() for q in i.held_out()]
     top1 = sum(held_out_index.best(q).intent.id == iid for iid, q in pairs) / len(pairs)
-    assert top1 >= 0.76  # measured 0.771 (target 0.90 not met: docs/assistant.md)
+    assert top1 >= 0.80  # measured 0.813 (target 0.90 not met: docs/assistant.md)
 
 
 def test_second_held_out_set(held_out_index: FaqIndex) -> None:
@@ -49,7 +49,7 @@ def test_second_held_out_set(held_out_index: FaqIndex) -> None:
     indexed = {prepare(q) for i in intents.values() for q in i.indexed(holdout=False)}
     assert not {prepare(q) for _, q in pairs} & indexed
     top1 = sum(held_out_index.best(q).intent.id == iid for iid, q in pairs) / len(pairs)
-    assert top1 >= 0.83  # measured 0.847 (0.793 before the paraphrases of 2026-12-07)
+    assert top1 >= 0.87  # measured 0.892 (0.793 before the paraphrases of 2026-12-07)
     wrong = sum(
         held_out_index.best(q).intent.id != iid and held_out_index.answers(held_out_index.best(q))
         for iid, q in pairs
