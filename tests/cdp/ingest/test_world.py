@@ -76,7 +76,15 @@ def test_import_world_and_standardize(world: Path, home: Path) -> None:
     keys = con.sql(
         "SELECT count(*) - count(DISTINCT record_key) FROM std_identity_records"
     ).fetchall()[0]
+    # products.csv carries only the category code: the names, parents and replenishment
+    # cycles come from categories.csv (every product's category is a level-2 one)
+    products = con.sql(
+        "SELECT count(*), count(category_name), count(parent_category_code),"
+        " count(replenish_days), count(*) FILTER (WHERE list_contains(fixes, 'filled:category'))"
+        " FROM dim_product"
+    ).fetchall()[0]
     con.close()
+    assert products[0] > 0 and set(products) == {products[0]}, products
     assert missing == []  # every true identity record is standardized
     assert extra == []
     assert unresolved_stores == (0,)
