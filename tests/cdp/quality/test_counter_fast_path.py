@@ -114,3 +114,53 @@ def test_fast_path_equals_generic(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     (st,) = fast["stats"]
     assert (st["rows_read"], st["duplicates"]) == (17 + 8 + 2, 3)  # copies: row 1, S102, S103
     assert st["accepted"] + st["quarantined"] + st["duplicates"] == st["rows_read"]
+
+
+CLEAN = """门店编码,门编码,时段开始,进店人数,出店人数,过店人数
+S101,D1,2026-11-09 10:00,10,8,100
+S101,D1,2026-11-09 11:00,-1,8,100
+S101,D2,2026-11-09 10:00,4,4,
+"""
+QUARTERS = """门店编码,门编码,时段开始,进店人数,出店人数,过店人数
+S101,D1,2026-11-09 10:00,10,8,100
+S101,D1,2026-11-09 10:15,3,2,
+"""
+NULL_KEYS = """门店编码,门编码,时段开始,进店人数,出店人数,过店人数
+,D1,2026-11-09 10:00,1,1,
+,D1,2026-11-09 10:00,2,1,
+"""
+
+
+@pytest.mark.parametrize(("text", "proven"), [(CLEAN, True), (QUARTERS, False), (NULL_KEYS, False)])
+@pytest.mark.usefixtures("store_engine")
+def test_unique_keys_shortcut(
+    text: str, proven: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where every key is proven unique per store × door × day (hourly buckets, no hour
+    twice, at most one row with a null key part) the exact duplicate check is skipped; where
+    it cannot be proven (two buckets in one hour, rows with null keys) it runs. Either way the
+    records, quarantine and statistics are the generic path's, and the typed table the fast
+    path adopts as ``std_traffic_counts`` loses exactly the rows not accepted."""
+    f = tmp_path / "counts.csv"
+    f.write_text(text, encoding="utf-8")
+    with session_scope() as s:
+        for path in (DATA / "counter_counts.csv", f):
+            ingest_service.import_with_mapping_file(
+                s, source="counter", mapping_path=shipped_mapping("people_counter"), files=[path]
+            )
+    seen: list[bool] = []
+    original = counters.CounterStandardizer._keys_unique
+
+    def spy(self: counters.CounterStandardizer, t: str) -> bool:
+        seen.append(original(self, t))
+        return seen[-1]
+
+    monkeypatch.setattr(counters.CounterStandardizer, "_keys_unique", spy)
+    generic = _standardize(False, monkeypatch)
+    fast = _standardize(True, monkeypatch)
+    assert seen == [proven]
+    assert fast["rows"] == generic["rows"]
+    assert fast["quarantine"] == generic["quarantine"]
+    assert fast["result"] == generic["result"]
+    st = fast["stats"][-1]
+    assert st["accepted"] + st["quarantined"] + st["duplicates"] == st["rows_read"]

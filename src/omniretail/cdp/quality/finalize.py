@@ -55,6 +55,14 @@ def build_tables(
                 )
             counts[table.table] = int(engine.scalar(f"SELECT count(*) FROM {q(table.table)}") or 0)
             continue
+        ready = [r.ready_tables[kind] for r in results if kind in r.ready_tables]
+        if len(parts) == 1 and len(ready) == 1:  # the one part is a table in this shape already
+            cols = [*table.columns, *([] if "source" in table.columns else ["source"])]
+            engine.adopt(
+                table.table, ready[0][0], [*cols, "fixes", "_batch_id", "_row"], ready[0][1]
+            )
+            counts[table.table] = int(engine.scalar(f"SELECT count(*) FROM {q(table.table)}") or 0)
+            continue
         sql = " UNION ALL ".join(parts) if parts else _empty(table)
         if parts and table.grouped and (len(parts) > 1 or kind in MASTER_KINDS):
             sql = _merged(table, sql, master=kind in MASTER_KINDS)

@@ -85,6 +85,9 @@ class SourceResult:
     # the entity tables hold only rows of batches new since the last run, to be appended to
     # the std_ tables (the counter path's incremental run, counters_incremental.py)
     append_only: bool = False
+    # kind → (work table already in the std_ table's shape, the SQL condition over alias ``t``
+    # its rows to keep): finalize adopts it instead of copying when it is the kind's only part
+    ready_tables: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _fields(entity: EntitySpec) -> dict[str, FieldSpec]:

@@ -88,6 +88,15 @@ class AnalyticsEngine(ABC):
         """Add the rows of a canonical-dialect query to table ``name`` (same columns)."""
         self.execute(f"INSERT INTO {ident(name)} {sql}")
 
+    def adopt(self, name: str, work: str, columns: Sequence[str], keep: str) -> None:
+        """Make table ``name`` the rows of table ``work`` (alias ``t``) for which the SQL
+        condition ``keep`` holds, with only ``columns`` in that order; ``work`` is gone after.
+        This default copies them; an engine that can delete in place and rename a table
+        overrides it (no second copy of a large table)."""
+        cols = ", ".join(ident(c) for c in columns)
+        self.materialize(name, f"SELECT {cols} FROM {ident(work)} t WHERE coalesce({keep}, FALSE)")
+        self.drop(work)
+
     def replace_rows(self, name: str, keys_table: str, keys: Sequence[str], sql: str) -> None:
         """Replace the rows of table ``name`` whose ``keys`` appear in table ``keys_table``
         with the rows of a canonical-dialect query (same columns): an incremental refresh of a

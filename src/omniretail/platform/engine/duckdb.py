@@ -72,6 +72,29 @@ class DuckDBEngine(AnalyticsEngine):
             raise
         self.con.execute("COMMIT")
 
+    def adopt(self, name: str, work: str, columns: Sequence[str], keep: str) -> None:
+        """In place, in one transaction: the rows not kept deleted, the other columns dropped,
+        the table renamed (DuckDB drops a column without rewriting the others)."""
+        have = list(self.columns(work))
+        extra = [c for c in have if c not in columns]
+        if [c for c in have if c in columns] != list(columns) or len(set(columns) - set(have)):
+            super().adopt(name, work, columns, keep)  # another order: copy
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(f"DELETE FROM {ident(work)} t WHERE NOT coalesce({keep}, FALSE)")
+            for c in extra:
+                self.con.execute(f"ALTER TABLE {ident(work)} DROP COLUMN {ident(c)}")
+            for (kind,) in self.con.execute(
+                "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+            ).fetchall():
+                self.con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {ident(name)}")
+            self.con.execute(f"ALTER TABLE {ident(work)} RENAME TO {ident(name)}")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
     def register_arrow(self, name: str, table: pa.Table, *, scratch: bool = False) -> None:
         kind = "TEMP TABLE" if scratch else "TABLE"
         self._arrow_refs[name] = table
