@@ -108,7 +108,8 @@ def _full(e: AnalyticsEngine) -> None:
     e.materialize("trf_counter_flags", sql.FLAGS_SQL)
     e.materialize(DOOR_FIRST, sql.DOOR_FIRST_SQL)
     e.materialize("trf_sales_hourly", sql.SALES_HOURLY_SQL)
-    e.materialize("trf_hourly", sql.HOURLY_SQL)
+    unique = _count(e, sql.UNIQUE_HOURS_SQL) == 0
+    e.materialize("trf_hourly", sql.hourly_sql(one_row_an_hour=unique))
     _identified(e, "trf_identified")
     e.materialize("trf_kpi_daily", sql.KPI_DAILY_SQL)
     e.materialize("trf_kpi_weekly", sql.KPI_WEEKLY_SQL)

@@ -127,25 +127,37 @@ SELECT store_code, order_day AS day, order_hour AS hour,
        count(*) AS orders,
        CAST(round(sum(paid_amount) * 100) AS BIGINT) AS sales_fen,
        CAST(sum(units) AS BIGINT) AS units,
-       sum(CASE WHEN customer_id IS NOT NULL THEN 1 ELSE 0 END) AS member_orders
+       CAST(sum(CASE WHEN customer_id IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS member_orders
 FROM ins_order_facts
 WHERE status = 'paid' AND NOT online AND store_code IS NOT NULL
 GROUP BY store_code, order_day, order_hour
 """
 
 
-def hourly_sql(scope: str | None = None, counts: str = "trf_counts") -> str:
-    """``trf_hourly`` (of the store-days in ``scope``, or all; ``counts`` as in flags_sql)."""
+def hourly_sql(
+    scope: str | None = None, counts: str = "trf_counts", *, one_row_an_hour: bool = False
+) -> str:
+    """``trf_hourly`` (of the store-days in ``scope``, or all; ``counts`` as in flags_sql).
+    ``one_row_an_hour``: the caller knows no store counts two rows in one hour (one door, hourly
+    buckets: ``UNIQUE_HOURS_SQL`` is 0), so the counts are taken as they are instead of being
+    summed per store × day × hour (a hash aggregate with one group per row)."""
+    if one_row_an_hour:
+        visitors = "CAST(c.in_count AS BIGINT) AS visitors"
+        passers = "CAST(c.passers_by AS BIGINT) AS passers_by"
+        group = ""
+    else:
+        visitors = "CAST(sum(c.in_count) AS BIGINT) AS visitors"
+        passers = "CAST(sum(c.passers_by) AS BIGINT) AS passers_by"
+        group = "GROUP BY c.store_code, c.day, c.hour"
     return f"""
 WITH bad AS (SELECT DISTINCT store_code, day FROM trf_counter_flags b WHERE {_scoped("b", scope)}),
 known AS (SELECT DISTINCT store_code FROM dim_store),
 t AS (
-  SELECT c.store_code, c.day, c.hour, sum(c.in_count) AS visitors,
-         sum(c.passers_by) AS passers_by
+  SELECT c.store_code, c.day, c.hour, {visitors}, {passers}
   FROM {counts} c JOIN known k ON k.store_code = c.store_code
   LEFT JOIN bad b ON b.store_code = c.store_code AND b.day = c.day
   WHERE b.store_code IS NULL AND {_scoped("c", scope, "c.day")}
-  GROUP BY c.store_code, c.day, c.hour
+  {group}
 ),
 x AS (SELECT * FROM trf_sales_hourly s WHERE {_scoped("s", scope)}),
 counted AS (SELECT DISTINCT store_code, day FROM t)
@@ -160,6 +172,17 @@ FROM t FULL OUTER JOIN x
   ON x.store_code = t.store_code AND x.day = t.day AND x.hour = t.hour
 LEFT JOIN counted cd ON cd.store_code = coalesce(t.store_code, x.store_code)
   AND cd.day = coalesce(t.day, x.day)
+"""
+
+
+# how many store-days have two count rows in one hour (several doors, or buckets shorter than
+# an hour): per store-day (thousands of groups, not one per row) the bits of the hours seen
+# against the rows; 0 lets trf_hourly skip its per-hour sums
+UNIQUE_HOURS_SQL = """
+SELECT count(*) FROM (
+  SELECT count(*) AS n, bit_or(CAST(1 AS BIGINT) << CAST(hour AS INTEGER)) AS hours
+  FROM trf_counts GROUP BY store_code, day
+) g WHERE bit_count(hours) <> n
 """
 
 
