@@ -403,8 +403,8 @@ def main() -> None:
     for keys in stacks:
         for first in (16, 26):
             lv = o.stack(keys, first)
-            record(f"stack from week {first}: {' + '.join(keys)}"[:120],
-                   o.scores(lv, val), o.scores(lv, test))  # fmt: skip
+            label = " + ".join(keys) if len(keys) < len(o.FEATURES) else "all 13 estimators"
+            record(f"stack from week {first}: {label}", o.scores(lv, val), o.scores(lv, test))
     cands = ["bootstrap_level", "croston_sba", "window_level", "trimmed_5_104",
              "median_of_means_4_104", "mean_13", "bootstrap_104", "bootstrap_26"]  # fmt: skip
     for lam in (0.25, 0.5, 1.0):
