@@ -84,7 +84,8 @@ def test_import_world_and_standardize(world: Path, home: Path) -> None:
         " FROM dim_product"
     ).fetchall()[0]
     con.close()
-    assert products[0] > 0 and set(products) == {products[0]}, products
+    assert products[0] > 0
+    assert set(products) == {products[0]}, products
     assert missing == []  # every true identity record is standardized
     assert extra == []
     assert unresolved_stores == (0,)

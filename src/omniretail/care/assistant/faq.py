@@ -1,7 +1,8 @@
 """The curated retail FAQ: intents with an answer and several paraphrases, kept as YAML files
 beside this module (``faq_*.yaml``: id, answer, five paraphrases; ``extra_*.yaml``: more
-paraphrases per id, several files may add to one id). An intent with a ``kind`` is transactional: its answer comes
-from the identified customer's own data (see :mod:`omniretail.care.assistant.answers`)."""
+paraphrases per id, several files may add to one id). An intent with a ``kind`` is
+transactional: its answer comes from the identified customer's own data (see
+:mod:`omniretail.care.assistant.answers`)."""
 
 from __future__ import annotations
 
