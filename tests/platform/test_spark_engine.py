@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,62 @@ def test_mean_of_decimals_is_a_double(spark) -> None:
     assert share == pytest.approx(1 / 3, rel=1e-12)
 
 
+def test_day_of_week_numbers_are_duckdbs(spark) -> None:
+    """isodow (1 = Monday … 7 = Sunday) and dayofweek (0 = Sunday): sqlglot wrote Spark's
+    DAYOFWEEK (1 = Sunday), so every ISO day came out one or two days off — the forecast's
+    day-of-week shares put Monday's sales on Wednesday."""
+    from datetime import date, datetime
+
+    from omniretail.platform.engine.duckdb import DuckDBEngine
+
+    days = [date(2026, 12, 6 + n) for n in range(7)]  # Sunday 6 December … Saturday 12th
+    table = pa.table({"d": days, "ts": [datetime(d.year, d.month, d.day, 23, 30) for d in days]})
+    sql = (
+        "SELECT d, isodow(d) AS iso, CAST(isodow(ts) AS INTEGER) AS iso_ts, dayofweek(d) AS dow,"
+        " extract(isodow FROM ts) AS x_iso, date_part('dow', d) AS p_dow FROM t_days ORDER BY d"
+    )
+    duck = DuckDBEngine()
+    try:
+        duck.register_arrow("t_days", table)
+        expected = duck.fetch_rows(sql)
+    finally:
+        duck.close()
+    assert [r["iso"] for r in expected] == [7, 1, 2, 3, 4, 5, 6]
+    assert [r["dow"] for r in expected] == [0, 1, 2, 3, 4, 5, 6]
+    spark.register_arrow("t_days", table)
+    got = spark.fetch_rows(sql)
+    assert [{k: int(v) if k != "d" else v for k, v in r.items()} for r in got] == expected
+
+
+def test_epoch_keeps_the_fraction_of_a_second(spark) -> None:
+    """epoch(ts) is DuckDB's seconds as a DOUBLE with their fraction; sqlglot's UNIX_TIMESTAMP
+    cut it to whole seconds, so the golden record's "recent" rule saw two records of one
+    second as a tie and took another source's city on Spark."""
+    from datetime import date, datetime
+
+    from omniretail.platform.engine.duckdb import DuckDBEngine
+
+    table = pa.table(
+        {
+            "ts": [
+                datetime(2026, 12, 7, 8, 0, 0, 250_000),
+                datetime(2026, 12, 7, 8, 0, 0, 750_001),
+            ],
+            "d": [date(2026, 12, 7), date(1969, 12, 31)],
+        }
+    )
+    sql = "SELECT epoch(ts) AS e, coalesce(epoch(d), 0) * 100 AS d100 FROM t_epoch ORDER BY ts"
+    duck = DuckDBEngine()
+    try:
+        duck.register_arrow("t_epoch", table)
+        expected = duck.fetch_rows(sql)
+    finally:
+        duck.close()
+    assert expected[1]["e"] - expected[0]["e"] == pytest.approx(0.500001)
+    spark.register_arrow("t_epoch", table)
+    assert spark.fetch_rows(sql) == expected
+
+
 def test_local_mode_uses_few_shuffle_partitions(spark) -> None:
     assert int(spark.spark.conf.get("spark.sql.shuffle.partitions")) <= 8
     assert spark.spark.conf.get("spark.sql.session.timeZone") == "UTC"
@@ -160,3 +217,46 @@ def test_warehouse_tables_outlive_the_engine(spark, tmp_path: Path) -> None:
     second.drop("w_totals")
     assert not (tmp_path / "wh" / "w_totals").exists()
     second.close()
+
+
+def test_warehouse_views_outlive_the_engine_and_are_published(spark, tmp_path: Path) -> None:
+    """A view (``trf_counts`` over ``std_traffic_counts``) is kept as its SQL: a later engine
+    reads it, and the published snapshot holds it as a view, as DuckDB's work file does; a
+    view whose table is gone is left out of both, not an error at start-up; dropping it, or
+    a table taking its name, forgets it."""
+    import duckdb
+
+    from omniretail.platform.engine.spark import SparkEngine
+    from omniretail.platform.engine.warehouse import snapshot_from_warehouse
+
+    wh = tmp_path / "wh"
+    first = SparkEngine(session=spark.spark, warehouse=wh)
+    first.register_arrow("v_counts", pa.table({"store": ["a", "a", "b"], "n": [1, 2, 5]}))
+    # v_stores reads v_z_big, which sorts after it: views are bound until none is left
+    first.create_view("v_z_big", "SELECT * FROM v_counts WHERE n > 1")
+    first.create_view("v_stores", "SELECT store, sum(n) AS n FROM v_z_big GROUP BY store")
+    first.register_arrow("v_gone", pa.table({"x": [1]}))
+    first.create_view("v_broken", "SELECT x FROM v_gone")
+    first.close()
+    shutil.rmtree(wh / "v_gone")  # its table removed behind the view's back
+
+    second = SparkEngine(session=spark.spark, warehouse=wh)
+    assert second.fetch_rows("SELECT * FROM v_stores ORDER BY store") == [
+        {"store": "a", "n": 2},
+        {"store": "b", "n": 5},
+    ]
+    assert not second.table_exists("v_broken")
+    snapshot_from_warehouse(wh, tmp_path / "published.duckdb")
+    con = duckdb.connect(str(tmp_path / "published.duckdb"), read_only=True)
+    try:
+        kinds = dict(
+            con.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall()
+        )
+        assert kinds == {"v_counts": "BASE TABLE", "v_z_big": "VIEW", "v_stores": "VIEW"}
+        assert con.execute("SELECT sum(n) FROM v_stores").fetchone() == (7,)
+    finally:
+        con.close()
+    second.drop("v_stores")
+    second.materialize("v_z_big", "SELECT 1 AS one")
+    second.close()
+    assert sorted(p.name for p in (wh / "_views").iterdir()) == ["v_broken.sql"]

@@ -32,7 +32,14 @@ import sqlglot
 from omniretail.platform.config import Settings, get_settings
 from omniretail.platform.engine.base import CANONICAL_DIALECT, AnalyticsEngine
 from omniretail.platform.engine.dialect import ident
-from omniretail.platform.engine.warehouse import versions
+from omniretail.platform.engine.warehouse import (
+    VIEWS,
+    bind_views,
+    drop_view,
+    save_view,
+    saved_views,
+    versions,
+)
 
 
 @lru_cache(maxsize=512)
@@ -121,6 +128,39 @@ def _rewrite(tree: Any) -> Any:
             # DECIMAL of the argument's scale + 4 and rounds the mean
             value = node.this.copy().transform(fix)
             return exp.Avg(this=exp.Cast(this=value, to=exp.DataType.build("DOUBLE")))
+        if isinstance(node, exp.TimeToUnix) and not node.args.get("format"):
+            # DuckDB's epoch(ts) is a DOUBLE with the fraction of a second; sqlglot writes
+            # UNIX_TIMESTAMP, whole seconds: two records seen in one second then tie (the
+            # golden record's "recent" rule picked another source)
+            micros = exp.Anonymous(
+                this="unix_micros",
+                expressions=[
+                    exp.Cast(
+                        this=node.this.copy().transform(fix), to=exp.DataType.build("TIMESTAMP")
+                    )
+                ],
+            )
+            return exp.Paren(
+                this=exp.Div(
+                    this=exp.Cast(this=micros, to=exp.DataType.build("DOUBLE")),
+                    expression=exp.Literal.number(1000000),
+                )
+            )
+        weekday_part = _weekday_part(node)
+        if weekday_part is not None:
+            # DuckDB: isodow 1 = Monday … 7 = Sunday, dayofweek/dow 0 = Sunday … 6 = Saturday.
+            # sqlglot writes (DAYOFWEEK(x) % 7) + 1 and DAYOFWEEK(x) with Spark's 1 = Sunday
+            # (both off by one or two); Spark's weekday(x) is 0 = Monday
+            iso, value = weekday_part
+            monday0 = exp.Anonymous(this="weekday", expressions=[value.copy().transform(fix)])
+            if iso:
+                return exp.Paren(this=exp.Add(this=monday0, expression=exp.Literal.number(1)))
+            return exp.Paren(
+                this=exp.Mod(
+                    this=exp.Paren(this=exp.Add(this=monday0, expression=exp.Literal.number(1))),
+                    expression=exp.Literal.number(7),
+                )
+            )
         if isinstance(node, exp.Length) and is_list(node.this):
             return exp.ArraySize(this=node.this.copy())  # len(list) is its size, not text's
         if name == "to_json" and len(node.expressions) == 1:
@@ -147,6 +187,30 @@ def _rewrite(tree: Any) -> Any:
         return node
 
     return tree.transform(fix)
+
+
+def _weekday_part(node: Any) -> tuple[bool, Any] | None:
+    """(ISO numbering?, the date) for DuckDB's day-of-week functions — ``isodow(x)``,
+    ``dayofweek(x)``, ``extract(isodow|dow|dayofweek FROM x)``, ``date_part('isodow', x)`` —
+    or None for any other node."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.DayOfWeekIso):
+        return True, node.this
+    if isinstance(node, exp.DayOfWeek):
+        return False, node.this
+    part, value = None, None
+    if isinstance(node, exp.Extract):
+        part, value = node.this.name.lower(), node.expression
+    elif isinstance(node, exp.Anonymous) and node.name.lower() in ("date_part", "datepart"):
+        first = node.expressions[0] if node.expressions else None
+        if isinstance(first, exp.Literal) and len(node.expressions) == 2:
+            part, value = first.name.lower(), node.expressions[1]
+    if part in ("isodow", "dayofweekiso"):
+        return True, value
+    if part in ("dow", "dayofweek", "weekday"):
+        return False, value
+    return None
 
 
 def _ordered_list(node: Any, fixed: Any) -> Any:
@@ -330,9 +394,10 @@ class SparkEngine(AnalyticsEngine):
         if warehouse is not None:
             warehouse.mkdir(parents=True, exist_ok=True)
             for table_dir in sorted(p for p in warehouse.iterdir() if p.is_dir()):
-                latest = self._versions(table_dir)
+                latest = self._versions(table_dir) if table_dir.name != VIEWS else []
                 if latest:
                     self._bind(table_dir.name, self.spark.read.parquet(str(latest[-1])))
+            bind_views(saved_views(warehouse), lambda name, sql: self._bind(name, self._sql(sql)))
 
     @staticmethod
     def _versions(table_dir: Path) -> list[Path]:
@@ -375,6 +440,7 @@ class SparkEngine(AnalyticsEngine):
         target = table_dir / f"v{time.time_ns()}"
         df.write.mode("overwrite").parquet(str(target))
         self._bind(name, self.spark.read.parquet(str(target)))
+        drop_view(self.warehouse, name)  # a table now, where a view was
         for path in old:  # earlier versions are no longer read by any view
             shutil.rmtree(path, ignore_errors=True)
 
@@ -433,7 +499,11 @@ class SparkEngine(AnalyticsEngine):
         return {f.name: canonical_type(f.dataType) for f in schema.fields}
 
     def create_view(self, name: str, sql: str) -> None:
+        """A view (no copy); with a warehouse its SQL is kept there, so a later engine and the
+        published snapshot have it too (as the DuckDB engine's file has its views)."""
         self._bind(name, self._sql(sql))
+        if self.warehouse is not None:
+            save_view(self.warehouse, name, sql)
 
     def append(self, name: str, sql: str) -> None:
         cols = ", ".join(ident(c) for c in self.columns(name))
@@ -463,6 +533,7 @@ class SparkEngine(AnalyticsEngine):
         self._forget(name)
         if self.warehouse is not None:
             shutil.rmtree(self.warehouse / name, ignore_errors=True)
+            drop_view(self.warehouse, name)
 
     def close(self) -> None:
         for name in list(self._frames):
