@@ -71,7 +71,7 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return np.full((n, k), -1, dtype=np.int64), np.full((n, k), -np.inf, dtype=np.float32)
     part = np.argpartition(-scores, k_eff - 1, axis=1)[:, :k_eff]
     vals = np.take_along_axis(scores, part, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")
+    order = np.lexsort((part, -vals), axis=1)  # equal scores: the lower item index first
     idx = np.take_along_axis(part, order, axis=1)
     vals = np.take_along_axis(vals, order, axis=1)
     idx = np.where(np.isfinite(vals), idx, -1)

@@ -73,13 +73,19 @@ class Interactions:
         times = None
         if time_col is not None:
             times = to_epoch_seconds(frame[time_col], field=time_col)
+        # the events in one canonical order (user, item, time, weight), whatever order the rows
+        # came in (an analytics engine gives none without ORDER BY, and Spark's differs from
+        # DuckDB's): the float32 sums of the matrices below, and every score and tie built on
+        # them, are then the same bits for the same events
+        keys = [weights, i_codes, u_codes] if times is None else [weights, times, i_codes, u_codes]
+        order = np.lexsort(keys)
         return cls(
             users=np.asarray(users, dtype=object),
             items=np.asarray(items, dtype=object),
-            user_codes=u_codes.astype(np.int32),
-            item_codes=i_codes.astype(np.int32),
-            weights=weights,
-            times=times,
+            user_codes=u_codes[order].astype(np.int32),
+            item_codes=i_codes[order].astype(np.int32),
+            weights=weights[order],
+            times=None if times is None else times[order],
         )
 
     def subset(self, mask: np.ndarray) -> Interactions:

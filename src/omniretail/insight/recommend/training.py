@@ -90,7 +90,7 @@ def top_users_per_item(model: Recommender, n: int, *, exclude_owners: bool = Tru
         keep = np.argpartition(-vals, n - 1, axis=0)[:n]
         best_val = np.take_along_axis(vals, keep, axis=0)
         best_idx = np.take_along_axis(idx, keep, axis=0)
-    order = np.argsort(-best_val, axis=0, kind="stable")
+    order = np.lexsort((best_idx, -best_val), axis=0)  # equal scores: the lower customer id
     best_val = np.take_along_axis(best_val, order, axis=0)
     best_idx = np.take_along_axis(best_idx, order, axis=0)
     rank, item = np.nonzero(np.isfinite(best_val) & (best_idx >= 0))
