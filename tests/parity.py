@@ -6,7 +6,9 @@ as sorted (DuckDB's list_distinct and Spark's array_distinct order elements diff
 Tables whose content depends on random initialization, not on the data, are compared by row
 count only (``COUNT_ONLY``). Columns that hold nothing but the wall-clock time a run did
 something (``CLOCK_COLUMNS``, named one by one) are compared by how many rows hold a value;
-every other column of their table is compared as usual."""
+every other column of their table is compared as usual. Rows that hold such a time in a
+long table of measures (``CLOCK_ROWS``: the recommenders' ``train_seconds``) are compared by
+whether they hold a value; every other row of their table as usual."""
 
 from __future__ import annotations
 
@@ -25,6 +27,16 @@ COUNT_ONLY: frozenset[str] = frozenset()
 CLOCK_COLUMNS: frozenset[tuple[str, str]] = frozenset(
     {("customer_score_models", "fitted_at")}  # insight/clv/pipeline.py: when the models ran
 )
+
+# table → (name column, value column, the names whose value is a duration a run measured)
+CLOCK_ROWS: dict[str, tuple[str, str, frozenset[str]]] = {
+    # insight/recommend/evaluate.py: seconds each algorithm took to fit and to rank
+    "recommendation_model_metrics": (
+        "metric",
+        "value",
+        frozenset({"train_seconds", "inference_seconds"}),
+    ),
+}
 
 
 def _norm(v: Any) -> Any:
@@ -92,6 +104,16 @@ def compare_table(
             return f"{c}: {na} values vs {nb}"
     compared = [c for c in ca if c not in clock]
     ra, rb = table_rows(a, table, compared), table_rows(b, table, compared)
+    if table in CLOCK_ROWS:
+        name_col, value_col, names = CLOCK_ROWS[table]
+        n, v = compared.index(name_col), compared.index(value_col)
+
+        def timed(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            if row[n] not in names:
+                return row
+            return (*row[:v], ("clock", row[v] is not None), *row[v + 1 :])
+
+        ra, rb = sorted(map(timed, ra), key=_key), sorted(map(timed, rb), key=_key)
     if len(ra) != len(rb):
         return f"{len(ra)} rows vs {len(rb)}"
     if table in COUNT_ONLY:

@@ -48,3 +48,32 @@ def test_fitted_at_present_in_one_run_only_differs(tmp_path: Path) -> None:
     ref = _snapshot(tmp_path / "a.duckdb", "{}", "2026-12-07 05:00:00", 0.5)
     diff = compare_snapshots(ref, _snapshot(tmp_path / "b.duckdb", "{}", None, 0.5))
     assert diff == {"customer_score_models": "fitted_at: (1,) values vs (0,)"}
+
+
+def _metrics(path: Path, rows: list[tuple[str, str, float | None]]) -> Path:
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE recommendation_model_metrics (algorithm TEXT, metric TEXT, value DOUBLE)"
+    )
+    con.executemany("INSERT INTO recommendation_model_metrics VALUES (?, ?, ?)", rows)
+    con.close()
+    return path
+
+
+def test_clock_rows_compare_by_presence_measures_by_value(tmp_path: Path) -> None:
+    """The recommenders' fit and ranking seconds are times a run measured (CLOCK_ROWS); every
+    other measure of the same table — nDCG, a metric named like no timing — by value."""
+    rows = [("als", "ndcg@10", 0.25), ("als", "train_seconds", 0.1), ("als", "n", 3.0)]
+    ref = _metrics(tmp_path / "a.duckdb", rows)
+    slower = [("als", "ndcg@10", 0.25), ("als", "train_seconds", 2.5), ("als", "n", 3.0)]
+    assert compare_snapshots(ref, _metrics(tmp_path / "b.duckdb", slower)) == {}
+    for i, other in enumerate(
+        (
+            [("als", "ndcg@10", 0.26), ("als", "train_seconds", 0.1), ("als", "n", 3.0)],
+            [("als", "ndcg@10", 0.25), ("als", "train_seconds", None), ("als", "n", 3.0)],
+            [("als", "ndcg@10", 0.25), ("als", "train_seconds", 0.1), ("als", "n", 4.0)],
+            [("als", "ndcg@10", 0.25), ("als", "inference_seconds", 0.1), ("als", "n", 3.0)],
+        )
+    ):
+        got = compare_snapshots(ref, _metrics(tmp_path / f"c{i}.duckdb", other))
+        assert set(got) == {"recommendation_model_metrics"}, other
