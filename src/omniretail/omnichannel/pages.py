@@ -31,6 +31,16 @@ STATUS_EN = {"placed": "Placed", "paid": "Paid", "fulfilled": "Fulfilled",
              "partially_returned": "Partly returned"}  # fmt: skip
 
 
+def _names(db: Any) -> dict[str, Any]:
+    """Channels and stores by name in the orders table (their codes are no word for a clerk)."""
+    return {
+        "channel_names": {
+            c.code: (c.name, c.name_en or c.name) for c in channel_service.list_channels(db)
+        },
+        "store_names": {st.code: st.name for st in store_service.list_stores(db)},
+    }
+
+
 def _labels() -> dict[str, Any]:
     return {
         "wall": to_wall_clock,  # instants shown in the chain's time zone
@@ -54,6 +64,7 @@ def omnichannel_page(request: Request, user: ConsoleUser, db: DbSession) -> Resp
             "staff": len(staff),
             "channels": channel_service.list_channels(db),
             "orders": order_service.list_orders(db, store_codes=scope.codes(), limit=20),
+            **_names(db),
             **_labels(),
         },
     )
@@ -77,5 +88,11 @@ def orders_page(
     return render(
         request,
         "omnichannel/orders.html",
-        {"orders": orders, "status": wanted, "store_code": store_code or "", **_labels()},
+        {
+            "orders": orders,
+            "status": wanted,
+            "store_code": store_code or "",
+            **_names(db),
+            **_labels(),
+        },
     )

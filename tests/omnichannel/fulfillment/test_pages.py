@@ -160,3 +160,49 @@ def test_parcel_point_in_the_console(client: Any) -> None:
     assert "已到代收点待取" in page
     assert 'data-testid="point-code-shown">3-2-1045<' in page
     assert 'data-testid="do-collect_at_point"' in page
+
+
+def test_the_area_reads_as_names_and_every_page_is_a_tab_away(client: Any) -> None:
+    """Cards and the pick list name products and stores (not SKU and store codes); each page of
+    全渠道 carries the area's tabs, and the pick list opens from its tab without a store in the
+    address: it asks which store for a user of several, and opens a one-store user's own."""
+    from omniretail.omnichannel.store.models import City, Store
+    from omniretail.platform.auth import service as auth
+
+    with db.session_scope() as s:
+        world(s)
+        ful.place(s, data=_order("WX1", "S1"))
+        city = City(code="310000", name="上海", province="上海")
+        s.add(city)
+        s.flush()
+        store = Store(code="S1", name="门店A", store_type="street", city_id=city.id)
+        s.add(store)
+        s.flush()
+        auth.create_user(
+            s, username="clerk", password="clerk-pass-1", role="clerk", store_ids=[store.id]
+        )
+    listing = client.get("/omnichannel/fulfilment").text
+    assert "商品SKU1 × 1" in listing
+    assert "门店A" in listing
+    for path in (
+        "/omnichannel",
+        "/omnichannel/orders",
+        "/omnichannel/fulfilment",
+        "/omnichannel/fulfilment/kpi",
+        "/omnichannel/fulfilment/verify",
+        "/omnichannel/stock",
+        "/omnichannel/fulfilment/picklist",
+    ):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert 'data-testid="area-tabs"' in page.text, path
+        assert 'aria-current="page"' in page.text, path
+    assert 'data-testid="choose-store"' in client.get("/omnichannel/fulfilment/picklist").text
+    client.post("/api/v1/auth/logout")
+    r = client.post("/api/v1/auth/login", json={"username": "clerk", "password": "clerk-pass-1"})
+    assert r.status_code == 200
+    own = client.get("/omnichannel/fulfilment/picklist")
+    assert own.status_code == 200
+    assert 'data-testid="by-sku"' in own.text
+    assert "商品SKU1" in own.text
+    assert client.get("/omnichannel/fulfilment/picklist?store=S2").status_code == 403

@@ -17,6 +17,7 @@ from omniretail.omnichannel.fulfillment.errors import FulfilmentError
 from omniretail.omnichannel.inventory import allocation
 from omniretail.omnichannel.inventory import service as inventory
 from omniretail.omnichannel.inventory.errors import InventoryError
+from omniretail.omnichannel.product import service as products
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.scope import StoreScope, store_scope
 from omniretail.platform.console.csrf import CsrfProtected
@@ -55,6 +56,18 @@ def _scope(user: Any, db: DbSession) -> StoreScope:
 
 def _stores(db: DbSession, scope: StoreScope) -> list[Any]:
     return [loc for loc in inventory.list_locations(db, kind="store") if scope.allows(loc.code)]
+
+
+def _names(db: DbSession, fulfilments: list[Any], stores: list[Any]) -> dict[str, Any]:
+    """Products and stores by name on the cards and the pick list (a clerk picks 手撕面包, not
+    SKU 101410); an unknown SKU or store shows its code."""
+    skus = {ln.sku for f in fulfilments for ln in f.lines}
+    names = inventory.item_names(db, skus=skus)  # the stock item's name, else the catalogue's
+    names.update({sku: p.name for sku, p in products.get_products(db, skus=skus).items()})
+    return {
+        "product_name": lambda sku: names.get(sku, sku),
+        "store_names": {st.code: st.name for st in stores},
+    }
 
 
 def _when(at: datetime | None) -> str:
@@ -119,14 +132,26 @@ def orders(
             counts=counts,
             tabs=tabs,
             fulfilments=shown[:100],
+            **_names(db, shown[:100], stores),
         ),
     )
 
 
 @router.get(BASE + "/picklist", response_class=HTMLResponse)
-def picklist(request: Request, user: ConsoleUser, db: DbSession, store: str) -> Response:
-    """Everything to pick in a store now (allocated and picking orders), by SKU."""
-    _scope(user, db).require(store)
+def picklist(
+    request: Request, user: ConsoleUser, db: DbSession, store: str | None = None
+) -> Response:
+    """Everything to pick in a store now (allocated and picking orders), by SKU. Opened without
+    a store (the area's tab), it picks the caller's only store or asks which one."""
+    scope = _scope(user, db)
+    stores = _stores(db, scope)
+    if store is None:
+        if len(stores) != 1:
+            return render(
+                request, "fulfilment/picklist.html", _ctx(request, store=None, stores=stores)
+            )
+        store = stores[0].code
+    scope.require(store)
     todo = [
         f
         for f in service.list_fulfilments(db, store_codes=[store], limit=500)
@@ -139,7 +164,14 @@ def picklist(request: Request, user: ConsoleUser, db: DbSession, store: str) -> 
     return render(
         request,
         "fulfilment/picklist.html",
-        _ctx(request, store=store, orders=todo, by_sku=sorted(by_sku.items())),
+        _ctx(
+            request,
+            store=store,
+            stores=stores,
+            orders=todo,
+            by_sku=sorted(by_sku.items()),
+            **_names(db, todo, stores),
+        ),
     )
 
 

@@ -134,6 +134,19 @@ def register_item(
     return row.id
 
 
+def item_names(session: Session, *, skus: Iterable[str]) -> dict[str, str]:
+    """The stock items' names by SKU (those that have one)."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(StockItem.sku, StockItem.name).where(
+            StockItem.sku.in_(wanted), StockItem.name.is_not(None)
+        )
+    )
+    return dict(rows.tuples().all())
+
+
 def set_channel_policy(session: Session, *, data: ChannelPolicyIn) -> None:
     row = session.scalar(
         select(ChannelPolicy).where(ChannelPolicy.channel_code == data.channel_code)
