@@ -15,7 +15,7 @@ Baseline: the **hour-of-week profile**. For hour t the expected count is
 Replacing outlying hours keeps a past spike out of the baseline (its level and its hour-of-week
 shape) as the median of weekly totals kept it out of the level, but the mean of the cleaned
 weeks uses all four weeks rather than the middle two: a steadier λ and fewer false alerts at the
-same opening score (bench/crisis_alerts.py, calibration streams).
+same opening score (bench/crisis_alerts_synthetic.py, calibration streams).
 
 Score: the Poisson upper-tail surprise of the observed count, −log10 P(X ≥ x | λ), taken over
 trailing windows of 1, 3, 6 and 12 hours (sums of counts against sums of λ), so a long moderate
@@ -40,7 +40,7 @@ HOURS_PER_WEEK = 168
 class DetectorConfig:
     weeks: int = 4
     windows: tuple[int, ...] = (1, 3, 6, 12)
-    open_score: float = 3.4  # chosen on the benchmark's calibration streams (docs/alerts.md)
+    open_score: float = 3.4  # chosen on synthetic calibration streams (docs/alerts.md)
     close_score: float = 2.0
     min_count: int = 3
     min_ratio: float = 2.0
