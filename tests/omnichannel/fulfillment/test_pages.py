@@ -25,6 +25,22 @@ def _order(ref: str, store: str) -> FulfilmentCreate:
     )
 
 
+def _clerk_of_s1(s: Any) -> None:
+    """Store S1 in the store master and a clerk (``clerk`` / ``clerk-pass-1``) limited to it."""
+    from omniretail.omnichannel.store.models import City, Store
+    from omniretail.platform.auth import service as auth
+
+    city = City(code="310000", name="上海", province="上海")
+    s.add(city)
+    s.flush()
+    store = Store(code="S1", name="门店A", store_type="street", city_id=city.id)
+    s.add(store)
+    s.flush()
+    auth.create_user(
+        s, username="clerk", password="clerk-pass-1", role="clerk", store_ids=[store.id]
+    )
+
+
 def test_store_console_pickup(client: Any) -> None:
     with db.session_scope() as s:
         world(s)
@@ -84,20 +100,9 @@ def test_store_console_pickup(client: Any) -> None:
 
 
 def test_store_user_sees_only_their_store(client: Any) -> None:
-    from omniretail.omnichannel.store.models import City, Store
-    from omniretail.platform.auth import service as auth
-
     with db.session_scope() as s:
         world(s)
-        city = City(code="310000", name="上海", province="上海")
-        s.add(city)
-        s.flush()
-        store = Store(code="S1", name="门店A", store_type="street", city_id=city.id)
-        s.add(store)
-        s.flush()
-        auth.create_user(
-            s, username="clerk", password="clerk-pass-1", role="clerk", store_ids=[store.id]
-        )
+        _clerk_of_s1(s)
         [mine] = ful.place(s, data=_order("WX1", "S1"))
         [other] = ful.place(s, data=_order("WX2", "S2"))
     client.post("/api/v1/auth/logout")
@@ -166,21 +171,10 @@ def test_the_area_reads_as_names_and_every_page_is_a_tab_away(client: Any) -> No
     """Cards and the pick list name products and stores (not SKU and store codes); each page of
     全渠道 carries the area's tabs, and the pick list opens from its tab without a store in the
     address: it asks which store for a user of several, and opens a one-store user's own."""
-    from omniretail.omnichannel.store.models import City, Store
-    from omniretail.platform.auth import service as auth
-
     with db.session_scope() as s:
         world(s)
         ful.place(s, data=_order("WX1", "S1"))
-        city = City(code="310000", name="上海", province="上海")
-        s.add(city)
-        s.flush()
-        store = Store(code="S1", name="门店A", store_type="street", city_id=city.id)
-        s.add(store)
-        s.flush()
-        auth.create_user(
-            s, username="clerk", password="clerk-pass-1", role="clerk", store_ids=[store.id]
-        )
+        _clerk_of_s1(s)
     listing = client.get("/omnichannel/fulfilment").text
     assert "商品SKU1 × 1" in listing
     assert "门店A" in listing
