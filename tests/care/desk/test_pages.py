@@ -74,3 +74,45 @@ def test_sla_met_with_drill_down_to_tickets(admin_console: TestClient) -> None:
     assert "否" in drill  # the ten-day-old ticket missed its first response
     by_owner = admin_console.get("/service/sla?by=owner").text
     assert 'data-testid="sla-groups"' in by_owner
+
+
+def test_crises_name_their_store_and_a_store_user_sees_only_their_own(
+    console: TestClient,
+) -> None:
+    """A store crisis is named by the store's name; a store manager sees their stores' crises,
+    not another store's nor a city's or the chain's (head office's)."""
+    from omniretail.omnichannel.store.models import City, Store
+    from omniretail.platform.auth import service as auth
+
+    _seed()
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    with db.session_scope() as s:
+        city = City(code="310000", name="上海", province="上海")
+        s.add(city)
+        s.flush()
+        mine = Store(code="S1", name="南京路店", store_type="street", city_id=city.id)
+        s.add_all([mine, Store(code="S2", name="淮海路店", store_type="street", city_id=city.id)])
+        s.flush()
+        for scope, unit in (("store", "S2"), ("city", "上海")):
+            s.add(
+                CrisisTicket(
+                    key=f"{scope}|{unit}|taste|*", scope=scope, unit=unit, topic="taste",
+                    channel="*", opened_hour=now, count=12, expected=1.0, window_h=2, score=8.0,
+                    playbook="delivery", owner_team="fulfilment", sla_due_at=now,
+                )
+            )  # fmt: skip
+        auth.create_user(
+            s, username="mgr", password="mgr-pass-123", role="store_manager", store_ids=[mine.id]
+        )
+    assert login(console, *ADMIN).status_code == 303  # type: ignore[attr-defined]
+    page = console.get("/service").text
+    assert "南京路店" in page
+    assert "淮海路店" in page
+    assert "城市 上海" in page
+    console.post("/logout", data={"csrf_token": ""})
+    console.cookies.clear()
+    assert login(console, "mgr", "mgr-pass-123").status_code == 303  # type: ignore[attr-defined]
+    page = console.get("/service").text
+    assert "南京路店" in page
+    assert "淮海路店" not in page
+    assert "城市 上海" not in page

@@ -18,6 +18,7 @@ from omniretail.care.desk import report, service, workspace
 from omniretail.care.desk.errors import TicketNotFound
 from omniretail.care.desk.sla import PRIORITY_ZH
 from omniretail.insight.voice.aspects import ASPECT_LABELS
+from omniretail.omnichannel.store import service as store_service
 from omniretail.platform import export
 from omniretail.platform.auth.deps import DbSession, principal_from_user
 from omniretail.platform.auth.errors import PermissionDenied
@@ -131,7 +132,14 @@ def _service_context(
         "all_export": urlencode({k: v for k, v in f.query().items() if k != "status"}),
         "queue": rows,
         "states": service.conversation_counts(db),
-        "crises": alerts_service.open_tickets(db, limit=50),
+        # a store user sees the crises of their own stores (a city's or the chain's are
+        # head office's); every scope names a store by its name
+        "crises": [
+            c
+            for c in alerts_service.open_tickets(db, limit=50)
+            if scope.all_stores or (c.scope == "store" and scope.allows(c.unit))
+        ],
+        "store_names": {st.code: st.name for st in store_service.list_stores(db)},
         "by_team": report.sla_summary(ticket_rows, by="team"),
         "breached": sum(r.remaining_bh < 0 for r in rows),
         "show_text": principal_from_user(user).sees_personal_data,
