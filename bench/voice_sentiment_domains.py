@@ -8,7 +8,9 @@ then every variant is trained on both other domains (plus the texts of no domain
 once on the target. The chosen variants' target figures are the honest cross-domain estimate;
 the other rows are printed so the old model's figure comes from the same run.
 
-    python bench/voice_sentiment_domains.py [--variants 0,0.5,1] [--targets hotel,pc,book]
+    python bench/voice_sentiment_domains.py [--variants 0,0.5,0.5:1] [--targets hotel,pc,book]
+
+A variant is an nb_power, optionally with :W, the weight of the weighted-lexicon features.
 """
 
 from __future__ import annotations
@@ -28,10 +30,14 @@ DOMAINS = ("hotel", "pc", "book")
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--variants", default="0,0.5,1", help="nb_power values")
+    ap.add_argument(
+        "--variants",
+        default="0,0.5,1",
+        help="nb_power values, each optionally with :W, the weighted-lexicon weight (0.5:3)",
+    )
     ap.add_argument("--targets", default=",".join(DOMAINS))
     args = ap.parse_args()
-    powers = [float(p) for p in args.variants.split(",")]
+    powers = args.variants.split(",")
     targets = args.targets.split(",")
     corpus = load_corpus()
     norm = [normalize(t) for t in corpus.texts]
@@ -41,14 +47,15 @@ def main() -> None:
     idx = {d: np.flatnonzero(doms == d) for d in (*DOMAINS, "other")}
     print({d: len(v) for d, v in idx.items()})
 
-    def accuracy(power: float, train: np.ndarray, test: np.ndarray) -> float:
-        model = SentimentModel(nb_power=power)
+    def accuracy(variant: str, train: np.ndarray, test: np.ndarray) -> float:
+        power, _, weighted = variant.partition(":")
+        model = SentimentModel(nb_power=float(power), weighted=float(weighted or 0))
         model.fit([norm[i] for i in train], list(y[train]))
         scores = model.score_prepared([norm[i] for i in test], [toks[i] for i in test])
         return float(((scores >= 0.5).astype(int) == y[test]).mean())
 
     chosen: list[float] = []
-    by_power: dict[float, list[float]] = {p: [] for p in powers}
+    by_power: dict[str, list[float]] = {p: [] for p in powers}
     t, c = time.perf_counter(), time.process_time()
     for target in targets:
         a, b = (d for d in DOMAINS if d != target)
@@ -62,12 +69,12 @@ def main() -> None:
             )
             held = accuracy(p, np.concatenate([idx[a], idx[b], idx["other"]]), idx[target])
             by_power[p].append(held)
-            print(f"{target:6s} nb_power {p:<4} inner {inner[p]:.4f}  held-out {held:.4f}")
+            print(f"{target:6s} variant {p:<6} inner {inner[p]:.4f}  held-out {held:.4f}", flush=True)
         best = max(powers, key=lambda p: inner[p])
         chosen.append(by_power[best][-1])
-        print(f"{target:6s} chosen on the inner split: nb_power {best}")
+        print(f"{target:6s} chosen on the inner split: {best}", flush=True)
     for p in powers:
-        print(f"nb_power {p}: held-out mean {np.mean(by_power[p]):.4f}")
+        print(f"variant {p}: held-out mean {np.mean(by_power[p]):.4f}")
     print(f"chosen per target (nested): held-out mean {np.mean(chosen):.4f}")
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     print(f"{wall:.0f} s wall, {cpu:.0f} s CPU, load average {os.getloadavg()}")

