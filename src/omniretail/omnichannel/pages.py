@@ -37,7 +37,7 @@ def _names(db: Any) -> dict[str, Any]:
         "channel_names": {
             c.code: (c.name, c.name_en or c.name) for c in channel_service.list_channels(db)
         },
-        "store_names": {st.code: st.name for st in store_service.list_stores(db)},
+        "store_names": store_service.store_names(db),
     }
 
 

@@ -139,7 +139,7 @@ def _service_context(
             for c in alerts_service.open_tickets(db, limit=50)
             if scope.all_stores or (c.scope == "store" and scope.allows(c.unit))
         ],
-        "store_names": {st.code: st.name for st in store_service.list_stores(db)},
+        "store_names": store_service.store_names(db),
         "by_team": report.sla_summary(ticket_rows, by="team"),
         "breached": sum(r.remaining_bh < 0 for r in rows),
         "show_text": principal_from_user(user).sees_personal_data,

@@ -54,6 +54,11 @@ def get_store(session: Session, *, code: str) -> StoreRead:
     return to_read(store)
 
 
+def store_names(session: Session) -> dict[str, str]:
+    """Every store's name by code: what a page shows where a row carries only the code."""
+    return dict(session.execute(select(Store.code, Store.name)).tuples().all())
+
+
 def list_stores(
     session: Session,
     *,

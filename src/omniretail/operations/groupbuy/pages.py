@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from omniretail.omnichannel.store import service as store_service
 from omniretail.operations.groupbuy import commission, kpi, service, settle
 from omniretail.operations.groupbuy.errors import GroupBuyError, NotYourPoint
 from omniretail.operations.groupbuy.schemas import (
@@ -144,6 +145,7 @@ def _hq(
             applications=service.list_leaders(db, store_codes=codes, status="applied"),
             activities={a.code: a for a in service.list_activities(db)},
             accounts=[(a, a.code in logins) for a in active][:200] if admin else [],
+            store_names=store_service.store_names(db),
             login=login,
             message=message,
             error=error,

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from omniretail.omnichannel.staff import service as staff_service
+from omniretail.omnichannel.store import service as store_service
 from omniretail.operations.guide import chats, report, service, worklist
 from omniretail.operations.guide.schemas import MODE_ZH, SOURCE_ZH, STATUS_ZH, TASK_ZH, VisitIn
 from omniretail.platform.auth.deps import DbSession, principal_from_user
@@ -78,6 +79,7 @@ def hq(request: Request, user: ConsoleUser, db: DbSession) -> Response:
             "effect": effect,
             "policy": service.get_policy(db),
             "bound_total": sum(r["bound"] for r in clerks),
+            "store_names": store_service.store_names(db),
             "labels": _labels(),
         },
     )

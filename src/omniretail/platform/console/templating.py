@@ -44,6 +44,18 @@ def _number(value: object, digits: int = 0) -> str:
         return str(value)
 
 
+def _yuan(value: object, digits: int = 2) -> str:
+    """An amount in yuan as the stores write it: ``¥94,756.05``, ``-¥3.51``; ``—`` if missing."""
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = float(str(value))
+    except ValueError:
+        return str(value)
+    sign = "-" if round(amount, digits) < 0 else ""
+    return f"{sign}¥{abs(amount):,.{digits}f}"
+
+
 def local_time(value: object) -> str:
     """An instant (aware, or naive UTC as the operational store keeps it; or ISO text) as the
     chain's local wall-clock time to the minute, "2026-11-01 09:00": the one format the
@@ -80,5 +92,6 @@ def environment() -> Environment:
         newstyle=True,
     )
     env.filters["number"] = _number
+    env.filters["yuan"] = _yuan
     env.filters["local_time"] = local_time
     return env
