@@ -327,14 +327,14 @@ def evaluate(
     runs = {name: Run() for name in cfgs}
     if classic:
         runs["mean + 3σ"] = Run()
-    cache: dict[tuple[object, ...], object] = {}
+    cache: dict[DetectorConfig, object] = {}
     for seed in seeds:
         base, crises = inject(w, np.random.default_rng(seed), n)
         mat = cube(w, base)
         cache.clear()
         for name, cfg in cfgs.items():
             t = time.perf_counter()
-            scan_key = (cfg.windows, cfg.min_count, cfg.min_ratio, cfg.weeks, cfg.floor)
+            scan_key = replace(cfg, open_score=0.0, sparse_open_score=0.0)
             if scan_key not in cache:
                 cache[scan_key] = scores(mat, cfg)
             alerts = alerts_from(cache[scan_key], cfg)  # type: ignore[arg-type]
@@ -395,7 +395,12 @@ def dev_grid() -> dict[str, DetectorConfig]:
         (2.5, 3.0, 3.4, 4.0),
     ):
         cfg = replace(
-            DetectorConfig(), windows=windows, min_count=mc, floor=floor, open_score=score_
+            DetectorConfig(),
+            windows=windows,
+            min_count=mc,
+            floor=floor,
+            open_score=score_,
+            sparse_below=0.0,  # one setting for every key
         )
         name = f"windows {'/'.join(map(str, windows))} min {mc} floor {floor:g}"
         grid[f"{name} open {score_:.1f}"] = cfg
@@ -413,10 +418,18 @@ def main() -> None:
     ap.add_argument("--cache", type=Path)
     ap.add_argument("--budget", type=float, default=0.9, help="false alerts/store-month on dev")
     ap.add_argument("--skip-dev", action="store_true", help="evaluate the shipped settings only")
+    ap.add_argument(
+        "--shipped-on-dev", action="store_true", help="the shipped settings on development only"
+    )
     args = ap.parse_args()
     print(f"load {os.getloadavg()[0]:.1f} at start")
     shipped = DetectorConfig()
     chosen = shipped
+    if args.shipped_on_dev:
+        dev = build_world(world_mentions(args.scale, args.dev_world_seed, args.cache))
+        runs = evaluate(dev, range(100, 100 + args.dev_batches), args.crises, {"s": shipped})
+        print(f"development, shipped settings: {summary(runs['s'])}")
+        report("shipped settings on development", runs["s"])
     if not args.skip_dev:
         dev = build_world(world_mentions(args.scale, args.dev_world_seed, args.cache))
         runs = evaluate(dev, range(100, 100 + args.dev_batches), args.crises, dev_grid())

@@ -178,3 +178,34 @@ def test_an_alert_still_open_at_the_end_has_no_closing_hour() -> None:
     sc = Scores(best, np.full(best.shape, 9.0), np.ones(best.shape), np.ones(best.shape, int))
     (a,) = alerts_from(sc, DetectorConfig())
     assert (a.opened, a.closed, a.hours, a.count) == (2, None, [2, 3], 9)
+
+
+def test_a_sparse_key_opens_on_two_mentions_that_a_busy_key_would_need_three_for() -> None:
+    from omniretail.care.alerts.detect import sparse_keys
+
+    rng = np.random.default_rng(6)
+    weeks = 8
+    counts = np.vstack([stream(rng, weeks, 0.003) for _ in range(40)])  # ~1 mention in 2 weeks
+    cfg = DetectorConfig()
+    assert sparse_keys(counts, cfg).all()
+    assert not sparse_keys(counts, replace(cfg, sparse_below=0.0)).any()
+    store_months = 40 * (weeks - 4) * 7 / 30.4
+    assert len(detect(counts, cfg)) <= store_months  # quiet sparse keys: ≤ 1 per store-month
+    start = 6 * HOURS_PER_WEEK + 12
+    counts[7, start : start + 2] += 1  # two mentions in two hours on a key that sees ~1 a fortnight
+    found = [a for a in detect(counts, cfg) if a.key == 7 and a.opened >= start]
+    assert found
+    assert found[0].opened - start <= 2
+    busy = [a for a in detect(counts, replace(cfg, sparse_below=0.0)) if a.key == 7]
+    assert not [a for a in busy if a.opened >= start]  # the busy settings want 3 mentions
+
+
+def test_busy_keys_keep_their_settings_beside_sparse_ones() -> None:
+    rng = np.random.default_rng(7)
+    busy = np.vstack([stream(rng, 6, 0.5) for _ in range(5)])
+    sparse = np.vstack([stream(rng, 6, 0.003) for _ in range(5)])
+    cfg = DetectorConfig()
+    alone = detect(busy, cfg)
+    mixed = [a for a in detect(np.vstack([busy, sparse]), cfg) if a.key < 5]
+    key = [(a.key, a.opened, a.closed, a.count) for a in alone]
+    assert key == [(a.key, a.opened, a.closed, a.count) for a in mixed]
