@@ -152,11 +152,14 @@ class Recommender(ABC):
         *,
         exclude_seen: bool = True,
         mask: Callable[[slice], np.ndarray] | None = None,
+        on_scores: Callable[[np.ndarray, np.ndarray], None] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k item positions and scores for user codes (-1 = unknown customer → popular).
 
         ``mask(rows)`` gets the slice of ``user_codes`` being ranked and returns which items
-        are allowed for them (a boolean matrix)."""
+        are allowed for them (a boolean matrix). ``on_scores(codes, scores)`` sees every
+        block of known customers' raw scores (before seen items and the mask are removed), so
+        a caller that needs them for something else does not score every customer again."""
         self._check_fitted()
         user_codes = np.asarray(user_codes, dtype=np.int64)
         out_idx = np.full((len(user_codes), k), -1, dtype=np.int64)
@@ -166,7 +169,10 @@ class Recommender(ABC):
             known = codes >= 0
             block = np.empty((len(codes), self.n_items), dtype=np.float32)
             if known.any():
-                block[known] = self._scores(codes[known])
+                scores = self._scores(codes[known])
+                if on_scores is not None:
+                    on_scores(codes[known], scores)
+                block[known] = scores
             if (~known).any():
                 block[~known] = self._popularity
             if exclude_seen and known.any():
@@ -187,8 +193,10 @@ class Recommender(ABC):
         *,
         exclude_seen: bool = True,
         candidates: CandidateFilter | None = None,
+        on_scores: Callable[[np.ndarray, np.ndarray], None] | None = None,
     ) -> pd.DataFrame:
-        """Top-k products per customer: columns ``user_id, item_id, score, rank`` (rank from 1)."""
+        """Top-k products per customer: columns ``user_id, item_id, score, rank`` (rank from 1).
+        ``on_scores``: see :meth:`rank_codes`."""
         self._check_fitted()
         users = [str(u) for u in user_ids]
         codes = np.array([self.user_index.get(u, -1) for u in users], dtype=np.int64)
@@ -199,7 +207,9 @@ class Recommender(ABC):
             def mask(rows: slice) -> np.ndarray:
                 return rule.allowed(users[rows], self.item_ids)
 
-        idx, val = self.rank_codes(codes, k, exclude_seen=exclude_seen, mask=mask)
+        idx, val = self.rank_codes(
+            codes, k, exclude_seen=exclude_seen, mask=mask, on_scores=on_scores
+        )
         rows, ranks = np.nonzero(idx >= 0)
         return pd.DataFrame(
             {

@@ -69,39 +69,59 @@ class RecsOutputs:
     selection: dict[str, Any] = field(default_factory=dict)
 
 
+class TopUsersPerItem:
+    """A running top-n of customers per product over blocks of the users × items scores, fed
+    in customer order (``add``), the products' owners left out; ``frame()`` is the result."""
+
+    def __init__(self, model: Recommender, n: int, *, exclude_owners: bool = True) -> None:
+        self.model = model
+        self.n = min(n, model.interactions.n_users)
+        self.exclude_owners = exclude_owners
+        self.best_val = np.full((self.n, model.n_items), -np.inf, dtype=np.float32)
+        self.best_idx = np.full((self.n, model.n_items), -1, dtype=np.int64)
+
+    def add(self, codes: np.ndarray, block: np.ndarray) -> None:
+        """Scores of the known customers ``codes`` (one row each); ``block`` is not changed."""
+        n = self.n
+        if n == 0:
+            return
+        vals = np.vstack([self.best_val, block])
+        if self.exclude_owners:
+            seen = self.model._seen[codes].tocoo()
+            vals[n + seen.row, seen.col] = -np.inf
+        idx = np.vstack([self.best_idx, np.broadcast_to(codes[:, None], block.shape)])
+        keep = np.argpartition(-vals, n - 1, axis=0)[:n]
+        self.best_val = np.take_along_axis(vals, keep, axis=0)
+        self.best_idx = np.take_along_axis(idx, keep, axis=0)
+
+    def frame(self) -> pd.DataFrame:
+        model = self.model
+        # equal scores: the lower customer id
+        order = np.lexsort((self.best_idx, -self.best_val), axis=0)
+        best_val = np.take_along_axis(self.best_val, order, axis=0)
+        best_idx = np.take_along_axis(self.best_idx, order, axis=0)
+        rank, item = np.nonzero(np.isfinite(best_val) & (best_idx >= 0))
+        return pd.DataFrame(
+            {
+                "sku": model.item_ids[item].astype(str),
+                "rank": (rank + 1).astype(np.int64),
+                "customer_id": model.interactions.users[best_idx[rank, item]].astype(str),
+                "score": best_val[rank, item].astype(np.float64),
+            }
+        ).sort_values(["sku", "rank"], ignore_index=True)
+
+
 def top_users_per_item(model: Recommender, n: int, *, exclude_owners: bool = True) -> pd.DataFrame:
     """For every product the model knows, the n customers with the highest scores.
 
     Streams the users × items score matrix in blocks, keeping a running top-n per column.
     """
+    top = TopUsersPerItem(model, n, exclude_owners=exclude_owners)
     n_users = model.interactions.n_users
-    n_items = model.n_items
-    n = min(n, n_users)
-    best_val = np.full((n, n_items), -np.inf, dtype=np.float32)
-    best_idx = np.full((n, n_items), -1, dtype=np.int64)
     for start in range(0, n_users, BATCH_USERS):
         codes = np.arange(start, min(start + BATCH_USERS, n_users))
-        block = model._scores(codes)
-        if exclude_owners:
-            seen = model._seen[codes].tocoo()
-            block[seen.row, seen.col] = -np.inf
-        vals = np.vstack([best_val, block])
-        idx = np.vstack([best_idx, np.broadcast_to(codes[:, None], block.shape)])
-        keep = np.argpartition(-vals, n - 1, axis=0)[:n]
-        best_val = np.take_along_axis(vals, keep, axis=0)
-        best_idx = np.take_along_axis(idx, keep, axis=0)
-    order = np.lexsort((best_idx, -best_val), axis=0)  # equal scores: the lower customer id
-    best_val = np.take_along_axis(best_val, order, axis=0)
-    best_idx = np.take_along_axis(best_idx, order, axis=0)
-    rank, item = np.nonzero(np.isfinite(best_val) & (best_idx >= 0))
-    return pd.DataFrame(
-        {
-            "sku": model.item_ids[item].astype(str),
-            "rank": (rank + 1).astype(np.int64),
-            "customer_id": model.interactions.users[best_idx[rank, item]].astype(str),
-            "score": best_val[rank, item].astype(np.float64),
-        }
-    ).sort_values(["sku", "rank"], ignore_index=True)
+        top.add(codes, model._scores(codes))
+    return top.frame()
 
 
 def build_outputs(
@@ -136,14 +156,18 @@ def build_outputs(
         preferred_store=preferred_store,
         recent_days=cfg.recent_days,
     )
-    progress("ranking products for every customer")
+    progress("ranking products for every customer and customers for every product")
     users = [*interactions.users.tolist(), POPULAR_KEY]  # "*": the list for new customers
-    recs = model.recommend(users, cfg.top_n, exclude_seen=False, candidates=rules)
+    # one pass over the customers' scores serves both lists (the customers in model order, in
+    # the same blocks as top_users_per_item: the same scores, so the same likely customers)
+    likely_top = TopUsersPerItem(model, cfg.likely_customers)
+    recs = model.recommend(
+        users, cfg.top_n, exclude_seen=False, candidates=rules, on_scores=likely_top.add
+    )
     recs = recs.rename(columns={"user_id": "customer_id", "item_id": "sku"})
     recs["algorithm"] = algorithm
     recs = recs.sort_values(["customer_id", "rank"], ignore_index=True)
-    progress("finding likely customers for every product")
-    likely = top_users_per_item(model, cfg.likely_customers)
+    likely = likely_top.frame()
     if not metrics.empty:
         served = pd.DataFrame(
             [
