@@ -6,8 +6,8 @@ an empty ``OMNIRETAIL_CACHE_DIR`` (a fresh machine: nothing trained yet). The pa
 wall time, CPU time (user + sys of the child and the children it waited for) and peak RSS
 (``os.wait4``); the load average is read before and after every run; the child's own per-step
 timings come from ``$OMNIRETAIL_HOME/demo-timings.json`` (absent in versions that predate it).
-A version is a git ref, exported with ``git archive`` into a temporary folder, or ``.`` (the
-working tree).
+A version is a git ref, exported with ``git archive`` into a temporary folder, ``.`` (the
+working tree) or the folder of another checkout (a ``git worktree`` of the baseline).
 
     .venv/bin/python bench/demo_build.py --scale 1 --before main~3 --after . --runs 1 \\
         --out docs/benchmarks/demo-build.json
@@ -37,9 +37,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def export(ref: str, work: Path) -> Path:
-    """The source tree of ``ref`` (``.``: this working tree)."""
+    """The source tree of ``ref`` (``.``: this working tree; a folder with ``src/omniretail``:
+    that checkout as it is, e.g. a ``git worktree`` of the baseline)."""
     if ref == ".":
         return ROOT
+    if (Path(ref) / "src" / "omniretail").is_dir():
+        return Path(ref).resolve()
     dest = work / f"src-{ref.replace('/', '_').replace('~', '-')}"
     dest.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(
