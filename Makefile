@@ -7,14 +7,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test lint bench clean system-deps assets
 
-# uv (a PyPI package, installed into the venv by its own pip) resolves and downloads in parallel:
-# the fresh install takes a fraction of pip's time (docs/benchmarks.md, issue 19). Where uv has no
-# wheel for the platform, pip does the same work. `make install PIP_TOOL=pip` forces pip.
+# uv (a PyPI package, installed into the venv by its own pip) resolves and downloads in parallel
+# and leaves bytecode to be compiled on first import (only what is imported): the fresh install
+# takes less CPU than pip's (docs/benchmarks.md, issue 19). Where uv cannot be installed, pip
+# does the same work; `make install PIP_TOOL=pip` forces pip.
 PIP_TOOL ?= uv
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	if [ "$(PIP_TOOL)" = uv ] && $(BIN)/pip install -q uv; then \
-	  inst="$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python"; \
+	  inst="$(BIN)/uv pip install -q --python $(BIN)/python"; \
 	else \
 	  $(BIN)/pip install -q --upgrade pip && inst="$(BIN)/pip install -q"; \
 	fi; \
