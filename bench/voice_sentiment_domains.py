@@ -69,7 +69,8 @@ def main() -> None:
             )
             held = accuracy(p, np.concatenate([idx[a], idx[b], idx["other"]]), idx[target])
             by_power[p].append(held)
-            print(f"{target:6s} variant {p:<6} inner {inner[p]:.4f}  held-out {held:.4f}", flush=True)
+            line = f"{target:6s} variant {p:<6} inner {inner[p]:.4f}  held-out {held:.4f}"
+            print(line, flush=True)
         best = max(powers, key=lambda p: inner[p])
         chosen.append(by_power[best][-1])
         print(f"{target:6s} chosen on the inner split: {best}", flush=True)

