@@ -140,11 +140,9 @@ def item_names(session: Session, *, skus: Iterable[str]) -> dict[str, str]:
     if not wanted:
         return {}
     rows = session.execute(
-        select(StockItem.sku, StockItem.name).where(
-            StockItem.sku.in_(wanted), StockItem.name.is_not(None)
-        )
-    )
-    return dict(rows.tuples().all())
+        select(StockItem.sku, StockItem.name).where(StockItem.sku.in_(wanted))
+    ).tuples()
+    return {sku: name for sku, name in rows if name is not None}
 
 
 def set_channel_policy(session: Session, *, data: ChannelPolicyIn) -> None:
