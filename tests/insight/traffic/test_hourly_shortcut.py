@@ -1,11 +1,20 @@
 """``trf_hourly`` without its per-hour sums: taken only where no store counts two rows in one
 hour (``UNIQUE_HOURS_SQL`` is 0), and then equal to the summed build row for row — flagged
-store-days, unknown stores, hours with sales and no counts, missing passers-by included."""
+store-days, unknown stores, hours with sales and no counts, missing passers-by included — on
+DuckDB and on Spark (marked ``spark``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
 from omniretail.insight.traffic import sql
 from omniretail.platform.engine import DuckDBEngine
+from omniretail.platform.engine.base import AnalyticsEngine
 
 COUNTS = [  # store, door, bucket, in, out, passers-by
     ("S1", "D1", "2026-11-02 10:00", 5, 4, 50),
@@ -22,46 +31,72 @@ SALES = [
 ]
 
 
-def _engine(counts: list[tuple[object, ...]]) -> DuckDBEngine:
-    e = DuckDBEngine()
-    e.materialize(
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def engine(request: pytest.FixtureRequest) -> Iterator[AnalyticsEngine]:
+    """The same SQL on DuckDB and, where pyspark is installed, Spark."""
+    if request.param == "duckdb":
+        e: AnalyticsEngine = DuckDBEngine()
+    else:
+        pytest.importorskip("pyspark")
+        from omniretail.platform.engine.spark import SparkEngine, build_session
+
+        e = SparkEngine(session=build_session("local[2]"))
+    yield e
+    e.close()
+
+
+def _load(e: AnalyticsEngine, counts: list[tuple[Any, ...]]) -> AnalyticsEngine:
+    c = list(zip(*counts, strict=True))
+    e.register_arrow(
         "std_traffic_counts",
-        "SELECT * FROM (VALUES "
-        + ", ".join(
-            f"('{s}', '{d}', TIMESTAMP '{b}', {i}, {o}, {'NULL' if p is None else p}, 'b1')"
-            for s, d, b, i, o, p in counts
-        )
-        + ") AS t(store_code, door_code, bucket_start, in_count, out_count, passers_by, _batch_id)",
+        pa.table(
+            {
+                "store_code": pa.array(c[0], pa.string()),
+                "door_code": pa.array(c[1], pa.string()),
+                "bucket_start": pa.array(
+                    [dt.datetime.strptime(b, "%Y-%m-%d %H:%M") for b in c[2]], pa.timestamp("us")
+                ),
+                "in_count": pa.array(c[3], pa.int32()),
+                "out_count": pa.array(c[4], pa.int32()),
+                "passers_by": pa.array(c[5], pa.int32()),
+                "_batch_id": pa.array(["b1"] * len(counts), pa.string()),
+            }
+        ),
     )
-    e.execute(
-        "ALTER TABLE std_traffic_counts ALTER in_count TYPE INTEGER; "
-        "ALTER TABLE std_traffic_counts ALTER out_count TYPE INTEGER; "
-        "ALTER TABLE std_traffic_counts ALTER passers_by TYPE INTEGER"
-    )
-    e.materialize("dim_store", "SELECT * FROM (VALUES ('S1'), ('S2')) AS t(store_code)")
-    e.materialize(
+    e.register_arrow("dim_store", pa.table({"store_code": ["S1", "S2"]}))
+    e.register_arrow(
         "dim_traffic_door",
-        "SELECT * FROM (VALUES ('S1', 'D1'), ('S1', 'D2'), ('S2', 'D1'))"
-        " AS t(store_code, door_code)",
+        pa.table({"store_code": ["S1", "S1", "S2"], "door_code": ["D1", "D2", "D1"]}),
     )
-    e.materialize(
+    s = list(zip(*SALES, strict=True))
+    e.register_arrow(
         "trf_sales_hourly",
-        "SELECT store_code, CAST(day AS DATE) AS day, hour, orders, orders * 1000 AS sales_fen,"
-        " orders AS units, CAST(0 AS BIGINT) AS member_orders FROM (VALUES "
-        + ", ".join(f"('{s}', '{d}', {h}, {n})" for s, d, h, n in SALES)
-        + ") AS t(store_code, day, hour, orders)",
+        pa.table(
+            {
+                "store_code": pa.array(s[0], pa.string()),
+                "day": pa.array([dt.date.fromisoformat(d) for d in s[1]], pa.date32()),
+                "hour": pa.array(s[2], pa.int64()),
+                "orders": pa.array(s[3], pa.int64()),
+                "sales_fen": pa.array([n * 1000 for n in s[3]], pa.int64()),
+                "units": pa.array(s[3], pa.int64()),
+                "member_orders": pa.array([0] * len(SALES), pa.int64()),
+            }
+        ),
     )
     e.create_view("trf_counts", sql.counts_sql(True))
     e.materialize("trf_counter_flags", sql.FLAGS_SQL)
     return e
 
 
-def _rows(e: DuckDBEngine, query: str) -> list[tuple[object, ...]]:
-    return sorted(tuple(r.values()) for r in e.fetch_rows(query))
+def _rows(e: AnalyticsEngine, query: str) -> list[tuple[Any, ...]]:
+    return sorted(
+        (tuple(r.values()) for r in e.fetch_rows(query)),
+        key=lambda r: tuple((v is None, str(v)) for v in r),
+    )
 
 
-def test_one_row_an_hour_equals_the_sums() -> None:
-    e = _engine(COUNTS)
+def test_one_row_an_hour_equals_the_sums(engine: AnalyticsEngine) -> None:
+    e = _load(engine, COUNTS)
     assert e.scalar(sql.UNIQUE_HOURS_SQL) == 0
     summed = _rows(e, sql.hourly_sql())
     assert _rows(e, sql.hourly_sql(one_row_an_hour=True)) == summed
@@ -73,11 +108,11 @@ def test_one_row_an_hour_equals_the_sums() -> None:
     assert ("S9", "2026-11-02", 10) not in by_key
 
 
-def test_two_rows_in_an_hour_are_summed() -> None:
+def test_two_rows_in_an_hour_are_summed(engine: AnalyticsEngine) -> None:
     two_doors = [*COUNTS, ("S1", "D2", "2026-11-02 10:00", 6, 6, None)]
     quarter = [*COUNTS, ("S2", "D1", "2026-11-02 10:30", 1, 1, 10)]
     for counts, store, visitors in ((two_doors, "S1", 11), (quarter, "S2", 3)):
-        e = _engine(counts)
+        e = _load(engine, counts)
         assert e.scalar(sql.UNIQUE_HOURS_SQL) == 1
         rows = {(r[0], str(r[1]), r[2]): r[4] for r in _rows(e, sql.hourly_sql())}
         assert rows[(store, "2026-11-02", 10)] == visitors
