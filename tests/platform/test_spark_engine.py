@@ -134,18 +134,28 @@ def test_epoch_keeps_the_fraction_of_a_second(spark) -> None:
                 datetime(2026, 12, 7, 8, 0, 0, 750_001),
             ],
             "d": [date(2026, 12, 7), date(1969, 12, 31)],
+            "src": ["a", "b"],
         }
     )
     sql = "SELECT epoch(ts) AS e, coalesce(epoch(d), 0) * 100 AS d100 FROM t_epoch ORDER BY ts"
+    # inside another rewrite (json_object → to_json) too, as golden_sources is built: the
+    # later record (b, half a second later) outranks a's trust of 10 only with the fraction
+    latest = (
+        "SELECT CAST(json_object('src', arg_max(src, epoch(ts) * 100"
+        " + CASE src WHEN 'a' THEN 10 ELSE 0 END)) AS VARCHAR) AS j FROM t_epoch"
+    )
     duck = DuckDBEngine()
     try:
         duck.register_arrow("t_epoch", table)
         expected = duck.fetch_rows(sql)
+        expected_latest = duck.fetch_rows(latest)
     finally:
         duck.close()
     assert expected[1]["e"] - expected[0]["e"] == pytest.approx(0.500001)
+    assert expected_latest == [{"j": '{"src":"b"}'}]
     spark.register_arrow("t_epoch", table)
     assert spark.fetch_rows(sql) == expected
+    assert spark.fetch_rows(latest) == expected_latest
 
 
 def test_local_mode_uses_few_shuffle_partitions(spark) -> None:

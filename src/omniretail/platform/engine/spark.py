@@ -80,8 +80,14 @@ def _rewrite(tree: Any) -> Any:
             expressions=[exp.Literal.string("ignoreNullFields"), exp.Literal.string("false")],
         )
 
+    def sub(node: Any) -> Any:
+        # a node a rewrite keeps inside its replacement, rewritten too: transform() does not
+        # visit the children of a node it has replaced (epoch() inside json_object() stayed
+        # UNIX_TIMESTAMP, and golden_sources named another source than the golden value's)
+        return node.copy().transform(fix)
+
     def fix(node: Any) -> Any:
-        ordered = _ordered_list(node, lambda sub: sub.copy().transform(fix))
+        ordered = _ordered_list(node, sub)
         if ordered is not None:
             return ordered
         if isinstance(node, exp.Identifier) and not node.quoted and not node.name.isascii():
@@ -93,12 +99,12 @@ def _rewrite(tree: Any) -> Any:
             value = node.this
             if isinstance(value, exp.Cast) and value.to.is_type(exp.DataType.Type.VARCHAR):
                 value = value.this
-            parsed = exp.Anonymous(this="try_parse_json", expressions=[value.copy()])
+            parsed = exp.Anonymous(this="try_parse_json", expressions=[sub(value)])
             return exp.Case(
                 ifs=[
                     exp.If(
                         this=exp.Not(this=exp.Is(this=parsed, expression=exp.Null())),
-                        true=exp.Cast(this=value.copy(), to=exp.DataType.build("STRING")),
+                        true=exp.Cast(this=sub(value), to=exp.DataType.build("STRING")),
                     )
                 ]
             )
@@ -113,15 +119,15 @@ def _rewrite(tree: Any) -> Any:
                 exp.Literal.string(f"^(?:{pattern.name})$")
                 if isinstance(pattern, exp.Literal)
                 else exp.func(
-                    "concat", exp.Literal.string("^(?:"), pattern.copy(), exp.Literal.string(")$")
+                    "concat", exp.Literal.string("^(?:"), sub(pattern), exp.Literal.string(")$")
                 )
             )
-            return exp.RegexpLike(this=value.copy(), expression=anchored)
+            return exp.RegexpLike(this=sub(value), expression=anchored)
         if isinstance(node, exp.JSONObject):
             # json_object('k', v, …) → the same compact text from a struct (nulls kept)
             pairs: list[Any] = []
             for kv in node.expressions:
-                pairs += [kv.this.copy(), kv.expression.copy()]
+                pairs += [kv.this.copy(), sub(kv.expression)]
             return exp.func("to_json", exp.func("named_struct", *pairs), keep_nulls())
         if isinstance(node, exp.Avg) and not isinstance(node.this, exp.Distinct | exp.Cast):
             # DuckDB averages decimals (avg(CASE … THEN 1.0 …)) as DOUBLE; Spark keeps a
@@ -162,7 +168,7 @@ def _rewrite(tree: Any) -> Any:
                 )
             )
         if isinstance(node, exp.Length) and is_list(node.this):
-            return exp.ArraySize(this=node.this.copy())  # len(list) is its size, not text's
+            return exp.ArraySize(this=sub(node.this))  # len(list) is its size, not text's
         if name == "to_json" and len(node.expressions) == 1:
             arg = node.expressions[0]
             if isinstance(arg, exp.Column) and not arg.table and arg.name in aliases:
@@ -170,14 +176,14 @@ def _rewrite(tree: Any) -> Any:
                 star = exp.Column(this=exp.Star(), table=exp.to_identifier(arg.name))
                 arg = exp.Struct(expressions=[star])
             # DuckDB writes null fields ({"sku":null}); Spark drops them unless told
-            return exp.func("to_json", arg.copy(), keep_nulls())
+            return exp.func("to_json", sub(arg), keep_nulls())
         if name == "try_strptime" and len(node.expressions) == 2:
             value, fmts = node.expressions
             items = fmts.expressions if isinstance(fmts, exp.Array) else [fmts]
             tries = [
                 exp.Anonymous(
                     this="try_to_timestamp",
-                    expressions=[value.copy(), exp.Literal.string(_java_format(f.name))],
+                    expressions=[sub(value), exp.Literal.string(_java_format(f.name))],
                 )
                 for f in items
             ]
