@@ -79,9 +79,29 @@ def _message(request: Request, err: DomainError) -> str:
     return str(zh) if zh and request_locale(request).startswith("zh") else err.detail
 
 
+# the stock ledger's movement kinds and the kinds of stock location, as the page names them
+MOVES = {
+    "receipt": ("入库", "receipt"),
+    "sale": ("销售出库", "sale"),
+    "return": ("退货入库", "return"),
+    "transfer_in": ("调拨入库", "transfer in"),
+    "transfer_out": ("调拨出库", "transfer out"),
+    "count": ("盘点", "stock count"),
+    "adjust": ("调整", "adjustment"),
+    "reserve": ("占用", "reserved"),
+    "release": ("释放占用", "released"),
+    "expire": ("占用过期", "reservation expired"),
+    "commit": ("出库确认", "committed"),
+}
+LOCATION_KINDS = {"store": ("门店", "store"), "warehouse": ("仓库", "warehouse")}
+
+
 def _ctx(request: Request, **kw: Any) -> dict[str, Any]:
     zh = request_locale(request).startswith("zh")
+    pick = 0 if zh else 1
     return {
+        "move_label": lambda k: MOVES[k][pick] if k in MOVES else k,
+        "location_label": lambda k: LOCATION_KINDS[k][pick] if k in LOCATION_KINDS else k,
         "when": _when,
         "state_label": (lambda s: flow.STATE_ZH.get(s, s))
         if zh
