@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from omniretail.care.alerts.detect import HOURS_PER_WEEK, DetectorConfig, detect
 from omniretail.care.alerts.models import CrisisTicket, Mention
 from omniretail.care.alerts.playbooks import SCOPE_FACTOR, playbook_for
+from omniretail.platform.auth.scope import StoreScope
 from omniretail.platform.errors import InvalidInput
 
 SOURCES = ("review", "ticket", "community", "social")
@@ -164,13 +165,15 @@ def scan(
     return opened
 
 
-def open_tickets(session: Session, *, limit: int = 100) -> Sequence[CrisisTicket]:
-    return session.scalars(
-        select(CrisisTicket)
-        .where(CrisisTicket.status != "closed")
-        .order_by(CrisisTicket.id.desc())
-        .limit(limit)
-    ).all()
+def open_tickets(
+    session: Session, *, limit: int = 100, scope: StoreScope | None = None
+) -> Sequence[CrisisTicket]:
+    """Open crisis tickets, newest first. A caller limited to some stores (``scope``) sees the
+    crises of those stores only: a city's or the chain's crisis is head office's."""
+    query = select(CrisisTicket).where(CrisisTicket.status != "closed")
+    if scope is not None and not scope.all_stores:
+        query = query.where(CrisisTicket.scope == "store", scope.where(CrisisTicket.unit))
+    return session.scalars(query.order_by(CrisisTicket.id.desc()).limit(limit)).all()
 
 
 def _text(value: Any) -> str | None:

@@ -132,13 +132,7 @@ def _service_context(
         "all_export": urlencode({k: v for k, v in f.query().items() if k != "status"}),
         "queue": rows,
         "states": service.conversation_counts(db),
-        # a store user sees the crises of their own stores (a city's or the chain's are
-        # head office's); every scope names a store by its name
-        "crises": [
-            c
-            for c in alerts_service.open_tickets(db, limit=50)
-            if scope.all_stores or (c.scope == "store" and scope.allows(c.unit))
-        ],
+        "crises": alerts_service.open_tickets(db, limit=50, scope=scope),
         "store_names": store_service.store_names(db),
         "by_team": report.sla_summary(ticket_rows, by="team"),
         "breached": sum(r.remaining_bh < 0 for r in rows),
