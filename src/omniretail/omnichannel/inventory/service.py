@@ -139,9 +139,7 @@ def item_names(session: Session, *, skus: Iterable[str]) -> dict[str, str]:
     wanted = sorted(set(skus))
     if not wanted:
         return {}
-    rows = session.execute(
-        select(StockItem.sku, StockItem.name).where(StockItem.sku.in_(wanted))
-    ).tuples()
+    rows = session.execute(select(StockItem.sku, StockItem.name).where(StockItem.sku.in_(wanted)))
     return {sku: name for sku, name in rows if name is not None}
 
 

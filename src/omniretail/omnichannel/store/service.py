@@ -56,7 +56,7 @@ def get_store(session: Session, *, code: str) -> StoreRead:
 
 def store_names(session: Session) -> dict[str, str]:
     """Every store's name by code: what a page shows where a row carries only the code."""
-    return dict(session.execute(select(Store.code, Store.name)).tuples().all())
+    return dict(session.execute(select(Store.code, Store.name)).all())
 
 
 def list_stores(
