@@ -135,23 +135,34 @@ def run_engine(
     env: dict[str, str] | None = None,
     also: list[int] | None = None,
     every: float = 0.5,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """One ``pipeline run --full`` on a fresh copy of the template; ``also``: more process
-    trees whose CPU belongs to the run (the Spark workers and their executors)."""
-    shutil.rmtree(home, ignore_errors=True)
-    shutil.copytree(template, home)
+    trees whose CPU belongs to the run (the Spark workers and their executors). ``resume``:
+    continue the failed run in ``home`` (``pipeline run --resume``: the finished steps are
+    kept), adding to the CPU per step the earlier attempts recorded."""
+    partial = home.parent / f"cpu-{engine}.json"
+    earlier: dict[str, float] = {}
+    if resume:
+        with contextlib.suppress(OSError, ValueError):
+            earlier = {k: float(v) for k, v in json.loads(partial.read_text()).items()}
+        cmd = ["pipeline", "run", "--resume"]
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(template, home)
+        cmd = ["pipeline", "run", "--engine", engine, "--full"]
     exe = Path(sys.executable).parent / "omniretail"
     run_file = home / "analytics" / "pipeline_run.json"
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [str(exe), "pipeline", "run", "--engine", engine, "--full"],
+        [str(exe), *cmd],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         env=_env(home, env),
     )
-    partial = home.parent / f"cpu-{engine}.json"
     sampler = StepSampler(run_file, [proc.pid, *(also or [])], every, partial)
+    sampler.cpu = dict(earlier)
     sampler.start()
     _out, err = proc.communicate()
     wall = time.perf_counter() - t0
@@ -227,6 +238,18 @@ def main() -> None:
     ap.add_argument("--splink", action="store_true", help="identity with Splink (default off)")
     ap.add_argument("--skip-duckdb", action="store_true")
     ap.add_argument("--skip-spark", action="store_true")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the failed Spark run in <work>/run (after a fix) instead of a new one",
+    )
+    ap.add_argument(
+        "--duckdb-dir",
+        default="run-duckdb",
+        help="folder (under --work) of the DuckDB run; the default runs it in <work>/run and"
+        " renames it, so a landed file's path is the same as in the Spark run; another name"
+        " lets the two runs go at the same time (then q_counter_batches.path differs)",
+    )
     args = ap.parse_args()
 
     from tests.parity import compare_snapshots
@@ -244,12 +267,16 @@ def main() -> None:
         "load_avg_start": os.getloadavg(),
         "prepare_s": round(time.perf_counter() - t0, 1),
     }
-    home, duck_home = work / "run", work / "run-duckdb"
+    home, duck_home = work / "run", work / args.duckdb_dir
     if not args.skip_duckdb:
-        out["duckdb"] = run_engine(template, home, "duckdb", every=args.sample)
+        renamed = args.duckdb_dir == "run-duckdb"
+        out["duckdb"] = run_engine(
+            template, home if renamed else duck_home, "duckdb", every=args.sample
+        )
         out["load_avg_after_duckdb"] = os.getloadavg()
-        shutil.rmtree(duck_home, ignore_errors=True)
-        home.rename(duck_home)
+        if renamed:
+            shutil.rmtree(duck_home, ignore_errors=True)
+            home.rename(duck_home)
     if not args.skip_spark:
         conf = work / "spark-conf"
         conf.mkdir(exist_ok=True)
@@ -262,17 +289,23 @@ def main() -> None:
                 "PYSPARK_PYTHON": sys.executable,
             }
             workers = [p.pid for p in cluster.worker_procs()]
-            res = run_engine(template, home, "spark", env=env, also=workers, every=args.sample)
+            res = run_engine(
+                template, home, "spark", env=env, also=workers, every=args.sample,
+                resume=args.resume,
+            )  # fmt: skip
             res["cluster"] = (
                 f"{args.workers} workers x {args.cores} core, {args.memory}, "
                 f"{args.partitions} shuffle partitions"
             )
             out["spark"] = res
-    if not (args.skip_duckdb or args.skip_spark):
+    if (duck_home / "analytics" / "published.duckdb").exists() and (
+        home / "analytics" / "published.duckdb"
+    ).exists():
         diffs = compare_snapshots(
             duck_home / "analytics" / "published.duckdb", home / "analytics" / "published.duckdb"
         )
         out["parity"] = {"tables_differing": diffs}
+    if "duckdb" in out and "spark" in out:
         out["ratio_spark_duckdb"] = {
             "wall": round(out["spark"]["wall_s"] / max(out["duckdb"]["wall_s"], 1e-9), 2),
             "cpu": round(out["spark"]["cpu_s"] / max(out["duckdb"]["cpu_s"], 1e-9), 2),
