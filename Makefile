@@ -46,10 +46,13 @@ demo: install
 	OMNIRETAIL_HOME=$(OMNIRETAIL_HOME) OMNIRETAIL_DEMO=1 PORT=$(PORT) \
 	  $(BIN)/omniretail demo --scale $(SCALE) --port $(PORT)
 
-# Two pytest-xdist workers: the suite takes ~18 min on two cores instead of ~33 serially. Tests
-# start their own PostgreSQL, SMTP and HTTP servers on free ports, so workers do not collide.
-# `make test PYTEST_ARGS=` runs it serially; `PYTEST_ARGS='-n 4'` on a bigger machine.
-PYTEST_ARGS ?= -n 2
+# Two pytest-xdist workers. Tests start their own PostgreSQL, SMTP and HTTP servers on free
+# ports, so workers do not collide. The modules with slow tests are collected first, longest
+# first (tests/conftest.py), and `worksteal` lets the worker that runs out of tests take the
+# other's last ones, so neither waits alone at the end behind a long test.
+# `make test PYTEST_ARGS=` runs it serially; `PYTEST_ARGS='-n 4 --dist worksteal'` on a bigger
+# machine.
+PYTEST_ARGS ?= -n 2 --dist worksteal
 
 test: install system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

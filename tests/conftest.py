@@ -96,3 +96,23 @@ def client(home: Path):  # type: ignore[no-untyped-def]
         assert r.status_code == 200, r.text
         c.headers["X-CSRF-Token"] = r.json()["csrf_token"]  # as the console's scripts send it
         yield c
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a ``slow`` test run first, longest first, each module kept whole.
+
+    Under pytest-xdist the longest tests (the Spark cluster run, the demo builds, the browser
+    walks) otherwise start late and leave one worker alone at the end; sent first, they share the
+    two workers while the short tests fill the gaps (longest-first scheduling). A module marked
+    ``slow(minutes=N)`` goes before the other slow ones, the longest first. A module stays
+    contiguous so its module-scoped fixtures are still built once per worker; otherwise the order
+    is the collection order, the same on every machine and in a serial run."""
+    weight: dict[object, float] = {}
+    for item in items:
+        marker = item.get_closest_marker("slow")
+        if marker is not None:
+            module = getattr(item, "module", None)
+            minutes = float(marker.kwargs.get("minutes", 0))
+            weight[module] = max(weight.get(module, 0.0), minutes)
+    if weight:
+        items.sort(key=lambda item: -weight.get(getattr(item, "module", None), -1.0))
