@@ -113,8 +113,8 @@ def test_session_figures_platforms_and_page(client: Any) -> None:
         "缺少结束时间，未归因",
         "平台与账号对比",
         "平台与账号逐月对比",
-        "互动率",
-        "20.0%",  # the Douyin account's engagement rate
+        "人均互动（次）",  # not a percentage: a viewer can like many times
+        "<td data-engagement>0.20</td>",  # the Douyin account's interactions per viewer
     ):
         assert word in page.text, word
     # the start in the chain's local time, as every console page shows times (not UTC)
