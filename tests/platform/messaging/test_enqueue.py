@@ -265,6 +265,24 @@ def test_a_demo_instance_stamps_sends_in_its_worlds_time(
     assert at_later == later  # sent when due in the world, not before
     assert at_now < utcnow()
 
+    # a click on the tracked link, and a delivery receipt posted without a time, come in the
+    # world's time too (the wall clock's date is weeks later), never before the send
+    from omniretail.platform.messaging.models import MessageEvent
+
+    messaging.click(s, key=now_msg.key)
+    msg_later = s.scalar(select(Message).where(Message.key == due_later.key))
+    assert msg_later is not None
+    messaging.record_event(s, message_id=msg_later.id, kind="delivered")
+    s.commit()
+    at = {
+        (e.message_id, e.kind): e.at.replace(tzinfo=e.at.tzinfo or UTC)
+        for e in s.scalars(select(MessageEvent))
+    }
+    clicked = at[(now_msg.id, "clicked")]
+    assert clicked.astimezone(CHAIN_TZ).date() == date(2026, 11, 1)
+    assert at_now <= clicked
+    assert at[(msg_later.id, "delivered")] >= at_later
+
 
 def test_a_message_no_transport_can_encode_fails_alone(
     customers: Session, smtp: list[object], store_engine: Engine

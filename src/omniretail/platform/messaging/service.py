@@ -511,7 +511,14 @@ def record_event(
         )
     ):
         return False
-    session.add(MessageEvent(message_id=message_id, kind=kind, detail=detail, at=at or utcnow()))
+    if at is None:
+        # the business clock, as sends are stamped: in a demo instance a receipt or click comes
+        # in the world's time, and never before the message went out
+        at = business_now()
+        if msg.sent_at is not None:
+            sent = msg.sent_at if msg.sent_at.tzinfo else msg.sent_at.replace(tzinfo=UTC)
+            at = max(at, sent)
+    session.add(MessageEvent(message_id=message_id, kind=kind, detail=detail, at=at))
     if kind == "delivered" and msg.status == "sent":
         msg.status = "delivered"
     if kind in ("bounced", "failed"):
