@@ -194,8 +194,11 @@ class Recommender(ABC):
         exclude_seen: bool = True,
         candidates: CandidateFilter | None = None,
         on_scores: Callable[[np.ndarray, np.ndarray], None] | None = None,
+        by_user_id: bool = False,
     ) -> pd.DataFrame:
-        """Top-k products per customer: columns ``user_id, item_id, score, rank`` (rank from 1).
+        """Top-k products per customer: columns ``user_id, item_id, score, rank`` (rank from 1),
+        in the order of ``user_ids``, or with ``by_user_id`` sorted by user id (then rank) —
+        the customers are ordered once, not the rows (a sort of millions of string rows).
         ``on_scores``: see :meth:`rank_codes`."""
         self._check_fitted()
         users = [str(u) for u in user_ids]
@@ -211,6 +214,13 @@ class Recommender(ABC):
             codes, k, exclude_seen=exclude_seen, mask=mask, on_scores=on_scores
         )
         rows, ranks = np.nonzero(idx >= 0)
+        if by_user_id:
+            position = np.empty(len(users), dtype=np.int64)
+            position[np.argsort(np.asarray(users, dtype=object), kind="stable")] = np.arange(
+                len(users)
+            )
+            order = np.lexsort((ranks, position[rows]))
+            rows, ranks = rows[order], ranks[order]
         return pd.DataFrame(
             {
                 "user_id": np.asarray(users, dtype=object)[rows],

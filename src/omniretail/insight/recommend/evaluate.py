@@ -98,25 +98,31 @@ def evaluate(
     train_inter = Interactions.from_frame(
         train, user_col=user_col, item_col=item_col, time_col=time_col, weight_col=rating_col
     )
-    seen_pairs = set(zip(train[user_col].astype(str), train[item_col].astype(str), strict=True))
-    relevant: dict[str, set[str]] = {}
-    cold: dict[str, set[str]] = {}  # test customers with no training history at all
-    rows_scored = rows_cold = rows_repeat = 0
-    for u, i in zip(test[user_col].astype(str), test[item_col].astype(str), strict=True):
-        if u not in train_inter.user_index:
-            cold.setdefault(u, set()).add(i)
-            rows_cold += 1
-        elif remove_seen and (u, i) in seen_pairs:
-            rows_repeat += 1
-        else:
-            relevant.setdefault(u, set()).add(i)
-            rows_scored += 1
+    # every test row: a customer with no training history (cold), a product the customer
+    # bought in training (a repeat, when seen products are removed) or a relevant product
+    test_users_col = test[user_col].astype(str).to_numpy(dtype=object)
+    test_items_col = test[item_col].astype(str).to_numpy(dtype=object)
+    u_code = pd.Index(train_inter.users).get_indexer(test_users_col)
+    i_code = pd.Index(train_inter.items).get_indexer(test_items_col)
+    is_cold = u_code < 0
+    is_repeat = np.zeros(len(test), dtype=bool)
+    if remove_seen:
+        n_items = np.int64(train_inter.n_items)
+        pairs = train_inter.user_codes.astype(np.int64) * n_items + train_inter.item_codes
+        bought = np.unique(pairs)
+        known = ~is_cold & (i_code >= 0)
+        is_repeat[known] = np.isin(u_code[known] * n_items + i_code[known], bought)
+    is_relevant = ~is_cold & ~is_repeat
+    rows_cold, rows_repeat = int(is_cold.sum()), int(is_repeat.sum())
+    rows_scored = int(is_relevant.sum())
+    relevant = _items_by_user(test_users_col[is_relevant], test_items_col[is_relevant])
+    cold = _items_by_user(test_users_col[is_cold], test_items_col[is_cold])  # no history at all
     eligible = sorted(relevant)
     test_users = _sample(eligible, max_test_users, seed)
     if len(test_users) < len(eligible):
         relevant = {u: relevant[u] for u in test_users}
     codes = np.array([train_inter.user_index[u] for u in test_users], dtype=np.int64)
-    all_test_users = set(test[user_col].astype(str))
+    all_test_users = set(test_users_col)
 
     names = list(algorithms) if algorithms else [a for a in DEFAULT_ALGORITHMS if a in available()]
     if items is None:
@@ -215,6 +221,15 @@ def evaluate(
         "cold_start": cold_start,
         "results": results,
     }
+
+
+def _items_by_user(users: np.ndarray, items: np.ndarray) -> dict[str, set[str]]:
+    """{user: the set of their items}, the users in the order they first appear."""
+    codes, uniques = pd.factorize(users)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    grouped = items[order]
+    return {str(u): set(grouped[bounds[g] : bounds[g + 1]].tolist()) for g, u in enumerate(uniques)}
 
 
 def _sample(users: list[str], limit: int | None, seed: int) -> list[str]:

@@ -101,14 +101,20 @@ class TopUsersPerItem:
         best_val = np.take_along_axis(self.best_val, order, axis=0)
         best_idx = np.take_along_axis(self.best_idx, order, axis=0)
         rank, item = np.nonzero(np.isfinite(best_val) & (best_idx >= 0))
+        # by sku, then rank: the products are ordered once, not the rows
+        skus = model.item_ids.astype(str)
+        position = np.empty(len(skus), dtype=np.int64)
+        position[np.argsort(skus, kind="stable")] = np.arange(len(skus))
+        order = np.lexsort((rank, position[item]))
+        rank, item = rank[order], item[order]
         return pd.DataFrame(
             {
-                "sku": model.item_ids[item].astype(str),
+                "sku": skus[item],
                 "rank": (rank + 1).astype(np.int64),
                 "customer_id": model.interactions.users[best_idx[rank, item]].astype(str),
                 "score": best_val[rank, item].astype(np.float64),
             }
-        ).sort_values(["sku", "rank"], ignore_index=True)
+        )
 
 
 def top_users_per_item(model: Recommender, n: int, *, exclude_owners: bool = True) -> pd.DataFrame:
@@ -162,11 +168,15 @@ def build_outputs(
     # the same blocks as top_users_per_item: the same scores, so the same likely customers)
     likely_top = TopUsersPerItem(model, cfg.likely_customers)
     recs = model.recommend(
-        users, cfg.top_n, exclude_seen=False, candidates=rules, on_scores=likely_top.add
+        users,
+        cfg.top_n,
+        exclude_seen=False,
+        candidates=rules,
+        on_scores=likely_top.add,
+        by_user_id=True,
     )
     recs = recs.rename(columns={"user_id": "customer_id", "item_id": "sku"})
     recs["algorithm"] = algorithm
-    recs = recs.sort_values(["customer_id", "rank"], ignore_index=True)
     likely = likely_top.frame()
     if not metrics.empty:
         served = pd.DataFrame(
