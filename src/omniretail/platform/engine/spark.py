@@ -18,6 +18,7 @@ recomputing its lineage. Data crosses the Python boundary as Arrow.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -397,6 +398,14 @@ class SparkEngine(AnalyticsEngine):
         self._exploded = 0
         self.warehouse = warehouse
         self.publishes_snapshot = warehouse is not None
+        # scratch tables: one folder per engine (two engines never share one), see
+        # _persist_scratch
+        self._scratch: dict[str, Path] = {}
+        self._scratch_dir = (
+            warehouse.parent / "spark-scratch" / f"{os.getpid()}-{time.time_ns()}"
+            if warehouse is not None
+            else None
+        )
         if warehouse is not None:
             warehouse.mkdir(parents=True, exist_ok=True)
             for table_dir in sorted(p for p in warehouse.iterdir() if p.is_dir()):
@@ -434,8 +443,10 @@ class SparkEngine(AnalyticsEngine):
 
     def materialize(self, name: str, sql: str, *, scratch: bool = False) -> None:
         df = self._sql(sql)
-        if self.warehouse is None or scratch:
+        if self.warehouse is None:
             self._bind(name, df.localCheckpoint(eager=True))
+        elif scratch:
+            self._persist_scratch(name, df)
         else:
             self._persist(name, df)
 
@@ -450,10 +461,25 @@ class SparkEngine(AnalyticsEngine):
         for path in old:  # earlier versions are no longer read by any view
             shutil.rmtree(path, ignore_errors=True)
 
+    def _persist_scratch(self, name: str, df: Any) -> None:
+        """A step's intermediate table as Parquet in this engine's scratch folder (next to the
+        warehouse, on the storage every executor reads), not a local checkpoint: an executor
+        lost on a cluster takes its blocks with it, and a local checkpoint cannot be
+        recomputed (``CHECKPOINT_RDD_BLOCK_ID_NOT_FOUND``). A replaced version stays until the
+        table is dropped (a view or an ``explode`` over it may still read it); every version
+        goes when the table is dropped and all of them when the engine closes."""
+        assert self._scratch_dir is not None
+        target = self._scratch_dir / name / f"v{time.time_ns()}"
+        df.write.mode("overwrite").parquet(str(target))
+        self._bind(name, self.spark.read.parquet(str(target)))
+        self._scratch[name] = target
+
     def register_arrow(self, name: str, table: pa.Table, *, scratch: bool = False) -> None:
         df = self.spark.createDataFrame(table)
-        if self.warehouse is None or scratch:
+        if self.warehouse is None:
             self._bind(name, df.localCheckpoint(eager=True))
+        elif scratch:
+            self._persist_scratch(name, df)
         else:
             self._persist(name, df)
 
@@ -533,6 +559,9 @@ class SparkEngine(AnalyticsEngine):
         old = self._frames.pop(name, None)
         if old is not None:
             old.unpersist()
+        folder = self._scratch.pop(name, None)
+        if folder is not None:
+            shutil.rmtree(folder.parent, ignore_errors=True)
 
     def drop(self, name: str) -> None:
         """Drop a table or view (and its Parquet copy in the warehouse) if it exists."""
@@ -544,5 +573,7 @@ class SparkEngine(AnalyticsEngine):
     def close(self) -> None:
         for name in list(self._frames):
             self._forget(name)
+        if self._scratch_dir is not None:
+            shutil.rmtree(self._scratch_dir, ignore_errors=True)
         if self._owns_session:
             self.spark.stop()
