@@ -14,8 +14,28 @@ from omniretail.insight.forecast.methods import (
     ensemble,
     global_gbm,
     memoised,
+    trim_leading_zeros,
     window_level,
 )
+
+
+def _bootstrap_level_per_series(history: np.ndarray, horizon: int) -> np.ndarray:
+    """The method as it was first written: scipy's bounded search, one series at a time."""
+    from scipy.optimize import minimize_scalar
+
+    u = np.random.default_rng(0).random((4000, horizon))
+    out = np.zeros((history.shape[0], horizon))
+    for i, y in enumerate(history):
+        yy = trim_leading_zeros(y)[-52:]
+        if not np.any(yy):
+            continue
+        sims = yy[(u * len(yy)).astype(np.int64)]
+
+        def loss(c: float, w: np.ndarray = sims) -> float:
+            return float(np.sqrt(((w - c) ** 2).mean(axis=1)).mean())
+
+        out[i] = minimize_scalar(loss, bounds=(0.0, float(yy.max())), method="bounded").x
+    return out
 
 
 def test_croston_sba_arrays_equals_statsforecast() -> None:
@@ -62,6 +82,34 @@ def test_bootstrap_level_is_deterministic_and_sits_below_the_mean() -> None:
     assert not level[2].any()  # never sold: 0
     # a series is scored on its own weeks only: the others do not move its level
     assert bootstrap_level(y[:1], 8)[0, 0] == level[0, 0]
+
+
+def test_bootstrap_level_across_series_equals_the_search_per_series() -> None:
+    rng = np.random.default_rng(11)
+    n = 400
+    mean = np.exp(rng.normal(np.log(0.4), 1.5, n)).clip(0.01, 300)
+    k = np.exp(rng.normal(0.0, 1.0, n)).clip(0.05, 50)
+    y = rng.negative_binomial(k[:, None], (k / (k + mean))[:, None], (n, 70)).astype(float)
+    y[:40] *= rng.random((40, 70)) * 3  # not whole units (weighed goods)
+    y[40:50, :45] = 0.0  # first sale late: fewer than 52 weeks from it
+    y[50:55] = 0.0  # never sold
+    y[55:60, 10:] = 0.0  # sold, but not in the last 52 weeks
+    y[60:70] = y[0:10]  # identical series
+    y[70:75, :-1] = 0.0  # sold once, in the last week
+    y[75:80] *= 1000  # large counts: past the exact integer key
+    ours = bootstrap_level(y, 8)
+    ref = _bootstrap_level_per_series(y, 8)
+    assert ours.shape == (n, 8)
+    assert np.array_equal(ours, ours[:, :1].repeat(8, axis=1))
+    assert not ours[50:60].any()
+    # the same search step for step; the loss is summed in another order (each window's
+    # mean and variance, distinct windows once), so where two points' losses tie to the last
+    # bits a step can go the other way: then both stop within the search's tolerance (1e-5)
+    diff = np.abs(ours - ref)[:, 0]
+    assert (diff <= 1e-9 * np.maximum(ref[:, 0], 1.0)).mean() >= 0.97
+    np.testing.assert_allclose(ours, ref, rtol=1e-7, atol=2e-5)
+    np.testing.assert_array_equal(ours[60:70], ours[0:10])
+    np.testing.assert_array_equal(bootstrap_level(y[::-1], 8), ours[::-1])  # row order
 
 
 def test_global_gbm_runs_and_is_deterministic() -> None:

@@ -84,26 +84,212 @@ def window_level(history: Array, horizon: int, *, lookback: int = 52) -> Array:
 
 
 def bootstrap_level(
-    history: Array, horizon: int, *, lookback: int = 52, draws: int = 4000, seed: int = 0
+    history: Array,
+    horizon: int,
+    *,
+    lookback: int = 52,
+    draws: int = 4000,
+    seed: int = 0,
+    chunk: int = 512,
 ) -> Array:
     """Constant forecast minimising the mean RMSE over ``draws`` horizon-long windows of weeks
-    resampled from the last ``lookback`` periods (from the first sale)."""
-    from scipy.optimize import minimize_scalar
+    resampled from the last ``lookback`` periods (from the first sale).
 
+    Per series this is scipy's bounded Brent search (``minimize_scalar(method="bounded")`` on
+    ``[0, max]``) of that loss; here it runs across all series at once. The loss needs only
+    each drawn window's mean ``m`` and variance ``v`` (its RMSE at ``c`` is
+    ``sqrt(v + (m - c)²)``), and those are two matrix products of the series with the draws'
+    count matrix, which depends only on the series' length. Identical series are solved once.
+    ``tests/insight/forecast/test_methods.py`` checks it against the per-series search.
+    """
     u = np.random.default_rng(seed).random((draws, horizon))  # the same draws for every series
-    out = np.zeros((history.shape[0], horizon))
-    for i, y in enumerate(history):
-        yy = trim_leading_zeros(y)[-lookback:]
-        if not np.any(yy):
-            continue
-        sims = yy[(u * len(yy)).astype(np.int64)]
-
-        def loss(c: float, w: Array = sims) -> float:
-            return float(np.sqrt(((w - c) ** 2).mean(axis=1)).mean())
-
-        res = minimize_scalar(loss, bounds=(0.0, float(yy.max())), method="bounded")
-        out[i] = float(res.x)
+    y = np.asarray(history, dtype=np.float64)
+    n, periods = y.shape
+    out = np.zeros((n, horizon))
+    if n == 0 or periods == 0:
+        return out
+    sold = y != 0
+    first = np.where(sold.any(axis=1), sold.argmax(axis=1), periods)
+    start = np.maximum(
+        first, periods - lookback
+    )  # the last ``lookback`` periods from the first sale
+    width = min(lookback, periods)
+    recent = y[:, periods - width :].copy()
+    recent[np.arange(width)[None, :] < (start - (periods - width))[:, None]] = 0.0
+    live = np.flatnonzero(recent.any(axis=1))
+    if len(live) == 0:
+        return out
+    length = (periods - start[live]).astype(np.float64)
+    keys, inverse = np.unique(np.column_stack([length, recent[live]]), axis=0, return_inverse=True)
+    level = np.zeros(len(keys))
+    for size in np.unique(keys[:, 0]).astype(np.int64):
+        rows = np.flatnonzero(keys[:, 0] == size)
+        counts = np.zeros((draws, size))  # how often each week is in each drawn window
+        np.add.at(counts, (np.arange(draws)[:, None], (u * size).astype(np.int64)), 1.0)
+        counts = np.ascontiguousarray(counts.T)
+        for lo in range(0, len(rows), chunk):
+            part = rows[lo : lo + chunk]
+            level[part] = _level_of_windows(keys[part, 1 + width - size :], counts, horizon)
+    out[live] = level[inverse.ravel()][:, None]
     return out
+
+
+def _level_of_windows(ys: Array, counts: Array, horizon: int) -> Array:
+    """The bounded search for series ``ys`` (rows) over the drawn windows (``counts``: weeks ×
+    draws). A window enters the loss by its sum and sum of squares only, so windows alike
+    within a series are scored once with their count (a sparse series has a few dozen
+    distinct windows of 4000)."""
+    draws = counts.shape[1]
+    total = ys @ counts
+    squares = (ys * ys) @ counts
+    # distinct (sum, sum of squares) per row, by sorting each row on both
+    top = float(ys.max())
+    if np.array_equal(ys, np.floor(ys)) and top < 4e4:
+        # whole units: sum × base + sum of squares is an exact integer below 2^53, one key
+        base = float(horizon * top * top + 1)
+        key = np.sort(total * base + squares, axis=1)
+        new = np.ones(key.shape, dtype=bool)
+        new[:, 1:] = key[:, 1:] != key[:, :-1]
+        sums, sqs = np.divmod(key[new], base)
+    else:
+        both = np.sort(total + 1j * squares, axis=1)  # complex numbers sort by both parts
+        new = np.ones(both.shape, dtype=bool)
+        new[:, 1:] = both[:, 1:] != both[:, :-1]
+        sums, sqs = both.real[new], both.imag[new]
+    # one entry per distinct window of each row (row-major), with how often it was drawn
+    starts = np.flatnonzero(new.ravel())
+    times = np.diff(np.append(starts, new.size)).astype(np.float64)
+    kinds = new.sum(axis=1)
+    first = np.concatenate([[0], np.cumsum(kinds)[:-1]])
+    owner = np.repeat(np.arange(len(ys)), kinds)
+    slot = np.arange(len(starts)) - first[owner]
+    out = np.zeros(len(ys))
+    # rows padded to a width that depends on the row alone (so a series' sums, and with them
+    # its level, do not depend on which series it is solved with), batched by that width
+    padded = np.maximum(8, 2 ** np.ceil(np.log2(np.maximum(kinds, 1)))).astype(np.int64)
+    for width in np.unique(padded):
+        same = np.flatnonzero(padded == width)
+        step = max(1, 2**18 // int(width))
+        for lo in range(0, len(same), step):
+            part = same[lo : lo + step]
+            entries = (owner, slot, sums, sqs, times)
+            out[part] = _level_of_part(part, int(width), entries, ys, horizon, draws)
+    return out
+
+
+def _level_of_part(
+    part: NDArray[np.int64],
+    width: int,
+    entries: tuple[NDArray[np.int64], NDArray[np.int64], Array, Array, Array],
+    ys: Array,
+    horizon: int,
+    draws: int,
+) -> Array:
+    """The search for rows ``part``, their distinct windows laid out ``width`` wide
+    (``entries``: each distinct window's row, place in the row, sum, sum of squares, draws)."""
+    owner, slot, sums, sqs, times = entries
+    place = np.full(len(ys), -1)
+    place[part] = np.arange(len(part))
+    take = np.flatnonzero(place[owner] >= 0)
+    at = (place[owner[take]], slot[take])
+    mean = np.zeros((len(part), width))
+    sq = np.zeros((len(part), width))
+    weight = np.zeros((len(part), width))
+    mean[at] = sums[take] / horizon
+    sq[at] = sqs[take] / horizon
+    weight[at] = times[take] / draws
+    var = np.maximum(sq - mean * mean, 0.0)
+    return _bounded_brent(mean, var, weight, ys[part].max(axis=1))
+
+
+def _bounded_brent(
+    mean: Array, var: Array, weight: Array, upper: Array, *, xatol: float = 1e-5
+) -> Array:
+    """Per row, the minimiser on ``[0, upper]`` of ``c -> sum over windows of
+    weight × sqrt(var + (mean - c)²)``: scipy's ``_minimize_scalar_bounded`` step for step (same
+    golden-section and parabolic steps, tolerances and stopping rule), run on every row at
+    once, each row stopping when scipy's would."""
+    sqrt_eps = np.sqrt(2.2e-16)
+    golden_mean = 0.5 * (3.0 - np.sqrt(5.0))
+
+    def loss(c: Array) -> Array:
+        r = mean - c[:, None]
+        r *= r
+        r += var
+        np.sqrt(r, out=r)
+        r *= weight
+        f: Array = r.sum(axis=1)
+        return f
+
+    result = np.zeros(len(upper))
+    pos = np.arange(len(upper))
+    a = np.zeros(len(upper))
+    b = upper.astype(np.float64).copy()
+    fulc = a + golden_mean * (b - a)
+    nfc = fulc.copy()
+    xf = fulc.copy()
+    rat = np.zeros(len(upper))
+    e = np.zeros(len(upper))
+    fx = loss(xf)
+    ffulc = fx.copy()
+    fnfc = fx.copy()
+    xm = 0.5 * (a + b)
+    tol1 = sqrt_eps * np.abs(xf) + xatol / 3.0
+    tol2 = 2.0 * tol1
+    num = 1
+    go = np.abs(xf - xm) > (tol2 - 0.5 * (b - a))
+    while go.any() and num < 500:
+        if go.sum() < 0.9 * len(go):  # drop the finished rows (the loss is the cost)
+            result[pos[~go]] = xf[~go]
+            pos, mean, var, weight = pos[go], mean[go], var[go], weight[go]
+            a, b, xf, fx, xm, tol1, tol2 = a[go], b[go], xf[go], fx[go], xm[go], tol1[go], tol2[go]
+            e, rat, nfc, fnfc, fulc, ffulc = e[go], rat[go], nfc[go], fnfc[go], fulc[go], ffulc[go]
+            go = go[go]
+        # the step scipy takes from this state: parabolic where acceptable, else golden
+        para = np.abs(e) > tol1
+        r = (xf - nfc) * (fx - ffulc)
+        q = (xf - fulc) * (fx - fnfc)
+        p = (xf - fulc) * q - (xf - nfc) * r
+        q = 2.0 * (q - r)
+        p = np.where(q > 0.0, -p, p)
+        q = np.abs(q)
+        ok = para & (np.abs(p) < np.abs(0.5 * q * e)) & (p > q * (a - xf)) & (p < q * (b - xf))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = (p + 0.0) / q
+        x = xf + step
+        near = ((x - a) < tol2) | ((b - x) < tol2)
+        si = np.sign(xm - xf) + ((xm - xf) == 0)
+        ge = np.where(xf >= xm, a - xf, b - xf)
+        new_rat = np.where(ok, np.where(near, tol1 * si, step), golden_mean * ge)
+        new_e = np.where(ok, rat, ge)
+        si = np.sign(new_rat) + (new_rat == 0)
+        x = xf + si * np.maximum(np.abs(new_rat), tol1)
+        fu = loss(x)
+        num += 1
+        better = go & (fu <= fx)
+        worse = go & ~(fu <= fx)
+        a = np.where(better & (x >= xf), xf, np.where(worse & (x < xf), x, a))
+        b = np.where(better & (x < xf), xf, np.where(worse & (x >= xf), x, b))
+        shift = worse & ((fu <= fnfc) | (nfc == xf))
+        third = worse & ~shift & ((fu <= ffulc) | (fulc == xf) | (fulc == nfc))
+        fulc, ffulc = (
+            np.where(better | shift, nfc, np.where(third, x, fulc)),
+            np.where(better | shift, fnfc, np.where(third, fu, ffulc)),
+        )
+        nfc, fnfc = (
+            np.where(better, xf, np.where(shift, x, nfc)),
+            np.where(better, fx, np.where(shift, fu, fnfc)),
+        )
+        xf = np.where(better, x, xf)
+        fx = np.where(better, fu, fx)
+        e = np.where(go, new_e, e)
+        rat = np.where(go, new_rat, rat)
+        xm = 0.5 * (a + b)
+        tol1 = sqrt_eps * np.abs(xf) + xatol / 3.0
+        tol2 = 2.0 * tol1
+        go &= np.abs(xf - xm) > (tol2 - 0.5 * (b - a))
+    result[pos] = xf
+    return result
 
 
 def croston_sba_arrays(history: Array, horizon: int, *, alpha: float = 0.1) -> Array:
