@@ -15,7 +15,8 @@ half-year (new launches are stocked by the launch plan, not by replenishment fro
    truth's own WAPE against the draw (the noise no forecast can remove). ``--configs ""``
    stops there.
 2. Replenishment over the last 26 weeks, for each (lead time, review period): ours = order up
-   to the α quantile of NB demand over L + R around the CrostonSBA forecast (dispersion from
+   to the α quantile of NB demand over L + R around the pipeline's forecast (``--method``,
+   default the step's model; ``croston_sba`` for the earlier figures) (dispersion from
    the last 26 weeks of daily sales), α tuned to the smallest that reaches 97 % fill rate;
    min/max = min m·μ·(L+R), max min + μ·R with μ the mean daily demand of the last 26 weeks,
    m bisected to the two values around our fill rate and its stock interpolated there.
@@ -42,6 +43,7 @@ from bench.forecast_world import store_demand  # noqa: E402
 from omniretail.insight.forecast import policy, quantiles  # noqa: E402
 from omniretail.insight.forecast import simulate as sim  # noqa: E402
 from omniretail.insight.forecast.methods import catalogue  # noqa: E402
+from omniretail.insight.forecast.pipeline import HORIZON_WEEKS, METHOD  # noqa: E402
 
 SIM_DAYS = 182
 TARGET_FILL = 0.97
@@ -66,11 +68,13 @@ def accuracy(realised: np.ndarray, truth: np.ndarray, start: int) -> dict[str, A
     return out
 
 
-def ours(alpha: float, lead: int, review: int) -> sim.LevelFn:
-    sba = catalogue(52)["croston_sba"]
+def ours(alpha: float, lead: int, review: int, method: str = METHOD) -> sim.LevelFn:
+    fc = catalogue(52)[method]
 
     def levels(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mean = sba(sim.weekly(h)[:, -52:], 1)[:, 0] / 7.0
+        # the step's forecast: the level for the next HORIZON_WEEKS weeks (bootstrap_level's
+        # level depends on the horizon its loss is scored over; CrostonSBA's does not)
+        mean = fc(sim.weekly(h)[:, -52:], HORIZON_WEEKS)[:, 0] / 7.0
         k = quantiles.dispersion(h, lookback=182)
         s, _ = policy.order_up_to(
             mean, k, lead_time_days=float(lead), review_days=float(review), service_level=alpha
@@ -80,14 +84,16 @@ def ours(alpha: float, lead: int, review: int) -> sim.LevelFn:
     return levels
 
 
-def replenish(demand: np.ndarray, start: int, lead: int, review: int) -> dict[str, Any]:
+def replenish(
+    demand: np.ndarray, start: int, lead: int, review: int, method: str = METHOD
+) -> dict[str, Any]:
     def run(fn: sim.LevelFn, p: float) -> sim.SimResult:
         return sim.simulate(
             demand, fn, start=start, lead_time=lead, review_days=review, parameter=p
         )
 
     t0 = time.perf_counter()
-    a = sim.tune(lambda x: run(ours(x, lead, review), x), 0.5, 0.999, TARGET_FILL, steps=9)
+    a = sim.tune(lambda x: run(ours(x, lead, review, method), x), 0.5, 0.999, TARGET_FILL, steps=9)
     mm_stock, below, above = sim.stock_at_fill(
         lambda m: run(sim.min_max_policy(m, lead_time=lead, review_days=review), m),
         0.2, 12.0, a.fill_rate,
@@ -115,6 +121,7 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=10)
     ap.add_argument("--configs", default="2x7,3x7,2x3,1x1", help="LEADxREVIEW, comma-separated")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--method", default=METHOD, help="the forecast ours orders around")
     args = ap.parse_args()
     t0 = time.perf_counter()
     sd = store_demand(scale=args.scale, draws=args.draws)
@@ -126,6 +133,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "scale": args.scale,
         "draws_for_truth": args.draws,
+        "method": args.method,
         "stores": sd.stores,
         "pairs": int(est.sum()),
         "pairs_dropped_new_or_silent": int((~est).sum()),
@@ -136,7 +144,7 @@ def main() -> None:
     }
     for cfg in filter(None, args.configs.split(",")):  # --configs "": accuracy only
         lead, review = (int(x) for x in cfg.split("x"))
-        report["replenishment"].append(replenish(demand, start, lead, review))
+        report["replenishment"].append(replenish(demand, start, lead, review, args.method))
         print(json.dumps(report["replenishment"][-1]), file=sys.stderr, flush=True)
     text = json.dumps(report, ensure_ascii=False, indent=2)
     print(text)

@@ -5,10 +5,11 @@ Run: ``.venv/bin/python bench/forecast_scale.py [--series 1000000] [--runs 3] [-
 Synthetic weekly series sized like the demo world's store × SKU demand: 52 weeks of history,
 negative binomial weekly demand whose means follow a log-normal fitted to the demo world's
 pairs (median ~0.2 units a week, a long tail to ~30) and whose dispersion varies per series.
-The measured work is what the pipeline step does per series: the CrostonSBA forecast 8 weeks
-ahead (``--method croston_sba_arrays``, the pipeline's: statsforecast's recursion run across
-the chunk at once, equal to it per series; or ``croston_sba``: statsforecast's model called on
-each series' array), the series' NB dispersion and the p50 / p90 / p95 quantiles per week.
+The measured work is what the pipeline step does per series: the forecast 8 weeks ahead
+(``--method``, default the pipeline's ``croston_sba_arrays``: statsforecast's CrostonSBA
+recursion across the chunk, equal to it per series; ``bootstrap_level``: its bounded search
+across the chunk; ``croston_sba``: statsforecast's model called on each series' array), the
+series' NB dispersion and the p50 / p90 / p95 quantiles per week.
 Chunks of 20,000 series go to ``--workers`` processes.
 
 Baseline in the same run: statsforecast's own front end,
@@ -23,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -33,6 +35,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from omniretail.insight.forecast.pipeline import METHOD  # noqa: E402
 
 WEEKS = 52
 H = 8
@@ -62,8 +66,18 @@ def forecast_chunk(args: tuple[int, int, str]) -> int:
     return n
 
 
-def ours(series: int, workers: int, method: str) -> float:
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children (the pool's workers)."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def ours(series: int, workers: int, method: str) -> tuple[float, float]:
     jobs = [(1000 + i, min(CHUNK, series - i * CHUNK), method) for i in range(-(-series // CHUNK))]
+    c0 = cpu_seconds()
     t0 = time.perf_counter()
     if workers == 1:
         done = sum(forecast_chunk(j) for j in jobs)
@@ -71,7 +85,7 @@ def ours(series: int, workers: int, method: str) -> float:
         with ProcessPoolExecutor(workers) as pool:
             done = sum(pool.map(forecast_chunk, jobs))
     assert done == series
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, cpu_seconds() - c0
 
 
 def baseline(series: int, workers: int) -> float:
@@ -102,8 +116,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
         "--method",
-        default="croston_sba_arrays",
-        help="croston_sba_arrays (the pipeline's) or croston_sba (statsforecast per series)",
+        default=METHOD,
+        help=f"{METHOD} (the pipeline's), bootstrap_level or croston_sba (statsforecast "
+        "per series)",
     )
     args = ap.parse_args()
     report: dict[str, Any] = {
@@ -115,22 +130,29 @@ def main() -> None:
         "ours": {},
     }
     for n in args.series:
-        runs = [ours(n, args.workers, args.method) for _ in range(args.runs)]
+        timed = [ours(n, args.workers, args.method) for _ in range(args.runs)]
+        runs = [r for r, _ in timed]
         med = statistics.median(runs)
         report["ours"][str(n)] = {
             "seconds": [round(r, 1) for r in runs],
+            "cpu_seconds": [round(c, 1) for _, c in timed],
             "median_seconds": round(med, 1),
             "series_per_second": round(n / med),
             "extrapolated_1m_minutes": round(med * 1_000_000 / n / 60, 2),
         }
         print(json.dumps({n: report["ours"][str(n)]}), file=sys.stderr, flush=True)
-    b = [baseline(args.baseline_series, args.workers) for _ in range(args.runs)]
-    report["baseline_statsforecast_frame"] = {
-        "series": args.baseline_series,
-        "seconds": [round(r, 1) for r in b],
-        "median_seconds": round(statistics.median(b), 1),
-        "series_per_second": round(args.baseline_series / statistics.median(b)),
-    }
+    runs_b = args.runs if args.baseline_series > 0 else 0  # --baseline-series 0: none
+    b = [baseline(args.baseline_series, args.workers) for _ in range(runs_b)]
+    report["baseline_statsforecast_frame"] = (
+        {}
+        if not b
+        else {
+            "series": args.baseline_series,
+            "seconds": [round(r, 1) for r in b],
+            "median_seconds": round(statistics.median(b), 1),
+            "series_per_second": round(args.baseline_series / statistics.median(b)),
+        }
+    )
     report["load_average_at_end"] = os.getloadavg()[0]
     print(json.dumps(report, indent=2))
 

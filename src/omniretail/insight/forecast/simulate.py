@@ -7,8 +7,8 @@ receive orders ``lead_time`` days later in whole packs, and lose the sales they 
 - fill rate = units sold / units demanded;
 - average stock = mean over days of the units on hand at the end of the day (all series).
 
-``order_up_to_policy``: at each review, the weekly history so far is forecast (CrostonSBA by
-default) and the order-up-to level is the α quantile of demand over lead time + review.
+``order_up_to_policy``: at each review, the weekly history so far is forecast (by default with the
+pipeline's model) and the order-up-to level is the α quantile of demand over lead time + review.
 ``min_max_policy``: Odoo-style reordering rule from the mean daily demand of the last 26 weeks:
 when the position is at or below min = m·μ·(L+R), order up to max = min + μ·R; m is tuned.
 """
@@ -22,6 +22,7 @@ import numpy as np
 
 from omniretail.insight.forecast import policy, quantiles
 from omniretail.insight.forecast.methods import Array, catalogue
+from omniretail.insight.forecast.pipeline import HORIZON_WEEKS, METHOD
 
 LevelFn = Callable[[Array], tuple[Array, Array]]  # history (series × days) -> (min, max)
 
@@ -42,13 +43,13 @@ def weekly(history: Array) -> Array:
 
 
 def order_up_to_policy(
-    service_level: float, *, lead_time: int, review_days: int, method: str = "croston_sba"
+    service_level: float, *, lead_time: int, review_days: int, method: str = METHOD
 ) -> LevelFn:
     fc = catalogue(52)[method]
 
     def levels(history: Array) -> tuple[Array, Array]:
         w = weekly(history)[:, -52:]
-        mean_daily = fc(w, 1)[:, 0] / 7.0
+        mean_daily = fc(w, HORIZON_WEEKS)[:, 0] / 7.0  # the step's forecast, as published
         k_daily = quantiles.dispersion(w) / 7.0
         s, _ = policy.order_up_to(
             mean_daily,
