@@ -86,6 +86,14 @@ def normalize_rows(x: np.ndarray) -> np.ndarray:
     return np.asarray(x / np.where(norms > 0, norms, 1.0), dtype=np.float32)
 
 
+def sorted_positions(values: np.ndarray) -> np.ndarray:
+    """Each value's place in the sorted order of ``values`` (ties in their given order): lets
+    output rows be ordered by a string key through its few distinct values, not a row sort."""
+    position = np.empty(len(values), dtype=np.int64)
+    position[np.argsort(values, kind="stable")] = np.arange(len(values))
+    return position
+
+
 class Recommender(ABC):
     """Base class: subclasses implement ``_fit`` and ``_scores``; see the module docstring."""
 
@@ -215,11 +223,7 @@ class Recommender(ABC):
         )
         rows, ranks = np.nonzero(idx >= 0)
         if by_user_id:
-            position = np.empty(len(users), dtype=np.int64)
-            position[np.argsort(np.asarray(users, dtype=object), kind="stable")] = np.arange(
-                len(users)
-            )
-            order = np.lexsort((ranks, position[rows]))
+            order = np.lexsort((ranks, sorted_positions(np.asarray(users, dtype=object))[rows]))
             rows, ranks = rows[order], ranks[order]
         return pd.DataFrame(
             {

@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omniretail.insight.recommend.base import BATCH_USERS, Recommender, available, create
+from omniretail.insight.recommend.base import (
+    BATCH_USERS,
+    Recommender,
+    available,
+    create,
+    sorted_positions,
+)
 from omniretail.insight.recommend.evaluate import evaluate
 from omniretail.insight.recommend.filters import BusinessRules
 from omniretail.insight.recommend.interactions import Interactions
@@ -103,9 +109,7 @@ class TopUsersPerItem:
         rank, item = np.nonzero(np.isfinite(best_val) & (best_idx >= 0))
         # by sku, then rank: the products are ordered once, not the rows
         skus = model.item_ids.astype(str)
-        position = np.empty(len(skus), dtype=np.int64)
-        position[np.argsort(skus, kind="stable")] = np.arange(len(skus))
-        order = np.lexsort((rank, position[item]))
+        order = np.lexsort((rank, sorted_positions(skus)[item]))
         rank, item = rank[order], item[order]
         return pd.DataFrame(
             {
