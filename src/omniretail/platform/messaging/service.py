@@ -29,6 +29,7 @@ from sqlalchemy import ColumnElement, func, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from omniretail.platform import bulk
+from omniretail.platform.bounds import as_utc
 from omniretail.platform.clock import business_now
 from omniretail.platform.db import utcnow
 from omniretail.platform.errors import InvalidInput, NotFound
@@ -514,10 +515,8 @@ def record_event(
     if at is None:
         # the business clock, as sends are stamped: in a demo instance a receipt or click comes
         # in the world's time, and never before the message went out
-        at = business_now()
-        if msg.sent_at is not None:
-            sent = msg.sent_at if msg.sent_at.tzinfo else msg.sent_at.replace(tzinfo=UTC)
-            at = max(at, sent)
+        sent = as_utc(msg.sent_at)
+        at = business_now() if sent is None else max(business_now(), sent)
     session.add(MessageEvent(message_id=message_id, kind=kind, detail=detail, at=at))
     if kind == "delivered" and msg.status == "sent":
         msg.status = "delivered"
