@@ -8,6 +8,7 @@ from statsforecast.models import CrostonSBA
 
 from omniretail.insight.forecast.evaluation import scaled_errors
 from omniretail.insight.forecast.methods import (
+    ROW_WISE,
     bootstrap_level,
     catalogue,
     croston_sba_arrays,
@@ -144,3 +145,24 @@ def test_ensembles_reuse_their_members_and_combine_them() -> None:
     sba(y[:, :50], 8)
     assert len(calls) == 2  # another origin is another fit
     assert {"global_gbm", "ensemble_median", "ensemble_mean"} <= set(catalogue(52))
+
+
+def test_row_wise_methods_forecast_a_series_from_it_alone() -> None:
+    """The methods the pipeline runs on many SKUs' trees at once: a series' forecast in a
+    stack equals its forecast alone (and in another stack), bit for bit."""
+    rng = np.random.default_rng(7)
+    weeks = 40
+    sold = rng.random((9, weeks)) < rng.uniform(0.05, 0.9, (9, 1))
+    history = np.where(sold, rng.poisson(3.0, (9, weeks)) + 1.0, 0.0)
+    history[2] = 0.0  # never sold
+    history[5, :35] = 0.0  # new
+    history[6] = rng.random(weeks) * 4  # fractional quantities
+    methods = catalogue(52)
+    assert set(methods) >= ROW_WISE
+    for name in sorted(ROW_WISE):
+        method = methods[name]
+        together = method(history, 8)
+        for lo, hi in ((0, 4), (4, 9)):
+            assert np.array_equal(together[lo:hi], method(history[lo:hi], 8)), name
+        for i in (0, 6):
+            assert np.array_equal(together[i : i + 1], method(history[i : i + 1], 8)), name

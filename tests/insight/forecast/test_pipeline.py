@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
-from omniretail.insight.forecast.pipeline import HORIZON_DAYS, HORIZON_WEEKS, run_forecasts
+from omniretail.insight.forecast import hierarchy
+from omniretail.insight.forecast.methods import ROW_WISE, catalogue
+from omniretail.insight.forecast.pipeline import (
+    HISTORY_WEEKS,
+    HORIZON_DAYS,
+    HORIZON_WEEKS,
+    METHOD,
+    Demand,
+    _last_complete_week,
+    coherent_forecasts,
+    load_demand,
+    run_forecasts,
+)
 from omniretail.platform.engine.duckdb import DuckDBEngine
 
 
@@ -80,3 +93,45 @@ def test_backtest_and_accuracy_per_level(engine: DuckDBEngine) -> None:
 def test_without_tables_the_step_skips() -> None:
     with DuckDBEngine() as eng:
         assert "skipped" in run_forecasts(eng)
+
+
+@pytest.fixture(scope="module")
+def demand(small_world: dict[str, pa.Table]) -> Demand:
+    with DuckDBEngine() as eng:
+        for name, table in small_world.items():
+            eng.register_arrow(name, table)
+        end = _last_complete_week(eng)
+        assert end is not None
+        d = load_demand(eng, end_week=end, weeks=HISTORY_WEEKS)
+    assert d is not None
+    return d
+
+
+def test_coherent_forecasts_equal_the_per_sku_reconciliation(demand: Demand) -> None:
+    """The step's path (the pipeline's method on all trees' nodes at once, the reconciliations
+    with BLAS on one thread) against the reference: each SKU's tree forecast and reconciled
+    alone with default BLAS threads. Equal to a few ulps (a product or solve split across
+    threads sums in another order), bit for bit without the batching."""
+    assert METHOD in ROW_WISE
+    method = catalogue(52)[METHOD]
+    fast = coherent_forecasts(demand, method, HORIZON_WEEKS, row_wise=True)
+    assert len(fast) > 10
+    assert max(len(t.store_idx) for t in fast) > 3
+    reference = []
+    for k, sku in enumerate(demand.skus):
+        hist = demand.values[:, k, :]
+        idx = np.flatnonzero(hist.sum(axis=1) > 0)
+        if len(idx):
+            reference.append(
+                hierarchy.reconcile_sku(sku, demand.geo, idx, hist[idx], method, HORIZON_WEEKS)
+            )
+    assert [t.sku for t in fast] == [t.sku for t in reference]
+    for a, b in zip(fast, reference, strict=True):
+        assert a.regions == b.regions
+        assert a.cities == b.cities
+        assert np.array_equal(a.store_idx, b.store_idx)
+        assert np.array_equal(a.history, b.history)
+        np.testing.assert_allclose(a.mean, b.mean, rtol=1e-12, atol=1e-12)
+    one_by_one = coherent_forecasts(demand, method, HORIZON_WEEKS, row_wise=False)
+    for a, b in zip(fast, one_by_one, strict=True):
+        assert np.array_equal(a.mean, b.mean)

@@ -62,17 +62,22 @@ def reconcile_sku(
     sku: str, geo: Geography, store_idx: IntArray, bottom_history: Array, method: Method, h: int
 ) -> TreeForecast:
     """Base forecasts at every node of the SKU's tree, reconciled with MinTrace(wls_struct)."""
-    from hierarchicalforecast.methods import MinTrace
-
     s, regions, cities = summing_matrix(geo, store_idx)
     history = s @ bottom_history
-    base = method(history, h)
-    if len(store_idx) == 1:
-        rec = s @ base[-1:]
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rec = MinTrace(method="wls_struct").fit_predict(S=s, y_hat=base)["mean"]
-        n = len(store_idx)
-        rec = s @ np.maximum(rec[-n:], 0.0)
-    return TreeForecast(sku, regions, cities, store_idx, rec, history)
+    return TreeForecast(sku, regions, cities, store_idx, reconcile(s, method(history, h)), history)
+
+
+def reconcile(s: Array, base: Array) -> Array:
+    """MinTrace(wls_struct) of the base forecasts ``base`` (rows as the rows of ``s``), negative
+    store forecasts set to 0 and the tree summed again from the stores."""
+    from hierarchicalforecast.methods import MinTrace
+
+    n = s.shape[1]
+    if n == 1:
+        out: Array = s @ base[-1:]
+        return out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rec = MinTrace(method="wls_struct").fit_predict(S=s, y_hat=base)["mean"]
+    out = s @ np.maximum(rec[-n:], 0.0)
+    return out

@@ -465,3 +465,26 @@ def catalogue(season_length: int) -> dict[str, Method]:
 
 
 BASELINES = ("croston_sba", "seasonal_naive")
+
+# Methods whose forecast of a series depends on that series alone, bit for bit: elementwise
+# recursions across the rows, or one independent fit per row. The pipeline may run the series
+# of many trees through them in one call. Not ``bootstrap_level`` (its matrix products group
+# rows in chunks, and BLAS may round a row differently in another chunk), ``global_gbm`` (one
+# model across all the rows it is given) nor the ensembles containing them.
+ROW_WISE = frozenset(
+    {
+        "croston_sba_arrays",
+        "croston_sba",
+        "croston_classic",
+        "adida",
+        "imapa",
+        "tsb",
+        "historic_average",
+        "auto_ets",
+        "naive",
+        "seasonal_naive",
+        "window_level",
+        "ensemble_intermittent",
+        "ensemble_sba_window",
+    }
+)

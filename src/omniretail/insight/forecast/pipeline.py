@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from omniretail.insight.forecast import hierarchy, quantiles
 from omniretail.insight.forecast.evaluation import scaled_errors
-from omniretail.insight.forecast.methods import Array, Method, catalogue
+from omniretail.insight.forecast.methods import ROW_WISE, Array, Method, catalogue
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.pipeline import PipelineContext, step
 
@@ -110,15 +110,41 @@ def load_demand(engine: AnalyticsEngine, *, end_week: date, weeks: int) -> Deman
     return Demand(geo, skus, {r["sku"]: r["c"] for r in cats}, start, values, share)
 
 
-def coherent_forecasts(d: Demand, method: Method, h: int) -> list[hierarchy.TreeForecast]:
-    out = []
-    for k, sku in enumerate(d.skus):
-        hist = d.values[:, k, :]
-        idx = np.flatnonzero(hist.sum(axis=1) > 0)
-        if len(idx) == 0:
-            continue
-        out.append(hierarchy.reconcile_sku(sku, d.geo, idx, hist[idx], method, h))
-    return out
+def coherent_forecasts(
+    d: Demand, method: Method, h: int, *, row_wise: bool = False
+) -> list[hierarchy.TreeForecast]:
+    """Per SKU, the tree of the stores that sold it: base forecasts at every node, reconciled.
+
+    ``row_wise``: the method forecasts each series from that series alone, bit for bit (see
+    :data:`methods.ROW_WISE`), so the nodes of all trees go through it in one call rather than
+    one call per SKU (the same numbers, without 4,000 loops over the weeks). Everything here
+    runs with BLAS on one thread: the matrices are one SKU's tree (a few hundred rows at most),
+    and on 2 cores OpenBLAS's second thread spinning between such small products costs about
+    four times the products' own CPU. One thread also makes the result independent of the
+    machine's core count; it differs from two threads' by a few ulps where a product or solve
+    splits its sums differently (``tests/insight/forecast/test_pipeline.py`` bounds it).
+    """
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        trees = []
+        for k, sku in enumerate(d.skus):
+            hist = d.values[:, k, :]
+            idx = np.flatnonzero(hist.sum(axis=1) > 0)
+            if len(idx) == 0:
+                continue
+            s, regions, cities = hierarchy.summing_matrix(d.geo, idx)
+            trees.append((sku, idx, s, regions, cities, s @ hist[idx]))
+        if row_wise and trees:
+            every = method(np.vstack([t[5] for t in trees]), h)
+            ends = np.cumsum([len(t[5]) for t in trees])
+            bases = np.split(every, ends[:-1])
+        else:
+            bases = [method(t[5], h) for t in trees]
+        return [
+            hierarchy.TreeForecast(sku, regions, cities, idx, hierarchy.reconcile(s, base), history)
+            for (sku, idx, s, regions, cities, history), base in zip(trees, bases, strict=True)
+        ]
 
 
 Key = tuple[str, str | None, str | None, str | None, str | None, str]
@@ -215,12 +241,13 @@ def run_forecasts(
     if end is None:
         return {"skipped": "no store orders"}
     method = catalogue(52)[method_name]
+    row_wise = method_name in ROW_WISE
     h = HORIZON_WEEKS
     # the forecast for the coming weeks
     d = load_demand(engine, end_week=end, weeks=history_weeks)
     if d is None:
         return {"skipped": "no store demand in the history window"}
-    keys, mean, hist = level_rows(d, coherent_forecasts(d, method, h))
+    keys, mean, hist = level_rows(d, coherent_forecasts(d, method, h, row_wise=row_wise))
     engine.register_arrow("__fc_weekly", forecast_table(keys, mean, hist, end), scratch=True)
     engine.materialize("fc_weekly", "SELECT * FROM __fc_weekly")
     engine.register_arrow("__fc_daily", daily_table(d, keys, mean, hist, end), scratch=True)
@@ -230,7 +257,9 @@ def run_forecasts(
     past = load_demand(engine, end_week=cut, weeks=history_weeks)
     back = 0
     if past is not None:
-        bkeys, bmean, bhist = level_rows(past, coherent_forecasts(past, method, h))
+        bkeys, bmean, bhist = level_rows(
+            past, coherent_forecasts(past, method, h, row_wise=row_wise)
+        )
         actual = _actuals(engine, past, bkeys, cut, h)
         back = _write_backtest(engine, bkeys, bmean, bhist, actual, cut)
     engine.drop("__fc_lines")
