@@ -19,9 +19,8 @@ from omniretail.insight.forecast.methods import Array
 IntArray = NDArray[np.int64]
 
 MAX_K = 1e6  # "infinitely" dispersed-free: a Poisson
-# where the quantile search runs (elsewhere scipy's ppf): scipy's own ppf stops short of the
-# smallest count whose CDF reaches q by a few units in far tails (q = 1 - 1e-9, k = 0.001:
-# counts of ~1e8); tested equal to it within these bounds
+# where the Poisson quantile search runs (elsewhere scipy's ppf); tested equal to scipy's ppf
+# within these bounds
 SEARCHED_Q = (1e-4, 0.9999)
 BEYOND = 2.0**23  # counts from which the search leaves the value to scipy's ppf
 
@@ -42,19 +41,20 @@ def nb_quantile(mean: Array, k: Array, q: float) -> Array:
     """The ``q`` quantile of NB(mean, k) elementwise (0 where the mean is 0): scipy's
     ``nbinom.ppf(q, k, k / (k + mean))``, ``poisson.ppf(q, mean)`` where ``k`` is ``MAX_K``.
 
-    The same numbers at a fraction of the cost: each run of equal (mean, k) once, and the smallest
-    count whose CDF (scipy's own ``cdf``) reaches ``q`` found by a search from a normal
-    approximation, a couple of CDF evaluations per value where scipy's ``ppf`` inverts the
-    CDF numerically (10–20 times the cost of one evaluation). Values the search is not meant
-    for (``q`` outside ``SEARCHED_Q``, a quantile of ``BEYOND`` or more, a non-finite mean, a
-    non-positive or non-finite ``k``) go to scipy's ``ppf``.
-    ``tests/insight/forecast/test_quantiles.py`` checks it equals :func:`nb_quantile_reference`.
+    The same numbers at a fraction of the cost: each run of equal (mean, k) is computed once
+    (a node's weeks ahead share both), and a Poisson quantile is the smallest count whose CDF
+    (scipy's own ``poisson.cdf``) reaches ``q``, found by a search from a normal
+    approximation in two CDF evaluations for most values, where ``poisson.ppf`` inverts the
+    CDF numerically at about 20 times the cost of one evaluation. The negative binomials stay
+    with scipy's ``nbinom.ppf`` (Boost's inversion, fast for the small means of retail
+    demand). Poisson values outside the searched domain (``q`` outside ``SEARCHED_Q``, a
+    quantile of ``BEYOND`` or more) and non-finite or non-positive parameters go to scipy's
+    ``ppf`` as they are. ``tests/insight/forecast/test_quantiles.py`` checks it equals
+    :func:`nb_quantile_reference`.
     """
     mean = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
     k = np.broadcast_to(np.asarray(k, dtype=np.float64), mean.shape)
     out = np.zeros(mean.shape)
-    if not SEARCHED_Q[0] <= q <= SEARCHED_Q[1]:
-        return nb_quantile_reference(mean, k, q)
     pos = mean > 0
     plain = pos & np.isfinite(mean) & np.isfinite(k) & (k > 0)
     odd = pos & ~plain
@@ -62,24 +62,17 @@ def nb_quantile(mean: Array, k: Array, q: float) -> Array:
         out[odd] = nb_quantile_reference(mean[odd], k[odd], q)
     if not np.any(plain):
         return out
-    # runs of equal (mean, k) are computed once (a node's weeks ahead share both)
     mp, kp = mean[plain], k[plain]
-    new = np.ones(len(mp), dtype=bool)
+    new = np.ones(len(mp), dtype=bool)  # the first of a run of equal (mean, k)
     new[1:] = (mp[1:] != mp[:-1]) | (kp[1:] != kp[:-1])
     m, kk = mp[new], kp[new]
-    found = np.zeros(len(m))
+    found = np.full(len(m), np.nan)
     pois = kk >= MAX_K
-    if np.any(pois):
+    if np.any(pois) and SEARCHED_Q[0] <= q <= SEARCHED_Q[1]:
         found[pois] = _smallest_reaching(_poisson_cdf(m[pois]), m[pois], m[pois], q)
-    nb = ~pois
-    if np.any(nb):
-        mn, kn = m[nb], kk[nb]
-        with np.errstate(over="ignore"):
-            var = mn + mn * mn / kn
-        found[nb] = _smallest_reaching(_nbinom_cdf(kn, kn / (kn + mn)), mn, var, q)
-    lost = np.isnan(found)
-    if np.any(lost):
-        found[lost] = nb_quantile_reference(m[lost], kk[lost], q)
+    rest = np.isnan(found)  # the negative binomials and what the search left
+    if np.any(rest):
+        found[rest] = nb_quantile_reference(m[rest], kk[rest], q)
     out[plain] = found[np.cumsum(new) - 1]
     return out
 
@@ -110,16 +103,6 @@ def _poisson_cdf(mu: Array) -> Cdf:
 
     def cdf(x: Array, at: IntArray) -> Array:
         out: Array = poisson.cdf(x, mu[at])
-        return out
-
-    return cdf
-
-
-def _nbinom_cdf(n: Array, p: Array) -> Cdf:
-    from scipy.stats import nbinom
-
-    def cdf(x: Array, at: IntArray) -> Array:
-        out: Array = nbinom.cdf(x, n[at], p[at])
         return out
 
     return cdf
