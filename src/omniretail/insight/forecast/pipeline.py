@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from omniretail.insight.forecast import hierarchy, quantiles
 from omniretail.insight.forecast.evaluation import scaled_errors
+from omniretail.insight.forecast.hierarchy import IntArray
 from omniretail.insight.forecast.methods import ROW_WISE, Array, Method, catalogue
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.pipeline import PipelineContext, step
@@ -97,11 +98,11 @@ def load_demand(engine: AnalyticsEngine, *, end_week: date, weeks: int) -> Deman
     )
     skus = [r["sku"] for r in cats]
     s_pos = {s: i for i, s in enumerate(geo.stores)}
-    k_pos = {s: i for i, s in enumerate(skus)}
     values = np.zeros((len(geo.stores), len(skus), weeks))
-    si = np.array([s_pos[s] for s in t.column("store_code").to_pylist()])
-    ki = np.array([k_pos[s] for s in t.column("sku").to_pylist()])
-    wi = np.array([(w - start).days // 7 for w in t.column("week").to_pylist()])
+    si = _positions(t.column("store_code"), geo.stores)
+    ki = _positions(t.column("sku"), skus)
+    days = t.column("week").cast(pa.date32()).cast(pa.int32()).to_numpy()  # since 1970-01-01
+    wi = (days.astype(np.int64) - (start - date(1970, 1, 1)).days) // 7
     np.add.at(values, (si, ki, wi), np.asarray(t.column("qty").to_numpy(), dtype=np.float64))
     share = np.full((len(geo.stores), 7), 1.0)
     for r in dow:
@@ -147,56 +148,82 @@ def coherent_forecasts(
         ]
 
 
+def _positions(column: pa.ChunkedArray, values: list[str]) -> IntArray:
+    """Each entry's position in ``values`` (every entry is one of them)."""
+    import pyarrow.compute as pc
+
+    at = pc.index_in(column, value_set=pa.array(values, type=column.type))
+    if at.null_count:
+        raise ValueError(f"{at.null_count} entries of {column.type} not among the values")
+    out: IntArray = at.to_numpy().astype(np.int64)
+    return out
+
+
 Key = tuple[str, str | None, str | None, str | None, str | None, str]
+
+
+CATEGORY_LEVEL = {
+    "sku": "category",
+    "region_sku": "region_category",
+    "city_sku": "city_category",
+    "store_sku": "store_category",
+}
 
 
 def level_rows(d: Demand, trees: list[hierarchy.TreeForecast]) -> tuple[list[Key], Array, Array]:
     """Every node of every level: keys (level, store, city, region, sku, category), the
-    coherent mean forecasts (nodes × horizon) and the nodes' histories (nodes × weeks)."""
+    coherent mean forecasts (nodes × horizon) and the nodes' histories (nodes × weeks).
+
+    The SKU nodes tree by tree, then the category nodes in the order they first occur, each
+    the sum of its SKU nodes added in tree order (one ``np.add.at``: the order of a Python
+    loop adding them one by one, so the same sums)."""
+    geo = d.geo
+    region_of = dict(zip(geo.city, geo.region, strict=True))
     keys: list[Key] = []
-    means: list[Array] = []
-    hists: list[Array] = []
-    cat_mean: dict[Key, Array] = {}
-    cat_hist: dict[Key, Array] = {}
-    region_of = dict(zip(d.geo.city, d.geo.region, strict=True))
     for tf in trees:
-        cat = d.category.get(tf.sku, "?")
-        nodes: list[tuple[str, str | None, str | None, str | None]] = [("", None, None, None)]
-        nodes += [("region_", None, None, r) for r in tf.regions]
-        nodes += [("city_", None, c, region_of[c]) for c in tf.cities]
-        nodes += [("store_", d.geo.stores[i], d.geo.city[i], d.geo.region[i]) for i in tf.store_idx]
-        for row, (prefix, store, city, region) in enumerate(nodes):
-            keys.append((prefix + "sku", store, city, region, tf.sku, cat))
-            ck: Key = (prefix + "category", store, city, region, None, cat)
-            if ck in cat_mean:
-                cat_mean[ck] = cat_mean[ck] + tf.mean[row]
-                cat_hist[ck] = cat_hist[ck] + tf.history[row]
-            else:
-                cat_mean[ck] = tf.mean[row].copy()
-                cat_hist[ck] = tf.history[row].copy()
-        means.append(tf.mean)
-        hists.append(tf.history)
-    keys += list(cat_mean)
-    means.append(np.vstack(list(cat_mean.values())))
-    hists.append(np.vstack(list(cat_hist.values())))
-    return keys, np.vstack(means), np.vstack(hists)
+        sku, cat = tf.sku, d.category.get(tf.sku, "?")
+        keys.append(("sku", None, None, None, sku, cat))
+        keys += [("region_sku", None, None, r, sku, cat) for r in tf.regions]
+        keys += [("city_sku", None, c, region_of[c], sku, cat) for c in tf.cities]
+        keys += [
+            ("store_sku", geo.stores[i], geo.city[i], geo.region[i], sku, cat)
+            for i in tf.store_idx.tolist()
+        ]
+    category: dict[Key, int] = {}
+    of = np.fromiter(
+        (
+            category.setdefault((CATEGORY_LEVEL[k[0]], k[1], k[2], k[3], None, k[5]), len(category))
+            for k in keys
+        ),
+        dtype=np.int64,
+        count=len(keys),
+    )
+    mean = np.vstack([tf.mean for tf in trees])
+    hist = np.vstack([tf.history for tf in trees])
+    cat_mean = np.zeros((len(category), mean.shape[1]))
+    cat_hist = np.zeros((len(category), hist.shape[1]))
+    np.add.at(cat_mean, of, mean)
+    np.add.at(cat_hist, of, hist)
+    return keys + list(category), np.vstack([mean, cat_mean]), np.vstack([hist, cat_hist])
 
 
 def forecast_table(keys: list[Key], mean: Array, hist: Array, first: date) -> pa.Table:
     """Long table: one row per node × week ahead, with NB quantiles."""
     n, h = mean.shape
     k = quantiles.dispersion(hist)
+    each = pa.array(np.repeat(np.arange(n), h))  # row i of the table: node i // h
     cols: dict[str, Any] = {
-        name: np.repeat(np.array([key[j] for key in keys], dtype=object), h)
+        name: pa.array([key[j] for key in keys]).take(each)
         for j, name in enumerate(("level", "store_code", "city", "region", "sku", "category_code"))
     }
-    cols["week_start"] = np.tile(np.array([first + timedelta(weeks=s) for s in range(h)]), n)
+    weeks = pa.array([first + timedelta(weeks=s) for s in range(h)])
+    cols["week_start"] = weeks.take(pa.array(np.tile(np.arange(h), n)))
     cols["step"] = np.tile(np.arange(1, h + 1, dtype=np.int32), n)
     cols["forecast"] = np.round(mean.ravel(), 4)
     kk = np.repeat(k, h)
     for name, q in QUANTILES.items():
         cols[name] = quantiles.nb_quantile(mean.ravel(), kk, q)
-    return pa.table({c: pa.array(list(v)) if v.dtype == object else v for c, v in cols.items()})
+    return pa.table(cols)
 
 
 def daily_table(d: Demand, keys: list[Key], mean: Array, hist: Array, first_day: date) -> pa.Table:
