@@ -84,7 +84,7 @@ def main() -> None:
     for _ in range(args.runs):
         with db.session_scope() as s:
             t = time.perf_counter()
-            tasks._bindings_table(s)
+            tasks.bindings_table(s)
             floor.append(time.perf_counter() - t)
         with db.session_scope() as s:
             s.execute(delete(GuideTask))

@@ -16,9 +16,9 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from omniretail.omnichannel.staff import service as staff_service
@@ -87,10 +87,20 @@ def build(
     end = last.date()
     days = [end - timedelta(days=back) for back in range(HISTORY_DAYS + 7, 7, -1)]
     made = 0
+    # the bindings do not change while the days' tasks are made and worked: read them once
+    bindings = tasks.bindings_table(session)
+    table = cast(Table, GuideTask.__table__)
+    worked = (
+        update(table)
+        .where(table.c.id == bindparam("tid"))
+        .values(status=bindparam("status"), channel=bindparam("channel"),
+                closed_at=bindparam("closed_at"))
+    )  # fmt: skip
     for day in [*days, chain_now().date()]:
-        made += tasks.generate_tasks(session, engine, day=day, now=now).tasks
+        made += tasks.generate_tasks(session, engine, day=day, now=now, bindings=bindings).tasks
         if day not in days:
             break
+        params = []
         for tid in list(session.scalars(select(GuideTask.id).where(GuideTask.day == day))):
             u = rng.random()
             status = "sent" if u < 0.7 else "refused" if u < 0.8 else None
@@ -99,12 +109,11 @@ def build(
             local = datetime(day.year, day.month, day.day, 10) + timedelta(
                 minutes=rng.randint(0, 600)
             )
-            session.execute(
-                update(GuideTask).where(GuideTask.id == tid).values(
-                    status=status, channel="copy" if status == "sent" else None,
-                    closed_at=from_wall_clock(local),
-                )
-            )  # fmt: skip
+            params.append({"tid": tid, "status": status,
+                           "channel": "copy" if status == "sent" else None,
+                           "closed_at": from_wall_clock(local)})  # fmt: skip
+        if params:  # one statement for the day's worked tasks, not one per task
+            session.connection().execute(worked, params)
     session.flush()
     return {"bound": bound, "transferred": moved, "pending_transfers": pending,
             "refused_transfers": refused, "tasks": made}  # fmt: skip

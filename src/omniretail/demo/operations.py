@@ -101,11 +101,8 @@ def build(
     def place(mode: str, store: Any, minutes_ago: int, lines: int = 2, **kw: Any) -> Any:
         nonlocal n
         n += 1
-        stocked = [
-            sku
-            for sku in skus
-            if inventory.get_level(session, location=store.code, sku=sku).available > 2
-        ]
+        level = inventory.levels_at(session, location=store.code, skus=skus)
+        stocked = [sku for sku in skus if level[sku].available > 2]
         chosen = rng.sample(stocked or skus, k=min(lines, len(stocked or skus)))
         qty = {sku: rng.randint(1, 2) for sku in chosen}
         when = at - timedelta(minutes=minutes_ago)

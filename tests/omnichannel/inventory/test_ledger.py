@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from omniretail.omnichannel.inventory import service as inv
@@ -17,6 +18,12 @@ from omniretail.omnichannel.inventory.errors import (
     ReservationNotFound,
     UnknownLocation,
     UnknownSku,
+)
+from omniretail.omnichannel.inventory.models import (
+    StockItem,
+    StockLevel,
+    StockLocation,
+    StockMovement,
 )
 from omniretail.omnichannel.inventory.schemas import ReservationLine as L
 from tests.omnichannel.inventory.factories import world
@@ -156,3 +163,68 @@ def test_verify_finds_and_repairs_drift(session: Session) -> None:
     assert found[0].on_hand - found[0].ledger_on_hand == 5
     inv.verify(session, repair=True)
     assert inv.verify(session) == []
+
+
+def _ledger(session: Session) -> list[tuple[object, ...]]:
+    """Levels and movements as written (in id order): what ``receive_many`` must reproduce."""
+    levels = [(lv.location, lv.sku, lv.on_hand, lv.reserved, lv.available)
+              for lv in inv.list_levels(session)]  # fmt: skip
+    moves = [(m.location, m.sku, m.kind, m.d_on_hand, m.ref, m.at)
+             for m in inv.list_movements(session, ref="note:1", limit=1000)]  # fmt: skip
+    return [*levels, *moves]
+
+
+def test_receive_many_writes_what_one_receive_per_row_writes(session: Session) -> None:
+    """Rows that repeat a (location, SKU), a level that exists and ones that do not, an item
+    with a safety stock: the same levels, movements and ids as one ``receive`` per row."""
+    rows = [("S1", "SKU1", 3), ("W1", "SKU3", 40), ("S2", "SKU3", 2), ("S1", "SKU1", 4),
+            ("S3", "SKU2", 5)]  # fmt: skip
+    ledgers, level_ids = [], []
+    for bulk in (False, True):
+        world(session)
+        inv.register_item(session, sku="SKU3", name="商品SKU3", safety_stock=1)
+        if bulk:
+            assert inv.receive_many(session, rows=rows, ref="note:1", now=T0) == len(rows)
+        else:
+            for loc, sku, qty in rows:
+                inv.receive(session, location=loc, sku=sku, quantity=qty, ref="note:1", now=T0)
+        session.flush()
+        ledgers.append(_ledger(session))
+        created = (  # the levels in the order they were created, with their safety stock
+            select(StockLocation.code, StockItem.sku, StockLevel.safety_stock)
+            .join(StockLocation, StockLocation.id == StockLevel.location_id)
+            .join(StockItem, StockItem.id == StockLevel.item_id)
+            .order_by(StockLevel.id)
+        )
+        level_ids.append([tuple(r) for r in session.execute(created)])
+        assert inv.verify(session) == []
+        session.rollback()
+        for table in (StockMovement, StockLevel, StockItem, StockLocation):
+            session.execute(delete(table))
+        session.commit()
+        session.expunge_all()
+    assert ledgers[0] == ledgers[1]
+    assert level_ids[0] == level_ids[1]
+
+
+def test_receive_many_refuses_bad_rows_like_receive(session: Session) -> None:
+    world(session)
+    with pytest.raises(UnknownLocation):
+        inv.receive_many(session, rows=[("S1", "SKU1", 1), ("S9", "SKU1", 1)])
+    with pytest.raises(UnknownSku):
+        inv.receive_many(session, rows=[("S1", "NOPE", 1)])
+    with pytest.raises(InvalidQuantity):
+        inv.receive_many(session, rows=[("S1", "SKU1", 1), ("S2", "SKU2", 0)])
+
+
+def test_levels_at_reads_what_get_level_reads(session: Session) -> None:
+    world(session, skus=("SKU1", "SKU2", "SKU3"))
+    inv.register_item(session, sku="SKU4", name="无库存", safety_stock=2)  # no level anywhere
+    inv.sell(session, location="S1", sku="SKU2", quantity=4)
+    inv.set_safety_stock(session, location="S1", sku="SKU3", safety_stock=3)
+    skus = ["SKU3", "SKU1", "SKU4", "SKU2"]
+    got = inv.levels_at(session, location="S1", skus=skus)
+    assert list(got) == skus
+    assert got == {s: inv.get_level(session, location="S1", sku=s) for s in skus}
+    with pytest.raises(UnknownSku):
+        inv.levels_at(session, location="S1", skus=["SKU1", "NOPE"])

@@ -12,7 +12,7 @@ Available = on hand − reserved − safety stock.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select, update
@@ -60,6 +60,7 @@ __all__ = [
     "expire_due",
     "get_level",
     "get_location",
+    "levels_at",
     "list_levels",
     "list_locations",
     "scope_store_of",
@@ -282,6 +283,64 @@ def _level_id(session: Session, location: StockLocation, item: StockItem, *, cre
     )
 
 
+def _ensure_level_ids(
+    session: Session, pairs: Sequence[tuple[int, int]], *, safety: dict[int, int]
+) -> dict[tuple[int, int], int]:
+    """The level ids of (location id, item id) pairs, the missing levels created (as
+    :func:`_level_id` creates one, in the pairs' order, with the item's safety stock)."""
+
+    def existing() -> dict[tuple[int, int], int]:
+        found: dict[tuple[int, int], int] = {}
+        wanted = set(pairs)
+        for loc_ids in _chunks(sorted({p[0] for p in pairs})):
+            q = select(StockLevel.location_id, StockLevel.item_id, StockLevel.id).where(
+                StockLevel.location_id.in_(loc_ids),
+                StockLevel.item_id.in_(sorted({p[1] for p in pairs})),
+            )
+            for loc_id, item_id, lid in session.execute(q):
+                if (loc_id, item_id) in wanted:
+                    found[(loc_id, item_id)] = lid
+        return found
+
+    have = existing()
+    missing = [p for p in pairs if p not in have]
+    if missing:
+        stamp = utcnow()
+        ins = pg_insert(StockLevel) if _is_pg(session) else sqlite_insert(StockLevel)
+        session.execute(
+            ins.on_conflict_do_nothing(),
+            [{"location_id": loc_id, "item_id": item_id, "on_hand": 0, "reserved": 0,
+              "safety_stock": safety[item_id], "version": 0, "updated_at": stamp}
+             for loc_id, item_id in missing],
+        )  # fmt: skip
+        have = existing()
+    return have
+
+
+def _chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
+    for lo in range(0, len(values), size):
+        yield values[lo : lo + size]
+
+
+def levels_at(session: Session, *, location: str, skus: Sequence[str]) -> dict[str, LevelRead]:
+    """The levels of several SKUs at one location in one query (as :func:`get_level` reads
+    each: current values, a SKU without a level at zero)."""
+    loc = _location(session, location)
+    items = {sku: _item(session, sku) for sku in dict.fromkeys(skus)}
+    by_item = {
+        lv.item_id: lv
+        for lv in session.scalars(
+            select(StockLevel)
+            .where(
+                StockLevel.location_id == loc.id,
+                StockLevel.item_id.in_([i.id for i in items.values()]),
+            )
+            .execution_options(populate_existing=True)
+        )
+    }
+    return {sku: _level_read(loc, item, by_item.get(item.id)) for sku, item in items.items()}
+
+
 def _lock_levels(session: Session, ids: Iterable[int]) -> dict[int, StockLevel]:
     """Lock level rows in id order and load their current values."""
     wanted = sorted(set(ids))
@@ -496,12 +555,17 @@ def receive_many(
     """Receive many (location, SKU, quantity) at once — an initial load or a delivery note:
     the same receipt movements as :func:`receive`, with every level locked in one statement."""
     at = now or utcnow()
-    locs = {r[0]: _location(session, r[0]) for r in rows}
-    items = {r[1]: _item(session, r[1]) for r in rows}
-    ids = {}
-    for loc_code, sku, qty in rows:
+    # each location and SKU looked up once, the levels in one query (the missing ones created
+    # in one statement, in the rows' order): a few statements, not three per row
+    locs = {code: _location(session, code) for code in dict.fromkeys(r[0] for r in rows)}
+    items = {sku: _item(session, sku) for sku in dict.fromkeys(r[1] for r in rows)}
+    for _loc, _sku, qty in rows:
         _positive(qty)
-        ids[(loc_code, sku)] = _level_id(session, locs[loc_code], items[sku], create=True)
+    pairs = list(dict.fromkeys((locs[r[0]].id, items[r[1]].id) for r in rows))
+    level_ids = _ensure_level_ids(
+        session, pairs, safety={i.id: i.safety_stock for i in items.values()}
+    )
+    ids = {(code, sku): level_ids[(locs[code].id, items[sku].id)] for code, sku, _q in rows}
     levels = _lock_levels(session, ids.values())
     for loc_code, sku, qty in rows:
         _move(session, levels[ids[(loc_code, sku)]], "receipt", d_on_hand=qty, ref=ref, now=at)

@@ -81,7 +81,9 @@ def _columns(
     return pa.table({n: pa.array(c, t) for n, c, t in zip(names, cols, types, strict=True)})
 
 
-def _bindings_table(session: Session) -> pa.Table:
+def bindings_table(session: Session) -> pa.Table:
+    """The customers the tasks are for: each bound customer (not in the clerks' holdout) with
+    the clerk and store (what :func:`generate_tasks` reads unless given it)."""
     return _columns(
         session,
         "SELECT c.customer_id, b.staff_code, b.store_code FROM guide_customer c"
@@ -167,14 +169,19 @@ def generate_tasks(
     *,
     day: date,
     now: datetime | None = None,
+    bindings: pa.Table | None = None,
 ) -> TaskRunRead:
     """Write the day's tasks for every clerk. A rerun the same day adds tasks only for customers
-    without one today, within what the clerk's cap leaves."""
+    without one today, within what the clerk's cap leaves. ``bindings``: the
+    :func:`bindings_table` already read (several days generated in a row, the bindings
+    unchanged between them), else it is read here."""
     t0 = time.perf_counter()
     require_tables(engine, "customer_tags")
     now = now or datetime.now(UTC)
     policy = get_policy(session)
-    engine.register_arrow_view(BINDINGS_VIEW, _bindings_table(session))
+    engine.register_arrow_view(
+        BINDINGS_VIEW, bindings_table(session) if bindings is None else bindings
+    )
     engine.register_arrow_view(
         EXPIRING_VIEW,
         pa.table(
