@@ -150,3 +150,60 @@ def test_source_name_is_checked(sqlite_session: Any, tmp_path: Path) -> None:
     f.write_text("card,name,phone\n", encoding="utf-8")
     with pytest.raises(MappingError, match="source name"):
         import_text(_mapping("csv"), [f], source="Bad Name")
+
+
+def _arrow_landing(path: Path, fmt: str, dest: Path) -> pa.Table:
+    """What the Arrow path lands for a JSON file (the way every JSON file was landed before
+    DuckDB streamed them): the rows read into Arrow, ``_row`` their position."""
+    from omniretail.cdp.ingest.mapping import FileOptions
+    from omniretail.cdp.ingest.readers import read_file
+
+    table = read_file(path, fmt, FileOptions())
+    table = table.append_column("_row", pa.array(range(1, table.num_rows + 1), pa.int64()))
+    con = duckdb.connect()
+    con.register("__raw", table)
+    con.execute(f"COPY (SELECT *, 'src' AS _source FROM __raw) TO '{dest}' (FORMAT PARQUET)")
+    con.close()
+    return pq.read_table(dest)
+
+
+@pytest.mark.parametrize(("fmt", "mixed"), [("jsonl", False), ("jsonl", True), ("json", False)])
+def test_json_landed_by_duckdb_equals_the_arrow_path(tmp_path: Path, fmt: str, mixed: bool) -> None:
+    """Nested objects, lists, UUIDs, times with an offset, missing keys and nulls: the streamed
+    landing has the Arrow path's columns, types, values and row positions; a column of mixed
+    types (DuckDB's JSON type) makes the file take the Arrow path."""
+    from omniretail.cdp.ingest.mapping import FileOptions
+    from omniretail.cdp.ingest.readers import land_file
+
+    records = [
+        {"messageId": "fa9ffb8f-a01c-476d-db68-2566ee68a73d", "event": "Product Viewed",
+         "timestamp": "2024-11-01T00:00:00+08:00", "n": 3, "x": 1.5, "ok": True,
+         "context": {"app": "miniprogram", "tags": ["a", "b"]}, "day": "2024-11-01"},
+        {"messageId": "D9B76503-19C0-446A-B86B-38DD200D2D0E", "event": None,
+         "timestamp": "2024-11-02T23:59:59.5+08:00", "n": None, "ok": False,
+         "context": {"app": "app"}, "properties": {"sku": "101084"}},
+        {"messageId": "01134741-ef95-4228-465b-b3f677ea1fcb", "event": "门店到访",
+         "timestamp": "2024-11-03T08:00:00Z", "x": -2.0, "properties": {"sku": None}},
+    ]  # fmt: skip
+    if mixed:
+        records[1]["n"] = "three"
+        records[2]["n"] = {"v": 3}
+    f = tmp_path / f"events.{fmt}"
+    if fmt == "jsonl":
+        f.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    else:  # one JSON array of the records
+        f.write_text(json.dumps(records, ensure_ascii=False, indent=1), "utf-8")
+    dest = tmp_path / "landed.parquet"
+    rows = land_file(f, fmt, FileOptions(), source="src", batch_id="b1", dest=dest)
+    assert rows == len(records)
+    got = pq.read_table(dest).drop_columns(["_batch_id", "_file", "_loaded_at"])
+    want = _arrow_landing(f, fmt, tmp_path / "arrow.parquet")
+    assert got.schema == want.schema
+    assert got.to_pylist() == want.to_pylist()
+    assert got.column("messageId").to_pylist()[1] == "d9b76503-19c0-446a-b86b-38dd200d2d0e"
+    from omniretail.cdp.ingest import readers
+
+    streamed = readers._land_json(
+        f, fmt == "jsonl", "'src' AS _source", tmp_path / "direct.parquet"
+    )
+    assert (streamed is None) == mixed  # the mixed column sends the file the Arrow way

@@ -236,18 +236,94 @@ def _read_xlsx(path: Path, opts: FileOptions) -> pa.Table:
     return pa.concat_tables(parts, promote_options="default")
 
 
-def _read_json(path: Path, newline_delimited: bool) -> pa.Table:
+def _json_scan(path: Path, newline_delimited: bool, columns: str | None = None) -> str:
+    """``read_json`` of the file, the schema inferred from the whole file (or ``columns``, the
+    DuckDB struct literal of names and types already inferred)."""
     fmt = "newline_delimited" if newline_delimited else "auto"
+    schema = f"columns = {columns}" if columns else "sample_size = -1, union_by_name = true"
+    return f"read_json({string(str(path))}, format = '{fmt}', {schema})"
+
+
+def _read_json(path: Path, newline_delimited: bool) -> pa.Table:
     try:
         con = duckdb.connect()
         table: pa.Table = con.sql(
-            f"SELECT * FROM read_json({string(str(path))}, format = '{fmt}', "
-            "sample_size = -1, union_by_name = true)"
+            f"SELECT * FROM {_json_scan(path, newline_delimited)}"
         ).to_arrow_table()
         con.close()
     except duckdb.Error as exc:
         raise ImportFileError(f"cannot read {path.name} as JSON: {exc}", field="file") from exc
     return table
+
+
+# Types a JSON column keeps through an Arrow copy (leaves; structs and lists of them too): a
+# file whose columns are all of these (or a top-level UUID, which the Arrow copy turns into its
+# text) is landed by DuckDB straight to Parquet; any other goes the Arrow way, as before.
+_JSON_DIRECT_LEAVES = {
+    "VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE",
+}  # fmt: skip
+
+
+def _keeps_through_arrow(t: Any) -> bool:
+    if t.id in ("struct", "list"):
+        return all(_keeps_through_arrow(child) for _name, child in t.children)
+    return str(t) in _JSON_DIRECT_LEAVES
+
+
+def _land_json(path: Path, newline_delimited: bool, meta: str, tmp: Path) -> int | None:
+    """A JSON file streamed by DuckDB straight to Parquet: the schema inferred over the whole
+    file (as ``_read_json``), then the rows read with that schema and written with no Arrow
+    copy of the file in memory: the same columns, types and rows as the Arrow path (a UUID
+    column as its text), ``_row`` the record's position. None when a column's type would not
+    come through an Arrow copy unchanged, or the rows do not read with the inferred schema
+    (the caller then takes the Arrow path, which reports a broken file)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = true")
+        try:  # binding the query infers the schema (one pass over the file)
+            rel = con.sql(f"SELECT * FROM {_json_scan(path, newline_delimited)}")
+        except duckdb.Error:
+            return None  # the Arrow path reports the problem
+        names, types = rel.columns, rel.types
+        _reserved(path, names)
+        if not all(str(t) == "UUID" or _keeps_through_arrow(t) for t in types):
+            return None
+        schema = (
+            "{"
+            + ", ".join(f"{string(n)}: {string(str(t))}" for n, t in zip(names, types, strict=True))
+            + "}"
+        )
+        cols = ", ".join(
+            f"CAST({_ident(n)} AS VARCHAR) AS {_ident(n)}" if str(t) == "UUID" else _ident(n)
+            for n, t in zip(names, types, strict=True)
+        )
+        try:  # the rows read with that schema: no second inference pass
+            con.execute(
+                f"COPY (SELECT {cols}, row_number() OVER () AS _row, {meta} "
+                f"FROM {_json_scan(path, newline_delimited, schema)}) "
+                f"TO {string(str(tmp))} (FORMAT PARQUET)"
+            )
+        except duckdb.Error:
+            return None  # e.g. a time format the inference read and the fixed schema does not
+        row = con.execute(f"SELECT count(*) FROM read_parquet({string(str(tmp))})").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()
+
+
+def _land_streamed(path: Path, fmt: str, opts: FileOptions, meta: str, tmp: Path) -> int | None:
+    """A CSV or JSON file landed by DuckDB without an Arrow copy; None when it must take the
+    Arrow path (another format, or a file those readers leave to it)."""
+    if fmt == "csv":
+        return _land_csv(path, opts, meta, tmp)
+    if fmt in ("jsonl", "json"):
+        return _land_json(path, fmt == "jsonl", meta, tmp)
+    return None
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def read_file(path: Path, fmt: str, opts: FileOptions) -> pa.Table:
@@ -311,7 +387,7 @@ def land_file_with_rejects(
                 ) from exc
             row = con.execute(f"SELECT count(*) FROM read_parquet({string(str(tmp))})").fetchone()
             rows = int(row[0]) if row else 0
-        elif fmt == "csv" and (landed := _land_csv(path, opts, meta, tmp)) is not None:
+        elif (landed := _land_streamed(path, fmt, opts, meta, tmp)) is not None:
             rows = landed
         else:
             table, rejects = read_file_with_rejects(path, fmt, opts)
