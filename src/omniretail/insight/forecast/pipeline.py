@@ -189,22 +189,51 @@ def level_rows(d: Demand, trees: list[hierarchy.TreeForecast]) -> tuple[list[Key
             ("store_sku", geo.stores[i], geo.city[i], geo.region[i], sku, cat)
             for i in tf.store_idx.tolist()
         ]
-    category: dict[Key, int] = {}
-    of = np.fromiter(
-        (
-            category.setdefault((CATEGORY_LEVEL[k[0]], k[1], k[2], k[3], None, k[5]), len(category))
-            for k in keys
-        ),
-        dtype=np.int64,
-        count=len(keys),
-    )
+    of, firsts = _category_groups(d, trees)
     mean = np.vstack([tf.mean for tf in trees])
     hist = np.vstack([tf.history for tf in trees])
-    cat_mean = np.zeros((len(category), mean.shape[1]))
-    cat_hist = np.zeros((len(category), hist.shape[1]))
+    cat_mean = np.zeros((len(firsts), mean.shape[1]))
+    cat_hist = np.zeros((len(firsts), hist.shape[1]))
     np.add.at(cat_mean, of, mean)
     np.add.at(cat_hist, of, hist)
-    return keys + list(category), np.vstack([mean, cat_mean]), np.vstack([hist, cat_hist])
+    cat_keys: list[Key] = [
+        (CATEGORY_LEVEL[k[0]], k[1], k[2], k[3], None, k[5]) for k in (keys[i] for i in firsts)
+    ]
+    return keys + cat_keys, np.vstack([mean, cat_mean]), np.vstack([hist, cat_hist])
+
+
+def _category_groups(d: Demand, trees: list[hierarchy.TreeForecast]) -> tuple[IntArray, IntArray]:
+    """For the SKU nodes in ``level_rows``' order, the category node each adds into (numbered
+    in the order they first occur) and each category node's first SKU node. A category node is
+    (level, place, category): the place a node's store, city or region (which determine the
+    ones above them), none for the chain."""
+    regions, _, cities, _ = d.geo.ranks
+    r_code = {r: i for i, r in enumerate(regions)}
+    c_code = {c: i for i, c in enumerate(cities)}
+    cat_code = {c: i for i, c in enumerate(sorted(set(d.category.values()) | {"?"}))}
+    places = max(len(d.geo.stores), len(cities), len(regions)) + 1
+    parts = []
+    for tf in trees:
+        level = np.repeat([0, 1, 2, 3], [1, len(tf.regions), len(tf.cities), len(tf.store_idx)])
+        place = np.concatenate(
+            [
+                [0],
+                [1 + r_code[r] for r in tf.regions],
+                [1 + c_code[c] for c in tf.cities],
+                1 + tf.store_idx,
+            ]
+        ).astype(np.int64)
+        parts.append(
+            (level * places + place) * len(cat_code) + cat_code[d.category.get(tf.sku, "?")]
+        )
+    key = np.concatenate(parts)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    of: IntArray = rank[inverse.ravel()]
+    firsts: IntArray = first[order]
+    return of, firsts
 
 
 def forecast_table(keys: list[Key], mean: Array, hist: Array, first: date) -> pa.Table:
