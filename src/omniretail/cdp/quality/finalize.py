@@ -9,6 +9,14 @@ from omniretail.cdp.quality.standardize import SourceResult
 from omniretail.platform.engine.base import AnalyticsEngine
 from omniretail.platform.engine.dialect import ident as q
 
+# the tables apply_global_rules rewrites: build_tables makes them scratch tables under
+# ``pre(name)``, so that each is written once, with the rules applied
+REWRITTEN = ("std_identity_records", "std_orders", "dim_product")
+
+
+def pre(table: str) -> str:
+    return f"__q_pre_{table}"
+
 
 def _typed_select(table: EntityTable, name: str, have: set[str], part: int) -> str:
     cols = [
@@ -37,14 +45,17 @@ def build_tables(
     engine: AnalyticsEngine, results: list[SourceResult], *, append_kinds: set[str] | None = None
 ) -> dict[str, int]:
     """Every std_/dim_ table from the sources' records; the tables of ``append_kinds`` keep
-    their rows and get the (append-only) results' new records added."""
-    counts: dict[str, int] = {}
+    their rows and get the (append-only) results' new records added. The tables of
+    ``REWRITTEN`` are built as ``pre(name)`` for ``apply_global_rules`` to finish."""
+    built: dict[str, str] = {}  # std_/dim_ table → the table built for it
     for kind, table in ENTITY_TABLES.items():
         parts: list[str] = []
+        sources: list[str] = []  # the source of each part
         for r in results:
             for name in r.entity_tables.get(kind, []):
                 have = set(engine.columns(name))
                 parts.append(_typed_select(table, name, have, len(parts)))
+                sources.append(r.source)
         if kind in (append_kinds or set()):
             if any(not r.append_only for r in results if r.entity_tables.get(kind)):
                 raise ValueError(f"{table.table}: appending needs append-only results")
@@ -53,7 +64,7 @@ def build_tables(
                     table.table,
                     " UNION ALL ".join(f"SELECT * EXCLUDE (__part) FROM ({p}) u" for p in parts),
                 )
-            counts[table.table] = int(engine.scalar(f"SELECT count(*) FROM {q(table.table)}") or 0)
+            built[table.table] = table.table
             continue
         ready = [r.ready_tables[kind] for r in results if kind in r.ready_tables]
         if len(parts) == 1 and len(ready) == 1:  # the one part is a table in this shape already
@@ -61,26 +72,58 @@ def build_tables(
             engine.adopt(
                 table.table, ready[0][0], [*cols, "fixes", "_batch_id", "_row"], ready[0][1]
             )
-            counts[table.table] = int(engine.scalar(f"SELECT count(*) FROM {q(table.table)}") or 0)
+            built[table.table] = table.table
             continue
         sql = " UNION ALL ".join(parts) if parts else _empty(table)
-        if parts and table.grouped and (len(parts) > 1 or kind in MASTER_KINDS):
-            sql = _merged(table, sql, master=kind in MASTER_KINDS)
+        if parts and table.grouped and kind in MASTER_KINDS:
+            sql = _merged(table, sql, master=True)
+        elif parts and table.grouped and len(parts) > 1:
+            sql = _merged_by_source(table, parts, sources)
         elif parts:
             sql = f"SELECT * EXCLUDE (__part) FROM ({sql}) u"
-        engine.materialize(table.table, sql)
-        counts[table.table] = int(engine.scalar(f"SELECT count(*) FROM {q(table.table)}") or 0)
-    return counts
+        staged = table.table in REWRITTEN
+        name = pre(table.table) if staged else table.table
+        engine.materialize(name, sql, scratch=staged)
+        built[table.table] = name
+    rows = engine.fetch_rows(  # every count in one query: on Spark each query is a job
+        " UNION ALL ".join(
+            f"SELECT {i} AS i, count(*) AS n FROM {q(name)}" for i, name in enumerate(built.values())
+        )
+    )
+    n = {int(r["i"]): int(r["n"]) for r in rows}
+    return {table: n[i] for i, table in enumerate(built)}
+
+
+def _merged_by_source(table: EntityTable, parts: list[str], sources: list[str]) -> str:
+    """``_merged`` of the parts of a kind whose keys start with the source: records of two
+    sources never share a key, so only the parts of a source with several of them (e.g. the POS
+    member list and the POS sales) are aggregated; a source's only part is taken as it is,
+    with the columns and fixes the aggregate would give its one row per key."""
+    keys, others = _merge_columns(table, master=False)
+    cols = ", ".join(q(c) for c in [*keys, *others])
+    several = [p for p, s in zip(parts, sources, strict=True) if sources.count(s) > 1]
+    out = [_merged(table, " UNION ALL ".join(several), master=False)] if several else []
+    out += [
+        f"SELECT {cols}, list_distinct(flatten([fixes])) AS fixes, _batch_id, _row FROM ({p}) u"
+        for p, s in zip(parts, sources, strict=True)
+        if sources.count(s) == 1
+    ]
+    return " UNION ALL ".join(out)
+
+
+def _merge_columns(table: EntityTable, *, master: bool) -> tuple[list[str], list[str]]:
+    """The merged records' keys and other columns, in their order."""
+    keys = list(table.keys) if master else ["source", *[k for k in table.keys if k != "source"]]
+    cols = [*table.columns, *([] if "source" in table.columns else ["source"])]
+    return keys, [c for c in cols if c not in keys]
 
 
 def _merged(table: EntityTable, sql: str, *, master: bool) -> str:
     """One record per key when several exports yield it (e.g. a POS member seen in the member
     list and in the sales): the latest part's non-null value wins per column."""
-    keys = list(table.keys) if master else ["source", *[k for k in table.keys if k != "source"]]
+    keys, others = _merge_columns(table, master=master)
     aggs = []
-    for c in [*table.columns, *([] if "source" in table.columns else ["source"])]:
-        if c in keys:
-            continue
+    for c in others:
         if c == "observed_at":
             aggs.append(f"max({q(c)}) AS {q(c)}")
         else:
@@ -93,19 +136,22 @@ def _merged(table: EntityTable, sql: str, *, master: bool) -> str:
 
 
 def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, dict[str, int]]:
-    """Rules over all identity records; returns per source the extra fix counts."""
+    """Rules over all identity records, orders and products (read from the ``pre`` tables
+    ``build_tables`` made, written to the std_/dim_ tables); returns per source the extra fix
+    counts."""
     n = int(junk.shared_phone_max_members)
+    records = q(pre("std_identity_records"))
     engine.materialize(
         "quality_shared_phones",
         "SELECT source, home_store_code, phone, count(DISTINCT record_key) AS members "
-        "FROM std_identity_records WHERE phone IS NOT NULL AND home_store_code IS NOT NULL "
+        f"FROM {records} WHERE phone IS NOT NULL AND home_store_code IS NOT NULL "
         "AND member_id IS NOT NULL "  # member cards only (not gift cards, not platform buyers)
         f"GROUP BY source, home_store_code, phone HAVING count(DISTINCT record_key) > {n}",
     )
     engine.materialize(
         "quality_city_province",
         "SELECT city, min(province) AS province FROM ("
-        " SELECT city, province FROM std_identity_records"
+        f" SELECT city, province FROM {records}"
         " WHERE city IS NOT NULL AND province IS NOT NULL"
         " UNION ALL SELECT city, province FROM dim_store"
         " WHERE city IS NOT NULL AND province IS NOT NULL) c "
@@ -121,7 +167,7 @@ def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, d
         "   CASE WHEN s.phone IS NOT NULL THEN ['phone_shared_store'] ELSE [] END,"
         "   CASE WHEN i.province IS NULL AND cp.province IS NOT NULL THEN ['filled:province']"
         "   ELSE [] END) AS fixes)"
-        " FROM std_identity_records i"
+        f" FROM {records} i"
         " LEFT JOIN quality_shared_phones s ON s.source = i.source"
         "  AND s.home_store_code = i.home_store_code AND s.phone = i.phone"
         " LEFT JOIN quality_city_province cp ON i.province IS NULL AND cp.city = i.city",
@@ -134,40 +180,42 @@ def apply_global_rules(engine: AnalyticsEngine, junk: JunkConfig) -> dict[str, d
         " CASE WHEN c.channel_code IS NULL"
         "  THEN list_append(coalesce(o.fixes, []), 'unknown_channel')"
         "  ELSE o.fixes END AS fixes) "
-        "FROM std_orders o "
+        f"FROM {q(pre('std_orders'))} o "
         "LEFT JOIN dim_store m ON o.store_code = 'meituan:' || m.meituan_poi_id "
         "LEFT JOIN dim_store e ON o.store_code = 'eleme:' || e.eleme_shop_id "
         "LEFT JOIN dim_channel c ON c.channel_code = o.channel_code",
     )
-    enrich_products(engine)
+    enrich_products(engine, source=pre("dim_product"))
     out: dict[str, dict[str, int]] = {}
-    for row in engine.fetch_rows(
-        "SELECT source,"
+    rows = engine.fetch_rows(  # one query: on Spark each is a job
+        "SELECT 'records' AS t, source,"
         " count(*) FILTER (WHERE list_contains(fixes, 'phone_shared_store')) AS shared,"
         " count(*) FILTER (WHERE list_contains(fixes, 'filled:province')) AS filled "
-        "FROM std_identity_records GROUP BY source"
-    ):
+        "FROM std_identity_records GROUP BY source "
+        "UNION ALL SELECT 'orders', source, count(*), NULL FROM std_orders "
+        "WHERE list_contains(fixes, 'unknown_channel') GROUP BY source"
+    )
+    for row in sorted(rows, key=lambda r: r["t"] != "records"):
+        if row["t"] != "records":
+            out.setdefault(str(row["source"]), {})["unknown_channel"] = int(row["shared"])
+            continue
         extra: dict[str, int] = {}
         if row["shared"]:
             extra["phone_shared_store"] = int(row["shared"])
         if row["filled"]:
             extra["filled:province"] = int(row["filled"])
         out[str(row["source"])] = extra
-    for row in engine.fetch_rows(
-        "SELECT source, count(*) AS n FROM std_orders "
-        "WHERE list_contains(fixes, 'unknown_channel') GROUP BY source"
-    ):
-        out.setdefault(str(row["source"]), {})["unknown_channel"] = int(row["n"])
     return out
 
 
-def enrich_products(engine: AnalyticsEngine) -> None:
+def enrich_products(engine: AnalyticsEngine, *, source: str = "dim_product") -> None:
     """``dim_product``'s category columns from the category master where the product export
     leaves them empty (an ERP's product list usually carries only the category code):
     ``category_name`` ← ``dim_category.name``, ``parent_category_code`` ← its ``parent_code``,
     ``replenish_days`` ← the category's, else its parent's. Values the product export gives
     win; a filled row gets the fix ``filled:category``. Every reader of ``dim_product``
-    (replenishment timing, lifecycle windows, tags, recommendations) then sees them."""
+    (replenishment timing, lifecycle windows, tags, recommendations) then sees them.
+    ``source``: the table the products are read from (``build_tables``' scratch copy)."""
     filled = (
         "(p.category_name IS NULL AND c.name IS NOT NULL)"
         " OR (p.parent_category_code IS NULL AND c.parent_code IS NOT NULL)"
@@ -182,7 +230,7 @@ def enrich_products(engine: AnalyticsEngine) -> None:
         " coalesce(p.replenish_days, c.replenish_days, pc.replenish_days) AS replenish_days,"
         f" CASE WHEN {filled} THEN list_append(coalesce(p.fixes, []), 'filled:category')"
         "  ELSE p.fixes END AS fixes) "
-        "FROM dim_product p "
+        f"FROM {q(source)} p "
         "LEFT JOIN dim_category c ON c.category_code = p.category_code "
         "LEFT JOIN dim_category pc ON pc.category_code = c.parent_code",
     )

@@ -1,14 +1,24 @@
 """Standardize one source: landed raw rows + its mapping → canonical records, fixes, quarantine.
 
-Stages, all materialized in the analytics engine (canonical DuckDB SQL):
+Stages in the analytics engine (canonical DuckDB SQL):
 
-1. ``raw``: the source's landing batches, with fixed quarantine records swapped in.
-2. ``s1``: per row its position, exact-duplicate rank, classifier labels, row-rule reason, and
-   every entity field's input value (SQL transforms applied).
+1. ``raw``: the source's landing batches, with fixed quarantine records swapped in (a view of
+   the landed Parquet unless records are swapped in).
+2. ``s1``: a view — per row its position, exact-duplicate rank, classifier labels, row-rule
+   reason, and every entity field's input value (SQL transforms applied). Read once, by
+   ``s2``: computed where it is read instead of being copied.
 3. Python pass: library transforms (phones, traditional → simplified, full-width) on the
-   *distinct* values of each column needing them, joined back.
-4. ``s2``: typed values, standard cleaning rules, fix labels, quarantine reason per row.
-5. one table per entity of the mapping, built from the accepted rows.
+   *distinct* values of the columns needing them (one query for all of them, one value map),
+   joined in where ``s2`` reads ``s1``.
+4. ``s2`` (materialized): typed values, standard cleaning rules, fix labels, quarantine reason
+   per row.
+5. one table per entity of the mapping, built from the accepted rows; the source's quarantine
+   rows and statistics (one query).
+
+Windows sort every column they carry, so none runs over a whole wide table: the exact-duplicate
+rank is computed only for rows whose hash of every raw column is seen more than once, the
+duplicate-key rank only over the position and key of rows whose key's hash is seen more than
+once (read back, and ``s2`` rewritten only when some key is claimed twice).
 """
 
 from __future__ import annotations
@@ -118,7 +128,8 @@ class SourceStandardizer:
         self.p = f"__q_{source}_{part}"
         self.s2_table = f"{self.p}_s2"  # the rows' outcome (quarantine and stats read it)
         self.by_batch: dict[str, dict[str, int]] = {}
-        self._maps = 0  # the Python pass's value maps (``{p}_map0`` ...)
+        self._classify = ""  # the classifier columns' SQL (``, (CASE …) AS name`` …)
+        self._py: list[str] = []  # the s1 columns the Python pass maps, in map-key order
 
     # -- stage 1 ------------------------------------------------------------------------
     def _raw(self) -> list[str]:
@@ -150,7 +161,7 @@ class SourceStandardizer:
             self._exploded(
                 f"SELECT l.* FROM {q(landed)} l ANTI JOIN {q(self.p + '_ovr')} o "
                 f"ON l._batch_id = o._batch_id AND l._row = o._row "
-                f"UNION ALL BY NAME "
+                f"UNION ALL "  # the same columns in the same order (Spark has no BY NAME)
                 f"SELECT l.* REPLACE ({replaced}) FROM {q(landed)} l JOIN {q(self.p + '_ovr')} o "
                 f"ON l._batch_id = o._batch_id AND l._row = o._row"
             ),
@@ -164,18 +175,13 @@ class SourceStandardizer:
         return self.e.explode(sql, self.m.explode.column, self.m.explode.as_, "_item")
 
     def _stage1(self, raw_cols: list[str]) -> None:
-        order = "_loaded_at, _batch_id, _row"
-        dup = (
-            f"row_number() OVER (PARTITION BY {', '.join(q(c) for c in raw_cols)} ORDER BY {order})"
-            if self.m.deduplicate and raw_cols
-            else "1"
-        )
         classify = "".join(
             ", (CASE "
             + " ".join(f"WHEN {_cond(r.when)} THEN {lit(r.value)}" for r in c.rules)
             + f" ELSE {lit(c.default)} END) AS {q(name)}"
             for name, c in self.m.classify.items()
         )
+        self._classify = classify
         rule = (
             "(CASE "
             + " ".join(f"WHEN {_cond(r.when)} THEN {lit(r.reason)}" for r in self.m.quarantine)
@@ -196,23 +202,31 @@ class SourceStandardizer:
                         f"CASE WHEN {before} IS DISTINCT FROM {after} THEN "
                         f"{lit(fname + '_normalized')} END AS {q(col(ent.ref, fname, '__pyfix'))}"
                     )
-        self.e.materialize(
+        self.e.create_view(
             f"{self.p}_s1",
-            f"WITH r AS ({self._positioned(dup, order)}), c AS (SELECT *{classify} FROM r) "
+            f"WITH r AS ({self._positioned(raw_cols)}), c AS (SELECT *{classify} FROM r) "
             f"SELECT {', '.join(LINEAGE)}, __pos, __dup_rank, {', '.join(cols)} FROM c",
-            scratch=True,
         )
 
-    def _positioned(self, dup: str, order: str) -> str:
+    def _positioned(self, raw_cols: list[str]) -> str:
         """The raw rows with ``__dup_rank`` and ``__pos``, a unique number in the order of
-        ``_loaded_at, _batch_id, _row``. Without exploded lists ``(batch, _row)`` is unique, so
-        the batch's rank among the batches (a small table) times 2^32 plus ``_row`` keeps that
-        order without sorting every wide row, as a ``row_number()`` over the table would."""
+        ``_loaded_at, _batch_id, _row`` (and ``_item``). Without exploded lists
+        ``(batch, _row)`` is unique, so the batch's rank among the batches (a small table)
+        times 2^32 plus ``_row`` keeps that order without sorting every wide row, as a
+        ``row_number()`` over the table would."""
         raw = q(self.p + "_raw")
-        if self.m.explode is not None:  # the items of one row share its _row
+        items = self.m.explode is not None  # the items of one row share its _row
+        ranks = self._duplicate_ranks(raw_cols)
+        on = "d._batch_id = r._batch_id AND d._row = r._row" + (
+            " AND d._item = r._item" if items else ""
+        )
+        rank = "coalesce(d.__dup_rank, 1)" if ranks else "1"
+        joined = f" LEFT JOIN ({ranks}) d ON {on}" if ranks else ""
+        if items:
             return (
-                f"SELECT *, {dup} AS __dup_rank, row_number() OVER (ORDER BY {order}) AS __pos "
-                f"FROM {raw}"
+                f"SELECT r.*, {rank} AS __dup_rank, row_number() OVER "
+                f"(ORDER BY r._loaded_at, r._batch_id, r._row, r._item) AS __pos "
+                f"FROM {raw} r{joined}"
             )
         batches = (
             "SELECT _loaded_at AS __pos_l, _batch_id AS __pos_b, "
@@ -220,71 +234,115 @@ class SourceStandardizer:
             f"FROM (SELECT DISTINCT _loaded_at, _batch_id FROM {raw}) d"
         )
         return (
-            f"SELECT * EXCLUDE (__pos_l, __pos_b, __pos_off), {dup} AS __dup_rank, "
-            f"__pos_off + _row AS __pos FROM {raw} JOIN ({batches}) b "
-            "ON b.__pos_l IS NOT DISTINCT FROM _loaded_at "
-            "AND b.__pos_b IS NOT DISTINCT FROM _batch_id"
+            f"SELECT r.*, {rank} AS __dup_rank, b.__pos_off + r._row AS __pos "
+            f"FROM {raw} r JOIN ({batches}) b "
+            "ON b.__pos_l IS NOT DISTINCT FROM r._loaded_at "
+            f"AND b.__pos_b IS NOT DISTINCT FROM r._batch_id{joined}"
+        )
+
+    def _duplicate_ranks(self, raw_cols: list[str]) -> str | None:
+        """``(_batch_id, _row[, _item], __dup_rank)`` of the rows that may have an exact copy
+        (rank 1: the first of identical rows in load order), or None when the mapping keeps
+        duplicates. Only rows whose hash of every raw column is seen more than once are ranked
+        — identical rows hash alike, so no copy is missed, and a collision only ranks a few
+        more rows — instead of a window sorting every row by every column."""
+        if not (self.m.deduplicate and raw_cols):
+            return None
+        raw = q(self.p + "_raw")
+        cols = ", ".join(q(c) for c in raw_cols)
+        key = "_batch_id, _row" + (", _item" if self.m.explode is not None else "")
+        return (
+            f"SELECT {key}, row_number() OVER (PARTITION BY {cols} "
+            f"ORDER BY _loaded_at, _batch_id, _row) AS __dup_rank FROM {raw} "
+            f"WHERE hash({cols}) IN (SELECT hash({cols}) FROM {raw} GROUP BY 1 HAVING count(*) > 1)"
         )
 
     # -- stage 1b: library transforms on distinct values ----------------------------------
     def _python_pass(self) -> None:
         """Fields that need a Python library (phonenumbers, OpenCC...) are transformed once per
-        distinct value; the results are joined back in one pass over the stage-1 table."""
-        s1 = f"{self.p}_s1"
-        joins: list[tuple[str, str]] = []  # (column, registered map table)
-        for ent in self.m.entities:
-            for fname, spec in _fields(ent).items():
-                if not needs_python(ent, fname, spec):
-                    continue
-                c = col(ent.ref, fname)
-                values = [
-                    str(r["v"])
-                    for r in self.e.fetch_rows(
-                        f"SELECT DISTINCT {q(c)} AS v FROM {q(s1)} WHERE {q(c)} IS NOT NULL"
-                    )
-                ]
-                outs, extra, fixes = self._python_values(ent, fname, spec, values)
-                table = pa.table(
-                    {
-                        "v": pa.array(values, pa.string()),
-                        "out": pa.array(outs, pa.string()),
-                        "extra": pa.array(extra, pa.string()),
-                        "fix": pa.array(fixes, pa.string()),
-                    }
-                )
-                m = f"{self.p}_map{len(joins)}"
-                self._maps = len(joins) + 1
-                self.e.register_arrow(m, table, scratch=True)
-                joins.append((c, m))
-        if not joins:
+        distinct value: the distinct values of every such column in one query (from the raw
+        rows, without stage 1's ranks), their results in one value map ``{p}_map`` (``k``: the
+        column's number) that stage 2 joins in where it reads ``s1``."""
+        fields = [
+            (ent, fname, spec)
+            for ent in self.m.entities
+            for fname, spec in _fields(ent).items()
+            if needs_python(ent, fname, spec)
+        ]
+        if not fields:
             return
-        replace = ", ".join(f"m{i}.out AS {q(c)}" for i, (c, _m) in enumerate(joins))
-        added = ", ".join(
-            f"m{i}.extra AS {q(c + '__extra')}, m{i}.fix AS {q(c + '__pyfix')}"
-            for i, (c, _m) in enumerate(joins)
+        rows = f"(SELECT *{self._classify} FROM {q(self.p + '_raw')}) c"
+        found = self.e.fetch_arrow(
+            " UNION ALL ".join(
+                f"SELECT DISTINCT {i} AS k, v FROM (SELECT {input_sql(ent, fname, spec)} AS v "
+                f"FROM {rows}) x{i} WHERE v IS NOT NULL"
+                for i, (ent, fname, spec) in enumerate(fields)
+            )
         )
-        on = " ".join(
-            f"LEFT JOIN {q(m)} m{i} ON s.{q(c)} = m{i}.v" for i, (c, m) in enumerate(joins)
+        per: list[list[str]] = [[] for _ in fields]
+        for k, v in zip(
+            found.column("k").to_pylist(), found.column("v").to_pylist(), strict=True
+        ):
+            per[int(k)].append(str(v))
+        ks: list[int] = []
+        values: list[str] = []
+        outs: list[str | None] = []
+        extra: list[str | None] = []
+        fixes: list[str | None] = []
+        for i, (ent, fname, spec) in enumerate(fields):
+            o, x, f = self._python_values(ent, fname, spec, per[i])
+            ks += [i] * len(per[i])
+            values += per[i]
+            outs += o
+            extra += x
+            fixes += f
+            self._py.append(col(ent.ref, fname))
+        table = pa.table(
+            {
+                "k": pa.array(ks, pa.int64()),
+                "v": pa.array(values, pa.string()),
+                "out": pa.array(outs, pa.string()),
+                "extra": pa.array(extra, pa.string()),
+                "fix": pa.array(fixes, pa.string()),
+            }
         )
-        self.e.materialize(
-            s1, f"SELECT s.* REPLACE ({replace}), {added} FROM {q(s1)} s {on}", scratch=True
-        )
+        self.e.register_arrow(f"{self.p}_map", table, scratch=True)
+
+    def _s1_source(self) -> tuple[str, dict[str, str]]:
+        """What stage 2 reads as ``s1`` (a table expression) and its columns' types: the view,
+        with the Python pass's results in place of the columns it maps (and their ``__extra``
+        and ``__pyfix`` columns)."""
+        s1 = q(self.p + "_s1")
+        types = self.e.columns(self.p + "_s1")
+        if not self._py:
+            return s1, types
+        mapped = {c: i for i, c in enumerate(self._py)}
+        sel = [f"m{mapped[c]}.out AS {q(c)}" if c in mapped else f"s.{q(c)}" for c in types]
+        joins = ""
+        for c, i in mapped.items():
+            sel.append(f"m{i}.extra AS {q(c + '__extra')}, m{i}.fix AS {q(c + '__pyfix')}")
+            types[c + "__extra"] = types[c + "__pyfix"] = "VARCHAR"
+            joins += (
+                f" LEFT JOIN (SELECT v, out, extra, fix FROM {q(self.p + '_map')} "
+                f"WHERE k = {i}) m{i} ON s.{q(c)} = m{i}.v"
+            )
+        return f"(SELECT {', '.join(sel)} FROM {s1} s{joins}) s1", types
 
     def _python_values(
         self, ent: EntitySpec, fname: str, spec: FieldSpec, values: list[str]
     ) -> tuple[list[str | None], list[str | None], list[str | None]]:
         chained = tx.apply_chain(values, list(spec.transforms))
+        standard = ent.kind == "identity" and spec.entity is None
+        if standard and fname == "phone":  # most phones decided at once (clean_phones)
+            return tx.clean_phones(chained, self.m.phone_region)
         outs: list[str | None] = []
         extra: list[str | None] = []
         fixes: list[str | None] = []
-        standard = ent.kind == "identity" and spec.entity is None
         for raw, v in zip(values, chained, strict=True):
             out: str | None = v
             ext: str | None = None
             fix: str | None = None
-            if v is not None and standard and fname == "phone":
-                out, ext, fix = tx.clean_phone(v, self.m.phone_region)
-            elif v is not None and standard and fname == "phone_masked":
+            if v is not None and standard and fname == "phone_masked":
                 out = tx.normalize_masked(v)
                 fix = (
                     None
@@ -310,8 +368,7 @@ class SourceStandardizer:
 
     # -- stage 2: types, standard rules, fixes, reasons ------------------------------------
     def _stage2(self) -> None:
-        s1 = f"{self.p}_s1"
-        types = self.e.columns(s1)
+        s1, types = self._s1_source()
         sel: list[str] = []
         reasons: list[str] = []
         today = date.today().isoformat()  # noqa: DTZ011 - local calendar date is meant
@@ -375,13 +432,12 @@ class SourceStandardizer:
         inner = (
             f"SELECT {', '.join(LINEAGE)}, __pos, __dup_rank{classify}, "
             f"CASE WHEN __dup_rank = 1 THEN {reason} END AS __reason0, "
-            f"{', '.join(sel)} FROM {q(s1)}"
+            f"{', '.join(sel)} FROM {s1}"
         )
         self.e.materialize(
-            f"{self.p}_s2",
-            f"SELECT *, {self._duplicate_keys()} AS __reason FROM ({inner}) s",
-            scratch=True,
+            self.s2_table, f"SELECT *, __reason0 AS __reason FROM ({inner}) s", scratch=True
         )
+        self._duplicate_keys()
 
     def _identity_rule(self, fname: str, val: str, raw: str, today: str) -> tuple[str, list[str]]:
         j = self.junk
@@ -433,24 +489,53 @@ class SourceStandardizer:
             return ""
         return f"WHEN {exists} AND ({' OR '.join(conds)}) THEN 'junk:test_account'"
 
-    def _duplicate_keys(self) -> str:
-        """Two different rows claiming the same key of an ungrouped entity: keep the first."""
-        checks = []
-        for ent in self.m.entities:
-            table = ENTITY_TABLES[ent.kind]
-            if table.grouped or not all(k in ent.fields for k in table.keys):
-                continue
-            keys = ", ".join(q(col(ent.ref, k)) for k in table.keys)
-            ok = f"(__reason0 IS NULL AND __dup_rank = 1 AND {q('__exists__' + ent.ref)})"
-            checks.append(
-                f"WHEN {ok} AND row_number() OVER (PARTITION BY {ok}, {keys} ORDER BY __pos) > 1 "
-                f"THEN {lit('duplicate_key:' + ent.ref)}"
+    def _duplicate_keys(self) -> None:
+        """Two different rows claiming the same key of an ungrouped entity: the later ones (by
+        position) are quarantined ``duplicate_key``. ``s2`` is written with ``__reason`` =
+        ``__reason0``; the positions of the later claims are read in one narrow query — for
+        each such entity a window over the position and key of the rows whose key's hash is
+        claimed more than once — and ``s2`` is rewritten only when there are some (rarely: a
+        window over the wide rows sorts all their columns, on every run)."""
+        s2 = q(self.s2_table)
+        checked = [
+            ent
+            for ent in self.m.entities
+            if not ENTITY_TABLES[ent.kind].grouped
+            and all(k in ent.fields for k in ENTITY_TABLES[ent.kind].keys)
+        ]
+        if not checked:
+            return
+        ranks = []
+        for i, ent in enumerate(checked):
+            keys = ", ".join(q(col(ent.ref, k)) for k in ENTITY_TABLES[ent.kind].keys)
+            ok = f"__reason0 IS NULL AND __dup_rank = 1 AND {q('__exists__' + ent.ref)}"
+            seen = f"SELECT hash({keys}) FROM {s2} WHERE {ok} GROUP BY 1 HAVING count(*) > 1"
+            ranks.append(
+                f"SELECT __pos, {i} AS i FROM (SELECT __pos, row_number() OVER "
+                f"(PARTITION BY {keys} ORDER BY __pos) AS __rn FROM {s2} WHERE {ok} "
+                f"AND hash({keys}) IN ({seen})) x{i} WHERE __rn > 1"
             )
-        return (
-            f"CASE WHEN __reason0 IS NOT NULL THEN __reason0 {' '.join(checks)} END"
-            if checks
-            else "__reason0"
+        first: dict[int, int] = {}  # position → the first entity (in mapping order) it repeats
+        for r in self.e.fetch_rows(" UNION ALL ".join(ranks)):
+            pos, i = int(r["__pos"]), int(r["i"])
+            first[pos] = min(i, first.get(pos, i))
+        if not first:
+            return
+        dk = f"{self.p}_dk"
+        labels = [f"duplicate_key:{checked[i].ref}" for i in first.values()]
+        self.e.register_arrow(
+            dk,
+            pa.table({"__pos": pa.array(list(first), pa.int64()), "label": labels}),
+            scratch=True,
         )
+        cols = [f"s.{q(c)}" for c in self.e.columns(self.s2_table) if c != "__reason"]
+        self.e.materialize(
+            self.s2_table,
+            f"SELECT {', '.join(cols)}, coalesce(d.label, s.__reason) AS __reason "
+            f"FROM {s2} s LEFT JOIN {q(dk)} d ON d.__pos = s.__pos",
+            scratch=True,
+        )
+        self.e.drop(dk)
 
     # -- stage 3: entity tables -------------------------------------------------------------
     def _entity_tables(self) -> dict[str, list[str]]:
@@ -556,76 +641,73 @@ class SourceStandardizer:
         return list(out.values())
 
     def _stats(self) -> dict[str, Any]:
-        s2 = f"{self.p}_s2"
-        head = self.e.fetch_rows(
-            "SELECT count(*) AS rows_read, "
-            "count(*) FILTER (WHERE __dup_rank > 1) AS duplicates, "
-            "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NOT NULL) AS quarantined "
-            f"FROM {q(s2)}"
-        )[0]
+        """The source's statistics and each batch's counts (``self.by_batch``), in one query
+        over ``s2``: one row per batch (its counts), per quarantine reason, per fix rule, per
+        classifier value and per entity reference that is missing (``kind``, ``k``, ``n`` and
+        the batch counts). One query instead of one per figure: on Spark each is a job."""
+        s2 = q(self.s2_table)
         fix_cols = [q(e.ref + "__fixes") for e in self.m.entities]
         all_fixes = f"list_distinct(flatten([{', '.join(f'coalesce({c}, [])' for c in fix_cols)}]))"
-        acc = f"FROM {q(s2)} WHERE __dup_rank = 1 AND __reason IS NULL"
-        counts = self.e.fetch_rows(
-            f"SELECT count(*) AS accepted, "
-            "count(*) FILTER (WHERE len(list_filter(f, "
-            "lambda x: NOT starts_with(x, 'filled:'))) > 0) AS fixed, "
-            "count(*) FILTER (WHERE len(list_filter(f, "
-            "lambda x: starts_with(x, 'filled:'))) > 0) AS filled "
-            f"FROM (SELECT {all_fixes} AS f {acc})"
-        )[0]
-        by_rule = {
-            r["rule"]: int(r["n"])
-            for r in self.e.fetch_rows(
-                f"SELECT rule, count(*) AS n FROM (SELECT unnest({all_fixes}) AS rule {acc}) "
-                "GROUP BY rule ORDER BY rule"
-            )
+        acc = "__dup_rank = 1 AND __reason IS NULL"
+        fixed = "len(list_filter(f, lambda x: NOT starts_with(x, 'filled:'))) > 0"
+        filled = "len(list_filter(f, lambda x: starts_with(x, 'filled:'))) > 0"
+        zero = ", ".join(f"CAST(NULL AS BIGINT) AS {k}" for k in (*BATCH_COUNTS, "filled"))
+        refs = [
+            (ent.ref, ref)
+            for ent in self.m.entities
+            for ref in {s.entity for s in ent.fields.values() if s.entity}
+        ]
+        parts = [
+            "SELECT 'batch' AS kind, CAST(_batch_id AS VARCHAR) AS k, count(*) AS n, "
+            "count(*) AS rows_read, "
+            f"count(*) FILTER (WHERE {acc}) AS accepted, "
+            f"count(*) FILTER (WHERE {acc} AND {fixed}) AS fixed, "
+            "count(*) FILTER (WHERE __dup_rank > 1) AS duplicates, "
+            "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NOT NULL) AS quarantined, "
+            f"count(*) FILTER (WHERE {acc} AND {filled}) AS filled FROM s GROUP BY _batch_id",
+            f"SELECT 'reason', __reason, count(*), {zero} FROM s "
+            "WHERE __dup_rank = 1 AND __reason IS NOT NULL GROUP BY __reason",
+            f"SELECT 'rule', rule, count(*), {zero} FROM "
+            f"(SELECT unnest(f) AS rule FROM s WHERE {acc}) r GROUP BY rule",
+        ]
+        parts += [
+            f"SELECT {lit('class:' + name)}, CAST({q(name)} AS VARCHAR), count(*), {zero} "
+            f"FROM s WHERE {acc} GROUP BY {q(name)}"
+            for name in self.m.classify
+        ]
+        parts += [
+            f"SELECT {lit(f'without:{i}')}, NULL, count(*), {zero} FROM s WHERE {acc} "
+            f"AND {q('__exists__' + ent)} AND NOT {q('__exists__' + ref)}"
+            for i, (ent, ref) in enumerate(refs)
+        ]
+        wanted = ["_batch_id", "__dup_rank", "__reason", *(q(n) for n in self.m.classify)]
+        wanted += sorted({q("__exists__" + r) for pair in refs for r in pair})
+        rows = self.e.fetch_rows(
+            f"WITH s AS (SELECT {', '.join(wanted)}, {all_fixes} AS f FROM {s2}) "
+            + " UNION ALL ".join(parts)
+        )
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            by_kind.setdefault(str(r["kind"]), []).append(r)
+        batches = sorted(by_kind.get("batch", []), key=lambda r: _null_last(r["k"]))
+        self.by_batch = {str(r["k"]): {k: int(r[k]) for k in BATCH_COUNTS} for r in batches}
+        total = {
+            k: sum(int(r[k]) for r in batches)
+            for k in ("rows_read", "duplicates", "quarantined", "accepted", "fixed", "filled")
         }
-        by_reason = {
-            r["reason"]: int(r["n"])
-            for r in self.e.fetch_rows(
-                f"SELECT __reason AS reason, count(*) AS n FROM {q(s2)} WHERE __dup_rank = 1 "
-                f"AND __reason IS NOT NULL GROUP BY 1 ORDER BY 1"
-            )
-        }
-        self.by_batch = {
-            str(r["b"]): {k: int(r[k]) for k in BATCH_COUNTS}
-            for r in self.e.fetch_rows(
-                "SELECT _batch_id AS b, count(*) AS rows_read, "
-                "count(*) FILTER (WHERE __dup_rank > 1) AS duplicates, "
-                "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NOT NULL) AS quarantined, "
-                "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NULL) AS accepted, "
-                "count(*) FILTER (WHERE __dup_rank = 1 AND __reason IS NULL AND len(list_filter("
-                "f, lambda x: NOT starts_with(x, 'filled:'))) > 0) AS fixed "
-                f"FROM (SELECT _batch_id, __dup_rank, __reason, {all_fixes} AS f FROM {q(s2)}) "
-                "GROUP BY 1 ORDER BY 1"
-            )
-        }
-        classified: dict[str, Any] = {}
-        for name in self.m.classify:
-            classified[name] = {
-                str(r["v"]): int(r["n"])
-                for r in self.e.fetch_rows(
-                    f"SELECT {q(name)} AS v, count(*) AS n {acc} GROUP BY 1 ORDER BY 1"
-                )
-            }
-        for ent in self.m.entities:
-            refs = {s.entity for s in ent.fields.values() if s.entity}
-            for ref in refs:
-                n = self.e.scalar(
-                    f"SELECT count(*) {acc} AND {q('__exists__' + ent.ref)} "
-                    f"AND NOT {q('__exists__' + ref)}"
-                )
-                classified[f"{ent.ref}_without_{ref}"] = int(n or 0)
+
+        def counted(kind: str) -> dict[str, int]:
+            got = sorted(by_kind.get(kind, []), key=lambda r: _null_last(r["k"]))
+            return {str(r["k"]): int(r["n"]) for r in got}
+
+        classified: dict[str, Any] = {name: counted("class:" + name) for name in self.m.classify}
+        for i, (ent, ref) in enumerate(refs):
+            got = by_kind.get(f"without:{i}", [])
+            classified[f"{ent}_without_{ref}"] = int(got[0]["n"]) if got else 0
         return {
-            "rows_read": int(head["rows_read"]),
-            "duplicates": int(head["duplicates"]),
-            "quarantined": int(head["quarantined"]),
-            "accepted": int(counts["accepted"]),
-            "fixed": int(counts["fixed"]),
-            "filled": int(counts["filled"]),
-            "quarantined_by_reason": by_reason,
-            "fixes_by_rule": by_rule,
+            **total,
+            "quarantined_by_reason": counted("reason"),
+            "fixes_by_rule": counted("rule"),
             "classified": classified,
         }
 
@@ -636,14 +718,12 @@ class SourceStandardizer:
         self._python_pass()
         self._stage2()
         result = SourceResult(self.source)
-        result.batch_ids = {
-            str(r["b"])
-            for r in self.e.fetch_rows(f"SELECT DISTINCT _batch_id AS b FROM {q(self.p + '_raw')}")
-        }
         result.entity_tables = self._entity_tables()
-        result.quarantine = self._quarantine_rows()
         result.stats = self._stats()
+        # most sources quarantine nothing: no query for their (no) rows
+        result.quarantine = self._quarantine_rows() if result.stats["quarantined"] else []
         result.by_batch = self.by_batch
+        result.batch_ids = set(self.by_batch)  # every landed row is a row of s2
         self._drop_stages()
         return result
 
@@ -652,7 +732,7 @@ class SourceStandardizer:
         taken from them: they are the source's widest copies (every raw column and its typed
         twin), and kept until the last source they added up to most of the step's memory."""
         stages = [f"{self.p}_{s}" for s in ("s1", "s2", "raw", "ovr")]
-        stages += [f"{self.p}_map{i}" for i in range(self._maps)]
+        stages += [f"{self.p}_map"] if self._py else []
         for name in stages:
             self.e.drop(name)
 
@@ -668,6 +748,11 @@ class SourceStandardizer:
                         f"no column {spec.column!r} (columns: {', '.join(raw_cols)})",
                         field=f"entities[{i}].fields.{fname}.column",
                     )
+
+
+def _null_last(value: Any) -> tuple[bool, str]:
+    """Sort key of a statistics row's label: as SQL's ``ORDER BY`` (NULL last)."""
+    return (value is None, "" if value is None else str(value))
 
 
 def _json_path(column: str) -> str:
