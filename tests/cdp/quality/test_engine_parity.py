@@ -109,7 +109,7 @@ ORDERS = """\
 {"orderNo": "W2", "openid": "o2", "createTime": "2025-03-02 10:00:00", "items": []}
 {"orderNo": "W3", "openid": "o1", "createTime": "2025-03-03 10:00:00", "items": [{"sku": null, "qty": 1}]}
 {"orderNo": "W1", "openid": "o1", "createTime": "2025-03-01 10:00:00", "items": [{"sku": "100001", "qty": 2}, {"sku": "100002", "qty": 1}]}
-"""
+"""  # noqa: E501 (one JSON order per line, as the export writes them)
 
 ORDERS_MAPPING = """
 source: mini

@@ -87,7 +87,8 @@ def build_tables(
         built[table.table] = name
     rows = engine.fetch_rows(  # every count in one query: on Spark each query is a job
         " UNION ALL ".join(
-            f"SELECT {i} AS i, count(*) AS n FROM {q(name)}" for i, name in enumerate(built.values())
+            f"SELECT {i} AS i, count(*) AS n FROM {q(name)}"
+            for i, name in enumerate(built.values())
         )
     )
     n = {int(r["i"]): int(r["n"]) for r in rows}
