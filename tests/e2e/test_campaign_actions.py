@@ -48,12 +48,13 @@ def test_ready_made_segment_and_a_draft_launched_from_its_page(page, screenshot)
     page.locator("[data-preset=dormant_high_value]").click()
     assert page.locator("#segment-name").input_value() == "沉睡高价值会员"
     page.wait_for_function("() => document.getElementById('live-count').textContent !== '—'")
-    page.locator("[data-testid=save-segment]").click()
-    page.wait_for_function(
-        "() => document.getElementById('save-status').textContent.startsWith('已保存')"
-    )
-    page.wait_for_load_state("networkidle")
-    page.goto("/segments")
+    # Saved, the page reloads itself with the segment in its list (600 ms later): wait for that
+    # reload rather than navigating over it, which aborts one of the two on a loaded machine.
+    with page.expect_navigation():
+        page.locator("[data-testid=save-segment]").click()
+        page.wait_for_function(
+            "() => document.getElementById('save-status').textContent.startsWith('已保存')"
+        )
     assert "沉睡高价值会员" in page.locator("[data-testid=saved-segments]").inner_text()
 
     code = f"ACT{int(time.time() * 1000) % 10**9}"

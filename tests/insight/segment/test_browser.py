@@ -103,10 +103,12 @@ def test_segment_builder_live_count(page, screenshot) -> None:  # noqa: F811
     second = int(count.inner_text().replace(",", ""))
     assert 0 <= second < first
     page.fill("#segment-name", "浏览器测试人群")
-    page.click("[data-testid=save-segment]")
-    page.wait_for_function("() => document.getElementById('save-status').textContent.includes('#')")
+    with page.expect_navigation():  # saved, the page reloads itself with it in the list
+        page.click("[data-testid=save-segment]")
+        page.wait_for_function(
+            "() => document.getElementById('save-status').textContent.includes('#')"
+        )
     screenshot(page, "insight-segment-builder")
-    page.goto("/segments")
     assert "浏览器测试人群" in page.locator("[data-testid=saved-segments]").inner_text()
 
 
