@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from omniretail.omnichannel.inventory import service as inv
@@ -205,6 +205,27 @@ def test_receive_many_writes_what_one_receive_per_row_writes(session: Session) -
         session.expunge_all()
     assert ledgers[0] == ledgers[1]
     assert level_ids[0] == level_ids[1]
+
+
+def test_receive_many_over_more_skus_than_one_lookup_chunk(session: Session) -> None:
+    """An initial load of 1,234 SKUs at two locations (the level look-up goes in chunks of
+    500 ids), a few levels already there: every row lands on its own level."""
+    world(session)
+    skus = [f"BULK{i:05d}" for i in range(1234)]
+    session.execute(  # the item master of a whole catalogue, set up in one statement
+        insert(StockItem), [{"sku": sku, "name": f"商品{sku}", "safety_stock": 0} for sku in skus]
+    )
+    inv.receive(session, location="S1", sku=skus[700], quantity=1)  # an existing level
+    rows = [(loc, sku) for sku in skus for loc in ("S1", "S2")]
+    rows = [(loc, sku, 1 + i % 7) for i, (loc, sku) in enumerate(rows)]
+    assert inv.receive_many(session, rows=rows, ref="load:1") == len(rows)
+    assert level(session, "S1", skus[0]) == (1, 0, 1)  # row 0
+    last = 1 + 2467 % 7  # row 2 × 1233 + 1 is the last SKU at S2
+    assert level(session, "S2", skus[1233]) == (last, 0, last)
+    mid = 1 + 1 + 1400 % 7  # received 1 before, then row 2 × 700
+    assert level(session, "S1", skus[700]) == (mid, 0, mid)
+    assert len(inv.list_movements(session, ref="load:1", limit=5000)) == len(rows)
+    assert inv.verify(session) == []
 
 
 def test_receive_many_refuses_bad_rows_like_receive(session: Session) -> None:

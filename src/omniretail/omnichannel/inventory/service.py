@@ -292,14 +292,17 @@ def _ensure_level_ids(
     def existing() -> dict[tuple[int, int], int]:
         found: dict[tuple[int, int], int] = {}
         wanted = set(pairs)
+        item_ids = sorted({p[1] for p in pairs})
+        # both id lists in chunks: a whole catalogue (tens of thousands of SKUs) stays under
+        # the databases' limits on bound parameters (PostgreSQL's 65,535)
         for loc_ids in _chunks(sorted({p[0] for p in pairs})):
-            q = select(StockLevel.location_id, StockLevel.item_id, StockLevel.id).where(
-                StockLevel.location_id.in_(loc_ids),
-                StockLevel.item_id.in_(sorted({p[1] for p in pairs})),
-            )
-            for loc_id, item_id, lid in session.execute(q):
-                if (loc_id, item_id) in wanted:
-                    found[(loc_id, item_id)] = lid
+            for some_items in _chunks(item_ids):
+                q = select(StockLevel.location_id, StockLevel.item_id, StockLevel.id).where(
+                    StockLevel.location_id.in_(loc_ids), StockLevel.item_id.in_(some_items)
+                )
+                for loc_id, item_id, lid in session.execute(q):
+                    if (loc_id, item_id) in wanted:
+                        found[(loc_id, item_id)] = lid
         return found
 
     have = existing()
