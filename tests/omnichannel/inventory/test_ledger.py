@@ -209,7 +209,7 @@ def test_receive_many_writes_what_one_receive_per_row_writes(session: Session) -
 
 def test_receive_many_over_more_skus_than_one_lookup_chunk(session: Session) -> None:
     """An initial load of 1,234 SKUs at two locations (the level look-up goes in chunks of
-    500 ids), a few levels already there: every row lands on its own level."""
+    900 ids), a few levels already there: every row lands on its own level."""
     world(session)
     skus = [f"BULK{i:05d}" for i in range(1234)]
     session.execute(  # the item master of a whole catalogue, set up in one statement

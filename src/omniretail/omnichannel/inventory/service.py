@@ -12,7 +12,7 @@ Available = on hand − reserved − safety stock.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select, update
@@ -51,6 +51,7 @@ from omniretail.omnichannel.inventory.schemas import (
 from omniretail.omnichannel.store.schemas import StoreRead
 from omniretail.platform.db import utcnow
 from omniretail.platform.keys import normalize_key
+from omniretail.platform.writes import chunks
 
 __all__ = [
     "adjust",
@@ -295,8 +296,8 @@ def _ensure_level_ids(
         item_ids = sorted({p[1] for p in pairs})
         # both id lists in chunks: a whole catalogue (tens of thousands of SKUs) stays under
         # the databases' limits on bound parameters (PostgreSQL's 65,535)
-        for loc_ids in _chunks(sorted({p[0] for p in pairs})):
-            for some_items in _chunks(item_ids):
+        for loc_ids in chunks(sorted({p[0] for p in pairs})):
+            for some_items in chunks(item_ids):
                 q = select(StockLevel.location_id, StockLevel.item_id, StockLevel.id).where(
                     StockLevel.location_id.in_(loc_ids), StockLevel.item_id.in_(some_items)
                 )
@@ -318,11 +319,6 @@ def _ensure_level_ids(
         )  # fmt: skip
         have = existing()
     return have
-
-
-def _chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
-    for lo in range(0, len(values), size):
-        yield values[lo : lo + size]
 
 
 def levels_at(session: Session, *, location: str, skus: Sequence[str]) -> dict[str, LevelRead]:
