@@ -31,6 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from demo_build import export  # noqa: E402
+from pipeline_steps import copy_home  # noqa: E402
 
 COPIED = ("analytics", "omniretail.db", "omniretail.db-wal", "omniretail.db-shm")
 PHASES = ("stock and fulfilment", "shopping guides")
@@ -69,19 +70,6 @@ timed("stock and fulfilment", stock)
 timed("shopping guides", shopping_guides)
 print("RESULT " + json.dumps(out))
 """
-
-
-def copy_home(home: Path, dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    for entry in home.iterdir():
-        if entry.name in COPIED or entry.name.startswith("."):
-            if entry.is_dir():
-                shutil.copytree(entry, dest / entry.name)
-            else:
-                shutil.copy2(entry, dest / entry.name)
-        else:
-            (dest / entry.name).symlink_to(entry.resolve())
-    return dest
 
 
 def run(tree: Path, home: Path, now: str) -> dict[str, Any]:
@@ -139,7 +127,7 @@ def main() -> None:
         last: dict[str, Path] = {}
         for i in range(args.runs):
             for name in ("before", "after") if i % 2 == 0 else ("after", "before"):
-                home = copy_home(args.home, work / f"home-{name}-{i}")
+                home = copy_home(args.home, work / f"home-{name}-{i}", COPIED)
                 r = run(trees[name], home, args.now)
                 runs[name].append(r)
                 print(name, i, json.dumps(r), flush=True)

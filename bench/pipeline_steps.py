@@ -64,17 +64,17 @@ WRITE_TIMES = {"created_at", "updated_at"}
 EVALUATION_CACHE = "recommendations-evaluation.json"
 
 
-def copy_home(home: Path, dest: Path) -> Path:
+def copy_home(home: Path, dest: Path, copied: tuple[str, ...] = COPIED) -> Path:
+    """``dest``: the entries named in ``copied`` (and hidden ones) copied, the rest linked."""
     dest.mkdir(parents=True)
     for entry in home.iterdir():
-        if entry.name in COPIED or entry.name.startswith("."):
+        if entry.name in copied or entry.name.startswith("."):
             if entry.is_dir():
                 shutil.copytree(entry, dest / entry.name)
             else:
                 shutil.copy2(entry, dest / entry.name)
         else:
             (dest / entry.name).symlink_to(entry.resolve())
-    (dest / "models" / EVALUATION_CACHE).unlink(missing_ok=True)
     return dest
 
 
@@ -186,6 +186,7 @@ def main() -> None:
             seen: dict[str, dict[str, str]] = {}
             for name in order:
                 home = copy_home(args.home, work / f"home-{step}-{name}-{i}")
+                (home / "models" / EVALUATION_CACHE).unlink(missing_ok=True)  # as a fresh demo
                 r = run_step(trees[name], home, step)
                 seen[name] = digests(home, set(args.ignore))
                 shutil.rmtree(home, ignore_errors=True)
