@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -51,7 +52,7 @@ from omniretail.omnichannel.inventory.schemas import (
 from omniretail.omnichannel.store.schemas import StoreRead
 from omniretail.platform.db import utcnow
 from omniretail.platform.keys import normalize_key
-from omniretail.platform.writes import chunks
+from omniretail.platform.writes import chunks, insert_ignore
 
 __all__ = [
     "adjust",
@@ -310,12 +311,12 @@ def _ensure_level_ids(
     missing = [p for p in pairs if p not in have]
     if missing:
         stamp = utcnow()
-        ins = pg_insert(StockLevel) if _is_pg(session) else sqlite_insert(StockLevel)
-        session.execute(
-            ins.on_conflict_do_nothing(),
+        insert_ignore(
+            session, cast(Table, StockLevel.__table__),
             [{"location_id": loc_id, "item_id": item_id, "on_hand": 0, "reserved": 0,
               "safety_stock": safety[item_id], "version": 0, "updated_at": stamp}
              for loc_id, item_id in missing],
+            keys=("item_id", "location_id"),
         )  # fmt: skip
         have = existing()
     return have
