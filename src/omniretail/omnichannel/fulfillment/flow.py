@@ -18,6 +18,8 @@ cancel); one that fails on the way goes returning → returned (401) and is canc
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
@@ -221,24 +223,34 @@ class FulfilmentFlow(StateMachine):  # type: ignore[misc]
 
 def next_state(mode: str, state: str, event: str, kind: str | None = None) -> str:
     """The state ``event`` leads to from ``state``, or IllegalTransition naming both."""
-    flow = FulfilmentFlow(mode, state, kind)
-    try:
-        flow.send(event)
-    except TransitionNotAllowed:
-        raise IllegalTransition(state=state, event=event) from None
-    except AttributeError:
-        raise IllegalTransition(state=state, event=event) from None
-    return str(flow.current_state_value)
+    to = _transition(mode, state, event, kind)
+    if to is None:
+        raise IllegalTransition(state=state, event=event)
+    return to
 
 
 def allowed_events(mode: str, state: str, kind: str | None = None) -> list[str]:
+    """The events that lead somewhere from ``state`` for this mode and kind."""
+    return list(_allowed(mode, state, kind))
+
+
+# The machine is a pure function of (mode, kind, state, event): its guards read only the mode
+# and the kind. Building a python-statemachine instance costs milliseconds (it validates and
+# wires the whole graph), and every read of an order asks for its allowed events (one machine
+# per candidate event), so the answers are kept per argument tuple: at most a few hundred.
+@lru_cache(maxsize=4096)
+def _transition(mode: str, state: str, event: str, kind: str | None) -> str | None:
     flow = FulfilmentFlow(mode, state, kind)
-    return [e.id for e in flow.allowed_events if _possible(mode, state, e.id, kind)]
-
-
-def _possible(mode: str, state: str, event: str, kind: str | None) -> bool:
     try:
-        next_state(mode, state, event, kind)
-    except IllegalTransition:
-        return False
-    return True
+        flow.send(event)
+    except (TransitionNotAllowed, AttributeError):
+        return None
+    return str(flow.current_state_value)
+
+
+@lru_cache(maxsize=1024)
+def _allowed(mode: str, state: str, kind: str | None) -> tuple[str, ...]:
+    flow = FulfilmentFlow(mode, state, kind)
+    return tuple(
+        e.id for e in flow.allowed_events if _transition(mode, state, e.id, kind) is not None
+    )
