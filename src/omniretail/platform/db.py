@@ -6,8 +6,6 @@ owns the transaction through :func:`session_scope` / :func:`get_session`.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -110,11 +108,9 @@ def session_scope() -> Iterator[Session]:
 
 def import_all_models() -> None:
     """Import every ``models`` module under omniretail so ``Base.metadata`` is complete."""
-    import omniretail
+    from omniretail.platform.registry import modules_named
 
-    for mod in pkgutil.walk_packages(omniretail.__path__, "omniretail."):
-        if mod.name.endswith(".models"):
-            importlib.import_module(mod.name)
+    modules_named("models")
 
 
 def create_all(engine: Engine) -> None:

@@ -9,15 +9,37 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
+from pathlib import Path
 from types import ModuleType
 
 
-def modules_named(leaf: str) -> list[ModuleType]:
+def module_names(leaf: str) -> list[str]:
+    """The dotted names of every ``<package>/<leaf>.py`` under omniretail, found on disk
+    without importing anything.
+
+    ``pkgutil.walk_packages`` imports every package to look inside it, so asking for the
+    ``models`` modules imported the whole code base (scikit-learn and SciPy through the uplift
+    package, pandas through the demo's): seconds for every process that migrates or starts the
+    console. Only regular packages (a folder with ``__init__.py``) are entered, as
+    ``walk_packages`` does."""
     import omniretail
 
-    found: list[ModuleType] = []
-    for mod in pkgutil.walk_packages(omniretail.__path__, "omniretail."):
-        if mod.name.rsplit(".", 1)[-1] == leaf and not mod.ispkg:
-            found.append(importlib.import_module(mod.name))
-    return sorted(found, key=lambda m: m.__name__)
+    names: list[str] = []
+    for base in omniretail.__path__:
+        root = Path(base)
+
+        def walk(folder: Path, prefix: str) -> None:
+            for entry in sorted(folder.iterdir()):
+                if entry.is_dir():
+                    if (entry / "__init__.py").is_file():
+                        walk(entry, f"{prefix}{entry.name}.")
+                elif entry.name == f"{leaf}.py":
+                    names.append(f"{prefix}{leaf}")
+
+        walk(root, "omniretail.")
+    return sorted(names)
+
+
+def modules_named(leaf: str) -> list[ModuleType]:
+    """Every ``<package>/<leaf>.py`` module under omniretail, imported (with its packages)."""
+    return [importlib.import_module(name) for name in module_names(leaf)]
