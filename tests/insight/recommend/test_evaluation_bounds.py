@@ -4,6 +4,7 @@ its inputs are unchanged."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -72,11 +73,17 @@ def test_the_sampled_metrics_are_those_of_the_sampled_customers(
 
     lists: list[tuple[dict, dict]] = []
 
-    def capture(recs: dict, relevant: dict, k: int) -> dict:
-        lists.append((recs, relevant))
-        return ranking_metrics(recs, relevant, k)
+    real = module.ranking_metrics_of_positions
 
-    monkeypatch.setattr(module, "ranking_metrics", capture)
+    def capture(positions: Any, item_ids: Any, users: list, relevant: dict, k: int) -> dict:
+        recs = {
+            u: [str(item_ids[j]) for j in row if j >= 0]
+            for u, row in zip(users, positions, strict=True)
+        }
+        lists.append((recs, relevant))
+        return real(positions, item_ids, users, relevant, k)
+
+    monkeypatch.setattr(module, "ranking_metrics_of_positions", capture)
     evaluate(shop.purchases, algorithms=["popularity", "itemknn"], **KW)
     (pop_recs, relevant), (knn_recs, _) = lists
     limit = 25

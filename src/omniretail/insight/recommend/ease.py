@@ -45,7 +45,10 @@ class EASERecommender(Recommender):
         p = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
         b = -p / np.diag(p)[np.newaxis, :]
         b[np.diag_indices(n)] = 0.0
-        self._b = b.astype(np.float32)
+        # LAPACK's inverse is column-major: in row-major order, ``X[users] @ B`` (scipy's
+        # sparse × dense product reads the dense operand as one C-ordered buffer) does not copy
+        # the n × n matrix for every block of customers scored; the same values either way
+        self._b = np.ascontiguousarray(b, dtype=np.float32)
         self._x = sp.csr_matrix(x, dtype=np.float32)
 
     def _weights(self, interactions: Interactions) -> sp.csr_matrix:

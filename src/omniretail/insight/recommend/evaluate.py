@@ -14,17 +14,22 @@ rows) is scored, and the report says how many of how many (``data.test_users`` o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from omniretail.insight.recommend.base import available, create
+from omniretail.insight.recommend.base import BATCH_USERS, Recommender, available, create
 from omniretail.insight.recommend.errors import InvalidInteractions
 from omniretail.insight.recommend.hybrid import HybridRecommender
 from omniretail.insight.recommend.interactions import Interactions
-from omniretail.insight.recommend.metrics import catalog_coverage, ranking_metrics
+from omniretail.insight.recommend.metrics import (
+    catalog_coverage_of_positions,
+    ranking_metrics,
+    ranking_metrics_of_positions,
+)
 from omniretail.insight.recommend.split import stratified_split, time_split
 
 DEFAULT_ALGORITHMS = ("popularity", "itemknn", "sar", "als", "ease", "content", "hybrid")
@@ -136,6 +141,7 @@ def evaluate(
         )
     results: dict[str, Any] = {}
     fitted: dict[str, Any] = {}  # models fitted on this split, for the hybrid's members
+    train_seconds: dict[str, float] = {}
     for name in names:
         if on_algorithm:
             on_algorithm(name)
@@ -144,15 +150,12 @@ def evaluate(
             model.reuse_members(fitted)
         t0 = time.perf_counter()
         model.fit(train_inter, items)
+        train_seconds[name] = time.perf_counter() - t0
         fitted[name] = model
-        t1 = time.perf_counter()
-        idx, _ = model.rank_codes(codes, k, exclude_seen=remove_seen)
-        t2 = time.perf_counter()
-        recs = {
-            u: [str(model.item_ids[j]) for j in row if j >= 0]
-            for u, row in zip(test_users, idx, strict=True)
-        }
-        m = ranking_metrics(recs, relevant, k)
+    positions, inference_seconds = _rank_together(fitted, codes, k, remove_seen)
+    for name, model in fitted.items():
+        idx = positions[name]
+        m = ranking_metrics_of_positions(idx, model.item_ids, test_users, relevant, k)
         results[name] = {
             "params": dict(model.params),
             "map": round(m["map"], 6),
@@ -160,10 +163,10 @@ def evaluate(
             f"ndcg@{k}": round(m["ndcg"], 6),
             f"precision@{k}": round(m["precision"], 6),
             f"recall@{k}": round(m["recall"], 6),
-            "coverage": round(catalog_coverage(recs, model.n_items), 6),
+            "coverage": round(catalog_coverage_of_positions(idx, model.n_items), 6),
             "test_customers": len(test_users),
-            "train_seconds": round(t1 - t0, 4),
-            "inference_seconds": round(t2 - t1, 4),
+            "train_seconds": round(train_seconds[name], 4),
+            "inference_seconds": round(inference_seconds[name], 4),
         }
     cold_start = None
     if cold:
@@ -221,6 +224,58 @@ def evaluate(
         "cold_start": cold_start,
         "results": results,
     }
+
+
+def _rank_together(
+    models: Mapping[str, Recommender], codes: np.ndarray, k: int, exclude_seen: bool
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Every model's top k for the customers ``codes``, block by block (the blocks of
+    ``rank_codes``), each model's scores of a block computed once: a hybrid blends its
+    members' scores of the block, just computed for the members' own lists. The same lists as
+    ranking each model alone (every model scores a block the same way each time); returns the
+    item positions and the seconds spent per model."""
+    positions = {name: np.full((len(codes), k), -1, dtype=np.int64) for name in models}
+    seconds = dict.fromkeys(models, 0.0)
+    with _scores_kept_per_block(models.values()):
+        for start in range(0, len(codes), BATCH_USERS):
+            block = codes[start : start + BATCH_USERS]
+            for name, model in models.items():
+                t0 = time.perf_counter()
+                idx, _ = model.rank_codes(block, k, exclude_seen=exclude_seen)
+                positions[name][start : start + len(block)] = idx
+                seconds[name] += time.perf_counter() - t0
+    return positions, seconds
+
+
+@contextmanager
+def _scores_kept_per_block(models: Iterable[Recommender]) -> Iterator[None]:
+    """While active, each model answers ``_scores`` for the block of customers it was last
+    asked about without scoring it again (the answer read-only: nobody may change it)."""
+    patched: list[tuple[Recommender, Any]] = []
+    missing = object()
+    for model in {id(m): m for m in models}.values():
+        score = model._scores
+        last: list[Any] = []
+
+        def kept(user_codes: np.ndarray, score: Any = score, last: list[Any] = last) -> Any:
+            key = np.asarray(user_codes).tobytes()
+            if last and last[0] == key:
+                return last[1]
+            out = score(user_codes)
+            out.flags.writeable = False
+            last[:] = [key, out]
+            return out
+
+        patched.append((model, model.__dict__.get("_scores", missing)))
+        model.__dict__["_scores"] = kept
+    try:
+        yield
+    finally:
+        for model, before in patched:
+            if before is missing:
+                model.__dict__.pop("_scores", None)
+            else:
+                model.__dict__["_scores"] = before
 
 
 def _items_by_user(users: np.ndarray, items: np.ndarray) -> dict[str, set[str]]:

@@ -61,3 +61,85 @@ def catalog_coverage(recommended: Mapping[str, Sequence[str]], n_items: int) -> 
         return 0.0
     shown = {item for items in recommended.values() for item in items}
     return len(shown) / n_items
+
+
+def ranking_metrics_of_positions(
+    positions: np.ndarray,
+    item_ids: np.ndarray,
+    users: Sequence[str],
+    relevant: Mapping[str, Iterable[str]],
+    k: int,
+) -> dict[str, float]:
+    """:func:`ranking_metrics` of lists given as item positions, computed on arrays.
+
+    ``positions[r]`` is the ranked list of customer ``users[r]`` as positions into
+    ``item_ids`` (best first, -1 = no product); the result is that of
+    ``ranking_metrics({users[r]: [str(item_ids[j]) for j in positions[r] if j >= 0]},
+    relevant, k)``, bit for bit: each customer's sums run over the ranks in the same order with
+    the same terms (the discounts ``1 / log(1 + r)`` computed as there), and the means add the
+    customers in the order of ``relevant``. The evaluation's hot path (no list of strings per
+    customer and algorithm)."""
+    row_of = {str(u): r for r, u in enumerate(users)}
+    order = [row_of[u] for u in relevant if u in row_of]
+    names = ("precision", "recall", "ndcg", "map", "map_at_k")
+    if not order:
+        return dict.fromkeys(names, 0.0)
+    positions = np.asarray(positions, dtype=np.int64).reshape(len(users), -1)
+    n_rows = len(users)
+    # each customer's relevant products as positions (-1: not a product of the model)
+    index = {str(v): j for j, v in enumerate(item_ids)}
+    n_rel = np.zeros(n_rows, dtype=np.int64)
+    keys: list[int] = []
+    width = np.int64(len(item_ids) + 1)
+    for u in relevant:
+        r = row_of.get(u)
+        if r is None:
+            continue
+        items = set(relevant[u])
+        if not items:
+            raise ValueError("a customer in the test set needs at least one relevant item")
+        n_rel[r] = len(items)
+        keys.extend(r * int(width) + index[i] for i in items if i in index)
+    valid = positions >= 0
+    rank = np.cumsum(valid, axis=1)  # the 1-based rank among the listed products
+    valid &= rank <= k
+    flat = np.arange(n_rows, dtype=np.int64)[:, None] * width + positions
+    hit = valid & np.isin(flat, np.asarray(keys, dtype=np.int64))
+    # the discounts and the ideal DCGs (by min(|R_u|, k)) as per_user_metrics computes them
+    discount = np.array([1.0 / np.log(1.0 + r) for r in range(1, k + 1)] + [0.0])
+    ideal = np.array(
+        [0.0] + [sum(1.0 / np.log(1.0 + r) for r in range(1, m + 1)) for m in range(1, k + 1)]
+    )
+    dcg = np.zeros(n_rows, dtype=np.float64)
+    ap_sum = np.zeros(n_rows, dtype=np.float64)
+    hits = np.zeros(n_rows, dtype=np.int64)
+    for c in range(positions.shape[1]):
+        h = hit[:, c]
+        r = rank[:, c]
+        hits = hits + h
+        dcg = dcg + np.where(h, discount[np.minimum(r, k) - 1], 0.0)
+        ap_sum = ap_sum + np.where(h, hits / np.maximum(r, 1), 0.0)
+    rows = np.asarray(order, dtype=np.int64)
+    n_rel_f = n_rel[rows]
+    per_user = {
+        "precision": hits[rows] / k,
+        "recall": hits[rows] / n_rel_f,
+        "ndcg": dcg[rows] / ideal[np.minimum(n_rel_f, k)],
+        "map": ap_sum[rows] / n_rel_f,
+        "map_at_k": ap_sum[rows] / np.minimum(n_rel_f, k),
+    }
+    out: dict[str, float] = {}
+    for name in names:
+        total = 0.0
+        for value in per_user[name].tolist():  # one customer after the other, as the reference
+            total += value
+        out[name] = total / len(rows)
+    return out
+
+
+def catalog_coverage_of_positions(positions: np.ndarray, n_items: int) -> float:
+    """:func:`catalog_coverage` of lists given as item positions (-1 = no product)."""
+    if n_items == 0:
+        return 0.0
+    shown = np.unique(positions[positions >= 0])
+    return len(shown) / n_items

@@ -77,35 +77,44 @@ class RecsOutputs:
 
 class TopUsersPerItem:
     """A running top-n of customers per product over blocks of the users × items scores, fed
-    in customer order (``add``), the products' owners left out; ``frame()`` is the result."""
+    in customer order (``add``), the products' owners left out; ``frame()`` is the result.
+
+    The running values are kept one row per product (products × n): each block is merged by
+    a partition along the rows, contiguous in memory, instead of down the columns of a
+    customers × products matrix. The partition sees every product's candidates in the same
+    order as down a column (the kept ones, then the block's customers), so it keeps the same
+    customers, equal scores included."""
 
     def __init__(self, model: Recommender, n: int, *, exclude_owners: bool = True) -> None:
         self.model = model
         self.n = min(n, model.interactions.n_users)
         self.exclude_owners = exclude_owners
-        self.best_val = np.full((self.n, model.n_items), -np.inf, dtype=np.float32)
-        self.best_idx = np.full((self.n, model.n_items), -1, dtype=np.int64)
+        self.best_val = np.full((model.n_items, self.n), -np.inf, dtype=np.float32)
+        self.best_idx = np.full((model.n_items, self.n), -1, dtype=np.int64)
 
     def add(self, codes: np.ndarray, block: np.ndarray) -> None:
         """Scores of the known customers ``codes`` (one row each); ``block`` is not changed."""
         n = self.n
         if n == 0:
             return
-        vals = np.vstack([self.best_val, block])
+        vals = np.hstack([self.best_val, block.T])
         if self.exclude_owners:
             seen = self.model._seen[codes].tocoo()
-            vals[n + seen.row, seen.col] = -np.inf
-        idx = np.vstack([self.best_idx, np.broadcast_to(codes[:, None], block.shape)])
-        keep = np.argpartition(-vals, n - 1, axis=0)[:n]
-        self.best_val = np.take_along_axis(vals, keep, axis=0)
-        self.best_idx = np.take_along_axis(idx, keep, axis=0)
+            vals[seen.col, n + seen.row] = -np.inf
+        idx = np.hstack(
+            [self.best_idx, np.broadcast_to(codes[None, :], (block.shape[1], len(codes)))]
+        )
+        keep = np.argpartition(-vals, n - 1, axis=1)[:, :n]
+        self.best_val = np.take_along_axis(vals, keep, axis=1)
+        self.best_idx = np.take_along_axis(idx, keep, axis=1)
 
     def frame(self) -> pd.DataFrame:
         model = self.model
         # equal scores: the lower customer id
-        order = np.lexsort((self.best_idx, -self.best_val), axis=0)
-        best_val = np.take_along_axis(self.best_val, order, axis=0)
-        best_idx = np.take_along_axis(self.best_idx, order, axis=0)
+        best_val, best_idx = self.best_val.T, self.best_idx.T
+        order = np.lexsort((best_idx, -best_val), axis=0)
+        best_val = np.take_along_axis(best_val, order, axis=0)
+        best_idx = np.take_along_axis(best_idx, order, axis=0)
         rank, item = np.nonzero(np.isfinite(best_val) & (best_idx >= 0))
         # by sku, then rank: the products are ordered once, not the rows
         skus = model.item_ids.astype(str)
