@@ -107,7 +107,8 @@ def test_scores_kept_per_block_are_read_only_and_per_block(shop_interactions: In
         again = model._scores(np.arange(5))
         other = model._scores(np.arange(1, 6))
     assert calls == [5, 5]  # the same block once, another block scored
-    assert again is first and not first.flags.writeable
+    assert again is first
+    assert not first.flags.writeable
     np.testing.assert_array_equal(other, real(np.arange(1, 6)))
     assert model.__dict__["_scores"] is counted  # restored
 
@@ -163,3 +164,10 @@ def test_ease_weights_are_row_major_with_the_same_scores(shop_interactions: Inte
     expected = np.asarray(model._x[codes] @ column_major, dtype=np.float32)
     np.testing.assert_array_equal(model._scores(codes), expected)
     assert isinstance(model.recommend(["*"], 3), pd.DataFrame)
+
+
+def test_als_factors_do_not_depend_on_the_threads(shop_interactions: Interactions) -> None:
+    one = create("als", num_threads=1).fit(shop_interactions)
+    three = create("als", num_threads=3).fit(shop_interactions)
+    np.testing.assert_array_equal(one._users, three._users)
+    np.testing.assert_array_equal(one._items, three._items)

@@ -16,8 +16,10 @@ no hit count as 0). Catalogue coverage = distinct recommended products / product
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 
 import numpy as np
+import pandas as pd
 
 
 def per_user_metrics(recommended: Sequence[str], relevant: set[str], k: int) -> dict[str, float]:
@@ -87,24 +89,21 @@ def ranking_metrics_of_positions(
     positions = np.asarray(positions, dtype=np.int64).reshape(len(users), -1)
     n_rows = len(users)
     # each customer's relevant products as positions (-1: not a product of the model)
-    index = {str(v): j for j, v in enumerate(item_ids)}
+    sets = [set(relevant[u]) for u in relevant if u in row_of]
+    if any(not items for items in sets):
+        raise ValueError("a customer in the test set needs at least one relevant item")
     n_rel = np.zeros(n_rows, dtype=np.int64)
-    keys: list[int] = []
+    n_rel[order] = [len(items) for items in sets]
+    labels = np.fromiter(chain.from_iterable(sets), dtype=object, count=int(n_rel.sum()))
+    owner = np.repeat(np.asarray(order, dtype=np.int64), n_rel[order])
+    found = pd.Index(np.asarray(item_ids, dtype=object).astype(str)).get_indexer(labels)
     width = np.int64(len(item_ids) + 1)
-    for u in relevant:
-        r = row_of.get(u)
-        if r is None:
-            continue
-        items = set(relevant[u])
-        if not items:
-            raise ValueError("a customer in the test set needs at least one relevant item")
-        n_rel[r] = len(items)
-        keys.extend(r * int(width) + index[i] for i in items if i in index)
+    keys = owner[found >= 0] * width + found[found >= 0]
     valid = positions >= 0
     rank = np.cumsum(valid, axis=1)  # the 1-based rank among the listed products
     valid &= rank <= k
     flat = np.arange(n_rows, dtype=np.int64)[:, None] * width + positions
-    hit = valid & np.isin(flat, np.asarray(keys, dtype=np.int64))
+    hit = valid & np.isin(flat, keys)
     # the discounts and the ideal DCGs (by min(|R_u|, k)) as per_user_metrics computes them
     discount = np.array([1.0 / np.log(1.0 + r) for r in range(1, k + 1)] + [0.0])
     ideal = np.array(
