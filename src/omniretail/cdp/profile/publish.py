@@ -21,7 +21,9 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import FromClause, bindparam, delete, func, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
@@ -107,6 +109,34 @@ def _bound(values: pa.ChunkedArray, proc: Callable[[Any], Any] | None) -> list[A
     return [null if i is None else distinct[i] for i in enc.indices.to_pylist()]
 
 
+def _sqlite_text(values: pa.ChunkedArray, impl: TypeEngine[Any]) -> list[Any] | None:
+    """A date or timestamp column as SQLite's DATE / DATETIME bind processors write it
+    (``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS.ffffff``: the wall clock, any time zone ignored),
+    formatted by Arrow for the whole column instead of once per value in Python; None when
+    that does not apply (another storage format, a zoned or non-microsecond timestamp, a year
+    outside 1000–9999), and the values then go through the processor one by one."""
+    typ = values.type
+    if isinstance(impl, sqlite.DATETIME) and pa.types.is_timestamp(typ):
+        if impl._storage_format != sqlite.DATETIME._storage_format or typ.tz is not None:
+            return None
+        if typ.unit not in ("s", "ms", "us"):
+            return None
+        values = values.cast(pa.timestamp("us"))
+        fmt = "%Y-%m-%d %H:%M:%S"  # seconds of a microsecond timestamp: SS.ffffff
+    elif isinstance(impl, sqlite.DATE) and pa.types.is_date32(typ):
+        if impl._storage_format != sqlite.DATE._storage_format:
+            return None
+        fmt = "%Y-%m-%d"
+    else:
+        return None
+    if values.null_count < len(values):
+        bounds = pc.min_max(values)  # type: ignore[attr-defined]
+        if not all(1000 <= bounds[end].as_py().year <= 9999 for end in ("min", "max")):
+            return None
+    text: list[Any] = pc.strftime(values, format=fmt).to_pylist()  # type: ignore[attr-defined]
+    return text
+
+
 def _then(
     first: Callable[[Any], Any] | None, second: Callable[[Any], Any] | None
 ) -> Callable[[Any], Any] | None:
@@ -131,8 +161,15 @@ def _stage(
     assert raw is not None
     cols: list[list[Any]] = []
     for c, typ in columns.items():
-        bind = typ.dialect_impl(dialect).bind_processor(dialect)
-        cols.append(_bound(data[c], _then(decode.get(c) if decode else None, bind)))
+        impl = typ.dialect_impl(dialect)
+        first = decode.get(c) if decode else None
+        # SQLite keeps a time's wall clock, with or without a zone: _chain_local changes nothing
+        if dialect.name == "sqlite" and first in (None, _chain_local):
+            text = _sqlite_text(data[c], impl)
+            if text is not None:
+                cols.append(text)
+                continue
+        cols.append(_bound(data[c], _then(first, impl.bind_processor(dialect))))
     n = len(cols[0]) if cols else 0
     names = ", ".join(columns)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
