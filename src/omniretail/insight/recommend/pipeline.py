@@ -15,6 +15,7 @@ the last evaluation (``recommendations-evaluation.json``: reused while its input
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -74,15 +75,23 @@ def recommendations(ctx: PipelineContext) -> dict[str, Any]:
         if eng.table_exists("store_assortment")
         else None
     )
-    out = build_outputs(
-        purchases,
-        products=products,
-        preferred_store=preferred,
-        assortment=assortment,
-        config=RecsConfig(),
-        progress=ctx.log,
-        evaluation_cache=ctx.settings.models_dir / EVALUATION_FILE,
-    )
+    # the bought-together table is the engine's work alone (its own threads, the GIL released):
+    # it is built in the background while this thread fits and scores, and the engine is used
+    # again only once it is done
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bought-together") as pool:
+        together = pool.submit(
+            eng.materialize, "product_bought_together", bought_together_sql(BASKETS_SQL)
+        )
+        out = build_outputs(
+            purchases,
+            products=products,
+            preferred_store=preferred,
+            assortment=assortment,
+            config=RecsConfig(),
+            progress=ctx.log,
+            evaluation_cache=ctx.settings.models_dir / EVALUATION_FILE,
+        )
+        together.result()
     eng.register_arrow(
         "customer_recommendations",
         pa.Table.from_pandas(out.customer_recommendations, preserve_index=False),
@@ -95,7 +104,6 @@ def recommendations(ctx: PipelineContext) -> dict[str, Any]:
     eng.register_arrow(
         "recommendation_model_metrics", pa.Table.from_pandas(metrics, preserve_index=False)
     )
-    eng.materialize("product_bought_together", bought_together_sql(BASKETS_SQL))
     model_store.save(out.model, ctx.settings)
     return {
         "customers": int(out.customer_recommendations["customer_id"].nunique()),
