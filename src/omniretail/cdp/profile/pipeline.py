@@ -38,8 +38,14 @@ def publish_step(ctx: PipelineContext) -> dict[str, Any]:
     if not inspect(get_engine()).has_table("customer"):
         return {"skipped": "the operational store is not set up (run `omniretail init`)"}
     with session_scope() as session, publish.bulk_load(session):
-        out = publish.publish_customers(ctx.engine, ctx.settings, session)
-        out.update(publish.publish_identities(ctx.engine, ctx.settings, session))
+        # the identities are selected by the engine while the store takes the golden records
+        out = publish.publish_customers(
+            ctx.engine,
+            ctx.settings,
+            session,
+            meanwhile=lambda: publish.prepare_identities(ctx.engine),
+        )
+        out.update(publish.publish_identities(ctx.engine, ctx.settings, session, prepared=True))
     publish.save_snapshots(ctx.engine, ctx.settings)
     publish.cleanup(ctx.engine)
     return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -226,8 +227,15 @@ def _customer_rows(engine: AnalyticsEngine) -> str:
 
 
 def publish_customers(
-    engine: AnalyticsEngine, settings: Settings, session: Session
+    engine: AnalyticsEngine,
+    settings: Settings,
+    session: Session,
+    *,
+    meanwhile: Callable[[], Any] | None = None,
 ) -> dict[str, int]:
+    """Golden records to the store. ``meanwhile``: analytics work (the engine only, never the
+    session) run in a background thread while the store is written, e.g.
+    :func:`prepare_identities`: both sides wait on their own database, not on each other."""
     stores = list(store_service.store_ids_by_code(session).items())
     engine.register_arrow(
         "_pub_stores",
@@ -270,6 +278,26 @@ def publish_customers(
             "_pub_store_ids", pa.table({"customer_id": pa.array([r[0] for r in ids], pa.string())})
         )
     data = engine.fetch_arrow(f"SELECT * FROM ({changed_sql}) ORDER BY customer_id")
+    retired = engine.fetch_arrow(
+        f"""
+        SELECT r.customer_id, any_value(c.related_customer_id) AS merged_into
+        FROM ({retired_sql}) r
+        LEFT JOIN identity_changes c ON c.customer_id = r.customer_id AND c.change = 'merged'
+        GROUP BY r.customer_id
+        """
+    )
+    # from here on the store only: the engine is free for ``meanwhile``
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish-analytics") as pool:
+        pending = pool.submit(meanwhile) if meanwhile is not None else None
+        out.update(_write_customers(session, data, retired))
+        if pending is not None:
+            pending.result()
+    return out
+
+
+def _write_customers(session: Session, data: pa.Table, retired: pa.Table) -> dict[str, int]:
+    """The changed golden records upserted, the retired ones marked (the store only)."""
+    out: dict[str, int] = {}
     table = Customer.__table__
     n = data.num_rows
     columns = {c: data.column(c) for c in CUSTOMER_COLUMNS}
@@ -303,14 +331,6 @@ def publish_customers(
     _drop_stage(session, "_pub_stage_customers")
     out["customers_written"] = written
 
-    retired = engine.fetch_arrow(
-        f"""
-        SELECT r.customer_id, any_value(c.related_customer_id) AS merged_into
-        FROM ({retired_sql}) r
-        LEFT JOIN identity_changes c ON c.customer_id = r.customer_id AND c.change = 'merged'
-        GROUP BY r.customer_id
-        """
-    )
     status = pa.array(
         ["merged" if m else "gone" for m in retired.column("merged_into").to_pylist()],
         pa.string(),
@@ -359,9 +379,8 @@ def _identity_rows_sql(columns: set[str]) -> str:
     return " UNION ALL ".join(parts)
 
 
-def publish_identities(
-    engine: AnalyticsEngine, settings: Settings, session: Session
-) -> dict[str, int]:
+def prepare_identities(engine: AnalyticsEngine) -> None:
+    """The identities to publish, ``_pub_identities`` (the engine only)."""
     columns = set(engine.fetch_arrow("SELECT * FROM std_identity_records LIMIT 0").column_names)
     engine.materialize(
         "_pub_identities",
@@ -377,6 +396,14 @@ def publish_identities(
         GROUP BY 1, 2, 3
         """,
     )
+
+
+def publish_identities(
+    engine: AnalyticsEngine, settings: Settings, session: Session, *, prepared: bool = False
+) -> dict[str, int]:
+    """The identities to the store; ``prepared``: :func:`prepare_identities` ran already."""
+    if not prepared:
+        prepare_identities(engine)
     snap = _snapshot(settings, "identities")
     stored = session.scalar(select(func.count()).select_from(CustomerIdentity))
     incremental = False
