@@ -14,6 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from omniretail.platform import config, db
 
+# Local Spark sessions read tests/spark-conf/spark-defaults.conf (small-world sizing, see there)
+# unless the environment names a configuration of its own.
+os.environ.setdefault("SPARK_CONF_DIR", str(Path(__file__).parent / "spark-conf"))
+
 _counter = itertools.count()
 
 
