@@ -111,7 +111,16 @@ def _add(session: Session, g: CommunityGroup, data: MemberIn) -> tuple[GroupMemb
     )
     if found is not None:
         return found, False
-    row = GroupMember(
+    row = _member(g, data)
+    session.add(row)
+    day = _day(session, g.id, chain_day(data.joined_at))
+    day.joined += 1
+    session.flush()
+    return row, True
+
+
+def _member(g: CommunityGroup, data: MemberIn) -> GroupMember:
+    return GroupMember(
         group_id=g.id,
         member_key=data.member_key,
         customer_id=data.customer_id,
@@ -124,11 +133,50 @@ def _add(session: Session, g: CommunityGroup, data: MemberIn) -> tuple[GroupMemb
         state=data.state,
         messages=0,
     )
-    session.add(row)
-    day = _day(session, g.id, chain_day(data.joined_at))
-    day.joined += 1
-    session.flush()
-    return row, True
+
+
+class _GroupBook:
+    """One group's stays (member, join time) and days, read once for an import: the rows of a
+    file are then checked and counted in memory instead of three statements and a flush each.
+    A stay is compared as the database compares it: through the column's bind processor
+    (SQLite keeps the text it was given, PostgreSQL the instant)."""
+
+    def __init__(self, session: Session, g: CommunityGroup, *, new: bool) -> None:
+        self.group = g
+        bind = session.get_bind()
+        joined = GroupMember.__table__.c.joined_at.type
+        self._key = joined.dialect_impl(bind.dialect).bind_processor(bind.dialect)
+        self.stays: set[tuple[str, Any]] = set()
+        self.days: dict[date, GroupDay] = {}
+        if not new:
+            for key, at in session.execute(
+                select(GroupMember.member_key, GroupMember.joined_at).where(
+                    GroupMember.group_id == g.id
+                )
+            ):
+                self.stays.add((key, self.stay(at)))
+            for d in session.scalars(select(GroupDay).where(GroupDay.group_id == g.id)):
+                self.days[d.day] = d
+
+    def stay(self, at: datetime) -> Any:
+        return self._key(at) if self._key is not None else at
+
+    def add(self, session: Session, data: MemberIn) -> bool:
+        stay = (data.member_key, self.stay(data.joined_at))
+        if stay in self.stays:
+            return False
+        self.stays.add(stay)
+        session.add(_member(self.group, data))
+        day = chain_day(data.joined_at)
+        row = self.days.get(day)
+        if row is None:
+            row = GroupDay(
+                group_id=self.group.id, day=day, messages=0, speakers=0, joined=0, left=0
+            )
+            session.add(row)
+            self.days[day] = row
+        row.joined += 1
+        return True
 
 
 def _day(session: Session, group_id: int, day: date) -> GroupDay:
@@ -239,6 +287,7 @@ def import_rows(
         store_service.get_store(session, code=store_code)
     errors: list[ImportRowError] = []
     groups: set[str] = set()
+    books: dict[str, _GroupBook] = {}
     added = skipped = 0
     for n, raw in enumerate(rows, start=2):  # row 1 is the header
 
@@ -274,29 +323,32 @@ def import_rows(
             bad(m.kind or "kind", f"群类型「{row_kind}」无法识别", "unknown group type")
             continue
         row_store = get(m.store_code) or store_code
-        g = session.scalar(select(CommunityGroup).where(CommunityGroup.chat_id == chat))
-        if g is None:
-            if row_store is not None and not store_service.store_ids_by_code(
-                session, codes=[row_store]
-            ):
-                bad(m.store_code or "store_code", f"门店 {row_store} 不存在", "unknown store")
-                continue
-            g = CommunityGroup(
-                chat_id=chat,
-                name=get(m.group_name) or chat,
-                owner_staff_id=get(m.owner) or None,
-                store_code=row_store,
-                kind=row_kind,
-                capacity=200,
-                status="active",
-                created_at=joined,
-            )
-            session.add(g)
-            session.flush()
+        book = books.get(chat)
+        if book is None:
+            g = session.scalar(select(CommunityGroup).where(CommunityGroup.chat_id == chat))
+            new = g is None
+            if g is None:
+                if row_store is not None and not store_service.store_ids_by_code(
+                    session, codes=[row_store]
+                ):
+                    bad(m.store_code or "store_code", f"门店 {row_store} 不存在", "unknown store")
+                    continue
+                g = CommunityGroup(
+                    chat_id=chat,
+                    name=get(m.group_name) or chat,
+                    owner_staff_id=get(m.owner) or None,
+                    store_code=row_store,
+                    kind=row_kind,
+                    capacity=200,
+                    status="active",
+                    created_at=joined,
+                )
+                session.add(g)
+                session.flush()
+            book = books[chat] = _GroupBook(session, g, new=new)
         groups.add(chat)
-        _, created = _add(
+        created = book.add(
             session,
-            g,
             MemberIn(
                 member_key=key,
                 name=get(m.name) or None,
