@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic import context
-from sqlalchemy import engine_from_config, event, pool
+from sqlalchemy import pool
 
 from omniretail.platform.config import get_settings
-from omniretail.platform.db import Base, import_all_models
+from omniretail.platform.db import Base, import_all_models, make_engine
 
 config = context.config
 import_all_models()
@@ -38,22 +36,10 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = engine_from_config(
-        {"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool
-    )
-    if url.startswith("sqlite"):
-        # The journal the application uses (platform/db.py): without it every DDL statement of
-        # every revision is its own rollback-journal commit with a full fsync, which made a
-        # fresh `omniretail init` wait seconds on the disk. Foreign keys stay off here, as
-        # SQLite's table rebuilds (batch migrations) need.
-        @event.listens_for(engine, "connect")
-        def _sqlite_journal(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
+    # the application's engine (platform/db.py): on SQLite its WAL journal, so each DDL
+    # statement is not a rollback-journal commit with a full fsync; foreign keys off, as
+    # SQLite's table rebuilds (batch migrations) need
+    engine = make_engine(url, foreign_keys=False, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
