@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 
@@ -22,22 +23,28 @@ def module_names(leaf: str) -> list[str]:
     package, pandas through the demo's): seconds for every process that migrates or starts the
     console. Only regular packages (a folder with ``__init__.py``) are entered, as
     ``walk_packages`` does."""
+    return [name for name in _all_modules() if name.rsplit(".", 1)[-1] == leaf]
+
+
+@cache
+def _all_modules() -> tuple[str, ...]:
+    """Every module of omniretail's regular packages, sorted: the disk is walked once per
+    process (a start-up asks for several kinds of module)."""
     import omniretail
 
     names: list[str] = []
+
+    def walk(folder: Path, prefix: str) -> None:
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                if (entry / "__init__.py").is_file():
+                    walk(entry, f"{prefix}{entry.name}.")
+            elif entry.suffix == ".py" and entry.stem != "__init__":
+                names.append(f"{prefix}{entry.stem}")
+
     for base in omniretail.__path__:
-        root = Path(base)
-
-        def walk(folder: Path, prefix: str) -> None:
-            for entry in sorted(folder.iterdir()):
-                if entry.is_dir():
-                    if (entry / "__init__.py").is_file():
-                        walk(entry, f"{prefix}{entry.name}.")
-                elif entry.name == f"{leaf}.py":
-                    names.append(f"{prefix}{leaf}")
-
-        walk(root, "omniretail.")
-    return sorted(names)
+        walk(Path(base), "omniretail.")
+    return tuple(sorted(names))
 
 
 def modules_named(leaf: str) -> list[ModuleType]:
